@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice-server -- a sluice stack on one DPDK port, serving one application mode.
+ *
+ *   sluice-server [EAL args] -- [options]
+ *   sluice-server -l 1 --no-pci --vdev net_tap0,iface=sl0 -- --ip 198.18.0.2/24
+ *
+ * Every lcore given to the EAL runs one worker (the main lcore runs worker 0). The
+ * program runs until SIGINT/SIGTERM or --duration-s, then stops the port, prints the
+ * counters and frees everything.
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include <sluice/sluice.h>
+
+#include "server.h"
+
+/* The only process-wide state: what a signal handler can reach. */
+static volatile sig_atomic_t server_stop_requested;
+
+static void
+server_on_signal(int sig __rte_unused)
+{
+	server_stop_requested = 1;
+}
+
+static const char *const server_mode_names[] = {
+#define X(id, name, port) name,
+	SERVER_MODES(X)
+#undef X
+	NULL,
+};
+
+#define APP_OPT(nm, ty, field, lo, hi, hlp) { \
+	.section = "app", .name = nm, .type = ty, \
+	.offset = offsetof(struct server_opts, field), .min = lo, .max = hi, .help = hlp }
+
+static const struct sl_opt server_opts_table[] = {
+	{ .section = "app", .name = "mode", .type = SL_OPT_ENUM,
+	  .offset = offsetof(struct server_opts, mode), .choices = server_mode_names,
+	  .help = "what the server does" },
+	APP_OPT("port", SL_OPT_U16, port, 0, 65535,
+		"TCP port to listen on (0: the mode's default)"),
+	APP_OPT("duration-s", SL_OPT_U32, duration_s, 0, 86400 * 365,
+		"stop after this many seconds (0: run until SIGINT/SIGTERM)"),
+	APP_OPT("stats-interval-s", SL_OPT_U32, stats_interval_s, 0, 3600,
+		"print counters every N seconds (0: only at exit)"),
+};
+
+static void
+server_opts_defaults(struct server_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = SERVER_MODE_NONE;
+}
+
+static int
+server_worker_loop(void *arg)
+{
+	struct sl_worker *w = arg;
+
+	while (!server_stop_requested)
+		sl_worker_poll(w);
+	return 0;
+}
+
+/* The main lcore polls worker 0 and also keeps the time: duration and periodic stats. */
+static void
+server_main_loop(struct sl_stack *s, const struct server_opts *o)
+{
+	struct sl_worker *w = sl_stack_worker(s, 0);
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t start = rte_rdtsc();
+	uint64_t end = o->duration_s ? start + (uint64_t)o->duration_s * hz : UINT64_MAX;
+	uint64_t next_stats = o->stats_interval_s ? start + o->stats_interval_s * hz :
+			      UINT64_MAX;
+	unsigned int iter = 0;
+
+	while (!server_stop_requested) {
+		sl_worker_poll(w);
+		if ((++iter & 1023) != 0)
+			continue;
+		uint64_t now = rte_rdtsc();
+
+		if (now >= end)
+			server_stop_requested = 1;
+		if (now >= next_stats) {
+			struct sl_stats st;
+
+			next_stats = now + o->stats_interval_s * hz;
+			sl_stack_stats(s, &st);
+			printf("--- counters at %.0f s\n", (double)(now - start) / (double)hz);
+			sl_stats_print(stdout, &st, 0);
+			fflush(stdout);
+		}
+	}
+}
+
+static void
+server_print_banner(struct sl_stack *s, const struct server_opts *o)
+{
+	const struct sl_config *cfg = sl_stack_config(s);
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], ip[INET_ADDRSTRLEN];
+	struct sl_port_info info;
+
+	sl_stack_port_info(s, &info);
+	rte_ether_format_addr(mac, sizeof(mac), &info.mac);
+	inet_ntop(AF_INET, &cfg->ip.addr, ip, sizeof(ip));
+	printf("sluice-server: port %u (%s) mac %s ip %s/%u mtu %u, %u worker(s), mode %s\n",
+	       info.port_id, info.driver, mac, ip, cfg->ip.len, info.mtu,
+	       sl_stack_worker_count(s), server_mode_names[o->mode]);
+	printf("sluice-server: checksum offload tx ip=%s tcp=%s, rx ip=%s tcp=%s; "
+	       "link %s %u Mbps\n",
+	       info.tx_ip_csum ? "on" : "off", info.tx_tcp_csum ? "on" : "off",
+	       info.rx_ip_csum ? "on" : "off", info.rx_tcp_csum ? "on" : "off",
+	       info.link_up ? "up" : "down", info.link_speed_mbps);
+	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct server_opts opts;
+	struct sl_config cfg;
+	struct sl_opt_set sets[2];
+	struct sl_stack *s;
+	struct sl_stats st;
+	unsigned int nstack, lcore, i, leaked;
+	char err[512];
+	int rc;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "sluice-server: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= rc;
+	argv += rc;
+
+	sl_config_defaults(&cfg);
+	server_opts_defaults(&opts);
+	sets[0] = (struct sl_opt_set){ sl_config_opts(&nstack), 0, &cfg };
+	sets[0].n = nstack;
+	sets[1] = (struct sl_opt_set){ server_opts_table, RTE_DIM(server_opts_table), &opts };
+	rc = sl_config_parse(argc, argv, sets, RTE_DIM(sets), err, sizeof(err));
+	if (rc == -EAGAIN) {
+		printf("usage: sluice-server [EAL options] -- [options]\n\n");
+		sl_config_usage(stdout, sets, RTE_DIM(sets));
+		rte_eal_cleanup();
+		return 0;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "sluice-server: %s\n", err);
+		rte_eal_cleanup();
+		return 2;
+	}
+	if (sl_config_validate(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice-server: %s\n", err);
+		rte_eal_cleanup();
+		return 2;
+	}
+
+	signal(SIGINT, server_on_signal);
+	signal(SIGTERM, server_on_signal);
+
+	s = sl_stack_create(&cfg, rte_lcore_count());
+	if (s == NULL) {
+		fprintf(stderr, "sluice-server: cannot create the stack: %s (see the log above)\n",
+			rte_strerror(rte_errno));
+		rte_eal_cleanup();
+		return 1;
+	}
+	rc = sl_stack_telemetry_register(s);
+	if (rc != 0)
+		fprintf(stderr, "sluice-server: telemetry unavailable: %s\n", strerror(-rc));
+	rc = server_mode_setup(s, &opts);
+	if (rc == 0)
+		rc = sl_stack_start(s);
+	if (rc != 0) {
+		fprintf(stderr, "sluice-server: cannot start: %s\n", strerror(-rc));
+		sl_stack_destroy(s);
+		rte_eal_cleanup();
+		return 1;
+	}
+	server_print_banner(s, &opts);
+
+	i = 1;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		rte_eal_remote_launch(server_worker_loop, sl_stack_worker(s, i), lcore);
+		i++;
+	}
+	server_main_loop(s, &opts);
+	rte_eal_mp_wait_lcore();
+
+	sl_stack_stop(s);
+	sl_stack_stats(s, &st);
+	printf("sluice-server: stopped; counters:\n");
+	sl_stats_print(stdout, &st, 0);
+	server_mode_report(s, &opts);
+	fflush(stdout);
+	server_mode_teardown(s, &opts);
+	leaked = sl_stack_destroy(s);
+	rte_eal_cleanup();
+	if (leaked != 0) {
+		printf("sluice-server: LEAK: %u mbufs were not returned to their pools\n", leaked);
+		return 3;
+	}
+	printf("sluice-server: mbuf pools clean\n");
+	return 0;
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+/**
+ * @file
+ * sluice configuration: one struct with every tunable of the stack, filled with defaults,
+ * then from an INI file (read with rte_cfgfile) and finally from the command line.
+ *
+ * Every key has a section (for the INI file) and a name (for both): the key `mtu` of
+ * section `[port]` is `mtu = 9000` in the file and `--mtu 9000` (or `--mtu=9000`) on the
+ * command line. Command-line values override the file. Applications add their own keys
+ * with tables of the same shape (see struct sl_opt), so one parser serves the stack and the
+ * program and one `--help` lists everything.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An IPv4 address with its prefix length, addresses in network byte order. */
+struct sl_ipv4_prefix {
+	rte_be32_t addr;
+	uint8_t len;
+};
+
+/** How a TX/RX offload is chosen. */
+enum sl_offload_mode {
+	SL_OFFLOAD_AUTO = 0,	/**< use it when the port offers it */
+	SL_OFFLOAD_OFF,		/**< never use it (the software path is the reference) */
+};
+
+/** Largest length of a string option, including the terminating NUL. */
+#define SL_OPT_STR_MAX 256
+
+/**
+ * Stack configuration. Fill with sl_config_defaults() before changing anything.
+ * Addresses are in network byte order; durations carry their unit in the name.
+ */
+struct sl_config {
+	/* [port] */
+	uint16_t port_id;		/**< DPDK port to bring up */
+	uint16_t rx_desc;		/**< RX descriptors per queue */
+	uint16_t tx_desc;		/**< TX descriptors per queue */
+	uint16_t mtu;			/**< IP MTU of the port */
+	uint32_t mbufs;			/**< packet mbufs per worker (RX rings, TX, queues) */
+	uint32_t mbuf_cache;		/**< per-lcore mempool cache */
+	uint16_t rx_burst;		/**< packets per rte_eth_rx_burst */
+	uint16_t tx_queue_max;		/**< packets a worker may hold for TX before dropping */
+	unsigned int csum_offload;	/**< enum sl_offload_mode for IPv4/TCP checksums */
+	bool promisc;			/**< put the port in promiscuous mode */
+
+	/* [ip] */
+	struct sl_ipv4_prefix ip;	/**< our address and subnet */
+	rte_be32_t gateway;		/**< next hop outside the subnet; 0 = none */
+	struct rte_ether_addr mac;	/**< port MAC override (when mac_set) */
+	bool mac_set;
+	uint8_t ttl;			/**< TTL of packets we originate */
+
+	/* [arp] */
+	uint32_t arp_entries;		/**< neighbour table size */
+	uint16_t arp_pending;		/**< packets queued per unresolved destination */
+	uint32_t arp_timeout_ms;	/**< a resolved entry is trusted this long */
+	uint32_t arp_retry_ms;		/**< minimum interval between requests for a target */
+	uint16_t arp_retries;		/**< requests before an unresolved entry fails */
+};
+
+/** Value types understood by the option parser. */
+enum sl_opt_type {
+	SL_OPT_BOOL,		/**< bool: 1/0, true/false, yes/no, on/off */
+	SL_OPT_U8,		/**< uint8_t in [min, max] */
+	SL_OPT_U16,		/**< uint16_t in [min, max] */
+	SL_OPT_U32,		/**< uint32_t in [min, max]; k/m/g suffixes (x1024) accepted */
+	SL_OPT_U64,		/**< uint64_t in [min, max]; k/m/g suffixes accepted */
+	SL_OPT_STR,		/**< char[max] (max includes the NUL) */
+	SL_OPT_IPV4,		/**< rte_be32_t, dotted quad */
+	SL_OPT_IPV4_PREFIX,	/**< struct sl_ipv4_prefix, "a.b.c.d/len" */
+	SL_OPT_MAC,		/**< struct rte_ether_addr; sets the bool at aux_offset */
+	SL_OPT_ENUM,		/**< unsigned int index into choices[] */
+	SL_OPT_CUSTOM,		/**< parsed by parse(), printed by format() */
+};
+
+/**
+ * One configuration key. Tables of these are static const data; `offset` is relative to
+ * the struct that an sl_opt_set points at.
+ */
+struct sl_opt {
+	const char *section;	/**< INI section, e.g. "port" */
+	const char *name;	/**< key, e.g. "mtu" (command line: --mtu) */
+	enum sl_opt_type type;
+	size_t offset;		/**< offset of the field in the target struct */
+	size_t aux_offset;	/**< SL_OPT_MAC: offset of a bool set when given */
+	uint64_t min;		/**< integer types: smallest accepted value */
+	uint64_t max;		/**< integer types: largest value; SL_OPT_STR: buffer size */
+	const char *const *choices;	/**< SL_OPT_ENUM: NULL-terminated names */
+	/** SL_OPT_CUSTOM: parse `value` into `field`; 0 or -EINVAL with a reason in err. */
+	int (*parse)(void *field, const char *value, char *err, size_t errlen);
+	/** SL_OPT_CUSTOM: print the current value of `field` into buf. */
+	void (*format)(const void *field, char *buf, size_t len);
+	const char *help;	/**< one line for --help */
+};
+
+/** A table of options and the struct they write into. */
+struct sl_opt_set {
+	const struct sl_opt *opts;
+	unsigned int n;
+	void *base;
+};
+
+/**
+ * Fill a configuration with the defaults a server would use.
+ *
+ * @param cfg
+ *   Configuration to overwrite.
+ */
+void
+sl_config_defaults(struct sl_config *cfg);
+
+/**
+ * The stack's own option table (the keys of struct sl_config).
+ *
+ * @param n
+ *   Set to the number of entries.
+ * @return
+ *   A static table; never NULL.
+ */
+const struct sl_opt *
+sl_config_opts(unsigned int *n);
+
+/**
+ * Parse program options (the arguments after the EAL's `--`) into one or more option sets.
+ *
+ * `--config FILE` loads an INI file first, wherever it appears; the other options are then
+ * applied in order, so the command line overrides the file. Each option is `--name value`
+ * or `--name=value`. Parsing stops at the first error: an unknown key, a value of the wrong
+ * type or out of range, a section/key pair in the file that does not exist, or a stray
+ * positional argument. `--help` is reported as -EAGAIN so the caller can print
+ * sl_config_usage() and exit 0.
+ *
+ * @param argc, argv
+ *   Options, argv[0] being the program name (skipped).
+ * @param sets, nsets
+ *   Option tables and the structs they fill; a key found in several sets goes to the first.
+ * @param err, errlen
+ *   Receives a message naming the bad key and value on failure.
+ * @return
+ *   0 on success; -EINVAL on a bad option or value (message in err); -ENOENT when the
+ *   config file cannot be read; -EAGAIN when --help was given.
+ */
+int
+sl_config_parse(int argc, char **argv, const struct sl_opt_set *sets, unsigned int nsets,
+		char *err, size_t errlen);
+
+/**
+ * Apply one key=value (as a file or command line would). Used by sl_config_parse() and by
+ * programs that take settings from elsewhere.
+ *
+ * @return
+ *   0, or -EINVAL with a message in err (unknown key, bad value).
+ */
+int
+sl_config_set(const struct sl_opt_set *sets, unsigned int nsets, const char *section,
+	      const char *name, const char *value, char *err, size_t errlen);
+
+/**
+ * Print every option of the sets with its current value as default and its help line.
+ */
+void
+sl_config_usage(FILE *f, const struct sl_opt_set *sets, unsigned int nsets);
+
+/**
+ * Check cross-field constraints (for example a gateway inside the subnet).
+ *
+ * @return
+ *   0 or -EINVAL with a message in err.
+ */
+int
+sl_config_validate(const struct sl_config *cfg, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_CONFIG_H */

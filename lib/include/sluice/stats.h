@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SLUICE_STATS_H
+#define SLUICE_STATS_H
+
+/**
+ * @file
+ * Per-worker counters. Every packet that does not reach an application is counted under
+ * the reason it was dropped; names are stable (telemetry and tests read them).
+ *
+ * Counters are plain uint64_t written only by their worker. Other threads (telemetry, the
+ * program's exit report) read them without locks; on 64-bit targets each read is atomic,
+ * so a reader sees a recent value, never a torn one.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(name, description): the single list from which the struct, the names and telemetry
+ * are generated, so a new counter cannot be forgotten in one of them. */
+#define SL_STATS_FIELDS(X) \
+	X(rx_packets,		"frames received from the port") \
+	X(rx_bytes,		"bytes received from the port") \
+	X(rx_bursts,		"non-empty RX bursts") \
+	X(tx_packets,		"frames accepted by the port") \
+	X(tx_bytes,		"bytes accepted by the port") \
+	X(tx_bursts,		"TX bursts that sent at least one frame") \
+	X(tx_deferred,		"frames the port refused once and kept for the next burst") \
+	X(tx_drop_full,		"frames dropped: worker TX queue full") \
+	X(mbuf_alloc_fail,	"mbuf allocations that failed (pool exhausted)") \
+	X(eth_drop_runt,	"frames shorter than an Ethernet header") \
+	X(eth_drop_dst,		"frames for another MAC or an unjoined multicast group") \
+	X(eth_drop_src,		"frames with a multicast or broadcast source MAC") \
+	X(eth_drop_ethertype,	"frames of an unhandled ethertype (IPv6, VLAN, ...)") \
+	X(arp_rx_request,	"ARP requests received") \
+	X(arp_rx_reply,		"ARP replies received") \
+	X(arp_tx_request,	"ARP requests sent") \
+	X(arp_tx_reply,		"ARP replies sent") \
+	X(arp_drop_malformed,	"ARP dropped: short, or wrong hardware/protocol type, sizes, opcode") \
+	X(arp_drop_bad_sender,	"ARP dropped: multicast/broadcast sender MAC or invalid sender IP") \
+	X(arp_drop_spoof,	"ARP dropped: another host claims our address") \
+	X(arp_drop_not_for_us,	"ARP requests for another address (ignored)") \
+	X(arp_unsolicited,	"ARP replies for unknown hosts (not learned, RFC 826 merge rule)") \
+	X(arp_learned,		"neighbours resolved") \
+	X(arp_updated,		"neighbour entries refreshed or changed") \
+	X(arp_table_full,	"neighbour entries not created: table full") \
+	X(arp_pending_drop,	"packets dropped: pending queue for a destination full") \
+	X(arp_resolve_fail,	"packets dropped: destination never answered ARP") \
+	X(arp_aged,		"neighbour entries aged out") \
+	X(ip_rx,		"IPv4 packets received") \
+	X(ip_drop_short,	"IPv4 dropped: shorter than the header") \
+	X(ip_drop_version,	"IPv4 dropped: version is not 4") \
+	X(ip_drop_ihl,		"IPv4 dropped: header length below 20 or beyond the packet") \
+	X(ip_drop_len,		"IPv4 dropped: total length disagrees with the frame") \
+	X(ip_drop_cksum,	"IPv4 dropped: bad header checksum") \
+	X(ip_drop_not_ours,	"IPv4 dropped: destination is not our address") \
+	X(ip_drop_broadcast,	"IPv4 broadcasts (no broadcast service; ignored)") \
+	X(ip_drop_frag,		"IPv4 dropped: fragment (reassembly not supported)") \
+	X(ip_drop_options,	"IPv4 dropped: header carries options") \
+	X(ip_drop_martian,	"IPv4 dropped: impossible source address") \
+	X(ip_drop_proto,	"IPv4 dropped: protocol not served") \
+	X(ip_tx_no_route,	"IPv4 packets not sent: no route (off-subnet without gateway)") \
+	X(icmp_rx_echo,		"ICMP echo requests received") \
+	X(icmp_tx_echo_reply,	"ICMP echo replies sent") \
+	X(icmp_drop_short,	"ICMP dropped: shorter than 8 bytes") \
+	X(icmp_drop_cksum,	"ICMP dropped: bad checksum") \
+	X(icmp_drop_broadcast,	"ICMP echo requests to a broadcast address (ignored)") \
+	X(icmp_rx_other,	"ICMP messages of other types (counted, not answered)")
+
+/** The counters of one worker (or a sum over workers). */
+struct sl_stats {
+#define SL_STATS_X_(name, desc) uint64_t name;
+	SL_STATS_FIELDS(SL_STATS_X_)
+#undef SL_STATS_X_
+};
+
+/** Number of counters in struct sl_stats. */
+#define SL_STATS_COUNT (sizeof(struct sl_stats) / sizeof(uint64_t))
+
+/**
+ * Name of counter `i` (the field name, e.g. "ip_drop_cksum").
+ *
+ * @return
+ *   The name, or NULL when i >= SL_STATS_COUNT.
+ */
+const char *
+sl_stats_name(unsigned int i);
+
+/** One-line description of counter `i`, or NULL when out of range. */
+const char *
+sl_stats_desc(unsigned int i);
+
+/** Value of counter `i` of s (0 when out of range). */
+uint64_t
+sl_stats_value(const struct sl_stats *s, unsigned int i);
+
+/** Add every counter of src to dst. */
+void
+sl_stats_add(struct sl_stats *dst, const struct sl_stats *src);
+
+/**
+ * Print the non-zero counters, one per line, "  name  value".
+ *
+ * @param all
+ *   Print zero counters too.
+ */
+void
+sl_stats_print(FILE *f, const struct sl_stats *s, int all);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_STATS_H */

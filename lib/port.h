@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_PORT_H
+#define SL_PORT_H
+
+/* port.c: the DPDK port (bring-up, offload capabilities) and each worker's TX queue. */
+
+#include <stdint.h>
+
+struct rte_mbuf;
+struct sl_stack;
+struct sl_worker;
+
+/* A worker's pending TX frames. Frames are appended during the iteration, sent in bursts
+ * as they fill, and the rest flushed once at the end of the iteration. Frames the port
+ * does not accept stay at the head, in order, for the next flush: this is the one place
+ * where rte_eth_tx_burst() leftovers are handled. */
+struct port_txq {
+	uint16_t n;			/* frames queued */
+	uint16_t cap;			/* capacity (config tx_queue_max) */
+	uint16_t burst;			/* a full burst leaves without waiting */
+	uint16_t flush_at;		/* queue length that triggers an early flush */
+	uint64_t bytes;			/* bytes queued (counted when sent) */
+	struct rte_mbuf **pkts;
+};
+
+/* Configure the port for s->nb_workers queue pairs and create the workers' pools
+ * (called by sl_stack_create; workers already allocated). 0 or -errno, reason logged. */
+int
+port_setup(struct sl_stack *s);
+
+/* Hand one frame to the port. Consumes m. */
+void
+port_tx(struct sl_worker *w, struct rte_mbuf *m);
+
+/* Send everything queued; what the port refuses stays queued. */
+void
+port_flush(struct sl_worker *w);
+
+/* Free whatever is still queued (at stop). */
+void
+port_txq_drain(struct sl_worker *w);
+
+#endif /* SL_PORT_H */

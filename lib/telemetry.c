@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * telemetry.c -- the /sluice/... commands for rte_telemetry (read with dpdk-telemetry.py).
+ *
+ * DPDK 22.11 telemetry callbacks take no user argument and cannot be unregistered, so
+ * this file holds the one piece of process-wide state in the library: the stack the
+ * commands report on, behind a lock so that sl_stack_destroy() can detach it while the
+ * telemetry thread may be reading.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <rte_ethdev.h>
+#include <rte_spinlock.h>
+#include <rte_telemetry.h>
+
+#include <sluice/stack.h>
+
+#include "telemetry.h"
+#include "worker.h"
+
+static struct {
+	rte_spinlock_t lock;
+	struct sl_stack *stack;
+	bool registered;
+} tel = { .lock = RTE_SPINLOCK_INITIALIZER };
+
+static void
+tel_put_stats(struct rte_tel_data *d, const struct sl_stats *st)
+{
+	unsigned int i;
+
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < SL_STATS_COUNT; i++)
+		rte_tel_data_add_dict_u64(d, sl_stats_name(i), sl_stats_value(st, i));
+}
+
+static int
+tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
+	  struct rte_tel_data *d)
+{
+	struct sl_stats sum;
+	int rc = -ENODEV;
+
+	rte_spinlock_lock(&tel.lock);
+	if (tel.stack != NULL) {
+		sl_stack_stats(tel.stack, &sum);
+		tel_put_stats(d, &sum);
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tel.lock);
+	return rc;
+}
+
+static int
+tel_worker_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	unsigned long id;
+	char *end;
+	int rc = -EINVAL;
+
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	id = strtoul(params, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	rte_spinlock_lock(&tel.lock);
+	if (tel.stack != NULL && id < tel.stack->nb_workers) {
+		tel_put_stats(d, &tel.stack->workers[id]->stats);
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tel.lock);
+	return rc;
+}
+
+static int
+tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
+	 struct rte_tel_data *d)
+{
+	char buf[RTE_ETHER_ADDR_FMT_SIZE];
+	struct sl_port_info info;
+	int rc = -ENODEV;
+
+	rte_spinlock_lock(&tel.lock);
+	if (tel.stack != NULL) {
+		const struct sl_config *cfg = &tel.stack->cfg;
+
+		info = tel.stack->info;
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_int(d, "port_id", info.port_id);
+		rte_tel_data_add_dict_string(d, "driver", info.driver);
+		rte_ether_format_addr(buf, sizeof(buf), &info.mac);
+		rte_tel_data_add_dict_string(d, "mac", buf);
+		rte_tel_data_add_dict_string(d, "ip", inet_ntop(AF_INET, &cfg->ip.addr, buf,
+								sizeof(buf)));
+		rte_tel_data_add_dict_int(d, "prefix_len", cfg->ip.len);
+		rte_tel_data_add_dict_int(d, "mtu", info.mtu);
+		rte_tel_data_add_dict_int(d, "workers", (int)tel.stack->nb_workers);
+		rte_tel_data_add_dict_int(d, "tx_ip_csum_offload", info.tx_ip_csum);
+		rte_tel_data_add_dict_int(d, "tx_tcp_csum_offload", info.tx_tcp_csum);
+		rte_tel_data_add_dict_int(d, "rx_ip_csum_offload", info.rx_ip_csum);
+		rte_tel_data_add_dict_int(d, "rx_tcp_csum_offload", info.rx_tcp_csum);
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tel.lock);
+	return rc;
+}
+
+int
+sl_stack_telemetry_register(struct sl_stack *s)
+{
+	int rc = 0;
+
+	rte_spinlock_lock(&tel.lock);
+	if (!tel.registered) {
+		rc = rte_telemetry_register_cmd("/sluice/stats", tel_stats,
+				"Counters summed over workers. Takes no parameters");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/sluice/worker_stats", tel_worker_stats,
+				"Counters of one worker. Parameters: int worker_id");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/sluice/info", tel_info,
+				"Port, addresses and offloads in use. Takes no parameters");
+		tel.registered = rc == 0;
+	}
+	if (rc == 0)
+		tel.stack = s;
+	rte_spinlock_unlock(&tel.lock);
+	return rc;
+}
+
+void
+telemetry_detach(struct sl_stack *s)
+{
+	rte_spinlock_lock(&tel.lock);
+	if (tel.stack == s)
+		tel.stack = NULL;
+	rte_spinlock_unlock(&tel.lock);
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_WORKER_H
+#define SL_WORKER_H
+
+/* The per-lcore worker and the stack that owns the workers. Private to the library (and
+ * its tests). Every piece of data-path state hangs off struct sl_worker; nothing is
+ * global, so several stacks can live in one process (the simulation tests do). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_lcore.h>
+
+#include <sluice/config.h>
+#include <sluice/stack.h>
+#include <sluice/stats.h>
+
+#include "arp.h"
+#include "clock.h"
+#include "port.h"
+
+struct rte_mempool;
+
+/* How often the worker's slow housekeeping (ARP aging and retries) runs. */
+#define WORKER_SLOW_TICK_US 100000
+
+struct sl_worker {
+	/* Read or written every iteration. */
+	struct sl_clock clock;
+	struct port_txq txq;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint16_t rx_burst;
+	struct rte_mempool *pool;	/* RX descriptors and every frame we build */
+	struct sl_stats stats;
+
+	/* Addressing (network byte order). */
+	struct rte_ether_addr mac;
+	rte_be32_t ip;
+	rte_be32_t netmask;
+	rte_be32_t bcast;		/* subnet broadcast */
+	rte_be32_t gateway;		/* 0: none */
+	uint8_t ttl;
+	bool tx_ip_csum;		/* port offloads, as negotiated */
+	bool tx_tcp_csum;
+	bool rx_ip_csum;
+	bool rx_tcp_csum;
+
+	struct arp_table arp;
+	uint64_t next_slow_tick_us;
+
+	struct sl_stack *stack;
+	const struct sl_config *cfg;
+	unsigned int id;
+	int socket;
+};
+
+struct sl_stack {
+	struct sl_config cfg;
+	struct sl_port_info info;
+	unsigned int nb_workers;
+	bool port_configured;
+	bool started;
+	struct sl_worker *workers[RTE_MAX_LCORE];
+};
+
+/* Allocate one packet mbuf from the worker's pool, counting failures. */
+struct rte_mbuf *
+worker_mbuf_alloc(struct sl_worker *w);
+
+#endif /* SL_WORKER_H */

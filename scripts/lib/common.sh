@@ -1,0 +1,118 @@
+# Shared by the scripts and the integration tests. Source it; it defines functions and a
+# few variables and changes nothing by itself.
+#
+# Rules every caller follows: DPDK never touches a PCI device (--no-pci on every EAL
+# command line), test traffic stays in network namespaces we create and remove, with
+# addresses from 198.18.0.0/15, and every process we start is stopped by its PID.
+
+SL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# Debian's python3-scapy belongs to /usr/bin/python3 (not whatever python3 is on PATH).
+SL_PY=/usr/bin/python3
+SL_SERVER_BIN=dpdk_app/server/sluice-server
+
+sl_say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+sl_warn() { printf 'warning: %s\n' "$*" >&2; }
+sl_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+sl_need_root() {
+	[ "$(id -u)" -eq 0 ] || sl_die "$(basename "$0") needs root (network namespaces, DPDK)"
+}
+
+# sl_build DIR [meson options...]: configure once, then build incrementally.
+sl_build() {
+	local dir=$1; shift
+	if [ ! -f "$SL_ROOT/$dir/build.ninja" ]; then
+		meson setup "$SL_ROOT/$dir" "$SL_ROOT" "$@" >/dev/null ||
+			sl_die "meson setup $dir failed"
+	fi
+	ninja -C "$SL_ROOT/$dir" >/dev/null || { ninja -C "$SL_ROOT/$dir"; sl_die "build failed"; }
+}
+
+# Free 2 MiB hugepages; 0 when none are reserved or hugetlbfs is not mounted.
+sl_free_hugepages() {
+	if ! grep -qs hugetlbfs /proc/mounts; then
+		echo 0
+		return
+	fi
+	cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0
+}
+
+# EAL memory arguments: hugepages when enough are free, otherwise anonymous memory.
+# sl_eal_mem MB
+sl_eal_mem() {
+	local mb=$1
+	if [ "$(sl_free_hugepages)" -ge $((mb / 2 + 16)) ]; then
+		echo "-m $mb"
+	else
+		echo "--no-huge -m $mb"
+	fi
+}
+
+# sl_netns_add NAME: a fresh namespace with loopback up (a stale one of ours is removed).
+sl_netns_add() {
+	ip netns del "$1" 2>/dev/null || true
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+}
+
+sl_netns_del() {
+	ip netns del "$1" 2>/dev/null || true
+}
+
+# sl_wait_link NS IFACE SECONDS: wait until the DPDK tap interface exists in NS.
+sl_wait_link() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		ip -n "$1" link show "$2" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# sl_wait_server LOG PID SECONDS: wait for sluice-server's start banner (port up).
+sl_wait_server() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q '^sluice-server: port' "$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# sl_tap_peer NS IFACE MAC ADDR/LEN: configure the kernel side of a DPDK tap port.
+# net_tap gives the kernel interface the DPDK port's MAC unless told otherwise.
+sl_tap_peer() {
+	ip -n "$1" link set "$2" address "$3"
+	ip -n "$1" addr add "$4" dev "$2"
+	ip -n "$1" link set "$2" up
+}
+
+# sl_telemetry PREFIX COMMAND: one rte_telemetry command, JSON reply on stdout.
+sl_telemetry() {
+	echo "$2" | timeout 10 dpdk-telemetry.py -f "$1" 2>/dev/null | grep '^{' | tail -n 1
+}
+
+# sl_json_get KEY...: read a value from the JSON on stdin, e.g. sl_json_get /sluice/stats ip_rx
+sl_json_get() {
+	"$SL_PY" -c 'import json,sys
+v = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    v = v[k]
+print(v)' "$@"
+}
+
+# sl_stop_pid PID [SECONDS]: SIGINT, wait, then SIGKILL. Returns the process's status.
+sl_stop_pid() {
+	local pid=$1 t=${2:-10} i
+	kill -INT "$pid" 2>/dev/null || true
+	for ((i = 0; i < t * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		sl_warn "process $pid did not stop; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Every test suite of sluice; exits non-zero if any fails. .ci/run calls this.
+#
+#   scripts/test.sh              everything
+#   scripts/test.sh unit interop only the named suites (unit, asan, install, interop)
+#
+# Suites:
+#   unit     cmocka unit tests (fake ring port, virtual clock, leak check per test)
+#   asan     the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   install  libsluice installs, and an outside program builds with pkg-config sluice
+#   interop  the Linux kernel as the peer over net_tap in throw-away network namespaces
+set -uo pipefail
+. "$(dirname "$0")/lib/common.sh"
+sl_need_root
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(unit asan install interop)
+
+sl_say "setup"
+"$SL_ROOT/scripts/setup.sh" || sl_die "setup failed"
+
+declare -a results=()
+failed=0
+
+run_suite() {
+	local name=$1 start rc
+	shift
+	sl_say "suite: $name"
+	start=$(date +%s)
+	"$@"
+	rc=$?
+	results+=("$(printf '%-10s %-4s %4ss' "$name" "$([ $rc -eq 0 ] && echo ok || echo FAIL)" \
+		"$(($(date +%s) - start))")")
+	[ $rc -eq 0 ] || failed=1
+}
+
+suite_unit() {
+	sl_build build -Dwerror=true || return 1
+	meson test -C "$SL_ROOT/build" --suite unit --print-errorlogs --num-processes 2
+}
+
+suite_asan() {
+	sl_build build-asan -Dwerror=true -Dsanitizers=true || return 1
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		meson test -C "$SL_ROOT/build-asan" --suite unit --print-errorlogs --num-processes 2
+}
+
+suite_install() {
+	sl_build build -Dwerror=true || return 1
+	"$SL_ROOT/tests/install/test_pkgconfig.sh"
+}
+
+suite_interop() {
+	local t rc=0
+	sl_build build -Dwerror=true || return 1
+	for t in "$SL_ROOT"/tests/interop/test_*.sh; do
+		sl_say "interop: $(basename "$t")"
+		if ! timeout 900 "$t"; then
+			echo "FAILED: $(basename "$t")"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+for s in "${suites[@]}"; do
+	case "$s" in
+	unit) run_suite unit suite_unit ;;
+	asan) run_suite asan suite_asan ;;
+	install) run_suite install suite_install ;;
+	interop) run_suite interop suite_interop ;;
+	*) sl_die "unknown suite '$s' (unit, asan, install, interop)" ;;
+	esac
+done
+
+sl_say "summary"
+printf '%s\n' "${results[@]}"
+if [ $failed -ne 0 ]; then
+	echo "SOME TESTS FAILED"
+	exit 1
+fi
+echo "all suites passed"

@@ -1,0 +1,83 @@
+# Common set-up for the integration tests: a namespace, sluice-server on net_tap inside
+# it, the kernel side configured. Source it, then call it_start_server [server options].
+# Everything is removed by it_cleanup (installed as an EXIT trap).
+
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+
+IT_NAME=${IT_NAME:-$(basename "$0" .sh)}
+IT_NS=sl-$IT_NAME-$$
+IT_PREFIX=sl-$IT_NAME-$$
+IT_IFACE=sl0
+IT_KERNEL_IP=198.18.0.1
+IT_SLUICE_IP=198.18.0.2
+IT_KERNEL_MAC=02:00:00:00:00:01
+IT_BUILD=${SL_BUILD_DIR:-build}
+IT_LOG=$(mktemp "/tmp/$IT_NAME.XXXXXX.log")
+IT_SERVER_PID=
+IT_FAILED=0
+
+it_cleanup() {
+	local rc=$?
+	trap - EXIT
+	if [ -n "$IT_SERVER_PID" ]; then
+		sl_stop_pid "$IT_SERVER_PID" 10 || true
+	fi
+	sl_netns_del "$IT_NS"
+	if [ "$rc" -ne 0 ] || [ "$IT_FAILED" -ne 0 ]; then
+		echo "--- sluice-server log ($IT_LOG)"
+		tail -n 60 "$IT_LOG"
+	else
+		rm -f "$IT_LOG"
+	fi
+	exit "$rc"
+}
+
+it_fail() {
+	echo "FAIL: $*"
+	IT_FAILED=1
+}
+
+it_ok() {
+	echo "ok: $*"
+}
+
+# it_start_server [sluice-server options...]: start in the namespace, wait, configure the
+# kernel side. Extra EAL arguments can be given in IT_EAL_EXTRA.
+it_start_server() {
+	sl_netns_add "$IT_NS"
+	# shellcheck disable=SC2086
+	ip netns exec "$IT_NS" "$SL_ROOT/$IT_BUILD/$SL_SERVER_BIN" \
+		-l 0 --no-pci --no-huge -m 512 --file-prefix "$IT_PREFIX" \
+		--vdev "net_tap0,iface=$IT_IFACE" --log-level lib.eal:warning ${IT_EAL_EXTRA:-} \
+		-- --ip "$IT_SLUICE_IP/24" --mbufs 8191 --mbuf-cache 64 "$@" >"$IT_LOG" 2>&1 &
+	IT_SERVER_PID=$!
+	sl_wait_server "$IT_LOG" "$IT_SERVER_PID" 30 || { it_fail "sluice-server did not start"; exit 1; }
+	sl_tap_peer "$IT_NS" "$IT_IFACE" "$IT_KERNEL_MAC" "$IT_KERNEL_IP/24"
+	# Keep the kernel's IPv6 chatter (router solicitations, MLD) off the wire.
+	ip netns exec "$IT_NS" sysctl -qw "net.ipv6.conf.$IT_IFACE.disable_ipv6=1"
+}
+
+# it_stop_server: SIGINT; the server must exit 0, print its counters, and report clean
+# mbuf pools (its own leak check).
+it_stop_server() {
+	local rc=0
+	sl_stop_pid "$IT_SERVER_PID" 15 || rc=$?
+	IT_SERVER_PID=
+	if [ "$rc" -ne 0 ]; then
+		it_fail "sluice-server exited with status $rc"
+	elif ! grep -q '^sluice-server: mbuf pools clean' "$IT_LOG"; then
+		it_fail "sluice-server did not report clean mbuf pools"
+	else
+		it_ok "sluice-server stopped cleanly, mbuf pools clean"
+	fi
+}
+
+it_nsexec() {
+	ip netns exec "$IT_NS" "$@"
+}
+
+it_stat() {
+	sl_telemetry "$IT_PREFIX" /sluice/stats | sl_json_get /sluice/stats "$1"
+}
+
+trap it_cleanup EXIT

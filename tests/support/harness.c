@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * harness.c -- see harness.h.
+ */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rte_arp.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "harness.h"
+
+const struct rte_ether_addr th_peer_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
+const struct rte_ether_addr th_other_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x03 } };
+const struct rte_ether_addr th_bcast_mac = {
+	.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+/* Ring ports need unique names within the process. */
+static unsigned int th_port_seq;
+
+void
+th_eal_init(const char *prog)
+{
+	const char *args[] = {
+		prog, "-l", "0", "--no-huge", "--no-shconf", "--no-pci", "-m", "512",
+		"--file-prefix", NULL, "--log-level", "lib.eal:error", "--no-telemetry",
+	};
+	char prefix[64], buf[RTE_DIM(args)][64];
+	char *argv[RTE_DIM(args)];
+	unsigned int i;
+
+	snprintf(prefix, sizeof(prefix), "sl-%s-%d", prog, (int)getpid());
+	args[9] = prefix;
+	/* rte_eal_init() wants writable strings. */
+	for (i = 0; i < RTE_DIM(args); i++) {
+		snprintf(buf[i], sizeof(buf[i]), "%s", args[i]);
+		argv[i] = buf[i];
+	}
+	if (rte_eal_init((int)RTE_DIM(args), argv) < 0) {
+		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
+		abort();
+	}
+}
+
+void
+th_config(struct sl_config *cfg)
+{
+	sl_config_defaults(cfg);
+	cfg->ip.addr = TH_STACK_IP;
+	cfg->ip.len = 24;
+	cfg->mbufs = 2047;
+	cfg->mbuf_cache = 32;
+	cfg->rx_desc = 64;
+	cfg->tx_desc = 64;
+	cfg->tx_queue_max = 256;
+	cfg->arp_entries = 16;
+	cfg->arp_pending = 4;
+}
+
+int
+th_setup(struct th *t, const struct sl_config *cfg)
+{
+	return th_setup_ring(t, cfg, 4096);
+}
+
+int
+th_setup_ring(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size)
+{
+	struct sl_config def;
+	char name[RTE_RING_NAMESIZE];
+	unsigned int seq = th_port_seq++;
+	int port;
+
+	memset(t, 0, sizeof(*t));
+	if (cfg == NULL) {
+		th_config(&def);
+		cfg = &def;
+	}
+	snprintf(name, sizeof(name), "th_rx%u", seq);
+	t->rx = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "th_tx%u", seq);
+	t->tx = rte_ring_create(name, tx_ring_size, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(t->rx);
+	assert_non_null(t->tx);
+	snprintf(name, sizeof(name), "net_ring_th%u", seq);
+	port = rte_eth_from_rings(name, &t->rx, 1, &t->tx, 1, SOCKET_ID_ANY);
+	assert_true(port >= 0);
+	t->port_id = (uint16_t)port;
+
+	def = *cfg;
+	def.port_id = t->port_id;
+	t->s = sl_stack_create(&def, 1);
+	assert_non_null(t->s);
+	t->w = sl_stack_worker(t->s, 0);
+	t->w->clock.virtual_time = true;
+	t->w->clock.now_us = 1000000;	/* start at 1 s so "0" never means "just now" */
+	assert_int_equal(sl_stack_start(t->s), 0);
+	t->mac = t->w->mac;
+	t->baseline = th_in_use(t);
+	return 0;
+}
+
+void
+th_teardown(struct th *t)
+{
+	unsigned int in_use;
+
+	th_quiesce(t);
+	th_tx_drain(t);
+	in_use = th_in_use(t);
+	if (in_use != t->baseline)
+		fprintf(stderr, "mbuf leak: %u in use, baseline %u\n", in_use, t->baseline);
+	/* The stack's own check at destroy must agree. */
+	assert_int_equal(sl_stack_destroy(t->s), 0);
+	t->s = NULL;
+	th_tx_drain(t);
+	rte_ring_free(t->rx);
+	rte_ring_free(t->tx);
+	assert_int_equal(in_use, t->baseline);
+}
+
+struct rte_mbuf *
+th_frame(struct th *t, const void *frame, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t->w->pool);
+	char *p;
+
+	assert_non_null(m);
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	assert_non_null(p);
+	memcpy(p, frame, len);
+	return m;
+}
+
+void
+th_wire_put(struct th *t, struct rte_mbuf *m)
+{
+	assert_int_equal(rte_ring_enqueue(t->rx, m), 0);
+}
+
+void
+th_inject(struct th *t, struct rte_mbuf *m)
+{
+	th_wire_put(t, m);
+	th_poll(t);
+}
+
+void
+th_inject_bytes(struct th *t, const void *frame, size_t len)
+{
+	th_inject(t, th_frame(t, frame, len));
+}
+
+void
+th_poll(struct th *t)
+{
+	sl_worker_poll(t->w);
+}
+
+void
+th_advance(struct th *t, uint64_t us)
+{
+	uint64_t end = t->w->clock.now_us + us;
+
+	while (t->w->clock.now_us < end) {
+		uint64_t step = RTE_MIN(end - t->w->clock.now_us, (uint64_t)WORKER_SLOW_TICK_US);
+
+		t->w->clock.now_us += step;
+		th_poll(t);
+	}
+}
+
+struct rte_mbuf *
+th_tx_pop(struct th *t)
+{
+	void *m;
+
+	if (rte_ring_dequeue(t->tx, &m) != 0)
+		return NULL;
+	return m;
+}
+
+unsigned int
+th_tx_count(struct th *t)
+{
+	return rte_ring_count(t->tx);
+}
+
+unsigned int
+th_tx_drain(struct th *t)
+{
+	struct rte_mbuf *m;
+	unsigned int n = 0;
+
+	while ((m = th_tx_pop(t)) != NULL) {
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
+void
+th_quiesce(struct th *t)
+{
+	unsigned int i;
+
+	/* Ten simulated minutes in slow ticks, draining the wire as we go. */
+	for (i = 0; i < 60; i++) {
+		th_advance(t, 10 * 1000 * 1000);
+		th_tx_drain(t);
+	}
+}
+
+unsigned int
+th_in_use(struct th *t)
+{
+	return rte_mempool_in_use_count(t->w->pool);
+}
+
+/* ---- frame builders ---- */
+
+size_t
+fb_eth(uint8_t *p, const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
+       uint16_t ethertype)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)p;
+
+	rte_ether_addr_copy(dst, &eh->dst_addr);
+	rte_ether_addr_copy(src, &eh->src_addr);
+	eh->ether_type = rte_cpu_to_be_16(ethertype);
+	return sizeof(*eh);
+}
+
+size_t
+fb_arp(uint8_t *p, uint16_t op, const struct rte_ether_addr *sha, rte_be32_t sip,
+       const struct rte_ether_addr *tha, rte_be32_t tip)
+{
+	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)p;
+
+	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
+	ah->arp_plen = 4;
+	ah->arp_opcode = rte_cpu_to_be_16(op);
+	rte_ether_addr_copy(sha, &ah->arp_data.arp_sha);
+	ah->arp_data.arp_sip = sip;
+	rte_ether_addr_copy(tha, &ah->arp_data.arp_tha);
+	ah->arp_data.arp_tip = tip;
+	return sizeof(*ah);
+}
+
+size_t
+fb_ipv4(uint8_t *p, rte_be32_t src, rte_be32_t dst, uint8_t proto, uint16_t l4_len)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4_len));
+	ip->packet_id = RTE_BE16(0x1234);
+	ip->time_to_live = 64;
+	ip->next_proto_id = proto;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return sizeof(*ip);
+}
+
+size_t
+fb_icmp_echo(uint8_t *p, uint8_t type, uint16_t id, uint16_t seq, const void *data,
+	     size_t dlen)
+{
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)p;
+
+	ic->icmp_type = type;
+	ic->icmp_code = 0;
+	ic->icmp_cksum = 0;
+	ic->icmp_ident = rte_cpu_to_be_16(id);
+	ic->icmp_seq_nb = rte_cpu_to_be_16(seq);
+	if (dlen > 0)
+		memcpy(ic + 1, data, dlen);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + dlen);
+	return sizeof(*ic) + dlen;
+}
+
+size_t
+fb_ping(uint8_t *p, const struct th *t, uint16_t id, uint16_t seq, const void *data,
+	size_t dlen)
+{
+	size_t n = fb_eth(p, &t->mac, &th_peer_mac, RTE_ETHER_TYPE_IPV4);
+
+	n += fb_ipv4(p + n, TH_PEER_IP, TH_STACK_IP, IPPROTO_ICMP,
+		     (uint16_t)(sizeof(struct rte_icmp_hdr) + dlen));
+	n += fb_icmp_echo(p + n, RTE_IP_ICMP_ECHO_REQUEST, id, seq, data, dlen);
+	return n;
+}

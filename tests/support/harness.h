@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_TEST_HARNESS_H
+#define SL_TEST_HARNESS_H
+
+/*
+ * Test harness: a real sluice stack on a net_ring port whose two rings the test holds.
+ * Frames the test enqueues on `rx` are what the "wire" delivers; everything the stack
+ * transmits lands on `tx` for the test to inspect. The worker runs on a virtual clock
+ * that only th_advance() moves, so timers are exact and repeatable.
+ *
+ * Every test ends with th_teardown(), which quiesces the stack (runs time forward past
+ * every timer), frees what the stack sent, and fails the test if the worker's mbuf pool
+ * does not return to the count it had after start.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <sluice/sluice.h>
+
+#include "worker.h"
+
+/* The addresses tests use: the stack is 198.18.0.2/24, the peer 198.18.0.1. */
+#define TH_STACK_IP	RTE_BE32(0xc6120002)
+#define TH_PEER_IP	RTE_BE32(0xc6120001)
+#define TH_OTHER_IP	RTE_BE32(0xc6120003)
+#define TH_GATEWAY_IP	RTE_BE32(0xc61200fe)
+
+extern const struct rte_ether_addr th_peer_mac;
+extern const struct rte_ether_addr th_other_mac;
+extern const struct rte_ether_addr th_bcast_mac;
+
+struct th {
+	struct sl_stack *s;
+	struct sl_worker *w;
+	struct rte_ring *rx;		/* wire -> stack */
+	struct rte_ring *tx;		/* stack -> wire */
+	uint16_t port_id;
+	unsigned int baseline;		/* pool in-use count after start */
+	struct rte_ether_addr mac;	/* the stack's MAC */
+};
+
+/* Initialise the EAL once per test program: no hugepages, no PCI, no shared config, a
+ * unique file prefix. Aborts on failure. */
+void
+th_eal_init(const char *prog);
+
+/* Configuration the unit tests start from: small pools, our test addresses. */
+void
+th_config(struct sl_config *cfg);
+
+/* Create and start a stack on a fresh ring port (cfg NULL: th_config()). Returns 0. */
+int
+th_setup(struct th *t, const struct sl_config *cfg);
+
+/* th_setup with a TX ring of tx_ring_size slots (a power of two; capacity one less), to
+ * make the port refuse frames. */
+int
+th_setup_ring(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size);
+
+/* Quiesce, check for leaks (cmocka failure on a leak), destroy. */
+void
+th_teardown(struct th *t);
+
+/* An mbuf from the worker's pool holding a copy of frame[0..len). */
+struct rte_mbuf *
+th_frame(struct th *t, const void *frame, size_t len);
+
+/* Put a frame on the wire towards the stack (consumes m), and run one poll. */
+void
+th_inject(struct th *t, struct rte_mbuf *m);
+
+/* Put a frame on the wire without polling (consumes m). */
+void
+th_wire_put(struct th *t, struct rte_mbuf *m);
+
+/* Copy bytes into an mbuf and inject it. */
+void
+th_inject_bytes(struct th *t, const void *frame, size_t len);
+
+/* Run one poll iteration at the current virtual time. */
+void
+th_poll(struct th *t);
+
+/* Move the virtual clock forward by us microseconds, polling at every slow tick. */
+void
+th_advance(struct th *t, uint64_t us);
+
+/* Next frame the stack sent, or NULL. The caller frees it. */
+struct rte_mbuf *
+th_tx_pop(struct th *t);
+
+/* Number of frames waiting on the TX ring. */
+unsigned int
+th_tx_count(struct th *t);
+
+/* Free every frame the stack sent so far; returns how many there were. */
+unsigned int
+th_tx_drain(struct th *t);
+
+/* Run time forward well past every timer the stack has, discarding its output. */
+void
+th_quiesce(struct th *t);
+
+/* Mbufs of the worker's pool currently in use. */
+unsigned int
+th_in_use(struct th *t);
+
+/* ---- frame builders: write into p, return the bytes written ---- */
+
+size_t
+fb_eth(uint8_t *p, const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
+       uint16_t ethertype);
+
+size_t
+fb_arp(uint8_t *p, uint16_t op, const struct rte_ether_addr *sha, rte_be32_t sip,
+       const struct rte_ether_addr *tha, rte_be32_t tip);
+
+/* IPv4 header without options, correct checksum; l4_len bytes follow. */
+size_t
+fb_ipv4(uint8_t *p, rte_be32_t src, rte_be32_t dst, uint8_t proto, uint16_t l4_len);
+
+/* ICMP echo (type 8 request or 0 reply) with a correct checksum over data. */
+size_t
+fb_icmp_echo(uint8_t *p, uint8_t type, uint16_t id, uint16_t seq, const void *data,
+	     size_t dlen);
+
+/* A complete echo request frame from the peer to the stack. */
+size_t
+fb_ping(uint8_t *p, const struct th *t, uint16_t id, uint16_t seq, const void *data,
+	size_t dlen);
+
+/* Pointer to the stack's worker counters (for assertions). */
+static inline const struct sl_stats *
+th_stats(const struct th *t)
+{
+	return &t->w->stats;
+}
+
+#endif /* SL_TEST_HARNESS_H */
