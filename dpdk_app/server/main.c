@@ -145,7 +145,8 @@ main(int argc, char **argv)
 
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
-		fprintf(stderr, "sluice-server: EAL initialisation failed: %s\n",
+		fprintf(stderr, "sluice-server: EAL initialisation failed: %s (no hugepages? run "
+			"scripts/setup.sh, or pass --no-huge -m <MB> to the EAL)\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}

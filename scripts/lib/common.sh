@@ -8,7 +8,7 @@
 SL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # Debian's python3-scapy belongs to /usr/bin/python3 (not whatever python3 is on PATH).
 SL_PY=/usr/bin/python3
-SL_SERVER_BIN=dpdk_app/server/sluice-server
+SL_SERVER_BIN=dpdk_app/sluice-server
 
 sl_say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 sl_warn() { printf 'warning: %s\n' "$*" >&2; }
