@@ -46,4 +46,36 @@ cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 	return (uint16_t)sum;
 }
 
+/* Sum of the IPv4 pseudo-header (RFC 9293 §3.1), folded, not inverted. */
+static inline uint16_t
+cksum_ipv4_phdr(rte_be32_t src, rte_be32_t dst, uint8_t proto, uint32_t l4len)
+{
+	struct {
+		rte_be32_t src, dst;
+		uint8_t zero, proto;
+		rte_be16_t len;
+	} __rte_packed ph = { src, dst, 0, proto, rte_cpu_to_be_16((uint16_t)l4len) };
+
+	return rte_raw_cksum(&ph, sizeof(ph));
+}
+
+/* Add two folded sums. */
+static inline uint16_t
+cksum_add(uint16_t a, uint16_t b)
+{
+	uint32_t sum = (uint32_t)a + b;
+
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
+
+/* The value for the checksum field of a TCP/UDP segment at [off, off + len) of m whose
+ * checksum field is zero. */
+static inline uint16_t
+cksum_l4_ipv4(const struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst, uint8_t proto,
+	      uint32_t off, uint32_t len)
+{
+	return (uint16_t)~cksum_add(cksum_ipv4_phdr(src, dst, proto, len),
+				    cksum_mbuf(m, off, len));
+}
+
 #endif /* SL_CKSUM_H */

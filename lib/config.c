@@ -22,6 +22,8 @@
 
 #include <sluice/config.h>
 
+#include "fault.h"
+
 #define OPT(sec, nm, ty, field, lo, hi, hlp) { \
 	.section = sec, .name = nm, .type = ty, \
 	.offset = offsetof(struct sl_config, field), .min = lo, .max = hi, .help = hlp }
@@ -63,6 +65,73 @@ static const struct sl_opt config_opts[] = {
 	    "minimum interval between requests for one neighbour"),
 	OPT("arp", "arp-retries", SL_OPT_U16, arp_retries, 1, 100,
 	    "requests before an unresolved neighbour fails"),
+	OPT("tcp", "max-flows", SL_OPT_U32, max_flows, 16, 1u << 24,
+	    "connections per worker, TIME-WAIT included"),
+	OPT("tcp", "backlog", SL_OPT_U32, backlog, 1, 1u << 20,
+	    "half-open connections per listener"),
+	OPT("tcp", "syncookies", SL_OPT_BOOL, syncookies, 0, 1,
+	    "answer SYNs with SYN cookies when the backlog is full"),
+	OPT("tcp", "mss-min", SL_OPT_U16, mss_min, 48, 1460,
+	    "floor applied to the peer's MSS"),
+	OPT("tcp", "rcvbuf", SL_OPT_U32, rcvbuf, 2048, 1u << 30,
+	    "receive window budget per connection (bytes)"),
+	OPT("tcp", "sndbuf", SL_OPT_U32, sndbuf, 2048, 1u << 30,
+	    "send queue limit per connection (bytes)"),
+	OPT("tcp", "ooo-max-segs", SL_OPT_U32, ooo_max_segs, 0, 65536,
+	    "out-of-order segments held per connection"),
+	OPT("tcp", "ooo-max-bytes", SL_OPT_U32, ooo_max_bytes, 0, 1u << 30,
+	    "mbuf memory (data room) out-of-order segments may hold per connection"),
+	OPT("tcp", "delack-us", SL_OPT_U32, delack_us, 0, 500000,
+	    "delayed ACK timeout (0: acknowledge every segment at once)"),
+	OPT("tcp", "delack-segs", SL_OPT_U8, delack_segs, 1, 64,
+	    "acknowledge at once after this many full segments"),
+	OPT("tcp", "ack-on-push", SL_OPT_BOOL, ack_on_push, 0, 1,
+	    "acknowledge at once segments carrying PSH"),
+	OPT("tcp", "rto-min-us", SL_OPT_U32, rto_min_us, 1000, 60000000,
+	    "lower bound of the retransmission timeout"),
+	OPT("tcp", "rto-max-us", SL_OPT_U32, rto_max_us, 100000, 600000000,
+	    "upper bound of the retransmission timeout (after backoff)"),
+	OPT("tcp", "rto-initial-us", SL_OPT_U32, rto_initial_us, 1000, 60000000,
+	    "retransmission timeout before the first RTT sample"),
+	OPT("tcp", "retries", SL_OPT_U16, retries, 1, 100,
+	    "retransmission timeouts before a connection is abandoned"),
+	OPT("tcp", "syn-retries", SL_OPT_U16, syn_retries, 1, 100,
+	    "SYN retransmissions before an active open fails"),
+	OPT("tcp", "synack-retries", SL_OPT_U16, synack_retries, 1, 100,
+	    "SYN-ACK retransmissions before a half-open connection is dropped"),
+	OPT("tcp", "msl-ms", SL_OPT_U32, msl_ms, 1, 600000,
+	    "maximum segment lifetime; TIME-WAIT lasts twice this"),
+	OPT("tcp", "fin-wait2-ms", SL_OPT_U32, fin_wait2_ms, 1, 86400000,
+	    "how long a closed connection waits in FIN-WAIT-2 for the peer's FIN"),
+	OPT("tcp", "challenge-acks", SL_OPT_U32, challenge_acks, 1, 100000,
+	    "challenge and out-of-window ACKs per connection per second (RFC 5961)"),
+	OPT("tcp", "keepalive", SL_OPT_BOOL, keepalive, 0, 1,
+	    "keepalive on every connection (per connection: sl_conn_set_keepalive)"),
+	OPT("tcp", "keepalive-idle-s", SL_OPT_U32, keepalive_idle_s, 1, 86400 * 7,
+	    "idle time before the first keepalive probe"),
+	OPT("tcp", "keepalive-intvl-s", SL_OPT_U32, keepalive_intvl_s, 1, 86400,
+	    "interval between keepalive probes"),
+	OPT("tcp", "keepalive-probes", SL_OPT_U16, keepalive_probes, 1, 100,
+	    "unanswered probes before the connection is abandoned"),
+	OPT("tcp", "timestamps", SL_OPT_BOOL, timestamps, 0, 1,
+	    "offer RFC 7323 timestamps"),
+	OPT("tcp", "sack", SL_OPT_BOOL, sack, 0, 1, "offer SACK (RFC 2018)"),
+	OPT("tcp", "wscale", SL_OPT_BOOL, wscale, 0, 1, "offer window scaling (RFC 7323)"),
+	OPT("tcp", "init-cwnd", SL_OPT_U16, init_cwnd, 1, 1000,
+	    "initial congestion window in segments (RFC 6928)"),
+	OPT("tcp", "user-timeout-ms", SL_OPT_U32, user_timeout_ms, 0, 86400000,
+	    "abort a connection whose data stays unacknowledged this long (0: off)"),
+	OPT("tcp", "port-min", SL_OPT_U16, port_min, 1, 65535,
+	    "lowest ephemeral port for active opens"),
+	OPT("tcp", "port-max", SL_OPT_U16, port_max, 1, 65535,
+	    "highest ephemeral port for active opens"),
+	OPT("tcp", "seed", SL_OPT_U64, seed, 0, UINT64_MAX,
+	    "seed for ISN/cookie secrets and the PRNG (0: random; for reproducible tests)"),
+	{ .section = "fault", .name = "fault", .type = SL_OPT_CUSTOM,
+	  .offset = offsetof(struct sl_config, fault), .parse = fault_opt_parse,
+	  .format = fault_opt_format,
+	  .help = "inject faults: drop=P,dup=P,reorder=P,corrupt=P,truncate=P,"
+		  "reorder-us=N,seed=N,dir=rx|tx|both (P: probability 0..1)" },
 };
 
 void
@@ -85,6 +154,40 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->arp_timeout_ms = 30000;
 	cfg->arp_retry_ms = 1000;
 	cfg->arp_retries = 3;
+	cfg->max_flows = 65536;
+	cfg->backlog = 1024;
+	cfg->syncookies = true;
+	cfg->mss_min = 48;
+	cfg->rcvbuf = 256 * 1024;
+	cfg->sndbuf = 256 * 1024;
+	cfg->ooo_max_segs = 256;
+	cfg->ooo_max_bytes = 1024 * 1024;
+	cfg->delack_us = 1000;
+	cfg->delack_segs = 2;
+	cfg->ack_on_push = false;
+	cfg->rto_min_us = 200000;
+	cfg->rto_max_us = 120000000;
+	cfg->rto_initial_us = 1000000;
+	cfg->retries = 15;
+	cfg->syn_retries = 6;
+	cfg->synack_retries = 5;
+	cfg->msl_ms = 30000;
+	cfg->fin_wait2_ms = 60000;
+	cfg->challenge_acks = 10;
+	cfg->keepalive = false;
+	cfg->keepalive_idle_s = 7200;
+	cfg->keepalive_intvl_s = 75;
+	cfg->keepalive_probes = 9;
+	cfg->timestamps = true;
+	cfg->sack = true;
+	cfg->wscale = true;
+	cfg->init_cwnd = 10;
+	cfg->user_timeout_ms = 0;
+	cfg->port_min = 32768;
+	cfg->port_max = 60999;
+	cfg->seed = 0;
+	cfg->fault.reorder_max_us = 1000;
+	cfg->fault.dir = SL_FAULT_RX | SL_FAULT_TX;
 }
 
 const struct sl_opt *
@@ -530,6 +633,16 @@ sl_config_validate(const struct sl_config *cfg, char *err, size_t errlen)
 			 "(need more than rx-desc + tx-desc + tx-queue = %u)", cfg->mbufs,
 			 cfg->rx_desc, (unsigned int)cfg->rx_desc + cfg->tx_desc +
 			 cfg->tx_queue_max);
+		return -EINVAL;
+	}
+	if (cfg->port_min > cfg->port_max) {
+		snprintf(err, errlen, "--port-min %u is above --port-max %u", cfg->port_min,
+			 cfg->port_max);
+		return -EINVAL;
+	}
+	if (cfg->rto_min_us > cfg->rto_max_us || cfg->rto_initial_us > cfg->rto_max_us) {
+		snprintf(err, errlen, "--rto-min-us and --rto-initial-us must not exceed "
+			 "--rto-max-us");
 		return -EINVAL;
 	}
 	if (cfg->mbuf_cache > cfg->mbufs / 4) {

@@ -20,6 +20,7 @@
 #include "icmp.h"
 #include "ipv4.h"
 #include "mbuf_util.h"
+#include "tcp.h"
 #include "worker.h"
 
 static bool
@@ -93,6 +94,13 @@ ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
 	m->l3_len = ihl;
 
 	switch (ip->next_proto_id) {
+	case IPPROTO_TCP:
+		if (likely(!bcast)) {
+			tcp_input(w, m);
+			return;
+		}
+		w->stats.ip_drop_broadcast++;
+		break;
 	case IPPROTO_ICMP:
 		icmp_input(w, m, bcast);
 		return;

@@ -25,9 +25,12 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_thash.h>
 
+#include "fault.h"
 #include "log.h"
 #include "port.h"
+#include "tcp.h"
 #include "worker.h"
 
 /* Toeplitz key used when RSS spreads flows over workers. A fixed, known key lets the
@@ -210,10 +213,51 @@ port_setup(struct sl_stack *s)
 	if (rc != 0)
 		return rc;
 
+	s->reta_size = di.reta_size;
 	s->info.port_id = pid;
 	s->info.mtu = cfg->mtu;
 	snprintf(s->info.driver, sizeof(s->info.driver), "%s", di.driver_name);
 	return 0;
+}
+
+void
+port_rss_setup(struct sl_stack *s)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+	unsigned int i;
+	int rc;
+
+	if (s->nb_workers == 1 || s->reta_size == 0 || s->reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+		return;
+	memset(reta, 0, sizeof(reta));
+	for (i = 0; i < s->reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % s->nb_workers);
+	}
+	rc = rte_eth_dev_rss_reta_update(s->cfg.port_id, reta, s->reta_size);
+	if (rc != 0)
+		SL_LOG(WARNING, "port %u: cannot program the RSS table (%s); assuming the "
+		       "default spread for active opens", s->cfg.port_id, rte_strerror(-rc));
+}
+
+bool
+port_rss_is_local(const struct sl_worker *w, const struct flow_key *k)
+{
+	const struct sl_stack *s = w->stack;
+	union rte_thash_tuple t;
+	uint32_t h;
+
+	if (s->nb_workers == 1 || s->reta_size == 0)
+		return true;
+	/* The NIC hashes the peer's segments: source = remote, destination = us. */
+	memset(&t, 0, sizeof(t));
+	t.v4.src_addr = rte_be_to_cpu_32(k->raddr);
+	t.v4.dst_addr = rte_be_to_cpu_32(k->laddr);
+	t.v4.sport = rte_be_to_cpu_16(k->rport);
+	t.v4.dport = rte_be_to_cpu_16(k->lport);
+	h = rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, port_rss_key);
+	return (h % s->reta_size) % s->nb_workers == w->queue_id;
 }
 
 void
@@ -254,7 +298,7 @@ port_flush(struct sl_worker *w)
 }
 
 void
-port_tx(struct sl_worker *w, struct rte_mbuf *m)
+port_txq_add(struct sl_worker *w, struct rte_mbuf *m)
 {
 	struct port_txq *q = &w->txq;
 
@@ -270,6 +314,15 @@ port_tx(struct sl_worker *w, struct rte_mbuf *m)
 	q->bytes += m->pkt_len;
 	if (q->n >= q->flush_at)
 		port_flush(w);
+}
+
+void
+port_tx(struct sl_worker *w, struct rte_mbuf *m)
+{
+	if (unlikely(w->fault.tx_on))
+		fault_tx(w, m);
+	else
+		port_txq_add(w, m);
 }
 
 void

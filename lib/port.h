@@ -4,6 +4,7 @@
 
 /* port.c: the DPDK port (bring-up, offload capabilities) and each worker's TX queue. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct rte_mbuf;
@@ -28,9 +29,24 @@ struct port_txq {
 int
 port_setup(struct sl_stack *s);
 
-/* Hand one frame to the port. Consumes m. */
+struct flow_key;
+
+/* True when the NIC's RSS would deliver the peer's segments of flow k to this worker's
+ * queue (always true with one worker). Used to choose ports for active opens. */
+bool
+port_rss_is_local(const struct sl_worker *w, const struct flow_key *k);
+
+/* Program the RSS redirection table (entry i -> queue i % workers); at start. */
+void
+port_rss_setup(struct sl_stack *s);
+
+/* Hand one frame to the port (through the fault injector when it is on). Consumes m. */
 void
 port_tx(struct sl_worker *w, struct rte_mbuf *m);
+
+/* Queue one frame for the port, bypassing fault injection. Consumes m. */
+void
+port_txq_add(struct sl_worker *w, struct rte_mbuf *m);
 
 /* Send everything queued; what the port refuses stays queued. */
 void

@@ -5,8 +5,12 @@
  * sl_worker_poll() is the whole data path, one iteration at a time:
  *
  *   worker_clock      read the TSC once; every timer and timestamp uses this value
- *   worker_rx         one RX burst; each frame goes eth_input -> arp | ipv4 -> icmp ...
- *   worker_timers     due timers (the slow tick: ARP retries and aging)
+ *   worker_rx         one RX burst; each frame goes eth_input -> arp | ipv4 -> icmp | tcp
+ *                     (TCP updates state, queues data, marks flows ready and dirty)
+ *   worker_deliver    application callbacks for the flows made ready
+ *   worker_timers     due TCP timers (RTO, persist, delayed ACK, keepalive, TIME-WAIT)
+ *                     and the slow tick (ARP retries and aging)
+ *   worker_output     tcp_output once per dirty flow: data, ACKs, FINs
  *   worker_flush      one TX flush for everything the iteration produced
  *
  * Nothing on this path allocates memory other than mbufs from the worker's own pool.
@@ -29,6 +33,7 @@
 #include "eth.h"
 #include "log.h"
 #include "port.h"
+#include "tcp.h"
 #include "telemetry.h"
 #include "worker.h"
 
@@ -58,30 +63,58 @@ worker_clock(struct sl_worker *w)
 static inline unsigned int
 worker_rx(struct sl_worker *w)
 {
-	struct rte_mbuf *pkts[WORKER_RX_BURST_MAX];
-	unsigned int i, n;
+	struct rte_mbuf *burst[WORKER_RX_BURST_MAX];
+	struct rte_mbuf *faulty[2 * WORKER_RX_BURST_MAX + FAULT_HOLD_MAX];
+	struct rte_mbuf **pkts = burst;
+	unsigned int i, n, rx;
 
-	n = rte_eth_rx_burst(w->port_id, w->queue_id, pkts, w->rx_burst);
+	rx = n = rte_eth_rx_burst(w->port_id, w->queue_id, burst, w->rx_burst);
+	if (unlikely(w->fault.rx_on)) {
+		n = fault_rx(w, burst, n, faulty);
+		pkts = faulty;
+	}
 	if (n == 0)
 		return 0;
 	w->stats.rx_bursts++;
-	w->stats.rx_packets += n;
+	w->stats.rx_packets += rx;
 	for (i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		w->stats.rx_bytes += pkts[i]->pkt_len;
 		eth_input(w, pkts[i]);
 	}
-	return n;
+	return rx;
+}
+
+static inline void
+worker_deliver(struct sl_worker *w)
+{
+	if (!TAILQ_EMPTY(&w->tcp.ready))
+		conn_deliver(w);
 }
 
 static inline void
 worker_timers(struct sl_worker *w)
 {
+	tcp_timers_run(w);
+	if (unlikely(w->fault.tx_on))
+		fault_tick(w);
 	if (likely(w->clock.now_us < w->next_slow_tick_us))
 		return;
 	w->next_slow_tick_us = w->clock.now_us + WORKER_SLOW_TICK_US;
 	arp_timer(w);
+}
+
+static inline void
+worker_output(struct sl_worker *w)
+{
+	struct tcp_flow *f;
+
+	while ((f = TAILQ_FIRST(&w->tcp.dirty)) != NULL) {
+		TAILQ_REMOVE(&w->tcp.dirty, f, dirty_link);
+		f->flags &= ~TF_DIRTY;
+		tcp_output(w, f);
+	}
 }
 
 static inline void
@@ -97,7 +130,9 @@ sl_worker_poll(struct sl_worker *w)
 
 	worker_clock(w);
 	n = worker_rx(w);
+	worker_deliver(w);
 	worker_timers(w);
+	worker_output(w);
 	worker_flush(w);
 	return n;
 }
@@ -109,6 +144,7 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 {
 	const struct sl_config *cfg = &s->cfg;
 	uint32_t mask = cfg->ip.len == 32 ? 0xffffffffu : ~(0xffffffffu >> cfg->ip.len);
+	int rc;
 
 	w->stack = s;
 	w->cfg = &s->cfg;
@@ -132,12 +168,18 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 					 RTE_CACHE_LINE_SIZE, w->socket);
 	if (w->txq.pkts == NULL)
 		return -ENOMEM;
+	fault_init(w);
+	rc = tcp_worker_init(w);
+	if (rc != 0)
+		return rc;
 	return arp_table_init(w);
 }
 
 static void
 worker_fini(struct sl_worker *w)
 {
+	tcp_worker_fini(w);
+	fault_fini(w);
 	port_txq_drain(w);
 	arp_table_free(w);
 	rte_free(w->txq.pkts);
@@ -217,6 +259,7 @@ sl_stack_start(struct sl_stack *s)
 		return rc;
 	}
 	s->started = true;
+	port_rss_setup(s);
 	if (s->cfg.promisc)
 		rte_eth_promiscuous_enable(s->cfg.port_id);
 	return 0;

@@ -18,7 +18,9 @@
 
 #include "arp.h"
 #include "clock.h"
+#include "fault.h"
 #include "port.h"
+#include "tcp.h"
 
 struct rte_mempool;
 
@@ -49,6 +51,8 @@ struct sl_worker {
 
 	struct arp_table arp;
 	uint64_t next_slow_tick_us;
+	struct fault fault;
+	struct tcp_worker tcp;
 
 	struct sl_stack *stack;
 	const struct sl_config *cfg;
@@ -60,6 +64,7 @@ struct sl_stack {
 	struct sl_config cfg;
 	struct sl_port_info info;
 	unsigned int nb_workers;
+	uint16_t reta_size;		/* RSS redirection table entries (0: none) */
 	bool port_configured;
 	bool started;
 	struct sl_worker *workers[RTE_MAX_LCORE];

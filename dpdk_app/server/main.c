@@ -65,7 +65,7 @@ static void
 server_opts_defaults(struct server_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->mode = SERVER_MODE_NONE;
+	o->mode = SERVER_MODE_ECHO;
 }
 
 static int

@@ -1,34 +1,85 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * modes.c -- dispatch from --mode to the mode implementations.
+ * modes.c -- dispatch from --mode to the mode implementations, and their report.
  *
- * "none" runs the stack alone: ARP and ICMP echo are answered, nothing listens.
+ *   echo   echo every byte back (port 7)
+ *   none   the stack alone: ARP and ICMP echo are answered, nothing listens
  */
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <rte_common.h>
+#include <rte_malloc.h>
 
 #include <sluice/sluice.h>
 
 #include "server.h"
 
-int
-server_mode_setup(struct sl_stack *s __rte_unused, const struct server_opts *o)
+static const uint16_t server_default_port[] = {
+#define X(id, name, port) [id] = port,
+	SERVER_MODES(X)
+#undef X
+};
+
+/* One context per process; modes reach it through the listen argument. */
+static struct server_ctx *
+server_ctx_get(bool create)
 {
-	switch (o->mode) {
-	case SERVER_MODE_NONE:
+	static struct server_ctx *ctx;
+
+	if (ctx == NULL && create)
+		ctx = rte_zmalloc("sl_server_ctx", sizeof(*ctx), RTE_CACHE_LINE_SIZE);
+	return ctx;
+}
+
+int
+server_mode_setup(struct sl_stack *s, const struct server_opts *o)
+{
+	struct server_ctx *ctx;
+	uint16_t port = o->port != 0 ? o->port : server_default_port[o->mode];
+
+	if (o->mode == SERVER_MODE_NONE)
 		return 0;
+	ctx = server_ctx_get(true);
+	if (ctx == NULL)
+		return -ENOMEM;
+	ctx->opts = o;
+	switch (o->mode) {
+	case SERVER_MODE_ECHO:
+		return mode_echo_setup(s, ctx, port);
 	default:
 		return -EINVAL;
 	}
 }
 
 void
-server_mode_report(struct sl_stack *s __rte_unused, const struct server_opts *o __rte_unused)
+server_mode_report(struct sl_stack *s, const struct server_opts *o)
 {
+	struct server_ctx *ctx = server_ctx_get(false);
+	struct server_counters sum = { 0 };
+	unsigned int i, r;
+
+	if (ctx == NULL || o->mode == SERVER_MODE_NONE)
+		return;
+	for (i = 0; i < sl_stack_worker_count(s); i++) {
+		sum.accepted += ctx->per_worker[i].accepted;
+		sum.bytes += ctx->per_worker[i].bytes;
+		for (r = 0; r < RTE_DIM(sum.closed); r++)
+			sum.closed[r] += ctx->per_worker[i].closed[r];
+	}
+	printf("sluice-server: connections accepted %" PRIu64 ", bytes %" PRIu64
+	       "; closed:", sum.accepted, sum.bytes);
+	for (r = 0; r < RTE_DIM(sum.closed); r++)
+		printf(" %s %" PRIu64, sl_close_reason_str((enum sl_close_reason)r),
+		       sum.closed[r]);
+	printf("\n");
 }
 
 void
-server_mode_teardown(struct sl_stack *s __rte_unused,
-		     const struct server_opts *o __rte_unused)
+server_mode_teardown(struct sl_stack *s __rte_unused, const struct server_opts *o __rte_unused)
 {
+	rte_free(server_ctx_get(false));
 }

@@ -70,6 +70,8 @@ th_config(struct sl_config *cfg)
 	cfg->tx_queue_max = 256;
 	cfg->arp_entries = 16;
 	cfg->arp_pending = 4;
+	cfg->max_flows = 256;
+	cfg->seed = 0x5eed;
 }
 
 int
@@ -220,8 +222,10 @@ th_quiesce(struct th *t)
 {
 	unsigned int i;
 
-	/* Ten simulated minutes in slow ticks, draining the wire as we go. */
-	for (i = 0; i < 60; i++) {
+	/* Run simulated time forward (ten minutes, then up to two hours while connections
+	 * remain: retransmission backoff can take that long), draining the wire as we go,
+	 * so every timer has fired and every TIME-WAIT has ended. */
+	for (i = 0; i < 720 && (i < 60 || t->w->tcp.nflows > 0); i++) {
 		th_advance(t, 10 * 1000 * 1000);
 		th_tx_drain(t);
 	}

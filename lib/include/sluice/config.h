@@ -38,6 +38,22 @@ enum sl_offload_mode {
 	SL_OFFLOAD_OFF,		/**< never use it (the software path is the reference) */
 };
 
+/** Fault injection between the port and the stack (see fault.c). Rates are in parts per
+ * million of frames; 0 disables a fault. */
+struct sl_fault_cfg {
+	uint32_t drop;			/**< frame lost */
+	uint32_t dup;			/**< frame delivered twice */
+	uint32_t reorder;		/**< frame held back and released after later ones */
+	uint32_t corrupt;		/**< one bit flipped */
+	uint32_t truncate;		/**< frame cut short */
+	uint32_t reorder_max_us;	/**< longest a held frame waits */
+	uint64_t seed;			/**< PRNG seed (0: chosen at start and logged) */
+	unsigned int dir;		/**< SL_FAULT_RX | SL_FAULT_TX */
+};
+
+#define SL_FAULT_RX 1u	/**< faults on frames received from the port */
+#define SL_FAULT_TX 2u	/**< faults on frames sent to the port */
+
 /** Largest length of a string option, including the terminating NUL. */
 #define SL_OPT_STR_MAX 256
 
@@ -71,6 +87,42 @@ struct sl_config {
 	uint32_t arp_timeout_ms;	/**< a resolved entry is trusted this long */
 	uint32_t arp_retry_ms;		/**< minimum interval between requests for a target */
 	uint16_t arp_retries;		/**< requests before an unresolved entry fails */
+
+	/* [tcp] */
+	uint32_t max_flows;		/**< connections per worker (TIME-WAIT included) */
+	uint32_t backlog;		/**< half-open connections per listener */
+	bool syncookies;		/**< answer SYNs with cookies when the backlog is full */
+	uint16_t mss_min;		/**< floor for the peer's MSS */
+	uint32_t rcvbuf;		/**< receive window budget per connection (bytes) */
+	uint32_t sndbuf;		/**< send queue limit per connection (bytes) */
+	uint32_t ooo_max_segs;		/**< out-of-order segments held per connection */
+	uint32_t ooo_max_bytes;		/**< mbuf memory they may hold (data room, bytes) */
+	uint32_t delack_us;		/**< delayed ACK timeout; 0 acknowledges at once */
+	uint8_t delack_segs;		/**< ACK at once after this many full segments */
+	bool ack_on_push;		/**< ACK at once segments carrying PSH */
+	uint32_t rto_min_us;
+	uint32_t rto_max_us;
+	uint32_t rto_initial_us;
+	uint16_t retries;		/**< RTO retransmissions before giving up */
+	uint16_t syn_retries;		/**< SYN retransmissions of an active open */
+	uint16_t synack_retries;	/**< SYN-ACK retransmissions of a passive open */
+	uint32_t msl_ms;		/**< maximum segment lifetime; TIME-WAIT lasts 2 MSL */
+	uint32_t fin_wait2_ms;		/**< FIN-WAIT-2 limit after sl_conn_close() */
+	uint32_t challenge_acks;	/**< challenge/out-of-window ACKs per connection per s */
+	bool keepalive;			/**< keepalive on new connections */
+	uint32_t keepalive_idle_s;
+	uint32_t keepalive_intvl_s;
+	uint16_t keepalive_probes;
+	bool timestamps;		/**< offer RFC 7323 timestamps */
+	bool sack;			/**< offer SACK */
+	bool wscale;			/**< offer window scaling */
+	uint16_t init_cwnd;		/**< initial congestion window (segments) */
+	uint32_t user_timeout_ms;	/**< abort when data stays unacknowledged this long */
+	uint16_t port_min, port_max;	/**< ephemeral ports for active opens */
+	uint64_t seed;			/**< secrets and PRNG seed; 0: random at start */
+
+	/* [fault] */
+	struct sl_fault_cfg fault;
 };
 
 /** Value types understood by the option parser. */

@@ -9,6 +9,7 @@
  */
 
 #include <sluice/config.h>
+#include <sluice/conn.h>
 #include <sluice/stack.h>
 #include <sluice/stats.h>
 

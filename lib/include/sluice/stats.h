@@ -68,7 +68,59 @@ extern "C" {
 	X(icmp_drop_short,	"ICMP dropped: shorter than 8 bytes") \
 	X(icmp_drop_cksum,	"ICMP dropped: bad checksum") \
 	X(icmp_drop_broadcast,	"ICMP echo requests to a broadcast address (ignored)") \
-	X(icmp_rx_other,	"ICMP messages of other types (counted, not answered)")
+	X(icmp_rx_other,	"ICMP messages of other types (counted, not answered)") \
+	X(tcp_rx_segs,		"TCP segments received") \
+	X(tcp_tx_segs,		"TCP segments sent") \
+	X(tcp_rx_bytes,		"TCP payload bytes received in order") \
+	X(tcp_tx_bytes,		"TCP payload bytes sent (retransmissions included)") \
+	X(tcp_drop_short,	"TCP dropped: shorter than its header") \
+	X(tcp_drop_doff,	"TCP dropped: data offset below 20 or beyond the segment") \
+	X(tcp_drop_cksum,	"TCP dropped: bad checksum") \
+	X(tcp_drop_flags,	"TCP dropped: impossible flag combination") \
+	X(tcp_drop_port0,	"TCP dropped: port 0") \
+	X(tcp_opt_malformed,	"TCP segments with malformed options (parsing stopped there)") \
+	X(tcp_rst_closed_port,	"RSTs sent for segments to closed ports or unknown flows") \
+	X(tcp_rst_rx,		"RSTs accepted (connection reset)") \
+	X(tcp_rst_ignored,	"RSTs outside the window (ignored)") \
+	X(tcp_syn_rx,		"SYNs received for a listener") \
+	X(tcp_backlog_drop,	"SYNs dropped: backlog full and SYN cookies off") \
+	X(tcp_syncookie_sent,	"SYN-ACKs sent with a SYN cookie") \
+	X(tcp_syncookie_ok,	"connections established from a valid SYN cookie") \
+	X(tcp_syncookie_bad,	"ACKs to a listener with an invalid cookie (answered with RST)") \
+	X(tcp_flows_full,	"connections refused: flow table full") \
+	X(tcp_passive_opens,	"connections accepted") \
+	X(tcp_active_opens,	"connections opened by us") \
+	X(tcp_conn_closed,	"connections finished (all reasons)") \
+	X(tcp_conn_reset,	"connections ended by a peer RST") \
+	X(tcp_conn_timeout,	"connections ended by a timeout") \
+	X(tcp_paws_drop,	"segments dropped by PAWS (old timestamp)") \
+	X(tcp_oow_drop,		"segments outside the receive window") \
+	X(tcp_challenge_ack,	"challenge ACKs sent (RFC 5961)") \
+	X(tcp_ack_ratelimited,	"challenge/out-of-window ACKs suppressed by the per-connection limit") \
+	X(tcp_ack_unsent,	"segments acknowledging data never sent (dropped)") \
+	X(tcp_syn_in_window,	"SYNs on a synchronized connection (challenge ACK)") \
+	X(tcp_probe_answered,	"keepalive/zero-window probes answered") \
+	X(tcp_dupacks,		"duplicate ACKs received") \
+	X(tcp_fast_retransmit,	"fast retransmissions (3 duplicate ACKs)") \
+	X(tcp_rto,		"retransmission timeouts") \
+	X(tcp_retransmit_segs,	"segments retransmitted") \
+	X(tcp_persist_probes,	"zero-window probes sent") \
+	X(tcp_keepalive_probes,	"keepalive probes sent") \
+	X(tcp_ooo_segs,		"segments queued out of order") \
+	X(tcp_ooo_drop,		"out-of-order segments dropped (queue limits)") \
+	X(tcp_dup_bytes,	"payload bytes received twice (trimmed)") \
+	X(tcp_window_trim,	"segments trimmed to the receive window") \
+	X(tcp_rx_discarded,	"payload bytes discarded after sl_conn_close()") \
+	X(tcp_delayed_acks,	"ACKs sent by the delayed-ACK timer") \
+	X(tcp_timewait_reuse,	"TIME-WAIT connections replaced by a new SYN") \
+	X(tcp_timewait_evict,	"TIME-WAIT connections evicted for a new connection") \
+	X(tcp_rx_nombuf,	"segments dropped: no buffer to keep their data") \
+	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
+	X(fault_drop,		"fault injector: frames dropped") \
+	X(fault_dup,		"fault injector: frames duplicated") \
+	X(fault_reorder,	"fault injector: frames held back") \
+	X(fault_corrupt,	"fault injector: frames with a flipped bit") \
+	X(fault_truncate,	"fault injector: frames truncated")
 
 /** The counters of one worker (or a sum over workers). */
 struct sl_stats {

@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * conn.c -- the connection API (sluice/conn.h) and the delivery phase.
+ *
+ * sl_worker_poll -> worker_deliver -> conn_deliver: for every flow on the ready list, in
+ * this order: on_accept / on_connect, on_message for the bytes received in order,
+ * on_eof once they are all consumed and the peer's FIN has arrived, on_writable, and
+ * on_close last (after which the control block may be freed).
+ *
+ * Callbacks run here and nowhere else, so they may call anything in this file: sends
+ * only queue bytes and mark the flow dirty (tcp_output runs in the output phase), close
+ * and abort only change state and queue events.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+
+#include <sluice/conn.h>
+
+#include "ipv4.h"
+#include "tcp.h"
+#include "tcp_seq.h"
+#include "worker.h"
+
+/* Messages delivered to one flow per pass of the delivery phase (fairness). */
+#define CONN_MSGS_PER_PASS 256
+
+static const char *const close_reason_names[] = {
+	[SL_CLOSE_NORMAL] = "normal",
+	[SL_CLOSE_RESET] = "reset",
+	[SL_CLOSE_TIMEOUT] = "timeout",
+	[SL_CLOSE_ABORTED] = "aborted",
+	[SL_CLOSE_ERROR] = "error",
+};
+
+const char *
+sl_close_reason_str(enum sl_close_reason r)
+{
+	return (unsigned int)r < RTE_DIM(close_reason_names) ? close_reason_names[r] : "?";
+}
+
+static const char *const state_names[] = {
+	[SL_TCP_CLOSED] = "CLOSED",
+	[SL_TCP_LISTEN] = "LISTEN",
+	[SL_TCP_SYN_SENT] = "SYN-SENT",
+	[SL_TCP_SYN_RCVD] = "SYN-RECEIVED",
+	[SL_TCP_ESTABLISHED] = "ESTABLISHED",
+	[SL_TCP_FIN_WAIT_1] = "FIN-WAIT-1",
+	[SL_TCP_FIN_WAIT_2] = "FIN-WAIT-2",
+	[SL_TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[SL_TCP_CLOSING] = "CLOSING",
+	[SL_TCP_LAST_ACK] = "LAST-ACK",
+	[SL_TCP_TIME_WAIT] = "TIME-WAIT",
+};
+
+const char *
+sl_tcp_state_str(enum sl_tcp_state s)
+{
+	return (unsigned int)s < RTE_DIM(state_names) ? state_names[s] : "?";
+}
+
+/* ---- listening and connecting ---- */
+
+int
+sl_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg)
+{
+	unsigned int i, j;
+
+	if (port == 0 || ops == NULL)
+		return -EINVAL;
+	if (s->started)
+		return -EBUSY;
+	if (s->workers[0]->tcp.listen_map[port] != 0)
+		return -EADDRINUSE;
+	for (j = 0; j < TCP_MAX_LISTENERS; j++)
+		if (s->workers[0]->tcp.listeners[j].port == 0)
+			break;
+	if (j == TCP_MAX_LISTENERS)
+		return -ENOSPC;
+	for (i = 0; i < s->nb_workers; i++) {
+		struct tcp_worker *t = &s->workers[i]->tcp;
+
+		t->listeners[j].port = port;
+		t->listeners[j].syn_rcvd = 0;
+		t->listeners[j].ops = ops;
+		t->listeners[j].arg = arg;
+		t->listen_map[port] = (uint8_t)(j + 1);
+	}
+	return 0;
+}
+
+/* A local port for an active open to (addr, port): free in the flow table and, on a
+ * multi-queue port, one whose replies the NIC steers to this worker's queue. */
+static int
+conn_pick_port(struct sl_worker *w, struct flow_key *k)
+{
+	const struct sl_config *cfg = w->cfg;
+	uint32_t range = (uint32_t)cfg->port_max - cfg->port_min + 1, i;
+
+	for (i = 0; i < range; i++) {
+		uint16_t p = w->tcp.next_port;
+
+		w->tcp.next_port = p >= cfg->port_max ? cfg->port_min : (uint16_t)(p + 1);
+		k->lport = rte_cpu_to_be_16(p);
+		if (!port_rss_is_local(w, k))
+			continue;
+		if (flow_lookup(w, k) == NULL && listener_find(w, p) == NULL)
+			return 0;
+	}
+	return -ENOSPC;
+}
+
+struct sl_conn *
+sl_conn_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
+		const struct sl_conn_ops *ops, void *user)
+{
+	struct flow_key k;
+	struct tcp_flow *f;
+
+	if (addr == 0 || port == 0 || ipv4_is_martian(addr) || addr == w->ip ||
+	    addr == w->bcast) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	k.raddr = addr;
+	k.laddr = w->ip;
+	k.rport = rte_cpu_to_be_16(port);
+	if (conn_pick_port(w, &k) != 0) {
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	f = flow_create(w, &k);
+	if (f == NULL) {
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+	tcp_flow_init(w, f);
+	f->state = SL_TCP_SYN_SENT;
+	f->flags &= ~TF_CLOSE_DONE;
+	f->flags |= TF_APP;
+	f->ops = ops;
+	f->user = user;
+	f->iss = tcp_isn(w, &k);
+	f->snd_una = f->iss;
+	f->recover = f->iss;
+	if (tcp_send_syn(w, f) != 0) {
+		f->flags |= TF_CLOSE_DONE;
+		flow_release(w, f);
+		rte_errno = ENOBUFS;
+		return NULL;
+	}
+	f->rtt_timing = true;
+	f->rtt_start = w->clock.now_us;
+	w->stats.tcp_active_opens++;
+	tcp_rto_arm(w, f);
+	return flow_conn(f);
+}
+
+/* ---- sending and closing ---- */
+
+static bool
+conn_can_send(const struct tcp_flow *f)
+{
+	switch (f->state) {
+	case SL_TCP_SYN_SENT:
+	case SL_TCP_SYN_RCVD:
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+		return !(f->flags & TF_FIN_QUEUED);
+	default:
+		return false;
+	}
+}
+
+uint32_t
+sl_conn_send_space(const struct sl_conn *c)
+{
+	const struct tcp_flow *f = conn_flow(c);
+
+	if (!conn_can_send(f))
+		return 0;
+	return f->tx.bytes >= f->snd_buf ? 0 : f->snd_buf - f->tx.bytes;
+}
+
+int
+sl_conn_send(struct sl_conn *c, const void *data, uint32_t len)
+{
+	struct tcp_flow *f = conn_flow(c);
+	struct sl_worker *w = f->w;
+	int rc;
+
+	if (!conn_can_send(f))
+		return -EPIPE;
+	/* The check is before the write, so one message larger than the whole budget
+	 * still goes through on an empty queue. */
+	if (f->tx.bytes > 0 && f->tx.bytes + (uint64_t)len > f->snd_buf) {
+		f->flags |= TF_WANT_WRITE;
+		return -EAGAIN;
+	}
+	rc = txbuf_append(w, &f->tx, data, len);
+	if (rc != 0)
+		return rc;
+	flow_mark_dirty(w, f);
+	return 0;
+}
+
+int
+sl_conn_shutdown(struct sl_conn *c)
+{
+	struct tcp_flow *f = conn_flow(c);
+	struct sl_worker *w = f->w;
+
+	if (f->flags & TF_FIN_QUEUED)
+		return 0;
+	switch (f->state) {
+	case SL_TCP_SYN_SENT:
+	case SL_TCP_SYN_RCVD:
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+		f->flags |= TF_FIN_QUEUED;
+		flow_mark_dirty(w, f);
+		return 0;
+	default:
+		return -ENOTCONN;
+	}
+}
+
+int
+sl_conn_close(struct sl_conn *c)
+{
+	struct tcp_flow *f = conn_flow(c);
+	struct sl_worker *w = f->w;
+
+	if (f->state == SL_TCP_CLOSED || (f->flags & TF_RX_CLOSED))
+		return 0;
+	if (f->state == SL_TCP_SYN_SENT) {
+		/* Nothing was established: forget it, no FIN (RFC 9293 CLOSE in SYN-SENT). */
+		flow_closed(w, f, SL_CLOSE_NORMAL);
+		return 0;
+	}
+	f->flags |= TF_RX_CLOSED;
+	if (f->rx.bytes > 0) {
+		w->stats.tcp_rx_discarded += f->rx.bytes;
+		rxbuf_consume(w, &f->rx, f->rx.bytes);
+	}
+	(void)sl_conn_shutdown(c);
+	if (f->state == SL_TCP_FIN_WAIT_2 && f->tw_at == 0) {
+		f->tw_at = w->clock.now_us + (uint64_t)w->cfg->fin_wait2_ms * 1000;
+		tcp_timer_arm(w, f);
+	}
+	return 0;
+}
+
+void
+sl_conn_abort(struct sl_conn *c)
+{
+	struct tcp_flow *f = conn_flow(c);
+	struct sl_worker *w = f->w;
+
+	if (f->state == SL_TCP_CLOSED)
+		return;
+	if (f->state != SL_TCP_TIME_WAIT)
+		tcp_send_rst(w, f);
+	txbuf_free(w, &f->tx);
+	if (f->state == SL_TCP_TIME_WAIT) {
+		/* Already finished for TCP; the application only waits for on_close. */
+		if (!(f->flags & TF_CLOSE_DONE)) {
+			f->close_reason = SL_CLOSE_ABORTED;
+			flow_mark_ready(w, f, EV_CLOSE);
+		}
+		return;
+	}
+	flow_closed(w, f, SL_CLOSE_ABORTED);
+}
+
+void
+sl_conn_resume_rx(struct sl_conn *c)
+{
+	struct tcp_flow *f = conn_flow(c);
+
+	if (!(f->flags & TF_RX_PAUSED))
+		return;
+	f->flags &= ~TF_RX_PAUSED;
+	flow_mark_ready(f->w, f, EV_DATA);
+}
+
+void
+sl_conn_set_user(struct sl_conn *c, void *user)
+{
+	conn_flow(c)->user = user;
+}
+
+void *
+sl_conn_user(const struct sl_conn *c)
+{
+	return conn_flow(c)->user;
+}
+
+struct sl_worker *
+sl_conn_worker(const struct sl_conn *c)
+{
+	return conn_flow(c)->w;
+}
+
+int
+sl_conn_set_keepalive(struct sl_conn *c, bool on, uint32_t idle_s, uint32_t intvl_s,
+		      uint32_t probes)
+{
+	struct tcp_flow *f = conn_flow(c);
+
+	if (!on) {
+		f->flags &= ~TF_KEEPALIVE;
+		f->ka_at = 0;
+		return 0;
+	}
+	if (idle_s == 0 || intvl_s == 0 || probes == 0 || probes > 255 ||
+	    idle_s > 86400 * 7 || intvl_s > 86400)
+		return -EINVAL;
+	f->flags |= TF_KEEPALIVE;
+	f->ka_idle_us = idle_s * 1000000u;
+	f->ka_intvl_us = intvl_s * 1000000u;
+	f->ka_probes = (uint8_t)probes;
+	f->ka_sent = 0;
+	tcp_keepalive_arm(f->w, f);
+	return 0;
+}
+
+void
+sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info)
+{
+	const struct tcp_flow *f = conn_flow(c);
+	uint32_t unacked = f->snd_nxt - f->snd_una;
+
+	memset(info, 0, sizeof(*info));
+	info->state = (enum sl_tcp_state)f->state;
+	info->local_addr = f->key.laddr;
+	info->remote_addr = f->key.raddr;
+	info->local_port = rte_be_to_cpu_16(f->key.lport);
+	info->remote_port = rte_be_to_cpu_16(f->key.rport);
+	info->mss = f->mss;
+	info->cwnd = f->cwnd;
+	info->ssthresh = f->ssthresh;
+	info->snd_wnd = f->snd_wnd;
+	info->rcv_wnd = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+	info->srtt_us = f->srtt >> 3;
+	info->rto_us = f->rto;
+	info->unacked = RTE_MIN(unacked, f->tx.bytes);
+	info->unsent = f->tx.bytes - info->unacked;
+	info->rx_queued = f->rx.bytes;
+	info->bytes_sent = f->bytes_acked;
+	info->bytes_received = f->bytes_rcvd;
+	info->retransmits = f->retransmits;
+	info->ts = (f->flags & TF_TS) != 0;
+	info->sack = (f->flags & TF_SACK) != 0;
+	info->wscale = (f->flags & TF_WSCALE) != 0;
+}
+
+/* ---- the delivery phase ---- */
+
+/* After the application consumed bytes: tell the peer when the window has opened a
+ * lot (the current one is at most half the buffer and the new one at least twice it),
+ * as Linux does; smaller openings ride on the next ACK. */
+static void
+conn_window_update(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t cur, space;
+
+	if (!tcp_state_synchronized(f->state) || (f->flags & TF_FIN_RCVD))
+		return;
+	cur = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+	space = tcp_rcv_space(w, f);
+	if (2 * cur <= f->rcv_buf && space >= 2 * cur && space - cur >= f->mss) {
+		f->flags |= TF_ACKNOW;
+		flow_mark_dirty(w, f);
+	}
+}
+
+static void
+conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct sl_conn *c = flow_conn(f);
+	unsigned int n = 0;
+	bool consumed = false;
+
+	while (f->rx.bytes > 0 && !(f->flags & (TF_RX_PAUSED | TF_RX_CLOSED)) &&
+	       f->state != SL_TCP_CLOSED) {
+		struct rte_mbuf *m = f->rx.q.head;
+		struct sl_msg msg = {
+			.data = rte_pktmbuf_mtod(m, const uint8_t *),
+			.len = m->data_len,
+			.stream_off = f->rx.consumed,
+		};
+		int rc = SL_RX_OK;
+
+		if (n++ == CONN_MSGS_PER_PASS) {
+			flow_mark_ready(w, f, EV_DATA);	/* the rest next pass */
+			break;
+		}
+		if (f->ops != NULL && f->ops->on_message != NULL)
+			rc = f->ops->on_message(c, &msg);
+		if (rc == SL_RX_AGAIN) {
+			f->flags |= TF_RX_PAUSED;
+			break;
+		}
+		/* The callback may have closed the connection and dropped the bytes. */
+		if (f->rx.bytes >= msg.len && f->rx.q.head == m)
+			rxbuf_consume(w, &f->rx, msg.len);
+		consumed = true;
+	}
+	if (consumed)
+		conn_window_update(w, f);
+}
+
+static void
+conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
+{
+	struct sl_conn *c = flow_conn(f);
+	const struct sl_conn_ops *ops = f->ops;
+
+	if (ev & EV_ACCEPT) {
+		int rc = ops != NULL && ops->on_accept != NULL ?
+			 ops->on_accept(c, f->listen_arg) : 0;
+
+		if (rc < 0) {
+			/* Refused: RST, and no on_close for a connection never accepted. */
+			f->flags |= TF_CLOSE_DONE;
+			if (f->state != SL_TCP_CLOSED)
+				tcp_send_rst(w, f);
+			f->events = 0;
+			if (f->state == SL_TCP_CLOSED)
+				flow_release(w, f);
+			else
+				flow_closed(w, f, SL_CLOSE_ABORTED);
+			return;
+		}
+		ops = f->ops;	/* on_accept may have switched them */
+	}
+	if ((ev & EV_CONNECT) && ops != NULL && ops->on_connect != NULL &&
+	    f->state != SL_TCP_CLOSED)
+		ops->on_connect(c);
+	if (f->rx.bytes > 0)
+		conn_deliver_data(w, f);
+	if ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE) && f->rx.bytes == 0 &&
+	    !(f->flags & TF_RX_CLOSED)) {
+		f->flags |= TF_EOF_DONE;
+		if (ops != NULL && ops->on_eof != NULL)
+			ops->on_eof(c);
+	}
+	if ((ev & EV_WRITABLE) && ops != NULL && ops->on_writable != NULL &&
+	    conn_can_send(f))
+		ops->on_writable(c);
+	if ((f->events & EV_CLOSE) || (ev & EV_CLOSE)) {
+		/* Close comes last, even if a callback above caused it. */
+		f->events &= (uint8_t)~EV_CLOSE;
+		if (f->flags & TF_CLOSE_DONE)
+			return;
+		f->flags |= TF_CLOSE_DONE;
+		if (ops != NULL && ops->on_close != NULL)
+			ops->on_close(c, (enum sl_close_reason)f->close_reason);
+		if (f->state == SL_TCP_CLOSED)
+			flow_release(w, f);
+	}
+}
+
+void
+conn_deliver(struct sl_worker *w)
+{
+	struct tcp_worker *t = &w->tcp;
+	struct tcp_flow *f;
+	unsigned int budget = 4096;
+
+	/* Callbacks may queue events for any flow (including this one): they join the end
+	 * of the list and are delivered in this same phase, within a budget so that an
+	 * application that keeps re-arming itself cannot stall the poll loop. */
+	while (budget-- > 0 && (f = TAILQ_FIRST(&t->ready)) != NULL) {
+		uint8_t ev = f->events;
+
+		TAILQ_REMOVE(&t->ready, f, ready_link);
+		f->flags &= ~TF_READY;
+		f->events = 0;
+		conn_deliver_flow(w, f, ev);
+	}
+}

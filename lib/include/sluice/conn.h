@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SLUICE_CONN_H
+#define SLUICE_CONN_H
+
+/**
+ * @file
+ * TCP connections: listen, connect, receive messages, send bytes, close.
+ *
+ * Threading: a connection belongs to one worker and every function here must be called
+ * from the thread that polls that worker (or before sl_stack_start() for the listen
+ * calls). Callbacks run on that thread, from sl_worker_poll(), never in the middle of TCP
+ * processing: the stack updates its state first, then delivers events in a phase of its
+ * own, so a callback may call any function of this file.
+ *
+ * Lifetime: a struct sl_conn pointer is valid from the callback that introduces it
+ * (on_accept, or the return of sl_conn_connect()) until on_close returns. on_close is
+ * called exactly once for every connection the application has seen, whatever ended it
+ * (including sl_conn_abort()). After it returns the pointer must not be used.
+ *
+ * Byte order: IPv4 addresses are in network byte order (rte_be32_t), ports in host order.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_byteorder.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sl_conn;
+struct sl_stack;
+struct sl_worker;
+
+/** Why a connection ended (argument of on_close). */
+enum sl_close_reason {
+	SL_CLOSE_NORMAL = 0,	/**< both sides sent FIN and it was acknowledged */
+	SL_CLOSE_RESET,		/**< the peer sent RST (for an active open: refused) */
+	SL_CLOSE_TIMEOUT,	/**< retransmissions, keepalive probes or the user timeout ran out */
+	SL_CLOSE_ABORTED,	/**< sl_conn_abort() was called (an RST was sent) */
+	SL_CLOSE_ERROR,		/**< the stack gave up (out of memory, protocol error) */
+};
+
+/** Printable name of a close reason ("normal", "reset", ...). */
+const char *
+sl_close_reason_str(enum sl_close_reason r);
+
+/**
+ * A received message: bytes of the connection's stream, delivered in order.
+ *
+ * Until a deserializer is attached to the connection, each message is a run of bytes as
+ * they arrived (one TCP segment's payload, or several small ones merged). The bytes are
+ * borrowed: they live in the receive buffers of the stack and are valid only until the
+ * callback returns.
+ */
+struct sl_msg {
+	const uint8_t *data;	/**< first byte (NULL when len == 0) */
+	uint32_t len;		/**< number of bytes */
+	uint64_t stream_off;	/**< offset of data[0] in the connection's byte stream */
+};
+
+/** on_message return values. */
+enum sl_rx_verdict {
+	SL_RX_OK = 0,		/**< the message is consumed; keep delivering */
+	SL_RX_AGAIN = 1,	/**< not consumed: stop delivering until sl_conn_resume_rx(),
+				 *   then deliver this message again. The receive window closes
+				 *   as unconsumed bytes accumulate. */
+};
+
+/**
+ * Event callbacks of a connection. Any may be NULL when the application does not care.
+ * The table must stay valid as long as connections use it (typically static const).
+ */
+struct sl_conn_ops {
+	/**
+	 * A passive open completed the three-way handshake (state ESTABLISHED). `arg` is the
+	 * argument given to sl_listen(). Return 0 to keep the connection, or a negative
+	 * value to refuse it (the stack sends RST and on_close is not called).
+	 */
+	int (*on_accept)(struct sl_conn *c, void *arg);
+	/** An active open (sl_conn_connect()) completed the handshake. */
+	void (*on_connect)(struct sl_conn *c);
+	/** In-order received bytes; see struct sl_msg and enum sl_rx_verdict. */
+	int (*on_message)(struct sl_conn *c, const struct sl_msg *m);
+	/** The peer sent FIN: every byte has been delivered and no more will come. The
+	 *  connection may still send (half-close) until it calls sl_conn_close(). */
+	void (*on_eof)(struct sl_conn *c);
+	/** sl_conn_send() returned -EAGAIN earlier and there is room again. */
+	void (*on_writable)(struct sl_conn *c);
+	/** The connection is gone (see the lifetime rules above). */
+	void (*on_close)(struct sl_conn *c, enum sl_close_reason reason);
+};
+
+/**
+ * Listen on a TCP port on every worker of the stack.
+ *
+ * Must be called before sl_stack_start(). A SYN to a port nobody listens on is answered
+ * with RST.
+ *
+ * @param s
+ *   The stack.
+ * @param port
+ *   Local port (host byte order), 1..65535.
+ * @param ops
+ *   Callbacks for the connections accepted on this port.
+ * @param arg
+ *   Passed to on_accept.
+ * @return
+ *   0; -EINVAL (port 0 or ops NULL); -EADDRINUSE (already listening); -ENOSPC (too many
+ *   listeners); -EBUSY (the stack is started).
+ */
+int
+sl_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg);
+
+/**
+ * Open a connection from worker w to addr:port (active open).
+ *
+ * The SYN leaves at the end of the current poll iteration; on_connect follows when the
+ * handshake completes, or on_close (SL_CLOSE_RESET when refused, SL_CLOSE_TIMEOUT when
+ * nobody answers). The local port is chosen from the ephemeral range so that, on a port
+ * with several queues, the peer's replies come back to w.
+ *
+ * @param w
+ *   Worker that will own the connection (call from its thread).
+ * @param addr
+ *   Peer IPv4 address, network byte order.
+ * @param port
+ *   Peer port, host byte order.
+ * @param ops
+ *   Callbacks of the connection.
+ * @param user
+ *   Initial user pointer (see sl_conn_user()).
+ * @return
+ *   The connection, or NULL with rte_errno set: EINVAL (bad address or port), ENOSPC (no
+ *   free flow or local port), ENOBUFS (no mbuf for the SYN).
+ */
+struct sl_conn *
+sl_conn_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
+		const struct sl_conn_ops *ops, void *user);
+
+/**
+ * Queue bytes for sending. All or nothing: either every byte is copied into the
+ * connection's send queue, or nothing is and an error is returned. Bytes leave at the end
+ * of the poll iteration (writes made in the same iteration share segments).
+ *
+ * @return
+ *   0 when all len bytes are queued;
+ *   -EAGAIN when the send queue is full (on_writable fires when it drains);
+ *   -EPIPE when the connection can no longer send (closed or shut down);
+ *   -ENOBUFS when no mbuf is available.
+ */
+int
+sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);
+
+/** Bytes sl_conn_send() would accept right now. */
+uint32_t
+sl_conn_send_space(const struct sl_conn *c);
+
+/**
+ * Half-close: send FIN after every queued byte. Receiving continues (on_message, on_eof)
+ * until the peer closes its side too. Idempotent.
+ *
+ * @return
+ *   0, or -ENOTCONN when the connection is already closing in that direction.
+ */
+int
+sl_conn_shutdown(struct sl_conn *c);
+
+/**
+ * Close: send FIN after every queued byte and stop delivering received data (bytes that
+ * still arrive are acknowledged and discarded). on_close follows once the close completes.
+ * Idempotent.
+ *
+ * @return
+ *   0.
+ */
+int
+sl_conn_close(struct sl_conn *c);
+
+/**
+ * Abort: drop every queued byte and send RST now. on_close(SL_CLOSE_ABORTED) follows in
+ * the same poll iteration's delivery phase. Idempotent.
+ */
+void
+sl_conn_abort(struct sl_conn *c);
+
+/** Resume delivery after an on_message callback returned SL_RX_AGAIN. */
+void
+sl_conn_resume_rx(struct sl_conn *c);
+
+/** Set the user pointer of a connection. */
+void
+sl_conn_set_user(struct sl_conn *c, void *user);
+
+/** The user pointer of a connection (NULL until set). */
+void *
+sl_conn_user(const struct sl_conn *c);
+
+/** The worker that owns the connection. */
+struct sl_worker *
+sl_conn_worker(const struct sl_conn *c);
+
+/**
+ * Enable or disable keepalive on a connection (default: the stack's configuration).
+ * After idle_s seconds without anything received, probes are sent every intvl_s seconds;
+ * after `probes` unanswered ones the connection ends with SL_CLOSE_TIMEOUT.
+ *
+ * @return
+ *   0, or -EINVAL when a value is 0 while enabling.
+ */
+int
+sl_conn_set_keepalive(struct sl_conn *c, bool on, uint32_t idle_s, uint32_t intvl_s,
+		      uint32_t probes);
+
+/** TCP states, as in RFC 9293. */
+enum sl_tcp_state {
+	SL_TCP_CLOSED = 0,
+	SL_TCP_LISTEN,
+	SL_TCP_SYN_SENT,
+	SL_TCP_SYN_RCVD,
+	SL_TCP_ESTABLISHED,
+	SL_TCP_FIN_WAIT_1,
+	SL_TCP_FIN_WAIT_2,
+	SL_TCP_CLOSE_WAIT,
+	SL_TCP_CLOSING,
+	SL_TCP_LAST_ACK,
+	SL_TCP_TIME_WAIT,
+};
+
+/** Printable name of a TCP state ("ESTABLISHED", ...). */
+const char *
+sl_tcp_state_str(enum sl_tcp_state s);
+
+/** A snapshot of a connection, for diagnostics. */
+struct sl_conn_info {
+	enum sl_tcp_state state;
+	rte_be32_t local_addr, remote_addr;
+	uint16_t local_port, remote_port;	/**< host byte order */
+	uint32_t mss;				/**< payload bytes per segment we send */
+	uint32_t cwnd, ssthresh;		/**< bytes */
+	uint32_t snd_wnd, rcv_wnd;		/**< bytes */
+	uint32_t srtt_us, rto_us;
+	uint32_t unacked, unsent;		/**< bytes in the send queue */
+	uint32_t rx_queued;			/**< received bytes not yet consumed */
+	uint64_t bytes_sent, bytes_received;	/**< payload */
+	uint64_t retransmits;			/**< segments */
+	bool ts, sack, wscale;			/**< options in use */
+};
+
+/** Fill info with the current state of c. */
+void
+sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_CONN_H */
