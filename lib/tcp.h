@@ -206,6 +206,8 @@ struct tcp_worker {
 	uint64_t rng;
 	uint16_t next_port;		/* ephemeral port search start */
 	int mdyn;			/* mbuf dynamic field offset */
+	bool isn_pinned;		/* tests only: every ISN is isn_pin */
+	uint32_t isn_pin;
 };
 
 /* A parsed incoming segment. */
