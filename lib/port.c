@@ -302,6 +302,14 @@ port_txq_add(struct sl_worker *w, struct rte_mbuf *m)
 {
 	struct port_txq *q = &w->txq;
 
+	/* A frame the port cannot carry would be refused at the head of the queue on
+	 * every flush and block everything behind it: drop it here, loudly. */
+	if (unlikely(m->pkt_len > w->max_frame)) {
+		w->stats.tx_drop_oversize++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+
 	if (unlikely(q->n == q->cap)) {
 		port_flush(w);
 		if (q->n == q->cap) {

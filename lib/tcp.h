@@ -111,6 +111,7 @@ struct tcp_flow {
 	uint32_t rcv_adv;		/* right edge of the window we advertised */
 	uint32_t cwnd, ssthresh;
 	uint32_t recover;		/* NewReno: snd_max when recovery began */
+	uint32_t sack_high;		/* highest sequence the peer has SACKed */
 	uint16_t mss;			/* payload of a full segment we send */
 	uint16_t rcv_mss;		/* largest payload the peer sent (for delayed ACK) */
 	uint16_t dupacks;

@@ -28,6 +28,7 @@
 
 #include "cksum.h"
 #include "ipv4.h"
+#include "log.h"
 #include "mbuf_util.h"
 #include "tcp.h"
 #include "tcp_seq.h"
@@ -125,6 +126,7 @@ tcp_established(struct sl_worker *w, struct tcp_flow *f)
 	f->nrtx = 0;
 	f->backoff = 0;
 	f->recover = f->snd_una;
+	f->sack_high = f->snd_una;
 	tcp_keepalive_arm(w, f);
 	if (f->flags & TF_PASSIVE) {
 		w->stats.tcp_passive_opens++;
@@ -516,6 +518,42 @@ tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 		tcp_fin_in(w, f);
 }
 
+/* Does this ACK announce that one more segment left the network after a hole?
+ *
+ * RFC 5681 §2 counts an ACK as a duplicate when it acknowledges nothing new, carries no
+ * data and leaves the window unchanged. Those last two conditions miss most duplicates
+ * from real peers: Linux autotunes its receive buffer and changes the window on nearly
+ * every ACK, and a peer sending data of its own piggybacks its ACKs. With SACK there is
+ * a better signal (RFC 6675's DupAck): an ACK at SND.UNA whose SACK blocks report data
+ * not reported before, whatever else it carries. */
+static bool
+tcp_is_dupack(struct tcp_flow *f, const struct tcp_seg *s, uint32_t wnd)
+{
+	unsigned int i;
+	bool news = false;
+
+	if (s->ack != f->snd_una || f->snd_una == f->snd_max ||
+	    (s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)))
+		return false;
+	if ((f->flags & TF_SACK) && (s->opts.has & TO_SACK)) {
+		for (i = 0; i < s->opts.nsack; i++) {
+			uint32_t end = s->opts.sack[i].end;
+
+			/* Only blocks about data we sent and the peer has not acknowledged. */
+			if (!seq_gt(end, f->snd_una) || seq_gt(end, f->snd_max) ||
+			    !seq_lt(s->opts.sack[i].start, end))
+				continue;
+			if (seq_gt(end, f->sack_high)) {
+				f->sack_high = end;
+				news = true;
+			}
+		}
+		if (news)
+			return true;
+	}
+	return s->len == 0 && wnd == f->snd_wnd;
+}
+
 /* Peer's ACK and window (RFC 9293 §3.10.7.4 fifth check). Returns false when the
  * connection ended (LAST-ACK completed); f must not be used then. */
 static bool
@@ -523,18 +561,21 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 {
 	uint32_t ack = s->ack;
 	uint32_t wnd = s->wnd << f->snd_ws;
-	bool dup = s->len == 0 && !(s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
-		   ack == f->snd_una && f->snd_una != f->snd_max && wnd == f->snd_wnd;
+	bool dup = tcp_is_dupack(f, s, wnd);
 
+	if (unlikely(s->wnd == 0))
+		w->stats.tcp_rx_zero_window++;
 	/* Window update, unless this segment is older than the last one that set it. */
 	if (seq_lt(f->snd_wl1, s->seq) || (f->snd_wl1 == s->seq && seq_le(f->snd_wl2, ack))) {
-		if (wnd != f->snd_wnd)
+		uint32_t old_wnd = f->snd_wnd;
+
+		if (wnd != old_wnd)
 			flow_mark_dirty(w, f);
 		f->snd_wnd = wnd;
 		f->snd_wl1 = s->seq;
 		f->snd_wl2 = ack;
 		f->max_snd_wnd = RTE_MAX(f->max_snd_wnd, wnd);
-		if (wnd > 0 && (f->flags & TF_PERSIST)) {
+		if (wnd > old_wnd && (f->flags & TF_PERSIST)) {
 			f->flags &= ~TF_PERSIST;
 			f->rtx_at = 0;
 			f->nrtx = 0;
@@ -553,6 +594,8 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		txbuf_ack(w, &f->tx, data);
 		f->bytes_acked += data;
 		f->snd_una = ack;
+		if (seq_lt(f->sack_high, ack))
+			f->sack_high = ack;
 		if (seq_lt(f->snd_nxt, f->snd_una))
 			f->snd_nxt = f->snd_una;
 		if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
@@ -627,6 +670,11 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		f->dupacks++;
 		if (f->flags & TF_RECOVERY) {
 			f->cwnd += f->mss;	/* inflate: one segment has left the network */
+			flow_mark_dirty(w, f);
+		} else if (f->dupacks < 3) {
+			/* Limited transmit (RFC 3042): each of the first two duplicates lets
+			 * one new segment out, so that a small flight still produces the
+			 * third duplicate instead of waiting for the RTO. */
 			flow_mark_dirty(w, f);
 		} else if (f->dupacks == 3 && seq_gt(ack - 1, f->recover)) {
 			/* Fast retransmit, then NewReno fast recovery (RFC 6582 §3.2). */
@@ -745,7 +793,7 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 	}
 	/* RFC 5961 §5.2: ACK acceptability. */
 	if (seq_gt(s->ack, f->snd_max)) {
-		w->stats.tcp_ack_unsent++;
+			w->stats.tcp_ack_unsent++;
 		rte_pktmbuf_free(m);
 		tcp_ack_limited(w, f, true);
 		return;

@@ -147,6 +147,22 @@ tcp_xmit(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, ui
 	return 0;
 }
 
+/* Payload of a full segment right now: f->mss assumes only the timestamp option, so a
+ * segment that also carries SACK blocks holds that much less data (as Linux's
+ * tcp_current_mss), or the frame would exceed the MTU. */
+static uint32_t
+tcp_payload_mss(struct sl_worker *w, struct tcp_flow *f)
+{
+	unsigned int nsack;
+
+	if (!(f->flags & TF_SACK) || f->ooo.nsegs == 0)
+		return f->mss;
+	tcp_ooo_sack_update(w, f);
+	nsack = f->nsack;
+	return f->mss - (uint32_t)(tcp_opt_len(!!(f->flags & TF_TS), nsack) -
+				   tcp_opt_len(!!(f->flags & TF_TS), 0));
+}
+
 int
 tcp_send_ack(struct sl_worker *w, struct tcp_flow *f)
 {
@@ -187,6 +203,18 @@ tcp_send_window_probe(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t unsent = f->tx.bytes - (f->snd_nxt - f->snd_una);
 
+	if (f->snd_wnd > 0 && unsent > 0 && f->snd_nxt == f->snd_una) {
+		/* A small window that silly-window avoidance would not use: fill it. */
+		uint32_t len = u32_min(u32_min(unsent, f->snd_wnd), tcp_payload_mss(w, f));
+
+		if (tcp_xmit(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG) == 0) {
+			f->snd_nxt += len;
+			f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+			f->flags &= ~TF_PERSIST;
+		}
+		return;
+	}
+
 	if (unsent == 0 || f->snd_nxt != f->snd_una) {
 		/* Nothing new to offer (or bytes in flight): an old sequence number asks
 		 * for an ACK just the same. */
@@ -203,9 +231,14 @@ tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t data_end = f->snd_una + f->tx.bytes;
 
+	/* Only bytes sent before: a retransmission that reached past snd_max would put
+	 * new data on the wire behind the sender's back, and the peer's ACK of it would
+	 * then look like an ACK of data never sent. */
+	uint32_t sent = u32_min(f->snd_max - f->snd_una, f->tx.bytes);
+
 	f->rtt_timing = false;		/* Karn */
-	if (seq_lt(f->snd_una, data_end)) {
-		uint32_t len = RTE_MIN(f->tx.bytes, (uint32_t)f->mss);
+	if (sent > 0) {
+		uint32_t len = u32_min(sent, tcp_payload_mss(w, f));
 
 		if (tcp_xmit(w, f, f->snd_una, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG) != 0)
 			return;
@@ -233,7 +266,7 @@ tcp_fin_sent(struct tcp_flow *f)
 void
 tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
-	uint32_t data_end, wnd, sent = 0;
+	uint32_t data_end, wnd, mss, sent = 0;
 	bool fin_ok;
 
 	switch (f->state) {
@@ -259,7 +292,11 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	data_end = f->snd_una + f->tx.bytes;
 	if (seq_lt(f->snd_nxt, f->snd_una))
 		f->snd_nxt = f->snd_una;
-	wnd = RTE_MIN(f->snd_wnd, f->cwnd);
+	mss = tcp_payload_mss(w, f);
+	wnd = f->cwnd;
+	if (!(f->flags & TF_RECOVERY) && f->dupacks > 0 && f->dupacks < 3)
+		wnd += (uint32_t)f->dupacks * mss;	/* limited transmit (RFC 3042) */
+	wnd = RTE_MIN(f->snd_wnd, wnd);
 	while (!(f->flags & TF_PERSIST) && seq_lt(f->snd_nxt, data_end)) {
 		uint32_t unsent = data_end - f->snd_nxt;
 		uint32_t inflight = f->snd_nxt - f->snd_una;
@@ -269,10 +306,10 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 
 		if (inflight >= wnd)
 			break;
-		len = u32_min(u32_min(unsent, f->mss), wnd - inflight);
+		len = u32_min(u32_min(unsent, mss), wnd - inflight);
 		/* Sender SWS avoidance: a segment shorter than the data we have, because
 		 * the window is small, waits unless it is half the largest window seen. */
-		if (len < f->mss && len < unsent && len < f->max_snd_wnd / 2)
+		if (len < mss && len < unsent && len < f->max_snd_wnd / 2)
 			break;
 		if (len == unsent)
 			fl |= RTE_TCP_PSH_FLAG;
@@ -312,9 +349,11 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	if (f->snd_una != f->snd_max) {
 		if (f->rtx_at == 0)
 			tcp_rto_arm(w, f);
-	} else if (f->snd_wnd == 0 && seq_lt(f->snd_nxt, data_end) &&
-		   !(f->flags & TF_PERSIST)) {
-		/* Data waits for a zero window: probe it (persist timer, RTO-based). */
+	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & TF_PERSIST)) {
+		/* Data waits with nothing in flight, so no ACK will come to release it: the
+		 * window is zero, or too small for silly-window avoidance to use it. The
+		 * persist timer probes a zero window and overrides SWS avoidance otherwise
+		 * (RFC 9293 §3.8.6.2.1). */
 		f->flags |= TF_PERSIST;
 		f->nrtx = 0;
 		f->backoff = 0;

@@ -211,10 +211,9 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 	f->recover = f->snd_max;
 	f->backoff++;
 	f->rtt_timing = false;
-	/* Go back N; a FIN already sent is resent by tcp_output after the data. */
+	/* Go back N; a FIN already sent is resent by tcp_output after the data (it
+	 * keeps TF_FIN_SENT, so an ACK of the original FIN is still recognised). */
 	f->snd_nxt = f->snd_una;
-	if (f->flags & TF_FIN_SENT)
-		f->flags &= ~TF_FIN_SENT;
 	tcp_output(w, f);
 	tcp_rto_arm(w, f);
 	return false;
@@ -225,7 +224,8 @@ tcp_persist_fire(struct sl_worker *w, struct tcp_flow *f)
 {
 	const struct sl_config *cfg = w->cfg;
 
-	if (f->snd_wnd != 0 || f->tx.bytes == (f->snd_nxt - f->snd_una)) {
+	if (f->tx.bytes == (f->snd_nxt - f->snd_una) || f->snd_nxt != f->snd_una) {
+		/* Nothing waits any more, or data is in flight (the RTO covers it). */
 		f->flags &= ~TF_PERSIST;
 		flow_mark_dirty(w, f);
 		return false;
@@ -237,6 +237,12 @@ tcp_persist_fire(struct sl_worker *w, struct tcp_flow *f)
 	}
 	w->stats.tcp_persist_probes++;
 	tcp_send_window_probe(w, f);
+	if (!(f->flags & TF_PERSIST)) {
+		/* The probe carried data into an open window: back to the RTO. */
+		f->nrtx = 0;
+		tcp_rto_arm(w, f);
+		return false;
+	}
 	f->backoff++;
 	tcp_rto_arm(w, f);
 	return false;

@@ -34,6 +34,7 @@ struct sl_worker {
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint16_t rx_burst;
+	uint32_t max_frame;		/* MTU + Ethernet header */
 	struct rte_mempool *pool;	/* RX descriptors and every frame we build */
 	struct sl_stats stats;
 

@@ -38,6 +38,14 @@ server_on_signal(int sig __rte_unused)
 	server_stop_requested = 1;
 }
 
+void
+server_request_stop(void)
+{
+	server_stop_requested = 1;
+}
+
+static const char *const server_verify_names[] = { "echo", "none", NULL };
+
 static const char *const server_mode_names[] = {
 #define X(id, name, port) name,
 	SERVER_MODES(X)
@@ -59,6 +67,17 @@ static const struct sl_opt server_opts_table[] = {
 		"stop after this many seconds (0: run until SIGINT/SIGTERM)"),
 	APP_OPT("stats-interval-s", SL_OPT_U32, stats_interval_s, 0, 3600,
 		"print counters every N seconds (0: only at exit)"),
+	APP_OPT("remote", SL_OPT_IPV4, remote, 0, 0,
+		"client modes: address to connect to (--port is the remote port)"),
+	APP_OPT("bytes", SL_OPT_U64, bytes, 0, UINT64_MAX >> 1,
+		"client modes: bytes to send on each connection"),
+	APP_OPT("connections", SL_OPT_U32, connections, 1, 1000000,
+		"client modes: number of connections"),
+	APP_OPT("start-delay-ms", SL_OPT_U32, start_delay_ms, 0, 3600000,
+		"client modes: wait this long after start before connecting"),
+	{ .section = "app", .name = "verify", .type = SL_OPT_ENUM,
+	  .offset = offsetof(struct server_opts, verify), .choices = server_verify_names,
+	  .help = "source mode: echo (every byte must come back) or none" },
 };
 
 static void
@@ -66,6 +85,9 @@ server_opts_defaults(struct server_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->mode = SERVER_MODE_ECHO;
+	o->bytes = 1 << 20;
+	o->connections = 1;
+	o->verify = SOURCE_VERIFY_ECHO;
 }
 
 static int
@@ -78,8 +100,9 @@ server_worker_loop(void *arg)
 	return 0;
 }
 
-/* The main lcore polls worker 0 and also keeps the time: duration and periodic stats. */
-static void
+/* The main lcore polls worker 0 and also keeps the time: duration, periodic stats, and
+ * the start of client modes (which connect from worker 0, i.e. from this thread). */
+static int
 server_main_loop(struct sl_stack *s, const struct server_opts *o)
 {
 	struct sl_worker *w = sl_stack_worker(s, 0);
@@ -88,13 +111,26 @@ server_main_loop(struct sl_stack *s, const struct server_opts *o)
 	uint64_t end = o->duration_s ? start + (uint64_t)o->duration_s * hz : UINT64_MAX;
 	uint64_t next_stats = o->stats_interval_s ? start + o->stats_interval_s * hz :
 			      UINT64_MAX;
+	uint64_t mode_at = start + (uint64_t)o->start_delay_ms * hz / 1000;
+	bool mode_started = false;
 	unsigned int iter = 0;
+	int rc = 0;
 
 	while (!server_stop_requested) {
 		sl_worker_poll(w);
 		if ((++iter & 1023) != 0)
 			continue;
 		uint64_t now = rte_rdtsc();
+
+		if (!mode_started && now >= mode_at) {
+			mode_started = true;
+			rc = server_mode_start(s, o);
+			if (rc != 0) {
+				fprintf(stderr, "sluice-server: mode start failed: %s\n",
+					strerror(-rc));
+				server_stop_requested = 1;
+			}
+		}
 
 		if (now >= end)
 			server_stop_requested = 1;
@@ -108,6 +144,7 @@ server_main_loop(struct sl_stack *s, const struct server_opts *o)
 			fflush(stdout);
 		}
 	}
+	return rc;
 }
 
 static void
@@ -140,6 +177,7 @@ main(int argc, char **argv)
 	struct sl_stack *s;
 	struct sl_stats st;
 	unsigned int nstack, lcore, i, leaked;
+	int status;
 	char err[512];
 	int rc;
 
@@ -205,14 +243,16 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(server_worker_loop, sl_stack_worker(s, i), lcore);
 		i++;
 	}
-	server_main_loop(s, &opts);
+	rc = server_main_loop(s, &opts);
 	rte_eal_mp_wait_lcore();
 
 	sl_stack_stop(s);
 	sl_stack_stats(s, &st);
 	printf("sluice-server: stopped; counters:\n");
 	sl_stats_print(stdout, &st, 0);
-	server_mode_report(s, &opts);
+	status = server_mode_report(s, &opts);
+	if (rc != 0)
+		status = 1;
 	fflush(stdout);
 	server_mode_teardown(s, &opts);
 	leaked = sl_stack_destroy(s);
@@ -222,5 +262,5 @@ main(int argc, char **argv)
 		return 3;
 	}
 	printf("sluice-server: mbuf pools clean\n");
-	return 0;
+	return status;
 }

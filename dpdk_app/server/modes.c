@@ -2,8 +2,9 @@
 /*
  * modes.c -- dispatch from --mode to the mode implementations, and their report.
  *
- *   echo   echo every byte back (port 7)
- *   none   the stack alone: ARP and ICMP echo are answered, nothing listens
+ *   echo    echo every byte back (port 7)
+ *   source  connect out, send a seeded stream, check what comes back
+ *   none    the stack alone: ARP and ICMP echo are answered, nothing listens
  */
 
 #include <errno.h>
@@ -50,32 +51,49 @@ server_mode_setup(struct sl_stack *s, const struct server_opts *o)
 	switch (o->mode) {
 	case SERVER_MODE_ECHO:
 		return mode_echo_setup(s, ctx, port);
+	case SERVER_MODE_SOURCE:
+		return 0;
 	default:
 		return -EINVAL;
 	}
 }
 
-void
+int
+server_mode_start(struct sl_stack *s, const struct server_opts *o)
+{
+	struct server_ctx *ctx = server_ctx_get(false);
+	uint16_t port = o->port != 0 ? o->port : server_default_port[o->mode];
+
+	if (o->mode == SERVER_MODE_SOURCE)
+		return mode_source_start(s, ctx, port);
+	return 0;
+}
+
+int
 server_mode_report(struct sl_stack *s, const struct server_opts *o)
 {
 	struct server_ctx *ctx = server_ctx_get(false);
 	struct server_counters sum = { 0 };
 	unsigned int i, r;
+	int status = 0;
 
 	if (ctx == NULL || o->mode == SERVER_MODE_NONE)
-		return;
+		return 0;
+	if (o->mode == SERVER_MODE_SOURCE)
+		status = mode_source_report(ctx);
 	for (i = 0; i < sl_stack_worker_count(s); i++) {
 		sum.accepted += ctx->per_worker[i].accepted;
 		sum.bytes += ctx->per_worker[i].bytes;
 		for (r = 0; r < RTE_DIM(sum.closed); r++)
 			sum.closed[r] += ctx->per_worker[i].closed[r];
 	}
-	printf("sluice-server: connections accepted %" PRIu64 ", bytes %" PRIu64
+	printf("sluice-server: connections %" PRIu64 ", bytes %" PRIu64
 	       "; closed:", sum.accepted, sum.bytes);
 	for (r = 0; r < RTE_DIM(sum.closed); r++)
 		printf(" %s %" PRIu64, sl_close_reason_str((enum sl_close_reason)r),
 		       sum.closed[r]);
 	printf("\n");
+	return status;
 }
 
 void

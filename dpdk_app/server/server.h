@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include <rte_byteorder.h>
 #include <rte_lcore.h>
 
 #include <sluice/conn.h>
@@ -16,6 +17,7 @@ struct sl_stack;
 /* X(id, name, default TCP port) */
 #define SERVER_MODES(X) \
 	X(SERVER_MODE_ECHO, "echo", 7) \
+	X(SERVER_MODE_SOURCE, "source", 7) \
 	X(SERVER_MODE_NONE, "none", 0)
 
 enum server_mode {
@@ -25,11 +27,21 @@ enum server_mode {
 	SERVER_MODE_COUNT
 };
 
+enum source_verify {
+	SOURCE_VERIFY_ECHO,		/* the peer must send every byte back */
+	SOURCE_VERIFY_NONE,		/* the peer may send anything (a sink) */
+};
+
 struct server_opts {
 	unsigned int mode;		/* enum server_mode */
 	uint16_t port;			/* 0: the mode's default */
 	uint32_t duration_s;
 	uint32_t stats_interval_s;
+	rte_be32_t remote;		/* client modes: the peer */
+	uint64_t bytes;			/* client modes: bytes per connection */
+	uint32_t connections;		/* client modes */
+	unsigned int verify;		/* enum source_verify */
+	uint32_t start_delay_ms;	/* client modes: wait before connecting */
 };
 
 /* What a mode counts, per worker (each written only by its worker). */
@@ -41,6 +53,7 @@ struct server_counters {
 
 struct server_ctx {
 	const struct server_opts *opts;
+	void *mode_state;
 	struct server_counters per_worker[RTE_MAX_LCORE];
 };
 
@@ -48,9 +61,17 @@ struct server_ctx {
 int
 server_mode_setup(struct sl_stack *s, const struct server_opts *o);
 
-/* Print the mode's own figures at exit. */
-void
+/* Start what the mode does on its own (client modes connect), after the port started. */
+int
+server_mode_start(struct sl_stack *s, const struct server_opts *o);
+
+/* Print the mode's own figures at exit; returns the exit status it asks for. */
+int
 server_mode_report(struct sl_stack *s, const struct server_opts *o);
+
+/* Ask the main loop to stop (from any callback on the main lcore). */
+void
+server_request_stop(void);
 
 /* Free what setup allocated (after the workers stopped). */
 void
@@ -58,5 +79,9 @@ server_mode_teardown(struct sl_stack *s, const struct server_opts *o);
 
 int
 mode_echo_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+int
+mode_source_start(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+int
+mode_source_report(struct server_ctx *ctx);
 
 #endif /* SLUICE_SERVER_H */

@@ -80,4 +80,32 @@ it_stat() {
 	sl_telemetry "$IT_PREFIX" /sluice/stats | sl_json_get /sluice/stats "$1"
 }
 
+# it_peer ARGS...: run tests/interop/tcppeer.py inside the namespace.
+it_peer() {
+	ip netns exec "$IT_NS" "$SL_PY" "$(dirname "${BASH_SOURCE[0]}")/tcppeer.py" "$@"
+}
+
+# it_check NAME COMMAND...: run a scenario, report ok/FAIL with its output.
+it_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		it_ok "$name: $(echo "$out" | tail -n 1)"
+	else
+		it_fail "$name"
+		echo "$out" | tail -n 20
+	fi
+}
+
+# it_expect_stat COUNTER OP VALUE: compare one of sluice's counters (live, telemetry).
+it_expect_stat() {
+	local v
+	v=$(it_stat "$1")
+	if [ "$v" "$2" "$3" ]; then
+		it_ok "counter $1 = $v ($2 $3)"
+	else
+		it_fail "counter $1 = $v, expected $2 $3"
+	fi
+}
+
 trap it_cleanup EXIT

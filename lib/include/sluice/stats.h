@@ -30,6 +30,7 @@ extern "C" {
 	X(tx_bursts,		"TX bursts that sent at least one frame") \
 	X(tx_deferred,		"frames the port refused once and kept for the next burst") \
 	X(tx_drop_full,		"frames dropped: worker TX queue full") \
+	X(tx_drop_oversize,	"frames dropped: longer than the MTU (a stack bug if ever seen)") \
 	X(mbuf_alloc_fail,	"mbuf allocations that failed (pool exhausted)") \
 	X(eth_drop_runt,	"frames shorter than an Ethernet header") \
 	X(eth_drop_dst,		"frames for another MAC or an unjoined multicast group") \
@@ -105,6 +106,7 @@ extern "C" {
 	X(tcp_rto,		"retransmission timeouts") \
 	X(tcp_retransmit_segs,	"segments retransmitted") \
 	X(tcp_persist_probes,	"zero-window probes sent") \
+	X(tcp_rx_zero_window,	"segments from peers announcing a zero window") \
 	X(tcp_keepalive_probes,	"keepalive probes sent") \
 	X(tcp_ooo_segs,		"segments queued out of order") \
 	X(tcp_ooo_drop,		"out-of-order segments dropped (queue limits)") \
