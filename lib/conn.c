@@ -260,8 +260,15 @@ sl_conn_abort(struct sl_conn *c)
 	struct tcp_flow *f = conn_flow(c);
 	struct sl_worker *w = f->w;
 
-	if (f->state == SL_TCP_CLOSED)
+	if (f->state == SL_TCP_CLOSED) {
+		/* TCP is done; on_close may be waiting for the data to be read. */
+		if (!(f->flags & TF_CLOSE_DONE)) {
+			f->close_reason = SL_CLOSE_ABORTED;
+			rxbuf_free(w, &f->rx);
+			flow_mark_ready(w, f, EV_CLOSE);
+		}
 		return;
+	}
 	if (f->state != SL_TCP_TIME_WAIT)
 		tcp_send_rst(w, f);
 	txbuf_free(w, &f->tx);
@@ -385,8 +392,10 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 	unsigned int n = 0;
 	bool consumed = false;
 
+	/* After a normal close the bytes are still the application's: TCP acknowledged
+	 * them. After a reset or an abort they are not delivered. */
 	while (f->rx.bytes > 0 && !(f->flags & (TF_RX_PAUSED | TF_RX_CLOSED)) &&
-	       f->state != SL_TCP_CLOSED) {
+	       (f->state != SL_TCP_CLOSED || f->close_reason == SL_CLOSE_NORMAL)) {
 		struct rte_mbuf *m = f->rx.q.head;
 		struct sl_msg msg = {
 			.data = rte_pktmbuf_mtod(m, const uint8_t *),
@@ -453,6 +462,16 @@ conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 	    conn_can_send(f))
 		ops->on_writable(c);
 	if ((f->events & EV_CLOSE) || (ev & EV_CLOSE)) {
+		/* A normal close waits until every received byte and on_eof were delivered:
+		 * while the application has paused delivery, EV_CLOSE stays pending and
+		 * sl_conn_resume_rx() brings the flow back here. */
+		if (f->close_reason == SL_CLOSE_NORMAL &&
+		    !(f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)) &&
+		    (f->rx.bytes > 0 ||
+		     ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE)))) {
+			f->events |= EV_CLOSE;
+			return;
+		}
 		/* Close comes last, even if a callback above caused it. */
 		f->events &= (uint8_t)~EV_CLOSE;
 		if (f->flags & TF_CLOSE_DONE)

@@ -107,6 +107,9 @@ tcp_negotiate(struct sl_worker *w, struct tcp_flow *f, const struct tcp_opts *o)
 		mss -= 12;
 	f->mss = (uint16_t)RTE_MAX(mss, 36u);
 	f->cwnd = (uint32_t)cfg->init_cwnd * f->mss;
+	/* What counts as a "full" segment for delayed ACKs until the peer shows its real
+	 * segment size: the RFC 9293 default MSS, so small requests are not ACKed twice. */
+	f->rcv_mss = (uint16_t)RTE_MIN(536u, (uint32_t)f->mss);
 }
 
 /* SYN-RECEIVED or SYN-SENT -> ESTABLISHED: the handshake is complete. */
@@ -121,11 +124,19 @@ tcp_established(struct sl_worker *w, struct tcp_flow *f)
 		f->snd_una = f->iss + 1;
 	if (f->rtt_timing && f->nrtx == 0)
 		tcp_rtt_sample(w, f, (uint32_t)(w->clock.now_us - f->rtt_start));
+	if (f->nrtx > 0) {
+		/* The SYN or SYN-ACK was retransmitted: RTO of 3 s when data transmission
+		 * begins (RFC 6298 (5.7)), and an initial window of one segment (RFC 5681
+		 * §3.1, RFC 6928 §2). */
+		if (f->srtt == 0)
+			f->rto = u32_max(f->rto, u32_min(3000000u, w->cfg->rto_max_us));
+		f->cwnd = f->mss;
+	}
 	f->rtt_timing = false;
 	f->rtx_at = 0;
 	f->nrtx = 0;
 	f->backoff = 0;
-	f->recover = f->snd_una;
+	f->recover = f->iss;	/* RFC 6582 §3.2: recover starts at the ISN */
 	f->sack_high = f->snd_una;
 	tcp_keepalive_arm(w, f);
 	if (f->flags & TF_PASSIVE) {
@@ -227,7 +238,8 @@ tcp_cookie_accept(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *
 
 	f = flow_create(w, &s->key);
 	if (f == NULL) {
-		rte_pktmbuf_free(m);
+		/* The peer believes it is connected: tell it otherwise. */
+		tcp_reply_rst(w, m, s);
 		return;
 	}
 	w->stats.tcp_syncookie_ok++;
@@ -367,11 +379,20 @@ tcp_input_timewait(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		tcp_input_noflow(w, m, s);
 		return;
 	}
-	if (s->flags & RTE_TCP_FIN_FLAG)
-		f->tw_at = w->clock.now_us + 2ull * w->cfg->msl_ms * 1000;
 	rte_pktmbuf_free(m);
-	f->flags |= TF_ACKNOW;
-	flow_mark_dirty(w, f);
+	if (s->flags & RTE_TCP_FIN_FLAG) {
+		/* The peer's FIN again: our ACK was lost. Re-ACK, restart 2 MSL. */
+		f->tw_at = w->clock.now_us + 2ull * w->cfg->msl_ms * 1000;
+		f->flags |= TF_ACKNOW;
+		flow_mark_dirty(w, f);
+		return;
+	}
+	/* RFC 9293 §3.10.7.4: only a retransmitted FIN is answered in TIME-WAIT. An
+	 * acceptable bare ACK is not (answering it ping-pongs forever with a peer that is
+	 * in TIME-WAIT too); anything else gets a rate-limited ACK. */
+	if (s->len == 0 && s->seq == f->rcv_nxt && !(s->flags & RTE_TCP_SYN_FLAG))
+		return;
+	tcp_ack_limited(w, f, false);
 }
 
 /* ---- synchronized states ---- */
@@ -561,10 +582,14 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 {
 	uint32_t ack = s->ack;
 	uint32_t wnd = s->wnd << f->snd_ws;
-	bool dup = tcp_is_dupack(f, s, wnd);
+	/* Answers to zero-window probes repeat the ACK, but nothing was lost. */
+	bool dup = !(f->flags & TF_PERSIST) && tcp_is_dupack(f, s, wnd);
 
 	if (unlikely(s->wnd == 0))
 		w->stats.tcp_rx_zero_window++;
+	/* The peer answers our window probes: never give up on it (RFC 9293 §3.8.6.1). */
+	if (f->flags & TF_PERSIST)
+		f->nrtx = 0;
 	/* Window update, unless this segment is older than the last one that set it. */
 	if (seq_lt(f->snd_wl1, s->seq) || (f->snd_wl1 == s->seq && seq_le(f->snd_wl2, ack))) {
 		uint32_t old_wnd = f->snd_wnd;
@@ -601,8 +626,13 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
 			tcp_rtt_sample(w, f, (uint32_t)(w->clock.now_us - f->rtt_start));
 			f->rtt_timing = false;
+			/* RFC 6298 §5: only a new measurement collapses a backed-off RTO. */
+			f->backoff = 0;
+		} else if ((f->flags & TF_TS) && (s->opts.has & TO_TS)) {
+			/* With timestamps the echo measures this ACK's RTT even for a
+			 * retransmission (RFC 7323 §4), so it is a valid measurement too. */
+			f->backoff = 0;
 		}
-		f->backoff = 0;
 		f->nrtx = 0;
 
 		if (f->flags & TF_RECOVERY) {
@@ -632,7 +662,9 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		f->dupacks = 0;
 
 		if (f->snd_una == f->snd_max) {
-			f->rtx_at = 0;
+			/* In persist mode the timer is the probe timer: keep it running. */
+			if (!(f->flags & TF_PERSIST))
+				f->rtx_at = 0;
 			f->unacked_since = 0;
 		} else {
 			f->unacked_since = w->clock.now_us;
@@ -676,7 +708,7 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 			 * one new segment out, so that a small flight still produces the
 			 * third duplicate instead of waiting for the RTO. */
 			flow_mark_dirty(w, f);
-		} else if (f->dupacks == 3 && seq_gt(ack - 1, f->recover)) {
+		} else if (f->dupacks == 3 && seq_gt(ack, f->recover)) {
 			/* Fast retransmit, then NewReno fast recovery (RFC 6582 §3.2). */
 			w->stats.tcp_fast_retransmit++;
 			f->recover = f->snd_max;
@@ -720,6 +752,29 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 		return;
 	}
 
+	/* Simultaneous open (RFC 9293 §3.5 Figure 7): in SYN-RECEIVED after our own SYN, the
+	 * peer's SYN-ACK for it completes the handshake (as in Linux's
+	 * tcp_validate_incoming). It would fail the sequence check (SEG.SEQ = IRS). */
+	if (f->state == SL_TCP_SYN_RCVD && !(f->flags & TF_PASSIVE) &&
+	    (s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
+	    (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) &&
+	    s->seq == f->irs && s->ack == f->snd_max) {
+		rte_pktmbuf_free(m);
+		f->last_rx_us = w->clock.now_us;
+		if ((f->flags & TF_TS) && (s->opts.has & TO_TS)) {
+			f->ts_recent = s->opts.tsval;
+			f->ts_recent_us = w->clock.now_us;
+		}
+		f->snd_una = s->ack;
+		tcp_established(w, f);
+		/* The window of a SYN is never scaled. */
+		f->snd_wnd = s->wnd;
+		f->snd_wl1 = s->seq;
+		f->snd_wl2 = s->ack;
+		flow_mark_dirty(w, f);
+		return;
+	}
+
 	/* PAWS (RFC 7323 §5.3): a timestamp older than the last one in sequence is an old
 	 * duplicate, unless ts_recent has been idle for 24 days. */
 	if ((f->flags & TF_TS) && (s->opts.has & TO_TS) && !(s->flags & RTE_TCP_RST_FLAG) &&
@@ -736,9 +791,12 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 	    !(s->len == 0 && (s->flags & RTE_TCP_FIN_FLAG) && s->seq == f->rcv_nxt)) {
 		w->stats.tcp_oow_drop++;
 		rte_pktmbuf_free(m);
-		if (s->flags & RTE_TCP_RST_FLAG)
+		if (s->flags & RTE_TCP_RST_FLAG) {
+			w->stats.tcp_rst_ignored++;
 			return;
-		if (s->len <= 1 && s->seq == f->rcv_nxt - 1) {
+		}
+		if (s->len <= 1 && s->seq == f->rcv_nxt - 1 &&
+		    !(s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG))) {
 			/* Keepalive (or old-style zero-window) probe: always answered. */
 			w->stats.tcp_probe_answered++;
 			tcp_send_ack(w, f);

@@ -407,7 +407,8 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 	th->tcp_flags = tflags;
 	th->rx_win = rte_cpu_to_be_16(win);
 	th->tcp_urp = 0;
-	memcpy(th + 1, opts, olen);
+	if (olen > 0)
+		memcpy(th + 1, opts, olen);	/* RSTs pass no options (opts NULL) */
 	m->ol_flags = 0;
 	m->l2_len = l2;
 	m->l3_len = sizeof(*ip);

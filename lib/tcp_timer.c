@@ -214,6 +214,17 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 	/* Go back N; a FIN already sent is resent by tcp_output after the data (it
 	 * keeps TF_FIN_SENT, so an ACK of the original FIN is still recognised). */
 	f->snd_nxt = f->snd_una;
+	if (f->snd_wnd == 0 && f->tx.bytes > 0) {
+		/* The window closed with data in flight: retransmissions cannot go out, so
+		 * probe the window instead (Linux does the same), and never give up on a
+		 * peer that keeps answering (RFC 9293 §3.8.6.1). */
+		f->flags |= TF_PERSIST;
+		f->nrtx = 0;
+		w->stats.tcp_persist_probes++;
+		tcp_send_window_probe(w, f);
+		tcp_rto_arm(w, f);
+		return false;
+	}
 	tcp_output(w, f);
 	tcp_rto_arm(w, f);
 	return false;

@@ -83,6 +83,13 @@ th_setup(struct th *t, const struct sl_config *cfg)
 int
 th_setup_ring(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size)
 {
+	return th_setup_hook(t, cfg, tx_ring_size, NULL, NULL);
+}
+
+int
+th_setup_hook(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size,
+	      th_hook_fn before_start, void *arg)
+{
 	struct sl_config def;
 	char name[RTE_RING_NAMESIZE];
 	unsigned int seq = th_port_seq++;
@@ -112,6 +119,8 @@ th_setup_ring(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_si
 	t->w = sl_stack_worker(t->s, 0);
 	t->w->clock.virtual_time = true;
 	t->w->clock.now_us = 1000000;	/* start at 1 s so "0" never means "just now" */
+	if (before_start != NULL)
+		before_start(t, arg);
 	assert_int_equal(sl_stack_start(t->s), 0);
 	t->mac = t->w->mac;
 	t->baseline = th_in_use(t);

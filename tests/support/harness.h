@@ -62,6 +62,16 @@ th_setup(struct th *t, const struct sl_config *cfg);
 int
 th_setup_ring(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size);
 
+/* Called by th_setup_hook() between stack creation and sl_stack_start(): the only window
+ * in which sl_listen() is allowed. */
+typedef void (*th_hook_fn)(struct th *t, void *arg);
+
+/* th_setup_ring() with a hook run after the stack is created (t->s and t->w are set, the
+ * clock is virtual) and before it starts. */
+int
+th_setup_hook(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size,
+	      th_hook_fn before_start, void *arg);
+
 /* Quiesce, check for leaks (cmocka failure on a leak), destroy. */
 void
 th_teardown(struct th *t);

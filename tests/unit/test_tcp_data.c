@@ -1,0 +1,823 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tcp_in.c / tcp_ooo.c / tcp_out.c: data in ESTABLISHED -- in-order delivery, the
+ * out-of-order queue (overlaps delivered once, per-flow limits), SACK blocks in our ACKs,
+ * the receive window, segmentation and the send window, sequence wraparound, peers without
+ * timestamps or window scaling, and the send queue limits. */
+
+#include <errno.h>
+
+#include "unit.h"
+
+#include "tcp_helper.h"
+
+static uint8_t payload[70000];
+
+/* Deterministic bytes, different for every seed, so misplaced data shows. */
+static const uint8_t *
+pattern(size_t n, unsigned int seed)
+{
+	size_t i;
+
+	assert_true(n <= sizeof(payload));
+	for (i = 0; i < n; i++)
+		payload[i] = (uint8_t)(i * 7 + seed + (i >> 8));
+	return payload;
+}
+
+/* The peer sends bytes [from, to) of data (offsets in its stream). */
+static void
+send_range(struct tpeer *p, const uint8_t *data, uint32_t from, uint32_t to)
+{
+	tpeer_xmit(p, TH_ACK, tpeer_seq(p, from), p->rcv_nxt, data + from, to - from);
+}
+
+/* Expect an immediate ACK of `ack`; returns its SACK blocks in o. */
+static void
+expect_ack_now(struct tpeer *p, uint32_t ack, struct tp_out *o)
+{
+	tpeer_expect(p, o);
+	assert_int_equal(o->flags, TH_ACK);
+	assert_int_equal(o->len, 0);
+	assert_int_equal(o->ack, ack);
+}
+
+static void
+assert_sack(const struct tp_out *o, unsigned int i, uint32_t start, uint32_t end)
+{
+	assert_true(o->opts.has & TO_SACK);
+	assert_true(i < o->opts.nsack);
+	assert_int_equal(o->opts.sack[i].start, start);
+	assert_int_equal(o->opts.sack[i].end, end);
+}
+
+/* ---- receiving ---- */
+
+static void
+test_established_data_in_order_delivered_and_acked(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+
+	(void)state;
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK | TH_PSH, "hello world", 11);
+	assert_int_equal(p->tc->rx_bytes, 11);
+	assert_memory_equal(p->tc->rx, "hello world", 11);
+	assert_false(p->tc->stream_gap);
+	tt_flush(x, 2000);
+	tpeer_expect_ack(p, p->iss + 12);
+	assert_int_equal(th_stats(&x->t)->tcp_rx_bytes, 11);
+	assert_int_equal(tpeer_flow(p)->bytes_rcvd, 11);
+	tt_teardown(x);
+}
+
+static void
+test_established_duplicate_segment_acked_not_redelivered(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+
+	(void)state;
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK | TH_PSH, "abc", 3);
+	tt_flush(x, 2000);
+	tpeer_expect_ack(p, p->iss + 4);
+	/* The same segment again lies wholly below the window: not acceptable (RFC 9293
+	 * §3.10.7.4), answered with an ACK at once (our first ACK may have been lost), and
+	 * not delivered twice. */
+	tpeer_xmit(p, TH_ACK | TH_PSH, tpeer_seq(p, 0), p->rcv_nxt, "abc", 3);
+	expect_ack_now(p, p->iss + 4, &o);
+	assert_int_equal(p->tc->rx_bytes, 3);
+	assert_int_equal(th_stats(&x->t)->tcp_oow_drop, 1);
+	tt_teardown(x);
+}
+
+static void
+test_established_partial_overlap_delivers_new_part_only(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(150, 1);
+
+	(void)state;
+	tpeer_connect(p);
+	send_range(p, d, 0, 100);
+	send_range(p, d, 50, 150);
+	assert_int_equal(p->tc->rx_bytes, 150);
+	assert_memory_equal(p->tc->rx, d, 150);
+	assert_int_equal(th_stats(&x->t)->tcp_dup_bytes, 50);
+	assert_int_equal(tpeer_flow(p)->rcv_nxt, tpeer_seq(p, 150));
+	tt_teardown(x);
+}
+
+static void
+test_established_ooo_segment_acked_at_once_with_sack(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(2000, 2);
+	struct tp_out o;
+
+	(void)state;
+	tpeer_connect(p);
+	send_range(p, d, 1000, 2000);
+	expect_ack_now(p, tpeer_seq(p, 0), &o);
+	assert_true(o.opts.has & TO_TS);
+	assert_int_equal(o.opts.nsack, 1);
+	assert_sack(&o, 0, tpeer_seq(p, 1000), tpeer_seq(p, 2000));
+	assert_int_equal(p->tc->rx_bytes, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_ooo_segs, 1);
+	tt_teardown(x);
+}
+
+static void
+test_established_hole_filled_acked_at_once_and_delivered(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(2000, 3);
+	struct tp_out o;
+
+	(void)state;
+	tpeer_connect(p);
+	send_range(p, d, 1000, 2000);
+	expect_ack_now(p, tpeer_seq(p, 0), &o);
+	send_range(p, d, 0, 1000);
+	/* RFC 5681 §4.2: a segment that fills a hole is acknowledged at once. */
+	expect_ack_now(p, tpeer_seq(p, 2000), &o);
+	assert_false(o.opts.has & TO_SACK);
+	assert_int_equal(p->tc->rx_bytes, 2000);
+	assert_memory_equal(p->tc->rx, d, 2000);
+	assert_false(p->tc->stream_gap);
+	assert_int_equal(tpeer_flow(p)->ooo.nsegs, 0);
+	tt_teardown(x);
+}
+
+static void
+test_established_overlapping_retransmissions_delivered_once(void **state)
+{
+	/* Out-of-order pieces overlapping each other and the queue in every way: inside,
+	 * across the front, across the end, covering several, exact duplicates. */
+	static const uint32_t ranges[][2] = {
+		{ 3000, 4000 }, { 3500, 4500 }, { 2000, 3200 }, { 3100, 3300 },
+		{ 4500, 5000 }, { 2500, 3900 }, { 1000, 1500 }, { 5200, 5600 },
+		{ 4900, 5300 }, { 4400, 5700 }, { 1000, 1500 }, { 1400, 2100 },
+		{ 5500, 6000 }, { 100, 1200 }, { 0, 150 },
+	};
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(6000, 4);
+	struct tcp_flow *f;
+	struct tp_out o;
+	unsigned int i;
+
+	(void)state;
+	tpeer_connect(p);
+	f = tpeer_flow(p);
+	for (i = 0; i < RTE_DIM(ranges); i++) {
+		send_range(p, d, ranges[i][0], ranges[i][1]);
+		/* Every out-of-order arrival is acknowledged at once. */
+		assert_true(tpeer_recv(p, &o));
+		assert_int_equal(o.len, 0);
+		assert_true(f->ooo.nsegs <= i + 1);
+	}
+	assert_int_equal(f->rcv_nxt, tpeer_seq(p, 6000));
+	assert_int_equal(f->ooo.nsegs, 0);
+	assert_int_equal(f->ooo.bytes, 0);
+	assert_int_equal(p->tc->rx_bytes, 6000);
+	assert_memory_equal(p->tc->rx, d, 6000);
+	assert_false(p->tc->stream_gap);
+	assert_int_equal(th_stats(&x->t)->tcp_rx_bytes, 6000);
+	assert_int_equal(o.ack, tpeer_seq(p, 6000));
+	tt_teardown(x);
+}
+
+static void
+test_established_ooo_queue_bounded_by_segments(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	const uint8_t *d = pattern(800, 5);
+	struct tcp_flow *f;
+	unsigned int k;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.ooo_max_segs = 4;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	tpeer_connect(p);
+	f = tpeer_flow(p);
+	/* Six segments after a hole: four fit, the two furthest away are dropped. */
+	for (k = 1; k <= 6; k++)
+		send_range(p, d, 100 * k, 100 * (k + 1));
+	th_tx_drain(&x->t);
+	assert_int_equal(f->ooo.nsegs, 4);
+	assert_int_equal(f->ooo.bytes, 400);
+	assert_int_equal(th_stats(&x->t)->tcp_ooo_drop, 2);
+	send_range(p, d, 0, 100);
+	assert_int_equal(f->rcv_nxt, tpeer_seq(p, 500));
+	send_range(p, d, 500, 800);
+	assert_int_equal(p->tc->rx_bytes, 800);
+	assert_memory_equal(p->tc->rx, d, 800);
+	tt_teardown(x);
+}
+
+static void
+test_established_ooo_full_earlier_segment_evicts_tail(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	const uint8_t *d = pattern(400, 6);
+	struct tcp_flow *f;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.ooo_max_segs = 2;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	tpeer_connect(p);
+	f = tpeer_flow(p);
+	send_range(p, d, 200, 300);
+	send_range(p, d, 300, 400);
+	/* Full; [100, 200) is more useful than the tail [300, 400), which makes room. */
+	send_range(p, d, 100, 200);
+	th_tx_drain(&x->t);
+	assert_int_equal(f->ooo.nsegs, 2);
+	assert_int_equal(th_stats(&x->t)->tcp_ooo_drop, 1);
+	send_range(p, d, 0, 100);
+	assert_int_equal(f->rcv_nxt, tpeer_seq(p, 300));
+	assert_int_equal(p->tc->rx_bytes, 300);
+	assert_memory_equal(p->tc->rx, d, 300);
+	tt_teardown(x);
+}
+
+static void
+test_established_ooo_queue_bounded_by_memory(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(500, 7);
+	struct tcp_flow *f;
+	unsigned int k;
+
+	(void)state;
+	/* Room for the buffers of two segments, however small their payload: a flood of
+	 * tiny segments costs what it pins. */
+	x->t.s->cfg.ooo_max_bytes = 2u * rte_pktmbuf_data_room_size(x->t.w->pool);
+	tpeer_connect(p);
+	f = tpeer_flow(p);
+	for (k = 1; k <= 4; k++)
+		send_range(p, d, 100 * k, 100 * k + 10);
+	th_tx_drain(&x->t);
+	assert_int_equal(f->ooo.nsegs, 2);
+	assert_true(f->ooo.truesize <= x->t.s->cfg.ooo_max_bytes);
+	assert_int_equal(th_stats(&x->t)->tcp_ooo_drop, 2);
+	tt_teardown(x);
+}
+
+static void
+test_established_sack_first_block_is_latest_arrival(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(5000, 8);
+	struct tp_out o;
+	unsigned int i, k;
+
+	(void)state;
+	tpeer_connect(p);
+	/* Four separate runs A..D, then B grows. */
+	for (k = 1; k <= 4; k++) {
+		send_range(p, d, 1000 * k, 1000 * k + 100);
+		expect_ack_now(p, tpeer_seq(p, 0), &o);
+		assert_sack(&o, 0, tpeer_seq(p, 1000 * k), tpeer_seq(p, 1000 * k + 100));
+		/* With timestamps, three blocks fit in the 40 bytes of options. */
+		assert_int_equal(o.opts.nsack, RTE_MIN(k, 3u));
+	}
+	send_range(p, d, 2100, 2200);
+	expect_ack_now(p, tpeer_seq(p, 0), &o);
+	assert_int_equal(o.opts.nsack, 3);
+	assert_sack(&o, 0, tpeer_seq(p, 2000), tpeer_seq(p, 2200));
+	/* The other blocks report other runs, each once. */
+	for (i = 1; i < 3; i++) {
+		uint32_t s = o.opts.sack[i].start;
+
+		assert_true(s == tpeer_seq(p, 1000) || s == tpeer_seq(p, 3000) ||
+			    s == tpeer_seq(p, 4000));
+		assert_int_equal(o.opts.sack[i].end, s + 100);
+		assert_true(o.opts.sack[i].start != o.opts.sack[3 - i].start);
+	}
+	tt_teardown(x);
+}
+
+static void
+test_established_no_sack_blocks_when_peer_did_not_permit(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(200, 9);
+	struct tp_out o;
+
+	(void)state;
+	p->sack_ok = false;
+	tpeer_connect(p);
+	assert_false(p->syn.opts.has & TO_SACK_OK);
+	send_range(p, d, 100, 200);
+	expect_ack_now(p, tpeer_seq(p, 0), &o);
+	assert_false(o.opts.has & TO_SACK);
+	tt_teardown(x);
+}
+
+/* ---- the receive window ---- */
+
+static void
+test_established_data_beyond_window_trimmed_window_closes(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	const uint8_t *d = pattern(4344, 10);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.rcvbuf = 4096;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	c = tpeer_connect(p);
+	assert_int_equal(p->syn.wnd, 4096);
+	/* The application stops reading: the window fills. */
+	x->app.rx_pause = true;
+	send_range(p, d, 0, 1448);
+	send_range(p, d, 1448, 2896);
+	/* Two full segments: ACK at once, with what is left of the window. */
+	expect_ack_now(p, tpeer_seq(p, 2896), &o);
+	assert_int_equal(o.wnd, 4096 - 2896);
+	/* Beyond the window: the part that fits is kept, the rest trimmed. */
+	send_range(p, d, 2896, 4344);
+	expect_ack_now(p, tpeer_seq(p, 4096), &o);
+	assert_int_equal(o.wnd, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_window_trim, 1);
+	assert_int_equal(p->tc->rx_bytes, 0);
+	assert_int_equal(p->tc->paused, 1);
+	/* Reading again delivers everything, and the reopened window is announced. */
+	x->app.rx_pause = false;
+	sl_conn_resume_rx(c);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->rx_bytes, 4096);
+	assert_memory_equal(p->tc->rx, d, 4096);
+	expect_ack_now(p, tpeer_seq(p, 4096), &o);
+	assert_int_equal(o.wnd, 4096);
+	send_range(p, d, 4096, 4344);
+	assert_int_equal(p->tc->rx_bytes, 4344);
+	assert_memory_equal(p->tc->rx, d, 4344);
+	tt_teardown(x);
+}
+
+static void
+test_established_fin_at_rcv_nxt_taken_with_zero_window(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	const uint8_t *d = pattern(4096, 20);
+	struct sl_conn *c;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.rcvbuf = 4096;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	c = tpeer_connect(p);
+	x->app.rx_pause = true;
+	tpeer_send(p, TH_ACK, d, 1448);
+	tpeer_send(p, TH_ACK, d + 1448, 1448);
+	tpeer_send(p, TH_ACK, d + 2896, 1200);
+	th_tx_drain(&x->t);
+	assert_int_equal(tpeer_flow(p)->rcv_adv, tpeer_flow(p)->rcv_nxt);
+	/* The FIN occupies no buffer: it is taken even though the window is closed. */
+	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
+	tpeer_expect_ack(p, p->snd_nxt);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_CLOSE_WAIT);
+	/* on_eof only after every byte was delivered. */
+	assert_int_equal(p->tc->eofs, 0);
+	x->app.rx_pause = false;
+	sl_conn_resume_rx(c);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->rx_bytes, 4096);
+	assert_memory_equal(p->tc->rx, d, 4096);
+	assert_int_equal(p->tc->eofs, 1);
+	assert_int_equal(p->tc->log[p->tc->nlog - 1], 'e');
+	tt_teardown(x);
+}
+
+static void
+test_established_window_field_scaled_by_our_shift(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tcp_flow *f;
+	struct tp_out o;
+
+	(void)state;
+	tpeer_connect(p);
+	f = tpeer_flow(p);
+	tpeer_send(p, TH_ACK | TH_PSH, "x", 1);
+	tt_flush(x, 2000);
+	tpeer_expect(p, &o);
+	/* The whole buffer is free again: announced, scaled. */
+	assert_int_equal((uint32_t)o.wnd << f->rcv_ws, x->t.w->cfg->rcvbuf);
+	assert_int_equal(f->rcv_adv, tpeer_seq(p, 1) + x->t.w->cfg->rcvbuf);
+	tt_teardown(x);
+}
+
+/* ---- sending ---- */
+
+static void
+test_established_send_mss_segments_psh_on_last(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(5000, 11);
+	static const uint32_t lens[] = { 1448, 1448, 1448, 656 };
+	struct sl_conn *c;
+	struct tp_out o;
+	uint32_t off = 0;
+	unsigned int i;
+
+	(void)state;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send(c, d, 5000), 0);
+	th_poll(&x->t);
+	for (i = 0; i < RTE_DIM(lens); i++) {
+		tpeer_expect(p, &o);
+		assert_int_equal(o.seq, tpeer_sseq(p, off));
+		assert_int_equal(o.ack, p->iss + 1);
+		assert_int_equal(o.len, lens[i]);
+		assert_int_equal(o.flags, TH_ACK | (i + 1 == RTE_DIM(lens) ? TH_PSH : 0));
+		assert_memory_equal(o.data, d + off, lens[i]);
+		assert_true(o.opts.has & TO_TS);
+		assert_int_equal(o.opts.tsecr, p->tsval - 1);
+		off += lens[i];
+	}
+	tpeer_expect_nothing(p);
+	assert_int_equal(th_stats(&x->t)->tcp_tx_bytes, 5000);
+	tpeer_ack(p);
+	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
+	assert_int_equal(tpeer_flow(p)->bytes_acked, 5000);
+	tt_teardown(x);
+}
+
+static void
+test_established_small_writes_in_one_iteration_coalesced(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct sl_conn *c;
+	struct tp_out o;
+	unsigned int i;
+
+	(void)state;
+	c = tpeer_connect(p);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(sl_conn_send(c, "0123456789" + i, 1), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 10);
+	assert_memory_equal(o.data, "0123456789", 10);
+	tpeer_expect_nothing(p);
+	tt_teardown(x);
+}
+
+static void
+test_established_send_limited_by_peer_window(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(5000, 12);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	p->wscale = -1;
+	p->wnd = 3000;
+	c = tpeer_connect(p);
+	assert_int_equal(tpeer_flow(p)->snd_wnd, 3000);
+	assert_int_equal(sl_conn_send(c, d, 5000), 0);
+	th_poll(&x->t);
+	/* Two full segments fit; the 104 bytes left of the window would be a silly
+	 * segment (RFC 9293 §3.8.6.2.1) and wait. */
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 1448);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 1448);
+	tpeer_expect_nothing(p);
+	tpeer_ack(p);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 2896));
+	assert_int_equal(o.len, 1448);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 5000 - 3 * 1448);
+	assert_memory_equal(o.data, d + 3 * 1448, 5000 - 3 * 1448);
+	tt_teardown(x);
+}
+
+static void
+test_established_send_initial_window_then_slow_start(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint32_t mss = 1448, n = 30;
+	const uint8_t *d = pattern(mss * n, 13);
+	struct sl_conn *c;
+	struct tp_out o;
+	unsigned int sent = 0;
+
+	(void)state;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send(c, d, mss * n), 0);
+	th_poll(&x->t);
+	/* RFC 6928: ten segments, then nothing until an ACK. */
+	while (tpeer_recv(p, &o))
+		sent++;
+	assert_int_equal(sent, x->t.w->cfg->init_cwnd);
+	/* Each ACK of a full segment grows cwnd by one segment (RFC 5681 §3.1): two
+	 * segments leave per segment acknowledged. */
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, mss), NULL, 0);
+	sent = 0;
+	while (tpeer_recv(p, &o))
+		sent++;
+	assert_int_equal(sent, 2);
+	assert_int_equal(tpeer_flow(p)->cwnd, (x->t.w->cfg->init_cwnd + 1u) * mss);
+	tt_teardown(x);
+}
+
+/* ---- sequence numbers across 2^32 ---- */
+
+static void
+exchange_across_wrap(struct tt *x)
+{
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(4000, 14);
+	struct sl_conn *c = p->tc->c;
+	struct tp_out o;
+	uint32_t off = 0;
+
+	/* Stack to peer: three segments over the wrap point. */
+	assert_int_equal(sl_conn_send(c, d, 4000), 0);
+	th_poll(&x->t);
+	while (tpeer_recv(p, &o)) {
+		assert_int_equal(o.seq, tpeer_sseq(p, off));
+		assert_memory_equal(o.data, d + off, o.len);
+		off += o.len;
+	}
+	assert_int_equal(off, 4000);
+	tpeer_ack(p);
+	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
+	assert_int_equal(tpeer_flow(p)->snd_una, tpeer_sseq(p, 4000));
+
+	/* Peer to stack, out of order over the wrap point, then the hole. */
+	d = pattern(3000, 15);
+	send_range(p, d, 1500, 3000);
+	send_range(p, d, 0, 1500);
+	assert_int_equal(p->tc->rx_bytes, 3000);
+	assert_memory_equal(p->tc->rx, d, 3000);
+	p->snd_nxt = tpeer_seq(p, 3000);
+
+	/* And a clean close over the wrap. */
+	assert_int_equal(sl_conn_shutdown(c), 0);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	p->rcv_nxt = tpeer_sseq(p, 4000) + 1;
+	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
+	tpeer_expect_ack(p, p->snd_nxt);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_TIME_WAIT);
+	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
+}
+
+static void
+test_seq_wrap_stack_isn_near_2_32(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+
+	(void)state;
+	x->t.w->tcp.isn_pinned = true;
+	x->t.w->tcp.isn_pin = 0xfffffff0;
+	tpeer_connect(&x->p);
+	assert_int_equal(x->p.irs, 0xfffffff0);
+	exchange_across_wrap(x);
+	tt_teardown(x);
+}
+
+static void
+test_seq_wrap_peer_isn_near_2_32(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+
+	(void)state;
+	x->p.iss = 0xfffff800;
+	tpeer_connect(&x->p);
+	exchange_across_wrap(x);
+	tt_teardown(x);
+}
+
+static void
+test_seq_wrap_both_isns_near_2_32(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+
+	(void)state;
+	x->t.w->tcp.isn_pinned = true;
+	x->t.w->tcp.isn_pin = 0xffffffff;
+	x->p.iss = 0xffffffff;
+	tpeer_connect(&x->p);
+	assert_int_equal(x->p.irs, 0xffffffff);
+	exchange_across_wrap(x);
+	tt_teardown(x);
+}
+
+/* ---- peers with fewer options ---- */
+
+static void
+test_peer_without_timestamps_gets_none(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(3000, 16);
+	struct sl_conn *c;
+	struct tcp_flow *f;
+	struct tp_out o;
+
+	(void)state;
+	p->ts = false;
+	c = tpeer_connect(p);
+	f = tpeer_flow(p);
+	assert_int_equal(p->syn.opts.has, TO_MSS | TO_SACK_OK | TO_WSCALE);
+	assert_false(f->flags & TF_TS);
+	/* No option space spent on timestamps: full 1460-byte segments. */
+	assert_int_equal(f->mss, 1460);
+	assert_int_equal(sl_conn_send(c, d, 3000), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 1460);
+	assert_int_equal(o.olen, 0);
+	th_tx_drain(&x->t);
+	/* ACKs carry SACK blocks alone. */
+	send_range(p, d, 100, 200);
+	expect_ack_now(p, tpeer_seq(p, 0), &o);
+	assert_int_equal(o.opts.has, TO_SACK);
+	tt_teardown(x);
+}
+
+static void
+test_peer_without_window_scaling_windows_unscaled(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tcp_flow *f;
+	struct tp_out o;
+
+	(void)state;
+	p->wscale = -1;
+	p->wnd = 1000;
+	tpeer_connect(p);
+	f = tpeer_flow(p);
+	assert_false(p->syn.opts.has & TO_WSCALE);
+	assert_false(f->flags & TF_WSCALE);
+	assert_int_equal(f->rcv_ws, 0);
+	assert_int_equal(f->snd_wnd, 1000);
+	tpeer_send(p, TH_ACK | TH_PSH, "x", 1);
+	tt_flush(x, 2000);
+	tpeer_expect(p, &o);
+	/* Our 256 KiB buffer can only be announced as 65535 bytes. */
+	assert_int_equal(o.wnd, 65535);
+	tt_teardown(x);
+}
+
+static void
+test_peer_without_mss_option_gets_536(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(1000, 17);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	p->mss = 0;
+	p->ts = false;
+	c = tpeer_connect(p);
+	/* RFC 9293 §3.7.1: no MSS option means 536. */
+	assert_int_equal(tpeer_flow(p)->mss, 536);
+	assert_int_equal(sl_conn_send(c, d, 1000), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 536);
+	tt_teardown(x);
+}
+
+/* ---- the send queue ---- */
+
+static void
+test_send_queue_full_eagain_then_writable(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	const uint8_t *d = pattern(4096, 18);
+	struct sl_conn *c;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.sndbuf = 4096;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send_space(c), 4096);
+	assert_int_equal(sl_conn_send(c, d, 4096), 0);
+	assert_int_equal(sl_conn_send_space(c), 0);
+	assert_int_equal(sl_conn_send(c, "y", 1), -EAGAIN);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	/* Still above the low mark (half the budget): no on_writable yet. */
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 1448), NULL, 0);
+	assert_int_equal(p->tc->writables, 0);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 2896), NULL, 0);
+	assert_int_equal(p->tc->writables, 1);
+	assert_string_equal(p->tc->log, "aw");
+	assert_int_equal(sl_conn_send(c, "y", 1), 0);
+	/* Edge-triggered: no second on_writable without another -EAGAIN. */
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 4096), NULL, 0);
+	assert_int_equal(p->tc->writables, 1);
+	tt_teardown(x);
+}
+
+static void
+test_send_one_message_above_budget_accepted_on_empty_queue(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	const uint8_t *d = pattern(5000, 19);
+	struct sl_conn *c;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.sndbuf = 2048;
+	x = tt_setup(&cfg);
+	c = tpeer_connect(&x->p);
+	assert_int_equal(sl_conn_send(c, d, 5000), 0);
+	assert_int_equal(sl_conn_send(c, d, 1), -EAGAIN);
+	assert_int_equal(tpeer_flow(&x->p)->tx.bytes, 5000);
+	tt_teardown(x);
+}
+
+static void
+test_send_after_shutdown_epipe(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct sl_conn *c;
+
+	(void)state;
+	c = tpeer_connect(&x->p);
+	assert_int_equal(sl_conn_shutdown(c), 0);
+	assert_int_equal(sl_conn_send(c, "z", 1), -EPIPE);
+	assert_int_equal(sl_conn_send_space(c), 0);
+	tt_teardown(x);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_established_data_in_order_delivered_and_acked),
+	cmocka_unit_test(test_established_duplicate_segment_acked_not_redelivered),
+	cmocka_unit_test(test_established_partial_overlap_delivers_new_part_only),
+	cmocka_unit_test(test_established_ooo_segment_acked_at_once_with_sack),
+	cmocka_unit_test(test_established_hole_filled_acked_at_once_and_delivered),
+	cmocka_unit_test(test_established_overlapping_retransmissions_delivered_once),
+	cmocka_unit_test(test_established_ooo_queue_bounded_by_segments),
+	cmocka_unit_test(test_established_ooo_full_earlier_segment_evicts_tail),
+	cmocka_unit_test(test_established_ooo_queue_bounded_by_memory),
+	cmocka_unit_test(test_established_sack_first_block_is_latest_arrival),
+	cmocka_unit_test(test_established_no_sack_blocks_when_peer_did_not_permit),
+	cmocka_unit_test(test_established_data_beyond_window_trimmed_window_closes),
+	cmocka_unit_test(test_established_fin_at_rcv_nxt_taken_with_zero_window),
+	cmocka_unit_test(test_established_window_field_scaled_by_our_shift),
+	cmocka_unit_test(test_established_send_mss_segments_psh_on_last),
+	cmocka_unit_test(test_established_small_writes_in_one_iteration_coalesced),
+	cmocka_unit_test(test_established_send_limited_by_peer_window),
+	cmocka_unit_test(test_established_send_initial_window_then_slow_start),
+	cmocka_unit_test(test_seq_wrap_stack_isn_near_2_32),
+	cmocka_unit_test(test_seq_wrap_peer_isn_near_2_32),
+	cmocka_unit_test(test_seq_wrap_both_isns_near_2_32),
+	cmocka_unit_test(test_peer_without_timestamps_gets_none),
+	cmocka_unit_test(test_peer_without_window_scaling_windows_unscaled),
+	cmocka_unit_test(test_peer_without_mss_option_gets_536),
+	cmocka_unit_test(test_send_queue_full_eagain_then_writable),
+	cmocka_unit_test(test_send_one_message_above_budget_accepted_on_empty_queue),
+	cmocka_unit_test(test_send_after_shutdown_epipe),
+};
+
+UNIT_MAIN("test_tcp_data", tests)

@@ -1,0 +1,875 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* tcp_timer.c and the loss recovery in tcp_in.c: RFC 6298 (RTO, backoff, Karn), RFC 5681
+ * and RFC 6582 (fast retransmit, NewReno partial ACKs), zero-window persist probes, the
+ * delayed ACK, keepalive and the user timeout. Times are exact: the tests jump the
+ * virtual clock from one timer deadline to the next (tp_run_until_tx). */
+
+#include "unit.h"
+
+#include "tcp_helper.h"
+
+#define MSS 1448u
+
+static uint8_t payload[64 * 1024];
+
+static const uint8_t *
+pattern(size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		payload[i] = (uint8_t)(i * 31 + 3);
+	return payload;
+}
+
+/* Passive open whose handshake takes rtt_us, so the first RTT sample is rtt_us:
+ * SRTT = R, RTTVAR = R/2, RTO = 3R (RFC 6298 §2.2), clamped to [rto_min, rto_max]. */
+static struct sl_conn *
+connect_with_rtt(struct tt *x, uint64_t rtt_us)
+{
+	struct tpeer *p = &x->p;
+
+	tpeer_syn(p);
+	tp_advance(&x->t, rtt_us, rtt_us);
+	tpeer_ack(p);
+	tpeer_expect_nothing(p);
+	p->tc = tapp_find(&x->app, p->port);
+	assert_non_null(p->tc);
+	return p->tc->c;
+}
+
+/* Queue n bytes at the stack and let them leave; the peer consumes the segments. */
+static unsigned int
+stack_sends(struct tt *x, struct sl_conn *c, const uint8_t *d, uint32_t n)
+{
+	struct tp_out o;
+	unsigned int segs = 0;
+
+	assert_int_equal(sl_conn_send(c, d, n), 0);
+	th_poll(&x->t);
+	while (tpeer_recv(&x->p, &o))
+		segs++;
+	return segs;
+}
+
+/* The peer acknowledges the stack's byte offset `off` (window unchanged). */
+static void
+ack_upto(struct tpeer *p, uint32_t off)
+{
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, off), NULL, 0);
+}
+
+/* ---- RTO ---- */
+
+static void
+test_rtt_first_sample_sets_rto_to_three_rtt(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tcp_flow *f;
+
+	(void)state;
+	connect_with_rtt(x, 400000);
+	f = tpeer_flow(&x->p);
+	assert_int_equal(f->srtt >> 3, 400000);
+	assert_int_equal(f->rto, 1200000);
+	tt_teardown(x);
+}
+
+static void
+test_rtt_small_sample_rto_clamped_to_rto_min(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+
+	(void)state;
+	connect_with_rtt(x, 10000);
+	assert_int_equal(tpeer_flow(&x->p)->rto, x->t.w->cfg->rto_min_us);
+	tt_teardown(x);
+}
+
+static void
+test_established_rto_fires_then_exponential_backoff(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(1000);
+	struct sl_conn *c;
+	struct tp_out o;
+	unsigned int i;
+
+	(void)state;
+	c = connect_with_rtt(x, 100000);
+	assert_int_equal(stack_sends(x, c, d, 1000), 1);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(tp_run_until_tx(&x->t, 100000000), 300000ull << i);
+		tpeer_expect(p, &o);
+		assert_int_equal(o.seq, tpeer_sseq(p, 0));
+		assert_int_equal(o.len, 1000);
+		assert_memory_equal(o.data, d, 1000);
+		tpeer_expect_nothing(p);
+		assert_int_equal(th_stats(&x->t)->tcp_rto, i + 1);
+		assert_int_equal(th_stats(&x->t)->tcp_retransmit_segs, i + 1);
+	}
+	ack_upto(p, 1000);
+	assert_int_equal(tp_run_until_tx(&x->t, 100000000), UINT64_MAX);
+	tt_teardown(x);
+}
+
+static void
+test_established_rto_capped_at_rto_max(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct sl_conn *c;
+	static const uint64_t gaps[] = { 300000, 600000, 1000000, 1000000, 1000000 };
+	unsigned int i;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.rto_max_us = 1000000;
+	x = tt_setup(&cfg);
+	c = connect_with_rtt(x, 100000);
+	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
+	for (i = 0; i < RTE_DIM(gaps); i++) {
+		assert_int_equal(tp_run_until_tx(&x->t, 100000000), gaps[i]);
+		th_tx_drain(&x->t);
+	}
+	ack_upto(&x->p, 100);
+	tt_teardown(x);
+}
+
+static void
+test_established_rto_retries_exhausted_rst_timeout(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	struct sl_conn *c;
+	struct tp_out o;
+	unsigned int i;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.retries = 3;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	c = connect_with_rtt(x, 100000);
+	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
+	for (i = 0; i < cfg.retries; i++) {
+		assert_int_equal(tp_run_until_tx(&x->t, 100000000), 300000ull << i);
+		tpeer_expect(p, &o);
+		assert_int_equal(o.len, 100);
+	}
+	/* The next expiry gives up: RST, and the application hears "timeout". */
+	assert_int_equal(tp_run_until_tx(&x->t, 100000000), 300000ull << cfg.retries);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.flags, TH_RST | TH_ACK);
+	assert_int_equal(o.seq, tpeer_sseq(p, 100));
+	th_poll(&x->t);
+	assert_null(tpeer_flow(p));
+	assert_string_equal(p->tc->log, "ax");
+	assert_int_equal(p->tc->reason, SL_CLOSE_TIMEOUT);
+	assert_int_equal(th_stats(&x->t)->tcp_conn_timeout, 1);
+	tt_teardown(x);
+}
+
+static void
+test_established_rto_go_back_n_from_one_segment(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(5 * MSS);
+	struct tcp_flow *f;
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	c = connect_with_rtt(x, 100000);
+	f = tpeer_flow(p);
+	assert_int_equal(stack_sends(x, c, d, 5 * MSS), 5);
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 300000);
+	/* RFC 5681 §3.1: loss window of one segment, ssthresh = FlightSize / 2. */
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0));
+	tpeer_expect_nothing(p);
+	assert_int_equal(f->cwnd, MSS);
+	assert_int_equal(f->ssthresh, 5 * MSS / 2);
+	/* Each ACK lets slow start resend the next segments (go-back-N). */
+	p->rcv_nxt = tpeer_sseq(p, MSS);
+	ack_upto(p, MSS);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, MSS));
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 2 * MSS));
+	tpeer_expect_nothing(p);
+	assert_int_equal(th_stats(&x->t)->tcp_retransmit_segs, 3);
+	ack_upto(p, 5 * MSS);
+	tt_teardown(x);
+}
+
+static void
+test_established_rto_karn_retransmission_not_timed(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tcp_flow *f;
+	struct sl_conn *c;
+
+	(void)state;
+	c = connect_with_rtt(x, 100000);
+	f = tpeer_flow(p);
+	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 300000);
+	th_tx_drain(&x->t);
+	/* The ACK comes 2 s later: it may answer either transmission, so it is no
+	 * sample (Karn); SRTT and RTO stay. */
+	tp_advance(&x->t, 2000000, 100000);
+	th_tx_drain(&x->t);
+	ack_upto(p, 100);
+	assert_int_equal(f->srtt >> 3, 100000);
+	assert_int_equal(f->rto, 300000);
+	/* New data is timed again: R' = 50 ms gives SRTT 93.75 ms, RTTVAR 50 ms. */
+	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
+	tp_advance(&x->t, 50000, 50000);
+	ack_upto(p, 200);
+	assert_int_equal(f->srtt >> 3, 93750);
+	assert_int_equal(f->rto, 93750 + 4 * 50000);
+	tt_teardown(x);
+}
+
+/* RFC 6298 §5 (after rule 5.7): the backed-off RTO stays until a new RTT measurement is
+ * made; an ACK of a retransmitted segment is none (Linux: "only reset backoff on valid
+ * RTT measurement"). Without timestamps, nothing else can provide one. */
+static void
+test_established_rto_backoff_kept_until_new_rtt_sample(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct sl_conn *c;
+
+	(void)state;
+	p->ts = false;
+	c = connect_with_rtt(x, 100000);
+	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 300000);
+	th_tx_drain(&x->t);
+	ack_upto(p, 100);
+	/* The next segment is lost too: its timer runs the backed-off RTO. */
+	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 600000);
+	th_tx_drain(&x->t);
+	ack_upto(p, 200);
+	tt_teardown(x);
+}
+
+/* RFC 6298 (5.7): when the SYN was retransmitted and the RTO is below 3 s, it is
+ * re-initialised to 3 s when data transmission begins. */
+static void
+test_syn_sent_syn_retransmitted_data_rto_three_seconds(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	c = tpeer_await_syn(p);
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 1000000);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.flags, TH_SYN);
+	tpeer_synack(p);
+	tpeer_expect_ack(p, p->iss + 1);
+	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 3000000);
+	th_tx_drain(&x->t);
+	ack_upto(p, 100);
+	tt_teardown(x);
+}
+
+/* RFC 5681 §3.1 and RFC 6928 §2: after a lost SYN or SYN-ACK, the initial window MUST be
+ * one segment. */
+static void
+test_syn_sent_syn_retransmitted_initial_window_one_segment(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	c = tpeer_await_syn(p);
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 1000000);
+	tpeer_expect(p, &o);
+	tpeer_synack(p);
+	tpeer_expect_ack(p, p->iss + 1);
+	assert_int_equal(stack_sends(x, c, pattern(5 * MSS), 5 * MSS), 1);
+	ack_upto(p, 5 * MSS);
+	tt_teardown(x);
+}
+
+static void
+test_established_user_timeout_aborts_unacknowledged_data(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	struct sl_conn *c;
+	struct tp_out o;
+	uint64_t start;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.user_timeout_ms = 2000;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	c = connect_with_rtt(x, 100000);
+	start = x->t.w->clock.now_us;
+	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
+	/* Retransmissions at 0.3 s and 0.9 s; the one due at 2.1 s finds the data unacked
+	 * for longer than 2 s and gives up instead. */
+	while (p->tc->closes == 0 && x->t.w->clock.now_us - start < 10000000) {
+		tp_run_until_tx(&x->t, 10000000);
+		while (tpeer_recv(p, &o))
+			if (o.flags & TH_RST)
+				assert_true(x->t.w->clock.now_us - start >= 2000000);
+		th_poll(&x->t);
+	}
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_TIMEOUT);
+	assert_int_equal(th_stats(&x->t)->tcp_rto, 2);
+	tt_teardown(x);
+}
+
+/* ---- fast retransmit and NewReno ---- */
+
+/* A connection that has already had one segment acknowledged, then n segments in flight. */
+static struct sl_conn *
+flight_of(struct tt *x, unsigned int n, bool warm)
+{
+	struct sl_conn *c = connect_with_rtt(x, 100000);
+
+	if (warm) {
+		assert_int_equal(stack_sends(x, c, pattern(MSS), MSS), 1);
+		ack_upto(&x->p, MSS);
+	}
+	assert_int_equal(stack_sends(x, c, pattern(n * MSS), n * MSS), n);
+	return c;
+}
+
+static void
+test_established_three_dupacks_fast_retransmit(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tcp_flow *f;
+	struct tp_out o;
+
+	(void)state;
+	flight_of(x, 6, true);
+	f = tpeer_flow(p);
+	/* The first of the six is lost; the others each bring a duplicate ACK. */
+	ack_upto(p, MSS);
+	ack_upto(p, MSS);
+	tpeer_expect_nothing(p);
+	assert_int_equal(th_stats(&x->t)->tcp_dupacks, 2);
+	ack_upto(p, MSS);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, MSS));
+	assert_int_equal(o.len, MSS);
+	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 1);
+	assert_true(f->flags & TF_RECOVERY);
+	/* RFC 5681 §3.2: ssthresh = FlightSize / 2, cwnd = ssthresh + 3 SMSS. */
+	assert_int_equal(f->ssthresh, 3 * MSS);
+	assert_int_equal(f->cwnd, 6 * MSS);
+	ack_upto(p, 7 * MSS);
+	assert_false(f->flags & TF_RECOVERY);
+	tt_teardown(x);
+}
+
+static void
+test_established_first_segment_lost_three_dupacks_fast_retransmit(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+
+	(void)state;
+	/* The very first data segment of the connection is the one lost: RFC 6582
+	 * initialises recover to the ISS, so these duplicates may start recovery. */
+	flight_of(x, 6, false);
+	ack_upto(p, 0);
+	ack_upto(p, 0);
+	ack_upto(p, 0);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0));
+	assert_int_equal(o.len, MSS);
+	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 1);
+	ack_upto(p, 6 * MSS);
+	tt_teardown(x);
+}
+
+static void
+test_established_acks_with_window_change_not_duplicates(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	unsigned int i;
+
+	(void)state;
+	flight_of(x, 6, true);
+	/* RFC 5681 §2: an ACK that changes the window is not a duplicate. */
+	for (i = 0; i < 4; i++) {
+		p->wnd = (uint16_t)(60000 + 1000 * i);
+		ack_upto(p, MSS);
+	}
+	tpeer_expect_nothing(p);
+	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 0);
+	ack_upto(p, 7 * MSS);
+	tt_teardown(x);
+}
+
+static void
+test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tcp_flow *f;
+	struct tp_out o;
+
+	(void)state;
+	/* Six segments S1..S6 after the first one; S1 and S3 are lost. */
+	flight_of(x, 6, true);
+	f = tpeer_flow(p);
+	ack_upto(p, MSS);
+	ack_upto(p, MSS);
+	ack_upto(p, MSS);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, MSS));
+	ack_upto(p, MSS);	/* a fourth duplicate inflates cwnd by one segment */
+	assert_int_equal(f->cwnd, 7 * MSS);
+	/* S1 arrives: the ACK stops at the S3 hole (partial, RFC 6582 §3.2 step 4). */
+	ack_upto(p, 3 * MSS);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 3 * MSS));
+	assert_int_equal(o.len, MSS);
+	assert_true(f->flags & TF_RECOVERY);
+	assert_int_equal(th_stats(&x->t)->tcp_retransmit_segs, 2);
+	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 1);
+	/* Full ACK: recovery ends, cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS). */
+	ack_upto(p, 7 * MSS);
+	assert_false(f->flags & TF_RECOVERY);
+	assert_int_equal(f->cwnd, 2 * MSS);
+	tpeer_expect_nothing(p);
+	tt_teardown(x);
+}
+
+/* ---- zero window: persist ---- */
+
+/* The stack has 1000 bytes acknowledged with a zero window, and 500 more waiting. */
+static struct sl_conn *
+zero_window(struct tt *x)
+{
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(1500);
+	struct sl_conn *c = connect_with_rtt(x, 100000);
+
+	assert_int_equal(stack_sends(x, c, d, 1000), 1);
+	p->wnd = 0;
+	ack_upto(p, 1000);
+	assert_int_equal(tpeer_flow(p)->snd_wnd, 0);
+	assert_int_equal(sl_conn_send(c, d + 1000, 500), 0);
+	th_poll(&x->t);
+	tpeer_expect_nothing(p);
+	return c;
+}
+
+static void
+test_established_zero_window_probes_with_backoff_then_window_opens(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+	uint32_t got = 0;
+	unsigned int i;
+	uint64_t rto;
+
+	(void)state;
+	zero_window(x);
+	/* The persist timer starts from the current RTO and backs off like it. */
+	rto = tpeer_flow(p)->rto;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(tp_run_until_tx(&x->t, 100000000), rto << i);
+		tpeer_expect(p, &o);
+		/* At most one byte, at the window's edge (RFC 9293 §3.8.6.1). */
+		assert_true(o.len <= 1);
+		assert_true(o.seq == tpeer_sseq(p, 1000) || o.seq == tpeer_sseq(p, 999));
+		if (o.len == 1)
+			assert_int_equal(o.data[0], payload[1000]);
+		tpeer_expect_nothing(p);
+	}
+	assert_int_equal(th_stats(&x->t)->tcp_persist_probes, 3);
+	/* The window opens: everything waiting leaves. */
+	p->wnd = 65535;
+	ack_upto(p, 1000);
+	while (tpeer_recv(p, &o)) {
+		assert_int_equal(o.seq, tpeer_sseq(p, 1000 + got));
+		assert_memory_equal(o.data, payload + 1000 + got, o.len);
+		got += o.len;
+	}
+	assert_int_equal(got, 500);
+	ack_upto(p, 1500);
+	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
+	tt_teardown(x);
+}
+
+/* The window closes while a segment is still unacknowledged: the retransmission timer
+ * cannot retransmit into a zero window, so each timeout must become a window probe (as in
+ * Linux) instead of sending nothing while backing off until the retries run out. */
+static void
+test_established_window_closes_with_data_in_flight_rto_probes(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct sl_conn *c = connect_with_rtt(x, 100000);
+	const uint8_t *d = pattern(1000);
+	struct tp_out o;
+	uint32_t got = 0;
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(stack_sends(x, c, d, 1000), 1);
+	p->wnd = 0;
+	ack_upto(p, 0);			/* nothing acknowledged, window closed */
+	for (i = 0; i < 4; i++) {
+		assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
+		tpeer_expect(p, &o);
+		assert_true(o.len <= 1);
+		ack_upto(p, 0);		/* answered, still closed */
+	}
+	assert_true(th_stats(&x->t)->tcp_persist_probes >= 3);
+	assert_int_equal(th_stats(&x->t)->tcp_conn_timeout, 0);
+	assert_true(tpeer_flow(p)->flags & TF_PERSIST);
+	/* The window opens: the unacknowledged bytes go out again, whole. */
+	p->wnd = 65535;
+	p->rcv_nxt = tpeer_sseq(p, 0);
+	ack_upto(p, 0);
+	while (tp_run_until_tx(&x->t, 10000000) != UINT64_MAX && tpeer_recv(p, &o)) {
+		assert_int_equal(o.seq, tpeer_sseq(p, got));
+		assert_memory_equal(o.data, d + got, o.len);
+		got += o.len;
+		if (got >= 1000)
+			break;
+	}
+	assert_int_equal(got, 1000);
+	ack_upto(p, 1000);
+	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
+	tt_teardown(x);
+}
+
+/* RFC 9293 §3.8.6.1: as long as the receiver answers the probes, the sender MUST keep
+ * the connection open, however long the window stays closed. */
+static void
+test_established_zero_window_answered_probes_never_abort(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	struct tp_out o;
+	unsigned int i;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.retries = 3;
+	cfg.rto_max_us = 1000000;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	zero_window(x);
+	for (i = 0; i < 3 * cfg.retries; i++) {
+		assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
+		tpeer_expect(p, &o);
+		assert_false(o.flags & TH_RST);
+		/* The probe is answered: nothing new accepted, window still zero. */
+		tpeer_ack(p);
+		assert_non_null(tpeer_flow(p));
+	}
+	assert_int_equal(p->tc->closes, 0);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_ESTABLISHED);
+	tt_teardown(x);
+}
+
+/* Answers to zero-window probes repeat the same ACK with the same zero window, but they
+ * are not duplicate ACKs of lost data: no fast retransmit of a full segment into a window
+ * that is closed. */
+static void
+test_established_zero_window_probe_answers_not_dupacks(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+	unsigned int i;
+
+	(void)state;
+	zero_window(x);
+	for (i = 0; i < 5; i++) {
+		assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
+		tpeer_expect(p, &o);
+		assert_true(o.len <= 1);
+		tpeer_ack(p);
+		while (tpeer_recv(p, &o))
+			assert_true(o.len <= 1);
+	}
+	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 0);
+	tt_teardown(x);
+}
+
+/* The receiver takes the probe's byte and its window is zero again: the sender still has
+ * data waiting and nothing in flight, so it must keep probing. */
+static void
+test_established_zero_window_probe_byte_acked_probing_continues(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+	uint64_t next;
+
+	(void)state;
+	zero_window(x);
+	assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
+	tpeer_expect(p, &o);
+	if (o.len == 0) {
+		/* A probe without data (seq SND.UNA - 1): answer it, wait for the next. */
+		tpeer_ack(p);
+		assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
+		tpeer_expect(p, &o);
+	}
+	assert_int_equal(o.len, 1);
+	/* One byte of room had opened meanwhile: the peer keeps it, window zero again. */
+	ack_upto(p, 1001);
+	next = tp_run_until_tx(&x->t, 100000000);
+	assert_true(next != UINT64_MAX);
+	tpeer_expect(p, &o);
+	assert_true(o.len <= 1);
+	assert_true(o.seq == tpeer_sseq(p, 1001) || o.seq == tpeer_sseq(p, 1000));
+	p->wnd = 65535;
+	ack_upto(p, 1001);
+	th_tx_drain(&x->t);
+	ack_upto(p, 1500);
+	tt_teardown(x);
+}
+
+/* ---- delayed ACK ---- */
+
+/* A 64 KiB buffer: the handshake window is the whole buffer, so consuming data never
+ * forces a window update and only the delayed-ACK rules decide. */
+static struct tt *
+setup_delack(void)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.rcvbuf = 65535;
+	return tt_setup(&cfg);
+}
+
+static void
+test_established_one_segment_ack_delayed_by_delack_us(void **state)
+{
+	struct tt *x = setup_delack();
+	struct tpeer *p = &x->p;
+
+	(void)state;
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK, pattern(MSS), MSS);
+	tpeer_expect_nothing(p);
+	assert_int_equal(tp_run_until_tx(&x->t, 1000000), x->t.w->cfg->delack_us);
+	tpeer_expect_ack(p, p->snd_nxt);
+	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 1);
+	tt_teardown(x);
+}
+
+static void
+test_established_second_full_segment_acked_at_once(void **state)
+{
+	struct tt *x = setup_delack();
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(2 * MSS);
+
+	(void)state;
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK, d, MSS);
+	tpeer_expect_nothing(p);
+	tpeer_send(p, TH_ACK, d + MSS, MSS);
+	/* RFC 5681 §4.2: at least every second full-sized segment. */
+	tpeer_expect_ack(p, p->snd_nxt);
+	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 0);
+	assert_int_equal(tp_run_until_tx(&x->t, 1000000), UINT64_MAX);
+	tt_teardown(x);
+}
+
+static void
+test_established_ooo_segment_not_delayed_hole_fill_not_delayed(void **state)
+{
+	struct tt *x = setup_delack();
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(2 * MSS);
+
+	(void)state;
+	tpeer_connect(p);
+	tpeer_xmit(p, TH_ACK, tpeer_seq(p, MSS), p->rcv_nxt, d + MSS, MSS);
+	tpeer_expect_ack(p, tpeer_seq(p, 0));
+	tpeer_xmit(p, TH_ACK, tpeer_seq(p, 0), p->rcv_nxt, d, MSS);
+	tpeer_expect_ack(p, tpeer_seq(p, 2 * MSS));
+	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 0);
+	tt_teardown(x);
+}
+
+static void
+reply_to_message(struct tconn *tc, char ev)
+{
+	if (ev == 'm')
+		assert_int_equal(sl_conn_send(tc->c, "pong", 4), 0);
+}
+
+static void
+test_established_delayed_ack_rides_on_reply_data(void **state)
+{
+	struct tt *x = setup_delack();
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+
+	(void)state;
+	tpeer_connect(p);
+	x->app.hook = reply_to_message;
+	tpeer_send(p, TH_ACK | TH_PSH, "ping", 4);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 4);
+	assert_int_equal(o.ack, p->snd_nxt);
+	tpeer_ack(p);
+	/* No separate ACK follows when the delayed-ACK timer would have fired. */
+	assert_int_equal(tp_run_until_tx(&x->t, 1000000), UINT64_MAX);
+	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 0);
+	tt_teardown(x);
+}
+
+/* ---- keepalive ---- */
+
+static struct tt *
+setup_keepalive(void)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.keepalive = true;
+	cfg.keepalive_idle_s = 10;
+	cfg.keepalive_intvl_s = 2;
+	cfg.keepalive_probes = 3;
+	return tt_setup(&cfg);
+}
+
+static void
+test_established_keepalive_probe_after_idle_then_quiet_when_answered(void **state)
+{
+	struct tt *x = setup_keepalive();
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+
+	(void)state;
+	tpeer_connect(p);
+	assert_int_equal(tp_run_until_tx(&x->t, 100000000), 10000000);
+	tpeer_expect(p, &o);
+	/* <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data: the peer must answer it. */
+	assert_int_equal(o.flags, TH_ACK);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0) - 1);
+	assert_int_equal(o.ack, p->iss + 1);
+	assert_int_equal(o.len, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_keepalive_probes, 1);
+	tpeer_ack(p);
+	/* Answered: the next probe only after another idle period. */
+	assert_int_equal(tp_run_until_tx(&x->t, 100000000), 10000000);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0) - 1);
+	tpeer_ack(p);
+	tt_teardown(x);
+}
+
+static void
+test_established_keepalive_unanswered_probes_rst_timeout(void **state)
+{
+	struct tt *x = setup_keepalive();
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+	unsigned int i;
+
+	(void)state;
+	tpeer_connect(p);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(tp_run_until_tx(&x->t, 100000000), i == 0 ? 10000000 : 2000000);
+		tpeer_expect(p, &o);
+		assert_int_equal(o.flags, TH_ACK);
+		assert_int_equal(o.seq, tpeer_sseq(p, 0) - 1);
+	}
+	assert_int_equal(tp_run_until_tx(&x->t, 100000000), 2000000);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.flags & TH_RST, TH_RST);
+	th_poll(&x->t);
+	assert_null(tpeer_flow(p));
+	assert_int_equal(p->tc->reason, SL_CLOSE_TIMEOUT);
+	assert_int_equal(th_stats(&x->t)->tcp_keepalive_probes, 3);
+	tt_teardown(x);
+}
+
+static void
+test_established_keepalive_idle_restarted_by_traffic(void **state)
+{
+	struct tt *x = setup_keepalive();
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+	uint64_t t0;
+
+	(void)state;
+	tpeer_connect(p);
+	tp_advance(&x->t, 6000000, 1000000);
+	t0 = x->t.w->clock.now_us;
+	tpeer_send(p, TH_ACK | TH_PSH, "x", 1);
+	tt_flush(x, 2000);
+	th_tx_drain(&x->t);
+	/* Idle counts from the last segment received. */
+	assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
+	assert_int_equal(x->t.w->clock.now_us - t0, 10000000);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0) - 1);
+	assert_int_equal(o.ack, p->snd_nxt);
+	tpeer_ack(p);
+	tt_teardown(x);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_rtt_first_sample_sets_rto_to_three_rtt),
+	cmocka_unit_test(test_rtt_small_sample_rto_clamped_to_rto_min),
+	cmocka_unit_test(test_established_rto_fires_then_exponential_backoff),
+	cmocka_unit_test(test_established_rto_capped_at_rto_max),
+	cmocka_unit_test(test_established_rto_retries_exhausted_rst_timeout),
+	cmocka_unit_test(test_established_rto_go_back_n_from_one_segment),
+	cmocka_unit_test(test_established_rto_karn_retransmission_not_timed),
+	cmocka_unit_test(test_established_rto_backoff_kept_until_new_rtt_sample),
+	cmocka_unit_test(test_syn_sent_syn_retransmitted_data_rto_three_seconds),
+	cmocka_unit_test(test_syn_sent_syn_retransmitted_initial_window_one_segment),
+	cmocka_unit_test(test_established_user_timeout_aborts_unacknowledged_data),
+	cmocka_unit_test(test_established_three_dupacks_fast_retransmit),
+	cmocka_unit_test(test_established_first_segment_lost_three_dupacks_fast_retransmit),
+	cmocka_unit_test(test_established_acks_with_window_change_not_duplicates),
+	cmocka_unit_test(test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery),
+	cmocka_unit_test(test_established_zero_window_probes_with_backoff_then_window_opens),
+	cmocka_unit_test(test_established_window_closes_with_data_in_flight_rto_probes),
+	cmocka_unit_test(test_established_zero_window_answered_probes_never_abort),
+	cmocka_unit_test(test_established_zero_window_probe_answers_not_dupacks),
+	cmocka_unit_test(test_established_zero_window_probe_byte_acked_probing_continues),
+	cmocka_unit_test(test_established_one_segment_ack_delayed_by_delack_us),
+	cmocka_unit_test(test_established_second_full_segment_acked_at_once),
+	cmocka_unit_test(test_established_ooo_segment_not_delayed_hole_fill_not_delayed),
+	cmocka_unit_test(test_established_delayed_ack_rides_on_reply_data),
+	cmocka_unit_test(test_established_keepalive_probe_after_idle_then_quiet_when_answered),
+	cmocka_unit_test(test_established_keepalive_unanswered_probes_rst_timeout),
+	cmocka_unit_test(test_established_keepalive_idle_restarted_by_traffic),
+};
+
+UNIT_MAIN("test_tcp_timer", tests)
