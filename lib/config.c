@@ -127,6 +127,12 @@ static const struct sl_opt config_opts[] = {
 	    "highest ephemeral port for active opens"),
 	OPT("tcp", "seed", SL_OPT_U64, seed, 0, UINT64_MAX,
 	    "seed for ISN/cookie secrets and the PRNG (0: random; for reproducible tests)"),
+	OPT("framing", "framing-batch", SL_OPT_U32, framing_batch, 1, 65536,
+	    "messages delivered per connection per poll iteration (fairness)"),
+	OPT("framing", "framing-asm-mb", SL_OPT_U32, framing_asm_mb, 1, 65536,
+	    "memory for assembly buffers per framing per worker (MiB)"),
+	OPT("framing", "msg-holds", SL_OPT_U32, msg_holds, 16, 1u << 22,
+	    "received messages the application may hold per worker"),
 	{ .section = "fault", .name = "fault", .type = SL_OPT_CUSTOM,
 	  .offset = offsetof(struct sl_config, fault), .parse = fault_opt_parse,
 	  .format = fault_opt_format,
@@ -186,6 +192,9 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->port_min = 32768;
 	cfg->port_max = 60999;
 	cfg->seed = 0;
+	cfg->framing_batch = 64;
+	cfg->framing_asm_mb = 32;
+	cfg->msg_holds = 1024;
 	cfg->fault.reorder_max_us = 1000;
 	cfg->fault.dir = SL_FAULT_RX | SL_FAULT_TX;
 }

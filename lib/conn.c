@@ -19,7 +19,9 @@
 #include <rte_mbuf.h>
 
 #include <sluice/conn.h>
+#include <sluice/framing.h>
 
+#include "framing.h"
 #include "ipv4.h"
 #include "tcp.h"
 #include "tcp_seq.h"
@@ -64,10 +66,12 @@ sl_tcp_state_str(enum sl_tcp_state s)
 
 /* ---- listening and connecting ---- */
 
-int
-sl_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg)
+static int
+conn_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg,
+	    const struct sl_framing *fr)
 {
 	unsigned int i, j;
+	int rc;
 
 	if (port == 0 || ops == NULL)
 		return -EINVAL;
@@ -80,14 +84,62 @@ sl_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void
 			break;
 	if (j == TCP_MAX_LISTENERS)
 		return -ENOSPC;
+	if (fr != NULL) {
+		rc = framing_prepare(s, fr);
+		if (rc != 0)
+			return rc;
+	}
 	for (i = 0; i < s->nb_workers; i++) {
-		struct tcp_worker *t = &s->workers[i]->tcp;
+		struct sl_worker *w = s->workers[i];
+		struct tcp_worker *t = &w->tcp;
 
 		t->listeners[j].port = port;
 		t->listeners[j].syn_rcvd = 0;
 		t->listeners[j].ops = ops;
 		t->listeners[j].arg = arg;
+		t->listeners[j].fr = fr != NULL ? framing_inst_find(w, fr) : NULL;
 		t->listen_map[port] = (uint8_t)(j + 1);
+	}
+	return 0;
+}
+
+int
+sl_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg)
+{
+	return conn_listen(s, port, ops, arg, NULL);
+}
+
+int
+sl_listen_framed(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops,
+		 void *arg, const struct sl_framing *fr)
+{
+	if (fr == NULL)
+		return -EINVAL;
+	return conn_listen(s, port, ops, arg, fr);
+}
+
+int
+sl_stack_add_framing(struct sl_stack *s, const struct sl_framing *fr)
+{
+	if (fr == NULL)
+		return -EINVAL;
+	return framing_prepare(s, fr);
+}
+
+int
+sl_conn_set_framing(struct sl_conn *c, const struct sl_framing *fr)
+{
+	struct tcp_flow *f = conn_flow(c);
+	struct framing_inst *fi = framing_inst_find(f->w, fr);
+
+	if (fi == NULL)
+		return -EINVAL;
+	if (f->fr.started || f->rx.consumed > 0)
+		return -EBUSY;
+	framing_flow_fini(&f->fr);
+	if (framing_flow_init(&f->fr, fi) != 0) {
+		f->w->stats.framing_no_state++;
+		return -ENOMEM;
 	}
 	return 0;
 }
@@ -161,7 +213,7 @@ sl_conn_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 
 /* ---- sending and closing ---- */
 
-static bool
+bool
 conn_can_send(const struct tcp_flow *f)
 {
 	switch (f->state) {
@@ -194,6 +246,8 @@ sl_conn_send(struct sl_conn *c, const void *data, uint32_t len)
 
 	if (!conn_can_send(f))
 		return -EPIPE;
+	if (f->wr.open)
+		return -EBUSY;
 	/* The check is before the write, so one message larger than the whole budget
 	 * still goes through on an empty queue. */
 	if (f->tx.bytes > 0 && f->tx.bytes + (uint64_t)len > f->snd_buf) {
@@ -271,6 +325,7 @@ sl_conn_abort(struct sl_conn *c)
 	}
 	if (f->state != SL_TCP_TIME_WAIT)
 		tcp_send_rst(w, f);
+	writer_forget(&f->wr);
 	txbuf_free(w, &f->tx);
 	if (f->state == SL_TCP_TIME_WAIT) {
 		/* Already finished for TCP; the application only waits for on_close. */
@@ -370,7 +425,7 @@ sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info)
 /* After the application consumed bytes: tell the peer when the window has opened a
  * lot (the current one is at most half the buffer and the new one at least twice it),
  * as Linux does; smaller openings ride on the next ACK. */
-static void
+void
 conn_window_update(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t cur, space;
@@ -397,19 +452,26 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 	while (f->rx.bytes > 0 && !(f->flags & (TF_RX_PAUSED | TF_RX_CLOSED)) &&
 	       (f->state != SL_TCP_CLOSED || f->close_reason == SL_CLOSE_NORMAL)) {
 		struct rte_mbuf *m = f->rx.q.head;
+		struct sl_slice sl = { rte_pktmbuf_mtod(m, const uint8_t *), m->data_len };
 		struct sl_msg msg = {
-			.data = rte_pktmbuf_mtod(m, const uint8_t *),
-			.len = m->data_len,
+			.data = sl.data,
+			.len = sl.len,
 			.stream_off = f->rx.consumed,
+			.nslices = 1,
+			.slices = &sl,
 		};
 		int rc = SL_RX_OK;
 
-		if (n++ == CONN_MSGS_PER_PASS) {
-			flow_mark_ready(w, f, EV_DATA);	/* the rest next pass */
+		if (n++ == w->cfg->framing_batch) {
+			flow_defer(w, f);	/* the rest at the next iteration */
 			break;
 		}
+		w->fr_cur.msg = &msg;
+		w->fr_cur.ff = NULL;
+		w->fr_cur.rb = &f->rx;
 		if (f->ops != NULL && f->ops->on_message != NULL)
 			rc = f->ops->on_message(c, &msg);
+		w->fr_cur.msg = NULL;
 		if (rc == SL_RX_AGAIN) {
 			f->flags |= TF_RX_PAUSED;
 			break;
@@ -420,6 +482,74 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 		consumed = true;
 	}
 	if (consumed)
+		conn_window_update(w, f);
+}
+
+/* framing_pump callbacks for a connection. */
+static enum framing_cb_rc
+conn_fr_deliver(void *arg, const struct sl_msg *m)
+{
+	struct tcp_flow *f = arg;
+	int rc = SL_RX_OK;
+
+	if (f->ops != NULL && f->ops->on_message != NULL)
+		rc = f->ops->on_message(flow_conn(f), m);
+	/* The callback may have closed or aborted the connection (its bytes are gone). */
+	if ((f->flags & TF_RX_CLOSED) || f->state == SL_TCP_CLOSED)
+		return FRAMING_CB_STOP;
+	return rc == SL_RX_AGAIN ? FRAMING_CB_AGAIN : FRAMING_CB_OK;
+}
+
+static enum sl_framing_policy
+conn_fr_error(void *arg, int err, uint64_t off)
+{
+	struct tcp_flow *f = arg;
+
+	if (f->ops != NULL && f->ops->on_error != NULL)
+		f->ops->on_error(flow_conn(f), err, off);
+	return f->fr.inst->fr != NULL ? f->fr.inst->fr->on_error : SL_FRAMING_CLOSE;
+}
+
+static const struct framing_cb conn_fr_cb = {
+	.deliver = conn_fr_deliver,
+	.error = conn_fr_error,
+};
+
+static void
+conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t before = f->rx.bytes;
+	enum framing_rc rc;
+
+	if (f->flags & (TF_RX_PAUSED | TF_RX_CLOSED) || f->state == SL_TCP_CLOSED)
+		return;
+	rc = framing_pump(w, &f->fr, &f->rx, (f->flags & TF_FIN_RCVD) != 0,
+			  w->cfg->framing_batch, &conn_fr_cb, f);
+	switch (rc) {
+	case FRAMING_MORE:
+		flow_defer(w, f);
+		break;
+	case FRAMING_PAUSED:
+		f->flags |= TF_RX_PAUSED;
+		break;
+	case FRAMING_CLOSE:
+		/* Stop reading; what the application queued (in on_error) goes before
+		 * the FIN. */
+		if (f->state != SL_TCP_CLOSED && !(f->flags & TF_RX_CLOSED))
+			sl_conn_close(flow_conn(f));
+		return;
+	case FRAMING_ABORT:
+		if (f->state != SL_TCP_CLOSED) {
+			sl_conn_abort(flow_conn(f));
+			f->close_reason = SL_CLOSE_ERROR;
+		}
+		return;
+	case FRAMING_GONE:
+		return;
+	default:
+		break;
+	}
+	if (f->rx.bytes < before)
 		conn_window_update(w, f);
 }
 
@@ -450,10 +580,15 @@ conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 	if ((ev & EV_CONNECT) && ops != NULL && ops->on_connect != NULL &&
 	    f->state != SL_TCP_CLOSED)
 		ops->on_connect(c);
-	if (f->rx.bytes > 0)
+	if (f->fr.inst != NULL)
+		conn_deliver_framed(w, f);
+	else if (f->rx.bytes > 0)
 		conn_deliver_data(w, f);
-	if ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE) && f->rx.bytes == 0 &&
-	    !(f->flags & TF_RX_CLOSED)) {
+	/* EOF once every message is out: with a framing, once the deserializer has seen
+	 * the FIN too (it may have had a last message, or found one cut short). */
+	if ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE) &&
+	    !(f->flags & TF_RX_CLOSED) &&
+	    (f->fr.inst != NULL ? f->fr.eof_done : f->rx.bytes == 0)) {
 		f->flags |= TF_EOF_DONE;
 		if (ops != NULL && ops->on_eof != NULL)
 			ops->on_eof(c);
@@ -466,7 +601,7 @@ conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 		 * while the application has paused delivery, EV_CLOSE stays pending and
 		 * sl_conn_resume_rx() brings the flow back here. */
 		if (f->close_reason == SL_CLOSE_NORMAL &&
-		    !(f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)) &&
+		    !(f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)) && !f->fr.failed &&
 		    (f->rx.bytes > 0 ||
 		     ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE)))) {
 			f->events |= EV_CLOSE;
@@ -491,6 +626,10 @@ conn_deliver(struct sl_worker *w)
 	struct tcp_flow *f;
 	unsigned int budget = 4096;
 
+	/* Flows whose delivery stopped at the per-pass budget last time come first. */
+	while ((f = TAILQ_FIRST(&t->deferred)) != NULL)
+		flow_mark_ready(w, f, EV_DATA);
+
 	/* Callbacks may queue events for any flow (including this one): they join the end
 	 * of the list and are delivered in this same phase, within a budget so that an
 	 * application that keeps re-arming itself cannot stall the poll loop. */
@@ -502,4 +641,7 @@ conn_deliver(struct sl_worker *w)
 		f->events = 0;
 		conn_deliver_flow(w, f, ev);
 	}
+	/* A message must be complete before control returns to the poll loop. */
+	while (w->nopen_writers > 0)
+		writer_abort_open(w->open_writers[0]);
 }

@@ -113,6 +113,7 @@ tcp_worker_init(struct sl_worker *w)
 	TAILQ_INIT(&t->ready);
 	TAILQ_INIT(&t->dirty);
 	TAILQ_INIT(&t->timewait);
+	TAILQ_INIT(&t->deferred);
 	for (i = 0; i < TCP_WHEEL_SLOTS; i++)
 		TAILQ_INIT(&t->wheel[i]);
 	t->wheel_tick = 0;
@@ -132,6 +133,7 @@ tcp_worker_fini(struct sl_worker *w)
 			struct tcp_flow *f = t->by_idx[i];
 
 			if (f != NULL && f->w == w) {
+				framing_flow_fini(&f->fr);
 				rxbuf_free(w, &f->rx);
 				txbuf_free(w, &f->tx);
 				tcp_ooo_free(w, f);
@@ -169,7 +171,9 @@ flow_list_remove(struct sl_worker *w, struct tcp_flow *f)
 		TAILQ_REMOVE(&t->timewait, f, tw_link);
 		t->ntimewait--;
 	}
-	f->flags &= ~(TF_READY | TF_DIRTY | TF_ORPHAN_TW);
+	if (f->flags & TF_DEFERRED)
+		TAILQ_REMOVE(&t->deferred, f, ready_link);
+	f->flags &= ~(TF_READY | TF_DIRTY | TF_ORPHAN_TW | TF_DEFERRED);
 }
 
 void
@@ -182,6 +186,8 @@ flow_release(struct sl_worker *w, struct tcp_flow *f)
 	flow_list_remove(w, f);
 	tcp_timer_remove(w, f);
 	rte_hash_del_key(t->flows, &f->key);
+	writer_forget(&f->wr);
+	framing_flow_fini(&f->fr);
 	rxbuf_free(w, &f->rx);
 	txbuf_free(w, &f->tx);
 	tcp_ooo_free(w, f);
@@ -252,11 +258,25 @@ flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f)
 }
 
 void
+flow_defer(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (f->flags & TF_DEFERRED)
+		return;
+	f->flags |= TF_DEFERRED;
+	TAILQ_INSERT_TAIL(&w->tcp.deferred, f, ready_link);
+}
+
+void
 flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 {
 	f->events |= ev;
 	if (f->flags & TF_READY)
 		return;
+	if (f->flags & TF_DEFERRED) {
+		TAILQ_REMOVE(&w->tcp.deferred, f, ready_link);
+		f->flags &= ~TF_DEFERRED;
+		f->events |= EV_DATA;
+	}
 	f->flags |= TF_READY;
 	TAILQ_INSERT_TAIL(&w->tcp.ready, f, ready_link);
 }
@@ -301,6 +321,7 @@ flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f)
 	f->tw_at = w->clock.now_us + 2ull * w->cfg->msl_ms * 1000;
 	tcp_timer_arm(w, f);
 	/* Nothing more will be sent but ACKs: free the send queue now. */
+	writer_forget(&f->wr);
 	txbuf_free(w, &f->tx);
 	tcp_ooo_free(w, f);
 	if (!(f->flags & TF_ORPHAN_TW)) {

@@ -89,7 +89,8 @@ worker_rx(struct sl_worker *w)
 static inline void
 worker_deliver(struct sl_worker *w)
 {
-	if (!TAILQ_EMPTY(&w->tcp.ready))
+	/* Flows stopped by the per-pass budget last time resume now, packet or not. */
+	if (!TAILQ_EMPTY(&w->tcp.ready) || !TAILQ_EMPTY(&w->tcp.deferred))
 		conn_deliver(w);
 }
 
@@ -129,6 +130,9 @@ sl_worker_poll(struct sl_worker *w)
 	unsigned int n;
 
 	worker_clock(w);
+	if (unlikely(w->nopen_writers > 0))
+		while (w->nopen_writers > 0)	/* left open outside a callback */
+			writer_abort_open(w->open_writers[0]);
 	n = worker_rx(w);
 	worker_deliver(w);
 	worker_timers(w);
@@ -171,20 +175,28 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 		return -ENOMEM;
 	fault_init(w);
 	rc = tcp_worker_init(w);
+	if (rc == 0)
+		rc = msg_ref_pool_init(w);
 	if (rc != 0)
 		return rc;
 	return arp_table_init(w);
 }
 
-static void
+/* Returns the framing objects (states, assembly buffers, held messages) still out. */
+static unsigned int
 worker_fini(struct sl_worker *w)
 {
+	unsigned int leaked;
+
 	tcp_worker_fini(w);
+	leaked = framing_fini(w);
+	leaked += msg_ref_pool_fini(w);
 	fault_fini(w);
 	port_txq_drain(w);
 	arp_table_free(w);
 	rte_free(w->txq.pkts);
 	w->txq.pkts = NULL;
+	return leaked;
 }
 
 struct sl_stack *
@@ -286,7 +298,7 @@ sl_stack_destroy(struct sl_stack *s)
 	sl_stack_stop(s);
 	for (i = 0; i < s->nb_workers; i++)
 		if (s->workers[i] != NULL)
-			worker_fini(s->workers[i]);
+			leaked += worker_fini(s->workers[i]);
 	/* Closing the port returns the mbufs its rings hold before the pools go. */
 	if (s->port_configured)
 		rte_eth_dev_close(s->cfg.port_id);

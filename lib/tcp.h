@@ -28,6 +28,7 @@
 
 #include <sluice/conn.h>
 
+#include "framing.h"
 #include "mbuf_dyn.h"
 #include "rxbuf.h"
 #include "siphash.h"
@@ -71,6 +72,7 @@ struct flow_key {
 #define TF_EOF_DONE	(1u << 20)	/* on_eof delivered */
 #define TF_SYN_COOKIE	(1u << 21)	/* created from a SYN cookie */
 #define TF_ORPHAN_TW	(1u << 22)	/* on the TIME-WAIT list */
+#define TF_DEFERRED	(1u << 23)	/* on the deferred list */
 
 /* Application events waiting for the delivery phase. */
 #define EV_ACCEPT	(1u << 0)
@@ -123,6 +125,7 @@ struct tcp_flow {
 	struct rxbuf rx;
 	struct txbuf tx;
 	struct tcp_ooo ooo;
+	uint32_t rx_held;		/* bytes of messages the application holds */
 
 	/* RTT and retransmission (RFC 6298), microseconds. */
 	uint32_t srtt;			/* << 3 */
@@ -170,6 +173,8 @@ struct tcp_flow {
 	void *listen_arg;		/* sl_listen() argument, for on_accept */
 	struct tcp_listener *listener;	/* while counted in its backlog (SYN-RECEIVED) */
 	struct sl_worker *w;
+	struct framing_flow fr;		/* deserializer state (inst NULL: raw bytes) */
+	struct sl_writer wr;		/* the message being encoded, if any */
 	uint64_t bytes_acked;		/* payload the peer acknowledged */
 	uint64_t bytes_rcvd;		/* in-order payload received */
 	uint64_t retransmits;
@@ -180,6 +185,7 @@ struct tcp_listener {
 	uint32_t syn_rcvd;		/* half-open connections (bounded by the backlog) */
 	const struct sl_conn_ops *ops;
 	void *arg;
+	struct framing_inst *fr;	/* NULL: raw bytes */
 };
 
 #define TCP_MAX_LISTENERS 32
@@ -199,6 +205,7 @@ struct tcp_worker {
 	struct tcp_flow_list ready;	/* application events to deliver */
 	struct tcp_flow_list dirty;	/* output to produce */
 	struct tcp_flow_list timewait;	/* oldest first, for reuse when the table is full */
+	struct tcp_flow_list deferred;	/* delivery to resume next iteration (budget) */
 	uint32_t ntimewait;
 	struct tcp_flow_list wheel[TCP_WHEEL_SLOTS];
 	uint64_t wheel_tick;		/* next tick to process */
@@ -299,6 +306,16 @@ void tcp_cookie_ts_decode(uint32_t tsecr, bool *sack, int *wscale);
 
 /* ---- conn.c ---- */
 void conn_deliver(struct sl_worker *w);
+/* Send a window update when the application freed a lot of receive space. */
+void conn_window_update(struct sl_worker *w, struct tcp_flow *f);
+/* The connection may still queue bytes (not closed or shut down for sending). */
+bool conn_can_send(const struct tcp_flow *f);
+/* Resume delivery on this flow at the next poll iteration. */
+void flow_defer(struct sl_worker *w, struct tcp_flow *f);
+
+/* ---- writer.c ---- */
+/* Forget an open writer whose send queue was freed (abort, release). */
+void writer_forget(struct sl_writer *wr);
 
 static inline struct sl_conn *
 flow_conn(struct tcp_flow *f)

@@ -42,7 +42,7 @@
 uint32_t
 tcp_rcv_space(const struct sl_worker *w __rte_unused, const struct tcp_flow *f)
 {
-	uint32_t used = f->rx.bytes + f->ooo.bytes;
+	uint32_t used = f->rx.bytes + f->ooo.bytes + f->rx_held;
 
 	return used >= f->rcv_buf ? 0 : f->rcv_buf - used;
 }
@@ -198,6 +198,12 @@ tcp_passive_open(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *m
 			rte_pktmbuf_free(m);
 		return;
 	}
+	if (l->fr != NULL && framing_flow_init(&f->fr, l->fr) != 0) {
+		w->stats.framing_no_state++;
+		flow_release(w, f);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	tcp_flow_init(w, f);
 	f->state = SL_TCP_SYN_RCVD;
 	f->flags |= TF_PASSIVE;
@@ -239,6 +245,12 @@ tcp_cookie_accept(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *
 	f = flow_create(w, &s->key);
 	if (f == NULL) {
 		/* The peer believes it is connected: tell it otherwise. */
+		tcp_reply_rst(w, m, s);
+		return;
+	}
+	if (l->fr != NULL && framing_flow_init(&f->fr, l->fr) != 0) {
+		w->stats.framing_no_state++;
+		flow_release(w, f);
 		tcp_reply_rst(w, m, s);
 		return;
 	}

@@ -19,10 +19,14 @@
 #include "arp.h"
 #include "clock.h"
 #include "fault.h"
+#include "framing.h"
 #include "port.h"
 #include "tcp.h"
 
 struct rte_mempool;
+
+/* Writers (messages being encoded) that may be open at once on a worker. */
+#define WORKER_MAX_WRITERS 16
 
 /* How often the worker's slow housekeeping (ARP aging and retries) runs. */
 #define WORKER_SLOW_TICK_US 100000
@@ -54,6 +58,17 @@ struct sl_worker {
 	uint64_t next_slow_tick_us;
 	struct fault fault;
 	struct tcp_worker tcp;
+
+	/* Framing: instances of the stack's framings, scratch for the deserializers'
+	 * fields and slice lists, the message being delivered, held-message refs. */
+	struct framing_inst framings[FRAMING_MAX];
+	unsigned int nframings;
+	struct sl_field fr_fields[FRAMING_MAX_FIELDS];
+	struct sl_slice fr_slices[FRAMING_MAX_SLICES];
+	struct framing_delivery fr_cur;
+	struct rte_mempool *ref_pool;
+	struct sl_writer *open_writers[WORKER_MAX_WRITERS];
+	unsigned int nopen_writers;
 
 	struct sl_stack *stack;
 	const struct sl_config *cfg;

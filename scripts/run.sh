@@ -3,13 +3,15 @@
 # Linux kernel as its peer on the other side of the TAP.
 #
 #   scripts/run.sh            run the demo once and clean up
-#   scripts/run.sh --keep     leave sluice running until Ctrl-C (explore from the namespace:
-#                             ip netns exec sluice-run bash)
+#   scripts/run.sh --keep     leave the kv server running until Ctrl-C (explore from the
+#                             namespace: ip netns exec sluice-run redis-cli -h 198.18.0.2)
 #
 # What it does: installs what is missing (scripts/setup.sh), builds, creates namespace
 # sluice-run, starts sluice-server there on a net_tap port (kernel side: interface sl0,
 # 198.18.0.1/24; sluice: 198.18.0.2/24, TCP echo on port 7), then shows the kernel
 # talking to sluice: ping, ARP, and a TCP exchange through the kernel's own TCP stack.
+# Then it restarts sluice-server as a RESP key-value server (--mode kv, port 6379) and
+# lets Debian's redis-cli and redis-benchmark talk to it through the framing layer.
 # Everything it creates is removed on exit or Ctrl-C.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
@@ -43,17 +45,31 @@ sl_say "setup (packages, hugepages)"
 sl_say "build"
 sl_build build
 
+# start_server MODE...: sluice-server in the namespace on net_tap, the kernel side set up.
+start_server() {
+	# shellcheck disable=SC2046
+	ip netns exec "$NS" "$SL_ROOT/build/$SL_SERVER_BIN" \
+		-l 1 --no-pci $(sl_eal_mem 512) --file-prefix "$PREFIX" \
+		--vdev "net_tap0,iface=$IFACE" --log-level lib.eal:warning -- \
+		--ip "$SLUICE_IP/24" --mbufs 8191 "$@" >"$LOG" 2>&1 &
+	server_pid=$!
+	sl_wait_server "$LOG" "$server_pid" 30 || { cat "$LOG"; sl_die "sluice-server did not start"; }
+	grep '^sluice-server:' "$LOG"
+	sl_tap_peer "$NS" "$IFACE" "$KERNEL_MAC" "$KERNEL_IP/24"
+}
+
+# stop_server: SIGINT; sluice-server reports its connections and checks its pools.
+stop_server() {
+	local rc=0
+	sl_stop_pid "$server_pid" 10 || rc=$?
+	server_pid=
+	grep -E '^sluice-server: (connections|kv|mbuf|LEAK)' "$LOG"
+	[ "$rc" -eq 0 ] || sl_die "sluice-server exited with status $rc"
+}
+
 sl_say "namespace $NS, sluice-server on net_tap ($IFACE)"
 sl_netns_add "$NS"
-# shellcheck disable=SC2046
-ip netns exec "$NS" "$SL_ROOT/build/$SL_SERVER_BIN" \
-	-l 1 --no-pci $(sl_eal_mem 512) --file-prefix "$PREFIX" \
-	--vdev "net_tap0,iface=$IFACE" --log-level lib.eal:warning -- \
-	--ip "$SLUICE_IP/24" --mbufs 8191 >"$LOG" 2>&1 &
-server_pid=$!
-sl_wait_server "$LOG" "$server_pid" 30 || { cat "$LOG"; sl_die "sluice-server did not start"; }
-grep '^sluice-server:' "$LOG"
-sl_tap_peer "$NS" "$IFACE" "$KERNEL_MAC" "$KERNEL_IP/24"
+start_server --mode echo
 
 sl_say "the kernel pings sluice ($KERNEL_IP -> $SLUICE_IP)"
 ip netns exec "$NS" ping -c 5 -i 0.2 -W 2 "$SLUICE_IP"
@@ -102,16 +118,29 @@ for k, v in d.items():
     if v:
         print("  %-24s %d" % (k, v))'
 
+sl_say "stopping sluice-server (SIGINT): it reports its connections and checks its pools"
+stop_server
+
+sl_say "sluice-server --mode kv: a RESP key-value server on $SLUICE_IP:6379"
+start_server --mode kv
+sl_say "redis-cli (the kernel's TCP) sets and reads its own keys through sluice"
+for cmd in "PING" "SET greeting hello-from-linux" "GET greeting" "INCR visits" \
+	"INCR visits" "MSET a 1 b 2" "MGET a b greeting nokey" "DEL a b" "NOSUCHCMD x"; do
+	# shellcheck disable=SC2086
+	printf '  redis-cli %-30s -> %s\n' "$cmd" \
+		"$(ip netns exec "$NS" redis-cli -h "$SLUICE_IP" $cmd | tr '\n' ' ')"
+done
+sl_say "redis-benchmark -t ping,set,get -n 20000 -c 20 -P 16 (a short run; 2 shared cores)"
+ip netns exec "$NS" timeout 120 redis-benchmark -h "$SLUICE_IP" -t ping,set,get \
+	-n 20000 -c 20 -P 16 -q | tr '\r' '\n' | grep -v '^$' | grep -v 'rps=' | sed 's/^/  /'
+
 if [ "$keep" = 1 ]; then
-	sl_say "sluice keeps running; try: ip netns exec $NS ping $SLUICE_IP   (Ctrl-C to stop)"
+	sl_say "sluice keeps running; try: ip netns exec $NS redis-cli -h $SLUICE_IP   (Ctrl-C to stop)"
 	wait "$server_pid" || true
 	server_pid=
+	exit 0
 fi
 
-sl_say "stopping sluice-server (SIGINT): it reports its connections and checks its pools"
-rc=0
-sl_stop_pid "$server_pid" 10 || rc=$?
-server_pid=
-grep -E '^sluice-server: (connections|mbuf|LEAK)' "$LOG"
-[ "$rc" -eq 0 ] || sl_die "sluice-server exited with status $rc"
+sl_say "stopping sluice-server (SIGINT)"
+stop_server
 sl_say "done: namespace and processes cleaned up"

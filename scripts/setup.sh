@@ -16,6 +16,8 @@ packages=(
 	libdpdk-dev dpdk dpdk-dev
 	# tests
 	libcmocka-dev python3-scapy clang valgrind
+	# libFuzzer for clang 14 (the fuzz suite)
+	libclang-rt-14-dev
 	# the kernel side of the demos and interop tests
 	iproute2 iputils-ping ethtool socat curl redis-tools wrk
 	# benchmark charts

@@ -2,19 +2,21 @@
 # Every test suite of sluice; exits non-zero if any fails. .ci/run calls this.
 #
 #   scripts/test.sh              everything
-#   scripts/test.sh unit interop only the named suites (unit, asan, install, interop)
+#   scripts/test.sh unit interop only the named suites (unit, asan, install, fuzz, interop)
 #
 # Suites:
 #   unit     cmocka unit tests (fake ring port, virtual clock, leak check per test)
 #   asan     the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   install  libsluice installs, and an outside program builds with pkg-config sluice
+#   fuzz     libFuzzer targets, one per deserializer, through the real framing driver
+#            (built with clang in build-fuzz; bounded runs, a few minutes in all)
 #   interop  the Linux kernel as the peer over net_tap in throw-away network namespaces
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit asan install interop)
+[ ${#suites[@]} -gt 0 ] || suites=(unit asan install fuzz interop)
 
 sl_say "setup"
 "$SL_ROOT/scripts/setup.sh" || sl_die "setup failed"
@@ -50,6 +52,23 @@ suite_install() {
 	"$SL_ROOT/tests/install/test_pkgconfig.sh"
 }
 
+suite_fuzz() {
+	local dir="$SL_ROOT/build-fuzz" targets
+	# clang for -fsanitize=fuzzer; DPDK's headers test GCC_VERSION under -Wundef, which
+	# only gcc defines. Only the fuzz targets are built here (the gcc builds gate the
+	# rest).
+	if [ ! -f "$dir/build.ninja" ]; then
+		CC=clang meson setup "$dir" "$SL_ROOT" -Dwerror=true -Dc_args=-Wno-undef \
+			>/dev/null || sl_die "meson setup build-fuzz failed"
+	fi
+	targets=$(cd "$SL_ROOT/tests/fuzz" && ls fuzz_*.c | sed 's|^|tests/fuzz/|; s|\.c$||')
+	# shellcheck disable=SC2086
+	ninja -C "$dir" $targets >/dev/null || { ninja -C "$dir" $targets; return 1; }
+	mkdir -p "$dir/fuzz-artifacts"
+	(cd "$dir/fuzz-artifacts" &&
+		meson test -C "$dir" --suite fuzz --no-rebuild --print-errorlogs --num-processes 2)
+}
+
 suite_interop() {
 	local t rc=0
 	sl_build build -Dwerror=true || return 1
@@ -68,8 +87,9 @@ for s in "${suites[@]}"; do
 	unit) run_suite unit suite_unit ;;
 	asan) run_suite asan suite_asan ;;
 	install) run_suite install suite_install ;;
+	fuzz) run_suite fuzz suite_fuzz ;;
 	interop) run_suite interop suite_interop ;;
-	*) sl_die "unknown suite '$s' (unit, asan, install, interop)" ;;
+	*) sl_die "unknown suite '$s' (unit, asan, install, fuzz, interop)" ;;
 	esac
 done
 

@@ -78,6 +78,20 @@ static const struct sl_opt server_opts_table[] = {
 	{ .section = "app", .name = "verify", .type = SL_OPT_ENUM,
 	  .offset = offsetof(struct server_opts, verify), .choices = server_verify_names,
 	  .help = "source mode: echo (every byte must come back) or none" },
+	APP_OPT("max-msg", SL_OPT_U32, max_msg, 0, 64 << 20,
+		"framed modes: largest message in bytes (0: the mode's default)"),
+	APP_OPT("line-crlf", SL_OPT_BOOL, line_crlf, 0, 1,
+		"echo-line: lines end with CRLF only (a bare LF is an error)"),
+	APP_OPT("lenpfx-width", SL_OPT_U32, lenpfx_width, 1, 4,
+		"echo-lenpfx: bytes in the length field (1, 2 or 4)"),
+	APP_OPT("lenpfx-le", SL_OPT_BOOL, lenpfx_le, 0, 1,
+		"echo-lenpfx: the length is little-endian"),
+	APP_OPT("lenpfx-incl", SL_OPT_BOOL, lenpfx_incl, 0, 1,
+		"echo-lenpfx: the length counts the length field itself"),
+	APP_OPT("kv-max-keys", SL_OPT_U64, kv_max_keys, 1, 1ull << 32,
+		"kv: most keys the store holds"),
+	APP_OPT("http-body-len", SL_OPT_U32, http_body_len, 0, 1 << 20,
+		"http: bytes in the fixed response body"),
 };
 
 static void
@@ -88,6 +102,9 @@ server_opts_defaults(struct server_opts *o)
 	o->bytes = 1 << 20;
 	o->connections = 1;
 	o->verify = SOURCE_VERIFY_ECHO;
+	o->lenpfx_width = 4;
+	o->kv_max_keys = 1 << 20;
+	o->http_body_len = 13;
 }
 
 static int
@@ -258,7 +275,7 @@ main(int argc, char **argv)
 	leaked = sl_stack_destroy(s);
 	rte_eal_cleanup();
 	if (leaked != 0) {
-		printf("sluice-server: LEAK: %u mbufs were not returned to their pools\n", leaked);
+		printf("sluice-server: LEAK: %u mbufs or framing objects were not returned to their pools\n", leaked);
 		return 3;
 	}
 	printf("sluice-server: mbuf pools clean\n");

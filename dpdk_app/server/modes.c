@@ -4,6 +4,10 @@
  *
  *   echo    echo every byte back (port 7)
  *   source  connect out, send a seeded stream, check what comes back
+ *   echo-line    echo lines through the framing layer (port 7)
+ *   echo-lenpfx  echo length-prefixed messages (port 7)
+ *   kv      an in-memory key-value store speaking RESP, for redis-cli (port 6379)
+ *   http    answer HTTP/1.1 GET with a fixed body, keep-alive (port 80)
  *   none    the stack alone: ARP and ICMP echo are answered, nothing listens
  */
 
@@ -53,6 +57,14 @@ server_mode_setup(struct sl_stack *s, const struct server_opts *o)
 		return mode_echo_setup(s, ctx, port);
 	case SERVER_MODE_SOURCE:
 		return 0;
+	case SERVER_MODE_ECHO_LINE:
+		return mode_echo_line_setup(s, ctx, port);
+	case SERVER_MODE_ECHO_LENPFX:
+		return mode_echo_lenpfx_setup(s, ctx, port);
+	case SERVER_MODE_KV:
+		return mode_kv_setup(s, ctx, port);
+	case SERVER_MODE_HTTP:
+		return mode_http_setup(s, ctx, port);
 	default:
 		return -EINVAL;
 	}
@@ -84,11 +96,13 @@ server_mode_report(struct sl_stack *s, const struct server_opts *o)
 	for (i = 0; i < sl_stack_worker_count(s); i++) {
 		sum.accepted += ctx->per_worker[i].accepted;
 		sum.bytes += ctx->per_worker[i].bytes;
+		sum.framing_errors += ctx->per_worker[i].framing_errors;
 		for (r = 0; r < RTE_DIM(sum.closed); r++)
 			sum.closed[r] += ctx->per_worker[i].closed[r];
 	}
 	printf("sluice-server: connections %" PRIu64 ", bytes %" PRIu64
-	       "; closed:", sum.accepted, sum.bytes);
+	       ", framing errors %" PRIu64 "; closed:", sum.accepted, sum.bytes,
+	       sum.framing_errors);
 	for (r = 0; r < RTE_DIM(sum.closed); r++)
 		printf(" %s %" PRIu64, sl_close_reason_str((enum sl_close_reason)r),
 		       sum.closed[r]);
@@ -97,7 +111,16 @@ server_mode_report(struct sl_stack *s, const struct server_opts *o)
 }
 
 void
-server_mode_teardown(struct sl_stack *s __rte_unused, const struct server_opts *o __rte_unused)
+server_mode_teardown(struct sl_stack *s __rte_unused, const struct server_opts *o)
 {
-	rte_free(server_ctx_get(false));
+	struct server_ctx *ctx = server_ctx_get(false);
+
+	if (ctx != NULL && (o->mode == SERVER_MODE_ECHO_LINE ||
+			    o->mode == SERVER_MODE_ECHO_LENPFX))
+		mode_echo_framed_teardown(ctx);
+	if (ctx != NULL && o->mode == SERVER_MODE_KV)
+		mode_kv_teardown(ctx);
+	if (ctx != NULL && o->mode == SERVER_MODE_HTTP)
+		mode_http_teardown(ctx);
+	rte_free(ctx);
 }

@@ -5,6 +5,7 @@
 /* sluice-server's modes. Each mode is one file (mode_<name>.c) that listens on the
  * stack and reacts to connection events; main.c only parses options and polls. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
@@ -18,6 +19,10 @@ struct sl_stack;
 #define SERVER_MODES(X) \
 	X(SERVER_MODE_ECHO, "echo", 7) \
 	X(SERVER_MODE_SOURCE, "source", 7) \
+	X(SERVER_MODE_ECHO_LINE, "echo-line", 7) \
+	X(SERVER_MODE_ECHO_LENPFX, "echo-lenpfx", 7) \
+	X(SERVER_MODE_KV, "kv", 6379) \
+	X(SERVER_MODE_HTTP, "http", 80) \
 	X(SERVER_MODE_NONE, "none", 0)
 
 enum server_mode {
@@ -42,6 +47,13 @@ struct server_opts {
 	uint32_t connections;		/* client modes */
 	unsigned int verify;		/* enum source_verify */
 	uint32_t start_delay_ms;	/* client modes: wait before connecting */
+	uint32_t max_msg;		/* framed modes: largest message (0: the mode's default) */
+	bool line_crlf;		/* echo-line: lines end with CRLF only */
+	uint32_t lenpfx_width;		/* echo-lenpfx: 1, 2 or 4 */
+	bool lenpfx_le;		/* echo-lenpfx: little-endian length */
+	bool lenpfx_incl;		/* echo-lenpfx: length counts the header */
+	uint64_t kv_max_keys;		/* kv: keys the store holds */
+	uint32_t http_body_len;		/* http: bytes in the fixed body */
 };
 
 /* What a mode counts, per worker (each written only by its worker). */
@@ -49,6 +61,7 @@ struct server_counters {
 	uint64_t accepted;
 	uint64_t bytes;
 	uint64_t closed[SL_CLOSE_ERROR + 1];
+	uint64_t framing_errors;	/* framed modes: on_error calls */
 } __rte_cache_aligned;
 
 struct server_ctx {
@@ -79,6 +92,20 @@ server_mode_teardown(struct sl_stack *s, const struct server_opts *o);
 
 int
 mode_echo_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+int
+mode_echo_line_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+int
+mode_echo_lenpfx_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+void
+mode_echo_framed_teardown(struct server_ctx *ctx);
+int
+mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+void
+mode_kv_teardown(struct server_ctx *ctx);
+int
+mode_http_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+void
+mode_http_teardown(struct server_ctx *ctx);
 int
 mode_source_start(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
 int

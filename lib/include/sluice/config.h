@@ -121,6 +121,11 @@ struct sl_config {
 	uint16_t port_min, port_max;	/**< ephemeral ports for active opens */
 	uint64_t seed;			/**< secrets and PRNG seed; 0: random at start */
 
+	/* [framing] */
+	uint32_t framing_batch;		/**< messages per connection per poll iteration */
+	uint32_t framing_asm_mb;	/**< assembly buffers per framing per worker (MiB) */
+	uint32_t msg_holds;		/**< messages the application may hold per worker */
+
 	/* [fault] */
 	struct sl_fault_cfg fault;
 };

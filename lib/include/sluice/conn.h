@@ -30,6 +30,8 @@ extern "C" {
 #endif
 
 struct sl_conn;
+struct sl_field;
+struct sl_slice;
 struct sl_stack;
 struct sl_worker;
 
@@ -47,18 +49,27 @@ const char *
 sl_close_reason_str(enum sl_close_reason r);
 
 /**
- * A received message: bytes of the connection's stream, delivered in order.
+ * A received message.
  *
- * Until a deserializer is attached to the connection, each message is a run of bytes as
- * they arrived (one TCP segment's payload, or several small ones merged). The bytes are
- * borrowed: they live in the receive buffers of the stack and are valid only until the
- * callback returns.
+ * Without a framing (sl_listen()), each message is a run of bytes as they arrived (one
+ * segment's payload, or several small ones merged). With one (sl_listen_framed()), each
+ * is one message found by the deserializer. The bytes are borrowed: valid only until the
+ * callback returns, unless held with sl_msg_hold() (sluice/framing.h).
  */
 struct sl_msg {
-	const uint8_t *data;	/**< first byte (NULL when len == 0) */
+	const uint8_t *data;	/**< the message, contiguous (NULL for a slice list or len 0) */
 	uint32_t len;		/**< number of bytes */
-	uint64_t stream_off;	/**< offset of data[0] in the connection's byte stream */
+	uint32_t type;		/**< deserializer's tag (e.g. RESP value type) */
+	uint64_t stream_off;	/**< offset of the first byte in the connection's stream */
+	uint32_t flags;		/**< SL_MSG_* */
+	uint32_t nslices;	/**< slices covering the message (1 when contiguous) */
+	const struct sl_slice *slices;
+	uint32_t nfields;	/**< fields found by the deserializer (arguments, headers) */
+	const struct sl_field *fields;	/**< offsets relative to the message */
 };
+
+#define SL_MSG_COPIED	(1u << 0)	/**< assembled in the connection's buffer */
+#define SL_MSG_SLICES	(1u << 1)	/**< data is NULL: read it through slices */
 
 /** on_message return values. */
 enum sl_rx_verdict {
@@ -88,6 +99,12 @@ struct sl_conn_ops {
 	void (*on_eof)(struct sl_conn *c);
 	/** sl_conn_send() returned -EAGAIN earlier and there is room again. */
 	void (*on_writable)(struct sl_conn *c);
+	/**
+	 * The deserializer found the stream bad (err: an errno value, or SL_EPLUGIN) at
+	 * stream offset off. The framing's policy applies when this returns: with
+	 * SL_FRAMING_CLOSE what the callback queues (an error reply) is sent before FIN.
+	 */
+	void (*on_error)(struct sl_conn *c, int err, uint64_t off);
 	/** The connection is gone (see the lifetime rules above). */
 	void (*on_close)(struct sl_conn *c, enum sl_close_reason reason);
 };

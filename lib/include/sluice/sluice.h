@@ -10,6 +10,7 @@
 
 #include <sluice/config.h>
 #include <sluice/conn.h>
+#include <sluice/framing.h>
 #include <sluice/stack.h>
 #include <sluice/stats.h>
 

@@ -85,14 +85,15 @@ sl_stack_stop(struct sl_stack *s);
  * Free the stack: every worker's buffered packets and tables, then close the port (which
  * returns the mbufs its rings hold), then the pools. Stops the port first if needed.
  *
- * Before freeing each pool the stack checks that every mbuf came back; the mbufs that did
+ * Before freeing each pool the stack checks that every object came back (mbufs, and the
+ * framing layer's states, assembly buffers and held-message references); those that did
  * not are logged and counted in the return value, so programs and tests can end with a
  * leak check.
  *
  * @param s
  *   The stack, or NULL (ignored).
  * @return
- *   Number of mbufs still in use when the pools were freed: 0 unless something leaked.
+ *   Number of objects still in use when the pools were freed: 0 unless something leaked.
  */
 unsigned int
 sl_stack_destroy(struct sl_stack *s);

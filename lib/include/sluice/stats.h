@@ -118,6 +118,17 @@ extern "C" {
 	X(tcp_timewait_evict,	"TIME-WAIT connections evicted for a new connection") \
 	X(tcp_rx_nombuf,	"segments dropped: no buffer to keep their data") \
 	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
+	X(framing_msgs,		"messages delivered by deserializers") \
+	X(framing_copied,	"messages spanning slices, copied once into an assembly buffer") \
+	X(framing_sliced,	"messages spanning slices, delivered as slice lists") \
+	X(framing_errors,	"framing errors (bad or oversized messages, FIN inside one)") \
+	X(framing_plugin_errors,"deserializers that broke their contract (connection aborted)") \
+	X(framing_resyncs,	"framing errors recovered by resynchronising") \
+	X(framing_asm_wait,	"messages delayed: no assembly buffer free") \
+	X(framing_no_state,	"connections refused: no deserializer state free") \
+	X(framing_holds,	"messages held by the application") \
+	X(framing_hold_fail,	"holds refused (no reference free, too many slices or fields)") \
+	X(writer_aborted,	"messages withdrawn (encoder error, abort, or left open)") \
 	X(fault_drop,		"fault injector: frames dropped") \
 	X(fault_dup,		"fault injector: frames duplicated") \
 	X(fault_reorder,	"fault injector: frames held back") \
