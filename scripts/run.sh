@@ -47,6 +47,7 @@ sl_build build
 
 # start_server MODE...: sluice-server in the namespace on net_tap, the kernel side set up.
 start_server() {
+	: >"$LOG"	# the previous server's log must not look like this one's start
 	# shellcheck disable=SC2046
 	ip netns exec "$NS" "$SL_ROOT/build/$SL_SERVER_BIN" \
 		-l 1 --no-pci $(sl_eal_mem 512) --file-prefix "$PREFIX" \
@@ -132,7 +133,7 @@ for cmd in "PING" "SET greeting hello-from-linux" "GET greeting" "INCR visits" \
 done
 sl_say "redis-benchmark -t ping,set,get -n 20000 -c 20 -P 16 (a short run; 2 shared cores)"
 ip netns exec "$NS" timeout 120 redis-benchmark -h "$SLUICE_IP" -t ping,set,get \
-	-n 20000 -c 20 -P 16 -q | tr '\r' '\n' | grep -v '^$' | grep -v 'rps=' | sed 's/^/  /'
+	-n 20000 -c 20 -P 16 -q | tr '\r' '\n' | grep -v '^[[:space:]]*$' | grep -v 'rps=' | sed 's/^/  /'
 
 if [ "$keep" = 1 ]; then
 	sl_say "sluice keeps running; try: ip netns exec $NS redis-cli -h $SLUICE_IP   (Ctrl-C to stop)"
