@@ -118,6 +118,7 @@ extern "C" {
 	X(tcp_timewait_evict,	"TIME-WAIT connections evicted for a new connection") \
 	X(tcp_rx_nombuf,	"segments dropped: no buffer to keep their data") \
 	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
+	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool") \
 	X(fault_drop,		"fault injector: frames dropped") \
 	X(fault_dup,		"fault injector: frames duplicated") \
 	X(fault_reorder,	"fault injector: frames held back") \
