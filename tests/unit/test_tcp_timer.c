@@ -206,6 +206,42 @@ test_established_rto_go_back_n_from_one_segment(void **state)
 	tt_teardown(x);
 }
 
+/* After a timeout snd_nxt is back at snd_una, but the peer may already hold everything up
+ * to snd_max. A segment without data must carry the highest sequence number (as BSD's
+ * snd_max): an older one fails the peer's sequence check and its ACK is never read. When
+ * both sides retransmit at once, each then drops the other's ACKs and retransmissions
+ * until the retries run out. */
+static void
+test_established_rto_rewind_ack_carries_highest_seq(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(5 * MSS);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	c = connect_with_rtt(x, 100000);
+	tpeer_send(p, TH_ACK | TH_PSH, "abcd", 4);
+	tt_flush(x, 200000);
+	tpeer_expect_ack(p, tpeer_seq(p, 4));
+	assert_int_equal(stack_sends(x, c, d, 5 * MSS), 5);
+	/* The peer's ACKs are lost: the RTO resends the first segment. */
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 300000);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0));
+	tpeer_expect_nothing(p);
+	/* The peer retransmits its own (old) data; the answer is an ACK at snd_max. */
+	tpeer_xmit(p, TH_ACK | TH_PSH, tpeer_seq(p, 0), p->rcv_nxt, "abcd", 4);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.flags, TH_ACK);
+	assert_int_equal(o.len, 0);
+	assert_int_equal(o.ack, tpeer_seq(p, 4));
+	assert_int_equal(o.seq, tpeer_sseq(p, 5 * MSS));
+	ack_upto(p, 5 * MSS);
+	tt_teardown(x);
+}
+
 static void
 test_established_rto_karn_retransmission_not_timed(void **state)
 {
@@ -849,6 +885,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_established_rto_capped_at_rto_max),
 	cmocka_unit_test(test_established_rto_retries_exhausted_rst_timeout),
 	cmocka_unit_test(test_established_rto_go_back_n_from_one_segment),
+	cmocka_unit_test(test_established_rto_rewind_ack_carries_highest_seq),
 	cmocka_unit_test(test_established_rto_karn_retransmission_not_timed),
 	cmocka_unit_test(test_established_rto_backoff_kept_until_new_rtt_sample),
 	cmocka_unit_test(test_syn_sent_syn_retransmitted_data_rto_three_seconds),
