@@ -320,8 +320,11 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 			break;
 		len = u32_min(u32_min(unsent, mss), wnd - inflight);
 		/* Sender SWS avoidance: a segment shorter than the data we have, because
-		 * the window is small, waits unless it is half the largest window seen. */
-		if (len < mss && len < unsent && len < f->max_snd_wnd / 2)
+		 * the window is small, waits unless it is half the largest window seen.
+		 * Not a retransmission: those bytes were sent into the window once already,
+		 * and after a timeout nothing else would ever resend them (Linux's
+		 * tcp_retransmit_skb only trims to the window). */
+		if (!rtx && len < mss && len < unsent && len < f->max_snd_wnd / 2)
 			break;
 		if (len == unsent)
 			fl |= RTE_TCP_PSH_FLAG;
