@@ -637,7 +637,7 @@ sl_config_validate(const struct sl_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "gateway is outside the subnet of --ip");
 		return -EINVAL;
 	}
-	if (cfg->mbufs < (uint32_t)cfg->rx_desc + cfg->tx_desc + cfg->tx_queue_max) {
+	if (cfg->mbufs <= (uint32_t)cfg->rx_desc + cfg->tx_desc + cfg->tx_queue_max) {
 		snprintf(err, errlen, "--mbufs %u cannot fill %u RX descriptors and still send "
 			 "(need more than rx-desc + tx-desc + tx-queue = %u)", cfg->mbufs,
 			 cfg->rx_desc, (unsigned int)cfg->rx_desc + cfg->tx_desc +

@@ -288,7 +288,7 @@ sl_conn_close(struct sl_conn *c)
 	struct tcp_flow *f = conn_flow(c);
 	struct sl_worker *w = f->w;
 
-	if (f->state == SL_TCP_CLOSED || (f->flags & TF_RX_CLOSED))
+	if (f->flags & TF_RX_CLOSED)
 		return 0;
 	if (f->state == SL_TCP_SYN_SENT) {
 		/* Nothing was established: forget it, no FIN (RFC 9293 CLOSE in SYN-SENT). */
@@ -300,6 +300,14 @@ sl_conn_close(struct sl_conn *c)
 		w->stats.tcp_rx_discarded += f->rx.bytes;
 		rxbuf_consume(w, &f->rx, f->rx.bytes);
 	}
+	if (f->events & EV_CLOSE) {
+		/* TCP finished while delivery was paused: on_close waited for the unread
+		 * bytes, which are gone now. Nothing else would bring the flow back to the
+		 * delivery phase (which also frees it once TCP is CLOSED). */
+		flow_mark_ready(w, f, EV_CLOSE);
+	}
+	if (f->state == SL_TCP_CLOSED)
+		return 0;
 	(void)sl_conn_shutdown(c);
 	if (f->state == SL_TCP_FIN_WAIT_2 && f->tw_at == 0) {
 		f->tw_at = w->clock.now_us + (uint64_t)w->cfg->fin_wait2_ms * 1000;

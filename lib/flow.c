@@ -94,6 +94,9 @@ tcp_worker_init(struct sl_worker *w)
 	hp.hash_func_init_val = (uint32_t)splitmix64(&seed);
 
 	t->max_flows = cfg->max_flows;
+	/* The configuration guarantees this is above zero. */
+	t->txbuf_mbufs_max = cfg->mbufs - ((uint32_t)cfg->rx_desc + cfg->tx_desc +
+					   cfg->tx_queue_max);
 	t->by_idx = rte_zmalloc_socket("sl_flows", sizeof(*t->by_idx) * t->max_flows,
 				       RTE_CACHE_LINE_SIZE, w->socket);
 	snprintf(name, sizeof(name), "sl_tcb_p%u_w%u", w->port_id, w->id);

@@ -200,6 +200,11 @@ struct tcp_worker {
 	struct tcp_flow **by_idx;	/* slot -> control block (for flow references) */
 	uint32_t max_flows;
 	uint32_t nflows;
+	/* mbufs held by the send queues of all flows, and their limit: the rest of the
+	 * pool stays for the port's rings and for the segments, ACKs and SYNs TCP builds,
+	 * without which no send queue could ever drain (txbuf.c). */
+	uint32_t txbuf_mbufs;
+	uint32_t txbuf_mbufs_max;
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 	uint8_t listen_map[65536];	/* local port -> listener index + 1 */
 	struct tcp_flow_list ready;	/* application events to deliver */

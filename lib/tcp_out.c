@@ -163,10 +163,22 @@ tcp_payload_mss(struct sl_worker *w, struct tcp_flow *f)
 				   tcp_opt_len(!!(f->flags & TF_TS), 0));
 }
 
+/* Sequence number of a segment without data, SYN or FIN. After a timeout snd_nxt has gone
+ * back to snd_una while the peer may hold everything up to snd_max: an old number there
+ * fails the peer's sequence check (RFC 9293 §3.10.7.4), so the ACK is dropped unread, and
+ * if the peer is retransmitting too, neither side ever sees the other's ACK. Use the next
+ * new sequence number, as BSD does; except in persist, where snd_max may count a probe
+ * byte beyond the window (and nothing is being retransmitted). */
+static uint32_t
+tcp_ctl_seq(const struct tcp_flow *f)
+{
+	return (f->flags & TF_PERSIST) ? f->snd_nxt : f->snd_max;
+}
+
 int
 tcp_send_ack(struct sl_worker *w, struct tcp_flow *f)
 {
-	return tcp_xmit(w, f, f->snd_nxt, 0, RTE_TCP_ACK_FLAG);
+	return tcp_xmit(w, f, tcp_ctl_seq(f), 0, RTE_TCP_ACK_FLAG);
 }
 
 void
@@ -175,7 +187,7 @@ tcp_send_rst(struct sl_worker *w, struct tcp_flow *f)
 	if (f->state == SL_TCP_SYN_SENT)
 		tcp_xmit(w, f, f->snd_nxt, 0, RTE_TCP_RST_FLAG);
 	else
-		tcp_xmit(w, f, f->snd_nxt, 0, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+		tcp_xmit(w, f, tcp_ctl_seq(f), 0, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
 }
 
 int
@@ -308,8 +320,11 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 			break;
 		len = u32_min(u32_min(unsent, mss), wnd - inflight);
 		/* Sender SWS avoidance: a segment shorter than the data we have, because
-		 * the window is small, waits unless it is half the largest window seen. */
-		if (len < mss && len < unsent && len < f->max_snd_wnd / 2)
+		 * the window is small, waits unless it is half the largest window seen.
+		 * Not a retransmission: those bytes were sent into the window once already,
+		 * and after a timeout nothing else would ever resend them (Linux's
+		 * tcp_retransmit_skb only trims to the window). */
+		if (!rtx && len < mss && len < unsent && len < f->max_snd_wnd / 2)
 			break;
 		if (len == unsent)
 			fl |= RTE_TCP_PSH_FLAG;

@@ -359,4 +359,7 @@ tcp_timers_run(struct sl_worker *w)
 		}
 		TAILQ_CONCAT(slot, &later, wheel_link);
 	}
+	/* The current tick is not over: a deadline later in it is still in its slot, so the
+	 * next run starts there again rather than a whole rotation later. */
+	t->wheel_tick = now_tick;
 }

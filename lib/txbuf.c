@@ -3,6 +3,13 @@
  * txbuf.c -- the send/retransmission queue (see txbuf.h).
  *
  * sl_conn_send -> txbuf_append; tcp_output -> txbuf_copy; ACK processing -> txbuf_ack.
+ *
+ * Chunks come from the worker's packet pool, which everything else needs too: the RX
+ * ring refills from it and every segment TCP sends is built in a fresh mbuf. Per-flow
+ * budgets (sndbuf) do not bound the sum over many flows, so the send queues of a worker
+ * together stop at tcp_worker.txbuf_mbufs_max, leaving the port's descriptors and TX
+ * queue their share. Without that limit the application's writes can take the last mbuf;
+ * then no segment can leave, no ACK returns, and no send queue ever drains.
  */
 
 #include <errno.h>
@@ -31,6 +38,10 @@ txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t l
 		return 0;
 	/* Phase 1: get every chunk the write needs, or fail with the queue untouched. */
 	left = len > room ? (len - room + chunk - 1) / chunk : 0;
+	if (w->tcp.txbuf_mbufs + left > w->tcp.txbuf_mbufs_max) {
+		w->stats.tcp_txbuf_full++;
+		return -ENOBUFS;
+	}
 	for (; left > 0; left -= n) {
 		n = RTE_MIN(left, (uint32_t)TXBUF_BULK);
 		if (rte_pktmbuf_alloc_bulk(w->pool, fresh, n) != 0)
@@ -39,6 +50,7 @@ txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t l
 			fresh[i]->data_off = 0;
 			mbuf_fifo_push(&tb->q, fresh[i], off);
 		}
+		w->tcp.txbuf_mbufs += n;
 	}
 	/* Phase 2: copy, starting in the old tail's tailroom. */
 	if (tail == NULL || room == 0)
@@ -63,6 +75,7 @@ nomem:
 		struct rte_mbuf *next = mdyn(m, off)->link;
 
 		rte_pktmbuf_free(m);
+		w->tcp.txbuf_mbufs--;
 		m = next;
 	}
 	if (old_tail != NULL)
@@ -90,6 +103,7 @@ txbuf_ack(struct sl_worker *w, struct txbuf *tb, uint32_t n)
 		n -= m->data_len;
 		mbuf_fifo_pop(&tb->q, w->tcp.mdyn);
 		rte_pktmbuf_free(m);
+		w->tcp.txbuf_mbufs--;
 	}
 }
 
@@ -128,6 +142,7 @@ txbuf_copy(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, vo
 void
 txbuf_free(struct sl_worker *w, struct txbuf *tb)
 {
+	w->tcp.txbuf_mbufs -= tb->q.n;
 	mbuf_fifo_free(&tb->q, w->tcp.mdyn);
 	tb->bytes = 0;
 	tb->rd = NULL;

@@ -81,12 +81,19 @@ writer_chunk(struct sl_writer *wr)
 {
 	struct tcp_flow *f = wr->f;
 	struct sl_worker *w = f->w;
-	struct rte_mbuf *m = worker_mbuf_alloc(w);
+	struct rte_mbuf *m;
 
+	/* The send queues' share of the pool, as for sl_conn_send() (txbuf.c). */
+	if (w->tcp.txbuf_mbufs >= w->tcp.txbuf_mbufs_max) {
+		w->stats.tcp_txbuf_full++;
+		return NULL;
+	}
+	m = worker_mbuf_alloc(w);
 	if (m == NULL)
 		return NULL;
 	m->data_off = 0;	/* chunks have no headroom, see txbuf.c */
 	mbuf_fifo_push(&f->tx.q, m, w->tcp.mdyn);
+	w->tcp.txbuf_mbufs++;
 	return m;
 }
 
@@ -222,6 +229,7 @@ sl_conn_writer_abort(struct sl_writer *wr)
 		struct rte_mbuf *next = mdyn(m, off)->link;
 
 		rte_pktmbuf_free(m);
+		w->tcp.txbuf_mbufs--;
 		m = next;
 	}
 	if (wr->prev_tail != NULL) {

@@ -2,11 +2,16 @@
 # Every test suite of sluice; exits non-zero if any fails. .ci/run calls this.
 #
 #   scripts/test.sh              everything
-#   scripts/test.sh unit interop only the named suites (unit, asan, install, fuzz, interop)
+#   scripts/test.sh unit interop only the named suites (unit, asan, sim, install, fuzz,
+#                                interop)
 #
 # Suites:
 #   unit     cmocka unit tests (fake ring port, virtual clock, leak check per test)
 #   asan     the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   sim      two sluice stacks in one process over an in-memory link with injected loss,
+#            reordering, duplication, corruption, truncation and delay: every (profile,
+#            seed) pair must deliver every byte exactly and leave nothing behind
+#            (tests/sim/sim.c; tests/sim/long.sh runs more seeds and bigger transfers)
 #   install  libsluice installs, and an outside program builds with pkg-config sluice
 #   fuzz     libFuzzer targets, one per deserializer, through the real framing driver
 #            (built with clang in build-fuzz; bounded runs, a few minutes in all)
@@ -16,7 +21,7 @@ set -uo pipefail
 sl_need_root
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit asan install fuzz interop)
+[ ${#suites[@]} -gt 0 ] || suites=(unit asan sim install fuzz interop)
 
 sl_say "setup"
 "$SL_ROOT/scripts/setup.sh" || sl_die "setup failed"
@@ -45,6 +50,11 @@ suite_asan() {
 	sl_build build-asan -Dwerror=true -Dsanitizers=true || return 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		meson test -C "$SL_ROOT/build-asan" --suite unit --print-errorlogs --num-processes 2
+}
+
+suite_sim() {
+	sl_build build -Dwerror=true || return 1
+	meson test -C "$SL_ROOT/build" --suite sim --print-errorlogs --num-processes 2
 }
 
 suite_install() {
@@ -86,10 +96,11 @@ for s in "${suites[@]}"; do
 	case "$s" in
 	unit) run_suite unit suite_unit ;;
 	asan) run_suite asan suite_asan ;;
+	sim) run_suite sim suite_sim ;;
 	install) run_suite install suite_install ;;
 	fuzz) run_suite fuzz suite_fuzz ;;
 	interop) run_suite interop suite_interop ;;
-	*) sl_die "unknown suite '$s' (unit, asan, install, fuzz, interop)" ;;
+	*) sl_die "unknown suite '$s' (unit, asan, sim, install, fuzz, interop)" ;;
 	esac
 done
 

@@ -690,6 +690,72 @@ test_time_wait_entered_while_paused_unread_data_then_eof_then_close(void **state
 	tt_teardown(x);
 }
 
+/* A paused reader that gives up instead of resuming: sl_conn_close() drops the unread
+ * bytes, and the on_close that waited for them is owed at once. The control block must
+ * not be left behind (CLOSED, off every list) once TIME-WAIT ends. */
+static void
+test_time_wait_entered_while_paused_close_discards_then_close_and_free(void **state)
+{
+	struct tt *x = setup_msl(1000);
+	struct tpeer *p = &x->p;
+	struct sl_conn *c;
+
+	(void)state;
+	c = tpeer_open_in_state(p, SL_TCP_FIN_WAIT_2);
+	x->app.rx_pause = true;
+	tpeer_send(p, TH_ACK | TH_PSH, "tail", 4);
+	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
+	th_tx_drain(&x->t);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_TIME_WAIT);
+	assert_int_equal(p->tc->closes, 0);
+	assert_int_equal(sl_conn_close(c), 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->rx_bytes, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_rx_discarded, 4);
+	assert_int_equal(p->tc->eofs, 0);
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_TIME_WAIT);
+	tp_advance(&x->t, 2000000 + 1000, 1000);
+	assert_null(tpeer_flow(p));
+	assert_int_equal(x->t.w->tcp.nflows, 0);
+	tpeer_expect_nothing(p);
+	tt_teardown(x);
+}
+
+/* The same after LAST-ACK: TCP is CLOSED already and only the application holds the
+ * flow; closing it must deliver on_close and free it. */
+static void
+test_last_ack_done_while_paused_close_discards_then_close_and_free(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct sl_conn *c;
+
+	(void)state;
+	c = tpeer_connect(p);
+	x->app.rx_pause = true;
+	tpeer_send(p, TH_ACK | TH_PSH, "tail", 4);
+	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
+	assert_int_equal(sl_conn_shutdown(c), 0);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	p->rcv_nxt = tpeer_sseq(p, 0) + 1;
+	tpeer_ack(p);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_CLOSED);
+	assert_int_equal(p->tc->closes, 0);
+	assert_int_equal(sl_conn_close(c), 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->rx_bytes, 0);
+	assert_int_equal(p->tc->eofs, 0);
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
+	assert_null(tpeer_flow(p));
+	assert_int_equal(x->t.w->tcp.nflows, 0);
+	tpeer_expect_nothing(p);
+	tt_teardown(x);
+}
+
 /* ---- RST and abort ---- */
 
 static void
@@ -826,6 +892,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_fin_wait_1_rto_then_ack_of_fin_enters_fin_wait_2),
 	cmocka_unit_test(test_last_ack_done_while_paused_unread_data_then_eof_then_close),
 	cmocka_unit_test(test_time_wait_entered_while_paused_unread_data_then_eof_then_close),
+	cmocka_unit_test(test_time_wait_entered_while_paused_close_discards_then_close_and_free),
+	cmocka_unit_test(test_last_ack_done_while_paused_close_discards_then_close_and_free),
 	cmocka_unit_test(test_sync_states_exact_rst_resets_connection),
 	cmocka_unit_test(test_established_abort_sends_rst_drops_queue_close_aborted),
 	cmocka_unit_test(test_established_abort_in_callback_close_in_same_iteration),

@@ -776,6 +776,46 @@ test_send_one_message_above_budget_accepted_on_empty_queue(void **state)
 	tt_teardown(x);
 }
 
+/* Per-flow budgets do not bound the sum over many flows: the send queues of a worker
+ * together stop short of the pool (mbufs - rx_desc - tx_desc - tx_queue), with -ENOBUFS,
+ * so that segments and ACKs can still be built and the queues drain. */
+static void
+test_send_queues_stop_at_their_share_of_the_pool_enobufs(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	const uint8_t *d = pattern(1024, 21);
+	struct sl_conn *c;
+	struct tp_out o;
+	uint32_t sent = 0, room;
+	int rc;
+
+	(void)state;
+	tp_config(&cfg);
+	cfg.mbufs = (uint32_t)cfg.rx_desc + cfg.tx_desc + cfg.tx_queue_max + 8;
+	x = tt_setup(&cfg);
+	p = &x->p;
+	c = tpeer_connect(p);
+	while ((rc = sl_conn_send(c, d, 1024)) == 0)
+		sent += 1024;
+	assert_int_equal(rc, -ENOBUFS);
+	room = rte_pktmbuf_data_room_size(x->t.w->pool);
+	assert_true(sent + 1024 > 8 * room && sent <= 8 * room);
+	assert_int_equal(th_stats(&x->t)->tcp_txbuf_full, 1);
+	assert_int_equal(tpeer_flow(p)->tx.bytes, sent);
+	/* TCP still finds mbufs for its segments. */
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0));
+	assert_int_equal(o.len, 1448);
+	th_tx_drain(&x->t);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 4 * 1448), NULL, 0);
+	/* The ACK freed chunks: the application may write again. */
+	assert_int_equal(sl_conn_send(c, d, 1024), 0);
+	tt_teardown(x);
+}
+
 static void
 test_send_after_shutdown_epipe(void **state)
 {
@@ -817,6 +857,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_peer_without_mss_option_gets_536),
 	cmocka_unit_test(test_send_queue_full_eagain_then_writable),
 	cmocka_unit_test(test_send_one_message_above_budget_accepted_on_empty_queue),
+	cmocka_unit_test(test_send_queues_stop_at_their_share_of_the_pool_enobufs),
 	cmocka_unit_test(test_send_after_shutdown_epipe),
 };
 

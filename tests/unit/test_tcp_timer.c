@@ -206,6 +206,42 @@ test_established_rto_go_back_n_from_one_segment(void **state)
 	tt_teardown(x);
 }
 
+/* After a timeout snd_nxt is back at snd_una, but the peer may already hold everything up
+ * to snd_max. A segment without data must carry the highest sequence number (as BSD's
+ * snd_max): an older one fails the peer's sequence check and its ACK is never read. When
+ * both sides retransmit at once, each then drops the other's ACKs and retransmissions
+ * until the retries run out. */
+static void
+test_established_rto_rewind_ack_carries_highest_seq(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(5 * MSS);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	c = connect_with_rtt(x, 100000);
+	tpeer_send(p, TH_ACK | TH_PSH, "abcd", 4);
+	tt_flush(x, 200000);
+	tpeer_expect_ack(p, tpeer_seq(p, 4));
+	assert_int_equal(stack_sends(x, c, d, 5 * MSS), 5);
+	/* The peer's ACKs are lost: the RTO resends the first segment. */
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 300000);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0));
+	tpeer_expect_nothing(p);
+	/* The peer retransmits its own (old) data; the answer is an ACK at snd_max. */
+	tpeer_xmit(p, TH_ACK | TH_PSH, tpeer_seq(p, 0), p->rcv_nxt, "abcd", 4);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.flags, TH_ACK);
+	assert_int_equal(o.len, 0);
+	assert_int_equal(o.ack, tpeer_seq(p, 4));
+	assert_int_equal(o.seq, tpeer_sseq(p, 5 * MSS));
+	ack_upto(p, 5 * MSS);
+	tt_teardown(x);
+}
+
 static void
 test_established_rto_karn_retransmission_not_timed(void **state)
 {
@@ -567,6 +603,44 @@ test_established_window_closes_with_data_in_flight_rto_probes(void **state)
 
 /* RFC 9293 §3.8.6.1: as long as the receiver answers the probes, the sender MUST keep
  * the connection open, however long the window stays closed. */
+/* The peer's window is below one segment, so silly-window avoidance holds the data and the
+ * persist timer fills the small window instead. When that segment is lost, the RTO must
+ * resend it: silly-window avoidance is about new data, never about a retransmission
+ * (nothing else would ever resend those bytes). */
+static void
+test_established_small_window_fill_lost_rto_resends_it(void **state)
+{
+	struct tt *x = tt_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(4000);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	(void)state;
+	c = connect_with_rtt(x, 100000);
+	/* Window field 1 with the peer's scale 7: 128 bytes, far below the largest seen. */
+	p->wnd = 1;
+	ack_upto(p, 0);
+	assert_int_equal(tpeer_flow(p)->snd_wnd, 128);
+	assert_int_equal(sl_conn_send(c, d, 4000), 0);
+	th_poll(&x->t);
+	tpeer_expect_nothing(p);
+	/* The persist timer overrides silly-window avoidance: 128 bytes leave, and are lost. */
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 300000);
+	assert_true(tp_pop(&x->t, &o));
+	assert_int_equal(o.seq, tpeer_sseq(p, 0));
+	assert_int_equal(o.len, 128);
+	tpeer_expect_nothing(p);
+	/* The RTO resends them, whatever the window's size. */
+	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 300000);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.seq, tpeer_sseq(p, 0));
+	assert_int_equal(o.len, 128);
+	assert_memory_equal(o.data, d, 128);
+	tpeer_expect_nothing(p);
+	tt_teardown(x);
+}
+
 static void
 test_established_zero_window_answered_probes_never_abort(void **state)
 {
@@ -849,6 +923,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_established_rto_capped_at_rto_max),
 	cmocka_unit_test(test_established_rto_retries_exhausted_rst_timeout),
 	cmocka_unit_test(test_established_rto_go_back_n_from_one_segment),
+	cmocka_unit_test(test_established_rto_rewind_ack_carries_highest_seq),
 	cmocka_unit_test(test_established_rto_karn_retransmission_not_timed),
 	cmocka_unit_test(test_established_rto_backoff_kept_until_new_rtt_sample),
 	cmocka_unit_test(test_syn_sent_syn_retransmitted_data_rto_three_seconds),
@@ -860,6 +935,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery),
 	cmocka_unit_test(test_established_zero_window_probes_with_backoff_then_window_opens),
 	cmocka_unit_test(test_established_window_closes_with_data_in_flight_rto_probes),
+	cmocka_unit_test(test_established_small_window_fill_lost_rto_resends_it),
 	cmocka_unit_test(test_established_zero_window_answered_probes_never_abort),
 	cmocka_unit_test(test_established_zero_window_probe_answers_not_dupacks),
 	cmocka_unit_test(test_established_zero_window_probe_byte_acked_probing_continues),

@@ -165,7 +165,9 @@ sl_conn_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
  *   0 when all len bytes are queued;
  *   -EAGAIN when the send queue is full (on_writable fires when it drains);
  *   -EPIPE when the connection can no longer send (closed or shut down);
- *   -ENOBUFS when no mbuf is available.
+ *   -ENOBUFS when no mbuf is available, or when the send queues of the worker's
+ *   connections together hold all of the pool they may (the mbufs beyond rx-desc +
+ *   tx-desc + tx-queue); no on_writable follows, so retry later.
  */
 int
 sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);

@@ -118,6 +118,7 @@ extern "C" {
 	X(tcp_timewait_evict,	"TIME-WAIT connections evicted for a new connection") \
 	X(tcp_rx_nombuf,	"segments dropped: no buffer to keep their data") \
 	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
+	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool") \
 	X(framing_msgs,		"messages delivered by deserializers") \
 	X(framing_copied,	"messages spanning slices, copied once into an assembly buffer") \
 	X(framing_sliced,	"messages spanning slices, delivered as slice lists") \
