@@ -21,6 +21,7 @@
 #include <rte_ether.h>
 
 #include <sluice/config.h>
+#include <sluice/conn.h>
 
 #include "fault.h"
 
@@ -29,6 +30,7 @@
 	.offset = offsetof(struct sl_config, field), .min = lo, .max = hi, .help = hlp }
 
 static const char *const offload_modes[] = { "auto", "off", NULL };
+static const char *const flush_modes[] = { "iteration", "nagle", "cork", NULL };
 
 static const struct sl_opt config_opts[] = {
 	OPT("port", "port-id", SL_OPT_U16, port_id, 0, RTE_MAX_ETHPORTS - 1,
@@ -76,7 +78,16 @@ static const struct sl_opt config_opts[] = {
 	OPT("tcp", "rcvbuf", SL_OPT_U32, rcvbuf, 2048, 1u << 30,
 	    "receive window budget per connection (bytes)"),
 	OPT("tcp", "sndbuf", SL_OPT_U32, sndbuf, 2048, 1u << 30,
-	    "send queue limit per connection (bytes)"),
+	    "send queue high water mark per connection: sends above it get -EAGAIN (bytes)"),
+	OPT("tcp", "sndbuf-low", SL_OPT_U32, sndbuf_low, 0, 1u << 30,
+	    "on_writable fires when the queue drains to this (0: half of sndbuf)"),
+	OPT("tcp", "sndbuf-max", SL_OPT_U32, sndbuf_max, 0, 1u << 31,
+	    "hard cap of a send queue; no message takes it beyond (0: 4 x sndbuf)"),
+	{ .section = "tcp", .name = "flush", .type = SL_OPT_ENUM,
+	  .offset = offsetof(struct sl_config, flush), .choices = flush_modes,
+	  .help = "when a short segment leaves: end of iteration, nagle, or cork" },
+	OPT("tcp", "cork-us", SL_OPT_U32, cork_us, 1, 1000000,
+	    "longest a short segment waits under cork or SL_SEND_MORE"),
 	OPT("tcp", "ooo-max-segs", SL_OPT_U32, ooo_max_segs, 0, 65536,
 	    "out-of-order segments held per connection"),
 	OPT("tcp", "ooo-max-bytes", SL_OPT_U32, ooo_max_bytes, 0, 1u << 30,
@@ -166,6 +177,10 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->mss_min = 48;
 	cfg->rcvbuf = 256 * 1024;
 	cfg->sndbuf = 256 * 1024;
+	cfg->sndbuf_low = 0;
+	cfg->sndbuf_max = 0;
+	cfg->flush = SL_FLUSH_ITERATION;
+	cfg->cork_us = 200;
 	cfg->ooo_max_segs = 256;
 	cfg->ooo_max_bytes = 1024 * 1024;
 	cfg->delack_us = 1000;
@@ -652,6 +667,11 @@ sl_config_validate(const struct sl_config *cfg, char *err, size_t errlen)
 	if (cfg->rto_min_us > cfg->rto_max_us || cfg->rto_initial_us > cfg->rto_max_us) {
 		snprintf(err, errlen, "--rto-min-us and --rto-initial-us must not exceed "
 			 "--rto-max-us");
+		return -EINVAL;
+	}
+	if (cfg->sndbuf_low > cfg->sndbuf ||
+	    (cfg->sndbuf_max != 0 && cfg->sndbuf_max < cfg->sndbuf)) {
+		snprintf(err, errlen, "need --sndbuf-low <= --sndbuf <= --sndbuf-max");
 		return -EINVAL;
 	}
 	if (cfg->mbuf_cache > cfg->mbufs / 4) {

@@ -25,6 +25,7 @@
 #include "ipv4.h"
 #include "tcp.h"
 #include "tcp_seq.h"
+#include "wmark.h"
 #include "worker.h"
 
 /* Messages delivered to one flow per pass of the delivery phase (fairness). */
@@ -231,14 +232,37 @@ uint32_t
 sl_conn_send_space(const struct sl_conn *c)
 {
 	const struct tcp_flow *f = conn_flow(c);
+	uint64_t word;
+	uint32_t q;
 
 	if (!conn_can_send(f))
 		return 0;
-	return f->tx.bytes >= f->snd_buf ? 0 : f->snd_buf - f->tx.bytes;
+	word = __atomic_load_n(&wmark_slot(f->w, f)->word, __ATOMIC_RELAXED);
+	q = (uint32_t)(word & WM_QUEUED);
+	return (word & WM_WAIT) || q >= f->snd_high ? 0 : f->snd_cap - q;
+}
+
+/* A send's flush request: MORE holds a short tail (with the cork ceiling as its
+ * deadline), anything else releases it. */
+void
+conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags)
+{
+	if (flags & SL_SEND_MORE) {
+		if (!(f->flags & TF_MORE) && f->cork_at == 0) {
+			f->cork_at = w->clock.now_us + f->cork_us;
+			tcp_timer_arm(w, f);
+		}
+		f->flags |= TF_MORE;
+	} else {
+		f->flags &= ~TF_MORE;
+	}
+	if (flags & SL_SEND_FLUSH)
+		f->flags |= TF_PUSH;
+	flow_mark_dirty(w, f);
 }
 
 int
-sl_conn_send(struct sl_conn *c, const void *data, uint32_t len)
+sl_conn_sendf(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags)
 {
 	struct tcp_flow *f = conn_flow(c);
 	struct sl_worker *w = f->w;
@@ -248,17 +272,64 @@ sl_conn_send(struct sl_conn *c, const void *data, uint32_t len)
 		return -EPIPE;
 	if (f->wr.open)
 		return -EBUSY;
-	/* The check is before the write, so one message larger than the whole budget
-	 * still goes through on an empty queue. */
-	if (f->tx.bytes > 0 && f->tx.bytes + (uint64_t)len > f->snd_buf) {
-		f->flags |= TF_WANT_WRITE;
-		return -EAGAIN;
-	}
-	rc = txbuf_append(w, &f->tx, data, len);
+	rc = wmark_take(w, f, len);
 	if (rc != 0)
 		return rc;
-	flow_mark_dirty(w, f);
+	rc = txbuf_append(w, &f->tx, data, len);
+	if (rc != 0) {
+		wmark_untake_gen(wmark_slot(w, f), f->gen, len);
+		return rc;
+	}
+	f->app_writes++;
+	f->app_bytes += len;
+	w->stats.tcp_app_writes++;
+	w->stats.tcp_app_bytes += len;
+	conn_send_flags(w, f, flags);
 	return 0;
+}
+
+int
+sl_conn_send(struct sl_conn *c, const void *data, uint32_t len)
+{
+	return sl_conn_sendf(c, data, len, 0);
+}
+
+int
+sl_conn_set_flush(struct sl_conn *c, enum sl_flush_mode mode, uint32_t cork_us)
+{
+	struct tcp_flow *f = conn_flow(c);
+
+	if ((unsigned int)mode > SL_FLUSH_CORK)
+		return -EINVAL;
+	f->flush_mode = (uint8_t)mode;
+	if (cork_us != 0)
+		f->cork_us = cork_us;
+	/* What a stricter mode held may leave now. */
+	flow_mark_dirty(f->w, f);
+	return 0;
+}
+
+void
+sl_conn_flush(struct sl_conn *c)
+{
+	struct tcp_flow *f = conn_flow(c);
+
+	f->flags &= ~TF_MORE;
+	f->flags |= TF_PUSH;
+	flow_mark_dirty(f->w, f);
+}
+
+struct sl_conn_ref
+sl_conn_ref(const struct sl_conn *c)
+{
+	const struct tcp_flow *f = conn_flow(c);
+	struct sl_conn_ref r = {
+		.worker = f->w->id,
+		.idx = f->idx,
+		.gen = f->gen & WM_GEN_MASK,
+	};
+
+	return r;
 }
 
 int
@@ -275,6 +346,7 @@ sl_conn_shutdown(struct sl_conn *c)
 	case SL_TCP_ESTABLISHED:
 	case SL_TCP_CLOSE_WAIT:
 		f->flags |= TF_FIN_QUEUED;
+		wmark_shut(w, f);	/* producers' records from now on are dropped */
 		flow_mark_dirty(w, f);
 		return 0;
 	default:
@@ -334,6 +406,8 @@ sl_conn_abort(struct sl_conn *c)
 	if (f->state != SL_TCP_TIME_WAIT)
 		tcp_send_rst(w, f);
 	writer_forget(&f->wr);
+	wmark_shut(w, f);
+	wmark_put(w, f, f->tx.bytes);
 	txbuf_free(w, &f->tx);
 	if (f->state == SL_TCP_TIME_WAIT) {
 		/* Already finished for TCP; the application only waits for on_close. */
@@ -423,6 +497,14 @@ sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info)
 	info->bytes_sent = f->bytes_acked;
 	info->bytes_received = f->bytes_rcvd;
 	info->retransmits = f->retransmits;
+	info->app_writes = f->app_writes;
+	info->app_bytes = f->app_bytes;
+	info->data_segs = f->data_segs;
+	info->queued = wmark_queued(f->w, f);
+	info->sndbuf_low = f->snd_low;
+	info->sndbuf_high = f->snd_high;
+	info->sndbuf_max = f->snd_cap;
+	info->flush = (enum sl_flush_mode)f->flush_mode;
 	info->ts = (f->flags & TF_TS) != 0;
 	info->sack = (f->flags & TF_SACK) != 0;
 	info->wscale = (f->flags & TF_WSCALE) != 0;

@@ -30,6 +30,7 @@
 
 #include "log.h"
 #include "tcp.h"
+#include "wmark.h"
 #include "worker.h"
 
 static uint64_t
@@ -99,6 +100,14 @@ tcp_worker_init(struct sl_worker *w)
 					   cfg->tx_queue_max);
 	t->by_idx = rte_zmalloc_socket("sl_flows", sizeof(*t->by_idx) * t->max_flows,
 				       RTE_CACHE_LINE_SIZE, w->socket);
+	t->slots = rte_zmalloc_socket("sl_wmark", sizeof(*t->slots) * t->max_flows,
+				      RTE_CACHE_LINE_SIZE, w->socket);
+	if (t->slots == NULL) {
+		rte_free(t->by_idx);
+	rte_free(t->slots);
+	t->slots = NULL;
+		t->by_idx = NULL;
+	}
 	snprintf(name, sizeof(name), "sl_tcb_p%u_w%u", w->port_id, w->id);
 	if (t->by_idx != NULL)
 		t->tcb_pool = rte_mempool_create(name, t->max_flows, sizeof(struct tcp_flow), 0,
@@ -196,6 +205,7 @@ flow_release(struct sl_worker *w, struct tcp_flow *f)
 	tcp_ooo_free(w, f);
 	f->w = NULL;
 	f->gen++;
+	wmark_slot_reset(w, f);
 	f->state = SL_TCP_CLOSED;
 	t->nflows--;
 	rte_mempool_put(t->tcb_pool, f);
@@ -291,7 +301,8 @@ flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why)
 		f->listener->syn_rcvd--;
 	f->listener = NULL;
 	f->state = SL_TCP_CLOSED;
-	f->rtx_at = f->delack_at = f->ka_at = f->tw_at = 0;
+	f->rtx_at = f->delack_at = f->ka_at = f->tw_at = f->cork_at = 0;
+	wmark_shut(w, f);
 	tcp_timer_remove(w, f);
 	if (f->flags & TF_DIRTY) {
 		TAILQ_REMOVE(&w->tcp.dirty, f, dirty_link);
@@ -325,6 +336,8 @@ flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f)
 	tcp_timer_arm(w, f);
 	/* Nothing more will be sent but ACKs: free the send queue now. */
 	writer_forget(&f->wr);
+	wmark_shut(w, f);
+	wmark_put(w, f, f->tx.bytes);
 	txbuf_free(w, &f->tx);
 	tcp_ooo_free(w, f);
 	if (!(f->flags & TF_ORPHAN_TW)) {

@@ -8,6 +8,7 @@
  *   worker_rx         one RX burst; each frame goes eth_input -> arp | ipv4 -> icmp | tcp
  *                     (TCP updates state, queues data, marks flows ready and dirty)
  *   worker_deliver    application callbacks for the flows made ready
+ *   worker_producers  records from producer threads into the send queues (producer.c)
  *   worker_timers     due TCP timers (RTO, persist, delayed ACK, keepalive, TIME-WAIT)
  *                     and the slow tick (ARP retries and aging)
  *   worker_output     tcp_output once per dirty flow: data, ACKs, FINs
@@ -33,6 +34,7 @@
 #include "eth.h"
 #include "log.h"
 #include "port.h"
+#include "producer.h"
 #include "tcp.h"
 #include "telemetry.h"
 #include "worker.h"
@@ -95,6 +97,13 @@ worker_deliver(struct sl_worker *w)
 }
 
 static inline void
+worker_producers(struct sl_worker *w)
+{
+	if (__atomic_load_n(&w->pchan_hi, __ATOMIC_RELAXED) != 0)
+		producer_drain(w);
+}
+
+static inline void
 worker_timers(struct sl_worker *w)
 {
 	tcp_timers_run(w);
@@ -135,6 +144,7 @@ sl_worker_poll(struct sl_worker *w)
 			writer_abort_open(w->open_writers[0]);
 	n = worker_rx(w);
 	worker_deliver(w);
+	worker_producers(w);
 	worker_timers(w);
 	worker_output(w);
 	worker_flush(w);
@@ -188,6 +198,7 @@ worker_fini(struct sl_worker *w)
 {
 	unsigned int leaked;
 
+	producer_fini(w);
 	tcp_worker_fini(w);
 	leaked = framing_fini(w);
 	leaked += msg_ref_pool_fini(w);

@@ -73,6 +73,8 @@ struct flow_key {
 #define TF_SYN_COOKIE	(1u << 21)	/* created from a SYN cookie */
 #define TF_ORPHAN_TW	(1u << 22)	/* on the TIME-WAIT list */
 #define TF_DEFERRED	(1u << 23)	/* on the deferred list */
+#define TF_MORE		(1u << 24)	/* last send had SL_SEND_MORE: hold a short tail */
+#define TF_PUSH		(1u << 25)	/* flush requested: send a short tail whatever the mode */
 
 /* Application events waiting for the delivery phase. */
 #define EV_ACCEPT	(1u << 0)
@@ -95,6 +97,7 @@ struct tcp_ooo {
 };
 
 struct tcp_listener;
+struct wmark_slot;
 
 struct tcp_flow {
 	/* Touched by every segment. */
@@ -160,7 +163,11 @@ struct tcp_flow {
 	uint32_t gen;			/* bumped when the slot is reused */
 	uint32_t iss, irs;
 	uint32_t max_snd_wnd;		/* largest window the peer offered */
-	uint32_t rcv_buf, snd_buf;	/* budgets (bytes) */
+	uint32_t rcv_buf;		/* receive budget (bytes) */
+	uint32_t snd_low, snd_high, snd_cap;	/* send queue water marks (wmark.h) */
+	uint8_t flush_mode;		/* enum sl_flush_mode */
+	uint32_t cork_us;		/* ceiling of a cork / MORE hold */
+	uint64_t cork_at;		/* a held short segment leaves by then (0: none) */
 	uint32_t ka_idle_us, ka_intvl_us;
 	uint8_t ka_probes;
 	uint8_t close_reason;		/* enum sl_close_reason, with EV_CLOSE */
@@ -178,6 +185,8 @@ struct tcp_flow {
 	uint64_t bytes_acked;		/* payload the peer acknowledged */
 	uint64_t bytes_rcvd;		/* in-order payload received */
 	uint64_t retransmits;
+	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
+	uint64_t data_segs;		/* new data segments sent */
 };
 
 struct tcp_listener {
@@ -198,6 +207,7 @@ struct tcp_worker {
 	struct rte_hash *flows;		/* struct flow_key -> struct tcp_flow * */
 	struct rte_mempool *tcb_pool;
 	struct tcp_flow **by_idx;	/* slot -> control block (for flow references) */
+	struct wmark_slot *slots;	/* slot -> queued bytes, shared with producers */
 	uint32_t max_flows;
 	uint32_t nflows;
 	/* mbufs held by the send queues of all flows, and their limit: the rest of the
@@ -315,6 +325,8 @@ void conn_deliver(struct sl_worker *w);
 void conn_window_update(struct sl_worker *w, struct tcp_flow *f);
 /* The connection may still queue bytes (not closed or shut down for sending). */
 bool conn_can_send(const struct tcp_flow *f);
+/* Apply a send's SL_SEND_* flags (MORE holds a short tail, FLUSH releases it). */
+void conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags);
 /* Resume delivery on this flow at the next poll iteration. */
 void flow_defer(struct sl_worker *w, struct tcp_flow *f);
 

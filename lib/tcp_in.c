@@ -33,6 +33,7 @@
 #include "tcp.h"
 #include "tcp_seq.h"
 #include "util.h"
+#include "wmark.h"
 #include "worker.h"
 
 /* PAWS stops using ts_recent after it has been idle this long (RFC 7323 §5.5). */
@@ -63,7 +64,9 @@ tcp_flow_init(struct sl_worker *w, struct tcp_flow *f)
 	const struct sl_config *cfg = w->cfg;
 
 	f->rcv_buf = cfg->rcvbuf;
-	f->snd_buf = cfg->sndbuf;
+	wmark_flow_init(w, f);
+	f->flush_mode = (uint8_t)cfg->flush;
+	f->cork_us = cfg->cork_us;
 	f->rto = cfg->rto_initial_us;
 	f->mss = (uint16_t)(cfg->mtu - 40);
 	f->ssthresh = CWND_MAX;
@@ -630,6 +633,7 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 
 		txbuf_ack(w, &f->tx, data);
 		f->bytes_acked += data;
+		wmark_put(w, f, data);	/* on_writable, producers, at the low mark */
 		f->snd_una = ack;
 		if (seq_lt(f->sack_high, ack))
 			f->sack_high = ack;
@@ -682,10 +686,6 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 			f->unacked_since = w->clock.now_us;
 			if (!(f->flags & TF_PERSIST))
 				tcp_rto_arm(w, f);
-		}
-		if ((f->flags & TF_WANT_WRITE) && f->tx.bytes <= f->snd_buf / 2) {
-			f->flags &= ~TF_WANT_WRITE;
-			flow_mark_ready(w, f, EV_WRITABLE);
 		}
 		flow_mark_dirty(w, f);
 

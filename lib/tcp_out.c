@@ -12,11 +12,12 @@
  * headroom, checksum by the port when it offers TCP checksum offload, software otherwise.
  *
  * tcp_output sends as much queued data as min(cwnd, peer window) allows, in full-MSS
- * segments plus a final short one (everything written in this poll iteration leaves now:
- * the stack behaves like TCP_NODELAY while still coalescing writes made in the same
- * iteration). Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1) holds back a short
- * segment only when the window, not the data, is what makes it short. The FIN follows
- * the last byte; with a zero window the flow enters persist mode.
+ * segments plus a final short one. Whether that short one leaves now is the flow's flush
+ * policy (tcp_tail_held): by default it does (everything written in this poll iteration
+ * leaves now: TCP_NODELAY that still coalesces the writes of an iteration); Nagle, cork
+ * and SL_SEND_MORE may hold it. Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1)
+ * holds back a short segment only when the window, not the data, is what makes it short.
+ * The FIN follows the last byte; with a zero window the flow enters persist mode.
  */
 
 #include <string.h>
@@ -264,6 +265,30 @@ tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f)
 	f->retransmits++;
 }
 
+/*
+ * Flush policy: may the short last segment of the queue (len < MSS, everything unsent)
+ * leave now? Full segments never wait. SL_SEND_FLUSH / sl_conn_flush (TF_PUSH) and a
+ * queued FIN release it whatever the mode. SL_SEND_MORE and cork hold it until the cork
+ * deadline, armed when the hold begins; Nagle (RFC 896) while data is unacknowledged,
+ * the ACK that settles it marking the flow dirty again.
+ */
+static bool
+tcp_tail_held(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (f->flags & (TF_PUSH | TF_FIN_QUEUED))
+		return false;
+	if ((f->flags & TF_MORE) || f->flush_mode == SL_FLUSH_CORK) {
+		if (f->cork_at == 0) {
+			f->cork_at = w->clock.now_us + f->cork_us;
+			tcp_timer_arm(w, f);
+		}
+		return w->clock.now_us < f->cork_at;
+	}
+	if (f->flush_mode == SL_FLUSH_NAGLE)
+		return f->snd_max != f->snd_una;
+	return false;
+}
+
 /* Our FIN is on its way: the state follows (RFC 9293 CLOSE call). */
 static void
 tcp_fin_sent(struct tcp_flow *f)
@@ -279,7 +304,7 @@ void
 tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t data_end, wnd, mss, sent = 0;
-	bool fin_ok;
+	bool fin_ok, held = false;
 
 	switch (f->state) {
 	case SL_TCP_ESTABLISHED:
@@ -326,6 +351,11 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 		 * tcp_retransmit_skb only trims to the window). */
 		if (!rtx && len < mss && len < unsent && len < f->max_snd_wnd / 2)
 			break;
+		if (!rtx && len < mss && len == unsent && tcp_tail_held(w, f)) {
+			w->stats.tcp_flush_held++;
+			held = true;
+			break;
+		}
 		if (len == unsent)
 			fl |= RTE_TCP_PSH_FLAG;
 		if (tcp_xmit(w, f, f->snd_nxt, len, fl) != 0)
@@ -333,16 +363,28 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 		if (rtx) {
 			w->stats.tcp_retransmit_segs++;
 			f->retransmits++;
-		} else if (!f->rtt_timing) {
-			f->rtt_timing = true;
-			f->rtt_seq = f->snd_nxt + len;
-			f->rtt_start = w->clock.now_us;
+		} else {
+			f->data_segs++;
+			w->stats.tcp_tx_data_segs++;
+			if (len == mss)
+				w->stats.tcp_tx_full_segs++;
+			if (!f->rtt_timing) {
+				f->rtt_timing = true;
+				f->rtt_seq = f->snd_nxt + len;
+				f->rtt_start = w->clock.now_us;
+			}
 		}
 		if (f->snd_una == f->snd_max)
 			f->unacked_since = w->clock.now_us;
 		f->snd_nxt += len;
 		f->snd_max = seq_max(f->snd_max, f->snd_nxt);
 		sent++;
+	}
+
+	if (f->snd_nxt == data_end) {
+		/* Everything left: a flush request or a cork hold is settled. */
+		f->flags &= ~TF_PUSH;
+		f->cork_at = 0;
 	}
 
 	/* FIN after the last byte (also after a go-back-N rewind). */
@@ -364,7 +406,7 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	if (f->snd_una != f->snd_max) {
 		if (f->rtx_at == 0)
 			tcp_rto_arm(w, f);
-	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & TF_PERSIST)) {
+	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & TF_PERSIST) && !held) {
 		/* Data waits with nothing in flight, so no ACK will come to release it: the
 		 * window is zero, or too small for silly-window avoidance to use it. The
 		 * persist timer probes a zero window and overrides SWS avoidance otherwise

@@ -5,7 +5,8 @@
  * sl_worker_poll -> worker_timers -> tcp_timers_run -> tcp_timer_fire -> handlers below.
  *
  * Each connection keeps absolute deadlines in microseconds (rtx_at: retransmission, SYN
- * retransmission or persist; delack_at; ka_at: keepalive; tw_at: TIME-WAIT, FIN-WAIT-2)
+ * retransmission or persist; delack_at; ka_at: keepalive; tw_at: TIME-WAIT, FIN-WAIT-2;
+ * cork_at: the end of a cork or SL_SEND_MORE hold)
  * and sits in the wheel once, at the earliest of them. Moving a deadline later leaves the
  * wheel alone: the flow fires early, finds nothing due and re-arms (so the ACK clock,
  * which pushes the RTO forward on every ACK, costs no wheel operation). Slots are
@@ -44,6 +45,8 @@ flow_next_deadline(const struct tcp_flow *f)
 		t = RTE_MIN(t, f->ka_at);
 	if (f->tw_at != 0)
 		t = RTE_MIN(t, f->tw_at);
+	if (f->cork_at != 0)
+		t = RTE_MIN(t, f->cork_at);
 	return t;
 }
 
@@ -320,6 +323,12 @@ tcp_timer_fire(struct sl_worker *w, struct tcp_flow *f)
 			gone = tcp_rto_fire(w, f);
 		if (gone)
 			return;
+	}
+	if (f->cork_at != 0 && now >= f->cork_at) {
+		/* A short segment held by cork or SL_SEND_MORE has waited long enough. */
+		f->cork_at = 0;
+		f->flags |= TF_PUSH;
+		flow_mark_dirty(w, f);
 	}
 	if (f->ka_at != 0 && now >= f->ka_at) {
 		f->ka_at = 0;

@@ -20,6 +20,7 @@
 #include <sluice/stack.h>
 
 #include "telemetry.h"
+#include "wmark.h"
 #include "worker.h"
 
 static struct {
@@ -76,6 +77,80 @@ tel_worker_stats(const char *cmd __rte_unused, const char *params, struct rte_te
 	return rc;
 }
 
+/* The send path in ratios: how writes coalesced, how full the TX bursts were. */
+static int
+tel_send(const char *cmd __rte_unused, const char *params __rte_unused,
+	 struct rte_tel_data *d)
+{
+	struct sl_stats st;
+	int rc = -ENODEV;
+
+	rte_spinlock_lock(&tel.lock);
+	if (tel.stack != NULL) {
+		sl_stack_stats(tel.stack, &st);
+		rte_tel_data_start_dict(d);
+		rte_tel_data_add_dict_u64(d, "app_writes", st.tcp_app_writes);
+		rte_tel_data_add_dict_u64(d, "app_bytes", st.tcp_app_bytes);
+		rte_tel_data_add_dict_u64(d, "data_segments", st.tcp_tx_data_segs);
+		rte_tel_data_add_dict_u64(d, "full_segments", st.tcp_tx_full_segs);
+		rte_tel_data_add_dict_u64(d, "retransmitted_segments", st.tcp_retransmit_segs);
+		rte_tel_data_add_dict_u64(d, "tx_packets", st.tx_packets);
+		rte_tel_data_add_dict_u64(d, "tx_bursts", st.tx_bursts);
+		/* Ratios x 100, as integers (22.11 telemetry has no doubles in dicts). */
+		rte_tel_data_add_dict_u64(d, "writes_per_segment_x100", st.tcp_tx_data_segs ?
+					  st.tcp_app_writes * 100 / st.tcp_tx_data_segs : 0);
+		rte_tel_data_add_dict_u64(d, "packets_per_burst_x100", st.tx_bursts ?
+					  st.tx_packets * 100 / st.tx_bursts : 0);
+		rc = 0;
+	}
+	rte_spinlock_unlock(&tel.lock);
+	return rc;
+}
+
+/* One connection's send counters: "/sluice/conn,<worker>,<slot>" (the slot is
+ * sl_conn_ref().idx). Read while the worker runs, so a snapshot, not a consistent one. */
+static int
+tel_conn(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	unsigned long wid, idx;
+	char *end;
+	int rc = -EINVAL;
+
+	if (params == NULL)
+		return -EINVAL;
+	wid = strtoul(params, &end, 10);
+	if (*end != ',')
+		return -EINVAL;
+	idx = strtoul(end + 1, &end, 10);
+	if (*end != '\0')
+		return -EINVAL;
+	rte_spinlock_lock(&tel.lock);
+	if (tel.stack != NULL && wid < tel.stack->nb_workers &&
+	    idx < tel.stack->workers[wid]->tcp.max_flows) {
+		const struct sl_worker *w = tel.stack->workers[wid];
+		const struct tcp_flow *f = w->tcp.by_idx[idx];
+
+		rc = -ENOENT;
+		if (f != NULL && f->w == w) {
+			rte_tel_data_start_dict(d);
+			rte_tel_data_add_dict_string(d, "state", sl_tcp_state_str(
+							     (enum sl_tcp_state)f->state));
+			rte_tel_data_add_dict_u64(d, "gen", f->gen & WM_GEN_MASK);
+			rte_tel_data_add_dict_u64(d, "app_writes", f->app_writes);
+			rte_tel_data_add_dict_u64(d, "app_bytes", f->app_bytes);
+			rte_tel_data_add_dict_u64(d, "data_segments", f->data_segs);
+			rte_tel_data_add_dict_u64(d, "retransmitted_segments", f->retransmits);
+			rte_tel_data_add_dict_u64(d, "bytes_acked", f->bytes_acked);
+			rte_tel_data_add_dict_u64(d, "queued", w->tcp.slots[idx].word & WM_QUEUED);
+			rte_tel_data_add_dict_u64(d, "cwnd", f->cwnd);
+			rte_tel_data_add_dict_u64(d, "snd_wnd", f->snd_wnd);
+			rc = 0;
+		}
+	}
+	rte_spinlock_unlock(&tel.lock);
+	return rc;
+}
+
 static int
 tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	 struct rte_tel_data *d)
@@ -121,6 +196,12 @@ sl_stack_telemetry_register(struct sl_stack *s)
 		if (rc == 0)
 			rc = rte_telemetry_register_cmd("/sluice/worker_stats", tel_worker_stats,
 				"Counters of one worker. Parameters: int worker_id");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/sluice/send", tel_send,
+				"Send path: writes, segments, coalescing. Takes no parameters");
+		if (rc == 0)
+			rc = rte_telemetry_register_cmd("/sluice/conn", tel_conn,
+				"Send counters of one connection. Parameters: worker,slot");
 		if (rc == 0)
 			rc = rte_telemetry_register_cmd("/sluice/info", tel_info,
 				"Port, addresses and offloads in use. Takes no parameters");

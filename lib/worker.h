@@ -21,6 +21,7 @@
 #include "fault.h"
 #include "framing.h"
 #include "port.h"
+#include "producer.h"
 #include "tcp.h"
 
 struct rte_mempool;
@@ -69,6 +70,11 @@ struct sl_worker {
 	struct rte_mempool *ref_pool;
 	struct sl_writer *open_writers[WORKER_MAX_WRITERS];
 	unsigned int nopen_writers;
+
+	/* Producer channels (producer.c): slots are claimed by producers on other threads
+	 * (compare-and-swap), pchan_hi is one past the highest ever claimed. */
+	struct producer_chan *pchans[WORKER_MAX_PRODUCERS];
+	uint32_t pchan_hi;
 
 	struct sl_stack *stack;
 	const struct sl_config *cfg;

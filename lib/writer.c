@@ -22,13 +22,16 @@
 
 #include "framing.h"
 #include "tcp.h"
+#include "wmark.h"
 #include "worker.h"
 
-/* A message may not grow the queue beyond this (the queue's hard limit). */
+/* Room left for the open message under the queue's hard cap (wmark.h). */
 static uint64_t
-writer_cap(const struct tcp_flow *f)
+writer_room(const struct sl_writer *wr)
 {
-	return (uint64_t)f->snd_buf * 4;
+	uint64_t used = (uint64_t)wmark_queued(wr->f->w, wr->f) + wr->len;
+
+	return used >= wr->f->snd_cap ? 0 : wr->f->snd_cap - used;
 }
 
 static void
@@ -50,6 +53,7 @@ sl_conn_writer_begin(struct sl_conn *c)
 	struct tcp_flow *f = conn_flow(c);
 	struct sl_worker *w = f->w;
 	struct sl_writer *wr = &f->wr;
+	int rc;
 
 	if (!conn_can_send(f)) {
 		rte_errno = EPIPE;
@@ -59,11 +63,12 @@ sl_conn_writer_begin(struct sl_conn *c)
 		rte_errno = EBUSY;
 		return NULL;
 	}
-	/* Admission before the message, so one larger than the whole budget still goes
-	 * through on an empty queue. */
-	if (f->tx.bytes > 0 && f->tx.bytes >= f->snd_buf) {
-		f->flags |= TF_WANT_WRITE;
-		rte_errno = EAGAIN;
+	/* Admission before the message, at the high mark (a zero-byte take: refused, it
+	 * owes on_writable as a refused send does); the message itself may take the queue
+	 * up to the hard cap. */
+	rc = wmark_take(w, f, 0);
+	if (rc != 0) {
+		rte_errno = -rc;
 		return NULL;
 	}
 	wr->f = f;
@@ -103,7 +108,7 @@ sl_writer_reserve(struct sl_writer *wr, uint32_t min, uint32_t *got)
 	struct rte_mbuf *t = wr->f->tx.q.tail;
 
 	if (!wr->open || min > SL_WRITER_MAX_CONTIG ||
-	    wr->f->tx.bytes + (uint64_t)wr->len + min > writer_cap(wr->f))
+	    min > writer_room(wr))
 		return NULL;
 	if (t == NULL || rte_pktmbuf_tailroom(t) < min) {
 		t = writer_chunk(wr);
@@ -111,7 +116,7 @@ sl_writer_reserve(struct sl_writer *wr, uint32_t min, uint32_t *got)
 			return NULL;
 	}
 	*got = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(t),
-		       (uint32_t)(writer_cap(wr->f) - wr->f->tx.bytes - wr->len));
+		       (uint32_t)writer_room(wr));
 	return rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len);
 }
 
@@ -132,7 +137,7 @@ sl_writer_write(struct sl_writer *wr, const void *src, uint32_t n)
 
 	if (!wr->open)
 		return -EPIPE;
-	if (wr->f->tx.bytes + (uint64_t)wr->len + n > writer_cap(wr->f))
+	if (n > writer_room(wr))
 		return -EMSGSIZE;
 	while (n > 0) {
 		struct rte_mbuf *t = wr->f->tx.q.tail;
@@ -208,8 +213,13 @@ sl_conn_writer_end(struct sl_writer *wr)
 	wr->open = false;
 	writer_untrack(f->w, wr);
 	f->tx.bytes += wr->len;
+	wmark_add(f->w, f, wr->len);
+	f->app_writes++;
+	f->app_bytes += wr->len;
+	f->w->stats.tcp_app_writes++;
+	f->w->stats.tcp_app_bytes += wr->len;
 	if (wr->len > 0)
-		flow_mark_dirty(f->w, f);
+		conn_send_flags(f->w, f, 0);
 	return 0;
 }
 

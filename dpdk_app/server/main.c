@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,8 @@ static const struct sl_opt server_opts_table[] = {
 		"client modes: bytes to send on each connection"),
 	APP_OPT("connections", SL_OPT_U32, connections, 1, 1000000,
 		"client modes: number of connections"),
+	APP_OPT("write-size", SL_OPT_U32, write_size, 1, 16384,
+		"source mode: bytes per send (small writes show coalescing)"),
 	APP_OPT("start-delay-ms", SL_OPT_U32, start_delay_ms, 0, 3600000,
 		"client modes: wait this long after start before connecting"),
 	{ .section = "app", .name = "verify", .type = SL_OPT_ENUM,
@@ -92,6 +95,14 @@ static const struct sl_opt server_opts_table[] = {
 		"kv: most keys the store holds"),
 	APP_OPT("http-body-len", SL_OPT_U32, http_body_len, 0, 1 << 20,
 		"http: bytes in the fixed response body"),
+	APP_OPT("producers", SL_OPT_U32, producers, 1, 64,
+		"pubsub: producer threads publishing to every subscriber"),
+	APP_OPT("messages", SL_OPT_U64, messages, 0, UINT64_MAX >> 1,
+		"pubsub: messages per producer to each subscriber (0: until stopped)"),
+	APP_OPT("msg-min", SL_OPT_U32, msg_min, 24, 4096,
+		"pubsub: smallest message (bytes, the whole line)"),
+	APP_OPT("msg-max", SL_OPT_U32, msg_max, 24, 4096,
+		"pubsub: largest message"),
 };
 
 static void
@@ -101,10 +112,15 @@ server_opts_defaults(struct server_opts *o)
 	o->mode = SERVER_MODE_ECHO;
 	o->bytes = 1 << 20;
 	o->connections = 1;
+	o->write_size = 16384;
 	o->verify = SOURCE_VERIFY_ECHO;
 	o->lenpfx_width = 4;
 	o->kv_max_keys = 1 << 20;
 	o->http_body_len = 13;
+	o->producers = 2;
+	o->messages = 0;
+	o->msg_min = 24;
+	o->msg_max = 120;
 }
 
 static int
@@ -162,6 +178,21 @@ server_main_loop(struct sl_stack *s, const struct server_opts *o)
 		}
 	}
 	return rc;
+}
+
+/* The send path in a few ratios: how well writes coalesced, how full the bursts were. */
+static void
+server_print_send_path(const struct sl_stats *st)
+{
+	if (st->tcp_tx_data_segs == 0)
+		return;
+	printf("sluice-server: send path: %" PRIu64 " writes, %" PRIu64 " data segments "
+	       "(%.1f%% full), %.2f writes/segment, %.1f packets/TX burst, %" PRIu64
+	       " retransmitted\n", st->tcp_app_writes, st->tcp_tx_data_segs,
+	       100.0 * (double)st->tcp_tx_full_segs / (double)st->tcp_tx_data_segs,
+	       (double)st->tcp_app_writes / (double)st->tcp_tx_data_segs,
+	       st->tx_bursts ? (double)st->tx_packets / (double)st->tx_bursts : 0.0,
+	       st->tcp_retransmit_segs);
 }
 
 static void
@@ -267,6 +298,7 @@ main(int argc, char **argv)
 	sl_stack_stats(s, &st);
 	printf("sluice-server: stopped; counters:\n");
 	sl_stats_print(stdout, &st, 0);
+	server_print_send_path(&st);
 	status = server_mode_report(s, &opts);
 	if (rc != 0)
 		status = 1;

@@ -3,7 +3,7 @@
  * mode_source.c -- `sluice-server --mode source`: sluice as a TCP client.
  *
  * Opens --connections connections to --remote:--port, sends --bytes of a seeded
- * pseudo-random stream on each, then half-closes. With --verify echo every byte that
+ * pseudo-random stream on each (in writes of --write-size bytes), then half-closes. With --verify echo every byte that
  * comes back must equal the byte sent at that offset, and all of them must come back
  * before the peer's FIN; with --verify none the peer may send nothing. The program stops
  * when every connection has closed and exits non-zero if any of them failed.
@@ -114,6 +114,7 @@ source_pump(struct source_conn *sc)
 		struct stream_gen save = sc->tx_gen;
 		int rc;
 
+		n = RTE_MIN(n, o->write_size);
 		if (space == 0)
 			n = RTE_MIN(n, 1u);	/* probe for -EAGAIN, which arms on_writable */
 		else

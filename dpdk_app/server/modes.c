@@ -8,6 +8,7 @@
  *   echo-lenpfx  echo length-prefixed messages (port 7)
  *   kv      an in-memory key-value store speaking RESP, for redis-cli (port 6379)
  *   http    answer HTTP/1.1 GET with a fixed body, keep-alive (port 80)
+ *   pubsub  producer threads publish lines to every subscriber (port 9000)
  *   none    the stack alone: ARP and ICMP echo are answered, nothing listens
  */
 
@@ -65,6 +66,8 @@ server_mode_setup(struct sl_stack *s, const struct server_opts *o)
 		return mode_kv_setup(s, ctx, port);
 	case SERVER_MODE_HTTP:
 		return mode_http_setup(s, ctx, port);
+	case SERVER_MODE_PUBSUB:
+		return mode_pubsub_setup(s, ctx, port);
 	default:
 		return -EINVAL;
 	}
@@ -78,6 +81,8 @@ server_mode_start(struct sl_stack *s, const struct server_opts *o)
 
 	if (o->mode == SERVER_MODE_SOURCE)
 		return mode_source_start(s, ctx, port);
+	if (o->mode == SERVER_MODE_PUBSUB)
+		return mode_pubsub_start(s, ctx);
 	return 0;
 }
 
@@ -93,6 +98,8 @@ server_mode_report(struct sl_stack *s, const struct server_opts *o)
 		return 0;
 	if (o->mode == SERVER_MODE_SOURCE)
 		status = mode_source_report(ctx);
+	if (o->mode == SERVER_MODE_PUBSUB)
+		status = mode_pubsub_report(ctx);
 	for (i = 0; i < sl_stack_worker_count(s); i++) {
 		sum.accepted += ctx->per_worker[i].accepted;
 		sum.bytes += ctx->per_worker[i].bytes;
@@ -122,5 +129,7 @@ server_mode_teardown(struct sl_stack *s __rte_unused, const struct server_opts *
 		mode_kv_teardown(ctx);
 	if (ctx != NULL && o->mode == SERVER_MODE_HTTP)
 		mode_http_teardown(ctx);
+	if (ctx != NULL && o->mode == SERVER_MODE_PUBSUB)
+		mode_pubsub_teardown(ctx);
 	rte_free(ctx);
 }

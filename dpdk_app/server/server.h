@@ -23,6 +23,7 @@ struct sl_stack;
 	X(SERVER_MODE_ECHO_LENPFX, "echo-lenpfx", 7) \
 	X(SERVER_MODE_KV, "kv", 6379) \
 	X(SERVER_MODE_HTTP, "http", 80) \
+	X(SERVER_MODE_PUBSUB, "pubsub", 9000) \
 	X(SERVER_MODE_NONE, "none", 0)
 
 enum server_mode {
@@ -47,6 +48,7 @@ struct server_opts {
 	uint32_t connections;		/* client modes */
 	unsigned int verify;		/* enum source_verify */
 	uint32_t start_delay_ms;	/* client modes: wait before connecting */
+	uint32_t write_size;		/* source: bytes per sl_conn_send() */
 	uint32_t max_msg;		/* framed modes: largest message (0: the mode's default) */
 	bool line_crlf;		/* echo-line: lines end with CRLF only */
 	uint32_t lenpfx_width;		/* echo-lenpfx: 1, 2 or 4 */
@@ -54,6 +56,9 @@ struct server_opts {
 	bool lenpfx_incl;		/* echo-lenpfx: length counts the header */
 	uint64_t kv_max_keys;		/* kv: keys the store holds */
 	uint32_t http_body_len;		/* http: bytes in the fixed body */
+	uint32_t producers;		/* pubsub: producer threads */
+	uint64_t messages;		/* pubsub: per producer and subscriber (0: no end) */
+	uint32_t msg_min, msg_max;	/* pubsub: message sizes, bytes */
 };
 
 /* What a mode counts, per worker (each written only by its worker). */
@@ -106,6 +111,14 @@ int
 mode_http_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
 void
 mode_http_teardown(struct server_ctx *ctx);
+int
+mode_pubsub_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+int
+mode_pubsub_start(struct sl_stack *s, struct server_ctx *ctx);
+int
+mode_pubsub_report(struct server_ctx *ctx);
+void
+mode_pubsub_teardown(struct server_ctx *ctx);
 int
 mode_source_start(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
 int

@@ -41,11 +41,22 @@ run_client() {
 		cat "$IT_LOG.peer"
 	fi
 	rm -f "$IT_LOG.peer"
+	[ -z "${KEEP_LOG:-}" ] || cp "$IT_LOG" "$IT_LOG.kept"
 	sl_netns_del "$IT_NS"
 }
 
 run_client "sluice client, 100 MB each way" --conns 1 -- --bytes 100m
 run_client "sluice client, 8 connections" --conns 8 -- --bytes 4m --connections 8
+# 1 M writes of 16 bytes, echoed and checked: they coalesce into full segments. The same
+# writes through a kernel socket with TCP_NODELAY, for comparison (figures, no assertion).
+KEEP_LOG=1 run_client "sluice client, 1 M writes of 16 bytes" --conns 1 -- --bytes 16000000 \
+	--write-size 16
+grep '^sluice-server: send path' "$IT_LOG.kept" || true
+rm -f "$IT_LOG.kept"
+sl_netns_add "$IT_NS"
+it_check "kernel, 1 M writes of 16 bytes" ip netns exec "$IT_NS" timeout 120 "$SL_PY" \
+	"$(dirname "$0")/smallwrites.py" --writes 1000000 --size 16
+sl_netns_del "$IT_NS"
 EXPECT_COUNTERS="tcp_rx_zero_window tcp_persist_probes" \
 	run_client "sluice client, slow reader forcing zero windows" \
 	--conns 1 --rcvbuf 4096 --read-delay-ms 0.2 --stall-ms 400 -- --bytes 3m

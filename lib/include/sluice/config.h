@@ -94,7 +94,11 @@ struct sl_config {
 	bool syncookies;		/**< answer SYNs with cookies when the backlog is full */
 	uint16_t mss_min;		/**< floor for the peer's MSS */
 	uint32_t rcvbuf;		/**< receive window budget per connection (bytes) */
-	uint32_t sndbuf;		/**< send queue limit per connection (bytes) */
+	uint32_t sndbuf;		/**< send queue high water mark (bytes) */
+	uint32_t sndbuf_low;		/**< low water mark (0: sndbuf / 2) */
+	uint32_t sndbuf_max;		/**< hard cap (0: 4 x sndbuf) */
+	uint32_t flush;			/**< enum sl_flush_mode (sluice/conn.h) of new connections */
+	uint32_t cork_us;		/**< ceiling of a cork or SL_SEND_MORE hold */
 	uint32_t ooo_max_segs;		/**< out-of-order segments held per connection */
 	uint32_t ooo_max_bytes;		/**< mbuf memory they may hold (data room, bytes) */
 	uint32_t delack_us;		/**< delayed ACK timeout; 0 acknowledges at once */

@@ -157,14 +157,25 @@ sl_conn_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 		const struct sl_conn_ops *ops, void *user);
 
 /**
- * Queue bytes for sending. All or nothing: either every byte is copied into the
- * connection's send queue, or nothing is and an error is returned. Bytes leave at the end
- * of the poll iteration (writes made in the same iteration share segments).
+ * Queue bytes for sending (sl_conn_sendf() with no flags). All or nothing: either every
+ * byte is copied into the connection's send queue, or nothing is and an error is
+ * returned. Writes append into the tail of the queue, so many small writes share a
+ * segment; by default (SL_FLUSH_ITERATION) everything queued leaves at the end of the
+ * poll iteration, in full segments and one short one.
+ *
+ * Backpressure: the queue counts unsent, unacknowledged and handed-off (sl_producer)
+ * bytes. A send is accepted while that count is below the high water mark (config
+ * sndbuf) and the message fits under the hard cap (sndbuf-max); otherwise -EAGAIN, and
+ * every send is refused until the count drains to the low water mark (sndbuf-low), when
+ * on_writable fires (hysteresis: no flapping around the high mark).
  *
  * @return
  *   0 when all len bytes are queued;
- *   -EAGAIN when the send queue is full (on_writable fires when it drains);
+ *   -EAGAIN when the queue is at its high water mark, or the message would take it past
+ *   the hard cap (on_writable follows);
+ *   -EMSGSIZE when len exceeds the hard cap: it can never be accepted;
  *   -EPIPE when the connection can no longer send (closed or shut down);
+ *   -EBUSY while a writer (sl_conn_writer_begin) is open on the connection;
  *   -ENOBUFS when no mbuf is available, or when the send queues of the worker's
  *   connections together hold all of the pool they may (the mbufs beyond rx-desc +
  *   tx-desc + tx-queue); no on_writable follows, so retry later.
@@ -172,9 +183,77 @@ sl_conn_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 int
 sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);
 
-/** Bytes sl_conn_send() would accept right now. */
+/** sl_conn_sendf() flags. */
+#define SL_SEND_MORE	(1u << 0)	/**< more follows: hold a short last segment (as
+					 *   MSG_MORE) until a send without MORE, a flush,
+					 *   or the cork ceiling (cork-us) */
+#define SL_SEND_FLUSH	(1u << 1)	/**< send everything queued at the end of this
+					 *   iteration, whatever the flush mode */
+
+/** sl_conn_send() with SL_SEND_* flags. */
+int
+sl_conn_sendf(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags);
+
+/** Bytes sl_conn_send() would accept right now (0 at or above the high water mark). */
 uint32_t
 sl_conn_send_space(const struct sl_conn *c);
+
+/**
+ * When a short segment (less than a full MSS) may leave. Full segments always leave at
+ * the end of the iteration they are written in, within the congestion and peer windows.
+ * There is no global TX delay timer: each connection chooses.
+ */
+enum sl_flush_mode {
+	/** At the end of the poll iteration (default). Like TCP_NODELAY, but every write
+	 *  of the same iteration shares the segments. */
+	SL_FLUSH_ITERATION = 0,
+	/** Nagle (RFC 896): a short segment waits while data is unacknowledged. */
+	SL_FLUSH_NAGLE,
+	/** Cork: a short segment waits until it fills, a flush, or cork_us passed since
+	 *  the first byte it carries was written. */
+	SL_FLUSH_CORK,
+};
+
+/**
+ * Set the flush mode of a connection (new connections take the stack's configuration:
+ * flush, cork-us).
+ *
+ * @param cork_us
+ *   Ceiling of a cork or SL_SEND_MORE hold, microseconds (0: keep the current one).
+ * @return
+ *   0, or -EINVAL for an unknown mode.
+ */
+int
+sl_conn_set_flush(struct sl_conn *c, enum sl_flush_mode mode, uint32_t cork_us);
+
+/** Send everything queued at the end of this iteration, whatever the flush mode. */
+void
+sl_conn_flush(struct sl_conn *c);
+
+/**
+ * Set the water marks of a connection's send queue (bytes; new connections take
+ * sndbuf-low, sndbuf, sndbuf-max). Requires low <= high <= max and high > 0.
+ *
+ * @return
+ *   0, or -EINVAL.
+ */
+int
+sl_conn_set_sndbuf(struct sl_conn *c, uint32_t low, uint32_t high, uint32_t max);
+
+/**
+ * A name for a connection that other threads may hold (sluice/producer.h): the worker,
+ * the flow's slot and its generation. A slot is reused only with a new generation, so a
+ * reference to a closed connection never reaches the next one.
+ */
+struct sl_conn_ref {
+	uint32_t worker;	/**< sl_worker_id() of the owning worker */
+	uint32_t idx;		/**< slot in the worker's flow table */
+	uint32_t gen;		/**< generation of the slot */
+};
+
+/** The reference of a connection (call on its worker). */
+struct sl_conn_ref
+sl_conn_ref(const struct sl_conn *c);
 
 /**
  * Half-close: send FIN after every queued byte. Receiving continues (on_message, on_eof)
@@ -264,6 +343,12 @@ struct sl_conn_info {
 	uint32_t rx_queued;			/**< received bytes not yet consumed */
 	uint64_t bytes_sent, bytes_received;	/**< payload */
 	uint64_t retransmits;			/**< segments */
+	uint64_t app_writes;			/**< sends, messages and records queued */
+	uint64_t app_bytes;			/**< bytes they carried */
+	uint64_t data_segs;			/**< new data segments sent (not retransmissions) */
+	uint32_t queued;			/**< bytes counted against the water marks */
+	uint32_t sndbuf_low, sndbuf_high, sndbuf_max;
+	enum sl_flush_mode flush;
 	bool ts, sack, wscale;			/**< options in use */
 };
 

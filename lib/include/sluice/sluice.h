@@ -11,6 +11,7 @@
 #include <sluice/config.h>
 #include <sluice/conn.h>
 #include <sluice/framing.h>
+#include <sluice/producer.h>
 #include <sluice/stack.h>
 #include <sluice/stats.h>
 

@@ -119,6 +119,15 @@ extern "C" {
 	X(tcp_rx_nombuf,	"segments dropped: no buffer to keep their data") \
 	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
 	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool") \
+	X(tcp_app_writes,	"application writes queued (sends, messages, producer records)") \
+	X(tcp_app_bytes,	"bytes those writes carried") \
+	X(tcp_tx_data_segs,	"new data segments sent (retransmissions not counted)") \
+	X(tcp_tx_full_segs,	"new data segments that carried a full MSS") \
+	X(tcp_flush_held,	"short segments held back by Nagle, cork or SL_SEND_MORE") \
+	X(prod_records,		"producer records drained into send queues") \
+	X(prod_bytes,		"bytes those records carried") \
+	X(prod_drop_closed,	"producer records dropped: their connection was gone or shut") \
+	X(prod_stall,		"producer drains stopped for lack of mbufs (retried)") \
 	X(framing_msgs,		"messages delivered by deserializers") \
 	X(framing_copied,	"messages spanning slices, copied once into an assembly buffer") \
 	X(framing_sliced,	"messages spanning slices, delivered as slice lists") \
