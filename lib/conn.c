@@ -135,7 +135,11 @@ sl_conn_set_framing(struct sl_conn *c, const struct sl_framing *fr)
 
 	if (fi == NULL)
 		return -EINVAL;
-	if (f->fr.started || f->rx.consumed > 0)
+	/* The current framing's state is in use from the first look of its deserializer at
+	 * the stream, and the delivery in progress (on_message of this very connection)
+	 * still uses it after the callback returns. */
+	if (f->fr.started || f->fr.framed || f->rx.consumed > 0 ||
+	    (f->w->fr_cur.msg != NULL && f->w->fr_cur.rb == &f->rx))
 		return -EBUSY;
 	framing_flow_fini(&f->fr);
 	if (framing_flow_init(&f->fr, fi) != 0) {
@@ -539,8 +543,7 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 
 	/* After a normal close the bytes are still the application's: TCP acknowledged
 	 * them. After a reset or an abort they are not delivered. */
-	while (f->rx.bytes > 0 && !(f->flags & (TF_RX_PAUSED | TF_RX_CLOSED)) &&
-	       (f->state != SL_TCP_CLOSED || f->close_reason == SL_CLOSE_NORMAL)) {
+	while (f->rx.bytes > 0 && !(f->flags & TF_RX_PAUSED) && !conn_rx_gone(f)) {
 		struct rte_mbuf *m = f->rx.q.head;
 		struct sl_slice sl = { rte_pktmbuf_mtod(m, const uint8_t *), m->data_len };
 		struct sl_msg msg = {
@@ -562,11 +565,15 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 		if (f->ops != NULL && f->ops->on_message != NULL)
 			rc = f->ops->on_message(c, &msg);
 		w->fr_cur.msg = NULL;
+		/* The callback may have closed or aborted the connection (even in TIME-WAIT,
+		 * where the flow is back on the ready list for on_close and must not also
+		 * be deferred). */
+		if (conn_rx_gone(f))
+			break;
 		if (rc == SL_RX_AGAIN) {
 			f->flags |= TF_RX_PAUSED;
 			break;
 		}
-		/* The callback may have closed the connection and dropped the bytes. */
 		if (f->rx.bytes >= msg.len && f->rx.q.head == m)
 			rxbuf_consume(w, &f->rx, msg.len);
 		consumed = true;
@@ -584,8 +591,10 @@ conn_fr_deliver(void *arg, const struct sl_msg *m)
 
 	if (f->ops != NULL && f->ops->on_message != NULL)
 		rc = f->ops->on_message(flow_conn(f), m);
-	/* The callback may have closed or aborted the connection (its bytes are gone). */
-	if ((f->flags & TF_RX_CLOSED) || f->state == SL_TCP_CLOSED)
+	/* The callback may have closed or aborted the connection (its bytes are gone, or no
+	 * longer to be delivered). A normal close by TCP (CLOSED, TIME-WAIT) does not stop
+	 * delivery: those bytes are the application's. */
+	if (conn_rx_gone(f))
 		return FRAMING_CB_STOP;
 	return rc == SL_RX_AGAIN ? FRAMING_CB_AGAIN : FRAMING_CB_OK;
 }
@@ -611,7 +620,9 @@ conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
 	uint32_t before = f->rx.bytes;
 	enum framing_rc rc;
 
-	if (f->flags & (TF_RX_PAUSED | TF_RX_CLOSED) || f->state == SL_TCP_CLOSED)
+	/* As for raw bytes: after a normal close the messages are still delivered, and
+	 * on_eof and on_close wait for them. */
+	if ((f->flags & TF_RX_PAUSED) || conn_rx_gone(f))
 		return;
 	rc = framing_pump(w, &f->fr, &f->rx, (f->flags & TF_FIN_RCVD) != 0,
 			  w->cfg->framing_batch, &conn_fr_cb, f);
@@ -629,7 +640,9 @@ conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
 			sl_conn_close(flow_conn(f));
 		return;
 	case FRAMING_ABORT:
-		if (f->state != SL_TCP_CLOSED) {
+		/* Unless on_error aborted it already. Also after a normal close (TCP CLOSED):
+		 * the unread bytes are dropped and on_close reports the error. */
+		if (f->close_reason == SL_CLOSE_NORMAL) {
 			sl_conn_abort(flow_conn(f));
 			f->close_reason = SL_CLOSE_ERROR;
 		}

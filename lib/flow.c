@@ -273,6 +273,12 @@ flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f)
 void
 flow_defer(struct sl_worker *w, struct tcp_flow *f)
 {
+	/* Both lists use ready_link, so a flow must never be on both. One already on the
+	 * ready list (a callback queued an event for it) gets its data delivered there. */
+	if (f->flags & TF_READY) {
+		f->events |= EV_DATA;
+		return;
+	}
 	if (f->flags & TF_DEFERRED)
 		return;
 	f->flags |= TF_DEFERRED;

@@ -15,10 +15,14 @@
  * deserializer that forgets it cannot make a connection buffer without bound.
  *
  * Delivery: in place when the message lies in one slice, as a slice list when the
- * framing asks for that, otherwise copied once into the connection's assembly buffer
- * (leased from a per-worker hugepage pool on first need and kept until close). After
- * SL_RX_AGAIN the deserializer state is reset to zero (its start state) and the message
- * is framed again when delivery resumes, so nothing about it has to be remembered.
+ * framing asks for that, otherwise copied once into an assembly buffer. The buffer is
+ * leased from a per-worker hugepage pool for that one delivery and returned right after
+ * it, unless sl_msg_hold() took it: the pool is sized by memory (--framing-asm-mb), not by
+ * connections, so buffers kept per connection would leave the connections after the
+ * first few hundred waiting forever. A connection that finds the pool empty goes on the
+ * deferred list and tries again next iteration. After SL_RX_AGAIN the deserializer state
+ * is reset to zero (its start state) and the message is framed again when delivery
+ * resumes, so nothing about it has to be remembered.
  *
  * The instance pools of a framing are created on every worker before the stack starts:
  * states (one per connection that may use it) and assembly buffers (max_msg bytes each).
@@ -60,9 +64,9 @@ framing_asm_count(const struct sl_config *cfg, uint32_t max_msg)
 {
 	uint64_t n = ((uint64_t)cfg->framing_asm_mb << 20) / max_msg;
 
-	/* No more than can be in use at once (a buffer per connection, one per held
-	 * message): tiny messages would otherwise ask for a million of them. */
-	n = u64_min(n, (uint64_t)cfg->max_flows + cfg->msg_holds);
+	/* No more than can be in use at once (one for the message being delivered, one per
+	 * held message): tiny messages would otherwise ask for a million of them. */
+	n = u64_min(n, (uint64_t)cfg->msg_holds + 1);
 	return (uint32_t)u64_max(u64_min(n, 1u << 20), 4);
 }
 
@@ -73,6 +77,7 @@ framing_prepare(struct sl_stack *s, const struct sl_framing *fr)
 	const struct sl_deserializer *ds = fr->ds != NULL ? fr->ds : &sl_ds_raw;
 	char name[RTE_MEMPOOL_NAMESIZE];
 	unsigned int i, k;
+	int rc;
 
 	if (s->workers[0] != NULL && framing_inst_find(s->workers[0], fr) != NULL)
 		return 0;
@@ -94,8 +99,10 @@ framing_prepare(struct sl_stack *s, const struct sl_framing *fr)
 		struct sl_worker *w = s->workers[i];
 		struct framing_inst *fi;
 
-		if (w->nframings == FRAMING_MAX)
-			return -ENOSPC;
+		if (w->nframings == FRAMING_MAX) {
+			rc = -ENOSPC;
+			goto rollback;
+		}
 		k = w->nframings;
 		fi = &w->framings[k];
 		memset(fi, 0, sizeof(*fi));
@@ -121,11 +128,25 @@ framing_prepare(struct sl_stack *s, const struct sl_framing *fr)
 			rte_mempool_free(fi->state_pool);
 			rte_mempool_free(fi->asm_pool);
 			memset(fi, 0, sizeof(*fi));
-			return -ENOMEM;
+			rc = -ENOMEM;
+			goto rollback;
 		}
 		w->nframings++;
 	}
 	return 0;
+rollback:
+	/* All workers or none: the check at the top looks at worker 0 only, so a framing
+	 * left there would make a retry succeed while the other workers deliver raw bytes.
+	 * Each worker's instance of fr is its last one. */
+	while (i-- > 0) {
+		struct sl_worker *w = s->workers[i];
+		struct framing_inst *fi = &w->framings[--w->nframings];
+
+		rte_mempool_free(fi->state_pool);
+		rte_mempool_free(fi->asm_pool);
+		memset(fi, 0, sizeof(*fi));
+	}
+	return rc;
 }
 
 /* Objects of pool p still out (0 for no pool), logged as a leak. */
@@ -171,6 +192,16 @@ framing_flow_init(struct framing_flow *ff, struct framing_inst *inst)
 	return 0;
 }
 
+/* Give the assembly buffer back (when the message did not go with a held reference). */
+static void
+framing_asm_put(struct framing_flow *ff)
+{
+	if (ff->asm_buf == NULL)
+		return;
+	rte_mempool_put(ff->inst->asm_pool, ff->asm_buf);
+	ff->asm_buf = NULL;
+}
+
 void
 framing_flow_fini(struct framing_flow *ff)
 {
@@ -178,8 +209,7 @@ framing_flow_fini(struct framing_flow *ff)
 		return;
 	if (ff->state != NULL)
 		rte_mempool_put(ff->inst->state_pool, ff->state);
-	if (ff->asm_buf != NULL)
-		rte_mempool_put(ff->inst->asm_pool, ff->asm_buf);
+	framing_asm_put(ff);
 	memset(ff, 0, sizeof(*ff));
 }
 
@@ -242,11 +272,15 @@ framing_deliver(struct sl_worker *w, struct framing_flow *ff, struct rxbuf *rb,
 				void *b;
 
 				if (rte_mempool_get(ff->inst->asm_pool, &b) != 0) {
-					w->stats.framing_asm_wait++;
+					/* Counted once per message, not once per retry. */
+					if (!ff->asm_wait)
+						w->stats.framing_asm_wait++;
+					ff->asm_wait = true;
 					return DELIVER_NOBUF;
 				}
 				ff->asm_buf = b;
 			}
+			ff->asm_wait = false;
 			sl_cursor_peek(cur, r->msg_off, r->msg_len, ff->asm_buf);
 			msg.data = ff->asm_buf;
 			msg.flags = SL_MSG_COPIED;
@@ -263,6 +297,9 @@ framing_deliver(struct sl_worker *w, struct framing_flow *ff, struct rxbuf *rb,
 	d->rb = rb;
 	rc = cb->deliver(arg, &msg);
 	d->msg = NULL;
+	/* The copy is the application's only through sl_msg_hold(), which takes the buffer;
+	 * after SL_RX_AGAIN the message is copied again when delivery resumes. */
+	framing_asm_put(ff);
 	if (rc == FRAMING_CB_STOP)
 		return DELIVER_STOP;
 	if (rc == FRAMING_CB_AGAIN)
@@ -357,6 +394,7 @@ framing_eof(struct sl_worker *w, struct framing_flow *ff, struct rxbuf *rb, unsi
 
 		cursor_init(&cur, w, rb);
 		framing_result_init(w, &r);
+		ff->framed = true;
 		if (ds->eof != NULL) {
 			v = ds->eof(ff->state, ds->arg, &cur, &r);
 		} else if (rb->bytes == 0) {
@@ -441,6 +479,7 @@ framing_pump(struct sl_worker *w, struct framing_flow *ff, struct rxbuf *rb, boo
 			return FRAMING_MORE;
 		cursor_init(&cur, w, rb);
 		framing_result_init(w, &r);
+		ff->framed = true;
 		v = ds->frame(ff->state, ds->arg, &cur, ff->resume, &r);
 		switch (v) {
 		case SL_DS_NEED:
@@ -574,11 +613,15 @@ sl_msg_hold(struct sl_conn *c, const struct sl_msg *m)
 	void *obj;
 	uint32_t i;
 
-	if (d->msg != m || m->nslices > MSG_REF_SLICES || m->nfields > MSG_REF_FIELDS ||
-	    rte_mempool_get(w->ref_pool, &obj) != 0) {
-		w->stats.framing_hold_fail++;
-		return NULL;
-	}
+	/* Only the message being delivered on c, while its bytes are still the
+	 * application's: after sl_conn_close() or an abort in this same callback they have
+	 * been (or are about to be) freed. A copied message can be held once: its assembly
+	 * buffer goes with the first reference. */
+	if (d->msg != m || d->rb != &f->rx || conn_rx_gone(f) ||
+	    ((m->flags & SL_MSG_COPIED) && (d->ff == NULL || d->ff->asm_buf == NULL)) ||
+	    m->nslices > MSG_REF_SLICES || m->nfields > MSG_REF_FIELDS ||
+	    rte_mempool_get(w->ref_pool, &obj) != 0)
+		goto fail;
 	ref = obj;
 	memset(ref, 0, sizeof(*ref));
 	ref->w = w;
@@ -590,8 +633,7 @@ sl_msg_hold(struct sl_conn *c, const struct sl_msg *m)
 	memcpy(ref->slices, m->slices, m->nslices * sizeof(m->slices[0]));
 	ref->msg.slices = ref->slices;
 	if (m->flags & SL_MSG_COPIED) {
-		/* The assembly buffer goes with the reference; the connection leases a
-		 * new one for its next assembled message. */
+		/* The assembly buffer goes with the reference instead of back to the pool. */
 		ref->asm_buf = d->ff->asm_buf;
 		ref->asm_pool = d->ff->inst->asm_pool;
 		d->ff->asm_buf = NULL;
@@ -601,8 +643,14 @@ sl_msg_hold(struct sl_conn *c, const struct sl_msg *m)
 		for (i = 0; i < m->nslices; i++) {
 			struct rte_mbuf *mb = ref_mbuf_at(w, d, m->slices[i].data);
 
-			if (mb == NULL)
-				continue;
+			if (mb == NULL) {
+				/* Not in the connection's bytes any more: a reference to it would
+				 * dangle. Give back what was taken. */
+				while (ref->nmbufs > 0)
+					rte_pktmbuf_free(ref->mbufs[--ref->nmbufs]);
+				rte_mempool_put(w->ref_pool, ref);
+				goto fail;
+			}
 			rte_mbuf_refcnt_update(mb, 1);
 			ref->mbufs[ref->nmbufs++] = mb;
 		}
@@ -610,6 +658,9 @@ sl_msg_hold(struct sl_conn *c, const struct sl_msg *m)
 	f->rx_held += m->len;
 	w->stats.framing_holds++;
 	return ref;
+fail:
+	w->stats.framing_hold_fail++;
+	return NULL;
 }
 
 const struct sl_msg *

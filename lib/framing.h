@@ -43,13 +43,16 @@ struct framing_inst {
 struct framing_flow {
 	struct framing_inst *inst;
 	void *state;
-	uint8_t *asm_buf;		/* leased assembly buffer, kept until close */
+	uint8_t *asm_buf;		/* assembly buffer, leased only while its message is
+					 * being delivered */
 	uint64_t discard;		/* bytes still to drop (SKIP beyond what was there) */
 	uint32_t need;			/* do not call frame() with fewer bytes than this */
 	uint32_t resume;
 	bool failed;			/* a framing error stopped the stream */
 	bool eof_done;
 	bool started;			/* a message was delivered */
+	bool framed;			/* the deserializer has seen bytes: state in use */
+	bool asm_wait;			/* the next message waits for an assembly buffer */
 };
 
 /* What the driver's delivery callback tells it. */

@@ -346,6 +346,15 @@ conn_flow(const struct sl_conn *c)
 	return (struct tcp_flow *)(uintptr_t)c;
 }
 
+/* The received bytes are no longer the application's: it closed the connection (they
+ * were discarded) or the connection was reset or aborted. Delivery stops, and so do
+ * holds; after a normal close (TCP CLOSED, TIME-WAIT) they are still delivered. */
+static inline bool
+conn_rx_gone(const struct tcp_flow *f)
+{
+	return (f->flags & TF_RX_CLOSED) || f->close_reason != SL_CLOSE_NORMAL;
+}
+
 /* Bytes in flight (sent, not acknowledged), counting SYN/FIN. */
 static inline uint32_t
 tcp_flight(const struct tcp_flow *f)

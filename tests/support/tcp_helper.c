@@ -375,7 +375,9 @@ tapp_on_message(struct sl_conn *c, const struct sl_msg *m)
 	}
 	tc->rx_bytes += m->len;
 	tc->msgs++;
+	tc->app->msg = m;
 	tconn_log(tc, 'm');
+	tc->app->msg = NULL;
 	return SL_RX_OK;
 }
 
@@ -701,7 +703,12 @@ tt_listen(struct th *t, void *arg)
 {
 	struct tt *x = arg;
 
-	assert_int_equal(sl_listen(t->s, TP_PORT, &tapp_ops, &x->app), 0);
+	if (x->fr_extra != NULL)
+		assert_int_equal(sl_stack_add_framing(t->s, x->fr_extra), 0);
+	if (x->fr != NULL)
+		assert_int_equal(sl_listen_framed(t->s, TP_PORT, &tapp_ops, &x->app, x->fr), 0);
+	else
+		assert_int_equal(sl_listen(t->s, TP_PORT, &tapp_ops, &x->app), 0);
 }
 
 /* One fixture at a time, static so that a test failing half-way (cmocka leaves by
@@ -711,10 +718,19 @@ static struct tt tt_fixture;
 struct tt *
 tt_setup(const struct sl_config *cfg)
 {
+	return tt_setup_framed(cfg, NULL, NULL);
+}
+
+struct tt *
+tt_setup_framed(const struct sl_config *cfg, const struct sl_framing *fr,
+		const struct sl_framing *extra)
+{
 	struct sl_config def;
 	struct tt *x = &tt_fixture;
 
 	memset(x, 0, sizeof(*x));
+	x->fr = fr;
+	x->fr_extra = extra;
 	if (cfg == NULL) {
 		tp_config(&def);
 		cfg = &def;

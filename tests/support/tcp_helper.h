@@ -166,6 +166,8 @@ struct tapp {
 	int accept_rc;			/* what on_accept returns */
 	bool rx_pause;			/* on_message returns SL_RX_AGAIN */
 	bool close_on_eof;		/* on_eof calls sl_conn_close() */
+	const struct sl_msg *msg;	/* the message of the 'm' event, while the hook runs
+					 * (for sl_msg_hold()) */
 	/* Runs after each event is recorded (ev is its log letter); may call the API. */
 	void (*hook)(struct tconn *tc, char ev);
 };
@@ -309,12 +311,20 @@ struct tt {
 	struct th t;
 	struct tapp app;
 	struct tpeer p;			/* TP_PEER_PORT -> TP_PORT, ISN TP_PEER_ISS */
+	const struct sl_framing *fr;	/* the listener's framing (NULL: raw bytes) */
+	const struct sl_framing *fr_extra;	/* also prepared, for sl_conn_set_framing() */
 };
 
 /* Stack (cfg NULL: tp_config()) listening on TP_PORT with tapp_ops, the peer's MAC
  * learnt, x->p initialised. The fixture is static: one per test at a time. */
 struct tt *
 tt_setup(const struct sl_config *cfg);
+
+/* tt_setup() with a framed listener (sl_listen_framed() with fr), and extra (NULL: none)
+ * prepared with sl_stack_add_framing() for connections to switch to. */
+struct tt *
+tt_setup_framed(const struct sl_config *cfg, const struct sl_framing *fr,
+		const struct sl_framing *extra);
 
 /* Abort what the application still holds, then th_teardown() (leak check). */
 void

@@ -30,9 +30,12 @@
  * next iteration without waiting for a packet).
  *
  * Delivery. A message that lies in one slice is delivered in place. One that spans
- * slices is copied once into the connection's assembly buffer (leased from a per-worker
- * hugepage pool, max_msg bytes) or, when struct sl_framing asks for it, delivered as a
- * list of slices. Messages are borrowed for on_message; sl_msg_hold() keeps one longer.
+ * slices is copied once into an assembly buffer (max_msg bytes, leased from a per-worker
+ * hugepage pool for the time of on_message) or, when struct sl_framing asks for it,
+ * delivered as a list of slices. When the pool is empty (every buffer is in a held
+ * message) the connection's delivery waits and is retried every poll iteration
+ * (counter framing_asm_wait). Messages are borrowed for on_message; sl_msg_hold() keeps
+ * one longer.
  *
  * Send side. A **serializer** encodes an application message through a **writer** on
  * the connection's send queue: reserve/commit straight into mbuf tailroom, write (may
@@ -303,11 +306,16 @@ int
 sl_stack_add_framing(struct sl_stack *s, const struct sl_framing *fr);
 
 /**
- * Give a connection a framing (prepared with sl_stack_add_framing()); call before its
- * first message is delivered, e.g. right after sl_conn_connect().
+ * Give a connection a framing (prepared with sl_stack_add_framing()), replacing its
+ * current one (or raw bytes). Call it before the current deserializer has looked at any
+ * received byte: right after sl_conn_connect(), or in on_connect / on_accept (even when
+ * bytes have already arrived). Never from on_message of this connection: the framing that
+ * delivers the message is still in use when the callback returns.
  *
  * @return
- *   0, -EINVAL (not prepared), -EBUSY (messages already delivered), -ENOMEM (no state).
+ *   0; -EINVAL (not prepared); -EBUSY (called from on_message of c, messages already
+ *   delivered or consumed, or the current deserializer has already examined received
+ *   bytes); -ENOMEM (no state).
  */
 int
 sl_conn_set_framing(struct sl_conn *c, const struct sl_framing *fr);
@@ -350,8 +358,16 @@ struct sl_msg_ref;
  * callback returns. Its bytes keep counting against the connection's receive window until
  * released. The reference stays valid after the connection closes.
  *
+ * An in-place or slice-list message may be held more than once (the references share its
+ * mbufs). A copied message (SL_MSG_COPIED) may be held once: its assembly buffer moves
+ * into the reference, and a second hold returns NULL (keep the first reference instead).
+ * Once the callback has called sl_conn_close() or sl_conn_abort() on c, the message's
+ * bytes are no longer the application's and holds fail.
+ *
  * @return
- *   The reference, or NULL (no reference left, or too many slices).
+ *   The reference, or NULL: m is not the message being delivered on c, c was closed or
+ *   aborted in this callback, m is a copied message already held, no reference is left,
+ *   or m has too many slices or fields. Failures count in framing_hold_fail.
  */
 struct sl_msg_ref *
 sl_msg_hold(struct sl_conn *c, const struct sl_msg *m);

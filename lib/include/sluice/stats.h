@@ -137,7 +137,7 @@ extern "C" {
 	X(framing_asm_wait,	"messages delayed: no assembly buffer free") \
 	X(framing_no_state,	"connections refused: no deserializer state free") \
 	X(framing_holds,	"messages held by the application") \
-	X(framing_hold_fail,	"holds refused (no reference free, too many slices or fields)") \
+	X(framing_hold_fail,	"holds refused (no ref left, too many slices/fields, copy held, closed)") \
 	X(writer_aborted,	"messages withdrawn (encoder error, abort, or left open)") \
 	X(fault_drop,		"fault injector: frames dropped") \
 	X(fault_dup,		"fault injector: frames duplicated") \
