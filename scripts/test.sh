@@ -2,12 +2,14 @@
 # Every test suite of sluice; exits non-zero if any fails. .ci/run calls this.
 #
 #   scripts/test.sh              everything
-#   scripts/test.sh unit interop only the named suites (unit, asan, sim, install, fuzz,
-#                                interop)
+#   scripts/test.sh unit interop only the named suites (unit, asan, tsan, sim, install,
+#                                fuzz, interop)
 #
 # Suites:
 #   unit     cmocka unit tests (fake ring port, virtual clock, leak check per test)
 #   asan     the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan     the cross-thread send channel (lib/chan.c, no DPDK) and its tests, built with
+#            ThreadSanitizer in build-tsan; any report fails the suite
 #   sim      two sluice stacks in one process over an in-memory link with injected loss,
 #            reordering, duplication, corruption, truncation and delay: every (profile,
 #            seed) pair must deliver every byte exactly and leave nothing behind
@@ -21,7 +23,7 @@ set -uo pipefail
 sl_need_root
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit asan sim install fuzz interop)
+[ ${#suites[@]} -gt 0 ] || suites=(unit asan tsan sim install fuzz interop)
 
 sl_say "setup"
 "$SL_ROOT/scripts/setup.sh" || sl_die "setup failed"
@@ -50,6 +52,52 @@ suite_asan() {
 	sl_build build-asan -Dwerror=true -Dsanitizers=true || return 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		meson test -C "$SL_ROOT/build-asan" --suite unit --print-errorlogs --num-processes 2
+}
+
+# tsan_run LOG CMD...: run a ThreadSanitizer-instrumented test; fail on any report.
+# gcc 12's TSan aborts with "FATAL: ThreadSanitizer: unexpected memory mapping" when the
+# kernel places mappings outside the layout its shadow memory assumes, which happens with
+# wider mmap randomization (vm.mmap_rnd_bits = 32, the default of some recent distribution
+# kernels; 28 works). The run is then repeated under `setarch -R`, which turns address
+# randomization off for that process only; the tests do not depend on it.
+tsan_run() {
+	local log=$1 rc
+	shift
+	TSAN_OPTIONS=halt_on_error=1 timeout 120 "$@" >"$log" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ] && grep -q 'unexpected memory mapping' "$log"; then
+		echo "(TSan: unexpected memory mapping; again with address randomization off)"
+		TSAN_OPTIONS=halt_on_error=1 timeout 120 setarch "$(uname -m)" -R "$@" \
+			>"$log" 2>&1
+		rc=$?
+	fi
+	grep -q 'WARNING: ThreadSanitizer' "$log" && rc=1
+	[ $rc -eq 0 ] || cat "$log"
+	return $rc
+}
+
+suite_tsan() {
+	local dir="$SL_ROOT/build-tsan" t rc=0
+	# Built directly with gcc: chan.c and its tests need nothing else (no DPDK), so
+	# there is no meson build directory to configure.
+	local cflags=(-std=gnu11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Wcast-qual
+		-Wmissing-prototypes -Wshadow -Wstrict-prototypes -Wundef -Wwrite-strings
+		-I"$SL_ROOT/lib")
+	mkdir -p "$dir"
+	for t in test_chan test_chan_stress; do
+		gcc "${cflags[@]}" "$SL_ROOT/lib/chan.c" "$SL_ROOT/tests/unit/$t.c" \
+			-o "$dir/$t" -lcmocka -pthread || return 1
+	done
+	for t in test_chan test_chan_stress; do
+		sl_say "tsan: $t"
+		if tsan_run "$dir/$t.log" "$dir/$t"; then
+			grep -E '^(\[  PASSED|[a-z_]+: )' "$dir/$t.log"
+		else
+			echo "FAILED: $t (log: $dir/$t.log)"
+			rc=1
+		fi
+	done
+	return $rc
 }
 
 suite_sim() {
@@ -96,11 +144,12 @@ for s in "${suites[@]}"; do
 	case "$s" in
 	unit) run_suite unit suite_unit ;;
 	asan) run_suite asan suite_asan ;;
+	tsan) run_suite tsan suite_tsan ;;
 	sim) run_suite sim suite_sim ;;
 	install) run_suite install suite_install ;;
 	fuzz) run_suite fuzz suite_fuzz ;;
 	interop) run_suite interop suite_interop ;;
-	*) sl_die "unknown suite '$s' (unit, asan, sim, install, fuzz, interop)" ;;
+	*) sl_die "unknown suite '$s' (unit, asan, tsan, sim, install, fuzz, interop)" ;;
 	esac
 done
 
