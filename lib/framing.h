@@ -129,6 +129,7 @@ struct sl_writer {
 	uint16_t prev_len;		/* its length then */
 	uint32_t prev_n;		/* chunks in the queue then */
 	uint32_t len;			/* bytes of this message */
+	uint32_t resv;			/* counted for a reserve not yet committed */
 	bool open;
 };
 

@@ -61,10 +61,25 @@ wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
 	return rc;
 }
 
-void
-wmark_add(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
+bool
+wmark_take_capped(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
 {
-	__atomic_fetch_add(&wmark_slot(w, f)->word, len, __ATOMIC_RELAXED);
+	struct wmark_slot *s = wmark_slot(w, f);
+	uint64_t word = __atomic_load_n(&s->word, __ATOMIC_RELAXED);
+
+	do {
+		if ((word & WM_QUEUED) + len > f->snd_cap)
+			return false;
+	} while (!__atomic_compare_exchange_n(&s->word, &word, word + len, true,
+					      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+	return true;
+}
+
+void
+wmark_untake(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
+{
+	if (len != 0)
+		__atomic_fetch_sub(&wmark_slot(w, f)->word, len, __ATOMIC_SEQ_CST);
 }
 
 void

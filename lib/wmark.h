@@ -24,7 +24,8 @@
  * count is below the high mark and the message fits under the hard cap, unless a send
  * was refused since the count last drained to the low mark. The worker's own updates are
  * atomic too, so the cap holds against concurrent producers; what a worker adds and
- * removes is always for the current generation.
+ * removes is always for the current generation. A serializer's message counts its bytes
+ * as it writes them (writer.c), so nothing takes the queue past the hard cap.
  *
  * Draining to the low mark after a refusal (TF_WANT_WRITE) owes the application
  * on_writable; draining with WAIT set wakes the worker's producers.
@@ -130,8 +131,10 @@ void wmark_flow_init(struct sl_worker *w, struct tcp_flow *f);
 /* The worker's own send of len bytes: 0, -EAGAIN (TF_WANT_WRITE set), -EMSGSIZE,
  * -EPIPE. */
 int wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
-/* Count bytes without admission (a writer's message, already bounded by its checks). */
-void wmark_add(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
+/* Count len more bytes of a message already admitted: only the hard cap applies. */
+bool wmark_take_capped(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
+/* Uncount bytes that never reached the queue (a writer's reserve, an aborted message). */
+void wmark_untake(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* len bytes left the queue (acknowledged, dropped): edge events at the low mark. */
 void wmark_put(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* The flow takes no more bytes: producers get -EPIPE from now on. */

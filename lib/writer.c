@@ -25,13 +25,23 @@
 #include "wmark.h"
 #include "worker.h"
 
-/* Room left for the open message under the queue's hard cap (wmark.h). */
-static uint64_t
+/* Room left for the open message under the queue's hard cap (wmark.h). A message's bytes
+ * are counted as they are written (and a reserve's as soon as it is handed out), so the
+ * count already includes them and producers on other threads cannot take the same room. */
+static uint32_t
 writer_room(const struct sl_writer *wr)
 {
-	uint64_t used = (uint64_t)wmark_queued(wr->f->w, wr->f) + wr->len;
+	uint32_t q = wmark_queued(wr->f->w, wr->f);
 
-	return used >= wr->f->snd_cap ? 0 : wr->f->snd_cap - used;
+	return q >= wr->f->snd_cap ? 0 : wr->f->snd_cap - q;
+}
+
+/* Give back what a reserve counted and its commit did not use. */
+static void
+writer_unreserve(struct sl_writer *wr, uint32_t used)
+{
+	wmark_untake(wr->f->w, wr->f, wr->resv - used);
+	wr->resv = 0;
 }
 
 static void
@@ -76,6 +86,7 @@ sl_conn_writer_begin(struct sl_conn *c)
 	wr->prev_len = wr->prev_tail != NULL ? wr->prev_tail->data_len : 0;
 	wr->prev_n = f->tx.q.n;
 	wr->len = 0;
+	wr->resv = 0;
 	wr->open = true;
 	w->open_writers[w->nopen_writers++] = wr;
 	return wr;
@@ -106,18 +117,31 @@ void *
 sl_writer_reserve(struct sl_writer *wr, uint32_t min, uint32_t *got)
 {
 	struct rte_mbuf *t = wr->f->tx.q.tail;
+	unsigned int tries;
+	uint32_t n;
 
-	if (!wr->open || min > SL_WRITER_MAX_CONTIG ||
-	    min > writer_room(wr))
+	if (!wr->open || min > SL_WRITER_MAX_CONTIG)
+		return NULL;
+	writer_unreserve(wr, 0);	/* a reserve never committed is dropped */
+	if (min > writer_room(wr))
 		return NULL;
 	if (t == NULL || rte_pktmbuf_tailroom(t) < min) {
 		t = writer_chunk(wr);
 		if (t == NULL)
 			return NULL;
 	}
-	*got = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(t),
-		       (uint32_t)writer_room(wr));
-	return rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len);
+	/* Count what we hand out; a producer taking room meanwhile makes us retry. */
+	for (tries = 0; tries < 4; tries++) {
+		n = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(t), writer_room(wr));
+		if (n < min)
+			return NULL;
+		if (wmark_take_capped(wr->f->w, wr->f, n)) {
+			wr->resv = n;
+			*got = n;
+			return rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len);
+		}
+	}
+	return NULL;
 }
 
 void
@@ -125,6 +149,9 @@ sl_writer_commit(struct sl_writer *wr, uint32_t n)
 {
 	struct rte_mbuf *t = wr->f->tx.q.tail;
 
+	if (n > wr->resv)
+		n = wr->resv;	/* more than reserved would overrun the chunk */
+	writer_unreserve(wr, n);
 	t->data_len = (uint16_t)(t->data_len + n);
 	t->pkt_len += n;
 	wr->len += n;
@@ -137,7 +164,8 @@ sl_writer_write(struct sl_writer *wr, const void *src, uint32_t n)
 
 	if (!wr->open)
 		return -EPIPE;
-	if (n > writer_room(wr))
+	writer_unreserve(wr, 0);
+	if (!wmark_take_capped(wr->f->w, wr->f, n))
 		return -EMSGSIZE;
 	while (n > 0) {
 		struct rte_mbuf *t = wr->f->tx.q.tail;
@@ -145,8 +173,10 @@ sl_writer_write(struct sl_writer *wr, const void *src, uint32_t n)
 
 		if (k == 0) {
 			t = writer_chunk(wr);
-			if (t == NULL)
+			if (t == NULL) {
+				wmark_untake(wr->f->w, wr->f, n);	/* not written */
 				return -ENOBUFS;
+			}
 			k = rte_pktmbuf_tailroom(t);
 		}
 		k = RTE_MIN(k, n);
@@ -210,10 +240,10 @@ sl_conn_writer_end(struct sl_writer *wr)
 
 	if (!wr->open)
 		return -EPIPE;
+	writer_unreserve(wr, 0);
 	wr->open = false;
 	writer_untrack(f->w, wr);
-	f->tx.bytes += wr->len;
-	wmark_add(f->w, f, wr->len);
+	f->tx.bytes += wr->len;	/* counted in the water marks as they were written */
 	f->app_writes++;
 	f->app_bytes += wr->len;
 	f->w->stats.tcp_app_writes++;
@@ -252,6 +282,8 @@ sl_conn_writer_abort(struct sl_writer *wr)
 	f->tx.q.tail = wr->prev_tail;
 	f->tx.q.n = wr->prev_n;
 	f->tx.rd = NULL;
+	writer_unreserve(wr, 0);
+	wmark_untake(w, f, wr->len);
 	wr->open = false;
 	writer_untrack(w, wr);
 	w->stats.writer_aborted++;
@@ -268,6 +300,9 @@ writer_forget(struct sl_writer *wr)
 {
 	if (!wr->open)
 		return;
+	/* The queue is being freed: what the message counted goes with it. */
+	writer_unreserve(wr, 0);
+	wmark_untake(wr->f->w, wr->f, wr->len);
 	wr->open = false;
 	writer_untrack(wr->f->w, wr);
 }

@@ -11,6 +11,7 @@
 
 #include "unit.h"
 
+#include <sluice/framing.h>
 #include <sluice/producer.h>
 
 #include "tcp_helper.h"
@@ -341,6 +342,50 @@ test_abort_leaves_nothing_queued(void **state)
 	assert_int_equal(x->t.w->tcp.slots[idx].word & WM_QUEUED, 0);
 	assert_true(x->t.w->tcp.slots[idx].word & (WM_SHUT | ((uint64_t)WM_GEN_MASK << WM_GEN_SHIFT)));
 	assert_int_equal(x->t.w->tcp.txbuf_mbufs, 0);
+	tt_teardown(x);
+}
+
+/* A serializer's writer counts its bytes as it writes them (and a reserve as soon as it
+ * is handed out), so the hard cap holds for messages too and an abort gives it all back. */
+static void
+test_writer_bytes_counted_against_the_cap(void **state)
+{
+	struct tt *x = open_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(9000, 12);
+	struct sl_writer *wr;
+	struct sl_conn *c;
+	uint32_t got;
+	uint8_t *w;
+
+	(void)state;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_set_sndbuf(c, 1000, 4000, 6000), 0);
+	wr = sl_conn_writer_begin(c);
+	assert_non_null(wr);
+	assert_int_equal(sl_writer_write(wr, d, 3000), 0);
+	assert_int_equal(slot_queued(x), 3000);
+	w = sl_writer_reserve(wr, 16, &got);
+	assert_non_null(w);
+	assert_true(got >= 16 && got <= 3000);
+	assert_int_equal(slot_queued(x), 3000 + got);
+	memcpy(w, d + 3000, 16);
+	sl_writer_commit(wr, 16);
+	assert_int_equal(slot_queued(x), 3016);
+	/* Past the cap: refused, nothing counted. */
+	assert_int_equal(sl_writer_write(wr, d, 3000), -EMSGSIZE);
+	assert_int_equal(slot_queued(x), 3016);
+	assert_int_equal(sl_conn_writer_end(wr), 0);
+	assert_int_equal(tpeer_flow(p)->tx.bytes, 3016);
+	assert_int_equal(slot_queued(x), 3016);
+	/* An aborted message gives back everything it counted. */
+	wr = sl_conn_writer_begin(c);
+	assert_non_null(wr);
+	assert_int_equal(sl_writer_write(wr, d, 500), 0);
+	assert_non_null(sl_writer_reserve(wr, 8, &got));
+	sl_conn_writer_abort(wr);
+	assert_int_equal(slot_queued(x), 3016);
+	th_poll(&x->t);
 	tt_teardown(x);
 }
 
@@ -688,6 +733,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_default_flush_sends_short_segment_at_end_of_iteration),
 	cmocka_unit_test(test_water_marks_eagain_and_writable_edge),
 	cmocka_unit_test(test_abort_leaves_nothing_queued),
+	cmocka_unit_test(test_writer_bytes_counted_against_the_cap),
 	cmocka_unit_test(test_retransmission_resends_the_same_bytes),
 	cmocka_unit_test(test_hostile_window_pattern_never_overruns_or_floods),
 	cmocka_unit_test(test_producer_record_reaches_connection),
