@@ -81,7 +81,7 @@ static const struct sl_opt config_opts[] = {
 	    "send queue high water mark per connection: sends above it get -EAGAIN (bytes)"),
 	OPT("tcp", "sndbuf-low", SL_OPT_U32, sndbuf_low, 0, 1u << 30,
 	    "on_writable fires when the queue drains to this (0: half of sndbuf)"),
-	OPT("tcp", "sndbuf-max", SL_OPT_U32, sndbuf_max, 0, 1u << 31,
+	OPT("tcp", "sndbuf-max", SL_OPT_U32, sndbuf_max, 0, (1u << 31) - 1,
 	    "hard cap of a send queue; no message takes it beyond (0: 4 x sndbuf)"),
 	{ .section = "tcp", .name = "flush", .type = SL_OPT_ENUM,
 	  .offset = offsetof(struct sl_config, flush), .choices = flush_modes,

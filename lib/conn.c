@@ -232,6 +232,22 @@ conn_can_send(const struct tcp_flow *f)
 	}
 }
 
+bool
+conn_takes_handoff(const struct tcp_flow *f)
+{
+	switch (f->state) {
+	case SL_TCP_SYN_SENT:
+	case SL_TCP_SYN_RCVD:
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+		/* A queued FIN waits for records accepted before the shutdown (tcp_out.c);
+		 * an aborted flow is CLOSED or TIME-WAIT. */
+		return true;
+	default:
+		return false;
+	}
+}
+
 uint32_t
 sl_conn_send_space(const struct sl_conn *c)
 {
@@ -281,7 +297,7 @@ sl_conn_sendf(struct sl_conn *c, const void *data, uint32_t len, unsigned int fl
 		return rc;
 	rc = txbuf_append(w, &f->tx, data, len);
 	if (rc != 0) {
-		wmark_untake_gen(wmark_slot(w, f), f->gen, len);
+		wmark_untake(w, f, len);
 		return rc;
 	}
 	f->app_writes++;
@@ -350,7 +366,7 @@ sl_conn_shutdown(struct sl_conn *c)
 	case SL_TCP_ESTABLISHED:
 	case SL_TCP_CLOSE_WAIT:
 		f->flags |= TF_FIN_QUEUED;
-		wmark_shut(w, f);	/* producers' records from now on are dropped */
+		wmark_shut(w, f);	/* producers get -EPIPE; records already handed off go first */
 		flow_mark_dirty(w, f);
 		return 0;
 	default:
@@ -409,8 +425,8 @@ sl_conn_abort(struct sl_conn *c)
 	}
 	if (f->state != SL_TCP_TIME_WAIT)
 		tcp_send_rst(w, f);
+	wmark_shut(w, f);	/* first: what is given back below owes no on_writable */
 	writer_forget(&f->wr);
-	wmark_shut(w, f);
 	wmark_put(w, f, f->tx.bytes);
 	txbuf_free(w, &f->tx);
 	if (f->state == SL_TCP_TIME_WAIT) {

@@ -104,8 +104,6 @@ tcp_worker_init(struct sl_worker *w)
 				      RTE_CACHE_LINE_SIZE, w->socket);
 	if (t->slots == NULL) {
 		rte_free(t->by_idx);
-	rte_free(t->slots);
-	t->slots = NULL;
 		t->by_idx = NULL;
 	}
 	snprintf(name, sizeof(name), "sl_tcb_p%u_w%u", w->port_id, w->id);
@@ -155,6 +153,8 @@ tcp_worker_fini(struct sl_worker *w)
 	rte_hash_free(t->flows);
 	rte_mempool_free(t->tcb_pool);
 	rte_free(t->by_idx);
+	rte_free(t->slots);
+	t->slots = NULL;
 	t->flows = NULL;
 	t->tcb_pool = NULL;
 	t->by_idx = NULL;
@@ -198,6 +198,7 @@ flow_release(struct sl_worker *w, struct tcp_flow *f)
 	flow_list_remove(w, f);
 	tcp_timer_remove(w, f);
 	rte_hash_del_key(t->flows, &f->key);
+	wmark_shut(w, f);	/* no edge events from what writer_forget gives back */
 	writer_forget(&f->wr);
 	framing_flow_fini(&f->fr);
 	rxbuf_free(w, &f->rx);
@@ -341,8 +342,8 @@ flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f)
 	f->tw_at = w->clock.now_us + 2ull * w->cfg->msl_ms * 1000;
 	tcp_timer_arm(w, f);
 	/* Nothing more will be sent but ACKs: free the send queue now. */
+	wmark_shut(w, f);	/* first: what is given back below owes no on_writable */
 	writer_forget(&f->wr);
-	wmark_shut(w, f);
 	wmark_put(w, f, f->tx.bytes);
 	txbuf_free(w, &f->tx);
 	tcp_ooo_free(w, f);

@@ -2,15 +2,17 @@
 /*
  * producer.c -- writers on other threads (sluice/producer.h).
  *
- * producer thread: sl_producer_send -> wmark_take_gen (count against the flow's water
- *                  marks) -> chan_put (publish the record) [-> chan_wait when full]
+ * producer thread: sl_producer_send -> chan_reserve (room in the channel) ->
+ *                  wmark_take_gen (count against the flow's water marks) -> chan_commit
+ *                  (publish the record) [-> chan_wait when either is full]
  * worker:          sl_worker_poll -> worker_producers -> producer_drain -> txbuf_append
  *                  ACK -> wmark_put -> wmark_wake_producers -> chan_wake
  *
  * A record's key is the flow's slot and generation; its tag the SL_SEND_* flags. The
  * worker checks the generation against the control block in that slot, so a record for
- * a connection that is gone (or no longer sends) is dropped and its bytes given back,
- * never queued on whatever connection uses the slot now.
+ * a connection that is gone (aborted, reset, timed out) is dropped and its bytes given
+ * back, never queued on whatever connection uses the slot now; one accepted before a
+ * shutdown is still sent, before the FIN.
  *
  * The channels are lib/chan.c's double buffers. The worker claims nothing: producers
  * register their channels in free slots of each worker's table with a compare-and-swap,
@@ -161,7 +163,6 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 	struct wmark_slot *slot;
 	struct sl_worker *w;
 	int64_t deadline = 0;
-	bool taken = false;
 	struct chan *ch;
 	int rc;
 
@@ -176,53 +177,52 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 		return -EMSGSIZE;
 	slot = &w->tcp.slots[ref.idx];
 	if (timeout_us > 0)
-		deadline = producer_now_us() + timeout_us;
+		deadline = producer_now_us() + RTE_MIN(timeout_us, PRODUCER_TIMEOUT_MAX_US);
 	for (bool armed = false;; armed = !armed) {
 		/* The first attempt is the fast path. Before the second, arm the wake-up:
 		 * a wake after the attempt moves the sequence on, so the wait below
 		 * returns at once instead of missing it (chan.h, chan_wake_seq). */
 		uint32_t seq = armed ? chan_wake_seq(ch) : 0;
 		int64_t left = -1;
+		void *dst;
 
-		if (!taken) {
+		/* Room in the channel first, then the water marks: counted bytes are
+		 * published at once, never held while this thread waits. Bytes counted and
+		 * then given back from here could hide a refusal's drain to the low mark
+		 * from the worker, which alone raises the edge events. An abandoned
+		 * reservation is reused by the next one. */
+		dst = chan_reserve(ch, len);
+		if (dst != NULL) {
 			rc = wmark_take_gen(slot, ref.gen, len);
 			if (rc == 0) {
-				taken = true;
-			} else if (rc != -EAGAIN) {
-				if (rc == -EPIPE)
-					p->st.pipe++;
-				break;
-			}
-		}
-		if (taken) {
-			rc = chan_put(ch, producer_key(ref.idx, ref.gen), flags, data, len);
-			if (rc == 0) {
+				if (len != 0)
+					memcpy(dst, data, len);
+				chan_commit(ch, producer_key(ref.idx, ref.gen), flags);
 				p->st.records++;
 				p->st.bytes += len;
 				return 0;
+			}
+			if (rc != -EAGAIN) {
+				if (rc == -EPIPE)
+					p->st.pipe++;
+				return rc;
 			}
 		}
 		if (!armed)
 			continue;
 		p->st.full++;
-		if (timeout_us == 0) {
-			rc = -EAGAIN;
-			break;
-		}
+		if (timeout_us == 0)
+			return -EAGAIN;
 		if (timeout_us > 0) {
 			left = deadline - producer_now_us();
 			if (left <= 0) {
 				p->st.timeouts++;
-				rc = -ETIMEDOUT;
-				break;
+				return -ETIMEDOUT;
 			}
 		}
 		p->st.waits++;
 		chan_wait(ch, seq, left);
 	}
-	if (taken)
-		wmark_untake_gen(slot, ref.gen, len);
-	return rc;
 }
 
 /* ---- the worker's side ---- */
@@ -235,8 +235,8 @@ producer_record_queue(struct sl_worker *w, const struct chan_rec *r)
 	struct tcp_flow *f = idx < w->tcp.max_flows ? w->tcp.by_idx[idx] : NULL;
 	int rc;
 
-	if (f == NULL || f->w != w || (f->gen & WM_GEN_MASK) != gen || !conn_can_send(f)) {
-		/* Gone, shut, or reused: give the bytes back to the generation that
+	if (f == NULL || f->w != w || (f->gen & WM_GEN_MASK) != gen || !conn_takes_handoff(f)) {
+		/* Gone, aborted, or reused: give the bytes back to the generation that
 		 * counted them (a no-op when the slot moved on). */
 		if (idx < w->tcp.max_flows)
 			wmark_untake_gen(&w->tcp.slots[idx], gen, r->len);
@@ -249,8 +249,16 @@ producer_record_queue(struct sl_worker *w, const struct chan_rec *r)
 		return -EBUSY;
 	rc = txbuf_append(w, &f->tx, r->data, r->len);
 	if (rc != 0) {
-		w->stats.prod_stall++;
-		return rc;
+		if (txbuf_chunks_for(w, r->len) <= w->tcp.txbuf_mbufs_max) {
+			w->stats.prod_stall++;
+			return rc;	/* fits once the send queues drain */
+		}
+		/* Larger than all the send queues' mbufs together: it would block the
+		 * channel forever. The stream cannot go on without it: reset. */
+		wmark_untake_gen(&w->tcp.slots[idx], gen, r->len);
+		w->stats.prod_drop_big++;
+		sl_conn_abort(flow_conn(f));
+		return 0;
 	}
 	f->app_writes++;
 	f->app_bytes += r->len;

@@ -16,6 +16,9 @@ struct sl_worker;
 /* Records and bytes a worker drains from one channel per poll iteration, so a busy
  * producer cannot hold the poll loop. */
 #define PRODUCER_DRAIN_RECORDS 1024
+/* Longer producer timeouts are clamped to this (about 35 years), so the deadline cannot
+ * overflow. */
+#define PRODUCER_TIMEOUT_MAX_US (INT64_C(1) << 50)
 
 /* One channel, owned by the worker once registered: the producer marks it closing when
  * it goes, and the worker frees it when it has drained it. */

@@ -325,6 +325,8 @@ void conn_deliver(struct sl_worker *w);
 void conn_window_update(struct sl_worker *w, struct tcp_flow *f);
 /* The connection may still queue bytes (not closed or shut down for sending). */
 bool conn_can_send(const struct tcp_flow *f);
+/* Can records handed off by producers before a shutdown still be queued? */
+bool conn_takes_handoff(const struct tcp_flow *f);
 /* Apply a send's SL_SEND_* flags (MORE holds a short tail, FLUSH releases it). */
 void conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags);
 /* Resume delivery on this flow at the next poll iteration. */

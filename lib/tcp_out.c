@@ -35,6 +35,7 @@
 #include "tcp.h"
 #include "tcp_seq.h"
 #include "util.h"
+#include "wmark.h"
 #include "worker.h"
 
 uint32_t
@@ -272,6 +273,18 @@ tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f)
  * deadline, armed when the hold begins; Nagle (RFC 896) while data is unacknowledged,
  * the ACK that settles it marking the flow dirty again.
  */
+/*
+ * Bytes a producer thread handed off before the flow was shut are still in a channel
+ * (counted in the water marks, not yet in the send queue): the FIN waits for them, as
+ * it waits for the bytes already queued. The drain phase marks the flow dirty when it
+ * queues them.
+ */
+static bool
+tcp_handoff_pending(const struct sl_worker *w, const struct tcp_flow *f)
+{
+	return wmark_queued(w, f) > f->tx.bytes;
+}
+
 static bool
 tcp_tail_held(struct sl_worker *w, struct tcp_flow *f)
 {
@@ -389,7 +402,8 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 
 	/* FIN after the last byte (also after a go-back-N rewind). */
 	fin_ok = (f->flags & TF_FIN_QUEUED) && f->snd_nxt == data_end &&
-		 (!(f->flags & TF_FIN_SENT) || seq_lt(f->snd_nxt, f->snd_max));
+		 (!(f->flags & TF_FIN_SENT) || seq_lt(f->snd_nxt, f->snd_max)) &&
+		 ((f->flags & TF_FIN_SENT) || !tcp_handoff_pending(w, f));
 	if (fin_ok && tcp_xmit(w, f, data_end, 0, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG) == 0) {
 		if (seq_lt(data_end, f->snd_max) && (f->flags & TF_FIN_SENT)) {
 			w->stats.tcp_retransmit_segs++;

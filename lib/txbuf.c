@@ -22,6 +22,14 @@
 
 #define TXBUF_BULK 16
 
+uint32_t
+txbuf_chunks_for(const struct sl_worker *w, uint32_t len)
+{
+	uint32_t chunk = rte_pktmbuf_data_room_size(w->pool);
+
+	return (uint32_t)(((uint64_t)len + chunk - 1) / chunk);
+}
+
 int
 txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t len)
 {

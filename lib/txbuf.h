@@ -21,6 +21,10 @@ struct txbuf {
 	uint32_t rd_base;	/* ... and the offset of its first byte */
 };
 
+/* Chunks (mbufs) len bytes take at most in a send queue. */
+uint32_t
+txbuf_chunks_for(const struct sl_worker *w, uint32_t len);
+
 /* Append len bytes, all or nothing. 0 or -ENOBUFS. */
 int
 txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t len);

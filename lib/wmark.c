@@ -78,8 +78,18 @@ wmark_take_capped(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
 void
 wmark_untake(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
 {
+	/* The same edge as an ACK: a refusal (TF_WANT_WRITE, WAIT) may have been made
+	 * while these bytes were counted, and nothing else may bring the count down to
+	 * the low mark again (an empty queue gets no ACK). */
 	if (len != 0)
-		__atomic_fetch_sub(&wmark_slot(w, f)->word, len, __ATOMIC_SEQ_CST);
+		wmark_put(w, f, len);
+}
+
+void
+wmark_refuse(struct sl_worker *w, struct tcp_flow *f)
+{
+	f->flags |= TF_WANT_WRITE;
+	__atomic_fetch_or(&wmark_slot(w, f)->word, WM_WAIT, __ATOMIC_SEQ_CST);
 }
 
 void

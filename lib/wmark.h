@@ -133,8 +133,12 @@ void wmark_flow_init(struct sl_worker *w, struct tcp_flow *f);
 int wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* Count len more bytes of a message already admitted: only the hard cap applies. */
 bool wmark_take_capped(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
-/* Uncount bytes that never reached the queue (a writer's reserve, an aborted message). */
+/* Uncount bytes that never reached the queue (a writer's reserve, an aborted message),
+ * with wmark_put's edge events. */
 void wmark_untake(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
+/* A message already begun does not fit now (but would once the queue drains): owe
+ * on_writable and hold producers back until the low mark, as a refused send does. */
+void wmark_refuse(struct sl_worker *w, struct tcp_flow *f);
 /* len bytes left the queue (acknowledged, dropped): edge events at the low mark. */
 void wmark_put(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* The flow takes no more bytes: producers get -EPIPE from now on. */

@@ -44,6 +44,18 @@ writer_unreserve(struct sl_writer *wr, uint32_t used)
 	wr->resv = 0;
 }
 
+/* n more bytes of the open message do not fit under the hard cap now: -EMSGSIZE if the
+ * message could never fit, else -EAGAIN with the refusal's edge owed (wmark_refuse): the
+ * application aborts the message and retries on on_writable. */
+static int
+writer_refuse(struct sl_writer *wr, uint32_t n)
+{
+	if ((uint64_t)wr->len + wr->resv + n > wr->f->snd_cap)
+		return -EMSGSIZE;
+	wmark_refuse(wr->f->w, wr->f);
+	return -EAGAIN;
+}
+
 static void
 writer_untrack(struct sl_worker *w, struct sl_writer *wr)
 {
@@ -120,27 +132,33 @@ sl_writer_reserve(struct sl_writer *wr, uint32_t min, uint32_t *got)
 	unsigned int tries;
 	uint32_t n;
 
-	if (!wr->open || min > SL_WRITER_MAX_CONTIG)
+	if (!wr->open || min > SL_WRITER_MAX_CONTIG) {
+		rte_errno = wr->open ? EINVAL : EPIPE;
 		return NULL;
+	}
 	writer_unreserve(wr, 0);	/* a reserve never committed is dropped */
 	if (min > writer_room(wr))
-		return NULL;
+		goto refused;
 	if (t == NULL || rte_pktmbuf_tailroom(t) < min) {
 		t = writer_chunk(wr);
-		if (t == NULL)
+		if (t == NULL) {
+			rte_errno = ENOBUFS;
 			return NULL;
+		}
 	}
 	/* Count what we hand out; a producer taking room meanwhile makes us retry. */
 	for (tries = 0; tries < 4; tries++) {
 		n = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(t), writer_room(wr));
 		if (n < min)
-			return NULL;
+			break;
 		if (wmark_take_capped(wr->f->w, wr->f, n)) {
 			wr->resv = n;
 			*got = n;
 			return rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len);
 		}
 	}
+refused:
+	rte_errno = -writer_refuse(wr, min);
 	return NULL;
 }
 
@@ -166,7 +184,7 @@ sl_writer_write(struct sl_writer *wr, const void *src, uint32_t n)
 		return -EPIPE;
 	writer_unreserve(wr, 0);
 	if (!wmark_take_capped(wr->f->w, wr->f, n))
-		return -EMSGSIZE;
+		return writer_refuse(wr, n);
 	while (n > 0) {
 		struct rte_mbuf *t = wr->f->tx.q.tail;
 		uint32_t k = t != NULL ? rte_pktmbuf_tailroom(t) : 0;
@@ -200,7 +218,7 @@ sl_writer_hole(struct sl_writer *wr, uint32_t n, struct sl_hole *h)
 		return -EINVAL;
 	p = sl_writer_reserve(wr, n, &got);
 	if (p == NULL)
-		return wr->open ? -ENOBUFS : -EPIPE;
+		return -rte_errno;
 	memset(p, 0, n);
 	h->off = wr->len;
 	h->len = n;

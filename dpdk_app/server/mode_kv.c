@@ -813,6 +813,15 @@ kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 	}
 	q.now_ms = kv_now_ms();
 	rc = kv_exec(&q);
+	if (rc == -EAGAIN) {
+		/* The reply fits the send queue's hard cap but not now: only replies
+		 * larger than the cap less the high mark do, and those come from
+		 * read-only commands, so running the request again on on_writable is
+		 * exact. */
+		sl_conn_writer_abort(q.wr);
+		q.st->paused++;
+		return SL_RX_AGAIN;
+	}
 	if (rc == -EMSGSIZE || rc == KV_OOM) {
 		/* Nothing was changed (a reply larger than the send queue may hold comes
 		 * from read-only commands: MGET or GET of large values), so answering with

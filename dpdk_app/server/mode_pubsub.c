@@ -95,6 +95,26 @@ pubsub_unlock(struct pubsub_state *ps)
 	__atomic_store_n(&ps->lock, 0, __ATOMIC_RELEASE);
 }
 
+/* The seqlock's payload: a reader may copy it while a worker rewrites it (the epoch
+ * then tells the reader to ignore the copy), so every field is accessed atomically. */
+static void
+pubsub_ref_store(struct sl_conn_ref *dst, struct sl_conn_ref ref)
+{
+	__atomic_store_n(&dst->worker, ref.worker, __ATOMIC_RELAXED);
+	__atomic_store_n(&dst->idx, ref.idx, __ATOMIC_RELAXED);
+	__atomic_store_n(&dst->gen, ref.gen, __ATOMIC_RELAXED);
+}
+
+static struct sl_conn_ref
+pubsub_ref_load(const struct sl_conn_ref *src)
+{
+	return (struct sl_conn_ref){
+		.worker = __atomic_load_n(&src->worker, __ATOMIC_RELAXED),
+		.idx = __atomic_load_n(&src->idx, __ATOMIC_RELAXED),
+		.gen = __atomic_load_n(&src->gen, __ATOMIC_RELAXED),
+	};
+}
+
 static int
 pubsub_on_accept(struct sl_conn *c, void *arg)
 {
@@ -112,7 +132,7 @@ pubsub_on_accept(struct sl_conn *c, void *arg)
 		pubsub_unlock(ps);
 		return -ENOSPC;
 	}
-	ps->subs[i].ref = sl_conn_ref(c);
+	pubsub_ref_store(&ps->subs[i].ref, sl_conn_ref(c));
 	/* The reference is visible before the odd epoch that announces it. */
 	__atomic_add_fetch(&ps->subs[i].epoch, 1, __ATOMIC_RELEASE);
 	if (__atomic_load_n(&ps->nsubs_hi, __ATOMIC_RELAXED) < i + 1)
@@ -200,7 +220,7 @@ pubsub_producer_main(void *arg)
 		for (i = 0; i < hi && !ps->stop; i++) {
 			struct pubsub_sub *sub = &ps->subs[i];
 			uint64_t ep = __atomic_load_n(&sub->epoch, __ATOMIC_ACQUIRE);
-			struct sl_conn_ref ref = sub->ref;
+			struct sl_conn_ref ref = pubsub_ref_load(&sub->ref);
 			unsigned int burst;
 			uint32_t len;
 			int rc;

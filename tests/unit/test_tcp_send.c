@@ -14,6 +14,8 @@
 #include <sluice/framing.h>
 #include <sluice/producer.h>
 
+#include <rte_errno.h>
+
 #include "tcp_helper.h"
 #include "tcp_seq.h"
 #include "wmark.h"
@@ -555,6 +557,152 @@ test_producer_water_marks_and_records_for_closed_flow(void **state)
 	tt_teardown(x);
 }
 
+/* A refusal made while a message's bytes were counted must not be lost when the message
+ * is withdrawn: with nothing queued no ACK will ever come, so the give-back itself has
+ * to clear the refusal (WAIT) and owe on_writable. */
+static void
+test_refusal_cleared_when_counted_bytes_are_given_back(void **state)
+{
+	struct tt *x = open_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(9000, 13);
+	struct sl_producer *pr;
+	struct sl_conn_ref ref;
+	struct sl_writer *wr;
+	struct sl_conn *c;
+
+	(void)state;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_set_sndbuf(c, 1000, 4000, 8000), 0);
+	ref = sl_conn_ref(c);
+	pr = sl_producer_create(x->t.s, 65536);
+	assert_non_null(pr);
+	wr = sl_conn_writer_begin(c);
+	assert_non_null(wr);
+	assert_int_equal(sl_writer_write(wr, d, 4500), 0);
+	/* Over the high mark: the producer is refused (WAIT set)... */
+	assert_int_equal(sl_producer_send(pr, ref, d, 10, 0, 0), -EAGAIN);
+	/* ... and so is the worker's own send (on_writable owed). */
+	sl_conn_writer_abort(wr);
+	assert_int_equal(slot_queued(x), 0);
+	assert_false(x->t.w->tcp.slots[tpeer_flow(p)->idx].word & WM_WAIT);
+	assert_int_equal(sl_producer_send(pr, ref, d, 10, 0, 0), 0);
+	assert_int_equal(sl_conn_send(c, d + 10, 10), 0);
+	th_poll(&x->t);
+
+	/* The same after a worker refusal: the writable edge comes with the give-back. */
+	th_tx_drain(&x->t);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 20), NULL, 0);
+	assert_int_equal(slot_queued(x), 0);
+	wr = sl_conn_writer_begin(c);
+	assert_non_null(wr);
+	assert_int_equal(sl_writer_write(wr, d, 4500), 0);
+	assert_null(sl_conn_writer_begin(c));	/* one message at a time */
+	sl_conn_writer_abort(wr);
+	assert_int_equal(sl_producer_send(pr, ref, d, 4500, 0, 0), 0);
+	assert_int_equal(sl_conn_send(c, d, 10), -EAGAIN);	/* WAIT, on_writable owed */
+	sl_producer_destroy(pr);
+	th_poll(&x->t);		/* the record is queued and leaves */
+	assert_int_equal(p->tc->writables, 0);
+	th_tx_drain(&x->t);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 4520), NULL, 0);
+	assert_int_equal(slot_queued(x), 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->writables, 1);
+	assert_int_equal(sl_conn_send(c, d, 10), 0);
+	th_poll(&x->t);
+	tt_teardown(x);
+}
+
+/* A message that does not fit the send queue now, but would once it drains, is refused
+ * with -EAGAIN (on_writable follows), not -EMSGSIZE; one that could never fit is. */
+static void
+test_writer_full_now_is_eagain_not_emsgsize(void **state)
+{
+	struct tt *x = open_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(9000, 14);
+	struct sl_writer *wr;
+	struct sl_conn *c;
+	uint32_t got;
+
+	(void)state;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_set_sndbuf(c, 1000, 4000, 6000), 0);
+	p->wnd = 0;				/* nothing leaves */
+	tpeer_ack(p);
+	assert_int_equal(sl_conn_send(c, d, 3000), 0);
+	wr = sl_conn_writer_begin(c);
+	assert_non_null(wr);
+	assert_int_equal(sl_writer_write(wr, d, 2000), 0);
+	assert_int_equal(sl_writer_write(wr, d, 2000), -EAGAIN);
+	assert_null(sl_writer_reserve(wr, 1024, &got));
+	assert_int_equal(rte_errno, EAGAIN);
+	assert_int_equal(sl_writer_write(wr, d, 4001), -EMSGSIZE);
+	sl_conn_writer_abort(wr);
+	assert_int_equal(slot_queued(x), 3000);
+	assert_int_equal(p->tc->writables, 0);
+	/* The window opens, the queue drains: on_writable, and the message fits. */
+	p->wnd = 65535;
+	tpeer_ack(p);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 3000), NULL, 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->writables, 1);
+	wr = sl_conn_writer_begin(c);
+	assert_non_null(wr);
+	assert_int_equal(sl_writer_write(wr, d, 4000), 0);
+	assert_int_equal(sl_conn_writer_end(wr), 0);
+	th_poll(&x->t);
+	tt_teardown(x);
+}
+
+/* Records a producer handed off before the application shut the connection down are
+ * sent, and the FIN follows them. */
+static void
+test_shutdown_sends_records_already_handed_off(void **state)
+{
+	struct tt *x = open_setup(NULL);
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(3000, 15);
+	struct sl_producer *pr;
+	struct sl_conn_ref ref;
+	struct sl_conn *c;
+	struct tp_out o;
+	uint32_t off = 0;
+	bool fin = false;
+
+	(void)state;
+	c = tpeer_connect(p);
+	ref = sl_conn_ref(c);
+	pr = sl_producer_create(x->t.s, 65536);
+	assert_non_null(pr);
+	assert_int_equal(sl_conn_send(c, d, 1000), 0);
+	assert_int_equal(sl_producer_send(pr, ref, d + 1000, 700, 0, 0), 0);
+	assert_int_equal(sl_producer_send(pr, ref, d + 1700, 300, 0, 0), 0);
+	assert_int_equal(sl_conn_shutdown(c), 0);
+	assert_int_equal(sl_producer_send(pr, ref, d, 10, 0, 0), -EPIPE);
+	th_poll(&x->t);
+	while (tpeer_recv(p, &o)) {
+		assert_false(fin);		/* nothing after the FIN */
+		if (o.len > 0) {
+			assert_memory_equal(o.data, d + off, o.len);
+			off += o.len;
+		}
+		if (o.flags & TH_FIN) {
+			assert_int_equal(off, 2000);
+			fin = true;
+		}
+	}
+	assert_true(fin);
+	assert_int_equal(th_stats(&x->t)->prod_drop_closed, 0);
+	assert_int_equal(th_stats(&x->t)->prod_records, 2);
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+	tt_teardown(x);
+}
+
 /* ---- producers x flows, on real threads ---- */
 
 #define ST_PRODUCERS	3
@@ -738,6 +886,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_hostile_window_pattern_never_overruns_or_floods),
 	cmocka_unit_test(test_producer_record_reaches_connection),
 	cmocka_unit_test(test_producer_water_marks_and_records_for_closed_flow),
+	cmocka_unit_test(test_refusal_cleared_when_counted_bytes_are_given_back),
+	cmocka_unit_test(test_writer_full_now_is_eagain_not_emsgsize),
+	cmocka_unit_test(test_shutdown_sends_records_already_handed_off),
 	cmocka_unit_test(test_producers_times_flows_on_threads),
 };
 

@@ -207,7 +207,9 @@ struct sl_writer;
  * message, in mbuf tailroom. *got tells how much room there is; commit what was used.
  *
  * @return
- *   Where to write, or NULL (no mbuf, or min too large).
+ *   Where to write, or NULL with rte_errno: EAGAIN (the send queue cannot take it now:
+ *   abort the message, on_writable follows), EMSGSIZE (the message would exceed the send
+ *   queue's hard cap), ENOBUFS (no mbuf), EINVAL (min too large), EPIPE (not open).
  */
 void *
 sl_writer_reserve(struct sl_writer *wr, uint32_t min, uint32_t *got);
@@ -220,7 +222,9 @@ sl_writer_commit(struct sl_writer *wr, uint32_t n);
  * Append n bytes (any size; spans mbufs).
  *
  * @return
- *   0, -ENOBUFS (no mbuf), -EMSGSIZE (the message would exceed the send queue limit).
+ *   0, -ENOBUFS (no mbuf), -EAGAIN (the send queue cannot take it now: abort the message,
+ *   on_writable follows), -EMSGSIZE (the message alone would exceed the send queue's hard
+ *   cap), -EPIPE (not open).
  */
 int
 sl_writer_write(struct sl_writer *wr, const void *src, uint32_t n);

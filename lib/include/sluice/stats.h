@@ -127,6 +127,7 @@ extern "C" {
 	X(prod_records,		"producer records drained into send queues") \
 	X(prod_bytes,		"bytes those records carried") \
 	X(prod_drop_closed,	"producer records dropped: their connection was gone or shut") \
+	X(prod_drop_big,	"producer records larger than the send queues' mbufs: connection reset") \
 	X(prod_stall,		"producer drains stopped for lack of mbufs (retried)") \
 	X(framing_msgs,		"messages delivered by deserializers") \
 	X(framing_copied,	"messages spanning slices, copied once into an assembly buffer") \
