@@ -28,6 +28,7 @@
 #include "eth.h"
 #include "ipv4.h"
 #include "log.h"
+#include "mbuf_util.h"
 #include "port.h"
 #include "worker.h"
 
@@ -306,7 +307,7 @@ arp_input(struct sl_worker *w, struct rte_mbuf *m)
 	ah->arp_data.arp_sip = w->ip;
 	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
 	rte_ether_addr_copy(&w->mac, &eh->src_addr);
-	m->ol_flags = 0;
+	mbuf_ol_reset(m);
 	w->stats.arp_tx_reply++;
 	port_tx(w, m);
 	return;

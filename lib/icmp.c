@@ -18,6 +18,7 @@
 #include "cksum.h"
 #include "icmp.h"
 #include "ipv4.h"
+#include "mbuf_util.h"
 #include "port.h"
 #include "worker.h"
 
@@ -74,7 +75,7 @@ icmp_input(struct sl_worker *w, struct rte_mbuf *m, bool broadcast)
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
 	rte_ether_addr_copy(&w->mac, &eh->src_addr);
-	m->ol_flags = 0;
+	mbuf_ol_reset(m);
 	ipv4_cksum_finish(w, m, ip);
 	w->stats.icmp_tx_echo_reply++;
 	port_tx(w, m);

@@ -8,6 +8,19 @@
 
 #include <rte_mbuf.h>
 
+/*
+ * A received mbuf about to be sent back (an ARP or echo reply, a RST, written in place):
+ * forget its receive offload flags, but keep the flags that say whose buffer it is
+ * (RTE_MBUF_F_EXTERNAL, RTE_MBUF_F_INDIRECT). A PMD may hand us mbufs that point into
+ * external or shared buffers; without those flags the free returns the mbuf to its pool
+ * with the foreign buffer still attached.
+ */
+static inline void
+mbuf_ol_reset(struct rte_mbuf *m)
+{
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
+}
+
 /* Shorten a (possibly chained) packet to len bytes, freeing segments that fall entirely
  * beyond it. rte_pktmbuf_trim() only trims within the last segment. */
 static inline void

@@ -197,6 +197,8 @@ struct tcp_listener {
 	struct framing_inst *fr;	/* NULL: raw bytes */
 };
 
+/* Smallest MSS a peer can make us use (Linux: net.ipv4.tcp_min_snd_mss). */
+#define TCP_MIN_SND_MSS 48u
 #define TCP_MAX_LISTENERS 32
 #define TCP_WHEEL_SLOTS 8192		/* power of two */
 #define TCP_WHEEL_TICK_US 32

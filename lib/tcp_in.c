@@ -104,11 +104,14 @@ tcp_negotiate(struct sl_worker *w, struct tcp_flow *f, const struct tcp_opts *o)
 		f->rcv_ws = 0;
 	}
 	/* Payload per segment: the smaller MSS, minus the options every segment carries
-	 * (timestamps); never below a floor that keeps segments useful. */
-	mss = RTE_MIN((uint32_t)f->peer_mss, (uint32_t)cfg->mtu - 40);
+	 * (timestamps). A peer's MSS below TCP_MIN_SND_MSS (0, 1, ...) is raised to it, as
+	 * Linux does (tcp_min_snd_mss): it would make us cut data into absurdly many
+	 * segments, and the timestamps would not even fit. */
+	mss = RTE_MAX((uint32_t)f->peer_mss, TCP_MIN_SND_MSS);
+	mss = RTE_MIN(mss, (uint32_t)cfg->mtu - 40);
 	if (f->flags & TF_TS)
 		mss -= 12;
-	f->mss = (uint16_t)RTE_MAX(mss, 36u);
+	f->mss = (uint16_t)mss;
 	f->cwnd = (uint32_t)cfg->init_cwnd * f->mss;
 	/* What counts as a "full" segment for delayed ACKs until the peer shows its real
 	 * segment size: the RFC 9293 default MSS, so small requests are not ACKed twice. */

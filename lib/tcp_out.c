@@ -123,6 +123,12 @@ tcp_xmit(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, ui
 	if (len > 0) {
 		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 
+		if (unlikely(p == NULL)) {
+			/* Never for an MSS the handshake clamped; a bug if it happens. */
+			rte_pktmbuf_free(m);
+			w->stats.tcp_tx_nombuf++;
+			return -ENOBUFS;
+		}
 		txbuf_copy(w, &f->tx, seq - f->snd_una, len, p);
 	}
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_prepend(m, (uint16_t)hlen);
@@ -480,7 +486,7 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 	th->tcp_urp = 0;
 	if (olen > 0)
 		memcpy(th + 1, opts, olen);	/* RSTs pass no options (opts NULL) */
-	m->ol_flags = 0;
+	mbuf_ol_reset(m);
 	m->l2_len = l2;
 	m->l3_len = sizeof(*ip);
 	tcp_cksum_set(w, m, th, s->key.laddr, s->key.raddr, hlen, hlen, l2 + sizeof(*ip));

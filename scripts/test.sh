@@ -15,9 +15,12 @@
 #            seed) pair must deliver every byte exactly and leave nothing behind
 #            (tests/sim/sim.c; tests/sim/long.sh runs more seeds and bigger transfers)
 #   install  libsluice installs, and an outside program builds with pkg-config sluice
-#   fuzz     libFuzzer targets, one per deserializer, through the real framing driver
-#            (built with clang in build-fuzz; bounded runs, a few minutes in all)
-#   interop  the Linux kernel as the peer over net_tap in throw-away network namespaces
+#   fuzz     libFuzzer targets (built with clang in build-fuzz; bounded runs from the
+#            seeds in tests/fuzz/corpus, a few minutes in all): one per deserializer
+#            through the real framing driver; the whole input path of a worker with open
+#            connections (fuzz_frame), ARP (fuzz_arp), the TCP option parser (fuzz_tcp_opt)
+#   interop  the Linux kernel as the peer over net_tap in throw-away network namespaces,
+#            including hostile input from the kernel side (test_hostile.sh)
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root

@@ -192,6 +192,50 @@ test_icmp_other_types_counted(void **state)
 	th_teardown(&t);
 }
 
+static unsigned int ext_freed;
+
+static void
+ext_free(void *addr, void *opaque)
+{
+	(void)addr;
+	(void)opaque;
+	ext_freed++;
+}
+
+/* A PMD may hand over mbufs whose data lives in an external buffer (RTE_MBUF_F_EXTERNAL).
+ * A reply written in place keeps that flag, so the buffer goes back to its owner (found
+ * by fuzz_frame: clearing ol_flags returned the mbuf to the pool still attached to it). */
+static void
+test_icmp_reply_in_external_buffer_returned_to_owner(void **state)
+{
+	static const uint8_t data[] = "external";
+	static uint8_t frame[128];
+	struct rte_mbuf_ext_shared_info sh = { .free_cb = ext_free };
+	struct rte_mbuf *m;
+	struct th t;
+	size_t n;
+
+	(void)state;
+	th_setup(&t, NULL);
+	n = fb_ping(frame, &t, 9, 1, data, sizeof(data));
+	m = rte_pktmbuf_alloc(t.w->pool);
+	assert_non_null(m);
+	rte_mbuf_ext_refcnt_set(&sh, 1);
+	rte_pktmbuf_attach_extbuf(m, frame, 0, (uint16_t)n, &sh);
+	m->data_off = 0;
+	m->data_len = (uint16_t)n;
+	m->pkt_len = (uint32_t)n;
+	ext_freed = 0;
+	th_inject(&t, m);
+	m = th_tx_pop(&t);
+	assert_non_null(m);
+	assert_true(m->ol_flags & RTE_MBUF_F_EXTERNAL);
+	check_reply(&t, m, 9, 1, data, sizeof(data));
+	rte_pktmbuf_free(m);
+	assert_int_equal(ext_freed, 1);
+	th_teardown(&t);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_icmp_echo_request_replied_in_place),
 	cmocka_unit_test(test_icmp_payload_sizes_and_checksum_edges),
@@ -200,6 +244,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_icmp_bad_checksum_dropped),
 	cmocka_unit_test(test_icmp_broadcast_echo_ignored),
 	cmocka_unit_test(test_icmp_other_types_counted),
+	cmocka_unit_test(test_icmp_reply_in_external_buffer_returned_to_owner),
 };
 
 UNIT_MAIN("test_icmp", tests)

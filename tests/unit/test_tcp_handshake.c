@@ -677,6 +677,39 @@ test_closed_port_rst_not_answered(void **state)
 	tt_teardown(x);
 }
 
+/* A peer's MSS below TCP_MIN_SND_MSS (found by fuzz_frame: with timestamps the payload
+ * size wrapped below zero and a segment no longer fit its mbuf) is raised to it, as Linux
+ * does; data still flows, in small segments. */
+static void
+test_tiny_peer_mss_is_raised_to_the_floor(void **state)
+{
+	static const uint16_t peer_mss[] = { 1, 12, 47 };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(peer_mss); i++) {
+		struct tt *x = tt_setup(NULL);
+		struct tpeer *p = &x->p;
+		uint8_t d[500];
+		struct tp_out o;
+		uint32_t got = 0;
+
+		memset(d, 'm', sizeof(d));
+		p->mss = peer_mss[i];
+		tpeer_connect(p);
+		assert_int_equal(tpeer_flow(p)->mss, TCP_MIN_SND_MSS - 12);
+		assert_int_equal(sl_conn_send(p->tc->c, d, sizeof(d)), 0);
+		th_poll(&x->t);
+		while (tpeer_recv(p, &o)) {
+			assert_true(o.len <= TCP_MIN_SND_MSS - 12);
+			got += o.len;
+			tpeer_ack(p);
+		}
+		assert_int_equal(got, sizeof(d));
+		tt_teardown(x);
+	}
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_listen_syn_answered_with_synack_and_options),
 	cmocka_unit_test(test_listen_syn_with_data_acks_only_the_syn),
@@ -706,6 +739,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_closed_port_ack_gets_rst_with_seq_from_ack),
 	cmocka_unit_test(test_closed_port_data_and_fin_without_ack_all_acknowledged),
 	cmocka_unit_test(test_closed_port_rst_not_answered),
+	cmocka_unit_test(test_tiny_peer_mss_is_raised_to_the_floor),
 };
 
 UNIT_MAIN("test_tcp_handshake", tests)
