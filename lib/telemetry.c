@@ -151,6 +151,30 @@ tel_conn(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 	return rc;
 }
 
+/* What the stack holds right now, summed over workers: connections (TIME-WAIT
+ * included) and mbufs in use. Read from the telemetry thread while the workers run, so
+ * each figure is a snapshot, good for watching growth (scripts/soak.sh). */
+static void
+tel_add_load(struct rte_tel_data *d, const struct sl_stack *s)
+{
+	uint64_t flows = 0, timewait = 0, in_use = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->nb_workers; i++) {
+		const struct sl_worker *w = s->workers[i];
+
+		if (w == NULL)
+			continue;
+		flows += __atomic_load_n(&w->tcp.nflows, __ATOMIC_RELAXED);
+		timewait += __atomic_load_n(&w->tcp.ntimewait, __ATOMIC_RELAXED);
+		if (w->pool != NULL)
+			in_use += rte_mempool_in_use_count(w->pool);
+	}
+	rte_tel_data_add_dict_u64(d, "flows", flows);
+	rte_tel_data_add_dict_u64(d, "timewait", timewait);
+	rte_tel_data_add_dict_u64(d, "mbufs_in_use", in_use);
+}
+
 static int
 tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 	 struct rte_tel_data *d)
@@ -178,6 +202,7 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_int(d, "tx_tcp_csum_offload", info.tx_tcp_csum);
 		rte_tel_data_add_dict_int(d, "rx_ip_csum_offload", info.rx_ip_csum);
 		rte_tel_data_add_dict_int(d, "rx_tcp_csum_offload", info.rx_tcp_csum);
+		tel_add_load(d, tel.stack);
 		rc = 0;
 	}
 	rte_spinlock_unlock(&tel.lock);

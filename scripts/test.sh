@@ -3,11 +3,13 @@
 #
 #   scripts/test.sh              everything
 #   scripts/test.sh unit interop only the named suites (unit, asan, tsan, sim, install,
-#                                fuzz, interop)
+#                                fuzz, interop, soak)
 #
 # Suites:
 #   unit     cmocka unit tests (fake ring port, virtual clock, leak check per test)
-#   asan     the unit tests again, built with AddressSanitizer + UndefinedBehaviorSanitizer
+#   asan     the unit, sim and interop suites again, built with AddressSanitizer +
+#            UndefinedBehaviorSanitizer and DPDK's mbuf sanity checks in sluice's code
+#            (-Dmbuf_debug=true)
 #   tsan     the cross-thread send channel (lib/chan.c, no DPDK) and its tests, built with
 #            ThreadSanitizer in build-tsan; any report fails the suite
 #   sim      two sluice stacks in one process over an in-memory link with injected loss,
@@ -21,12 +23,14 @@
 #            connections (fuzz_frame), ARP (fuzz_arp), the TCP option parser (fuzz_tcp_opt)
 #   interop  the Linux kernel as the peer over net_tap in throw-away network namespaces,
 #            including hostile input from the kernel side (test_hostile.sh)
+#   soak     one minute of scripts/soak.sh: connection churn with 1000 idle connections
+#            held, fault injector on; fails if pools or memory grow
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit asan tsan sim install fuzz interop)
+[ ${#suites[@]} -gt 0 ] || suites=(unit asan tsan sim install fuzz interop soak)
 
 sl_say "setup"
 "$SL_ROOT/scripts/setup.sh" || sl_die "setup failed"
@@ -52,9 +56,22 @@ suite_unit() {
 }
 
 suite_asan() {
-	sl_build build-asan -Dwerror=true -Dsanitizers=true || return 1
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		meson test -C "$SL_ROOT/build-asan" --suite unit --print-errorlogs --num-processes 2
+	local t rc=0
+	sl_build build-asan -Dwerror=true -Dsanitizers=true -Dmbuf_debug=true || return 1
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+	meson test -C "$SL_ROOT/build-asan" --suite unit --suite sim --print-errorlogs \
+		--num-processes 2 || rc=1
+	# The interop tests again, against the sanitized sluice-server: a report aborts it,
+	# and the test sees it exit with an error.
+	for t in "$SL_ROOT"/tests/interop/test_*.sh; do
+		sl_say "asan interop: $(basename "$t")"
+		if ! SL_BUILD_DIR=build-asan timeout 1200 "$t"; then
+			echo "FAILED under ASan: $(basename "$t")"
+			rc=1
+		fi
+	done
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	return $rc
 }
 
 # tsan_run LOG CMD...: run a ThreadSanitizer-instrumented test; fail on any report.
@@ -130,6 +147,11 @@ suite_fuzz() {
 		meson test -C "$dir" --suite fuzz --no-rebuild --print-errorlogs --num-processes 2)
 }
 
+suite_soak() {
+	sl_build build -Dwerror=true || return 1
+	"$SL_ROOT/scripts/soak.sh" --minutes 1 --interval 10 --idle 1000
+}
+
 suite_interop() {
 	local t rc=0
 	sl_build build -Dwerror=true || return 1
@@ -152,7 +174,8 @@ for s in "${suites[@]}"; do
 	install) run_suite install suite_install ;;
 	fuzz) run_suite fuzz suite_fuzz ;;
 	interop) run_suite interop suite_interop ;;
-	*) sl_die "unknown suite '$s' (unit, asan, tsan, sim, install, fuzz, interop)" ;;
+	soak) run_suite soak suite_soak ;;
+	*) sl_die "unknown suite '$s' (unit, asan, tsan, sim, install, fuzz, interop, soak)" ;;
 	esac
 done
 
