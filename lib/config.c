@@ -144,6 +144,9 @@ static const struct sl_opt config_opts[] = {
 	    "memory for assembly buffers per framing per worker (MiB)"),
 	OPT("framing", "msg-holds", SL_OPT_U32, msg_holds, 16, 1u << 22,
 	    "received messages the application may hold per worker"),
+	OPT("framing", "msg-timeout-ms", SL_OPT_U32, msg_timeout_ms, 0, 86400000,
+	    "a message still incomplete this long after its first byte is a framing error "
+	    "(ETIMEDOUT); 0: no limit"),
 	{ .section = "fault", .name = "fault", .type = SL_OPT_CUSTOM,
 	  .offset = offsetof(struct sl_config, fault), .parse = fault_opt_parse,
 	  .format = fault_opt_format,
@@ -209,6 +212,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->seed = 0;
 	cfg->framing_batch = 64;
 	cfg->framing_asm_mb = 32;
+	cfg->msg_timeout_ms = 60000;
 	cfg->msg_holds = 1024;
 	cfg->fault.reorder_max_us = 1000;
 	cfg->fault.dir = SL_FAULT_RX | SL_FAULT_TX;

@@ -630,6 +630,46 @@ static const struct framing_cb conn_fr_cb = {
 	.error = conn_fr_error,
 };
 
+/*
+ * The assembly deadline (msg-timeout-ms), after the framing went idle: bytes of an
+ * incomplete message wait in the receive buffer. The clock starts when such bytes are
+ * first left waiting, and again whenever a message completes; a peer that trickles one
+ * message slowly enough (or stops in the middle of it) to hold the buffer and the
+ * connection gets a framing error ETIMEDOUT, handled as the framing's error policy says
+ * (RESYNC cannot help here: it closes).
+ */
+static void
+conn_asm_deadline(struct sl_worker *w, struct tcp_flow *f, bool progress)
+{
+	uint64_t off = f->rx.consumed;
+
+	if (f->rx.bytes == 0 || w->cfg->msg_timeout_ms == 0) {
+		f->asm_at = 0;
+		f->flags &= ~TF_ASM_LATE;
+		return;
+	}
+	if (progress || (f->asm_at == 0 && !(f->flags & TF_ASM_LATE))) {
+		/* A new message begins waiting: start its clock. */
+		f->flags &= ~TF_ASM_LATE;
+		f->asm_at = w->clock.now_us + (uint64_t)w->cfg->msg_timeout_ms * 1000;
+		tcp_timer_arm(w, f);
+		return;
+	}
+	if (!(f->flags & TF_ASM_LATE))
+		return;		/* still within its time */
+	f->flags &= ~TF_ASM_LATE;
+	w->stats.framing_timeouts++;
+	w->stats.framing_errors++;
+	if (conn_fr_error(f, ETIMEDOUT, off) == SL_FRAMING_ABORT) {
+		if (f->close_reason == SL_CLOSE_NORMAL && f->state != SL_TCP_CLOSED) {
+			sl_conn_abort(flow_conn(f));
+			f->close_reason = SL_CLOSE_ERROR;
+		}
+	} else if (f->state != SL_TCP_CLOSED && !(f->flags & TF_RX_CLOSED)) {
+		sl_conn_close(flow_conn(f));
+	}
+}
+
 static void
 conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
 {
@@ -670,6 +710,8 @@ conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
 	}
 	if (f->rx.bytes < before)
 		conn_window_update(w, f);
+	if (rc == FRAMING_IDLE)
+		conn_asm_deadline(w, f, f->rx.bytes < before);
 }
 
 static void

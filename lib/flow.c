@@ -308,7 +308,7 @@ flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why)
 		f->listener->syn_rcvd--;
 	f->listener = NULL;
 	f->state = SL_TCP_CLOSED;
-	f->rtx_at = f->delack_at = f->ka_at = f->tw_at = f->cork_at = 0;
+	f->rtx_at = f->delack_at = f->ka_at = f->tw_at = f->cork_at = f->asm_at = 0;
 	wmark_shut(w, f);
 	tcp_timer_remove(w, f);
 	if (f->flags & TF_DIRTY) {

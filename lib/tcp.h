@@ -75,6 +75,7 @@ struct flow_key {
 #define TF_DEFERRED	(1u << 23)	/* on the deferred list */
 #define TF_MORE		(1u << 24)	/* last send had SL_SEND_MORE: hold a short tail */
 #define TF_PUSH		(1u << 25)	/* flush requested: send a short tail whatever the mode */
+#define TF_ASM_LATE	(1u << 26)	/* a message's assembly deadline passed (asm_at) */
 
 /* Application events waiting for the delivery phase. */
 #define EV_ACCEPT	(1u << 0)
@@ -168,6 +169,7 @@ struct tcp_flow {
 	uint8_t flush_mode;		/* enum sl_flush_mode */
 	uint32_t cork_us;		/* ceiling of a cork / MORE hold */
 	uint64_t cork_at;		/* a held short segment leaves by then (0: none) */
+	uint64_t asm_at;		/* the incomplete message must be complete by then */
 	uint32_t ka_idle_us, ka_intvl_us;
 	uint8_t ka_probes;
 	uint8_t close_reason;		/* enum sl_close_reason, with EV_CLOSE */

@@ -47,6 +47,8 @@ flow_next_deadline(const struct tcp_flow *f)
 		t = RTE_MIN(t, f->tw_at);
 	if (f->cork_at != 0)
 		t = RTE_MIN(t, f->cork_at);
+	if (f->asm_at != 0)
+		t = RTE_MIN(t, f->asm_at);
 	return t;
 }
 
@@ -329,6 +331,12 @@ tcp_timer_fire(struct sl_worker *w, struct tcp_flow *f)
 		f->cork_at = 0;
 		f->flags |= TF_PUSH;
 		flow_mark_dirty(w, f);
+	}
+	if (f->asm_at != 0 && now >= f->asm_at) {
+		/* A message took too long to arrive: the delivery phase decides. */
+		f->asm_at = 0;
+		f->flags |= TF_ASM_LATE;
+		flow_mark_ready(w, f, EV_DATA);
 	}
 	if (f->ka_at != 0 && now >= f->ka_at) {
 		f->ka_at = 0;

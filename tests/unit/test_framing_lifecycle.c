@@ -605,6 +605,51 @@ test_prepare_failure_on_second_worker_rolls_back(void **state)
 	th_teardown(&t);
 }
 
+/* ---- the assembly deadline (msg-timeout-ms) ---- */
+
+/* Messages that each complete within the deadline never trip it, however long bytes
+ * have been waiting; a message left incomplete past it is a framing error (ETIMEDOUT)
+ * and, under the CLOSE policy, the connection is closed with a FIN. */
+static void
+test_slow_message_times_out_trickled_messages_do_not(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	struct tp_out o;
+	bool fin = false;
+	int i;
+
+	(void)state;
+	lc_config(&cfg);
+	cfg.msg_timeout_ms = 5000;
+	x = lc_setup(&cfg, &line_fr, NULL);
+	p = &x->p;
+	tpeer_connect(p);
+	for (i = 0; i < 4; i++) {
+		tpeer_send(p, TH_ACK | TH_PSH, "slow", 4);
+		tt_flush(x, 4000000);
+		tpeer_send(p, TH_ACK | TH_PSH, "ly\n", 3);
+		th_tx_drain(&x->t);
+	}
+	assert_int_equal(p->tc->msgs, 4);
+	assert_int_equal(th_stats(&x->t)->framing_timeouts, 0);
+
+	/* Half a line, then silence past the deadline. */
+	tpeer_send(p, TH_ACK | TH_PSH, "never end", 9);
+	tt_flush(x, 3000000);
+	tpeer_send(p, TH_ACK | TH_PSH, "s", 1);	/* bytes, but no message completes */
+	th_tx_drain(&x->t);
+	tt_flush(x, 2100000);
+	th_poll(&x->t);		/* the timer phase hands it to the delivery phase */
+	assert_int_equal(th_stats(&x->t)->framing_timeouts, 1);
+	assert_int_equal(p->tc->msgs, 4);
+	while (tpeer_recv(p, &o))
+		fin |= (o.flags & TH_FIN) != 0;
+	assert_true(fin);
+	tt_teardown(x);
+}
+
 static int
 lc_group_setup(void **state)
 {
@@ -627,8 +672,10 @@ main(void)
 		cmocka_unit_test(test_hold_twice_copied_second_refused),
 		cmocka_unit_test(test_hold_after_close_or_abort_refused),
 		cmocka_unit_test(test_prepare_failure_on_second_worker_rolls_back),
+		cmocka_unit_test(test_slow_message_times_out_trickled_messages_do_not),
 	};
 
 	th_eal_init("test_framing_lifecycle");
 	return cmocka_run_group_tests(tests, lc_group_setup, NULL);
 }
+

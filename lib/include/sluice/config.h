@@ -129,6 +129,7 @@ struct sl_config {
 	uint32_t framing_batch;		/**< messages per connection per poll iteration */
 	uint32_t framing_asm_mb;	/**< assembly buffers per framing per worker (MiB) */
 	uint32_t msg_holds;		/**< messages the application may hold per worker */
+	uint32_t msg_timeout_ms;	/**< assembly deadline of one message (0: none) */
 
 	/* [fault] */
 	struct sl_fault_cfg fault;

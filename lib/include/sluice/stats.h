@@ -132,6 +132,7 @@ extern "C" {
 	X(framing_msgs,		"messages delivered by deserializers") \
 	X(framing_copied,	"messages spanning slices, copied once into an assembly buffer") \
 	X(framing_sliced,	"messages spanning slices, delivered as slice lists") \
+	X(framing_timeouts,	"messages not complete within msg-timeout-ms (slow senders)") \
 	X(framing_errors,	"framing errors (bad or oversized messages, FIN inside one)") \
 	X(framing_plugin_errors,"deserializers that broke their contract (connection aborted)") \
 	X(framing_resyncs,	"framing errors recovered by resynchronising") \
