@@ -3,7 +3,7 @@
 #
 #   scripts/test.sh              everything
 #   scripts/test.sh unit interop only the named suites (unit, asan, tsan, sim, install,
-#                                fuzz, interop, soak)
+#                                fuzz, interop, soak, bench)
 #
 # Suites:
 #   unit     cmocka unit tests (fake ring port, virtual clock, leak check per test)
@@ -25,12 +25,14 @@
 #            including hostile input from the kernel side (test_hostile.sh)
 #   soak     one minute of scripts/soak.sh: connection churn with 1000 idle connections
 #            held, fault injector on; fails if pools or memory grow
+#   bench    scripts/bench.sh --quick: sluice-bench runs every workload on both stacks
+#            and the raw floor, and its JSON parses (no figure is judged)
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit asan tsan sim install fuzz interop soak)
+[ ${#suites[@]} -gt 0 ] || suites=(unit asan tsan sim install fuzz interop soak bench)
 
 sl_say "setup"
 "$SL_ROOT/scripts/setup.sh" || sl_die "setup failed"
@@ -147,6 +149,13 @@ suite_fuzz() {
 		meson test -C "$dir" --suite fuzz --no-rebuild --print-errorlogs --num-processes 2)
 }
 
+# The benchmark tool runs and its output parses (scripts/bench.sh --quick: every
+# workload for a second); the figures of so short a run are not judged.
+suite_bench() {
+	sl_build build -Dwerror=true || return 1
+	"$SL_ROOT/scripts/bench.sh" --quick --out "$SL_ROOT/build/bench/ci"
+}
+
 suite_soak() {
 	sl_build build -Dwerror=true || return 1
 	"$SL_ROOT/scripts/soak.sh" --minutes 1 --interval 10 --idle 1000
@@ -175,7 +184,8 @@ for s in "${suites[@]}"; do
 	fuzz) run_suite fuzz suite_fuzz ;;
 	interop) run_suite interop suite_interop ;;
 	soak) run_suite soak suite_soak ;;
-	*) sl_die "unknown suite '$s' (unit, asan, tsan, sim, install, fuzz, interop, soak)" ;;
+	bench) run_suite bench suite_bench ;;
+	*) sl_die "unknown suite '$s' (unit, asan, tsan, sim, install, fuzz, interop, soak, bench)" ;;
 	esac
 done
 

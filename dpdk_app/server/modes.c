@@ -3,6 +3,7 @@
  * modes.c -- dispatch from --mode to the mode implementations, and their report.
  *
  *   echo    echo every byte back (port 7)
+ *   discard count and drop every byte (port 9; sluice-bench's stream workload)
  *   source  connect out, send a seeded stream, check what comes back
  *   echo-line    echo lines through the framing layer (port 7)
  *   echo-lenpfx  echo length-prefixed messages (port 7)
@@ -56,6 +57,8 @@ server_mode_setup(struct sl_stack *s, const struct server_opts *o)
 	switch (o->mode) {
 	case SERVER_MODE_ECHO:
 		return mode_echo_setup(s, ctx, port);
+	case SERVER_MODE_DISCARD:
+		return mode_discard_setup(s, ctx, port);
 	case SERVER_MODE_SOURCE:
 		return 0;
 	case SERVER_MODE_ECHO_LINE:

@@ -18,6 +18,7 @@ struct sl_stack;
 /* X(id, name, default TCP port) */
 #define SERVER_MODES(X) \
 	X(SERVER_MODE_ECHO, "echo", 7) \
+	X(SERVER_MODE_DISCARD, "discard", 9) \
 	X(SERVER_MODE_SOURCE, "source", 7) \
 	X(SERVER_MODE_ECHO_LINE, "echo-line", 7) \
 	X(SERVER_MODE_ECHO_LENPFX, "echo-lenpfx", 7) \
@@ -97,6 +98,8 @@ server_mode_teardown(struct sl_stack *s, const struct server_opts *o);
 
 int
 mode_echo_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+int
+mode_discard_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
 int
 mode_echo_line_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
 int

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# sluice against the Linux kernel's TCP on the same workloads, side by side in one run,
+# and both against the raw packet-rate floor of the link (docs/bench.md).
+#
+#   scripts/bench.sh                 the full table (about 4 minutes)
+#   scripts/bench.sh --quick         every workload for 1 s (CI smoke: the tool runs and
+#                                    its output parses; the figures mean little)
+#   scripts/bench.sh --instructions  instructions per request under callgrind (repeatable)
+#   scripts/bench.sh --out DIR       where results go (default build/bench/<date-time>)
+#
+# On this 2-core machine the server runs on CPU 0 and the client on CPU 1:
+#   sluice:  sluice-server <-> sluice-bench over net_memif (two processes, hugepages)
+#   kernel:  sluice-bench --backend kernel --serve <-> sluice-bench --backend kernel over
+#            127.0.0.1, in a network namespace of their own
+#   floor:   sluice-bench rxonly <-> txonly on the same memif link, and dpdk-testpmd
+#            (rxonly forwarding) as an outside reference
+# Nothing else may run meanwhile: a polling process owns its core, and any other load
+# skews both columns. The table prints ratios because absolute rates move with the
+# machine; the ratios measured in one run are what to track.
+set -uo pipefail
+. "$(dirname "$0")/lib/common.sh"
+sl_need_root
+
+mode=full out=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) mode=quick; shift ;;
+	--instructions) mode=instructions; shift ;;
+	--out) out=$2; shift 2 ;;
+	*) sl_die "unknown option $1 (see the head of $0)" ;;
+	esac
+done
+out=${out:-$SL_ROOT/build/bench/$(date +%Y%m%d-%H%M%S)${mode:+-$mode}}
+mkdir -p "$out"
+
+"$SL_ROOT/scripts/setup.sh" >/dev/null || sl_die "setup failed"
+sl_build build -Dwerror=true || sl_die "build failed"
+BENCH=$SL_ROOT/build/dpdk_app/sluice-bench
+SERVER=$SL_ROOT/build/dpdk_app/sluice-server
+SOCK=/run/sluice-bench-$$.sock
+SIP=198.18.1.1
+CIP=198.18.1.2
+KPORT=7
+KNS=slb-k-$$
+server_pid=
+
+cleanup() {
+	trap - EXIT INT TERM
+	[ -n "$server_pid" ] && sl_stop_pid "$server_pid" 10
+	sl_netns_del "$KNS"
+	rm -f "$SOCK"
+}
+trap cleanup EXIT INT TERM
+
+case $mode in
+quick) DUR=1 WARM=300 ;;
+*) DUR=10 WARM=1500 ;;
+esac
+
+# name  workload  client options  (server: echo, or discard for stream)
+WORKLOADS=(
+	"rr1_1B rr --conns 1 --depth 1 --size 1"
+	"rr1_64B rr --conns 1 --depth 1 --size 64"
+	"rr64_1B rr --conns 64 --depth 1 --size 1"
+	"rr64x16_64B rr --conns 64 --depth 16 --size 64"
+	"stream stream --conns 1 --size 16384"
+	"crr crr --conns 16 --size 1"
+)
+
+# sluice_pair NAME WORKLOAD ARGS...: sluice-server (CPU 0) <-> sluice-bench (CPU 1).
+sluice_pair() {
+	local name=$1 wl=$2 smode=echo log=$out/$1.sluice.server.log
+	shift 2
+	[ "$wl" = stream ] && smode=discard
+	rm -f "$SOCK"
+	"$SERVER" -l 0 --no-pci -m 512 --file-prefix "slb-s-$$" \
+		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
+		-- --ip "$SIP/24" --mode "$smode" --mbufs 32767 >"$log" 2>&1 &
+	server_pid=$!
+	sl_wait_server "$log" "$server_pid" 30 || { tail "$log"; sl_die "sluice-server did not start"; }
+	# crr opens and closes a connection per request, several hundred thousand a second:
+	# a short TIME-WAIT (2 x --msl-ms = 20 ms) and the widest port range keep the
+	# client's local ports from running out (the kernel client reuses TIME-WAIT ports
+	# on loopback by itself, net.ipv4.tcp_tw_reuse).
+	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci -m 512 --file-prefix "slb-c-$$" \
+		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
+		-- --ip "$CIP/24" --remote "$SIP" --mbufs 32767 --max-flows 65536 --msl-ms 10 \
+		--port-min 1024 --port-max 65535 \
+		--workload "$wl" "$@" --duration-s "$DUR" --warmup-ms "$WARM" \
+		--label "$name sluice" --json "$out/$name.sluice.json" \
+		>"$out/$name.sluice.log" 2>&1 || echo "FAILED: $name over sluice (log: $out/$name.sluice.log)"
+	sl_stop_pid "$server_pid" 15 || echo "sluice-server exited with an error ($log)"
+	server_pid=
+	tail -n 2 "$out/$name.sluice.log" | sed 's/^/  /'
+}
+
+# kernel_pair NAME WORKLOAD ARGS...: the same over the kernel's loopback, in a network
+# namespace of its own: the machine's other connections (and their TIME-WAITs) stay out
+# of it, and its client gets the same local port range as the sluice client.
+kernel_pair() {
+	local name=$1 wl=$2
+	shift 2
+	sl_netns_add "$KNS"
+	ip netns exec "$KNS" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+	ip netns exec "$KNS" taskset -c 0 "$BENCH" --backend kernel -- --serve \
+		--workload "$wl" --port "$KPORT" >"$out/$name.kernel.server.log" 2>&1 &
+	server_pid=$!
+	for _ in $(seq 1 50); do
+		grep -q 'kernel server on port' "$out/$name.kernel.server.log" && break
+		sleep 0.1
+	done
+	timeout $((DUR + 60)) ip netns exec "$KNS" taskset -c 1 "$BENCH" --backend kernel -- \
+		--workload "$wl" --remote 127.0.0.1 --port "$KPORT" "$@" --duration-s "$DUR" \
+		--warmup-ms "$WARM" \
+		--label "$name kernel" --json "$out/$name.kernel.json" \
+		>"$out/$name.kernel.log" 2>&1 || echo "FAILED: $name over the kernel (log: $out/$name.kernel.log)"
+	sl_stop_pid "$server_pid" 10
+	server_pid=
+	sl_netns_del "$KNS"
+	tail -n 2 "$out/$name.kernel.log" | sed 's/^/  /'
+}
+
+# The raw floor: rxonly (CPU 0) counts what txonly (CPU 1) sends over the same link.
+floor() {
+	local log=$out/floor.rx.log
+	rm -f "$SOCK"
+	"$BENCH" -l 0 --no-pci -m 512 --file-prefix "slb-s-$$" \
+		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
+		-- --workload rxonly --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
+		--label "floor rxonly" --json "$out/floor.rxonly.json" >"$log" 2>&1 &
+	server_pid=$!
+	sleep 1
+	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci -m 512 --file-prefix "slb-c-$$" \
+		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
+		-- --workload txonly --size 64 --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
+		--label "floor txonly" --json "$out/floor.txonly.json" >"$out/floor.tx.log" 2>&1
+	wait "$server_pid"
+	server_pid=
+	tail -n 1 "$log" | sed 's/^/  /'
+}
+
+# dpdk-testpmd as the receiver: an outside reference for the floor.
+testpmd_floor() {
+	local log=$out/floor.testpmd.log
+	command -v dpdk-testpmd >/dev/null || { echo "  (dpdk-testpmd not installed)"; return; }
+	rm -f "$SOCK"
+	# Two lcores on CPU 0: testpmd's main lcore only prints stats; lcore 1 forwards.
+	dpdk-testpmd --lcores "0@0,1@0" --no-pci -m 512 --file-prefix "slb-t-$$" \
+		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
+		-- --forward-mode=rxonly --stats-period 1 --total-num-mbufs 16384 \
+		</dev/null >"$log" 2>&1 &
+	server_pid=$!
+	sleep 2
+	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci -m 512 --file-prefix "slb-c-$$" \
+		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
+		-- --workload txonly --size 64 --duration-s "$DUR" --warmup-ms "$WARM" \
+		--label "testpmd txonly" >"$out/floor.testpmd.tx.log" 2>&1
+	sl_stop_pid "$server_pid" 10
+	server_pid=
+	sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$log" | grep -o 'Rx-pps: *[0-9]*' | awk '{print $2}' \
+		>"$out/floor.testpmd.pps"
+	echo "  testpmd rxonly: $(sort -n "$out/floor.testpmd.pps" | tail -1) pps at best"
+}
+
+instructions() {
+	local name reqs1 reqs2 args ir1 ir2
+	command -v valgrind >/dev/null || sl_die "valgrind is not installed"
+	# name  requests (two counts: the difference cancels start-up and shut-down)  args
+	for spec in "rr1_1B 20000 60000 --workload rr --conns 1 --size 1" \
+		"rr64_1B 20000 60000 --workload rr --conns 64 --size 1" \
+		"stream_16KiB 200 600 --workload stream --conns 1 --size 16384"; do
+		# shellcheck disable=SC2086
+		set -- $spec
+		name=$1 reqs1=$2 reqs2=$3
+		shift 3
+		args=("$@")
+		for n in "$reqs1" "$reqs2"; do
+			valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$name.$n" \
+				"$BENCH" -l 0 --no-huge --no-pci --no-shconf -m 512 \
+				--file-prefix "slb-i-$$" --log-level lib.eal:warning -- --link ring \
+				--mbufs 8191 --requests "$n" --duration-s 0 --warmup-ms 0 \
+				--progress false "${args[@]}" --json "$out/instr.$name.$n.json" \
+				>"$out/instr.$name.$n.log" 2>&1 ||
+				sl_die "callgrind run failed ($out/instr.$name.$n.log)"
+		done
+		ir1=$(awk '/^summary:/ { print $2 }' "$out/callgrind.$name.$reqs1")
+		ir2=$(awk '/^summary:/ { print $2 }' "$out/callgrind.$name.$reqs2")
+		echo "$name $reqs1 $ir1 $reqs2 $ir2" >>"$out/instructions.txt"
+	done
+	"$SL_PY" "$SL_ROOT/scripts/lib/bench_report.py" instructions "$out"
+}
+
+if [ "$mode" = instructions ]; then
+	instructions
+	exit $?
+fi
+
+echo "results in $out"
+for w in "${WORKLOADS[@]}"; do
+	# shellcheck disable=SC2086
+	set -- $w
+	name=$1 wl=$2
+	shift 2
+	sl_say "$name: sluice"
+	sluice_pair "$name" "$wl" "$@"
+	sl_say "$name: kernel"
+	kernel_pair "$name" "$wl" "$@"
+done
+sl_say "raw floor (memif, 64-byte frames)"
+floor
+[ "$mode" = quick ] || testpmd_floor
+"$SL_PY" "$SL_ROOT/scripts/lib/bench_report.py" table "$out"

@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The report of scripts/bench.sh.
+
+  bench_report.py table DIR         the table from DIR/*.json: printed, and written as
+                                    DIR/table.txt, DIR/table.md, DIR/results.json, and
+                                    (with gnuplot) DIR/bench.png and DIR/latency.png
+  bench_report.py instructions DIR  instructions per request from DIR/instructions.txt
+
+Exit status 1 when a result is missing or does not parse (what CI checks)."""
+
+import glob
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ORDER = ["rr1_1B", "rr1_64B", "rr64_1B", "rr64x16_64B", "stream", "crr"]
+MEANING = {
+    "rr1_1B": "rr, 1 conn, depth 1, 1 B",
+    "rr1_64B": "rr, 1 conn, depth 1, 64 B",
+    "rr64_1B": "rr, 64 conns, depth 1, 1 B",
+    "rr64x16_64B": "rr, 64 conns x depth 16, 64 B",
+    "stream": "stream, 1 conn, 16 KiB writes",
+    "crr": "crr, 16 conns, 1 B",
+}
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def fmt(v, unit):
+    if unit == "Gbit/s" or unit == "Mpps":
+        return "%.2f %s" % (v, unit)
+    if v >= 1e6:
+        return "%.2fM %s" % (v / 1e6, unit)
+    if v >= 1e3:
+        return "%.1fk %s" % (v / 1e3, unit)
+    return "%.0f %s" % (v, unit)
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return "%s, %d CPUs (%s), kernel %s" % (platform.node(), os.cpu_count() or 0, cpu,
+                                          platform.release())
+
+
+def table(d):
+    ok = True
+    rows, results = [], {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
+                         "workloads": {}}
+    floor = None
+    try:
+        floor = load(os.path.join(d, "floor.rxonly.json"))["result"]["rate"]  # Mpps
+        results["floor_mpps"] = floor
+    except (OSError, ValueError, KeyError) as e:
+        print("missing or bad floor result: %s" % e)
+        ok = False
+    tp = os.path.join(d, "floor.testpmd.pps")
+    if os.path.exists(tp):
+        vals = [int(x) for x in open(tp).read().split() if x.strip().isdigit()]
+        if vals:
+            results["testpmd_rx_mpps"] = max(vals) / 1e6
+    for name in ORDER:
+        r = {}
+        for side in ("sluice", "kernel"):
+            p = os.path.join(d, "%s.%s.json" % (name, side))
+            try:
+                r[side] = load(p)["result"]
+            except (OSError, ValueError, KeyError) as e:
+                print("missing or bad result %s: %s" % (p, e))
+                ok = False
+        if "sluice" not in r or "kernel" not in r:
+            continue
+        s, k = r["sluice"], r["kernel"]
+        ratio = s["rate"] / k["rate"] if k["rate"] > 0 else 0.0
+        of_floor = ""
+        if name.startswith("rr") and floor:
+            of_floor = "%.0f%%" % (100.0 * s["rate"] / (floor * 1e6))
+        lat = ""
+        if "latency_us" in s and "latency_us" in k:
+            lat = "p50 %.1f / %.1f, p99 %.1f / %.1f" % (
+                s["latency_us"]["p50"], k["latency_us"]["p50"],
+                s["latency_us"]["p99"], k["latency_us"]["p99"])
+        rows.append((name, fmt(s["rate"], s["unit"]), fmt(k["rate"], k["unit"]),
+                     "%.1fx" % ratio, of_floor, lat))
+        results["workloads"][name] = {"meaning": MEANING[name], "sluice": s, "kernel": k,
+                                      "ratio": ratio}
+    head = ("workload", "sluice", "kernel", "sluice/kernel", "of PMD floor",
+            "latency us (sluice / kernel)")
+    widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(x, widths)) for x in [head] + rows]
+    if floor:
+        lines.append("PMD floor (sluice-bench txonly -> rxonly, 64-byte frames, memif): "
+                     "%.2f Mpps" % floor)
+    if "testpmd_rx_mpps" in results:
+        lines.append("dpdk-testpmd rxonly from the same txonly: %.2f Mpps" %
+                     results["testpmd_rx_mpps"])
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(d, "table.txt"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(d, "table.md"), "w") as f:
+        f.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+        for x in rows:
+            f.write("| " + " | ".join(x) + " |\n")
+    with open(os.path.join(d, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    charts(d, results)
+    return ok
+
+
+def charts(d, results):
+    if not results["workloads"]:
+        return
+    try:
+        subprocess.run(["gnuplot", "--version"], capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        print("(gnuplot not found: no charts)")
+        return
+    dat = os.path.join(d, "ratios.dat")
+    with open(dat, "w") as f:
+        for name, w in results["workloads"].items():
+            f.write("%s %.4f\n" % (name, w["ratio"]))
+    lat = []
+    for side in ("sluice", "kernel"):
+        p = os.path.join(d, "rr1_1B.%s.json" % side)
+        if not os.path.exists(p):
+            continue
+        h = load(p)["result"].get("histogram_ns", [])
+        n = sum(c for _, c in h)
+        if n == 0:
+            continue
+        cd = os.path.join(d, "latency.%s.dat" % side)
+        with open(cd, "w") as f:
+            seen = 0
+            for hi, c in h:
+                seen += c
+                f.write("%.3f %.6f\n" % (hi / 1e3, seen / n))
+        lat.append((side, cd))
+    script = """set terminal pngcairo size 900,500 noenhanced
+set output '%s'
+set title 'sluice / kernel, same workload, same run (higher is better)'
+set style fill solid 0.6
+set boxwidth 0.6
+set logscale y
+set ylabel 'ratio'
+set grid y
+plot '%s' using 0:2:xtic(1) with boxes notitle, 1 with lines dt 2 title 'kernel'
+""" % (os.path.join(d, "bench.png"), dat)
+    if lat:
+        script += """set output '%s'
+set title 'rr, 1 connection, 1 byte: latency distribution'
+unset logscale y
+set logscale x
+set xlabel 'microseconds'
+set ylabel 'fraction of requests at or below'
+set key bottom right
+plot %s
+""" % (os.path.join(d, "latency.png"),
+            ", ".join("'%s' using 1:2 with steps title '%s'" % (p, s) for s, p in lat))
+    r = subprocess.run(["gnuplot"], input=script.encode(), capture_output=True)
+    if r.returncode != 0:
+        print("(gnuplot failed: %s)" % r.stderr.decode().strip()[:200])
+    else:
+        print("charts: %s" % ", ".join(glob.glob(os.path.join(d, "*.png"))))
+
+
+def instructions(d):
+    out, ok = {}, True
+    lines = []
+    for line in open(os.path.join(d, "instructions.txt")):
+        name, n1, ir1, n2, ir2 = line.split()
+        n1, n2, ir1, ir2 = int(n1), int(n2), int(ir1), int(ir2)
+        per = (ir2 - ir1) / (n2 - n1)
+        out[name] = {"per_request": per, "runs": [[n1, ir1], [n2, ir2]]}
+        if name.startswith("stream"):
+            size = int(name.split("_")[1].replace("KiB", "")) * 1024
+            out[name]["per_KiB"] = per / (size / 1024)
+            out[name]["per_1448B_segment"] = per / (size / 1448)
+            lines.append("%-14s %9.0f instructions per %d-byte write, %.0f per KiB, "
+                         "%.0f per 1448-byte segment" %
+                         (name, per, size, per / (size / 1024), per / (size / 1448)))
+        else:
+            lines.append("%-14s %9.0f instructions per request (client and server "
+                         "stacks together)" % (name, per))
+        if per <= 0:
+            ok = False
+    print("\n".join(lines))
+    with open(os.path.join(d, "instructions.json"), "w") as f:
+        json.dump(out, f, indent=1)
+    return ok
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("table", "instructions"):
+        sys.exit(__doc__)
+    sys.exit(0 if (table if sys.argv[1] == "table" else instructions)(sys.argv[2]) else 1)
