@@ -31,6 +31,16 @@ mbuf_trim_to(struct rte_mbuf *m, uint32_t len)
 
 	if (len >= m->pkt_len)
 		return;
+	if (len == 0) {
+		/* Nothing is kept: an empty first segment, as DPDK's checks expect. */
+		if (m->next != NULL)
+			rte_pktmbuf_free(m->next);
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->data_len = 0;
+		m->pkt_len = 0;
+		return;
+	}
 	while (seg != NULL && off + seg->data_len <= len) {
 		off += seg->data_len;
 		prev = seg;

@@ -24,6 +24,10 @@ sl_build() {
 	if [ ! -f "$SL_ROOT/$dir/build.ninja" ]; then
 		meson setup "$SL_ROOT/$dir" "$SL_ROOT" "$@" >/dev/null ||
 			sl_die "meson setup $dir failed"
+	elif [ $# -gt 0 ]; then
+		# An existing build directory gets the options asked for now, too.
+		meson configure "$SL_ROOT/$dir" "$@" >/dev/null ||
+			sl_die "meson configure $dir failed"
 	fi
 	ninja -C "$SL_ROOT/$dir" >/dev/null || { ninja -C "$SL_ROOT/$dir"; sl_die "build failed"; }
 }

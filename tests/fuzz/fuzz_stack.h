@@ -96,7 +96,7 @@ fz_mbuf(const uint8_t *frame, size_t len)
 	sh->free_cb = fz_ext_free;
 	sh->fcb_opaque = sh;
 	rte_mbuf_ext_refcnt_set(sh, 1);
-	rte_pktmbuf_attach_extbuf(m, buf, 0, (uint16_t)len, sh);
+	rte_pktmbuf_attach_extbuf(m, buf, (rte_iova_t)(uintptr_t)buf, (uint16_t)len, sh);
 	m->data_off = 0;
 	m->data_len = (uint16_t)len;
 	m->pkt_len = (uint32_t)len;

@@ -411,8 +411,11 @@ for b in pings:
     sock.send(b)
 time.sleep(0.5)
 st2 = stats()
-report(st2["icmp_rx_echo"] - st["icmp_rx_echo"] >= 1500,
-       "echo flood: %d requests seen, %d answered" %
+# The TAP may drop part of a burst this size before sluice polls it (more so on a busy
+# machine); what reaches sluice must all be answered.
+seen = st2["icmp_rx_echo"] - st["icmp_rx_echo"]
+report(seen >= 200 and st2["icmp_tx_echo_reply"] - st["icmp_tx_echo_reply"] == seen,
+       "echo flood of 2000: %d requests reached sluice, %d answered" %
        (st2["icmp_rx_echo"] - st["icmp_rx_echo"],
         st2["icmp_tx_echo_reply"] - st["icmp_tx_echo_reply"]))
 e5 = Conn(next(sport))
