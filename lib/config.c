@@ -49,6 +49,9 @@ static const struct sl_opt config_opts[] = {
 	  .offset = offsetof(struct sl_config, csum_offload), .choices = offload_modes,
 	  .help = "IPv4/TCP checksum offload: auto (when the port has it) or off" },
 	OPT("port", "promisc", SL_OPT_BOOL, promisc, 0, 1, "promiscuous mode"),
+	OPT("port", "tso", SL_OPT_BOOL, tso, 0, 1,
+	    "TCP segmentation offload when the port has it (needs checksum offload; off: "
+	    "segments are cut in software, the reference path)"),
 	OPT("ip", "ip", SL_OPT_IPV4_PREFIX, ip, 0, 0, "our address and prefix, a.b.c.d/len"),
 	OPT("ip", "gateway", SL_OPT_IPV4, gateway, 0, 0,
 	    "next hop for addresses outside the subnet"),

@@ -31,6 +31,13 @@ struct fault {
 	struct fault_dir rx, tx;
 };
 
+/* Does the configuration ask for any fault at all? */
+static inline bool
+fault_configured(const struct sl_fault_cfg *c)
+{
+	return (c->drop | c->dup | c->reorder | c->corrupt | c->truncate) != 0;
+}
+
 /* Set up from the configuration; logs the seed when a fault is enabled. */
 void
 fault_init(struct sl_worker *w);

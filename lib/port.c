@@ -97,6 +97,14 @@ port_pick_offloads(struct sl_stack *s, const struct rte_eth_dev_info *di,
 		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 	if (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
 		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* TSO needs both checksums done by the port and chained mbufs. The fault
+	 * injector damages whole frames, not the segments a port would cut: no TSO. */
+	info->tx_tso = s->cfg.tso && info->tx_ip_csum && info->tx_tcp_csum &&
+		       (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO) &&
+		       (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+		       !fault_configured(&s->cfg.fault);
+	if (info->tx_tso)
+		conf->txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	if (info->rx_ip_csum)
 		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	if (info->rx_tcp_csum)
@@ -304,7 +312,7 @@ port_txq_add(struct sl_worker *w, struct rte_mbuf *m)
 
 	/* A frame the port cannot carry would be refused at the head of the queue on
 	 * every flush and block everything behind it: drop it here, loudly. */
-	if (unlikely(m->pkt_len > w->max_frame)) {
+	if (unlikely(m->pkt_len > w->max_frame) && !(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
 		w->stats.tx_drop_oversize++;
 		rte_pktmbuf_free(m);
 		return;

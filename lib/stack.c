@@ -260,6 +260,11 @@ sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers)
 		w->mac = s->info.mac;
 		w->tx_ip_csum = s->info.tx_ip_csum;
 		w->tx_tcp_csum = s->info.tx_tcp_csum;
+		w->tx_tso = s->info.tx_tso;
+		/* net_tap (22.11) checks tso_segsz plus all headers, Ethernet's included,
+		 * against the IP MTU, so a full-MSS segment is refused: ask for segments
+		 * an Ethernet header shorter. */
+		w->tso_trim = strcmp(s->info.driver, "net_tap") == 0 ? RTE_ETHER_HDR_LEN : 0;
 		w->rx_ip_csum = s->info.rx_ip_csum;
 		w->rx_tcp_csum = s->info.rx_tcp_csum;
 		rc = worker_init(s, w);

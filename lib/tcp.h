@@ -199,6 +199,8 @@ struct tcp_listener {
 	struct framing_inst *fr;	/* NULL: raw bytes */
 };
 
+/* Segments in one TSO frame at most (64 KiB of IP datagram with 1448-byte segments). */
+#define TCP_TSO_MAX_SEGS 44
 /* Smallest MSS a peer can make us use (Linux: net.ipv4.tcp_min_snd_mss). */
 #define TCP_MIN_SND_MSS 48u
 #define TCP_MAX_LISTENERS 32

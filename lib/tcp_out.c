@@ -82,8 +82,50 @@ tcp_window_field(struct sl_worker *w, struct tcp_flow *f, bool syn)
 
 /* Build and send one segment of f: `len` payload bytes from the send queue starting at
  * sequence `seq` (0 for control segments). */
+/* Copy len bytes of the send queue, from offset off, to the end of m; mbufs are chained
+ * when they do not fit one (a TSO frame). */
 static int
-tcp_xmit(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, uint8_t tflags)
+tcp_payload_fill(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t off,
+		 uint32_t len)
+{
+	struct rte_mbuf *last = m;
+
+	while (len > 0) {
+		uint32_t k = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(last));
+		uint8_t *p;
+
+		if (k == 0) {
+			struct rte_mbuf *n = worker_mbuf_alloc(w);
+
+			if (n == NULL)
+				return -ENOBUFS;
+			n->data_off = 0;	/* a continuation needs no headroom */
+			if (rte_pktmbuf_chain(m, n) != 0) {
+				rte_pktmbuf_free(n);
+				return -ENOBUFS;
+			}
+			last = n;
+			continue;
+		}
+		p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)k);
+		if (p == NULL)
+			return -ENOBUFS;
+		txbuf_copy(w, &f->tx, off, k, p);
+		off += k;
+		len -= k;
+	}
+	return 0;
+}
+
+/*
+ * Send one segment from seq: len bytes of data (len 0: a control segment) and tflags.
+ * With segsz > 0 the frame is a TSO frame of len / segsz segments that the port cuts
+ * (w->tx_tso): the TCP checksum field holds the pseudo-header sum without a length, as
+ * the port fills in each segment's.
+ */
+static int
+tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
+	     uint8_t tflags, uint32_t segsz)
 {
 	struct rte_mbuf *m = worker_mbuf_alloc(w);
 	const struct sl_config *cfg = w->cfg;
@@ -120,16 +162,10 @@ tcp_xmit(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, ui
 				     nsack);
 	}
 	hlen = sizeof(*th) + olen;
-	if (len > 0) {
-		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-
-		if (unlikely(p == NULL)) {
-			/* Never for an MSS the handshake clamped; a bug if it happens. */
-			rte_pktmbuf_free(m);
-			w->stats.tcp_tx_nombuf++;
-			return -ENOBUFS;
-		}
-		txbuf_copy(w, &f->tx, seq - f->snd_una, len, p);
+	if (len > 0 && unlikely(tcp_payload_fill(w, f, m, seq - f->snd_una, len) != 0)) {
+		rte_pktmbuf_free(m);
+		w->stats.tcp_tx_nombuf++;
+		return -ENOBUFS;
 	}
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_prepend(m, (uint16_t)hlen);
 	th->src_port = f->key.lport;
@@ -143,6 +179,12 @@ tcp_xmit(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, ui
 	memcpy(th + 1, opts, olen);
 	tcp_cksum_set(w, m, th, f->key.laddr, f->key.raddr, (uint32_t)hlen,
 		      (uint32_t)hlen + len, 0);
+	if (segsz != 0) {
+		th->cksum = cksum_ipv4_phdr(f->key.laddr, f->key.raddr, IPPROTO_TCP, 0);
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+		m->tso_segsz = (uint16_t)segsz;
+		w->stats.tcp_tx_tso_frames++;
+	}
 	if (tflags & RTE_TCP_ACK_FLAG) {
 		/* Every segment carrying ACK settles what we owed. */
 		f->flags &= ~(TF_ACKNOW | TF_DELACK);
@@ -153,6 +195,33 @@ tcp_xmit(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, ui
 	w->stats.tcp_tx_bytes += len;
 	ipv4_output(w, m, f->key.raddr, IPPROTO_TCP);
 	return 0;
+}
+
+static int
+tcp_xmit(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, uint8_t tflags)
+{
+	return tcp_xmit_seg(w, f, seq, len, tflags, 0);
+}
+
+/*
+ * TSO (--tso, w->tx_tso): new data of at least two segments that the windows allow goes
+ * to the port as one frame of whole segments, at most TCP_TSO_MAX_SEGS; the port cuts
+ * it. Retransmissions and short tails take the software path, which stays the reference.
+ * Returns the segment size for the port (0: an ordinary segment), and sets *len.
+ */
+static uint32_t
+tcp_tso_len(const struct sl_worker *w, bool rtx, uint32_t mss, uint32_t room, uint32_t *len)
+{
+	uint32_t seg, n;
+
+	if (!w->tx_tso || rtx || mss <= w->tso_trim)
+		return 0;
+	seg = mss - w->tso_trim;
+	n = RTE_MIN(room / seg, (uint32_t)TCP_TSO_MAX_SEGS);
+	if (n < 2)
+		return 0;
+	*len = n * seg;
+	return seg;
 }
 
 /* Payload of a full segment right now: f->mss assumes only the timestamp option, so a
@@ -356,7 +425,7 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	while (!(f->flags & TF_PERSIST) && seq_lt(f->snd_nxt, data_end)) {
 		uint32_t unsent = data_end - f->snd_nxt;
 		uint32_t inflight = f->snd_nxt - f->snd_una;
-		uint32_t len;
+		uint32_t len, segsz;
 		uint8_t fl = RTE_TCP_ACK_FLAG;
 		bool rtx = seq_lt(f->snd_nxt, f->snd_max);
 
@@ -375,18 +444,21 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 			held = true;
 			break;
 		}
+		segsz = tcp_tso_len(w, rtx, mss, u32_min(unsent, wnd - inflight), &len);
 		if (len == unsent)
 			fl |= RTE_TCP_PSH_FLAG;
-		if (tcp_xmit(w, f, f->snd_nxt, len, fl) != 0)
+		if (tcp_xmit_seg(w, f, f->snd_nxt, len, fl, segsz) != 0)
 			break;
 		if (rtx) {
 			w->stats.tcp_retransmit_segs++;
 			f->retransmits++;
 		} else {
-			f->data_segs++;
-			w->stats.tcp_tx_data_segs++;
-			if (len == mss)
-				w->stats.tcp_tx_full_segs++;
+			uint32_t nseg = segsz != 0 ? len / segsz : 1;
+
+			f->data_segs += nseg;
+			w->stats.tcp_tx_data_segs += nseg;
+			if (len == mss || segsz != 0)
+				w->stats.tcp_tx_full_segs += nseg;
 			if (!f->rtt_timing) {
 				f->rtt_timing = true;
 				f->rtt_seq = f->snd_nxt + len;

@@ -52,6 +52,8 @@ struct sl_worker {
 	uint8_t ttl;
 	bool tx_ip_csum;		/* port offloads, as negotiated */
 	bool tx_tcp_csum;
+	bool tx_tso;			/* TSO frames go to the port (--tso) */
+	uint16_t tso_trim;		/* bytes the port wants off tso_segsz (net_tap) */
 	bool rx_ip_csum;
 	bool rx_tcp_csum;
 

@@ -208,10 +208,11 @@ server_print_banner(struct sl_stack *s, const struct server_opts *o)
 	printf("sluice-server: port %u (%s) mac %s ip %s/%u mtu %u, %u worker(s), mode %s\n",
 	       info.port_id, info.driver, mac, ip, cfg->ip.len, info.mtu,
 	       sl_stack_worker_count(s), server_mode_names[o->mode]);
-	printf("sluice-server: checksum offload tx ip=%s tcp=%s, rx ip=%s tcp=%s; "
+	printf("sluice-server: checksum offload tx ip=%s tcp=%s, rx ip=%s tcp=%s; tso %s; "
 	       "link %s %u Mbps\n",
 	       info.tx_ip_csum ? "on" : "off", info.tx_tcp_csum ? "on" : "off",
 	       info.rx_ip_csum ? "on" : "off", info.rx_tcp_csum ? "on" : "off",
+	       info.tx_tso ? "on" : "off",
 	       info.link_up ? "up" : "down", info.link_speed_mbps);
 	fflush(stdout);
 }

@@ -15,6 +15,7 @@
 #include <sluice/producer.h>
 
 #include <rte_errno.h>
+#include <rte_ip.h>
 
 #include "tcp_helper.h"
 #include "tcp_seq.h"
@@ -703,6 +704,71 @@ test_shutdown_sends_records_already_handed_off(void **state)
 	tt_teardown(x);
 }
 
+/* ---- TSO ---- */
+
+/* With TSO on (forced here: the ring port has no offloads), new data of several segments
+ * leaves as one frame of whole segments for the port to cut: chained mbufs holding the
+ * exact bytes, tso_segsz the MSS, the flags the port needs and the pseudo-header sum
+ * without a length in the checksum field; the short tail goes the software way. */
+static void
+test_tso_frame_carries_whole_segments_for_the_port(void **state)
+{
+	struct tt *x = open_setup(NULL);
+	struct tpeer *p = &x->p;
+	struct sl_worker *w = x->t.w;
+	const uint8_t *d = pattern(20000, 16);
+	static uint8_t buf[70000];
+	const struct rte_tcp_hdr *th;
+	const struct rte_ipv4_hdr *ip;
+	struct rte_mbuf *m;
+	struct sl_conn *c;
+	uint32_t mss, hl, off = 0, n;
+
+	(void)state;
+	c = tpeer_connect(p);
+	mss = tpeer_flow(p)->mss;
+	w->tx_tso = w->tx_tcp_csum = w->tx_ip_csum = true;
+	assert_int_equal(sl_conn_send(c, d, 20000), 0);
+	th_poll(&x->t);
+	m = th_tx_pop(&x->t);
+	assert_non_null(m);
+	n = 20000 / mss;
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+	assert_int_equal(m->tso_segsz, mss);
+	assert_true(m->nb_segs > 1);
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+	th = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, m->l2_len + m->l3_len);
+	hl = m->l2_len + m->l3_len + m->l4_len;
+	assert_int_equal(m->pkt_len, hl + n * mss);
+	assert_int_equal(rte_be_to_cpu_32(th->sent_seq), tpeer_sseq(p, 0));
+	assert_int_equal(th->cksum, rte_ipv4_phdr_cksum(ip, RTE_MBUF_F_TX_TCP_SEG));
+	assert_memory_equal(rte_pktmbuf_read(m, hl, n * mss, buf), d, n * mss);
+	off = n * mss;
+	rte_pktmbuf_free(m);
+	assert_int_equal(th_stats(&x->t)->tcp_tx_tso_frames, 1);
+	assert_int_equal(th_stats(&x->t)->tcp_tx_data_segs, n + 1);
+	/* The tail: an ordinary segment. */
+	m = th_tx_pop(&x->t);
+	assert_non_null(m);
+	assert_false(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	assert_int_equal(m->pkt_len - (m->l2_len + m->l3_len + m->l4_len), 20000 - off);
+	rte_pktmbuf_free(m);
+	/* A retransmission after a timeout is cut in software, one segment of the same
+	 * bytes. */
+	tt_flush(x, 1500000);
+	m = th_tx_pop(&x->t);
+	assert_non_null(m);
+	assert_false(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	hl = m->l2_len + m->l3_len + m->l4_len;
+	assert_int_equal(m->pkt_len - hl, mss);
+	assert_memory_equal(rte_pktmbuf_read(m, hl, mss, buf), d, mss);
+	rte_pktmbuf_free(m);
+	th_tx_drain(&x->t);
+	w->tx_tso = w->tx_tcp_csum = w->tx_ip_csum = false;
+	tt_teardown(x);
+}
+
 /* ---- producers x flows, on real threads ---- */
 
 #define ST_PRODUCERS	3
@@ -889,6 +955,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_refusal_cleared_when_counted_bytes_are_given_back),
 	cmocka_unit_test(test_writer_full_now_is_eagain_not_emsgsize),
 	cmocka_unit_test(test_shutdown_sends_records_already_handed_off),
+	cmocka_unit_test(test_tso_frame_carries_whole_segments_for_the_port),
 	cmocka_unit_test(test_producers_times_flows_on_threads),
 };
 

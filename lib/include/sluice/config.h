@@ -73,6 +73,7 @@ struct sl_config {
 	uint16_t tx_queue_max;		/**< packets a worker may hold for TX before dropping */
 	unsigned int csum_offload;	/**< enum sl_offload_mode for IPv4/TCP checksums */
 	bool promisc;			/**< put the port in promiscuous mode */
+	bool tso;			/**< TCP segmentation offload, when the port has it */
 
 	/* [ip] */
 	struct sl_ipv4_prefix ip;	/**< our address and subnet */

@@ -43,6 +43,7 @@ struct sl_port_info {
 	bool tx_tcp_csum;		/**< TCP checksum computed by the port */
 	bool rx_ip_csum;		/**< port reports IPv4 header checksum status */
 	bool rx_tcp_csum;		/**< port reports TCP checksum status */
+	bool tx_tso;			/**< the port cuts TCP segments (--tso) */
 	bool link_up;
 	uint32_t link_speed_mbps;
 };

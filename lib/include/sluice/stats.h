@@ -122,6 +122,7 @@ extern "C" {
 	X(tcp_app_writes,	"application writes queued (sends, messages, producer records)") \
 	X(tcp_app_bytes,	"bytes those writes carried") \
 	X(tcp_tx_data_segs,	"new data segments sent (retransmissions not counted)") \
+	X(tcp_tx_tso_frames,	"TSO frames: several full segments handed to the port as one") \
 	X(tcp_tx_full_segs,	"new data segments that carried a full MSS") \
 	X(tcp_flush_held,	"short segments held back by Nagle, cork or SL_SEND_MORE") \
 	X(prod_records,		"producer records drained into send queues") \
