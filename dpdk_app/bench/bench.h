@@ -90,7 +90,8 @@ bool bw_idle(const struct bench_wl *wl);
 void bw_measure(struct bench_wl *wl);
 void bw_snapshot(const struct bench_wl *wl, uint64_t *ops, uint64_t *bytes, uint64_t *errors);
 void bw_result(const struct bench_wl *wl, struct bench_result *r);
-/* Periodic work of the run loop: crr reopens slots that found no free local port. */
+/* Periodic work of the run loop: crr reopens slots that found no free local port;
+ * stream goes on writing where a batch stopped. */
 void bw_tick(struct bench_wl *wl);
 uint64_t bw_port_waits(const struct bench_wl *wl);
 /* The run is over by count (--requests). */

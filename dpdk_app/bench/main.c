@@ -154,6 +154,8 @@ bench_run_loop(struct bench_run *run, struct bench_result *r)
 		uint64_t now;
 
 		run->poll(run->arg);
+		if (o->workload == WL_STREAM)
+			bw_tick(run->wl);	/* the next batch of writes */
 		if ((++iter & 63) != 0)
 			continue;
 		now = bench_now_ns();
