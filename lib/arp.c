@@ -103,10 +103,14 @@ arp_table_free(struct sl_worker *w)
 static struct arp_entry *
 arp_find(struct sl_worker *w, rte_be32_t ip)
 {
+	struct arp_entry *e = w->arp.last_hit;
 	void *data;
 
+	if (likely(e != NULL) && e->ip == ip && e->state != ARP_FREE)
+		return e;
 	if (rte_hash_lookup_data(w->arp.hash, &ip, &data) < 0)
 		return NULL;
+	w->arp.last_hit = data;
 	return data;
 }
 

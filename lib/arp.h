@@ -49,6 +49,9 @@ struct arp_table {
 	struct arp_entry *entries;
 	struct rte_mbuf **pending;	/* storage behind every entry's pending[] */
 	struct arp_entry *free_list;
+	/* arp_find's one-entry cache: the entry found last (a worker with one gateway or
+	 * one peer hits it for every packet). Valid while it is in use for that address. */
+	struct arp_entry *last_hit;
 	uint32_t cap;
 	uint32_t used;
 	uint16_t per_dest;

@@ -10,10 +10,54 @@
  * sum. Here each piece is folded to 16 bits first, then swapped. */
 
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+
+/* Ones'-complement sum (folded, not inverted) of len bytes at buf, in memory byte order:
+ * the same value as rte_raw_cksum(), which adds one 16-bit word per step. Here 32-bit
+ * words go into a 64-bit accumulator, eight per step (RFC 1071 §2: the sum may be taken
+ * in wider words and folded), about four times fewer instructions on a full segment;
+ * software checksums are most of the cost of a port without checksum offload. */
+static inline uint16_t
+cksum_raw(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t s0 = 0, s1 = 0;
+	uint32_t v[8];
+	uint16_t h;
+
+	for (; len >= sizeof(v); len -= sizeof(v), p += sizeof(v)) {
+		memcpy(v, p, sizeof(v));
+		s0 += (uint64_t)v[0] + v[2] + v[4] + v[6];
+		s1 += (uint64_t)v[1] + v[3] + v[5] + v[7];
+	}
+	s0 += s1;
+	for (; len >= sizeof(v[0]); len -= sizeof(v[0]), p += sizeof(v[0])) {
+		memcpy(v, p, sizeof(v[0]));
+		s0 += v[0];
+	}
+	if (len >= sizeof(h)) {
+		memcpy(&h, p, sizeof(h));
+		s0 += h;
+		p += sizeof(h);
+		len -= sizeof(h);
+	}
+	if (len != 0) {
+		/* The odd last byte is the first byte of a zero-padded word. */
+		h = 0;
+		memcpy(&h, p, 1);
+		s0 += h;
+	}
+	s0 = (s0 & 0xffffffff) + (s0 >> 32);
+	s0 = (s0 & 0xffffffff) + (s0 >> 32);
+	s0 = (s0 & 0xffff) + (s0 >> 16);
+	s0 = (s0 & 0xffff) + (s0 >> 16);
+	s0 = (s0 & 0xffff) + (s0 >> 16);
+	return (uint16_t)s0;
+}
 
 /* Ones'-complement sum (folded, not inverted) of bytes [off, off + len) of m. The range
  * must lie within the packet. */
@@ -24,14 +68,14 @@ cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 	uint32_t sum = 0, done = 0;
 
 	if (likely(off + len <= rte_pktmbuf_data_len(m)))
-		return rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), len);
+		return cksum_raw(rte_pktmbuf_mtod_offset(m, const void *, off), len);
 	while (seg != NULL && off >= seg->data_len) {
 		off -= seg->data_len;
 		seg = seg->next;
 	}
 	while (seg != NULL && done < len) {
 		uint32_t n = RTE_MIN((uint32_t)seg->data_len - off, len - done);
-		uint32_t part = rte_raw_cksum(rte_pktmbuf_mtod_offset(seg, const void *, off), n);
+		uint32_t part = cksum_raw(rte_pktmbuf_mtod_offset(seg, const void *, off), n);
 
 		/* A piece that starts at an odd position contributes its bytes swapped. */
 		if (done & 1)
@@ -50,13 +94,16 @@ cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 static inline uint16_t
 cksum_ipv4_phdr(rte_be32_t src, rte_be32_t dst, uint8_t proto, uint32_t l4len)
 {
-	struct {
-		rte_be32_t src, dst;
-		uint8_t zero, proto;
-		rte_be16_t len;
-	} __rte_packed ph = { src, dst, 0, proto, rte_cpu_to_be_16((uint16_t)l4len) };
+	/* The 16-bit words of the pseudo-header in memory order: the zero byte and the
+	 * protocol make one word, as do the two bytes of the length. */
+	uint64_t sum = (uint64_t)src + dst + rte_cpu_to_be_16((uint16_t)proto) +
+		       rte_cpu_to_be_16((uint16_t)l4len);
 
-	return rte_raw_cksum(&ph, sizeof(ph));
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
 }
 
 /* Add two folded sums. */

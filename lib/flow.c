@@ -163,10 +163,15 @@ tcp_worker_fini(struct sl_worker *w)
 struct tcp_flow *
 flow_lookup(struct sl_worker *w, const struct flow_key *k)
 {
+	struct tcp_flow *f = w->tcp.last_hit;
 	void *data;
 
+	if (likely(f != NULL) && f->key.raddr == k->raddr && f->key.laddr == k->laddr &&
+	    f->key.rport == k->rport && f->key.lport == k->lport)
+		return f;
 	if (rte_hash_lookup_data(w->tcp.flows, k, &data) < 0)
 		return NULL;
+	w->tcp.last_hit = data;
 	return data;
 }
 
@@ -198,6 +203,8 @@ flow_release(struct sl_worker *w, struct tcp_flow *f)
 	flow_list_remove(w, f);
 	tcp_timer_remove(w, f);
 	rte_hash_del_key(t->flows, &f->key);
+	if (t->last_hit == f)
+		t->last_hit = NULL;
 	wmark_shut(w, f);	/* no edge events from what writer_forget gives back */
 	writer_forget(&f->wr);
 	framing_flow_fini(&f->fr);

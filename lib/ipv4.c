@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "arp.h"
+#include "cksum.h"
 #include "eth.h"
 #include "icmp.h"
 #include "ipv4.h"
@@ -32,7 +33,7 @@ ipv4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t 
 		return true;
 	if (flags == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
-	return rte_raw_cksum(ip, ihl) == 0xffff;
+	return cksum_raw(ip, ihl) == 0xffff;
 }
 
 void
@@ -126,7 +127,7 @@ ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *
 	if (m->ol_flags & RTE_MBUF_F_TX_L4_MASK)
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = (uint16_t)~cksum_raw(ip, rte_ipv4_hdr_len(ip));
 }
 
 void

@@ -214,6 +214,10 @@ struct tcp_worker {
 	struct rte_mempool *tcb_pool;
 	struct tcp_flow **by_idx;	/* slot -> control block (for flow references) */
 	struct wmark_slot *slots;	/* slot -> queued bytes, shared with producers */
+	/* flow_lookup's one-entry cache (4.4BSD's tcp_last_inpcb): the flow found last,
+	 * which a burst of one connection's segments or a ping-pong hits every time; it
+	 * is always a flow in the hash (flow_release clears it). */
+	struct tcp_flow *last_hit;
 	uint32_t max_flows;
 	uint32_t nflows;
 	/* mbufs held by the send queues of all flows, and their limit: the rest of the
