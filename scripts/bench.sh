@@ -13,7 +13,8 @@
 #   kernel:  sluice-bench --backend kernel --serve <-> sluice-bench --backend kernel over
 #            127.0.0.1, in a network namespace of their own
 #   floor:   sluice-bench rxonly <-> txonly on the same memif link, and dpdk-testpmd
-#            (rxonly forwarding) as an outside reference
+#            (rxonly forwarding) as an outside reference: the packet-rate floor;
+#            sluice-bench pingpong <-> reflect: the round-trip floor
 # Nothing else may run meanwhile: a polling process owns its core, and any other load
 # skews both columns. The table prints ratios because absolute rates move with the
 # machine; the ratios measured in one run are what to track.
@@ -139,6 +140,27 @@ floor() {
 	tail -n 1 "$log" | sed 's/^/  /'
 }
 
+# The round-trip floor: one raw frame in flight, bounced back by the other process; what
+# a depth-1 request/response on one connection could reach with no stack at all.
+pingpong_floor() {
+	local log=$out/floor.reflect.log
+	rm -f "$SOCK"
+	"$BENCH" -l 0 --no-pci -m 512 --file-prefix "slb-s-$$" \
+		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
+		-- --workload reflect --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
+		--label "floor reflect" --json "$out/floor.reflect.json" >"$log" 2>&1 &
+	server_pid=$!
+	sleep 1
+	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci -m 512 --file-prefix "slb-c-$$" \
+		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
+		-- --workload pingpong --size 64 --duration-s "$DUR" --warmup-ms "$WARM" \
+		--label "floor pingpong" --json "$out/floor.pingpong.json" \
+		>"$out/floor.pingpong.log" 2>&1
+	wait "$server_pid"
+	server_pid=
+	tail -n 2 "$out/floor.pingpong.log" | sed 's/^/  /'
+}
+
 # dpdk-testpmd as the receiver: an outside reference for the floor.
 testpmd_floor() {
 	local log=$out/floor.testpmd.log
@@ -196,6 +218,9 @@ if [ "$mode" = instructions ]; then
 fi
 
 echo "results in $out"
+# First, next to the rr1 rows whose ceiling it is: a shared machine's speed drifts.
+sl_say "round-trip floor (memif, one 64-byte frame in flight)"
+pingpong_floor
 for w in "${WORKLOADS[@]}"; do
 	# shellcheck disable=SC2086
 	set -- $w

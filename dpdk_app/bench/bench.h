@@ -20,7 +20,19 @@
 
 #include "hist.h"
 
-enum bench_workload { WL_RR, WL_STREAM, WL_CRR, WL_TXONLY, WL_RXONLY, WL_COUNT };
+enum bench_workload {
+	WL_RR, WL_STREAM, WL_CRR,		/* TCP, either backend */
+	WL_TXONLY, WL_RXONLY,			/* raw frames: the packet-rate floor */
+	WL_PINGPONG, WL_REFLECT,		/* raw frames: the round-trip floor */
+	WL_COUNT
+};
+
+/* The workloads of raw.c: frames on the port, no stack. */
+static inline bool
+bench_workload_raw(enum bench_workload wl)
+{
+	return wl == WL_TXONLY || wl == WL_RXONLY || wl == WL_PINGPONG || wl == WL_REFLECT;
+}
 enum bench_backend { BE_SLUICE, BE_KERNEL, BE_COUNT };
 enum bench_link { LINK_PORT, LINK_RING, LINK_COUNT };
 

@@ -8,8 +8,9 @@
  *   sluice-bench --backend kernel -- --serve --workload rr --port 7
  *   sluice-bench --no-huge --no-pci -- --link ring --workload rr --requests 100000
  *
- * The kernel backend does not start DPDK's EAL. Every run is bounded: --duration-s, or
- * --requests, whichever comes first.
+ * The kernel backend does not start DPDK's EAL. Every client run is bounded: --duration-s
+ * (default 10), or --requests, whichever comes first. The kernel server (--serve) serves
+ * until SIGINT/SIGTERM, or for --duration-s if given.
  */
 
 #include <errno.h>
@@ -42,7 +43,8 @@ bench_stop_requested(void)
 	return bench_stop != 0;
 }
 
-static const char *const wl_names[] = { "rr", "stream", "crr", "txonly", "rxonly", NULL };
+static const char *const wl_names[] = { "rr", "stream", "crr", "txonly", "rxonly", "pingpong",
+					"reflect", NULL };
 static const char *const be_names[] = { "sluice", "kernel", NULL };
 static const char *const link_names[] = { "port", "ring", NULL };
 
@@ -53,7 +55,7 @@ static const char *const link_names[] = { "port", "ring", NULL };
 static const struct sl_opt bench_opts_table[] = {
 	{ .section = "bench", .name = "workload", .type = SL_OPT_ENUM,
 	  .offset = offsetof(struct bench_opts, workload), .choices = wl_names,
-	  .help = "rr, stream, crr (TCP); txonly, rxonly (raw frames, no stack)" },
+	  .help = "rr, stream, crr (TCP); txonly, rxonly, pingpong, reflect (raw frames, no stack)" },
 	{ .section = "bench", .name = "backend", .type = SL_OPT_ENUM,
 	  .offset = offsetof(struct bench_opts, backend), .choices = be_names,
 	  .help = "sluice (DPDK) or kernel (epoll sockets)" },
@@ -71,7 +73,8 @@ static const struct sl_opt bench_opts_table[] = {
 	BOPT("size", SL_OPT_U32, size, 1, BENCH_MAX_SIZE,
 	     "bytes per request (rr, crr), per write (stream), per frame (txonly)"),
 	BOPT("duration-s", SL_OPT_U32, duration_s, 0, 86400,
-	     "measure this long (0: until --requests)"),
+	     "measure this long (default 10; 0: until --requests; --serve: serve this long, "
+	     "by default until a signal)"),
 	BOPT("requests", SL_OPT_U64, requests, 0, UINT64_MAX >> 1,
 	     "stop after this many requests (0: until --duration-s)"),
 	BOPT("warmup-ms", SL_OPT_U32, warmup_ms, 0, 600000,
@@ -85,6 +88,9 @@ static const struct sl_opt bench_opts_table[] = {
 	     "free text copied into the JSON"),
 };
 
+/* --duration-s not given (the option's range ends far below). */
+#define BENCH_DURATION_UNSET UINT32_MAX
+
 static void
 bench_opts_defaults(struct bench_opts *o)
 {
@@ -95,7 +101,7 @@ bench_opts_defaults(struct bench_opts *o)
 	o->conns = 1;
 	o->depth = 1;
 	o->size = 1;
-	o->duration_s = 10;
+	o->duration_s = BENCH_DURATION_UNSET;	/* main: 10 s, or none for --serve */
 	o->warmup_ms = 500;
 	o->progress = true;
 }
@@ -105,6 +111,7 @@ bench_unit(const struct bench_opts *o)
 {
 	switch (o->workload) {
 	case WL_RR:
+	case WL_PINGPONG:
 		return "msg/s";
 	case WL_STREAM:
 		return "Gbit/s";
@@ -126,6 +133,7 @@ bench_rate(const struct bench_opts *o, const struct bench_result *r)
 		return (double)r->bytes * 8 / r->seconds / 1e9;
 	case WL_TXONLY:
 	case WL_RXONLY:
+	case WL_REFLECT:
 		return (double)r->ops / r->seconds / 1e6;
 	default:
 		return (double)r->ops / r->seconds;
@@ -326,6 +334,7 @@ main(int argc, char **argv)
 	sets[nsets++].n = nstack;
 	rc = sl_config_parse(argc, argv, sets, nsets, err, sizeof(err));
 	if (rc == -EAGAIN) {
+		o.duration_s = 10;	/* the client's default, for the list */
 		printf("usage: sluice-bench [EAL options] -- [options]\n\n");
 		sl_config_usage(stdout, sets, nsets);
 		return 0;
@@ -336,16 +345,18 @@ main(int argc, char **argv)
 	}
 	if (o.port == 0)
 		o.port = o.workload == WL_STREAM ? 9 : 7;
-	if (o.duration_s == 0 && o.requests == 0)
+	if (o.duration_s == BENCH_DURATION_UNSET)
+		o.duration_s = o.serve ? 0 : 10;
+	if (o.duration_s == 0 && o.requests == 0 && !o.serve)
 		o.duration_s = 10;
 	if (o.workload == WL_CRR)
 		o.depth = 1;
 	signal(SIGINT, bench_on_signal);
 	signal(SIGTERM, bench_on_signal);
 
-	if (o.workload == WL_TXONLY || o.workload == WL_RXONLY) {
+	if (bench_workload_raw(o.workload)) {
 		if (!eal) {
-			fprintf(stderr, "sluice-bench: txonly/rxonly need DPDK (no --backend kernel)\n");
+			fprintf(stderr, "sluice-bench: raw workloads need DPDK (no --backend kernel)\n");
 			return 2;
 		}
 		rc = raw_run(&o, &r);

@@ -68,6 +68,13 @@ def table(d):
     except (OSError, ValueError, KeyError) as e:
         print("missing or bad floor result: %s" % e)
         ok = False
+    rt = None
+    try:
+        rt = load(os.path.join(d, "floor.pingpong.json"))["result"]  # round trips/s
+        results["roundtrip_floor"] = rt
+    except (OSError, ValueError, KeyError) as e:
+        print("missing or bad round-trip floor result: %s" % e)
+        ok = False
     tp = os.path.join(d, "floor.testpmd.pps")
     if os.path.exists(tp):
         vals = [int(x) for x in open(tp).read().split() if x.strip().isdigit()]
@@ -86,9 +93,12 @@ def table(d):
             continue
         s, k = r["sluice"], r["kernel"]
         ratio = s["rate"] / k["rate"] if k["rate"] > 0 else 0.0
+        # One connection at depth 1 is bound by the round trip, the rest by packets.
         of_floor = ""
-        if name.startswith("rr") and floor:
-            of_floor = "%.0f%%" % (100.0 * s["rate"] / (floor * 1e6))
+        if name.startswith("rr1_") and rt and rt["rate"] > 0:
+            of_floor = "%.0f%% rt" % (100.0 * s["rate"] / rt["rate"])
+        elif name.startswith("rr") and floor:
+            of_floor = "%.0f%% pps" % (100.0 * s["rate"] / (floor * 1e6))
         lat = ""
         if "latency_us" in s and "latency_us" in k:
             lat = "p50 %.1f / %.1f, p99 %.1f / %.1f" % (
@@ -98,13 +108,18 @@ def table(d):
                      "%.1fx" % ratio, of_floor, lat))
         results["workloads"][name] = {"meaning": MEANING[name], "sluice": s, "kernel": k,
                                       "ratio": ratio}
-    head = ("workload", "sluice", "kernel", "sluice/kernel", "of PMD floor",
+    head = ("workload", "sluice", "kernel", "sluice/kernel", "of floor",
             "latency us (sluice / kernel)")
     widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(x, widths)) for x in [head] + rows]
     if floor:
-        lines.append("PMD floor (sluice-bench txonly -> rxonly, 64-byte frames, memif): "
-                     "%.2f Mpps" % floor)
+        lines.append("pps: packet-rate floor (sluice-bench txonly -> rxonly, 64-byte frames, "
+                     "memif): %.2f Mpps" % floor)
+    if rt:
+        lat = rt.get("latency_us", {})
+        lines.append("rt: round-trip floor (sluice-bench pingpong <-> reflect, one 64-byte "
+                     "frame in flight, memif, no stack): %s, p50 %.2f us" %
+                     (fmt(rt["rate"], "round trips/s"), lat.get("p50", 0.0)))
     if "testpmd_rx_mpps" in results:
         lines.append("dpdk-testpmd rxonly from the same txonly: %.2f Mpps" %
                      results["testpmd_rx_mpps"])
