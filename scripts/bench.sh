@@ -15,6 +15,8 @@
 #   floor:   sluice-bench rxonly <-> txonly on the same memif link, and dpdk-testpmd
 #            (rxonly forwarding) as an outside reference: the packet-rate floor;
 #            sluice-bench pingpong <-> reflect: the round-trip floor
+# Every process maps its hugepages unlinked (--huge-unlink), so they return to the pool
+# when it exits (see sl_eal_mem in scripts/lib/common.sh).
 # Nothing else may run meanwhile: a polling process owns its core, and any other load
 # skews both columns. The table prints ratios because absolute rates move with the
 # machine; the ratios measured in one run are what to track.
@@ -74,7 +76,7 @@ sluice_pair() {
 	shift 2
 	[ "$wl" = stream ] && smode=discard
 	rm -f "$SOCK"
-	"$SERVER" -l 0 --no-pci -m 512 --file-prefix "slb-s-$$" \
+	"$SERVER" -l 0 --no-pci --huge-unlink -m 512 --file-prefix "slb-s-$$" \
 		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
 		-- --ip "$SIP/24" --mode "$smode" --mbufs 32767 >"$log" 2>&1 &
 	server_pid=$!
@@ -83,7 +85,7 @@ sluice_pair() {
 	# a short TIME-WAIT (2 x --msl-ms = 20 ms) and the widest port range keep the
 	# client's local ports from running out (the kernel client reuses TIME-WAIT ports
 	# on loopback by itself, net.ipv4.tcp_tw_reuse).
-	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci -m 512 --file-prefix "slb-c-$$" \
+	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
 		-- --ip "$CIP/24" --remote "$SIP" --mbufs 32767 --max-flows 65536 --msl-ms 10 \
 		--port-min 1024 --port-max 65535 \
@@ -125,13 +127,13 @@ kernel_pair() {
 floor() {
 	local log=$out/floor.rx.log
 	rm -f "$SOCK"
-	"$BENCH" -l 0 --no-pci -m 512 --file-prefix "slb-s-$$" \
+	"$BENCH" -l 0 --no-pci --huge-unlink -m 512 --file-prefix "slb-s-$$" \
 		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
 		-- --workload rxonly --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
 		--label "floor rxonly" --json "$out/floor.rxonly.json" >"$log" 2>&1 &
 	server_pid=$!
 	sleep 1
-	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci -m 512 --file-prefix "slb-c-$$" \
+	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
 		-- --workload txonly --size 64 --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
 		--label "floor txonly" --json "$out/floor.txonly.json" >"$out/floor.tx.log" 2>&1
@@ -145,13 +147,13 @@ floor() {
 pingpong_floor() {
 	local log=$out/floor.reflect.log
 	rm -f "$SOCK"
-	"$BENCH" -l 0 --no-pci -m 512 --file-prefix "slb-s-$$" \
+	"$BENCH" -l 0 --no-pci --huge-unlink -m 512 --file-prefix "slb-s-$$" \
 		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
 		-- --workload reflect --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
 		--label "floor reflect" --json "$out/floor.reflect.json" >"$log" 2>&1 &
 	server_pid=$!
 	sleep 1
-	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci -m 512 --file-prefix "slb-c-$$" \
+	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
 		-- --workload pingpong --size 64 --duration-s "$DUR" --warmup-ms "$WARM" \
 		--label "floor pingpong" --json "$out/floor.pingpong.json" \
@@ -167,13 +169,13 @@ testpmd_floor() {
 	command -v dpdk-testpmd >/dev/null || { echo "  (dpdk-testpmd not installed)"; return; }
 	rm -f "$SOCK"
 	# Two lcores on CPU 0: testpmd's main lcore only prints stats; lcore 1 forwards.
-	dpdk-testpmd --lcores "0@0,1@0" --no-pci -m 512 --file-prefix "slb-t-$$" \
+	dpdk-testpmd --lcores "0@0,1@0" --no-pci --huge-unlink -m 512 --file-prefix "slb-t-$$" \
 		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
 		-- --forward-mode=rxonly --stats-period 1 --total-num-mbufs 16384 \
 		</dev/null >"$log" 2>&1 &
 	server_pid=$!
 	sleep 2
-	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci -m 512 --file-prefix "slb-c-$$" \
+	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
 		-- --workload txonly --size 64 --duration-s "$DUR" --warmup-ms "$WARM" \
 		--label "testpmd txonly" >"$out/floor.testpmd.tx.log" 2>&1

@@ -42,11 +42,14 @@ sl_free_hugepages() {
 }
 
 # EAL memory arguments: hugepages when enough are free, otherwise anonymous memory.
+# --huge-unlink: DPDK 22.11 keeps a process's hugepage files after it exits (for
+# secondary processes, which sluice's scripts do not use), holding the pages until the
+# next DPDK start clears them; unlinked, they return to the pool when the process ends.
 # sl_eal_mem MB
 sl_eal_mem() {
 	local mb=$1
 	if [ "$(sl_free_hugepages)" -ge $((mb / 2 + 16)) ]; then
-		echo "-m $mb"
+		echo "--huge-unlink -m $mb"
 	else
 		echo "--no-huge -m $mb"
 	fi
