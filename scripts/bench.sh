@@ -123,43 +123,38 @@ kernel_pair() {
 	tail -n 2 "$out/$name.kernel.log" | sed 's/^/  /'
 }
 
-# The raw floor: rxonly (CPU 0) counts what txonly (CPU 1) sends over the same link.
-floor() {
-	local log=$out/floor.rx.log
+# raw_pair SERVER_WL SECONDS CLIENT_WL SECONDS CLIENT_ARGS...: two raw sluice-bench
+# processes on the memif link, SERVER_WL on CPU 0 started first, CLIENT_WL on CPU 1; the
+# side that measures must stop before the other does. Logs and JSON in
+# floor.<workload>.{log,json}.
+raw_pair() {
+	local swl=$1 ssec=$2 cwl=$3 csec=$4
+	shift 4
 	rm -f "$SOCK"
 	"$BENCH" -l 0 --no-pci --huge-unlink -m 512 --file-prefix "slb-s-$$" \
 		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
-		-- --workload rxonly --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
-		--label "floor rxonly" --json "$out/floor.rxonly.json" >"$log" 2>&1 &
+		-- --workload "$swl" --duration-s "$ssec" --warmup-ms "$WARM" \
+		--label "floor $swl" --json "$out/floor.$swl.json" >"$out/floor.$swl.log" 2>&1 &
 	server_pid=$!
 	sleep 1
-	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
+	timeout $((csec + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
-		-- --workload txonly --size 64 --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
-		--label "floor txonly" --json "$out/floor.txonly.json" >"$out/floor.tx.log" 2>&1
+		-- --workload "$cwl" "$@" --duration-s "$csec" --warmup-ms "$WARM" \
+		--label "floor $cwl" --json "$out/floor.$cwl.json" >"$out/floor.$cwl.log" 2>&1
 	wait "$server_pid"
 	server_pid=
-	tail -n 1 "$log" | sed 's/^/  /'
+}
+
+# The packet-rate floor: rxonly (CPU 0) counts what txonly (CPU 1) sends over the link.
+floor() {
+	raw_pair rxonly $((DUR + 2)) txonly $((DUR + 2)) --size 64
+	tail -n 1 "$out/floor.rxonly.log" | sed 's/^/  /'
 }
 
 # The round-trip floor: one raw frame in flight, bounced back by the other process; what
 # a depth-1 request/response on one connection could reach with no stack at all.
 pingpong_floor() {
-	local log=$out/floor.reflect.log
-	rm -f "$SOCK"
-	"$BENCH" -l 0 --no-pci --huge-unlink -m 512 --file-prefix "slb-s-$$" \
-		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
-		-- --workload reflect --duration-s $((DUR + 2)) --warmup-ms "$WARM" \
-		--label "floor reflect" --json "$out/floor.reflect.json" >"$log" 2>&1 &
-	server_pid=$!
-	sleep 1
-	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
-		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
-		-- --workload pingpong --size 64 --duration-s "$DUR" --warmup-ms "$WARM" \
-		--label "floor pingpong" --json "$out/floor.pingpong.json" \
-		>"$out/floor.pingpong.log" 2>&1
-	wait "$server_pid"
-	server_pid=
+	raw_pair reflect $((DUR + 2)) pingpong "$DUR" --size 64
 	tail -n 2 "$out/floor.pingpong.log" | sed 's/^/  /'
 }
 
