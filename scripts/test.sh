@@ -10,7 +10,7 @@
 #   asan     the unit, sim and interop suites again, built with AddressSanitizer +
 #            UndefinedBehaviorSanitizer and DPDK's mbuf sanity checks in sluice's code
 #            (-Dmbuf_debug=true)
-#   tsan     the cross-thread send channel (lib/chan.c, no DPDK) and its tests, built with
+#   tsan     the cross-thread send channel (lib/chan/chan.c, no DPDK) and its tests, built with
 #            ThreadSanitizer in build-tsan; any report fails the suite
 #   sim      two sluice stacks in one process over an in-memory link with injected loss,
 #            reordering, duplication, corruption, truncation and delay: every (profile,
@@ -107,7 +107,7 @@ suite_tsan() {
 		-I"$SL_ROOT/lib")
 	mkdir -p "$dir"
 	for t in test_chan test_chan_stress; do
-		gcc "${cflags[@]}" "$SL_ROOT/lib/chan.c" "$SL_ROOT/tests/unit/$t.c" \
+		gcc "${cflags[@]}" "$SL_ROOT/lib/chan/chan.c" "$SL_ROOT/tests/unit/chan/$t.c" \
 			-o "$dir/$t" -lcmocka -pthread || return 1
 	done
 	for t in test_chan test_chan_stress; do

@@ -21,7 +21,7 @@
  *	static struct sl_serializer ser = TLV_SERIALIZER;
  *	static const struct sl_framing fr = { .ds = &ds, .ser = &ser,
  *					      .on_error = SL_FRAMING_ABORT };
- *	sl_listen_framed(stack, port, &ops, arg, &fr);
+ *	sl_stack_listen_framed(stack, port, &ops, arg, &fr);
  *	...
  *	struct tlv_msg m = { .type = 7, .data = buf, .len = n };
  *	sl_conn_send_msg(conn, &m);

@@ -73,7 +73,7 @@ bs_connect(void *be, uint32_t id)
 	struct bsluice *b = be;
 	uint16_t port = b->o->port;
 
-	b->conn[id] = sl_conn_connect(b->w, b->remote, port, &bs_client_ops,
+	b->conn[id] = sl_worker_connect(b->w, b->remote, port, &bs_client_ops,
 				      (void *)(uintptr_t)id);
 	return b->conn[id] != NULL ? 0 : -rte_errno;
 }
@@ -208,7 +208,7 @@ bs_ring_setup(struct sl_config *cfg)
 	if (bs.srv == NULL)
 		return -rte_errno;
 	bs.wsrv = sl_stack_worker(bs.srv, 0);
-	rc = sl_listen(bs.srv, bs.o->port, &bs_server_ops, NULL);
+	rc = sl_stack_listen(bs.srv, bs.o->port, &bs_server_ops, NULL);
 	if (rc == 0)
 		rc = sl_stack_start(bs.srv);
 	return rc;

@@ -56,5 +56,5 @@ static const struct sl_conn_ops discard_ops = {
 int
 mode_discard_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 {
-	return sl_listen(s, port, &discard_ops, ctx);
+	return sl_stack_listen(s, port, &discard_ops, ctx);
 }

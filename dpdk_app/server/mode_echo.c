@@ -80,5 +80,5 @@ static const struct sl_conn_ops echo_ops = {
 int
 mode_echo_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 {
-	return sl_listen(s, port, &echo_ops, ctx);
+	return sl_stack_listen(s, port, &echo_ops, ctx);
 }

@@ -121,7 +121,7 @@ efr_listen(struct sl_stack *s, struct server_ctx *ctx, uint16_t port, struct ech
 
 	e->fr.ds = &e->ds;
 	e->fr.ser = &e->ser;
-	rc = sl_listen_framed(s, port, &efr_ops, ctx, &e->fr);
+	rc = sl_stack_listen_framed(s, port, &efr_ops, ctx, &e->fr);
 	if (rc == -EINVAL)
 		fprintf(stderr, "sluice-server: %s messages of up to %u bytes do not fit the "
 			"receive budget: lower --max-msg or raise --rcvbuf\n", e->ds.name,

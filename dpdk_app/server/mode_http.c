@@ -262,7 +262,7 @@ mode_http_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 	h->fr.ds = &h->ds;
 	h->fr.ser = &h->ser;
 	h->fr.on_error = SL_FRAMING_CLOSE;
-	rc = sl_listen_framed(s, port, &http_ops, ctx, &h->fr);
+	rc = sl_stack_listen_framed(s, port, &http_ops, ctx, &h->fr);
 	if (rc == -EINVAL)
 		fprintf(stderr, "sluice-server: HTTP requests of up to %u bytes do not fit the "
 			"receive budget: lower --max-msg or raise --rcvbuf\n", h->ds.max_msg);

@@ -818,7 +818,7 @@ kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 		 * larger than the cap less the high mark do, and those come from
 		 * read-only commands, so running the request again on on_writable is
 		 * exact. */
-		sl_conn_writer_abort(q.wr);
+		sl_writer_abort(q.wr);
 		q.st->paused++;
 		return SL_RX_AGAIN;
 	}
@@ -826,7 +826,7 @@ kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 		/* Nothing was changed (a reply larger than the send queue may hold comes
 		 * from read-only commands: MGET or GET of large values), so answering with
 		 * an error instead is exact. */
-		sl_conn_writer_abort(q.wr);
+		sl_writer_abort(q.wr);
 		q.wr = sl_conn_writer_begin(c);
 		if (q.wr == NULL)
 			rc = -rte_errno;
@@ -838,12 +838,12 @@ kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 	}
 	if (rc != 0) {
 		if (q.wr != NULL)
-			sl_conn_writer_abort(q.wr);
+			sl_writer_abort(q.wr);
 		q.st->reply_fail++;
 		sl_conn_abort(c);
 		return SL_RX_OK;
 	}
-	sl_conn_writer_end(q.wr);
+	sl_writer_end(q.wr);
 	kv_counters(c)->bytes += m->len;
 	if (q.quit)
 		sl_conn_close(c);
@@ -886,9 +886,9 @@ kv_on_error(struct sl_conn *c, int err, uint64_t off)
 			       err == EPIPE ? "connection closed inside a request" :
 			       "bad request", off);
 	if (rc == 0)
-		sl_conn_writer_end(q.wr);
+		sl_writer_end(q.wr);
 	else
-		sl_conn_writer_abort(q.wr);
+		sl_writer_abort(q.wr);
 }
 
 static void
@@ -922,7 +922,7 @@ mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 	ctx->mode_state = kv;
 	kv->nstores = nw;
 	kv->sndbuf = cfg->sndbuf;
-	/* Default: the largest request the receive budget allows (see sl_listen_framed). */
+	/* Default: the largest request the receive budget allows (see sl_stack_listen_framed). */
 	kv->cfg.max_msg = ctx->opts->max_msg != 0 ? ctx->opts->max_msg :
 			  (cfg->rcvbuf > mss ? cfg->rcvbuf - mss : 1);
 	kv->cfg.max_args = KV_MAX_ARGS;
@@ -938,7 +938,7 @@ mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 			return rc;
 		}
 	}
-	rc = sl_listen_framed(s, port, &kv_ops, ctx, &kv->fr);
+	rc = sl_stack_listen_framed(s, port, &kv_ops, ctx, &kv->fr);
 	if (rc != 0) {
 		mode_kv_teardown(ctx);
 		return rc;

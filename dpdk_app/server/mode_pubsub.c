@@ -288,7 +288,7 @@ mode_pubsub_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 	ps->o = o;
 	ctx->mode_state = ps;
 	pubsub_ctx = ctx;
-	return sl_listen(s, port, &pubsub_ops, ctx);
+	return sl_stack_listen(s, port, &pubsub_ops, ctx);
 }
 
 int

@@ -244,7 +244,7 @@ mode_source_start(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 		sc->tx_hash = 0xcbf29ce484222325ULL;
 		gen_init(&sc->tx_gen, i);
 		gen_init(&sc->rx_gen, i);
-		sc->c = sl_conn_connect(w, o->remote, port, &source_ops, sc);
+		sc->c = sl_worker_connect(w, o->remote, port, &source_ops, sc);
 		if (sc->c == NULL) {
 			fprintf(stderr, "sluice-server: connect %u failed: %s\n", i,
 				rte_strerror(rte_errno));

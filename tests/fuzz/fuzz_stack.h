@@ -162,7 +162,7 @@ fz_app(const uint8_t *b, size_t n)
 		(void)sl_conn_send(c, fz_data, (uint32_t)(n * 97 % sizeof(fz_data)));
 		break;
 	case 2:
-		(void)sl_conn_sendf(c, fz_data, (uint32_t)n, SL_SEND_MORE);
+		(void)sl_conn_send_flags(c, fz_data, (uint32_t)n, SL_SEND_MORE);
 		break;
 	case 3:
 		(void)sl_conn_shutdown(c);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer target: the TCP option parser (lib/tcp_opt.c) on its own. The input, copied
+ * libFuzzer target: the TCP option parser (lib/tcp/tcp_opt.c) on its own. The input, copied
  * into a heap buffer of exactly its size (AddressSanitizer catches a read past the end),
  * is parsed as an option block; what comes out must be within bounds, and options the
  * stack writes from the parsed values must parse back to the same values.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcp_opt.h"
+#include "tcp/tcp_opt.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);

@@ -13,7 +13,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 BODY_LEN=100
-# : a WORKAROUND. lib/stack.c worker_deliver() runs conn_deliver()
+# : a WORKAROUND. lib/core/stack.c worker_deliver() runs conn_deliver()
 # only when the ready list is non-empty, so a flow deferred at the per-pass message
 # budget (default 64, conn.c flow_defer) is not resumed until some other event makes a
 # flow ready: more than 64 pipelined requests in one burst stall. Drop this option once

@@ -61,8 +61,8 @@
 
 #include <sluice/sluice.h>
 
-#include "tcp.h"
-#include "worker.h"
+#include "tcp/tcp.h"
+#include "core/worker.h"
 
 #define SIM_IP_A		RTE_BE32(0xc6120001)	/* 198.18.0.1 */
 #define SIM_IP_B		RTE_BE32(0xc6120002)	/* 198.18.0.2 */
@@ -930,7 +930,7 @@ start_flows(struct sim *sim)
 
 		if (fl->a.opened || fl->start_at > sim->now)
 			continue;
-		fl->a.c = sl_conn_connect(sim->A.w, SIM_IP_B, SIM_PORT, &sim_ops_a, &fl->a);
+		fl->a.c = sl_worker_connect(sim->A.w, SIM_IP_B, SIM_PORT, &sim_ops_a, &fl->a);
 		if (fl->a.c == NULL && rte_errno == ENOBUFS) {
 			/* No mbuf for the SYN: a passing shortage, try again shortly. */
 			fl->start_at = sim->now + 1000;
@@ -939,7 +939,7 @@ start_flows(struct sim *sim)
 		}
 		fl->a.opened = true;
 		if (fl->a.c == NULL) {
-			side_fail(&fl->a, "sl_conn_connect: %s", rte_strerror(rte_errno));
+			side_fail(&fl->a, "sl_worker_connect: %s", rte_strerror(rte_errno));
 			fl->a.closed = true;
 			fl->a.reason = SL_CLOSE_ERROR;
 			continue;
@@ -1423,9 +1423,9 @@ main(int argc, char **argv)
 	sim->ab.to = &sim->B;
 	sim->ba.from = &sim->B;
 	sim->ba.to = &sim->A;
-	rc = sl_listen(sim->B.s, SIM_PORT, &sim_ops_b, sim);
+	rc = sl_stack_listen(sim->B.s, SIM_PORT, &sim_ops_b, sim);
 	if (rc != 0) {
-		fprintf(stderr, "sim: sl_listen: %s\n", strerror(-rc));
+		fprintf(stderr, "sim: sl_stack_listen: %s\n", strerror(-rc));
 		return 2;
 	}
 	if (sl_stack_start(sim->A.s) != 0 || sl_stack_start(sim->B.s) != 0)

@@ -28,11 +28,11 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include "framing.h"
+#include "framing/framing_priv.h"
 #include "framing_kit.h"
 #include "harness.h"
-#include "rxbuf.h"
-#include "worker.h"
+#include "tcp/rxbuf.h"
+#include "core/worker.h"
 
 #define KIT_MAX_FRAMINGS 8
 #define KIT_ERR_LEN 512

@@ -22,7 +22,7 @@
 
 #include <sluice/sluice.h>
 
-#include "worker.h"
+#include "core/worker.h"
 
 /* The addresses tests use: the stack is 198.18.0.2/24, the peer 198.18.0.1. */
 #define TH_STACK_IP	RTE_BE32(0xc6120002)
@@ -63,7 +63,7 @@ int
 th_setup_ring(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size);
 
 /* Called by th_setup_hook() between stack creation and sl_stack_start(): the only window
- * in which sl_listen() is allowed. */
+ * in which sl_stack_listen() is allowed. */
 typedef void (*th_hook_fn)(struct th *t, void *arg);
 
 /* th_setup_ring() with a hook run after the stack is created (t->s and t->w are set, the

@@ -598,7 +598,7 @@ tpeer_await_syn(struct tpeer *p)
 	struct tconn *tc = tapp_new_conn(p->app);
 	struct sl_conn *c;
 
-	c = sl_conn_connect(p->t->w, TH_PEER_IP, p->port, &tapp_ops, tc);
+	c = sl_worker_connect(p->t->w, TH_PEER_IP, p->port, &tapp_ops, tc);
 	assert_non_null(c);
 	tc->c = c;
 	tc->rport = p->port;
@@ -706,9 +706,10 @@ tt_listen(struct th *t, void *arg)
 	if (x->fr_extra != NULL)
 		assert_int_equal(sl_stack_add_framing(t->s, x->fr_extra), 0);
 	if (x->fr != NULL)
-		assert_int_equal(sl_listen_framed(t->s, TP_PORT, &tapp_ops, &x->app, x->fr), 0);
+		assert_int_equal(sl_stack_listen_framed(t->s, TP_PORT, &tapp_ops, &x->app, x->fr),
+		    0);
 	else
-		assert_int_equal(sl_listen(t->s, TP_PORT, &tapp_ops, &x->app), 0);
+		assert_int_equal(sl_stack_listen(t->s, TP_PORT, &tapp_ops, &x->app), 0);
 }
 
 /* One fixture at a time, static so that a test failing half-way (cmocka leaves by

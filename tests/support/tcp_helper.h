@@ -30,8 +30,8 @@
 #include <sluice/conn.h>
 
 #include "harness.h"
-#include "tcp.h"
-#include "tcp_opt.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_opt.h"
 
 /* The listener every fixture has, and the peer's default port and ISN. */
 #define TP_PORT		5000
@@ -280,7 +280,7 @@ tpeer_syn(struct tpeer *p);
 struct sl_conn *
 tpeer_connect(struct tpeer *p);
 
-/* Active open by the stack, first half: sl_conn_connect() to the peer, then expect the SYN
+/* Active open by the stack, first half: sl_worker_connect() to the peer, then expect the SYN
  * (kept in p->syn) and learn the stack's port and ISN. Returns the connection. */
 struct sl_conn *
 tpeer_await_syn(struct tpeer *p);
@@ -320,7 +320,7 @@ struct tt {
 struct tt *
 tt_setup(const struct sl_config *cfg);
 
-/* tt_setup() with a framed listener (sl_listen_framed() with fr), and extra (NULL: none)
+/* tt_setup() with a framed listener (sl_stack_listen_framed() with fr), and extra (NULL: none)
  * prepared with sl_stack_add_framing() for connections to switch to. */
 struct tt *
 tt_setup_framed(const struct sl_config *cfg, const struct sl_framing *fr,

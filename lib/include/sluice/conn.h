@@ -13,7 +13,7 @@
  * own, so a callback may call any function of this file.
  *
  * Lifetime: a struct sl_conn pointer is valid from the callback that introduces it
- * (on_accept, or the return of sl_conn_connect()) until on_close returns. on_close is
+ * (on_accept, or the return of sl_worker_connect()) until on_close returns. on_close is
  * called exactly once for every connection the application has seen, whatever ended it
  * (including sl_conn_abort()). After it returns the pointer must not be used.
  *
@@ -51,8 +51,8 @@ sl_close_reason_str(enum sl_close_reason r);
 /**
  * A received message.
  *
- * Without a framing (sl_listen()), each message is a run of bytes as they arrived (one
- * segment's payload, or several small ones merged). With one (sl_listen_framed()), each
+ * Without a framing (sl_stack_listen()), each message is a run of bytes as they arrived (one
+ * segment's payload, or several small ones merged). With one (sl_stack_listen_framed()), each
  * is one message found by the deserializer. The bytes are borrowed: valid only until the
  * callback returns, unless held with sl_msg_hold() (sluice/framing.h).
  */
@@ -86,11 +86,11 @@ enum sl_rx_verdict {
 struct sl_conn_ops {
 	/**
 	 * A passive open completed the three-way handshake (state ESTABLISHED). `arg` is the
-	 * argument given to sl_listen(). Return 0 to keep the connection, or a negative
+	 * argument given to sl_stack_listen(). Return 0 to keep the connection, or a negative
 	 * value to refuse it (the stack sends RST and on_close is not called).
 	 */
 	int (*on_accept)(struct sl_conn *c, void *arg);
-	/** An active open (sl_conn_connect()) completed the handshake. */
+	/** An active open (sl_worker_connect()) completed the handshake. */
 	void (*on_connect)(struct sl_conn *c);
 	/** In-order received bytes; see struct sl_msg and enum sl_rx_verdict. */
 	int (*on_message)(struct sl_conn *c, const struct sl_msg *m);
@@ -128,7 +128,7 @@ struct sl_conn_ops {
  *   listeners); -EBUSY (the stack is started).
  */
 int
-sl_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg);
+sl_stack_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg);
 
 /**
  * Open a connection from worker w to addr:port (active open).
@@ -153,11 +153,11 @@ sl_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void
  *   free flow or local port), ENOBUFS (no mbuf for the SYN).
  */
 struct sl_conn *
-sl_conn_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
+sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 		const struct sl_conn_ops *ops, void *user);
 
 /**
- * Queue bytes for sending (sl_conn_sendf() with no flags). All or nothing: either every
+ * Queue bytes for sending (sl_conn_send_flags() with no flags). All or nothing: either every
  * byte is copied into the connection's send queue, or nothing is and an error is
  * returned. Writes append into the tail of the queue, so many small writes share a
  * segment; by default (SL_FLUSH_ITERATION) everything queued leaves at the end of the
@@ -183,7 +183,7 @@ sl_conn_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 int
 sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);
 
-/** sl_conn_sendf() flags. */
+/** sl_conn_send_flags() flags. */
 #define SL_SEND_MORE	(1u << 0)	/**< more follows: hold a short last segment (as
 					 *   MSG_MORE) until a send without MORE, a flush,
 					 *   or the cork ceiling (cork-us) */
@@ -192,7 +192,7 @@ sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);
 
 /** sl_conn_send() with SL_SEND_* flags. */
 int
-sl_conn_sendf(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags);
+sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags);
 
 /** Bytes sl_conn_send() would accept right now (0 at or above the high water mark). */
 uint32_t

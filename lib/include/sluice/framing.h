@@ -287,21 +287,21 @@ struct sl_framing {
 
 /**
  * Listen with a framing: every accepted connection delivers messages found by fr->ds.
- * Like sl_listen() (before sl_stack_start()), and also checks the framing: the receive
+ * Like sl_stack_listen() (before sl_stack_start()), and also checks the framing: the receive
  * budget (--rcvbuf) must hold a maximal message plus a segment, or such a message could
  * never complete.
  *
  * @return
- *   0, the sl_listen() errors, -EINVAL (a maximal message cannot fit the receive
+ *   0, the sl_stack_listen() errors, -EINVAL (a maximal message cannot fit the receive
  *   budget), -ENOMEM (the framing's pools cannot be allocated).
  */
 int
-sl_listen_framed(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops,
+sl_stack_listen_framed(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops,
 		 void *arg, const struct sl_framing *fr);
 
 /**
- * Prepare a framing for connections opened with sl_conn_connect(), before
- * sl_stack_start() (sl_listen_framed() does this itself).
+ * Prepare a framing for connections opened with sl_worker_connect(), before
+ * sl_stack_start() (sl_stack_listen_framed() does this itself).
  *
  * @return
  *   0, -EINVAL, -ENOMEM, -EBUSY (stack started), -ENOSPC (too many framings).
@@ -312,7 +312,7 @@ sl_stack_add_framing(struct sl_stack *s, const struct sl_framing *fr);
 /**
  * Give a connection a framing (prepared with sl_stack_add_framing()), replacing its
  * current one (or raw bytes). Call it before the current deserializer has looked at any
- * received byte: right after sl_conn_connect(), or in on_connect / on_accept (even when
+ * received byte: right after sl_worker_connect(), or in on_connect / on_accept (even when
  * bytes have already arrived). Never from on_message of this connection: the framing that
  * delivers the message is still in use when the callback returns.
  *
@@ -336,7 +336,7 @@ sl_conn_send_msg(struct sl_conn *c, const void *msg);
 
 /**
  * Open a message on the connection's send queue (one at a time per connection), to write
- * it directly. End with sl_conn_writer_end() or sl_conn_writer_abort().
+ * it directly. End with sl_writer_end() or sl_writer_abort().
  *
  * @return
  *   The writer, or NULL with rte_errno EAGAIN, EPIPE or EBUSY (one already open).
@@ -346,11 +346,11 @@ sl_conn_writer_begin(struct sl_conn *c);
 
 /** Make the message visible to TCP. 0, or -EPIPE when the connection can no longer send. */
 int
-sl_conn_writer_end(struct sl_writer *wr);
+sl_writer_end(struct sl_writer *wr);
 
 /** Withdraw the message: nothing of it is sent. */
 void
-sl_conn_writer_abort(struct sl_writer *wr);
+sl_writer_abort(struct sl_writer *wr);
 
 /* ---- holding messages ---- */
 
@@ -378,11 +378,11 @@ sl_msg_hold(struct sl_conn *c, const struct sl_msg *m);
 
 /** The held message. */
 const struct sl_msg *
-sl_msg_ref_msg(const struct sl_msg_ref *ref);
+sl_msg_ref_get(const struct sl_msg_ref *ref);
 
 /** Release a held message (on the worker that delivered it). */
 void
-sl_msg_release(struct sl_msg_ref *ref);
+sl_msg_ref_release(struct sl_msg_ref *ref);
 
 /* ---- built-in deserializers and serializers ---- */
 

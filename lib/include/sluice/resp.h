@@ -133,7 +133,7 @@ sl_resp_write_value(struct sl_writer *wr, const struct sl_resp_value *v);
  *
  *	wr = sl_conn_writer_begin(c);
  *	rc = sl_resp_write_bulk(wr, val, len);
- *	rc == 0 ? sl_conn_writer_end(wr) : sl_conn_writer_abort(wr);
+ *	rc == 0 ? sl_writer_end(wr) : sl_writer_abort(wr);
  *
  * Each returns 0, -EINVAL (CR or LF in a simple string or error), or the writer's errors;
  * after an error the message must be aborted.

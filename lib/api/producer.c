@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * producer.c -- writers on other threads (sluice/producer.h).
+ *
+ * producer thread: sl_producer_send -> chan_reserve (room in the channel) ->
+ *                  wmark_take_gen (count against the flow's water marks) -> chan_commit
+ *                  (publish the record) [-> chan_wait when either is full]
+ * worker:          sl_worker_poll -> worker_producers -> producer_drain -> txbuf_append
+ *                  ACK -> wmark_put -> wmark_wake_producers -> chan_wake
+ *
+ * A record's key is the flow's slot and generation; its tag the SL_SEND_* flags. The
+ * worker checks the generation against the control block in that slot, so a record for
+ * a connection that is gone (aborted, reset, timed out) is dropped and its bytes given
+ * back, never queued on whatever connection uses the slot now; one accepted before a
+ * shutdown is still sent, before the FIN.
+ *
+ * The channels are lib/chan/chan.c's double buffers. The worker claims nothing: producers
+ * register their channels in free slots of each worker's table with a compare-and-swap,
+ * and the worker frees a channel after its producer marked it closing and the worker
+ * drained the last record, so neither side ever touches memory the other freed.
+ */
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include <sluice/producer.h>
+
+#include "chan/chan.h"
+#include "api/producer_priv.h"
+#include "tcp/tcp.h"
+#include "tcp/txbuf.h"
+#include "api/wmark.h"
+#include "core/worker.h"
+
+struct sl_producer {
+	struct sl_stack *stack;
+	unsigned int nb_workers;
+	struct sl_producer_stats st;
+	struct producer_chan *chans[];	/* one per worker */
+};
+
+static uint64_t
+producer_key(uint32_t idx, uint32_t gen)
+{
+	return (uint64_t)idx << 32 | (gen & WM_GEN_MASK);
+}
+
+static int64_t
+producer_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- the producer's side ---- */
+
+static void
+producer_chan_free(struct producer_chan *pc)
+{
+	rte_free(pc);
+}
+
+/* Claim a free slot of w's table for pc. */
+static int
+producer_register(struct sl_worker *w, struct producer_chan *pc)
+{
+	uint32_t i, hi;
+
+	for (i = 0; i < WORKER_MAX_PRODUCERS; i++) {
+		struct producer_chan *expect = NULL;
+
+		if (__atomic_compare_exchange_n(&w->pchans[i], &expect, pc, false,
+						__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			break;
+	}
+	if (i == WORKER_MAX_PRODUCERS)
+		return -ENOSPC;
+	hi = __atomic_load_n(&w->pchan_hi, __ATOMIC_RELAXED);
+	while (hi < i + 1 &&
+	       !__atomic_compare_exchange_n(&w->pchan_hi, &hi, i + 1, true, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
+	return 0;
+}
+
+struct sl_producer *
+sl_producer_create(struct sl_stack *s, uint32_t bytes)
+{
+	unsigned int i, n = sl_stack_worker_count(s);
+	struct sl_producer *p;
+	uint32_t half = (bytes / 2) & ~7u;
+
+	if (bytes < 4096 || bytes > (1u << 30)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	p = rte_zmalloc("sl_producer", sizeof(*p) + n * sizeof(p->chans[0]),
+			RTE_CACHE_LINE_SIZE);
+	if (p == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	p->stack = s;
+	p->nb_workers = n;
+	for (i = 0; i < n; i++) {
+		struct sl_worker *w = sl_stack_worker(s, i);
+		size_t sz = RTE_ALIGN_CEIL(sizeof(struct producer_chan), 64) +
+			    chan_mem_size(half);
+		struct producer_chan *pc = rte_zmalloc_socket("sl_pchan", sz, 64, w->socket);
+		int rc;
+
+		if (pc == NULL) {
+			rte_errno = ENOMEM;
+			goto fail;
+		}
+		pc->ch = chan_init((uint8_t *)pc + RTE_ALIGN_CEIL(sizeof(*pc), 64), half);
+		rc = producer_register(w, pc);
+		if (rc != 0) {
+			producer_chan_free(pc);
+			rte_errno = -rc;
+			goto fail;
+		}
+		p->chans[i] = pc;
+	}
+	return p;
+fail:
+	sl_producer_destroy(p);
+	return NULL;
+}
+
+void
+sl_producer_destroy(struct sl_producer *p)
+{
+	unsigned int i;
+
+	if (p == NULL)
+		return;
+	/* The worker frees each channel after draining it. */
+	for (i = 0; i < p->nb_workers; i++)
+		if (p->chans[i] != NULL)
+			__atomic_store_n(&p->chans[i]->closing, 1, __ATOMIC_RELEASE);
+	rte_free(p);
+}
+
+void
+sl_producer_stats(const struct sl_producer *p, struct sl_producer_stats *st)
+{
+	*st = p->st;
+}
+
+int
+sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data,
+		 uint32_t len, unsigned int flags, int64_t timeout_us)
+{
+	struct producer_chan *pc;
+	struct wmark_slot *slot;
+	struct sl_worker *w;
+	int64_t deadline = 0;
+	struct chan *ch;
+	int rc;
+
+	if (ref.worker >= p->nb_workers)
+		return -EINVAL;
+	w = sl_stack_worker(p->stack, ref.worker);
+	if (ref.idx >= w->tcp.max_flows)
+		return -EINVAL;
+	pc = p->chans[ref.worker];
+	ch = pc->ch;
+	if (len > chan_max_record(ch))
+		return -EMSGSIZE;
+	slot = &w->tcp.slots[ref.idx];
+	if (timeout_us > 0)
+		deadline = producer_now_us() + RTE_MIN(timeout_us, PRODUCER_TIMEOUT_MAX_US);
+	for (bool armed = false;; armed = !armed) {
+		/* The first attempt is the fast path. Before the second, arm the wake-up:
+		 * a wake after the attempt moves the sequence on, so the wait below
+		 * returns at once instead of missing it (chan.h, chan_wake_seq). */
+		uint32_t seq = armed ? chan_wake_seq(ch) : 0;
+		int64_t left = -1;
+		void *dst;
+
+		/* Room in the channel first, then the water marks: counted bytes are
+		 * published at once, never held while this thread waits. Bytes counted and
+		 * then given back from here could hide a refusal's drain to the low mark
+		 * from the worker, which alone raises the edge events. An abandoned
+		 * reservation is reused by the next one. */
+		dst = chan_reserve(ch, len);
+		if (dst != NULL) {
+			rc = wmark_take_gen(slot, ref.gen, len);
+			if (rc == 0) {
+				if (len != 0)
+					memcpy(dst, data, len);
+				chan_commit(ch, producer_key(ref.idx, ref.gen), flags);
+				p->st.records++;
+				p->st.bytes += len;
+				return 0;
+			}
+			if (rc != -EAGAIN) {
+				if (rc == -EPIPE)
+					p->st.pipe++;
+				return rc;
+			}
+		}
+		if (!armed)
+			continue;
+		p->st.full++;
+		if (timeout_us == 0)
+			return -EAGAIN;
+		if (timeout_us > 0) {
+			left = deadline - producer_now_us();
+			if (left <= 0) {
+				p->st.timeouts++;
+				return -ETIMEDOUT;
+			}
+		}
+		p->st.waits++;
+		chan_wait(ch, seq, left);
+	}
+}
+
+/* ---- the worker's side ---- */
+
+/* Queue one record on its connection: 0 consumed (queued or dropped), < 0 retry. */
+static int
+producer_record_queue(struct sl_worker *w, const struct chan_rec *r)
+{
+	uint32_t idx = (uint32_t)(r->key >> 32), gen = (uint32_t)r->key;
+	struct tcp_flow *f = idx < w->tcp.max_flows ? w->tcp.by_idx[idx] : NULL;
+	int rc;
+
+	if (f == NULL || f->w != w || (f->gen & WM_GEN_MASK) != gen || !conn_takes_handoff(f)) {
+		/* Gone, aborted, or reused: give the bytes back to the generation that
+		 * counted them (a no-op when the slot moved on). */
+		if (idx < w->tcp.max_flows)
+			wmark_untake_gen(&w->tcp.slots[idx], gen, r->len);
+		w->stats.prod_drop_closed++;
+		return 0;
+	}
+	/* A message being encoded owns the tail of the queue (never the case between
+	 * callbacks, where this phase runs, but keep it safe): retry later. */
+	if (f->wr.open)
+		return -EBUSY;
+	rc = txbuf_append(w, &f->tx, r->data, r->len);
+	if (rc != 0) {
+		if (txbuf_chunks_for(w, r->len) <= w->tcp.txbuf_mbufs_max) {
+			w->stats.prod_stall++;
+			return rc;	/* fits once the send queues drain */
+		}
+		/* Larger than all the send queues' mbufs together: it would block the
+		 * channel forever. The stream cannot go on without it: reset. */
+		wmark_untake_gen(&w->tcp.slots[idx], gen, r->len);
+		w->stats.prod_drop_big++;
+		sl_conn_abort(flow_conn(f));
+		return 0;
+	}
+	f->app_writes++;
+	f->app_bytes += r->len;
+	w->stats.tcp_app_writes++;
+	w->stats.tcp_app_bytes += r->len;
+	w->stats.prod_records++;
+	w->stats.prod_bytes += r->len;
+	conn_send_flags(w, f, r->tag & (SL_SEND_MORE | SL_SEND_FLUSH));
+	return 0;
+}
+
+static unsigned int
+producer_drain_chan(struct sl_worker *w, struct producer_chan *pc)
+{
+	struct chan_rec r;
+	unsigned int n = 0;
+
+	while (n < PRODUCER_DRAIN_RECORDS && chan_peek(pc->ch, &r)) {
+		if (producer_record_queue(w, &r) != 0)
+			break;		/* keep it: order per flow is FIFO */
+		chan_pop(pc->ch);
+		n++;
+	}
+	return n;
+}
+
+unsigned int
+producer_drain(struct sl_worker *w)
+{
+	uint32_t i, hi = __atomic_load_n(&w->pchan_hi, __ATOMIC_ACQUIRE);
+	unsigned int n = 0;
+
+	for (i = 0; i < hi; i++) {
+		struct producer_chan *pc = __atomic_load_n(&w->pchans[i], __ATOMIC_ACQUIRE);
+
+		if (pc == NULL)
+			continue;
+		/* Closing is read before draining: a record published before the producer
+		 * let go is then seen by this drain. */
+		if (__atomic_load_n(&pc->closing, __ATOMIC_ACQUIRE)) {
+			n += producer_drain_chan(w, pc);
+			if (chan_empty(pc->ch)) {
+				__atomic_store_n(&w->pchans[i], NULL, __ATOMIC_RELEASE);
+				producer_chan_free(pc);
+			}
+			continue;
+		}
+		n += producer_drain_chan(w, pc);
+	}
+	return n;
+}
+
+void
+wmark_wake_producers(struct sl_worker *w)
+{
+	uint32_t i, hi = __atomic_load_n(&w->pchan_hi, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < hi; i++) {
+		struct producer_chan *pc = __atomic_load_n(&w->pchans[i], __ATOMIC_ACQUIRE);
+
+		if (pc != NULL)
+			chan_wake(pc->ch);
+	}
+}
+
+void
+producer_fini(struct sl_worker *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < WORKER_MAX_PRODUCERS; i++) {
+		struct producer_chan *pc = w->pchans[i];
+
+		if (pc == NULL)
+			continue;
+		/* Records left undrained: nothing will send them now. */
+		w->pchans[i] = NULL;
+		producer_chan_free(pc);
+	}
+	w->pchan_hi = 0;
+}

@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stack.c -- the stack, its workers, and the poll loop.
+ *
+ * sl_worker_poll() is the whole data path, one iteration at a time:
+ *
+ *   worker_clock      read the TSC once; every timer and timestamp uses this value
+ *   worker_rx         one RX burst; each frame goes eth_input -> arp | ipv4 -> icmp | tcp
+ *                     (TCP updates state, queues data, marks flows ready and dirty)
+ *   worker_deliver    application callbacks for the flows made ready
+ *   worker_producers  records from producer threads into the send queues (producer.c)
+ *   worker_timers     due TCP timers (RTO, persist, delayed ACK, keepalive, TIME-WAIT)
+ *                     and the slow tick (ARP retries and aging)
+ *   worker_output     tcp_output once per dirty flow: data, ACKs, FINs
+ *   worker_flush      one TX flush for everything the iteration produced
+ *
+ * Nothing on this path allocates memory other than mbufs from the worker's own pool.
+ */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_prefetch.h>
+
+#include <sluice/stack.h>
+
+#include "net/arp.h"
+#include "net/eth.h"
+#include "core/log.h"
+#include "net/port.h"
+#include "api/producer_priv.h"
+#include "tcp/tcp.h"
+#include "core/telemetry.h"
+#include "core/worker.h"
+
+RTE_LOG_REGISTER_DEFAULT(sl_logtype, INFO);
+
+/* Largest RX burst a worker asks for (config rx_burst is capped to it). */
+#define WORKER_RX_BURST_MAX 512
+
+struct rte_mbuf *
+worker_mbuf_alloc(struct sl_worker *w)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+	if (unlikely(m == NULL))
+		w->stats.mbuf_alloc_fail++;
+	return m;
+}
+
+/* ---- the poll loop phases ---- */
+
+static inline void
+worker_clock(struct sl_worker *w)
+{
+	clock_update(&w->clock);
+}
+
+static inline unsigned int
+worker_rx(struct sl_worker *w)
+{
+	struct rte_mbuf *burst[WORKER_RX_BURST_MAX];
+	struct rte_mbuf *faulty[2 * WORKER_RX_BURST_MAX + FAULT_HOLD_MAX];
+	struct rte_mbuf **pkts = burst;
+	unsigned int i, n, rx;
+
+	rx = n = rte_eth_rx_burst(w->port_id, w->queue_id, burst, w->rx_burst);
+	if (unlikely(w->fault.rx_on)) {
+		n = fault_rx(w, burst, n, faulty);
+		pkts = faulty;
+	}
+	if (n == 0)
+		return 0;
+	w->stats.rx_bursts++;
+	w->stats.rx_packets += rx;
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		w->stats.rx_bytes += pkts[i]->pkt_len;
+		eth_input(w, pkts[i]);
+	}
+	return rx;
+}
+
+static inline void
+worker_deliver(struct sl_worker *w)
+{
+	/* Flows stopped by the per-pass budget last time resume now, packet or not. */
+	if (!TAILQ_EMPTY(&w->tcp.ready) || !TAILQ_EMPTY(&w->tcp.deferred))
+		conn_deliver(w);
+}
+
+static inline void
+worker_producers(struct sl_worker *w)
+{
+	if (__atomic_load_n(&w->pchan_hi, __ATOMIC_RELAXED) != 0)
+		producer_drain(w);
+}
+
+static inline void
+worker_timers(struct sl_worker *w)
+{
+	tcp_timers_run(w);
+	if (unlikely(w->fault.tx_on))
+		fault_tick(w);
+	if (likely(w->clock.now_us < w->next_slow_tick_us))
+		return;
+	w->next_slow_tick_us = w->clock.now_us + WORKER_SLOW_TICK_US;
+	arp_timer(w);
+}
+
+static inline void
+worker_output(struct sl_worker *w)
+{
+	struct tcp_flow *f;
+
+	while ((f = TAILQ_FIRST(&w->tcp.dirty)) != NULL) {
+		TAILQ_REMOVE(&w->tcp.dirty, f, dirty_link);
+		f->flags &= ~TF_DIRTY;
+		tcp_output(w, f);
+	}
+}
+
+static inline void
+worker_flush(struct sl_worker *w)
+{
+	port_flush(w);
+}
+
+unsigned int
+sl_worker_poll(struct sl_worker *w)
+{
+	unsigned int n;
+
+	worker_clock(w);
+	if (unlikely(w->nopen_writers > 0))
+		while (w->nopen_writers > 0)	/* left open outside a callback */
+			writer_abort_open(w->open_writers[0]);
+	n = worker_rx(w);
+	worker_deliver(w);
+	worker_producers(w);
+	worker_timers(w);
+	worker_output(w);
+	worker_flush(w);
+	return n;
+}
+
+/* ---- creation and teardown ---- */
+
+static int
+worker_init(struct sl_stack *s, struct sl_worker *w)
+{
+	const struct sl_config *cfg = &s->cfg;
+	uint32_t mask = cfg->ip.len == 32 ? 0xffffffffu : ~(0xffffffffu >> cfg->ip.len);
+	int rc;
+
+	w->stack = s;
+	w->cfg = &s->cfg;
+	w->port_id = cfg->port_id;
+	w->queue_id = (uint16_t)w->id;
+	w->rx_burst = RTE_MIN(cfg->rx_burst, (uint16_t)WORKER_RX_BURST_MAX);
+	w->max_frame = (uint32_t)cfg->mtu + RTE_ETHER_HDR_LEN;
+	clock_init(&w->clock);
+	w->next_slow_tick_us = 0;
+
+	w->ip = cfg->ip.addr;
+	w->netmask = rte_cpu_to_be_32(mask);
+	/* /31 and /32 have no subnet broadcast (RFC 3021): only 255.255.255.255. */
+	w->bcast = cfg->ip.len >= 31 ? RTE_BE32(0xffffffff) : (w->ip | ~w->netmask);
+	w->gateway = cfg->gateway;
+	w->ttl = cfg->ttl;
+
+	w->txq.cap = cfg->tx_queue_max;
+	w->txq.burst = 32;
+	w->txq.flush_at = w->txq.burst;
+	w->txq.pkts = rte_zmalloc_socket("sl_txq", sizeof(w->txq.pkts[0]) * w->txq.cap,
+					 RTE_CACHE_LINE_SIZE, w->socket);
+	if (w->txq.pkts == NULL)
+		return -ENOMEM;
+	fault_init(w);
+	rc = tcp_worker_init(w);
+	if (rc == 0)
+		rc = msg_ref_pool_init(w);
+	if (rc != 0)
+		return rc;
+	return arp_table_init(w);
+}
+
+/* Returns the framing objects (states, assembly buffers, held messages) still out. */
+static unsigned int
+worker_fini(struct sl_worker *w)
+{
+	unsigned int leaked;
+
+	producer_fini(w);
+	tcp_worker_fini(w);
+	leaked = framing_fini(w);
+	leaked += msg_ref_pool_fini(w);
+	fault_fini(w);
+	port_txq_drain(w);
+	arp_table_free(w);
+	rte_free(w->txq.pkts);
+	w->txq.pkts = NULL;
+	return leaked;
+}
+
+struct sl_stack *
+sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers)
+{
+	struct sl_stack *s;
+	char err[256];
+	unsigned int i;
+	int rc, socket;
+
+	rc = sl_config_validate(cfg, err, sizeof(err));
+	if (rc != 0) {
+		SL_LOG(ERR, "configuration: %s", err);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	if (nb_workers == 0 || nb_workers > RTE_MAX_LCORE) {
+		SL_LOG(ERR, "worker count %u out of range [1, %u]", nb_workers, RTE_MAX_LCORE);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	s = rte_zmalloc("sl_stack", sizeof(*s), RTE_CACHE_LINE_SIZE);
+	if (s == NULL) {
+		SL_LOG(ERR, "cannot allocate the stack (no memory: hugepages reserved?)");
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	s->cfg = *cfg;
+	s->nb_workers = nb_workers;
+	socket = rte_eth_dev_is_valid_port(cfg->port_id) ?
+		 rte_eth_dev_socket_id(cfg->port_id) : SOCKET_ID_ANY;
+	for (i = 0; i < nb_workers; i++) {
+		struct sl_worker *w = rte_zmalloc_socket("sl_worker", sizeof(*w),
+							 RTE_CACHE_LINE_SIZE, socket);
+		if (w == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		w->id = i;
+		w->socket = socket < 0 ? 0 : socket;
+		w->port_id = cfg->port_id;
+		s->workers[i] = w;
+	}
+	rc = port_setup(s);
+	if (rc != 0)
+		goto fail;
+	for (i = 0; i < nb_workers; i++) {
+		struct sl_worker *w = s->workers[i];
+
+		w->mac = s->info.mac;
+		w->tx_ip_csum = s->info.tx_ip_csum;
+		w->tx_tcp_csum = s->info.tx_tcp_csum;
+		w->tx_tso = s->info.tx_tso;
+		/* net_tap (22.11) checks tso_segsz plus all headers, Ethernet's included,
+		 * against the IP MTU, so a full-MSS segment is refused: ask for segments
+		 * an Ethernet header shorter. */
+		w->tso_trim = strcmp(s->info.driver, "net_tap") == 0 ? RTE_ETHER_HDR_LEN : 0;
+		w->rx_ip_csum = s->info.rx_ip_csum;
+		w->rx_tcp_csum = s->info.rx_tcp_csum;
+		rc = worker_init(s, w);
+		if (rc != 0)
+			goto fail;
+	}
+	return s;
+fail:
+	sl_stack_destroy(s);
+	rte_errno = -rc;
+	return NULL;
+}
+
+int
+sl_stack_start(struct sl_stack *s)
+{
+	int rc = rte_eth_dev_start(s->cfg.port_id);
+
+	if (rc != 0) {
+		SL_LOG(ERR, "port %u: start failed: %s", s->cfg.port_id, rte_strerror(-rc));
+		return rc;
+	}
+	s->started = true;
+	port_rss_setup(s);
+	if (s->cfg.promisc)
+		rte_eth_promiscuous_enable(s->cfg.port_id);
+	return 0;
+}
+
+void
+sl_stack_stop(struct sl_stack *s)
+{
+	if (s == NULL || !s->started)
+		return;
+	rte_eth_dev_stop(s->cfg.port_id);
+	s->started = false;
+}
+
+unsigned int
+sl_stack_destroy(struct sl_stack *s)
+{
+	unsigned int i, leaked = 0;
+
+	if (s == NULL)
+		return 0;
+	telemetry_detach(s);
+	sl_stack_stop(s);
+	for (i = 0; i < s->nb_workers; i++)
+		if (s->workers[i] != NULL)
+			leaked += worker_fini(s->workers[i]);
+	/* Closing the port returns the mbufs its rings hold before the pools go. */
+	if (s->port_configured)
+		rte_eth_dev_close(s->cfg.port_id);
+	for (i = 0; i < s->nb_workers; i++) {
+		struct sl_worker *w = s->workers[i];
+
+		if (w == NULL)
+			continue;
+		if (w->pool != NULL) {
+			unsigned int n = rte_mempool_in_use_count(w->pool);
+
+			if (n != 0)
+				SL_LOG(ERR, "worker %u: %u mbufs were not returned to the pool",
+				       i, n);
+			leaked += n;
+			rte_mempool_free(w->pool);
+		}
+		rte_free(w);
+	}
+	rte_free(s);
+	return leaked;
+}
+
+unsigned int
+sl_stack_worker_count(const struct sl_stack *s)
+{
+	return s->nb_workers;
+}
+
+struct sl_worker *
+sl_stack_worker(struct sl_stack *s, unsigned int i)
+{
+	return i < s->nb_workers ? s->workers[i] : NULL;
+}
+
+const struct sl_config *
+sl_stack_config(const struct sl_stack *s)
+{
+	return &s->cfg;
+}
+
+void
+sl_stack_port_info(struct sl_stack *s, struct sl_port_info *info)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(s->cfg.port_id, &link) == 0) {
+		s->info.link_up = link.link_status == RTE_ETH_LINK_UP;
+		s->info.link_speed_mbps = link.link_speed;
+	}
+	*info = s->info;
+}
+
+void
+sl_stack_stats(const struct sl_stack *s, struct sl_stats *out)
+{
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < s->nb_workers; i++)
+		sl_stats_add(out, &s->workers[i]->stats);
+}
+
+unsigned int
+sl_worker_id(const struct sl_worker *w)
+{
+	return w->id;
+}
+
+const struct sl_stats *
+sl_worker_stats(const struct sl_worker *w)
+{
+	return &w->stats;
+}
+
+struct sl_stack *
+sl_worker_stack(struct sl_worker *w)
+{
+	return w->stack;
+}

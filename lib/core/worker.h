@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_WORKER_H
+#define SL_WORKER_H
+
+/* The per-lcore worker and the stack that owns the workers. Private to the library (and
+ * its tests). Every piece of data-path state hangs off struct sl_worker; nothing is
+ * global, so several stacks can live in one process (the simulation tests do). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_lcore.h>
+
+#include <sluice/config.h>
+#include <sluice/stack.h>
+#include <sluice/stats.h>
+
+#include "net/arp.h"
+#include "core/clock.h"
+#include "core/fault.h"
+#include "framing/framing_priv.h"
+#include "net/port.h"
+#include "api/producer_priv.h"
+#include "tcp/tcp.h"
+
+struct rte_mempool;
+
+/* Writers (messages being encoded) that may be open at once on a worker. */
+#define WORKER_MAX_WRITERS 16
+
+/* How often the worker's slow housekeeping (ARP aging and retries) runs. */
+#define WORKER_SLOW_TICK_US 100000
+
+struct sl_worker {
+	/* Read or written every iteration. */
+	struct sl_clock clock;
+	struct port_txq txq;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint16_t rx_burst;
+	uint32_t max_frame;		/* MTU + Ethernet header */
+	struct rte_mempool *pool;	/* RX descriptors and every frame we build */
+	struct sl_stats stats;
+
+	/* Addressing (network byte order). */
+	struct rte_ether_addr mac;
+	rte_be32_t ip;
+	rte_be32_t netmask;
+	rte_be32_t bcast;		/* subnet broadcast */
+	rte_be32_t gateway;		/* 0: none */
+	uint8_t ttl;
+	bool tx_ip_csum;		/* port offloads, as negotiated */
+	bool tx_tcp_csum;
+	bool tx_tso;			/* TSO frames go to the port (--tso) */
+	uint16_t tso_trim;		/* bytes the port wants off tso_segsz (net_tap) */
+	bool rx_ip_csum;
+	bool rx_tcp_csum;
+
+	struct arp_table arp;
+	uint64_t next_slow_tick_us;
+	struct fault fault;
+	struct tcp_worker tcp;
+
+	/* Framing: instances of the stack's framings, scratch for the deserializers'
+	 * fields and slice lists, the message being delivered, held-message refs. */
+	struct framing_inst framings[FRAMING_MAX];
+	unsigned int nframings;
+	struct sl_field fr_fields[FRAMING_MAX_FIELDS];
+	struct sl_slice fr_slices[FRAMING_MAX_SLICES];
+	struct framing_delivery fr_cur;
+	struct rte_mempool *ref_pool;
+	struct sl_writer *open_writers[WORKER_MAX_WRITERS];
+	unsigned int nopen_writers;
+
+	/* Producer channels (producer.c): slots are claimed by producers on other threads
+	 * (compare-and-swap), pchan_hi is one past the highest ever claimed. */
+	struct producer_chan *pchans[WORKER_MAX_PRODUCERS];
+	uint32_t pchan_hi;
+
+	struct sl_stack *stack;
+	const struct sl_config *cfg;
+	unsigned int id;
+	int socket;
+};
+
+struct sl_stack {
+	struct sl_config cfg;
+	struct sl_port_info info;
+	unsigned int nb_workers;
+	uint16_t reta_size;		/* RSS redirection table entries (0: none) */
+	bool port_configured;
+	bool started;
+	struct sl_worker *workers[RTE_MAX_LCORE];
+};
+
+/* Allocate one packet mbuf from the worker's pool, counting failures. */
+struct rte_mbuf *
+worker_mbuf_alloc(struct sl_worker *w);
+
+#endif /* SL_WORKER_H */

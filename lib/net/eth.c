@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * eth.c -- Ethernet in and out.
+ *
+ * RX: sl_worker_poll -> eth_input -> arp_input | ipv4_input.
+ * TX: ipv4_output / arp -> eth_prepend ... eth_output -> port_tx.
+ *
+ * Accepted frames are addressed to our MAC or to broadcast and come from a unicast
+ * source. The data pointer is left at the Ethernet header (m->l2_len says how long it
+ * is) so ARP and ICMP can turn a request into its reply in place.
+ */
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "net/arp.h"
+#include "net/eth.h"
+#include "net/ipv4.h"
+#include "net/port.h"
+#include "core/worker.h"
+
+void
+eth_input(struct sl_worker *w, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh;
+
+	/* Headers must be in the first segment; a PMD never splits 14 bytes. */
+	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*eh))) {
+		w->stats.eth_drop_runt++;
+		goto drop;
+	}
+	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (unlikely(!rte_is_same_ether_addr(&eh->dst_addr, &w->mac)) &&
+	    !rte_is_broadcast_ether_addr(&eh->dst_addr)) {
+		w->stats.eth_drop_dst++;
+		goto drop;
+	}
+	if (unlikely(rte_is_multicast_ether_addr(&eh->src_addr))) {
+		w->stats.eth_drop_src++;
+		goto drop;
+	}
+	m->l2_len = sizeof(*eh);
+
+	switch (eh->ether_type) {
+	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
+		ipv4_input(w, m);
+		return;
+	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+		arp_input(w, m);
+		return;
+	default:
+		w->stats.eth_drop_ethertype++;
+		break;
+	}
+drop:
+	rte_pktmbuf_free(m);
+}
+
+struct rte_ether_hdr *
+eth_prepend(struct sl_worker *w, struct rte_mbuf *m, uint16_t ethertype)
+{
+	struct rte_ether_hdr *eh;
+
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
+	if (unlikely(eh == NULL))
+		return NULL;
+	rte_ether_addr_copy(&w->mac, &eh->src_addr);
+	eh->ether_type = rte_cpu_to_be_16(ethertype);
+	m->l2_len = sizeof(*eh);
+	return eh;
+}
+
+void
+eth_output(struct sl_worker *w, struct rte_mbuf *m, const struct rte_ether_addr *dst)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	rte_ether_addr_copy(dst, &eh->dst_addr);
+	port_tx(w, m);
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * icmp.c -- ICMP: echo requests are turned into replies in the same mbuf; every other
+ * message is counted.
+ *
+ * RX: ipv4_input -> icmp_input -> port_tx (the reply reuses the request's buffer).
+ *
+ * Echo requests to a broadcast address are ignored, as Linux does by default
+ * (icmp_echo_ignore_broadcasts), so a spoofed broadcast ping cannot make us reflect.
+ */
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "net/cksum.h"
+#include "net/icmp.h"
+#include "net/ipv4.h"
+#include "net/mbuf_util.h"
+#include "net/port.h"
+#include "core/worker.h"
+
+/* RFC 1624 incremental update: one 16-bit word of the message changed from old to new. */
+static rte_be16_t
+icmp_cksum_adjust(rte_be16_t cksum, uint16_t old, uint16_t new)
+{
+	uint32_t sum = (uint32_t)(~rte_be_to_cpu_16(cksum) & 0xffff) + (~old & 0xffff) + new;
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return rte_cpu_to_be_16((uint16_t)~sum);
+}
+
+void
+icmp_input(struct sl_worker *w, struct rte_mbuf *m, bool broadcast)
+{
+	const uint32_t off = (uint32_t)m->l2_len + m->l3_len;
+	const uint32_t len = m->pkt_len - off;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	rte_be32_t a;
+
+	if (unlikely(len < sizeof(*ic) || rte_pktmbuf_data_len(m) < off + sizeof(*ic))) {
+		w->stats.icmp_drop_short++;
+		goto drop;
+	}
+	ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, off);
+	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) {
+		w->stats.icmp_rx_other++;
+		goto drop;
+	}
+	if (broadcast) {
+		w->stats.icmp_drop_broadcast++;
+		goto drop;
+	}
+	if (cksum_mbuf(m, off, len) != 0xffff) {
+		w->stats.icmp_drop_cksum++;
+		goto drop;
+	}
+	w->stats.icmp_rx_echo++;
+
+	/* Type 8 -> 0 in the first word (type << 8 | code); identifier, sequence and data
+	 * stay as they are. */
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	ic->icmp_cksum = icmp_cksum_adjust(ic->icmp_cksum,
+					   (uint16_t)(RTE_IP_ICMP_ECHO_REQUEST << 8), 0);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+	a = ip->src_addr;
+	ip->src_addr = w->ip;
+	ip->dst_addr = a;
+	ip->time_to_live = w->ttl;
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
+	rte_ether_addr_copy(&w->mac, &eh->src_addr);
+	mbuf_ol_reset(m);
+	ipv4_cksum_finish(w, m, ip);
+	w->stats.icmp_tx_echo_reply++;
+	port_tx(w, m);
+	return;
+drop:
+	rte_pktmbuf_free(m);
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ipv4.c -- IPv4 in and out.
+ *
+ * RX: eth_input -> ipv4_input -> icmp_input | tcp_input.
+ *     Checks, in this order: header present, version, header length, total length against
+ *     the frame (longer frames are Ethernet padding and are trimmed), header checksum (the
+ *     port's verdict when it gives one), options and fragments (counted and dropped: sluice
+ *     neither reassembles nor interprets options), source address sanity, destination.
+ * TX: tcp_output / icmp -> ipv4_output -> arp_output -> eth_output -> port_tx.
+ */
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "net/arp.h"
+#include "net/cksum.h"
+#include "net/eth.h"
+#include "net/icmp.h"
+#include "net/ipv4.h"
+#include "net/mbuf_util.h"
+#include "tcp/tcp.h"
+#include "core/worker.h"
+
+static bool
+ipv4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t ihl)
+{
+	uint64_t flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return true;
+	if (flags == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return false;
+	return cksum_raw(ip, ihl) == 0xffff;
+}
+
+void
+ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
+{
+	const uint32_t l2 = m->l2_len;
+	struct rte_ipv4_hdr *ip;
+	uint32_t ihl, tot, frame;
+	bool bcast = false;
+
+	w->stats.ip_rx++;
+	if (unlikely(rte_pktmbuf_data_len(m) < l2 + sizeof(*ip))) {
+		w->stats.ip_drop_short++;
+		goto drop;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2);
+	if (unlikely((ip->version_ihl >> 4) != 4)) {
+		w->stats.ip_drop_version++;
+		goto drop;
+	}
+	ihl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+	if (unlikely(ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < l2 + ihl)) {
+		w->stats.ip_drop_ihl++;
+		goto drop;
+	}
+	tot = rte_be_to_cpu_16(ip->total_length);
+	frame = m->pkt_len - l2;
+	if (unlikely(tot < ihl || tot > frame)) {
+		w->stats.ip_drop_len++;
+		goto drop;
+	}
+	if (unlikely(!ipv4_cksum_ok(m, ip, ihl))) {
+		w->stats.ip_drop_cksum++;
+		goto drop;
+	}
+	if (unlikely(ihl != sizeof(*ip))) {
+		w->stats.ip_drop_options++;
+		goto drop;
+	}
+	if (unlikely(ip->fragment_offset &
+		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+		w->stats.ip_drop_frag++;
+		goto drop;
+	}
+	if (unlikely(ipv4_is_martian(ip->src_addr) || ip->src_addr == w->bcast ||
+		     ip->src_addr == w->ip)) {
+		w->stats.ip_drop_martian++;
+		goto drop;
+	}
+	if (unlikely(ip->dst_addr != w->ip)) {
+		if (ip->dst_addr != RTE_BE32(0xffffffff) && ip->dst_addr != w->bcast) {
+			w->stats.ip_drop_not_ours++;
+			goto drop;
+		}
+		bcast = true;
+	}
+	if (unlikely(tot < frame))
+		mbuf_trim_to(m, l2 + tot);
+	m->l3_len = ihl;
+
+	switch (ip->next_proto_id) {
+	case IPPROTO_TCP:
+		if (likely(!bcast)) {
+			tcp_input(w, m);
+			return;
+		}
+		w->stats.ip_drop_broadcast++;
+		break;
+	case IPPROTO_ICMP:
+		icmp_input(w, m, bcast);
+		return;
+	default:
+		if (bcast)
+			w->stats.ip_drop_broadcast++;
+		else
+			w->stats.ip_drop_proto++;
+		break;
+	}
+drop:
+	rte_pktmbuf_free(m);
+}
+
+void
+ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
+{
+	if (w->tx_ip_csum) {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		ip->hdr_checksum = 0;
+		return;
+	}
+	if (m->ol_flags & RTE_MBUF_F_TX_L4_MASK)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = (uint16_t)~cksum_raw(ip, rte_ipv4_hdr_len(ip));
+}
+
+void
+ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
+{
+	struct rte_ipv4_hdr *ip;
+	rte_be32_t nexthop = dst;
+
+	if (unlikely(((dst ^ w->ip) & w->netmask) != 0)) {
+		if (w->gateway == 0) {
+			w->stats.ip_tx_no_route++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		nexthop = w->gateway;
+	}
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+	if (unlikely(ip == NULL)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
+	/* Atomic datagrams (DF set, never fragmented): the ID carries no meaning (RFC 6864). */
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = w->ttl;
+	ip->next_proto_id = proto;
+	ip->src_addr = w->ip;
+	ip->dst_addr = dst;
+	m->l3_len = sizeof(*ip);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	ipv4_cksum_finish(w, m, ip);
+	if (unlikely(eth_prepend(w, m, RTE_ETHER_TYPE_IPV4) == NULL)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	arp_output(w, m, nexthop);
+}

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * flow.c -- connections of a worker: the flow table, control blocks, listeners, and the
+ * two lists that connect TCP processing to the later phases of the poll loop:
+ *
+ *   ready  flows with application events (delivered by conn_deliver)
+ *   dirty  flows with output to produce (tcp_output, once per flow per iteration)
+ *
+ * Control blocks come from a per-worker mempool created at start; each has a fixed slot
+ * index and a generation that changes whenever the slot is reused, so other threads can
+ * name a flow by (index, generation) and never reach a recycled one. The table is an
+ * rte_hash on the 4-tuple with a random seed, so a peer cannot aim for collisions.
+ *
+ * A control block is freed when TCP is done with it (state CLOSED, TIME-WAIT included)
+ * and the application has been told (on_close delivered, or never owed). When the table
+ * is full, the oldest TIME-WAIT connection makes room.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+
+#include "core/log.h"
+#include "tcp/tcp.h"
+#include "api/wmark.h"
+#include "core/worker.h"
+
+static uint64_t
+splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t
+tcp_rand(struct sl_worker *w)
+{
+	return splitmix64(&w->tcp.rng);
+}
+
+static void
+tcb_obj_init(struct rte_mempool *mp __rte_unused, void *arg, void *obj, unsigned int idx)
+{
+	struct sl_worker *w = arg;
+	struct tcp_flow *f = obj;
+
+	memset(f, 0, sizeof(*f));
+	f->idx = idx;
+	w->tcp.by_idx[idx] = f;
+}
+
+int
+tcp_worker_init(struct sl_worker *w)
+{
+	struct tcp_worker *t = &w->tcp;
+	const struct sl_config *cfg = w->cfg;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint64_t seed = cfg->seed;
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = RTE_MAX(cfg->max_flows, 16u),
+		.key_len = sizeof(struct flow_key),
+		.hash_func = rte_jhash,
+		.socket_id = w->socket,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	};
+	unsigned int i;
+	int off;
+
+	off = mbuf_dyn_register();
+	if (off < 0) {
+		SL_LOG(ERR, "cannot register the mbuf dynamic field: %s", rte_strerror(-off));
+		return off;
+	}
+	t->mdyn = off;
+	if (seed == 0 && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = rte_rdtsc();
+	seed += w->id * 0x1000193ULL;
+	t->isn_key.k0 = splitmix64(&seed);
+	t->isn_key.k1 = splitmix64(&seed);
+	t->cookie_key.k0 = splitmix64(&seed);
+	t->cookie_key.k1 = splitmix64(&seed);
+	t->rng = splitmix64(&seed);
+	hp.hash_func_init_val = (uint32_t)splitmix64(&seed);
+
+	t->max_flows = cfg->max_flows;
+	/* The configuration guarantees this is above zero. */
+	t->txbuf_mbufs_max = cfg->mbufs - ((uint32_t)cfg->rx_desc + cfg->tx_desc +
+					   cfg->tx_queue_max);
+	t->by_idx = rte_zmalloc_socket("sl_flows", sizeof(*t->by_idx) * t->max_flows,
+				       RTE_CACHE_LINE_SIZE, w->socket);
+	t->slots = rte_zmalloc_socket("sl_wmark", sizeof(*t->slots) * t->max_flows,
+				      RTE_CACHE_LINE_SIZE, w->socket);
+	if (t->slots == NULL) {
+		rte_free(t->by_idx);
+		t->by_idx = NULL;
+	}
+	snprintf(name, sizeof(name), "sl_tcb_p%u_w%u", w->port_id, w->id);
+	if (t->by_idx != NULL)
+		t->tcb_pool = rte_mempool_create(name, t->max_flows, sizeof(struct tcp_flow), 0,
+						 0, NULL, NULL, tcb_obj_init, w, w->socket,
+						 RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	snprintf(name, sizeof(name), "sl_flows_p%u_w%u", w->port_id, w->id);
+	if (t->tcb_pool != NULL)
+		t->flows = rte_hash_create(&hp);
+	if (t->flows == NULL) {
+		SL_LOG(ERR, "worker %u: cannot allocate a %u-connection flow table (%zu bytes "
+		       "per connection): reserve more hugepages or lower --max-flows", w->id,
+		       t->max_flows, sizeof(struct tcp_flow));
+		return -ENOMEM;
+	}
+	TAILQ_INIT(&t->ready);
+	TAILQ_INIT(&t->dirty);
+	TAILQ_INIT(&t->timewait);
+	TAILQ_INIT(&t->deferred);
+	for (i = 0; i < TCP_WHEEL_SLOTS; i++)
+		TAILQ_INIT(&t->wheel[i]);
+	t->wheel_tick = 0;
+	t->next_port = (uint16_t)(cfg->port_min +
+				  tcp_rand(w) % ((uint32_t)cfg->port_max - cfg->port_min + 1));
+	return 0;
+}
+
+void
+tcp_worker_fini(struct sl_worker *w)
+{
+	struct tcp_worker *t = &w->tcp;
+	uint32_t i;
+
+	if (t->by_idx != NULL && t->tcb_pool != NULL) {
+		for (i = 0; i < t->max_flows; i++) {
+			struct tcp_flow *f = t->by_idx[i];
+
+			if (f != NULL && f->w == w) {
+				framing_flow_fini(&f->fr);
+				rxbuf_free(w, &f->rx);
+				txbuf_free(w, &f->tx);
+				tcp_ooo_free(w, f);
+			}
+		}
+	}
+	rte_hash_free(t->flows);
+	rte_mempool_free(t->tcb_pool);
+	rte_free(t->by_idx);
+	rte_free(t->slots);
+	t->slots = NULL;
+	t->flows = NULL;
+	t->tcb_pool = NULL;
+	t->by_idx = NULL;
+}
+
+struct tcp_flow *
+flow_lookup(struct sl_worker *w, const struct flow_key *k)
+{
+	struct tcp_flow *f = w->tcp.last_hit;
+	void *data;
+
+	if (likely(f != NULL) && f->key.raddr == k->raddr && f->key.laddr == k->laddr &&
+	    f->key.rport == k->rport && f->key.lport == k->lport)
+		return f;
+	if (rte_hash_lookup_data(w->tcp.flows, k, &data) < 0)
+		return NULL;
+	w->tcp.last_hit = data;
+	return data;
+}
+
+static void
+flow_list_remove(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_worker *t = &w->tcp;
+
+	if (f->flags & TF_READY)
+		TAILQ_REMOVE(&t->ready, f, ready_link);
+	if (f->flags & TF_DIRTY)
+		TAILQ_REMOVE(&t->dirty, f, dirty_link);
+	if (f->flags & TF_ORPHAN_TW) {
+		TAILQ_REMOVE(&t->timewait, f, tw_link);
+		t->ntimewait--;
+	}
+	if (f->flags & TF_DEFERRED)
+		TAILQ_REMOVE(&t->deferred, f, ready_link);
+	f->flags &= ~(TF_READY | TF_DIRTY | TF_ORPHAN_TW | TF_DEFERRED);
+}
+
+void
+flow_release(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_worker *t = &w->tcp;
+
+	if (f->listener != NULL && f->state == SL_TCP_SYN_RCVD)
+		f->listener->syn_rcvd--;
+	flow_list_remove(w, f);
+	tcp_timer_remove(w, f);
+	rte_hash_del_key(t->flows, &f->key);
+	if (t->last_hit == f)
+		t->last_hit = NULL;
+	wmark_shut(w, f);	/* no edge events from what writer_forget gives back */
+	writer_forget(&f->wr);
+	framing_flow_fini(&f->fr);
+	rxbuf_free(w, &f->rx);
+	txbuf_free(w, &f->tx);
+	tcp_ooo_free(w, f);
+	f->w = NULL;
+	f->gen++;
+	wmark_slot_reset(w, f);
+	f->state = SL_TCP_CLOSED;
+	t->nflows--;
+	rte_mempool_put(t->tcb_pool, f);
+}
+
+/* Make room by evicting the oldest TIME-WAIT connection the application is done with. */
+static bool
+flow_evict_timewait(struct sl_worker *w)
+{
+	struct tcp_flow *f;
+
+	TAILQ_FOREACH(f, &w->tcp.timewait, tw_link) {
+		if (f->flags & TF_CLOSE_DONE) {
+			w->stats.tcp_timewait_evict++;
+			flow_release(w, f);
+			return true;
+		}
+	}
+	return false;
+}
+
+struct tcp_flow *
+flow_create(struct sl_worker *w, const struct flow_key *k)
+{
+	struct tcp_worker *t = &w->tcp;
+	struct tcp_flow *f;
+	void *obj;
+	uint32_t idx, gen;
+
+	if (t->nflows >= t->max_flows && !flow_evict_timewait(w)) {
+		w->stats.tcp_flows_full++;
+		return NULL;
+	}
+	if (rte_mempool_get(t->tcb_pool, &obj) != 0) {
+		w->stats.tcp_flows_full++;
+		return NULL;
+	}
+	f = obj;
+	idx = f->idx;
+	gen = f->gen;
+	memset(f, 0, sizeof(*f));
+	f->idx = idx;
+	f->gen = gen;
+	f->key = *k;
+	f->w = w;
+	f->flags = TF_CLOSE_DONE;	/* nothing owed until the application knows it */
+	if (rte_hash_add_key_data(t->flows, k, f) < 0) {
+		w->stats.tcp_flows_full++;
+		rte_mempool_put(t->tcb_pool, f);
+		return NULL;
+	}
+	t->nflows++;
+	return f;
+}
+
+void
+flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (f->flags & TF_DIRTY)
+		return;
+	f->flags |= TF_DIRTY;
+	TAILQ_INSERT_TAIL(&w->tcp.dirty, f, dirty_link);
+}
+
+void
+flow_defer(struct sl_worker *w, struct tcp_flow *f)
+{
+	/* Both lists use ready_link, so a flow must never be on both. One already on the
+	 * ready list (a callback queued an event for it) gets its data delivered there. */
+	if (f->flags & TF_READY) {
+		f->events |= EV_DATA;
+		return;
+	}
+	if (f->flags & TF_DEFERRED)
+		return;
+	f->flags |= TF_DEFERRED;
+	TAILQ_INSERT_TAIL(&w->tcp.deferred, f, ready_link);
+}
+
+void
+flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
+{
+	f->events |= ev;
+	if (f->flags & TF_READY)
+		return;
+	if (f->flags & TF_DEFERRED) {
+		TAILQ_REMOVE(&w->tcp.deferred, f, ready_link);
+		f->flags &= ~TF_DEFERRED;
+		f->events |= EV_DATA;
+	}
+	f->flags |= TF_READY;
+	TAILQ_INSERT_TAIL(&w->tcp.ready, f, ready_link);
+}
+
+void
+flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why)
+{
+	if (f->state == SL_TCP_SYN_RCVD && f->listener != NULL)
+		f->listener->syn_rcvd--;
+	f->listener = NULL;
+	f->state = SL_TCP_CLOSED;
+	f->rtx_at = f->delack_at = f->ka_at = f->tw_at = f->cork_at = f->asm_at = 0;
+	wmark_shut(w, f);
+	tcp_timer_remove(w, f);
+	if (f->flags & TF_DIRTY) {
+		TAILQ_REMOVE(&w->tcp.dirty, f, dirty_link);
+		f->flags &= ~TF_DIRTY;
+	}
+	w->stats.tcp_conn_closed++;
+	if (why == SL_CLOSE_RESET)
+		w->stats.tcp_conn_reset++;
+	else if (why == SL_CLOSE_TIMEOUT)
+		w->stats.tcp_conn_timeout++;
+	if (!(f->flags & TF_CLOSE_DONE)) {
+		/* The application hears about it in the delivery phase, which frees it. */
+		f->close_reason = (uint8_t)why;
+		flow_mark_ready(w, f, EV_CLOSE);
+		return;
+	}
+	flow_release(w, f);
+}
+
+void
+flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_worker *t = &w->tcp;
+
+	if (f->state == SL_TCP_SYN_RCVD && f->listener != NULL)
+		f->listener->syn_rcvd--;
+	f->state = SL_TCP_TIME_WAIT;
+	f->rtx_at = f->ka_at = 0;
+	f->flags &= ~TF_PERSIST;
+	f->tw_at = w->clock.now_us + 2ull * w->cfg->msl_ms * 1000;
+	tcp_timer_arm(w, f);
+	/* Nothing more will be sent but ACKs: free the send queue now. */
+	wmark_shut(w, f);	/* first: what is given back below owes no on_writable */
+	writer_forget(&f->wr);
+	wmark_put(w, f, f->tx.bytes);
+	txbuf_free(w, &f->tx);
+	tcp_ooo_free(w, f);
+	if (!(f->flags & TF_ORPHAN_TW)) {
+		f->flags |= TF_ORPHAN_TW;
+		TAILQ_INSERT_TAIL(&t->timewait, f, tw_link);
+		t->ntimewait++;
+	}
+	w->stats.tcp_conn_closed++;
+	if (!(f->flags & TF_CLOSE_DONE)) {
+		f->close_reason = SL_CLOSE_NORMAL;
+		flow_mark_ready(w, f, EV_CLOSE);
+	}
+}
+
+struct tcp_listener *
+listener_find(struct sl_worker *w, uint16_t port)
+{
+	uint8_t i = w->tcp.listen_map[port];
+
+	return i != 0 ? &w->tcp.listeners[i - 1] : NULL;
+}

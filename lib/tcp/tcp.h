@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_TCP_H
+#define SL_TCP_H
+
+/*
+ * TCP: the control block, the per-worker TCP state and the entry points of the TCP
+ * modules. Where each piece lives:
+ *
+ *   flow.c      flow table (rte_hash on the 4-tuple), control blocks from a mempool,
+ *               listeners, the ready/dirty lists, freeing
+ *   tcp_in.c    tcp_input: validation, lookup, LISTEN/SYN-SENT processing, the state
+ *               machine for synchronized states, ACK processing, data and FIN
+ *   tcp_ooo.c   the bounded out-of-order queue and the SACK blocks we report
+ *   tcp_out.c   tcp_output and every segment we build (data, ACK, SYN, FIN, RST)
+ *   tcp_timer.c the timer wheel and what each timer does (RTO, persist, delayed ACK,
+ *               keepalive, TIME-WAIT)
+ *   tcp_isn.c   RFC 6528 initial sequence numbers and SYN cookies
+ *   tcp_opt.c   the option parser (bounded, fuzzable) and writer
+ *   rxbuf.c     in-order received bytes (slices in mbufs); txbuf.c the send queue
+ *   conn.c      the public connection API and the delivery phase (callbacks)
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <rte_byteorder.h>
+
+#include <sluice/conn.h>
+
+#include "framing/framing_priv.h"
+#include "net/mbuf_dyn.h"
+#include "tcp/rxbuf.h"
+#include "core/siphash.h"
+#include "tcp/tcp_opt.h"
+#include "tcp/txbuf.h"
+
+struct rte_hash;
+struct rte_mbuf;
+struct rte_mempool;
+struct sl_worker;
+
+/* The 4-tuple as it appears in a received segment (remote = source). */
+struct flow_key {
+	rte_be32_t raddr;
+	rte_be32_t laddr;
+	rte_be16_t rport;
+	rte_be16_t lport;
+};
+
+/* Control-block flags. */
+#define TF_ACKNOW	(1u << 0)	/* send an ACK at the next output */
+#define TF_DELACK	(1u << 1)	/* an ACK is owed, the delayed-ACK timer runs */
+#define TF_TS		(1u << 2)	/* timestamps negotiated */
+#define TF_SACK		(1u << 3)	/* SACK-permitted negotiated */
+#define TF_WSCALE	(1u << 4)	/* window scaling negotiated */
+#define TF_FIN_QUEUED	(1u << 5)	/* the application asked for FIN after its data */
+#define TF_FIN_SENT	(1u << 6)	/* our FIN has a sequence number (snd_max counts it) */
+#define TF_FIN_RCVD	(1u << 7)	/* the peer's FIN has been processed */
+#define TF_RX_CLOSED	(1u << 8)	/* sl_conn_close: received data is discarded */
+#define TF_RX_PAUSED	(1u << 9)	/* on_message returned SL_RX_AGAIN */
+#define TF_RECOVERY	(1u << 10)	/* NewReno fast recovery */
+#define TF_PASSIVE	(1u << 11)	/* created by a listener */
+#define TF_APP		(1u << 12)	/* the application knows this connection */
+#define TF_CLOSE_DONE	(1u << 13)	/* on_close delivered (or never owed) */
+#define TF_WANT_WRITE	(1u << 14)	/* a send returned -EAGAIN: on_writable owed */
+#define TF_KEEPALIVE	(1u << 15)
+#define TF_DIRTY	(1u << 16)	/* on the dirty list (output pending) */
+#define TF_READY	(1u << 17)	/* on the ready list (delivery pending) */
+#define TF_IN_WHEEL	(1u << 18)
+#define TF_PERSIST	(1u << 19)	/* the peer's window is zero: probing */
+#define TF_EOF_DONE	(1u << 20)	/* on_eof delivered */
+#define TF_SYN_COOKIE	(1u << 21)	/* created from a SYN cookie */
+#define TF_ORPHAN_TW	(1u << 22)	/* on the TIME-WAIT list */
+#define TF_DEFERRED	(1u << 23)	/* on the deferred list */
+#define TF_MORE		(1u << 24)	/* last send had SL_SEND_MORE: hold a short tail */
+#define TF_PUSH		(1u << 25)	/* flush requested: send a short tail whatever the mode */
+#define TF_ASM_LATE	(1u << 26)	/* a message's assembly deadline passed (asm_at) */
+
+/* Application events waiting for the delivery phase. */
+#define EV_ACCEPT	(1u << 0)
+#define EV_CONNECT	(1u << 1)
+#define EV_DATA		(1u << 2)
+#define EV_EOF		(1u << 3)
+#define EV_WRITABLE	(1u << 4)
+#define EV_CLOSE	(1u << 5)
+
+/* The out-of-order queue: segments after a hole, sorted, non-overlapping. */
+struct tcp_ooo {
+	struct rte_mbuf *head;		/* lowest sequence */
+	struct rte_mbuf *tail;		/* highest sequence */
+	uint32_t nsegs;
+	uint32_t bytes;			/* payload */
+	uint32_t truesize;		/* mbuf memory held (data room), the real cost */
+	uint32_t last_seq, last_end;	/* most recent arrival (first SACK block) */
+	bool fin;			/* a FIN follows the segment ending at fin_seq */
+	uint32_t fin_seq;
+};
+
+struct tcp_listener;
+struct wmark_slot;
+
+struct tcp_flow {
+	/* Touched by every segment. */
+	struct flow_key key;
+	uint8_t state;			/* enum sl_tcp_state */
+	uint8_t snd_ws;			/* shift applied to the peer's window */
+	uint8_t rcv_ws;			/* shift the peer applies to ours */
+	uint8_t events;			/* EV_* */
+	uint32_t flags;			/* TF_* */
+	uint32_t snd_una;		/* oldest unacknowledged */
+	uint32_t snd_nxt;		/* next to send */
+	uint32_t snd_max;		/* highest sent (snd_nxt rewinds on retransmission) */
+	uint32_t snd_wnd;		/* peer's window, bytes */
+	uint32_t snd_wl1, snd_wl2;	/* segment seq/ack of the last window update */
+	uint32_t rcv_nxt;
+	uint32_t rcv_adv;		/* right edge of the window we advertised */
+	uint32_t cwnd, ssthresh;
+	uint32_t recover;		/* NewReno: snd_max when recovery began */
+	uint32_t sack_high;		/* highest sequence the peer has SACKed */
+	uint16_t mss;			/* payload of a full segment we send */
+	uint16_t rcv_mss;		/* largest payload the peer sent (for delayed ACK) */
+	uint16_t dupacks;
+	uint8_t segs_unacked;		/* full segments received since our last ACK */
+	uint8_t nsack;			/* SACK blocks to report */
+	uint32_t ts_recent;		/* TSval to echo (RFC 7323) */
+	uint64_t ts_recent_us;		/* when ts_recent was recorded */
+	uint32_t ts_off;		/* per-connection TSval offset */
+	struct rxbuf rx;
+	struct txbuf tx;
+	struct tcp_ooo ooo;
+	uint32_t rx_held;		/* bytes of messages the application holds */
+
+	/* RTT and retransmission (RFC 6298), microseconds. */
+	uint32_t srtt;			/* << 3 */
+	uint32_t rttvar;		/* << 2 */
+	uint32_t rto;
+	uint32_t rtt_seq;		/* segment being timed (Karn: never a retransmitted one) */
+	uint64_t rtt_start;
+	bool rtt_timing;
+	uint8_t backoff;		/* RTO doublings */
+	uint8_t nrtx;			/* consecutive timeouts/probes without progress */
+	uint8_t ka_sent;		/* keepalive probes unanswered */
+
+	/* Timers: absolute microseconds, 0 when off. wheel_at is where the flow sits in
+	 * the wheel (never later than the earliest of the others). */
+	uint64_t rtx_at;		/* retransmission, SYN/SYN-ACK, or persist */
+	uint64_t delack_at;
+	uint64_t ka_at;
+	uint64_t tw_at;			/* TIME-WAIT end, FIN-WAIT-2 and user timeouts */
+	uint64_t wheel_at;
+	uint32_t wheel_slot;
+	uint32_t ca_acked;		/* bytes acknowledged in congestion avoidance */
+	uint64_t last_rx_us;		/* anything received (keepalive idle) */
+	uint64_t unacked_since;		/* oldest unacknowledged data was first sent */
+
+	TAILQ_ENTRY(tcp_flow) wheel_link;
+	TAILQ_ENTRY(tcp_flow) ready_link;
+	TAILQ_ENTRY(tcp_flow) dirty_link;
+	TAILQ_ENTRY(tcp_flow) tw_link;
+
+	/* Identity and rarely used state. */
+	uint32_t idx;			/* slot in the worker's table */
+	uint32_t gen;			/* bumped when the slot is reused */
+	uint32_t iss, irs;
+	uint32_t max_snd_wnd;		/* largest window the peer offered */
+	uint32_t rcv_buf;		/* receive budget (bytes) */
+	uint32_t snd_low, snd_high, snd_cap;	/* send queue water marks (wmark.h) */
+	uint8_t flush_mode;		/* enum sl_flush_mode */
+	uint32_t cork_us;		/* ceiling of a cork / MORE hold */
+	uint64_t cork_at;		/* a held short segment leaves by then (0: none) */
+	uint64_t asm_at;		/* the incomplete message must be complete by then */
+	uint32_t ka_idle_us, ka_intvl_us;
+	uint8_t ka_probes;
+	uint8_t close_reason;		/* enum sl_close_reason, with EV_CLOSE */
+	uint16_t peer_mss;
+	uint64_t chack_start;		/* challenge/out-of-window ACK budget window */
+	uint32_t chack_count;
+	struct tcp_sack_block sack[4];
+	const struct sl_conn_ops *ops;
+	void *user;
+	void *listen_arg;		/* sl_stack_listen() argument, for on_accept */
+	struct tcp_listener *listener;	/* while counted in its backlog (SYN-RECEIVED) */
+	struct sl_worker *w;
+	struct framing_flow fr;		/* deserializer state (inst NULL: raw bytes) */
+	struct sl_writer wr;		/* the message being encoded, if any */
+	uint64_t bytes_acked;		/* payload the peer acknowledged */
+	uint64_t bytes_rcvd;		/* in-order payload received */
+	uint64_t retransmits;
+	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
+	uint64_t data_segs;		/* new data segments sent */
+};
+
+struct tcp_listener {
+	uint16_t port;			/* host order; 0 = free slot */
+	uint32_t syn_rcvd;		/* half-open connections (bounded by the backlog) */
+	const struct sl_conn_ops *ops;
+	void *arg;
+	struct framing_inst *fr;	/* NULL: raw bytes */
+};
+
+/* Segments in one TSO frame at most (64 KiB of IP datagram with 1448-byte segments). */
+#define TCP_TSO_MAX_SEGS 44
+/* Smallest MSS a peer can make us use (Linux: net.ipv4.tcp_min_snd_mss). */
+#define TCP_MIN_SND_MSS 48u
+#define TCP_MAX_LISTENERS 32
+#define TCP_WHEEL_SLOTS 8192		/* power of two */
+#define TCP_WHEEL_TICK_US 32
+
+TAILQ_HEAD(tcp_flow_list, tcp_flow);
+
+struct tcp_worker {
+	struct rte_hash *flows;		/* struct flow_key -> struct tcp_flow * */
+	struct rte_mempool *tcb_pool;
+	struct tcp_flow **by_idx;	/* slot -> control block (for flow references) */
+	struct wmark_slot *slots;	/* slot -> queued bytes, shared with producers */
+	/* flow_lookup's one-entry cache (4.4BSD's tcp_last_inpcb): the flow found last,
+	 * which a burst of one connection's segments or a ping-pong hits every time; it
+	 * is always a flow in the hash (flow_release clears it). */
+	struct tcp_flow *last_hit;
+	uint32_t max_flows;
+	uint32_t nflows;
+	/* mbufs held by the send queues of all flows, and their limit: the rest of the
+	 * pool stays for the port's rings and for the segments, ACKs and SYNs TCP builds,
+	 * without which no send queue could ever drain (txbuf.c). */
+	uint32_t txbuf_mbufs;
+	uint32_t txbuf_mbufs_max;
+	struct tcp_listener listeners[TCP_MAX_LISTENERS];
+	uint8_t listen_map[65536];	/* local port -> listener index + 1 */
+	struct tcp_flow_list ready;	/* application events to deliver */
+	struct tcp_flow_list dirty;	/* output to produce */
+	struct tcp_flow_list timewait;	/* oldest first, for reuse when the table is full */
+	struct tcp_flow_list deferred;	/* delivery to resume next iteration (budget) */
+	uint32_t ntimewait;
+	struct tcp_flow_list wheel[TCP_WHEEL_SLOTS];
+	uint64_t wheel_tick;		/* next tick to process */
+	struct siphash_key isn_key;
+	struct siphash_key cookie_key;
+	uint64_t rng;
+	uint16_t next_port;		/* ephemeral port search start */
+	int mdyn;			/* mbuf dynamic field offset */
+	bool isn_pinned;		/* tests only: every ISN is isn_pin */
+	uint32_t isn_pin;
+};
+
+/* A parsed incoming segment. */
+struct tcp_seg {
+	struct rte_tcp_hdr *th;
+	uint32_t seq, ack;
+	uint32_t len;			/* payload bytes */
+	uint32_t wnd;			/* raw window field */
+	uint8_t flags;			/* RTE_TCP_*_FLAG */
+	uint8_t hlen;			/* TCP header with options */
+	struct flow_key key;
+	struct tcp_opts opts;
+};
+
+/* ---- flow.c ---- */
+int tcp_worker_init(struct sl_worker *w);
+void tcp_worker_fini(struct sl_worker *w);
+struct tcp_flow *flow_lookup(struct sl_worker *w, const struct flow_key *k);
+struct tcp_flow *flow_create(struct sl_worker *w, const struct flow_key *k);
+void flow_release(struct sl_worker *w, struct tcp_flow *f);
+void flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f);
+void flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev);
+/* The connection is over for TCP (CLOSED) and for the application: free it now or,
+ * when the application still has to hear about it, after the delivery phase. */
+void flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why);
+void flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f);
+struct tcp_listener *listener_find(struct sl_worker *w, uint16_t port);
+uint64_t tcp_rand(struct sl_worker *w);
+
+/* ---- tcp_in.c ---- */
+void tcp_input(struct sl_worker *w, struct rte_mbuf *m);
+void tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+		    struct tcp_seg *s);
+/* Defaults of a new control block (buffers, RTO, keepalive, our window scale). */
+void tcp_flow_init(struct sl_worker *w, struct tcp_flow *f);
+/* Receive window we can offer now (bytes), before scaling. */
+uint32_t tcp_rcv_space(const struct sl_worker *w, const struct tcp_flow *f);
+
+/* ---- tcp_out.c ---- */
+void tcp_output(struct sl_worker *w, struct tcp_flow *f);
+int tcp_send_ack(struct sl_worker *w, struct tcp_flow *f);
+void tcp_send_rst(struct sl_worker *w, struct tcp_flow *f);
+int tcp_send_syn(struct sl_worker *w, struct tcp_flow *f);
+/* Retransmit the first unacknowledged segment (fast retransmit, partial ACKs). */
+void tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f);
+/* Zero-window probe: one byte of new data beyond the window (RFC 9293 §3.8.6.1). */
+void tcp_send_window_probe(struct sl_worker *w, struct tcp_flow *f);
+/* Keepalive probe: seq = SND.UNA - 1 and no data, which the peer must acknowledge. */
+void tcp_send_keepalive(struct sl_worker *w, struct tcp_flow *f);
+/* Answer a segment without a connection by changing it into an RST in place (RFC 9293
+ * §3.10.7.1). Consumes m; never answers an RST. */
+void tcp_reply_rst(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
+/* Answer a SYN with a SYN-ACK carrying a cookie, in place. Consumes m. */
+void tcp_reply_cookie_synack(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
+uint32_t tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f);
+
+/* ---- tcp_timer.c ---- */
+void tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f);
+void tcp_timer_remove(struct sl_worker *w, struct tcp_flow *f);
+void tcp_timers_run(struct sl_worker *w);
+void tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f);
+void tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt_us);
+void tcp_delack_arm(struct sl_worker *w, struct tcp_flow *f);
+void tcp_keepalive_arm(struct sl_worker *w, struct tcp_flow *f);
+/* Earliest pending timer deadline of the worker (UINT64_MAX when none); for tests and
+ * the simulation, which jump virtual time to it when idle. */
+uint64_t tcp_timers_next(struct sl_worker *w);
+
+/* ---- tcp_ooo.c ---- */
+/* Queue an out-of-order segment (m's data = payload). Consumes m. */
+void tcp_ooo_insert(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+		    uint32_t seq, bool fin);
+/* Move segments that became in order into rx; returns true when a queued FIN is now in
+ * order (the caller processes it). */
+bool tcp_ooo_drain(struct sl_worker *w, struct tcp_flow *f);
+void tcp_ooo_free(struct sl_worker *w, struct tcp_flow *f);
+/* Rebuild f->sack[] from the queue. */
+void tcp_ooo_sack_update(struct sl_worker *w, struct tcp_flow *f);
+
+/* ---- tcp_isn.c ---- */
+uint32_t tcp_isn(struct sl_worker *w, const struct flow_key *k);
+uint32_t tcp_ts_offset(struct sl_worker *w, const struct flow_key *k);
+uint32_t tcp_cookie_make(struct sl_worker *w, const struct tcp_seg *s, uint16_t *mss);
+/* 0 when the ACK carries a valid cookie; *mss is the MSS it encoded. */
+int tcp_cookie_check(struct sl_worker *w, const struct tcp_seg *s, uint16_t *mss);
+uint32_t tcp_cookie_tsval(struct sl_worker *w, const struct tcp_seg *syn);
+void tcp_cookie_ts_decode(uint32_t tsecr, bool *sack, int *wscale);
+
+/* ---- conn.c ---- */
+void conn_deliver(struct sl_worker *w);
+/* Send a window update when the application freed a lot of receive space. */
+void conn_window_update(struct sl_worker *w, struct tcp_flow *f);
+/* The connection may still queue bytes (not closed or shut down for sending). */
+bool conn_can_send(const struct tcp_flow *f);
+/* Can records handed off by producers before a shutdown still be queued? */
+bool conn_takes_handoff(const struct tcp_flow *f);
+/* Apply a send's SL_SEND_* flags (MORE holds a short tail, FLUSH releases it). */
+void conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags);
+/* Resume delivery on this flow at the next poll iteration. */
+void flow_defer(struct sl_worker *w, struct tcp_flow *f);
+
+/* ---- writer.c ---- */
+/* Forget an open writer whose send queue was freed (abort, release). */
+void writer_forget(struct sl_writer *wr);
+
+static inline struct sl_conn *
+flow_conn(struct tcp_flow *f)
+{
+	return (struct sl_conn *)f;
+}
+
+static inline struct tcp_flow *
+conn_flow(const struct sl_conn *c)
+{
+	return (struct tcp_flow *)(uintptr_t)c;
+}
+
+/* The received bytes are no longer the application's: it closed the connection (they
+ * were discarded) or the connection was reset or aborted. Delivery stops, and so do
+ * holds; after a normal close (TCP CLOSED, TIME-WAIT) they are still delivered. */
+static inline bool
+conn_rx_gone(const struct tcp_flow *f)
+{
+	return (f->flags & TF_RX_CLOSED) || f->close_reason != SL_CLOSE_NORMAL;
+}
+
+/* Bytes in flight (sent, not acknowledged), counting SYN/FIN. */
+static inline uint32_t
+tcp_flight(const struct tcp_flow *f)
+{
+	return f->snd_max - f->snd_una;
+}
+
+static inline bool
+tcp_state_synchronized(uint8_t st)
+{
+	return st >= SL_TCP_ESTABLISHED;
+}
+
+#endif /* SL_TCP_H */

@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_out.c -- everything TCP sends.
+ *
+ * sl_worker_poll -> worker_output -> tcp_output (once per dirty flow per iteration)
+ *     -> tcp_xmit -> ipv4_output -> arp_output -> eth_output -> port_tx
+ * Timers and input also call the single-segment senders directly (ACK, RST, SYN,
+ * retransmission of the head, window and keepalive probes).
+ *
+ * Segments are built in a fresh mbuf: payload copied from the send queue (at most one
+ * MSS, well under an mbuf's data room), TCP header and options prepended in the
+ * headroom, checksum by the port when it offers TCP checksum offload, software otherwise.
+ *
+ * tcp_output sends as much queued data as min(cwnd, peer window) allows, in full-MSS
+ * segments plus a final short one. Whether that short one leaves now is the flow's flush
+ * policy (tcp_tail_held): by default it does (everything written in this poll iteration
+ * leaves now: TCP_NODELAY that still coalesces the writes of an iteration); Nagle, cork
+ * and SL_SEND_MORE may hold it. Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1)
+ * holds back a short segment only when the window, not the data, is what makes it short.
+ * The FIN follows the last byte; with a zero window the flow enters persist mode.
+ */
+
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "net/cksum.h"
+#include "net/eth.h"
+#include "net/ipv4.h"
+#include "net/mbuf_util.h"
+#include "net/port.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_seq.h"
+#include "core/util.h"
+#include "api/wmark.h"
+#include "core/worker.h"
+
+uint32_t
+tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f)
+{
+	return (uint32_t)(w->clock.now_us / 1000) + f->ts_off;
+}
+
+/* Fill the checksum of the TCP segment at the start of m (l4len bytes). */
+static void
+tcp_cksum_set(struct sl_worker *w, struct rte_mbuf *m, struct rte_tcp_hdr *th,
+	      rte_be32_t src, rte_be32_t dst, uint32_t hlen, uint32_t l4len, uint32_t l4off)
+{
+	th->cksum = 0;
+	if (w->tx_tcp_csum) {
+		/* The port adds the segment to the pseudo-header sum we leave here. */
+		th->cksum = cksum_ipv4_phdr(src, dst, IPPROTO_TCP, l4len);
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
+		m->l4_len = hlen;
+		return;
+	}
+	th->cksum = cksum_l4_ipv4(m, src, dst, IPPROTO_TCP, l4off, l4len);
+}
+
+/* The window field to send, and the new right edge we commit to (never moved left;
+ * receiver-side silly window avoidance: small increases are not announced). */
+static uint16_t
+tcp_window_field(struct sl_worker *w, struct tcp_flow *f, bool syn)
+{
+	uint32_t space = tcp_rcv_space(w, f), cur, win, scaled;
+
+	if (syn)
+		return (uint16_t)RTE_MIN(space, 65535u);
+	cur = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+	win = space;
+	if (win < cur || win - cur < RTE_MIN(f->rcv_buf / 2, (uint32_t)f->mss))
+		win = cur;
+	scaled = RTE_MIN(win >> f->rcv_ws, 65535u);
+	win = scaled << f->rcv_ws;
+	if (seq_gt(f->rcv_nxt + win, f->rcv_adv))
+		f->rcv_adv = f->rcv_nxt + win;
+	return (uint16_t)scaled;
+}
+
+/* Build and send one segment of f: `len` payload bytes from the send queue starting at
+ * sequence `seq` (0 for control segments). */
+/* Copy len bytes of the send queue, from offset off, to the end of m; mbufs are chained
+ * when they do not fit one (a TSO frame). */
+static int
+tcp_payload_fill(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t off,
+		 uint32_t len)
+{
+	struct rte_mbuf *last = m;
+
+	while (len > 0) {
+		uint32_t k = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(last));
+		uint8_t *p;
+
+		if (k == 0) {
+			struct rte_mbuf *n = worker_mbuf_alloc(w);
+
+			if (n == NULL)
+				return -ENOBUFS;
+			n->data_off = 0;	/* a continuation needs no headroom */
+			if (rte_pktmbuf_chain(m, n) != 0) {
+				rte_pktmbuf_free(n);
+				return -ENOBUFS;
+			}
+			last = n;
+			continue;
+		}
+		p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)k);
+		if (p == NULL)
+			return -ENOBUFS;
+		txbuf_copy(w, &f->tx, off, k, p);
+		off += k;
+		len -= k;
+	}
+	return 0;
+}
+
+/*
+ * Send one segment from seq: len bytes of data (len 0: a control segment) and tflags.
+ * With segsz > 0 the frame is a TSO frame of len / segsz segments that the port cuts
+ * (w->tx_tso): the TCP checksum field holds the pseudo-header sum without a length, as
+ * the port fills in each segment's.
+ */
+static int
+tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
+	     uint8_t tflags, uint32_t segsz)
+{
+	struct rte_mbuf *m = worker_mbuf_alloc(w);
+	const struct sl_config *cfg = w->cfg;
+	uint8_t opts[TCP_OPT_MAX];
+	struct rte_tcp_hdr *th;
+	bool syn = (tflags & RTE_TCP_SYN_FLAG) != 0;
+	uint32_t tsval = tcp_ts_now(w, f);
+	size_t olen, hlen;
+
+	if (unlikely(m == NULL)) {
+		w->stats.tcp_tx_nombuf++;
+		return -ENOBUFS;
+	}
+	if (syn) {
+		bool synack = (tflags & RTE_TCP_ACK_FLAG) != 0;
+		int ws = -1;
+
+		/* A SYN offers what we are configured for; a SYN-ACK answers what the
+		 * peer offered (RFC 7323 §2.2, RFC 2018). */
+		if (synack ? (f->flags & TF_WSCALE) : cfg->wscale)
+			ws = f->rcv_ws;
+		olen = tcp_opt_write_syn(opts, (uint16_t)(cfg->mtu - 40), ws,
+					 synack ? !!(f->flags & TF_SACK) : cfg->sack,
+					 synack ? !!(f->flags & TF_TS) : cfg->timestamps, tsval,
+					 synack ? f->ts_recent : 0);
+	} else {
+		unsigned int nsack = 0;
+
+		if ((f->flags & TF_SACK) && f->ooo.nsegs > 0 && !(tflags & RTE_TCP_RST_FLAG)) {
+			tcp_ooo_sack_update(w, f);
+			nsack = f->nsack;
+		}
+		olen = tcp_opt_write(opts, !!(f->flags & TF_TS), tsval, f->ts_recent, f->sack,
+				     nsack);
+	}
+	hlen = sizeof(*th) + olen;
+	if (len > 0 && unlikely(tcp_payload_fill(w, f, m, seq - f->snd_una, len) != 0)) {
+		rte_pktmbuf_free(m);
+		w->stats.tcp_tx_nombuf++;
+		return -ENOBUFS;
+	}
+	th = (struct rte_tcp_hdr *)rte_pktmbuf_prepend(m, (uint16_t)hlen);
+	th->src_port = f->key.lport;
+	th->dst_port = f->key.rport;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = (tflags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(f->rcv_nxt) : 0;
+	th->data_off = (uint8_t)((hlen / 4) << 4);
+	th->tcp_flags = tflags;
+	th->rx_win = rte_cpu_to_be_16(tcp_window_field(w, f, syn));
+	th->tcp_urp = 0;
+	memcpy(th + 1, opts, olen);
+	tcp_cksum_set(w, m, th, f->key.laddr, f->key.raddr, (uint32_t)hlen,
+		      (uint32_t)hlen + len, 0);
+	if (segsz != 0) {
+		th->cksum = cksum_ipv4_phdr(f->key.laddr, f->key.raddr, IPPROTO_TCP, 0);
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+		m->tso_segsz = (uint16_t)segsz;
+		w->stats.tcp_tx_tso_frames++;
+	}
+	if (tflags & RTE_TCP_ACK_FLAG) {
+		/* Every segment carrying ACK settles what we owed. */
+		f->flags &= ~(TF_ACKNOW | TF_DELACK);
+		f->delack_at = 0;
+		f->segs_unacked = 0;
+	}
+	w->stats.tcp_tx_segs++;
+	w->stats.tcp_tx_bytes += len;
+	ipv4_output(w, m, f->key.raddr, IPPROTO_TCP);
+	return 0;
+}
+
+static int
+tcp_xmit(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, uint8_t tflags)
+{
+	return tcp_xmit_seg(w, f, seq, len, tflags, 0);
+}
+
+/*
+ * TSO (--tso, w->tx_tso): new data of at least two segments that the windows allow goes
+ * to the port as one frame of whole segments, at most TCP_TSO_MAX_SEGS; the port cuts
+ * it. Retransmissions and short tails take the software path, which stays the reference.
+ * Returns the segment size for the port (0: an ordinary segment), and sets *len.
+ */
+static uint32_t
+tcp_tso_len(const struct sl_worker *w, bool rtx, uint32_t mss, uint32_t room, uint32_t *len)
+{
+	uint32_t seg, n;
+
+	if (!w->tx_tso || rtx || mss <= w->tso_trim)
+		return 0;
+	seg = mss - w->tso_trim;
+	n = RTE_MIN(room / seg, (uint32_t)TCP_TSO_MAX_SEGS);
+	if (n < 2)
+		return 0;
+	*len = n * seg;
+	return seg;
+}
+
+/* Payload of a full segment right now: f->mss assumes only the timestamp option, so a
+ * segment that also carries SACK blocks holds that much less data (as Linux's
+ * tcp_current_mss), or the frame would exceed the MTU. */
+static uint32_t
+tcp_payload_mss(struct sl_worker *w, struct tcp_flow *f)
+{
+	unsigned int nsack;
+
+	if (!(f->flags & TF_SACK) || f->ooo.nsegs == 0)
+		return f->mss;
+	tcp_ooo_sack_update(w, f);
+	nsack = f->nsack;
+	return f->mss - (uint32_t)(tcp_opt_len(!!(f->flags & TF_TS), nsack) -
+				   tcp_opt_len(!!(f->flags & TF_TS), 0));
+}
+
+/* Sequence number of a segment without data, SYN or FIN. After a timeout snd_nxt has gone
+ * back to snd_una while the peer may hold everything up to snd_max: an old number there
+ * fails the peer's sequence check (RFC 9293 §3.10.7.4), so the ACK is dropped unread, and
+ * if the peer is retransmitting too, neither side ever sees the other's ACK. Use the next
+ * new sequence number, as BSD does; except in persist, where snd_max may count a probe
+ * byte beyond the window (and nothing is being retransmitted). */
+static uint32_t
+tcp_ctl_seq(const struct tcp_flow *f)
+{
+	return (f->flags & TF_PERSIST) ? f->snd_nxt : f->snd_max;
+}
+
+int
+tcp_send_ack(struct sl_worker *w, struct tcp_flow *f)
+{
+	return tcp_xmit(w, f, tcp_ctl_seq(f), 0, RTE_TCP_ACK_FLAG);
+}
+
+void
+tcp_send_rst(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (f->state == SL_TCP_SYN_SENT)
+		tcp_xmit(w, f, f->snd_nxt, 0, RTE_TCP_RST_FLAG);
+	else
+		tcp_xmit(w, f, tcp_ctl_seq(f), 0, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+}
+
+int
+tcp_send_syn(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint8_t fl = RTE_TCP_SYN_FLAG;
+
+	if (f->state == SL_TCP_SYN_RCVD)
+		fl |= RTE_TCP_ACK_FLAG;
+	f->snd_nxt = f->iss + 1;
+	f->snd_max = f->iss + 1;
+	if (f->rcv_adv == 0 || f->state == SL_TCP_SYN_SENT)
+		f->rcv_adv = f->rcv_nxt + RTE_MIN(tcp_rcv_space(w, f), 65535u);
+	return tcp_xmit(w, f, f->iss, 0, fl);
+}
+
+void
+tcp_send_keepalive(struct sl_worker *w, struct tcp_flow *f)
+{
+	tcp_xmit(w, f, f->snd_una - 1, 0, RTE_TCP_ACK_FLAG);
+}
+
+void
+tcp_send_window_probe(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t unsent = f->tx.bytes - (f->snd_nxt - f->snd_una);
+
+	if (f->snd_wnd > 0 && unsent > 0 && f->snd_nxt == f->snd_una) {
+		/* A small window that silly-window avoidance would not use: fill it. */
+		uint32_t len = u32_min(u32_min(unsent, f->snd_wnd), tcp_payload_mss(w, f));
+
+		if (tcp_xmit(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG) == 0) {
+			f->snd_nxt += len;
+			f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+			f->flags &= ~TF_PERSIST;
+		}
+		return;
+	}
+
+	if (unsent == 0 || f->snd_nxt != f->snd_una) {
+		/* Nothing new to offer (or bytes in flight): an old sequence number asks
+		 * for an ACK just the same. */
+		tcp_xmit(w, f, f->snd_una - 1, 0, RTE_TCP_ACK_FLAG);
+		return;
+	}
+	/* One byte beyond the window: accepted if the window has opened meanwhile. */
+	if (tcp_xmit(w, f, f->snd_nxt, 1, RTE_TCP_ACK_FLAG) == 0)
+		f->snd_max = seq_max(f->snd_max, f->snd_nxt + 1);
+}
+
+void
+tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t data_end = f->snd_una + f->tx.bytes;
+
+	/* Only bytes sent before: a retransmission that reached past snd_max would put
+	 * new data on the wire behind the sender's back, and the peer's ACK of it would
+	 * then look like an ACK of data never sent. */
+	uint32_t sent = u32_min(f->snd_max - f->snd_una, f->tx.bytes);
+
+	f->rtt_timing = false;		/* Karn */
+	if (sent > 0) {
+		uint32_t len = u32_min(sent, tcp_payload_mss(w, f));
+
+		if (tcp_xmit(w, f, f->snd_una, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG) != 0)
+			return;
+	} else if (f->flags & TF_FIN_SENT) {
+		if (tcp_xmit(w, f, data_end, 0, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG) != 0)
+			return;
+	} else {
+		return;
+	}
+	w->stats.tcp_retransmit_segs++;
+	f->retransmits++;
+}
+
+/*
+ * Flush policy: may the short last segment of the queue (len < MSS, everything unsent)
+ * leave now? Full segments never wait. SL_SEND_FLUSH / sl_conn_flush (TF_PUSH) and a
+ * queued FIN release it whatever the mode. SL_SEND_MORE and cork hold it until the cork
+ * deadline, armed when the hold begins; Nagle (RFC 896) while data is unacknowledged,
+ * the ACK that settles it marking the flow dirty again.
+ */
+/*
+ * Bytes a producer thread handed off before the flow was shut are still in a channel
+ * (counted in the water marks, not yet in the send queue): the FIN waits for them, as
+ * it waits for the bytes already queued. The drain phase marks the flow dirty when it
+ * queues them.
+ */
+static bool
+tcp_handoff_pending(const struct sl_worker *w, const struct tcp_flow *f)
+{
+	return wmark_queued(w, f) > f->tx.bytes;
+}
+
+static bool
+tcp_tail_held(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (f->flags & (TF_PUSH | TF_FIN_QUEUED))
+		return false;
+	if ((f->flags & TF_MORE) || f->flush_mode == SL_FLUSH_CORK) {
+		if (f->cork_at == 0) {
+			f->cork_at = w->clock.now_us + f->cork_us;
+			tcp_timer_arm(w, f);
+		}
+		return w->clock.now_us < f->cork_at;
+	}
+	if (f->flush_mode == SL_FLUSH_NAGLE)
+		return f->snd_max != f->snd_una;
+	return false;
+}
+
+/* Our FIN is on its way: the state follows (RFC 9293 CLOSE call). */
+static void
+tcp_fin_sent(struct tcp_flow *f)
+{
+	f->flags |= TF_FIN_SENT;
+	if (f->state == SL_TCP_ESTABLISHED || f->state == SL_TCP_SYN_RCVD)
+		f->state = SL_TCP_FIN_WAIT_1;
+	else if (f->state == SL_TCP_CLOSE_WAIT)
+		f->state = SL_TCP_LAST_ACK;
+}
+
+void
+tcp_output(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t data_end, wnd, mss, sent = 0;
+	bool fin_ok, held = false;
+
+	switch (f->state) {
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_CLOSING:
+	case SL_TCP_LAST_ACK:
+		break;
+	case SL_TCP_SYN_RCVD:
+		if (f->flags & TF_ACKNOW)
+			tcp_send_syn(w, f);
+		return;
+	case SL_TCP_FIN_WAIT_2:
+	case SL_TCP_TIME_WAIT:
+		if (f->flags & TF_ACKNOW)
+			tcp_send_ack(w, f);
+		return;
+	default:
+		return;
+	}
+
+	data_end = f->snd_una + f->tx.bytes;
+	if (seq_lt(f->snd_nxt, f->snd_una))
+		f->snd_nxt = f->snd_una;
+	mss = tcp_payload_mss(w, f);
+	wnd = f->cwnd;
+	if (!(f->flags & TF_RECOVERY) && f->dupacks > 0 && f->dupacks < 3)
+		wnd += (uint32_t)f->dupacks * mss;	/* limited transmit (RFC 3042) */
+	wnd = RTE_MIN(f->snd_wnd, wnd);
+	while (!(f->flags & TF_PERSIST) && seq_lt(f->snd_nxt, data_end)) {
+		uint32_t unsent = data_end - f->snd_nxt;
+		uint32_t inflight = f->snd_nxt - f->snd_una;
+		uint32_t len, segsz;
+		uint8_t fl = RTE_TCP_ACK_FLAG;
+		bool rtx = seq_lt(f->snd_nxt, f->snd_max);
+
+		if (inflight >= wnd)
+			break;
+		len = u32_min(u32_min(unsent, mss), wnd - inflight);
+		/* Sender SWS avoidance: a segment shorter than the data we have, because
+		 * the window is small, waits unless it is half the largest window seen.
+		 * Not a retransmission: those bytes were sent into the window once already,
+		 * and after a timeout nothing else would ever resend them (Linux's
+		 * tcp_retransmit_skb only trims to the window). */
+		if (!rtx && len < mss && len < unsent && len < f->max_snd_wnd / 2)
+			break;
+		if (!rtx && len < mss && len == unsent && tcp_tail_held(w, f)) {
+			w->stats.tcp_flush_held++;
+			held = true;
+			break;
+		}
+		segsz = tcp_tso_len(w, rtx, mss, u32_min(unsent, wnd - inflight), &len);
+		if (len == unsent)
+			fl |= RTE_TCP_PSH_FLAG;
+		if (tcp_xmit_seg(w, f, f->snd_nxt, len, fl, segsz) != 0)
+			break;
+		if (rtx) {
+			w->stats.tcp_retransmit_segs++;
+			f->retransmits++;
+		} else {
+			uint32_t nseg = segsz != 0 ? len / segsz : 1;
+
+			f->data_segs += nseg;
+			w->stats.tcp_tx_data_segs += nseg;
+			if (len == mss || segsz != 0)
+				w->stats.tcp_tx_full_segs += nseg;
+			if (!f->rtt_timing) {
+				f->rtt_timing = true;
+				f->rtt_seq = f->snd_nxt + len;
+				f->rtt_start = w->clock.now_us;
+			}
+		}
+		if (f->snd_una == f->snd_max)
+			f->unacked_since = w->clock.now_us;
+		f->snd_nxt += len;
+		f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+		sent++;
+	}
+
+	if (f->snd_nxt == data_end) {
+		/* Everything left: a flush request or a cork hold is settled. */
+		f->flags &= ~TF_PUSH;
+		f->cork_at = 0;
+	}
+
+	/* FIN after the last byte (also after a go-back-N rewind). */
+	fin_ok = (f->flags & TF_FIN_QUEUED) && f->snd_nxt == data_end &&
+		 (!(f->flags & TF_FIN_SENT) || seq_lt(f->snd_nxt, f->snd_max)) &&
+		 ((f->flags & TF_FIN_SENT) || !tcp_handoff_pending(w, f));
+	if (fin_ok && tcp_xmit(w, f, data_end, 0, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG) == 0) {
+		if (seq_lt(data_end, f->snd_max) && (f->flags & TF_FIN_SENT)) {
+			w->stats.tcp_retransmit_segs++;
+			f->retransmits++;
+		}
+		if (f->snd_una == f->snd_max)
+			f->unacked_since = w->clock.now_us;
+		f->snd_nxt = data_end + 1;
+		f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+		tcp_fin_sent(f);
+		sent++;
+	}
+
+	if (f->snd_una != f->snd_max) {
+		if (f->rtx_at == 0)
+			tcp_rto_arm(w, f);
+	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & TF_PERSIST) && !held) {
+		/* Data waits with nothing in flight, so no ACK will come to release it: the
+		 * window is zero, or too small for silly-window avoidance to use it. The
+		 * persist timer probes a zero window and overrides SWS avoidance otherwise
+		 * (RFC 9293 §3.8.6.2.1). */
+		f->flags |= TF_PERSIST;
+		f->nrtx = 0;
+		f->backoff = 0;
+		if (f->unacked_since == 0)
+			f->unacked_since = w->clock.now_us;
+		tcp_rto_arm(w, f);
+	}
+	if (sent == 0 && (f->flags & TF_ACKNOW))
+		tcp_send_ack(w, f);
+}
+
+/* ---- replies without a connection, built in the received mbuf ---- */
+
+/* Turn the received segment m into our answer: swapped addresses and ports, a fresh
+ * TCP header with the given fields and options, no payload. Consumes m. */
+static void
+tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s,
+		  uint32_t seq, uint32_t ack, uint8_t tflags, uint16_t win, const uint8_t *opts,
+		  size_t olen)
+{
+	const uint32_t l2 = m->l2_len, l3 = m->l3_len;
+	const uint32_t hlen = sizeof(struct rte_tcp_hdr) + (uint32_t)olen;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+
+	mbuf_trim_to(m, l2 + l3);
+	if (m->nb_segs != 1 || rte_pktmbuf_append(m, (uint16_t)hlen) == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
+	rte_ether_addr_copy(&w->mac, &eh->src_addr);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + hlen));
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = w->ttl;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = s->key.laddr;
+	ip->dst_addr = s->key.raddr;
+	th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, l2 + sizeof(*ip));
+	th->src_port = s->key.lport;
+	th->dst_port = s->key.rport;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (uint8_t)((hlen / 4) << 4);
+	th->tcp_flags = tflags;
+	th->rx_win = rte_cpu_to_be_16(win);
+	th->tcp_urp = 0;
+	if (olen > 0)
+		memcpy(th + 1, opts, olen);	/* RSTs pass no options (opts NULL) */
+	mbuf_ol_reset(m);
+	m->l2_len = l2;
+	m->l3_len = sizeof(*ip);
+	tcp_cksum_set(w, m, th, s->key.laddr, s->key.raddr, hlen, hlen, l2 + sizeof(*ip));
+	ipv4_cksum_finish(w, m, ip);
+	w->stats.tcp_tx_segs++;
+	port_tx(w, m);
+}
+
+void
+tcp_reply_rst(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s)
+{
+	uint32_t seglen = s->len;
+
+	if (s->flags & RTE_TCP_RST_FLAG) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->stats.tcp_rst_closed_port++;
+	if (s->flags & RTE_TCP_ACK_FLAG) {
+		tcp_reply_inplace(w, m, s, s->ack, 0, RTE_TCP_RST_FLAG, 0, NULL, 0);
+		return;
+	}
+	if (s->flags & RTE_TCP_SYN_FLAG)
+		seglen++;
+	if (s->flags & RTE_TCP_FIN_FLAG)
+		seglen++;
+	tcp_reply_inplace(w, m, s, 0, s->seq + seglen, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, 0,
+			  NULL, 0);
+}
+
+void
+tcp_reply_cookie_synack(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s)
+{
+	const struct sl_config *cfg = w->cfg;
+	uint8_t opts[TCP_OPT_MAX];
+	bool ts = cfg->timestamps && (s->opts.has & TO_TS);
+	bool sack = cfg->sack && (s->opts.has & TO_SACK_OK);
+	int ws = -1;
+	uint16_t mss;
+	uint32_t iss = tcp_cookie_make(w, s, &mss);
+	size_t olen;
+
+	(void)mss;	/* encoded in the cookie; we announce our own MSS */
+	/* Without timestamps there is nowhere to keep the peer's window scale, so the
+	 * connection goes without (RFC 7323 allows it: both sides must agree). */
+	if (ts && cfg->wscale && (s->opts.has & TO_WSCALE)) {
+		uint32_t b = cfg->rcvbuf;
+
+		ws = 0;
+		while (ws < 14 && (b >> ws) > 65535)
+			ws++;
+	}
+	olen = tcp_opt_write_syn(opts, (uint16_t)(cfg->mtu - 40), ws, ts && sack, ts,
+				 ts ? tcp_cookie_tsval(w, s) : 0, s->opts.tsval);
+	w->stats.tcp_syncookie_sent++;
+	tcp_reply_inplace(w, m, s, iss, s->seq + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+			  (uint16_t)RTE_MIN(cfg->rcvbuf, 65535u), opts, olen);
+}

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_timer.c -- the per-worker timer wheel and what each TCP timer does.
+ *
+ * sl_worker_poll -> worker_timers -> tcp_timers_run -> tcp_timer_fire -> handlers below.
+ *
+ * Each connection keeps absolute deadlines in microseconds (rtx_at: retransmission, SYN
+ * retransmission or persist; delack_at; ka_at: keepalive; tw_at: TIME-WAIT, FIN-WAIT-2;
+ * cork_at: the end of a cork or SL_SEND_MORE hold)
+ * and sits in the wheel once, at the earliest of them. Moving a deadline later leaves the
+ * wheel alone: the flow fires early, finds nothing due and re-arms (so the ACK clock,
+ * which pushes the RTO forward on every ACK, costs no wheel operation). Slots are
+ * TCP_WHEEL_TICK_US wide; one rotation covers about 262 ms and longer deadlines simply
+ * stay in their slot for more rotations.
+ *
+ * Retransmission follows RFC 6298 (SRTT/RTTVAR in microseconds from the TSC, Karn's rule:
+ * only segments sent once are timed, exponential backoff up to rto_max), with go-back-N
+ * after a timeout: snd_nxt returns to snd_una and the congestion window to one segment.
+ */
+
+#include <rte_common.h>
+
+#include "core/log.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_seq.h"
+#include "core/util.h"
+#include "core/worker.h"
+
+static inline uint64_t
+tick_of(uint64_t us)
+{
+	return us / TCP_WHEEL_TICK_US;
+}
+
+static uint64_t
+flow_next_deadline(const struct tcp_flow *f)
+{
+	uint64_t t = UINT64_MAX;
+
+	if (f->rtx_at != 0)
+		t = RTE_MIN(t, f->rtx_at);
+	if (f->delack_at != 0)
+		t = RTE_MIN(t, f->delack_at);
+	if (f->ka_at != 0)
+		t = RTE_MIN(t, f->ka_at);
+	if (f->tw_at != 0)
+		t = RTE_MIN(t, f->tw_at);
+	if (f->cork_at != 0)
+		t = RTE_MIN(t, f->cork_at);
+	if (f->asm_at != 0)
+		t = RTE_MIN(t, f->asm_at);
+	return t;
+}
+
+void
+tcp_timer_remove(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (!(f->flags & TF_IN_WHEEL))
+		return;
+	TAILQ_REMOVE(&w->tcp.wheel[f->wheel_slot], f, wheel_link);
+	f->flags &= ~TF_IN_WHEEL;
+}
+
+void
+tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_worker *t = &w->tcp;
+	uint64_t next = flow_next_deadline(f), tick;
+
+	if (next == UINT64_MAX) {
+		tcp_timer_remove(w, f);
+		return;
+	}
+	if ((f->flags & TF_IN_WHEEL) && f->wheel_at <= next)
+		return;
+	tcp_timer_remove(w, f);
+	tick = RTE_MAX(tick_of(next), t->wheel_tick);
+	f->wheel_slot = (uint32_t)(tick & (TCP_WHEEL_SLOTS - 1));
+	f->wheel_at = next;
+	TAILQ_INSERT_TAIL(&t->wheel[f->wheel_slot], f, wheel_link);
+	f->flags |= TF_IN_WHEEL;
+}
+
+uint64_t
+tcp_timers_next(struct sl_worker *w)
+{
+	uint64_t next = UINT64_MAX;
+	struct tcp_flow *f;
+	unsigned int i;
+
+	for (i = 0; i < TCP_WHEEL_SLOTS; i++)
+		TAILQ_FOREACH(f, &w->tcp.wheel[i], wheel_link)
+			next = RTE_MIN(next, f->wheel_at);
+	return next;
+}
+
+/* ---- RTT, RTO ---- */
+
+static uint32_t
+tcp_rto_backed_off(struct sl_worker *w, const struct tcp_flow *f)
+{
+	uint64_t rto = (uint64_t)f->rto << RTE_MIN(f->backoff, (uint8_t)30);
+
+	return (uint32_t)RTE_MIN(rto, (uint64_t)w->cfg->rto_max_us);
+}
+
+void
+tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f)
+{
+	f->rtx_at = w->clock.now_us + tcp_rto_backed_off(w, f);
+	tcp_timer_arm(w, f);
+}
+
+void
+tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
+{
+	const struct sl_config *cfg = w->cfg;
+	uint32_t rto;
+
+	if (rtt == 0)
+		rtt = 1;
+	if (f->srtt == 0) {
+		/* RFC 6298 (2.2): SRTT = R, RTTVAR = R/2. */
+		f->srtt = rtt << 3;
+		f->rttvar = rtt << 1;
+	} else {
+		/* (2.3): RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|; SRTT = 7/8 SRTT + 1/8 R,
+		 * in fixed point (srtt << 3, rttvar << 2). */
+		int32_t delta = (int32_t)rtt - (int32_t)(f->srtt >> 3);
+
+		f->srtt = (uint32_t)((int32_t)f->srtt + delta);
+		if (delta < 0)
+			delta = -delta;
+		f->rttvar = (uint32_t)((int32_t)f->rttvar + delta - (int32_t)(f->rttvar >> 2));
+	}
+	/* RTO = SRTT + max(G, 4 RTTVAR), G = 1 us; clamped to [rto_min, rto_max]. */
+	rto = (f->srtt >> 3) + RTE_MAX(1u, f->rttvar);
+	f->rto = u32_min(u32_max(rto, cfg->rto_min_us), cfg->rto_max_us);
+}
+
+void
+tcp_delack_arm(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (f->delack_at != 0)
+		return;
+	f->delack_at = w->clock.now_us + w->cfg->delack_us;
+	tcp_timer_arm(w, f);
+}
+
+void
+tcp_keepalive_arm(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (!(f->flags & TF_KEEPALIVE) || !tcp_state_synchronized(f->state) ||
+	    f->state == SL_TCP_TIME_WAIT) {
+		f->ka_at = 0;
+		return;
+	}
+	f->ka_at = f->ka_sent ? w->clock.now_us + f->ka_intvl_us : f->last_rx_us + f->ka_idle_us;
+	tcp_timer_arm(w, f);
+}
+
+static bool
+tcp_user_timeout(struct sl_worker *w, const struct tcp_flow *f)
+{
+	uint64_t ut = (uint64_t)w->cfg->user_timeout_ms * 1000;
+
+	return ut != 0 && f->unacked_since != 0 && w->clock.now_us - f->unacked_since >= ut;
+}
+
+/* ---- handlers; each returns true when the flow is gone ---- */
+
+static bool
+tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
+{
+	const struct sl_config *cfg = w->cfg;
+
+	switch (f->state) {
+	case SL_TCP_SYN_SENT:
+		if (++f->nrtx > cfg->syn_retries) {
+			flow_closed(w, f, SL_CLOSE_TIMEOUT);
+			return true;
+		}
+		f->backoff++;
+		f->rtt_timing = false;
+		tcp_send_syn(w, f);
+		tcp_rto_arm(w, f);
+		return false;
+	case SL_TCP_SYN_RCVD:
+		if (++f->nrtx > cfg->synack_retries) {
+			flow_closed(w, f, SL_CLOSE_TIMEOUT);
+			return true;
+		}
+		f->backoff++;
+		f->rtt_timing = false;
+		tcp_send_syn(w, f);
+		tcp_rto_arm(w, f);
+		return false;
+	default:
+		break;
+	}
+	if (f->snd_una == f->snd_max)
+		return false;		/* everything was acknowledged meanwhile */
+	if (++f->nrtx > cfg->retries || tcp_user_timeout(w, f)) {
+		tcp_send_rst(w, f);
+		flow_closed(w, f, SL_CLOSE_TIMEOUT);
+		return true;
+	}
+	w->stats.tcp_rto++;
+	/* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 SMSS), cwnd = 1 SMSS (loss
+	 * window); RFC 6582: recover = highest sent, so the ACKs of the go-back-N
+	 * retransmissions cannot start a fast retransmit of their own. */
+	f->ssthresh = RTE_MAX(tcp_flight(f) / 2, 2u * f->mss);
+	f->cwnd = f->mss;
+	f->flags &= ~TF_RECOVERY;
+	f->dupacks = 0;
+	f->recover = f->snd_max;
+	f->backoff++;
+	f->rtt_timing = false;
+	/* Go back N; a FIN already sent is resent by tcp_output after the data (it
+	 * keeps TF_FIN_SENT, so an ACK of the original FIN is still recognised). */
+	f->snd_nxt = f->snd_una;
+	if (f->snd_wnd == 0 && f->tx.bytes > 0) {
+		/* The window closed with data in flight: retransmissions cannot go out, so
+		 * probe the window instead (Linux does the same), and never give up on a
+		 * peer that keeps answering (RFC 9293 §3.8.6.1). */
+		f->flags |= TF_PERSIST;
+		f->nrtx = 0;
+		w->stats.tcp_persist_probes++;
+		tcp_send_window_probe(w, f);
+		tcp_rto_arm(w, f);
+		return false;
+	}
+	tcp_output(w, f);
+	tcp_rto_arm(w, f);
+	return false;
+}
+
+static bool
+tcp_persist_fire(struct sl_worker *w, struct tcp_flow *f)
+{
+	const struct sl_config *cfg = w->cfg;
+
+	if (f->tx.bytes == (f->snd_nxt - f->snd_una) || f->snd_nxt != f->snd_una) {
+		/* Nothing waits any more, or data is in flight (the RTO covers it). */
+		f->flags &= ~TF_PERSIST;
+		flow_mark_dirty(w, f);
+		return false;
+	}
+	if (++f->nrtx > cfg->retries || tcp_user_timeout(w, f)) {
+		tcp_send_rst(w, f);
+		flow_closed(w, f, SL_CLOSE_TIMEOUT);
+		return true;
+	}
+	w->stats.tcp_persist_probes++;
+	tcp_send_window_probe(w, f);
+	if (!(f->flags & TF_PERSIST)) {
+		/* The probe carried data into an open window: back to the RTO. */
+		f->nrtx = 0;
+		tcp_rto_arm(w, f);
+		return false;
+	}
+	f->backoff++;
+	tcp_rto_arm(w, f);
+	return false;
+}
+
+static bool
+tcp_keepalive_fire(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint64_t idle = w->clock.now_us - f->last_rx_us;
+
+	if (!(f->flags & TF_KEEPALIVE) || f->state == SL_TCP_TIME_WAIT)
+		return false;
+	if (f->ka_sent == 0 && idle < f->ka_idle_us) {
+		f->ka_at = f->last_rx_us + f->ka_idle_us;
+		return false;
+	}
+	if (f->ka_sent >= f->ka_probes) {
+		tcp_send_rst(w, f);
+		flow_closed(w, f, SL_CLOSE_TIMEOUT);
+		return true;
+	}
+	f->ka_sent++;
+	w->stats.tcp_keepalive_probes++;
+	tcp_send_keepalive(w, f);
+	f->ka_at = w->clock.now_us + f->ka_intvl_us;
+	return false;
+}
+
+static void
+tcp_timer_fire(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint64_t now = w->clock.now_us;
+
+	if (f->tw_at != 0 && now >= f->tw_at) {
+		f->tw_at = 0;
+		if (f->state == SL_TCP_TIME_WAIT) {
+			f->state = SL_TCP_CLOSED;
+			if (f->flags & TF_CLOSE_DONE)
+				flow_release(w, f);
+			/* else on_close is pending; the delivery phase frees it */
+			return;
+		}
+		if (f->state == SL_TCP_FIN_WAIT_2 && (f->flags & TF_RX_CLOSED)) {
+			/* Closed by the application; the peer never sent its FIN. */
+			tcp_send_rst(w, f);
+			flow_closed(w, f, SL_CLOSE_TIMEOUT);
+			return;
+		}
+	}
+	if (f->delack_at != 0 && now >= f->delack_at) {
+		f->delack_at = 0;
+		if (f->flags & (TF_DELACK | TF_ACKNOW)) {
+			w->stats.tcp_delayed_acks++;
+			tcp_send_ack(w, f);
+		}
+	}
+	if (f->rtx_at != 0 && now >= f->rtx_at) {
+		bool gone;
+
+		f->rtx_at = 0;
+		if (f->flags & TF_PERSIST)
+			gone = tcp_persist_fire(w, f);
+		else
+			gone = tcp_rto_fire(w, f);
+		if (gone)
+			return;
+	}
+	if (f->cork_at != 0 && now >= f->cork_at) {
+		/* A short segment held by cork or SL_SEND_MORE has waited long enough. */
+		f->cork_at = 0;
+		f->flags |= TF_PUSH;
+		flow_mark_dirty(w, f);
+	}
+	if (f->asm_at != 0 && now >= f->asm_at) {
+		/* A message took too long to arrive: the delivery phase decides. */
+		f->asm_at = 0;
+		f->flags |= TF_ASM_LATE;
+		flow_mark_ready(w, f, EV_DATA);
+	}
+	if (f->ka_at != 0 && now >= f->ka_at) {
+		f->ka_at = 0;
+		if (tcp_keepalive_fire(w, f))
+			return;
+	}
+	tcp_timer_arm(w, f);
+}
+
+void
+tcp_timers_run(struct sl_worker *w)
+{
+	struct tcp_worker *t = &w->tcp;
+	uint64_t now = w->clock.now_us, now_tick = tick_of(now), start, n, i;
+
+	if (now_tick < t->wheel_tick)
+		return;
+	start = t->wheel_tick;
+	n = RTE_MIN(now_tick - start + 1, (uint64_t)TCP_WHEEL_SLOTS);
+	/* Advance first: a flow re-armed while we run lands in a later tick. */
+	t->wheel_tick = now_tick + 1;
+	for (i = 0; i < n; i++) {
+		struct tcp_flow_list *slot = &t->wheel[(start + i) & (TCP_WHEEL_SLOTS - 1)];
+		struct tcp_flow_list later = TAILQ_HEAD_INITIALIZER(later);
+		struct tcp_flow *f;
+
+		TAILQ_INIT(&later);
+		while ((f = TAILQ_FIRST(slot)) != NULL) {
+			TAILQ_REMOVE(slot, f, wheel_link);
+			if (f->wheel_at > now) {
+				/* Due in a later rotation. */
+				TAILQ_INSERT_TAIL(&later, f, wheel_link);
+				continue;
+			}
+			f->flags &= ~TF_IN_WHEEL;
+			tcp_timer_fire(w, f);
+		}
+		TAILQ_CONCAT(slot, &later, wheel_link);
+	}
+	/* The current tick is not over: a deadline later in it is still in its slot, so the
+	 * next run starts there again rather than a whole rotation later. */
+	t->wheel_tick = now_tick;
+}

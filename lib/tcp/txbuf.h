@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_TXBUF_H
+#define SL_TXBUF_H
+
+/* txbuf.c: a connection's send queue, which is also its retransmission queue. Bytes the
+ * application writes are copied into the tailroom of the last chunk (an mbuf from the
+ * worker's pool), so many small writes share memory and later share segments. Bytes
+ * stay until the peer acknowledges them; segments copy their payload out of the queue. */
+
+#include <stdint.h>
+
+#include "net/mbuf_dyn.h"
+
+struct rte_mbuf;
+struct sl_worker;
+
+struct txbuf {
+	struct mbuf_fifo q;	/* chunks; the head's first byte is snd_una */
+	uint32_t bytes;		/* bytes queued: unacknowledged + unsent */
+	struct rte_mbuf *rd;	/* read cursor: a chunk ... */
+	uint32_t rd_base;	/* ... and the offset of its first byte */
+};
+
+/* Chunks (mbufs) len bytes take at most in a send queue. */
+uint32_t
+txbuf_chunks_for(const struct sl_worker *w, uint32_t len);
+
+/* Append len bytes, all or nothing. 0 or -ENOBUFS. */
+int
+txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t len);
+
+/* Drop the first n (<= bytes) bytes: the peer acknowledged them. */
+void
+txbuf_ack(struct sl_worker *w, struct txbuf *tb, uint32_t n);
+
+/* Copy bytes [off, off + len) (off from the first queued byte) into dst. */
+void
+txbuf_copy(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, void *dst);
+
+/* Free everything. */
+void
+txbuf_free(struct sl_worker *w, struct txbuf *tb);
+
+#endif /* SL_TXBUF_H */
