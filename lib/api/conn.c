@@ -463,6 +463,12 @@ sl_conn_user(const struct sl_conn *c)
 	return conn_flow(c)->user;
 }
 
+void *
+sl_conn_listen_arg(const struct sl_conn *c)
+{
+	return conn_flow(c)->listen_arg;
+}
+
 struct sl_worker *
 sl_conn_worker(const struct sl_conn *c)
 {

@@ -295,6 +295,15 @@ sl_conn_set_user(struct sl_conn *c, void *user);
 void *
 sl_conn_user(const struct sl_conn *c);
 
+/**
+ * The argument given to sl_stack_listen() (or sl_stack_listen_framed()) for the listener
+ * that accepted this connection; NULL for an active open. It is the same value on_accept
+ * receives, readable from every callback of the connection whatever sl_conn_set_user()
+ * stored, so an application keeps its per-listener state there instead of in a global.
+ */
+void *
+sl_conn_listen_arg(const struct sl_conn *c);
+
 /** The worker that owns the connection. */
 struct sl_worker *
 sl_conn_worker(const struct sl_conn *c);
