@@ -767,32 +767,15 @@ kv_exec(struct kv_req *q)
 static struct kv_store *
 kv_store_of(struct sl_conn *c)
 {
-	struct server_ctx *ctx = sl_conn_user(c);
-	struct kv_mode *kv = ctx->mode_state;
+	struct kv_mode *kv = server_ctx_of(c)->mode_state;
 
 	return &kv->stores[sl_worker_id(sl_conn_worker(c))];
-}
-
-static struct server_counters *
-kv_counters(struct sl_conn *c)
-{
-	struct server_ctx *ctx = sl_conn_user(c);
-
-	return &ctx->per_worker[sl_worker_id(sl_conn_worker(c))];
-}
-
-static int
-kv_on_accept(struct sl_conn *c, void *arg)
-{
-	sl_conn_set_user(c, arg);
-	kv_counters(c)->accepted++;
-	return 0;
 }
 
 static int
 kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 {
-	struct server_ctx *ctx = sl_conn_user(c);
+	struct server_ctx *ctx = server_ctx_of(c);
 	struct kv_req q = {
 		.kv = ctx->mode_state,
 		.st = kv_store_of(c),
@@ -844,34 +827,22 @@ kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 		return SL_RX_OK;
 	}
 	sl_writer_end(q.wr);
-	kv_counters(c)->bytes += m->len;
+	server_counters(ctx, c)->bytes += m->len;
 	if (q.quit)
 		sl_conn_close(c);
 	return SL_RX_OK;
-}
-
-static void
-kv_on_writable(struct sl_conn *c)
-{
-	sl_conn_resume_rx(c);
-}
-
-static void
-kv_on_eof(struct sl_conn *c)
-{
-	sl_conn_close(c);
 }
 
 /* A bad request: answer like Redis, then the CLOSE policy sends FIN after the reply. */
 static void
 kv_on_error(struct sl_conn *c, int err, uint64_t off)
 {
-	struct kv_mode *kv = ((struct server_ctx *)sl_conn_user(c))->mode_state;
+	struct kv_mode *kv = server_ctx_of(c)->mode_state;
 	struct kv_req q = { .kv = kv, .st = kv_store_of(c) };
 	int rc;
 
 	q.st->proto_errors++;
-	kv_counters(c)->framing_errors++;
+	server_on_error(c, err, off);
 	q.wr = sl_conn_writer_begin(c);
 	if (q.wr == NULL)
 		return;
@@ -891,23 +862,17 @@ kv_on_error(struct sl_conn *c, int err, uint64_t off)
 		sl_writer_abort(q.wr);
 }
 
-static void
-kv_on_close(struct sl_conn *c, enum sl_close_reason why)
-{
-	kv_counters(c)->closed[why]++;
-}
-
 static const struct sl_conn_ops kv_ops = {
-	.on_accept = kv_on_accept,
+	.on_accept = server_on_accept,
 	.on_message = kv_on_message,
-	.on_eof = kv_on_eof,
-	.on_writable = kv_on_writable,
+	.on_eof = server_on_eof,
+	.on_writable = server_on_writable,
 	.on_error = kv_on_error,
-	.on_close = kv_on_close,
+	.on_close = server_on_close,
 };
 
-int
-mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
+static int
+kv_setup(struct sl_stack *s, struct server_ctx *ctx)
 {
 	const struct sl_config *cfg = sl_stack_config(s);
 	unsigned int nw = sl_stack_worker_count(s), i;
@@ -934,26 +899,48 @@ mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 		if (rc != 0) {
 			fprintf(stderr, "sluice-server: kv: no memory for a table of %" PRIu64
 				" keys on worker %u\n", ctx->opts->kv_max_keys, i);
-			mode_kv_teardown(ctx);
 			return rc;
 		}
 	}
-	rc = sl_stack_listen_framed(s, port, &kv_ops, ctx, &kv->fr);
-	if (rc != 0) {
-		mode_kv_teardown(ctx);
+	rc = server_listen(s, ctx, &kv_ops, &kv->fr);
+	if (rc != 0)
 		return rc;
-	}
 	printf("sluice-server: kv: %u store(s) (one per worker, not shared) of at most %" PRIu64
 	       " keys; requests up to %u bytes\n", nw, ctx->opts->kv_max_keys, kv->cfg.max_msg);
 	return 0;
 }
 
-void
-mode_kv_teardown(struct server_ctx *ctx)
+static int
+kv_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
+{
+	const struct kv_mode *kv = ctx->mode_state;
+	uint64_t cmds = 0, errs = 0, proto = 0, oom = 0, fail = 0, paused = 0, expired = 0;
+	unsigned int i;
+
+	for (i = 0; i < kv->nstores; i++) {
+		const struct kv_store *st = &kv->stores[i];
+
+		cmds += st->cmds;
+		errs += st->err_replies;
+		proto += st->proto_errors;
+		oom += st->oom;
+		fail += st->reply_fail;
+		paused += st->paused;
+		expired += st->expired;
+	}
+	printf("sluice-server: kv: commands %" PRIu64 ", error replies %" PRIu64
+	       ", protocol errors %" PRIu64 ", oom %" PRIu64 ", expired %" PRIu64
+	       ", paused on a full send queue %" PRIu64 ", replies lost %" PRIu64 "\n",
+	       cmds, errs, proto, oom, expired, paused, fail);
+	return 0;
+}
+
+/* Free the stores; their memory must balance. */
+static void
+kv_teardown(struct server_ctx *ctx)
 {
 	struct kv_mode *kv = ctx->mode_state;
-	uint64_t keys = 0, freed = 0, mem = 0, cmds = 0, errs = 0, proto = 0, oom = 0, fail = 0;
-	uint64_t paused = 0, expired = 0;
+	uint64_t keys = 0, freed = 0, mem = 0;
 	unsigned int i;
 
 	if (kv == NULL)
@@ -962,20 +949,9 @@ mode_kv_teardown(struct server_ctx *ctx)
 		struct kv_store *st = &kv->stores[i];
 
 		keys += st->count;
-		cmds += st->cmds;
-		errs += st->err_replies;
-		proto += st->proto_errors;
-		oom += st->oom;
-		fail += st->reply_fail;
-		paused += st->paused;
-		expired += st->expired;
 		freed += kv_store_fini(st);
 		mem += st->mem;		/* what is left after freeing every entry */
 	}
-	printf("sluice-server: kv: commands %" PRIu64 ", error replies %" PRIu64
-	       ", protocol errors %" PRIu64 ", oom %" PRIu64 ", expired %" PRIu64
-	       ", paused on a full send queue %" PRIu64 ", replies lost %" PRIu64 "\n",
-	       cmds, errs, proto, oom, expired, paused, fail);
 	if (freed != keys || mem != 0)
 		printf("sluice-server: kv: LEAK: %" PRIu64 " keys counted, %" PRIu64
 		       " freed, %" PRIu64 " bytes unaccounted\n", keys, freed, mem);
@@ -984,3 +960,11 @@ mode_kv_teardown(struct server_ctx *ctx)
 	rte_free(kv);
 	ctx->mode_state = NULL;
 }
+
+const struct server_mode mode_kv = {
+	.name = "kv",
+	.port = 6379,
+	.setup = kv_setup,
+	.report = kv_report,
+	.teardown = kv_teardown,
+};
