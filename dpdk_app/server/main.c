@@ -7,7 +7,9 @@
  *
  * Every lcore given to the EAL runs one worker (the main lcore runs worker 0). The
  * program runs until SIGINT/SIGTERM or --duration-s, then stops the port, prints the
- * counters and frees everything.
+ * counters and frees everything. What it serves is the --mode's business: main.c only
+ * runs the hooks of its struct server_mode (server.h), in order: setup, start, report,
+ * teardown.
  */
 
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <rte_ether.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include <sluice/sluice.h>
 
@@ -47,21 +50,14 @@ server_request_stop(void)
 
 static const char *const server_verify_names[] = { "echo", "none", NULL };
 
-static const char *const server_mode_names[] = {
-#define X(id, name, port) name,
-	SERVER_MODES(X)
-#undef X
-	NULL,
-};
-
 #define APP_OPT(nm, ty, field, lo, hi, hlp) { \
 	.section = "app", .name = nm, .type = ty, \
 	.offset = offsetof(struct server_opts, field), .min = lo, .max = hi, .help = hlp }
 
 static const struct sl_opt server_opts_table[] = {
-	{ .section = "app", .name = "mode", .type = SL_OPT_ENUM,
-	  .offset = offsetof(struct server_opts, mode), .choices = server_mode_names,
-	  .help = "what the server does" },
+	{ .section = "app", .name = "mode", .type = SL_OPT_CUSTOM,
+	  .offset = offsetof(struct server_opts, mode), .parse = server_mode_opt_parse,
+	  .format = server_mode_opt_format, .help = "what the server does" },
 	APP_OPT("port", SL_OPT_U16, port, 0, 65535,
 		"TCP port to listen on (0: the mode's default)"),
 	APP_OPT("duration-s", SL_OPT_U32, duration_s, 0, 86400 * 365,
@@ -109,7 +105,7 @@ static void
 server_opts_defaults(struct server_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->mode = SERVER_MODE_ECHO;
+	o->mode = &mode_echo;
 	o->bytes = 1 << 20;
 	o->connections = 1;
 	o->write_size = 16384;
@@ -136,8 +132,10 @@ server_worker_loop(void *arg)
 /* The main lcore polls worker 0 and also keeps the time: duration, periodic stats, and
  * the start of client modes (which connect from worker 0, i.e. from this thread). */
 static int
-server_main_loop(struct sl_stack *s, const struct server_opts *o)
+server_main_loop(struct sl_stack *s, struct server_ctx *ctx)
 {
+	const struct server_opts *o = ctx->opts;
+	const struct server_mode *mode = o->mode;
 	struct sl_worker *w = sl_stack_worker(s, 0);
 	uint64_t hz = rte_get_tsc_hz();
 	uint64_t start = rte_rdtsc();
@@ -157,7 +155,7 @@ server_main_loop(struct sl_stack *s, const struct server_opts *o)
 
 		if (!mode_started && now >= mode_at) {
 			mode_started = true;
-			rc = server_mode_start(s, o);
+			rc = mode->start != NULL ? mode->start(s, ctx) : 0;
 			if (rc != 0) {
 				fprintf(stderr, "sluice-server: mode start failed: %s\n",
 					strerror(-rc));
@@ -207,7 +205,7 @@ server_print_banner(struct sl_stack *s, const struct server_opts *o)
 	inet_ntop(AF_INET, &cfg->ip.addr, ip, sizeof(ip));
 	printf("sluice-server: port %u (%s) mac %s ip %s/%u mtu %u, %u worker(s), mode %s\n",
 	       info.port_id, info.driver, mac, ip, cfg->ip.len, info.mtu,
-	       sl_stack_worker_count(s), server_mode_names[o->mode]);
+	       sl_stack_worker_count(s), o->mode->name);
 	printf("sluice-server: checksum offload tx ip=%s tcp=%s, rx ip=%s tcp=%s; tso %s; "
 	       "link %s %u Mbps\n",
 	       info.tx_ip_csum ? "on" : "off", info.tx_tcp_csum ? "on" : "off",
@@ -220,6 +218,8 @@ server_print_banner(struct sl_stack *s, const struct server_opts *o)
 int
 main(int argc, char **argv)
 {
+	const struct server_mode *mode;
+	struct server_ctx *ctx;
 	struct server_opts opts;
 	struct sl_config cfg;
 	struct sl_opt_set sets[2];
@@ -276,11 +276,22 @@ main(int argc, char **argv)
 	rc = sl_stack_telemetry_register(s);
 	if (rc != 0)
 		fprintf(stderr, "sluice-server: telemetry unavailable: %s\n", strerror(-rc));
-	rc = server_mode_setup(s, &opts);
+	mode = opts.mode;
+	ctx = rte_zmalloc("sl_server_ctx", sizeof(*ctx), RTE_CACHE_LINE_SIZE);
+	if (ctx == NULL) {
+		rc = -ENOMEM;
+	} else {
+		ctx->opts = &opts;
+		ctx->port = opts.port != 0 ? opts.port : mode->port;
+		rc = mode->setup != NULL ? mode->setup(s, ctx) : 0;
+	}
 	if (rc == 0)
 		rc = sl_stack_start(s);
 	if (rc != 0) {
 		fprintf(stderr, "sluice-server: cannot start: %s\n", strerror(-rc));
+		if (ctx != NULL && mode->teardown != NULL)
+			mode->teardown(ctx);
+		rte_free(ctx);
 		sl_stack_destroy(s);
 		rte_eal_cleanup();
 		return 1;
@@ -292,7 +303,7 @@ main(int argc, char **argv)
 		rte_eal_remote_launch(server_worker_loop, sl_stack_worker(s, i), lcore);
 		i++;
 	}
-	rc = server_main_loop(s, &opts);
+	rc = server_main_loop(s, ctx);
 	rte_eal_mp_wait_lcore();
 
 	sl_stack_stop(s);
@@ -300,11 +311,15 @@ main(int argc, char **argv)
 	printf("sluice-server: stopped; counters:\n");
 	sl_stats_print(stdout, &st, 0);
 	server_print_send_path(&st);
-	status = server_mode_report(s, &opts);
+	if (mode->port != 0)
+		server_print_summary(s, ctx);
+	status = mode->report != NULL ? mode->report(s, ctx) : 0;
 	if (rc != 0)
 		status = 1;
 	fflush(stdout);
-	server_mode_teardown(s, &opts);
+	if (mode->teardown != NULL)
+		mode->teardown(ctx);
+	rte_free(ctx);
 	leaked = sl_stack_destroy(s);
 	rte_eal_cleanup();
 	if (leaked != 0) {

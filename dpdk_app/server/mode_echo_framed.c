@@ -13,6 +13,16 @@
  *
  * Backpressure as in mode_echo.c: a message the send queue cannot take is left in place
  * (SL_RX_AGAIN) and delivery resumes on on_writable. After the peer's FIN: close.
+ *
+ * This file is the template for a mode of your own protocol:
+ *   1. a deserializer/serializer pair for it (here the built-in line and lenpfx ones;
+ *      docs/examples/tlv_framing.c and docs/framing.md show how to write one);
+ *   2. setup: the pair and its struct sl_framing in the mode's state, which outlives
+ *      the connections, then server_listen() with it;
+ *   3. on_message: one whole message, answered through the serializer
+ *      (sl_conn_send_msg()); common.c's callbacks for the rest;
+ *   4. a struct server_mode at the end, one line in SERVER_MODES (server.h), the file
+ *      in dpdk_app/meson.build.
  */
 
 #include <errno.h>
@@ -38,71 +48,23 @@ struct echo_framed {
 	struct sl_framing fr;
 };
 
-static struct server_counters *
-efr_counters(struct sl_conn *c)
-{
-	struct server_ctx *ctx = sl_conn_user(c);
-
-	return &ctx->per_worker[sl_worker_id(sl_conn_worker(c))];
-}
-
-static int
-efr_on_accept(struct sl_conn *c, void *arg)
-{
-	struct server_ctx *ctx = arg;
-
-	sl_conn_set_user(c, ctx);
-	efr_counters(c)->accepted++;
-	return 0;
-}
-
+/* m is one whole message (a line without its terminator, or a payload without its
+ * length); the serializer adds the framing back. */
 static int
 efr_on_message(struct sl_conn *c, const struct sl_msg *m)
 {
 	struct sl_bytes b = { .data = m->data, .len = m->len };
-	int rc = sl_conn_send_msg(c, &b);
 
-	if (rc == -EAGAIN)
-		return SL_RX_AGAIN;
-	if (rc != 0) {
-		sl_conn_abort(c);
-		return SL_RX_OK;
-	}
-	efr_counters(c)->bytes += m->len;
-	return SL_RX_OK;
-}
-
-static void
-efr_on_writable(struct sl_conn *c)
-{
-	sl_conn_resume_rx(c);
-}
-
-static void
-efr_on_eof(struct sl_conn *c)
-{
-	sl_conn_close(c);
-}
-
-static void
-efr_on_error(struct sl_conn *c, int err __rte_unused, uint64_t off __rte_unused)
-{
-	efr_counters(c)->framing_errors++;
-}
-
-static void
-efr_on_close(struct sl_conn *c, enum sl_close_reason why)
-{
-	efr_counters(c)->closed[why]++;
+	return server_answered(c, m, sl_conn_send_msg(c, &b));
 }
 
 static const struct sl_conn_ops efr_ops = {
-	.on_accept = efr_on_accept,
+	.on_accept = server_on_accept,
 	.on_message = efr_on_message,
-	.on_eof = efr_on_eof,
-	.on_writable = efr_on_writable,
-	.on_error = efr_on_error,
-	.on_close = efr_on_close,
+	.on_eof = server_on_eof,
+	.on_writable = server_on_writable,
+	.on_error = server_on_error,	/* counted; the framing's policy does the rest */
+	.on_close = server_on_close,
 };
 
 static struct echo_framed *
@@ -115,22 +77,15 @@ efr_alloc(struct server_ctx *ctx)
 }
 
 static int
-efr_listen(struct sl_stack *s, struct server_ctx *ctx, uint16_t port, struct echo_framed *e)
+efr_listen(struct sl_stack *s, struct server_ctx *ctx, struct echo_framed *e)
 {
-	int rc;
-
 	e->fr.ds = &e->ds;
 	e->fr.ser = &e->ser;
-	rc = sl_stack_listen_framed(s, port, &efr_ops, ctx, &e->fr);
-	if (rc == -EINVAL)
-		fprintf(stderr, "sluice-server: %s messages of up to %u bytes do not fit the "
-			"receive budget: lower --max-msg or raise --rcvbuf\n", e->ds.name,
-			e->ds.max_msg);
-	return rc;
+	return server_listen(s, ctx, &efr_ops, &e->fr);
 }
 
-int
-mode_echo_line_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
+static int
+echo_line_setup(struct sl_stack *s, struct server_ctx *ctx)
 {
 	const struct server_opts *o = ctx->opts;
 	struct echo_framed *e = efr_alloc(ctx);
@@ -142,12 +97,13 @@ mode_echo_line_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 	e->line.last_line_at_eof = true;
 	if (sl_line_init(&e->ds, &e->ser, &e->line) != 0)
 		return -EINVAL;
+	/* A bad line ends at the next terminator: skip it and go on. */
 	e->fr.on_error = SL_FRAMING_RESYNC;
-	return efr_listen(s, ctx, port, e);
+	return efr_listen(s, ctx, e);
 }
 
-int
-mode_echo_lenpfx_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
+static int
+echo_lenpfx_setup(struct sl_stack *s, struct server_ctx *ctx)
 {
 	const struct server_opts *o = ctx->opts;
 	struct echo_framed *e = efr_alloc(ctx);
@@ -165,13 +121,28 @@ mode_echo_lenpfx_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port
 		fprintf(stderr, "sluice-server: --lenpfx-width must be 1, 2 or 4\n");
 		return -EINVAL;
 	}
+	/* After a bad length nothing in the stream can be trusted. */
 	e->fr.on_error = SL_FRAMING_CLOSE;
-	return efr_listen(s, ctx, port, e);
+	return efr_listen(s, ctx, e);
 }
 
-void
-mode_echo_framed_teardown(struct server_ctx *ctx)
+static void
+efr_teardown(struct server_ctx *ctx)
 {
 	rte_free(ctx->mode_state);
 	ctx->mode_state = NULL;
 }
+
+const struct server_mode mode_echo_line = {
+	.name = "echo-line",
+	.port = 7,
+	.setup = echo_line_setup,
+	.teardown = efr_teardown,
+};
+
+const struct server_mode mode_echo_lenpfx = {
+	.name = "echo-lenpfx",
+	.port = 7,
+	.setup = echo_lenpfx_setup,
+	.teardown = efr_teardown,
+};

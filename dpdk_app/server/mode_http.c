@@ -63,42 +63,20 @@ struct http_mode {
 
 static const uint16_t http_err_status[] = { 400, 413, 414, 431, 501, 505 };
 
-static struct server_ctx *
-http_ctx(struct sl_conn *c)
-{
-	return sl_conn_user(c);
-}
-
-static unsigned int
-http_wid(struct sl_conn *c)
-{
-	return sl_worker_id(sl_conn_worker(c));
-}
-
 static struct http_counters *
 http_counters(struct sl_conn *c)
 {
-	struct http_mode *h = http_ctx(c)->mode_state;
+	struct http_mode *h = server_ctx_of(c)->mode_state;
 
-	return &h->per_worker[http_wid(c)];
-}
-
-static int
-http_on_accept(struct sl_conn *c, void *arg)
-{
-	struct server_ctx *ctx = arg;
-
-	sl_conn_set_user(c, ctx);
-	ctx->per_worker[http_wid(c)].accepted++;
-	return 0;
+	return &h->per_worker[sl_worker_id(sl_conn_worker(c))];
 }
 
 static int
 http_on_message(struct sl_conn *c, const struct sl_msg *m)
 {
-	struct server_ctx *ctx = http_ctx(c);
+	struct server_ctx *ctx = server_ctx_of(c);
 	struct http_mode *h = ctx->mode_state;
-	struct http_counters *k = &h->per_worker[http_wid(c)];
+	struct http_counters *k = http_counters(c);
 	uint32_t flags = sl_http_resp_flags(m->type);
 	const struct sl_http_fixed *resp;
 	bool get;
@@ -119,7 +97,7 @@ http_on_message(struct sl_conn *c, const struct sl_msg *m)
 	if (rc == -EAGAIN)
 		return SL_RX_AGAIN;	/* answered again after on_writable */
 	k->requests++;
-	ctx->per_worker[http_wid(c)].bytes += m->len;
+	server_counters(ctx, c)->bytes += m->len;
 	if (rc != 0) {
 		/* Larger than the send queue can ever take, or no mbuf: give up. */
 		k->unsent++;
@@ -135,21 +113,9 @@ http_on_message(struct sl_conn *c, const struct sl_msg *m)
 	return SL_RX_OK;
 }
 
-static void
-http_on_writable(struct sl_conn *c)
-{
-	sl_conn_resume_rx(c);
-}
-
-static void
-http_on_eof(struct sl_conn *c)
-{
-	sl_conn_close(c);
-}
-
 /* A bad request: answer with its status; the CLOSE policy sends it before FIN. */
 static void
-http_on_error(struct sl_conn *c, int err, uint64_t off __rte_unused)
+http_on_error(struct sl_conn *c, int err, uint64_t off)
 {
 	static const struct sl_http_header hdrs[] = {
 		{ "Content-Type", "text/plain" },
@@ -167,7 +133,7 @@ http_on_error(struct sl_conn *c, int err, uint64_t off __rte_unused)
 	};
 	unsigned int i;
 
-	http_ctx(c)->per_worker[http_wid(c)].framing_errors++;
+	server_on_error(c, err, off);
 	resp.body_len = (uint32_t)snprintf(body, sizeof(body), "%s\n", sl_http_reason(status));
 	if (sl_conn_send_msg(c, &resp) != 0) {
 		k->unsent++;
@@ -180,19 +146,13 @@ http_on_error(struct sl_conn *c, int err, uint64_t off __rte_unused)
 	k->by_status[i]++;
 }
 
-static void
-http_on_close(struct sl_conn *c, enum sl_close_reason why)
-{
-	http_ctx(c)->per_worker[http_wid(c)].closed[why]++;
-}
-
 static const struct sl_conn_ops http_ops = {
-	.on_accept = http_on_accept,
+	.on_accept = server_on_accept,
 	.on_message = http_on_message,
-	.on_eof = http_on_eof,
-	.on_writable = http_on_writable,
+	.on_eof = server_on_eof,
+	.on_writable = server_on_writable,
 	.on_error = http_on_error,
-	.on_close = http_on_close,
+	.on_close = server_on_close,
 };
 
 static int
@@ -237,8 +197,8 @@ http_prepare(struct http_mode *h, uint32_t body_len)
 	return 0;
 }
 
-int
-mode_http_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
+static int
+http_setup(struct sl_stack *s, struct server_ctx *ctx)
 {
 	const struct server_opts *o = ctx->opts;
 	struct http_mode *h;
@@ -262,23 +222,17 @@ mode_http_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 	h->fr.ds = &h->ds;
 	h->fr.ser = &h->ser;
 	h->fr.on_error = SL_FRAMING_CLOSE;
-	rc = sl_stack_listen_framed(s, port, &http_ops, ctx, &h->fr);
-	if (rc == -EINVAL)
-		fprintf(stderr, "sluice-server: HTTP requests of up to %u bytes do not fit the "
-			"receive budget: lower --max-msg or raise --rcvbuf\n", h->ds.max_msg);
-	return rc;
+	return server_listen(s, ctx, &http_ops, &h->fr);
 }
 
-void
-mode_http_teardown(struct server_ctx *ctx)
+static int
+http_report(struct sl_stack *s, struct server_ctx *ctx)
 {
-	struct http_mode *h = ctx->mode_state;
+	const struct http_mode *h = ctx->mode_state;
 	struct http_counters sum = { 0 };
 	unsigned int i, k;
 
-	if (h == NULL)
-		return;
-	for (i = 0; i < RTE_MAX_LCORE; i++) {
+	for (i = 0; i < sl_stack_worker_count(s); i++) {
 		const struct http_counters *c = &h->per_worker[i];
 
 		sum.requests += c->requests;
@@ -297,10 +251,27 @@ mode_http_teardown(struct server_ctx *ctx)
 		       sum.by_status[k]);
 	printf(", other %" PRIu64 "), unsent %" PRIu64 "\n",
 	       sum.by_status[RTE_DIM(http_err_status)], sum.unsent);
-	fflush(stdout);
+	return 0;
+}
+
+static void
+http_teardown(struct server_ctx *ctx)
+{
+	struct http_mode *h = ctx->mode_state;
+
+	if (h == NULL)
+		return;
 	sl_http_fixed_free(h->ok);
 	sl_http_fixed_free(h->not_allowed);
 	rte_free(h->body);
 	rte_free(h);
 	ctx->mode_state = NULL;
 }
+
+const struct server_mode mode_http = {
+	.name = "http",
+	.port = 80,
+	.setup = http_setup,
+	.report = http_report,
+	.teardown = http_teardown,
+};

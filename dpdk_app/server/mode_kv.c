@@ -13,21 +13,24 @@
  * read like Redis's own ("ERR unknown command ...", "ERR wrong number of arguments
  * ...").
  *
- * Each worker has its own store: an open-addressing table (linear probing, backward-
- * shift deletion, so no tombstones) keyed by SipHash-1-3 with a random key (a client
- * cannot aim keys at one probe run without it), holding pointers to
- * entries allocated with rte_malloc (key and value in one block). With several workers
- * each connection only sees the store of the worker RSS gave it to: this is a sharded
- * cache, not one database (the default run has one worker). --kv-max-keys bounds each
- * store; a write that would need a new key beyond it, or memory rte_malloc cannot give,
- * is answered with an -OOM error. Keys with a TTL are removed when they are next
- * touched (there is no background expiry), and count against the bound until then.
+ * Each worker has its own store (kv_store.c, which knows nothing of RESP). With several
+ * workers each connection only sees the store of the worker RSS gave it to: this is a
+ * sharded cache, not one database (the default run has one worker). --kv-max-keys
+ * bounds each store; a write that would need a new key beyond it, or memory rte_malloc
+ * cannot give, is answered with an -OOM error and changes nothing.
  *
  * Pipelining: requests are answered in order, one reply per request, straight into the
- * send queue. When the queue is full the request is left unconsumed (SL_RX_AGAIN) —
- * before anything is executed — and delivery resumes on on_writable. A reply that
- * cannot be written once the command ran (no mbuf left) aborts the connection: the
- * client sees a reset, as after a crash between execution and reply.
+ * send queue. When the queue is at its high mark the request is left unconsumed
+ * (SL_RX_AGAIN) before anything runs, and delivery resumes on on_writable. A reply can
+ * still be refused once its command ran (-EAGAIN: it would take the queue past its hard
+ * cap); the request is then left unconsumed as well and runs again on on_writable. The
+ * command table's readonly flag makes that exact: a read-only command changes nothing,
+ * and a command that changes data only plans its change while it writes its reply
+ * (kv_plan_put/kv_plan_del, which reserve what the change needs); kv_exec applies the
+ * plan once the reply is complete and drops it otherwise. A change is thus made once,
+ * with the reply that goes out, however often the send queue refuses it. A reply that
+ * cannot be written for another reason (no mbuf left) aborts the connection: the client
+ * sees a reset, as after a crash between execution and reply.
  */
 
 #include <errno.h>
@@ -41,41 +44,36 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
-#include <rte_random.h>
 
 #include <sluice/resp.h>
 #include <sluice/sluice.h>
 
+#include "kv_store.h"
 #include "server.h"
 
 #define KV_MAX_ARGS 1024		/* arguments per request (the fields a message has) */
-#define KV_MIN_SLOTS 16
-/* A handler's answer meaning: nothing was changed, replace the reply by -OOM. */
-#define KV_OOM (-ENOSPC)
 
-/* A key and its value, in one rte_malloc block. */
-struct kv_entry {
-	uint64_t expire_ms;		/* absolute (kv_now_ms clock), 0: none */
-	uint32_t klen;
-	uint32_t vlen;
-	uint32_t vcap;			/* room for the value */
-	uint8_t data[];			/* key, then value */
+/* The change a command that is not read-only plans (at most one write per key argument,
+ * or one delete per distinct key), applied by kv_exec once its reply is complete. */
+struct kv_change {
+	uint32_t nputs;
+	uint32_t ndels;
+	struct kv_put puts[KV_MAX_ARGS / 2];
+	uint32_t dels[KV_MAX_ARGS];	/* argument index of each key to delete */
 };
 
-struct kv_slot {
-	uint32_t hash;
-	struct kv_entry *e;		/* NULL: free */
+struct kv_counters {
+	uint64_t cmds, err_replies, oom, proto_errors, reply_fail, paused;
+	uint64_t write_refused;		/* replies of commands that change data refused by
+					 * the send queue: planned, dropped, run again */
 };
 
-/* One worker's store and counters (written only by that worker). */
-struct kv_store {
-	struct kv_slot *slots;
-	uint64_t mask;
-	uint64_t count;			/* keys held */
-	uint64_t max_keys;
-	uint64_t mem;			/* bytes of entries allocated */
-	uint64_t hkey[2];		/* SipHash key, random per store */
-	uint64_t cmds, err_replies, oom, proto_errors, reply_fail, expired, paused;
+/* One worker's store, its counters and the change being planned (all used only by that
+ * worker). */
+struct kv_worker {
+	struct kv_store *store;
+	struct kv_counters n;
+	struct kv_change chg;
 } __rte_cache_aligned;
 
 struct kv_mode {
@@ -83,19 +81,25 @@ struct kv_mode {
 	struct sl_deserializer ds;
 	struct sl_framing fr;
 	uint32_t sndbuf;
-	unsigned int nstores;
-	struct kv_store stores[];
+	unsigned int nworkers;
+	struct kv_worker workers[];
 };
+
+struct kv_cmd;
 
 /* A request being executed. */
 struct kv_req {
 	const struct kv_mode *kv;
+	struct kv_worker *kw;
 	struct kv_store *st;
+	const struct kv_cmd *cmd;	/* NULL: unknown */
+	struct kv_change *chg;		/* NULL while a read-only command runs */
 	struct sl_writer *wr;
 	const uint8_t *base;
 	const struct sl_field *f;
 	uint32_t argc;
 	uint64_t now_ms;
+	char num[24];			/* INCR's new value, until the plan is applied */
 	bool quit;
 };
 
@@ -117,6 +121,20 @@ arg_is(const struct kv_req *q, uint32_t i, const char *word)
 	size_t n = strlen(word);
 
 	return arg_len(q, i) == n && strncasecmp((const char *)arg_ptr(q, i), word, n) == 0;
+}
+
+static bool
+arg_same(const struct kv_req *q, uint32_t i, uint32_t j)
+{
+	return arg_len(q, i) == arg_len(q, j) &&
+	       memcmp(arg_ptr(q, i), arg_ptr(q, j), arg_len(q, i)) == 0;
+}
+
+/* The value of key argument i, or NULL. */
+static const struct kv_value *
+arg_get(struct kv_req *q, uint32_t i, struct kv_value *v)
+{
+	return kv_store_get(q->st, q->now_ms, arg_ptr(q, i), arg_len(q, i), v) ? v : NULL;
 }
 
 static uint64_t
@@ -160,254 +178,85 @@ kv_parse_i64(const uint8_t *p, uint32_t n, int64_t *out)
 	return true;
 }
 
-/* ---- the store ---- */
+/*
+ * ---- planned changes ----
+ *
+ * A command that changes data (readonly false in kv_cmds) gets q->chg and describes its
+ * change there while it writes its reply; kv_exec applies it when the reply is complete
+ * (kv_change_apply) and drops it otherwise (kv_change_drop). A read-only command has no
+ * plan: trying to change data fails with -EROFS, which aborts the connection (a bug
+ * shows as "replies lost" at exit, never as a change made twice).
+ */
 
-static inline uint64_t
-sip_rotl(uint64_t x, unsigned int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-static inline void
-sip_round(uint64_t v[4])
-{
-	v[0] += v[1]; v[1] = sip_rotl(v[1], 13); v[1] ^= v[0]; v[0] = sip_rotl(v[0], 32);
-	v[2] += v[3]; v[3] = sip_rotl(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = sip_rotl(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = sip_rotl(v[1], 17); v[1] ^= v[2]; v[2] = sip_rotl(v[2], 32);
-}
-
-/* SipHash-1-3 of the key (byte loads through memcpy: keys sit at any alignment inside
- * received messages, and nothing past their end is read). */
-static uint32_t
-kv_hash(const struct kv_store *st, const uint8_t *k, uint32_t klen)
-{
-	uint64_t v[4] = {
-		st->hkey[0] ^ 0x736f6d6570736575ULL, st->hkey[1] ^ 0x646f72616e646f6dULL,
-		st->hkey[0] ^ 0x6c7967656e657261ULL, st->hkey[1] ^ 0x7465646279746573ULL,
-	};
-	uint64_t m, b = (uint64_t)klen << 56;
-	uint32_t i, left = klen & 7;
-
-	for (i = 0; i + 8 <= klen; i += 8) {
-		memcpy(&m, k + i, 8);
-		v[3] ^= m;
-		sip_round(v);
-		v[0] ^= m;
-	}
-	for (m = 0; left > 0; left--)
-		m |= (uint64_t)k[i + left - 1] << (8 * (left - 1));
-	b |= m;
-	v[3] ^= b;
-	sip_round(v);
-	v[0] ^= b;
-	v[2] ^= 0xff;
-	sip_round(v);
-	sip_round(v);
-	sip_round(v);
-	m = v[0] ^ v[1] ^ v[2] ^ v[3];
-	return (uint32_t)(m ^ (m >> 32));
-}
-
-static struct kv_entry *
-kv_entry_alloc(struct kv_store *st, const uint8_t *k, uint32_t klen, uint32_t vcap)
-{
-	size_t sz = sizeof(struct kv_entry) + (size_t)klen + vcap;
-	struct kv_entry *e = rte_malloc("sl_kv", sz, 0);
-
-	if (e == NULL)
-		return NULL;
-	e->expire_ms = 0;
-	e->klen = klen;
-	e->vlen = 0;
-	e->vcap = vcap;
-	memcpy(e->data, k, klen);
-	st->mem += sz;
-	return e;
-}
-
+/* Drop the plan: give back what its writes reserved. */
 static void
-kv_entry_free(struct kv_store *st, struct kv_entry *e)
+kv_change_drop(struct kv_req *q)
 {
-	st->mem -= sizeof(struct kv_entry) + (size_t)e->klen + e->vcap;
-	rte_free(e);
-}
+	struct kv_change *chg = q->chg;
+	uint32_t i;
 
-/* Slot of key k (hash h), or of the free slot where it would go. */
-static uint64_t
-kv_probe(const struct kv_store *st, uint32_t h, const uint8_t *k, uint32_t klen)
-{
-	uint64_t i = h & st->mask;
-
-	/* The table is at most half full, so a free slot ends every probe. */
-	for (;;) {
-		const struct kv_slot *s = &st->slots[i];
-
-		if (s->e == NULL || (s->hash == h && s->e->klen == klen &&
-				     memcmp(s->e->data, k, klen) == 0))
-			return i;
-		i = (i + 1) & st->mask;
-	}
-}
-
-/* Remove the entry at slot i: backward-shift the run after it (no tombstones). */
-static void
-kv_slot_remove(struct kv_store *st, uint64_t i)
-{
-	uint64_t j = i;
-
-	kv_entry_free(st, st->slots[i].e);
-	st->count--;
-	for (;;) {
-		uint64_t home;
-
-		j = (j + 1) & st->mask;
-		if (st->slots[j].e == NULL)
-			break;
-		home = st->slots[j].hash & st->mask;
-		/* Move j back to i unless its home lies cyclically in (i, j]. */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			st->slots[i] = st->slots[j];
-			i = j;
-		}
-	}
-	st->slots[i].e = NULL;
-	st->slots[i].hash = 0;
-}
-
-/* The live entry of key k at *slot (expired ones are removed on the way), or NULL with
- * *slot the free slot for it. */
-static struct kv_entry *
-kv_find(struct kv_store *st, uint64_t now_ms, const uint8_t *k, uint32_t klen, uint32_t h,
-	uint64_t *slot)
-{
-	uint64_t i = kv_probe(st, h, k, klen);
-	struct kv_entry *e = st->slots[i].e;
-
-	if (e != NULL && e->expire_ms != 0 && e->expire_ms <= now_ms) {
-		kv_slot_remove(st, i);
-		st->expired++;
-		i = kv_probe(st, h, k, klen);
-		e = NULL;
-	}
-	*slot = i;
-	return e;
-}
-
-static struct kv_entry *
-kv_get(struct kv_req *q, uint32_t ai)
-{
-	const uint8_t *k = arg_ptr(q, ai);
-	uint64_t slot;
-
-	return kv_find(q->st, q->now_ms, k, arg_len(q, ai), kv_hash(q->st, k, arg_len(q, ai)),
-		       &slot);
-}
-
-/* Can e take a value of vlen bytes in place (without wasting much room)? */
-static bool
-kv_fits(const struct kv_entry *e, uint32_t vlen)
-{
-	return e->vcap >= vlen && e->vcap <= 2 * (uint64_t)vlen + 64;
+	for (i = 0; i < chg->nputs; i++)
+		kv_store_unreserve(q->st, &chg->puts[i]);
+	chg->nputs = 0;
+	chg->ndels = 0;
 }
 
 /*
- * Store value v under key k. spare: an entry allocated beforehand for this key (room
- * for the value), used when the current one is too small or the key is new, freed
- * otherwise; NULL: allocate here. expire_ms is set unless keepttl. Returns 0 or -ENOMEM
- * (store full or no memory); nothing changes on error.
+ * Plan the write p (key and value as for kv_store_reserve()), reserving what it needs
+ * now. All or nothing: when a reservation fails, everything planned so far is dropped,
+ * so the command just answers -OOM.
+ *
+ * @return
+ *   0; -ENOMEM (the store is full or out of memory); -EROFS (a read-only command).
  */
 static int
-kv_put(struct kv_store *st, uint64_t now_ms, const uint8_t *k, uint32_t klen,
-       const uint8_t *v, uint32_t vlen, uint64_t expire_ms, bool keepttl,
-       struct kv_entry *spare)
+kv_plan_put(struct kv_req *q, const struct kv_put *p)
 {
-	uint32_t h = kv_hash(st, k, klen);
-	uint64_t slot;
-	struct kv_entry *e = kv_find(st, now_ms, k, klen, h, &slot);
-	struct kv_entry *n;
+	struct kv_change *chg = q->chg;
+	struct kv_put *w;
+	int rc = -ENOMEM;
 
-	/* Overwrite in place when the value fits and does not waste much. */
-	if (e != NULL && kv_fits(e, vlen)) {
-		if (spare != NULL)
-			kv_entry_free(st, spare);
-		memcpy(e->data + klen, v, vlen);
-		e->vlen = vlen;
-		if (!keepttl)
-			e->expire_ms = expire_ms;
-		return 0;
-	}
-	if (e == NULL && st->count >= st->max_keys) {
-		if (spare != NULL)
-			kv_entry_free(st, spare);
-		return -ENOMEM;
-	}
-	n = spare != NULL ? spare : kv_entry_alloc(st, k, klen, vlen);
-	if (n == NULL)
-		return -ENOMEM;
-	memcpy(n->data + klen, v, vlen);
-	n->vlen = vlen;
-	n->expire_ms = expire_ms;
-	if (e != NULL) {
-		if (keepttl)
-			n->expire_ms = e->expire_ms;
-		kv_entry_free(st, e);
-	} else {
-		st->count++;
-		st->slots[slot].hash = h;
-	}
-	st->slots[slot].e = n;
-	return 0;
-}
-
-static bool
-kv_delete(struct kv_req *q, uint32_t ai)
-{
-	const uint8_t *k = arg_ptr(q, ai);
-	uint32_t klen = arg_len(q, ai);
-	uint64_t slot;
-
-	if (kv_find(q->st, q->now_ms, k, klen, kv_hash(q->st, k, klen), &slot) == NULL)
-		return false;
-	kv_slot_remove(q->st, slot);
-	return true;
-}
-
-static int
-kv_store_init(struct kv_store *st, uint64_t max_keys)
-{
-	uint64_t n = KV_MIN_SLOTS;
-
-	while (n < 2 * max_keys)
-		n <<= 1;
-	st->slots = rte_zmalloc("sl_kv_table", n * sizeof(st->slots[0]), RTE_CACHE_LINE_SIZE);
-	if (st->slots == NULL)
-		return -ENOMEM;
-	st->mask = n - 1;
-	st->max_keys = max_keys;
-	st->hkey[0] = rte_rand();
-	st->hkey[1] = rte_rand();
-	return 0;
-}
-
-/* Free every entry; returns how many there were. */
-static uint64_t
-kv_store_fini(struct kv_store *st)
-{
-	uint64_t i, n = 0;
-
-	if (st->slots == NULL)
-		return 0;
-	for (i = 0; i <= st->mask; i++) {
-		if (st->slots[i].e != NULL) {
-			kv_entry_free(st, st->slots[i].e);
-			st->slots[i].e = NULL;
-			n++;
+	if (chg == NULL)
+		return -EROFS;
+	if (chg->nputs < RTE_DIM(chg->puts)) {
+		w = &chg->puts[chg->nputs];
+		*w = *p;
+		rc = kv_store_reserve(q->st, q->now_ms, w);
+		if (rc == 0) {
+			chg->nputs++;
+			return 0;
 		}
 	}
-	rte_free(st->slots);
-	st->slots = NULL;
-	return n;
+	kv_change_drop(q);
+	return rc;
+}
+
+/* Plan the deletion of key argument i. 0 or -EROFS (a read-only command). */
+static int
+kv_plan_del(struct kv_req *q, uint32_t i)
+{
+	struct kv_change *chg = q->chg;
+
+	if (chg == NULL)
+		return -EROFS;
+	chg->dels[chg->ndels++] = i;	/* one per argument at most: it fits */
+	return 0;
+}
+
+/* Apply the plan: nothing here can fail (the writes are reserved). */
+static void
+kv_change_apply(struct kv_req *q)
+{
+	struct kv_change *chg = q->chg;
+	uint32_t i;
+
+	for (i = 0; i < chg->nputs; i++)
+		kv_store_put(q->st, q->now_ms, &chg->puts[i]);
+	for (i = 0; i < chg->ndels; i++)
+		kv_store_del(q->st, q->now_ms, arg_ptr(q, chg->dels[i]),
+			     arg_len(q, chg->dels[i]));
+	chg->nputs = 0;
+	chg->ndels = 0;
 }
 
 /* ---- replies ---- */
@@ -440,14 +289,14 @@ reply_err(struct kv_req *q, const char *fmt, ...)
 	for (i = 0; i < n; i++)
 		if (buf[i] == '\r' || buf[i] == '\n')
 			buf[i] = ' ';
-	q->st->err_replies++;
+	q->kw->n.err_replies++;
 	return sl_resp_write_error(q->wr, buf, (uint32_t)n);
 }
 
 static int
 reply_oom(struct kv_req *q)
 {
-	q->st->oom++;
+	q->kw->n.oom++;
 	return reply_err(q, "OOM command not allowed: the store holds its limit of keys "
 			 "(--kv-max-keys) or is out of memory");
 }
@@ -459,14 +308,22 @@ reply_not_int(struct kv_req *q)
 }
 
 static int
-reply_value(struct kv_req *q, const struct kv_entry *e)
+reply_value(struct kv_req *q, const struct kv_value *v)
 {
-	if (e == NULL)
+	if (v == NULL)
 		return sl_resp_write_null(q->wr);
-	return sl_resp_write_bulk(q->wr, e->data + e->klen, e->vlen);
+	return sl_resp_write_bulk(q->wr, v->data, v->len);
 }
 
-/* ---- commands ---- */
+/*
+ * ---- commands ----
+ *
+ * A handler checks its arguments and writes the whole reply: 0, or the writer's error.
+ * A read-only one only reads the store. One that changes data does it only through
+ * kv_plan_put()/kv_plan_del() and writes the reply as if the plan were applied (it is,
+ * by kv_exec, once the reply is complete); a reply saying nothing changed (an error,
+ * -OOM, a condition not met) comes with an empty plan.
+ */
 
 static int
 cmd_ping(struct kv_req *q)
@@ -487,7 +344,9 @@ cmd_echo(struct kv_req *q)
 static int
 cmd_get(struct kv_req *q)
 {
-	return reply_value(q, kv_get(q, 1));
+	struct kv_value v;
+
+	return reply_value(q, arg_get(q, 1, &v));
 }
 
 /* SET key value [NX|XX] [GET] [EX s|PX ms|KEEPTTL] */
@@ -496,7 +355,9 @@ cmd_set(struct kv_req *q)
 {
 	bool nx = false, xx = false, get = false, keepttl = false, has_exp = false;
 	uint64_t expire_ms = 0;
-	struct kv_entry *old;
+	const struct kv_value *old;
+	struct kv_value v;
+	struct kv_put p;
 	uint32_t i;
 	int rc;
 
@@ -526,121 +387,135 @@ cmd_set(struct kv_req *q)
 			return reply_err(q, "ERR syntax error");
 		}
 	}
-	old = kv_get(q, 1);
+	old = arg_get(q, 1, &v);
 	if ((nx && old != NULL) || (xx && old == NULL))
 		return get ? reply_value(q, old) : sl_resp_write_null(q->wr);
-	if (get) {
-		/* The old value goes out before it is overwritten. */
-		rc = reply_value(q, old);
-		if (rc != 0)
-			return rc;
-	}
-	if (kv_put(q->st, q->now_ms, arg_ptr(q, 1), arg_len(q, 1), arg_ptr(q, 2), arg_len(q, 2),
-		   expire_ms, keepttl, NULL) != 0)
-		return get ? KV_OOM : reply_oom(q);	/* the old value is in the reply */
-	return get ? 0 : reply_str(q, "OK");
+	p = (struct kv_put){
+		.key = arg_ptr(q, 1), .klen = arg_len(q, 1),
+		.val = arg_ptr(q, 2), .vlen = arg_len(q, 2),
+		.expire_ms = expire_ms, .keepttl = keepttl,
+	};
+	rc = kv_plan_put(q, &p);
+	if (rc == -ENOMEM)
+		return reply_oom(q);
+	if (rc != 0)
+		return rc;
+	/* The old value stays readable until the plan is applied, after this reply. */
+	return get ? reply_value(q, old) : reply_str(q, "OK");
 }
 
+/* Counts each existing key once, however often it is named, as deleting in turn would. */
 static int
 cmd_del(struct kv_req *q)
 {
+	struct kv_value v;
+	uint32_t i, j;
 	int64_t n = 0;
-	uint32_t i;
+	int rc;
 
-	for (i = 1; i < q->argc; i++)
-		n += kv_delete(q, i);
+	for (i = 1; i < q->argc; i++) {
+		if (arg_get(q, i, &v) == NULL)
+			continue;
+		for (j = 1; j < i && !arg_same(q, j, i); j++)
+			;
+		if (j < i)
+			continue;	/* named before, and counted then */
+		rc = kv_plan_del(q, i);
+		if (rc != 0)
+			return rc;
+		n++;
+	}
 	return sl_resp_write_integer(q->wr, n);
 }
 
 static int
 cmd_exists(struct kv_req *q)
 {
+	struct kv_value v;
 	int64_t n = 0;
 	uint32_t i;
 
 	for (i = 1; i < q->argc; i++)
-		n += kv_get(q, i) != NULL;
+		n += arg_get(q, i, &v) != NULL;
 	return sl_resp_write_integer(q->wr, n);
 }
 
 static int
 cmd_incr(struct kv_req *q)
 {
-	struct kv_entry *e = kv_get(q, 1);
-	char buf[24];
-	int64_t v = 0;
-	int n;
+	struct kv_value v;
+	const struct kv_value *cur = arg_get(q, 1, &v);
+	struct kv_put p;
+	int64_t n = 0;
+	int rc;
 
-	if (e != NULL && !kv_parse_i64(e->data + e->klen, e->vlen, &v))
+	if (cur != NULL && !kv_parse_i64(cur->data, cur->len, &n))
 		return reply_not_int(q);
-	if (v == INT64_MAX)
+	if (n == INT64_MAX)
 		return reply_err(q, "ERR increment or decrement would overflow");
-	v++;
-	n = snprintf(buf, sizeof(buf), "%" PRId64, v);
-	if (e != NULL && e->vcap >= (uint32_t)n) {
-		memcpy(e->data + e->klen, buf, (size_t)n);
-		e->vlen = (uint32_t)n;
-	} else if (kv_put(q->st, q->now_ms, arg_ptr(q, 1), arg_len(q, 1), (const uint8_t *)buf,
-			  (uint32_t)n, 0, true, NULL) != 0) {
+	n++;
+	p = (struct kv_put){
+		.key = arg_ptr(q, 1), .klen = arg_len(q, 1),
+		.val = (const uint8_t *)q->num,
+		.vlen = (uint32_t)snprintf(q->num, sizeof(q->num), "%" PRId64, n),
+		.keepttl = true,
+	};
+	rc = kv_plan_put(q, &p);
+	if (rc == -ENOMEM)
 		return reply_oom(q);
-	}
-	return sl_resp_write_integer(q->wr, v);
+	if (rc != 0)
+		return rc;
+	return sl_resp_write_integer(q->wr, n);
 }
 
 static int
 cmd_mget(struct kv_req *q)
 {
+	struct kv_value v;
 	uint32_t i;
 	int rc = sl_resp_write_array(q->wr, q->argc - 1);
 
 	for (i = 1; rc == 0 && i < q->argc; i++)
-		rc = reply_value(q, kv_get(q, i));
+		rc = reply_value(q, arg_get(q, i, &v));
 	return rc;
 }
 
-/* MSET is all or nothing: room and memory for every pair first, then the writes, which
- * then cannot fail. A key repeated in the request gets a spare entry for each later
- * occurrence (its first write may replace the entry checked here) and is counted as new
- * each time it is absent (conservative near the limit). */
+/* MSET is all or nothing (kv_plan_put). A key named again later is written by its last
+ * occurrence only: the same end as writing each pair in turn, one reservation per key. */
 static int
 cmd_mset(struct kv_req *q)
 {
-	struct kv_entry *spare[KV_MAX_ARGS / 2];
-	uint32_t hash[KV_MAX_ARGS / 2];
 	uint32_t npairs = (q->argc - 1) / 2, i, j;
-	uint64_t fresh = 0;
+	int rc;
 
 	if ((q->argc - 1) % 2 != 0)
 		return reply_err(q, "ERR wrong number of arguments for 'mset' command");
 	for (i = 0; i < npairs; i++) {
-		const uint8_t *k = arg_ptr(q, 1 + 2 * i);
-		uint32_t klen = arg_len(q, 1 + 2 * i), vlen = arg_len(q, 2 + 2 * i);
-		struct kv_entry *e = kv_get(q, 1 + 2 * i);
-		bool need = e == NULL || !kv_fits(e, vlen);
+		struct kv_put p = {
+			.key = arg_ptr(q, 1 + 2 * i), .klen = arg_len(q, 1 + 2 * i),
+			.val = arg_ptr(q, 2 + 2 * i), .vlen = arg_len(q, 2 + 2 * i),
+		};
 
-		hash[i] = kv_hash(q->st, k, klen);
-		for (j = 0; j < i && !need; j++)
-			need = hash[j] == hash[i] && arg_len(q, 1 + 2 * j) == klen &&
-			       memcmp(arg_ptr(q, 1 + 2 * j), k, klen) == 0;
-		fresh += e == NULL;
-		spare[i] = need ? kv_entry_alloc(q->st, k, klen, vlen) : NULL;
-		if ((need && spare[i] == NULL) || q->st->count + fresh > q->st->max_keys) {
-			for (j = 0; j <= i; j++)
-				if (spare[j] != NULL)
-					kv_entry_free(q->st, spare[j]);
+		for (j = i + 1; j < npairs && !arg_same(q, 1 + 2 * i, 1 + 2 * j); j++)
+			;
+		if (j < npairs)
+			continue;
+		rc = kv_plan_put(q, &p);
+		if (rc == -ENOMEM)
 			return reply_oom(q);
-		}
+		if (rc != 0)
+			return rc;
 	}
-	for (i = 0; i < npairs; i++)
-		kv_put(q->st, q->now_ms, arg_ptr(q, 1 + 2 * i), arg_len(q, 1 + 2 * i),
-		       arg_ptr(q, 2 + 2 * i), arg_len(q, 2 + 2 * i), 0, false, spare[i]);
 	return reply_str(q, "OK");
 }
 
 static int
 cmd_dbsize(struct kv_req *q)
 {
-	return sl_resp_write_integer(q->wr, (int64_t)q->st->count);
+	struct kv_store_stats s;
+
+	kv_store_stats(q->st, &s);
+	return sl_resp_write_integer(q->wr, (int64_t)s.keys);
 }
 
 static int cmd_command(struct kv_req *q);
@@ -690,23 +565,31 @@ cmd_quit(struct kv_req *q)
 struct kv_cmd {
 	const char *name;
 	int arity;		/* like Redis: N exactly, -N at least N (the name included) */
+	/*
+	 * true: the command changes no data, so when the send queue refuses its reply it
+	 * simply runs again later. false: it changes data, only through its plan, which
+	 * kv_exec applies once the reply is complete; a refused reply drops the plan, and
+	 * the change is made when the command runs again. Either way, once.
+	 */
+	bool readonly;
 	int (*fn)(struct kv_req *q);
 };
 
 static const struct kv_cmd kv_cmds[] = {
-	{ "get", 2, cmd_get },
-	{ "set", -3, cmd_set },
-	{ "ping", -1, cmd_ping },
-	{ "incr", 2, cmd_incr },
-	{ "mget", -2, cmd_mget },
-	{ "mset", -3, cmd_mset },
-	{ "del", -2, cmd_del },
-	{ "exists", -2, cmd_exists },
-	{ "echo", 2, cmd_echo },
-	{ "dbsize", 1, cmd_dbsize },
-	{ "command", -1, cmd_command },
-	{ "config", -2, cmd_config },
-	{ "quit", -1, cmd_quit },
+	{ .name = "get", .arity = 2, .readonly = true, .fn = cmd_get },
+	{ .name = "set", .arity = -3, .readonly = false, .fn = cmd_set },
+	{ .name = "ping", .arity = -1, .readonly = true, .fn = cmd_ping },
+	{ .name = "incr", .arity = 2, .readonly = false, .fn = cmd_incr },
+	{ .name = "mget", .arity = -2, .readonly = true, .fn = cmd_mget },
+	{ .name = "mset", .arity = -3, .readonly = false, .fn = cmd_mset },
+	{ .name = "del", .arity = -2, .readonly = false, .fn = cmd_del },
+	{ .name = "exists", .arity = -2, .readonly = true, .fn = cmd_exists },
+	{ .name = "echo", .arity = 2, .readonly = true, .fn = cmd_echo },
+	{ .name = "dbsize", .arity = 1, .readonly = true, .fn = cmd_dbsize },
+	{ .name = "command", .arity = -1, .readonly = true, .fn = cmd_command },
+	{ .name = "config", .arity = -2, .readonly = true, .fn = cmd_config },
+	/* The connection closes after the reply: no data changes. */
+	{ .name = "quit", .arity = -1, .readonly = true, .fn = cmd_quit },
 };
 
 static int
@@ -740,62 +623,59 @@ reply_unknown(struct kv_req *q)
 			 (int)RTE_MIN(arg_len(q, 0), 128u), (const char *)arg_ptr(q, 0), args);
 }
 
-/* Run one request, writing its reply. 0 or the writer's error. */
+/*
+ * Run one request, writing its reply. 0, or the writer's error with the store as it was
+ * (a command that changes data gets a plan, applied only when its reply is complete).
+ */
 static int
 kv_exec(struct kv_req *q)
 {
-	const struct kv_cmd *cmd = NULL;
 	unsigned int i;
+	int rc;
 
-	q->st->cmds++;
+	q->kw->n.cmds++;
 	for (i = 0; i < RTE_DIM(kv_cmds); i++) {
 		if (arg_is(q, 0, kv_cmds[i].name)) {
-			cmd = &kv_cmds[i];
+			q->cmd = &kv_cmds[i];
 			break;
 		}
 	}
-	if (cmd == NULL)
+	if (q->cmd == NULL)
 		return reply_unknown(q);
-	if ((cmd->arity > 0 && q->argc != (uint32_t)cmd->arity) ||
-	    (cmd->arity < 0 && q->argc < (uint32_t)-cmd->arity))
-		return reply_err(q, "ERR wrong number of arguments for '%s' command", cmd->name);
-	return cmd->fn(q);
+	if ((q->cmd->arity > 0 && q->argc != (uint32_t)q->cmd->arity) ||
+	    (q->cmd->arity < 0 && q->argc < (uint32_t)-q->cmd->arity))
+		return reply_err(q, "ERR wrong number of arguments for '%s' command",
+				 q->cmd->name);
+	if (q->cmd->readonly)
+		return q->cmd->fn(q);
+	q->chg = &q->kw->chg;
+	rc = q->cmd->fn(q);
+	if (rc == 0)
+		kv_change_apply(q);
+	else
+		kv_change_drop(q);
+	q->chg = NULL;
+	return rc;
 }
 
 /* ---- connection events ---- */
 
-static struct kv_store *
-kv_store_of(struct sl_conn *c)
+static struct kv_worker *
+kv_worker_of(struct sl_conn *c)
 {
-	struct server_ctx *ctx = sl_conn_user(c);
-	struct kv_mode *kv = ctx->mode_state;
+	struct kv_mode *kv = server_ctx_of(c)->mode_state;
 
-	return &kv->stores[sl_worker_id(sl_conn_worker(c))];
-}
-
-static struct server_counters *
-kv_counters(struct sl_conn *c)
-{
-	struct server_ctx *ctx = sl_conn_user(c);
-
-	return &ctx->per_worker[sl_worker_id(sl_conn_worker(c))];
-}
-
-static int
-kv_on_accept(struct sl_conn *c, void *arg)
-{
-	sl_conn_set_user(c, arg);
-	kv_counters(c)->accepted++;
-	return 0;
+	return &kv->workers[sl_worker_id(sl_conn_worker(c))];
 }
 
 static int
 kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 {
-	struct server_ctx *ctx = sl_conn_user(c);
+	struct kv_worker *kw = kv_worker_of(c);
 	struct kv_req q = {
-		.kv = ctx->mode_state,
-		.st = kv_store_of(c),
+		.kv = server_ctx_of(c)->mode_state,
+		.kw = kw,
+		.st = kw->store,
 		.base = m->data,
 		.f = m->fields,
 		.argc = m->nfields,
@@ -808,30 +688,28 @@ kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 		 * connection can no longer answer: drop what it still sends. */
 		if (rte_errno != EAGAIN)
 			return SL_RX_OK;
-		q.st->paused++;
+		kw->n.paused++;
 		return SL_RX_AGAIN;
 	}
 	q.now_ms = kv_now_ms();
 	rc = kv_exec(&q);
 	if (rc == -EAGAIN) {
-		/* The reply fits the send queue's hard cap but not now: only replies
-		 * larger than the cap less the high mark do, and those come from
-		 * read-only commands, so running the request again on on_writable is
-		 * exact. */
+		/* The reply fits the send queue's hard cap but not now. Nothing changed
+		 * (kv_exec), so the request runs again, whole, after on_writable. */
 		sl_writer_abort(q.wr);
-		q.st->paused++;
+		kw->n.paused++;
+		if (q.cmd != NULL && !q.cmd->readonly)
+			kw->n.write_refused++;
 		return SL_RX_AGAIN;
 	}
-	if (rc == -EMSGSIZE || rc == KV_OOM) {
-		/* Nothing was changed (a reply larger than the send queue may hold comes
-		 * from read-only commands: MGET or GET of large values), so answering with
-		 * an error instead is exact. */
+	if (rc == -EMSGSIZE) {
+		/* A reply larger than the send queue may ever hold (MGET or GET of large
+		 * values, SET ... GET of one): nothing changed, so an error instead is
+		 * exact. */
 		sl_writer_abort(q.wr);
 		q.wr = sl_conn_writer_begin(c);
 		if (q.wr == NULL)
 			rc = -rte_errno;
-		else if (rc == KV_OOM)
-			rc = reply_oom(&q);
 		else
 			rc = reply_err(&q, "ERR reply too large for the send buffer (--sndbuf %u)",
 				       q.kv->sndbuf);
@@ -839,39 +717,28 @@ kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 	if (rc != 0) {
 		if (q.wr != NULL)
 			sl_writer_abort(q.wr);
-		q.st->reply_fail++;
+		kw->n.reply_fail++;
 		sl_conn_abort(c);
 		return SL_RX_OK;
 	}
 	sl_writer_end(q.wr);
-	kv_counters(c)->bytes += m->len;
+	server_counters(server_ctx_of(c), c)->bytes += m->len;
 	if (q.quit)
 		sl_conn_close(c);
 	return SL_RX_OK;
-}
-
-static void
-kv_on_writable(struct sl_conn *c)
-{
-	sl_conn_resume_rx(c);
-}
-
-static void
-kv_on_eof(struct sl_conn *c)
-{
-	sl_conn_close(c);
 }
 
 /* A bad request: answer like Redis, then the CLOSE policy sends FIN after the reply. */
 static void
 kv_on_error(struct sl_conn *c, int err, uint64_t off)
 {
-	struct kv_mode *kv = ((struct server_ctx *)sl_conn_user(c))->mode_state;
-	struct kv_req q = { .kv = kv, .st = kv_store_of(c) };
+	struct kv_worker *kw = kv_worker_of(c);
+	const struct kv_mode *kv = server_ctx_of(c)->mode_state;
+	struct kv_req q = { .kv = kv, .kw = kw, .st = kw->store };
 	int rc;
 
-	q.st->proto_errors++;
-	kv_counters(c)->framing_errors++;
+	kw->n.proto_errors++;
+	server_on_error(c, err, off);
 	q.wr = sl_conn_writer_begin(c);
 	if (q.wr == NULL)
 		return;
@@ -891,23 +758,19 @@ kv_on_error(struct sl_conn *c, int err, uint64_t off)
 		sl_writer_abort(q.wr);
 }
 
-static void
-kv_on_close(struct sl_conn *c, enum sl_close_reason why)
-{
-	kv_counters(c)->closed[why]++;
-}
-
 static const struct sl_conn_ops kv_ops = {
-	.on_accept = kv_on_accept,
+	.on_accept = server_on_accept,
 	.on_message = kv_on_message,
-	.on_eof = kv_on_eof,
-	.on_writable = kv_on_writable,
+	.on_eof = server_on_eof,
+	.on_writable = server_on_writable,
 	.on_error = kv_on_error,
-	.on_close = kv_on_close,
+	.on_close = server_on_close,
 };
 
-int
-mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
+/* ---- the mode ---- */
+
+static int
+kv_setup(struct sl_stack *s, struct server_ctx *ctx)
 {
 	const struct sl_config *cfg = sl_stack_config(s);
 	unsigned int nw = sl_stack_worker_count(s), i;
@@ -915,12 +778,12 @@ mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 	struct kv_mode *kv;
 	int rc;
 
-	kv = rte_zmalloc("sl_kv_mode", sizeof(*kv) + nw * sizeof(kv->stores[0]),
+	kv = rte_zmalloc("sl_kv_mode", sizeof(*kv) + nw * sizeof(kv->workers[0]),
 			 RTE_CACHE_LINE_SIZE);
 	if (kv == NULL)
 		return -ENOMEM;
 	ctx->mode_state = kv;
-	kv->nstores = nw;
+	kv->nworkers = nw;
 	kv->sndbuf = cfg->sndbuf;
 	/* Default: the largest request the receive budget allows (see sl_stack_listen_framed). */
 	kv->cfg.max_msg = ctx->opts->max_msg != 0 ? ctx->opts->max_msg :
@@ -930,57 +793,85 @@ mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 	sl_resp_init(&kv->ds, NULL, &kv->cfg);
 	kv->fr = (struct sl_framing){ .ds = &kv->ds, .on_error = SL_FRAMING_CLOSE };
 	for (i = 0; i < nw; i++) {
-		rc = kv_store_init(&kv->stores[i], ctx->opts->kv_max_keys);
-		if (rc != 0) {
+		kv->workers[i].store = kv_store_create(ctx->opts->kv_max_keys);
+		if (kv->workers[i].store == NULL) {
 			fprintf(stderr, "sluice-server: kv: no memory for a table of %" PRIu64
 				" keys on worker %u\n", ctx->opts->kv_max_keys, i);
-			mode_kv_teardown(ctx);
-			return rc;
+			return -ENOMEM;
 		}
 	}
-	rc = sl_stack_listen_framed(s, port, &kv_ops, ctx, &kv->fr);
-	if (rc != 0) {
-		mode_kv_teardown(ctx);
+	rc = server_listen(s, ctx, &kv_ops, &kv->fr);
+	if (rc != 0)
 		return rc;
-	}
 	printf("sluice-server: kv: %u store(s) (one per worker, not shared) of at most %" PRIu64
 	       " keys; requests up to %u bytes\n", nw, ctx->opts->kv_max_keys, kv->cfg.max_msg);
 	return 0;
 }
 
-void
-mode_kv_teardown(struct server_ctx *ctx)
+static int
+kv_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
+{
+	const struct kv_mode *kv = ctx->mode_state;
+	struct kv_counters sum = { 0 };
+	uint64_t expired = 0;
+	unsigned int i;
+
+	for (i = 0; i < kv->nworkers; i++) {
+		const struct kv_counters *k = &kv->workers[i].n;
+		struct kv_store_stats st;
+
+		sum.cmds += k->cmds;
+		sum.err_replies += k->err_replies;
+		sum.proto_errors += k->proto_errors;
+		sum.oom += k->oom;
+		sum.reply_fail += k->reply_fail;
+		sum.paused += k->paused;
+		sum.write_refused += k->write_refused;
+		kv_store_stats(kv->workers[i].store, &st);
+		expired += st.expired;
+	}
+	printf("sluice-server: kv: commands %" PRIu64 ", error replies %" PRIu64
+	       ", protocol errors %" PRIu64 ", oom %" PRIu64 ", expired %" PRIu64
+	       ", paused on a full send queue %" PRIu64 ", write replies refused %" PRIu64
+	       ", replies lost %" PRIu64 "\n", sum.cmds, sum.err_replies, sum.proto_errors,
+	       sum.oom, expired, sum.paused, sum.write_refused, sum.reply_fail);
+	return 0;
+}
+
+/* Free the stores; their memory must balance. */
+static void
+kv_teardown(struct server_ctx *ctx)
 {
 	struct kv_mode *kv = ctx->mode_state;
-	uint64_t keys = 0, freed = 0, mem = 0, cmds = 0, errs = 0, proto = 0, oom = 0, fail = 0;
-	uint64_t paused = 0, expired = 0;
+	uint64_t keys = 0, freed = 0, left = 0;
 	unsigned int i;
 
 	if (kv == NULL)
 		return;
-	for (i = 0; i < kv->nstores; i++) {
-		struct kv_store *st = &kv->stores[i];
+	for (i = 0; i < kv->nworkers; i++) {
+		struct kv_store_stats st;
+		uint64_t bytes;
 
-		keys += st->count;
-		cmds += st->cmds;
-		errs += st->err_replies;
-		proto += st->proto_errors;
-		oom += st->oom;
-		fail += st->reply_fail;
-		paused += st->paused;
-		expired += st->expired;
-		freed += kv_store_fini(st);
-		mem += st->mem;		/* what is left after freeing every entry */
+		if (kv->workers[i].store == NULL)
+			continue;
+		kv_store_stats(kv->workers[i].store, &st);
+		keys += st.keys;
+		freed += kv_store_destroy(kv->workers[i].store, &bytes);
+		left += bytes;
 	}
-	printf("sluice-server: kv: commands %" PRIu64 ", error replies %" PRIu64
-	       ", protocol errors %" PRIu64 ", oom %" PRIu64 ", expired %" PRIu64
-	       ", paused on a full send queue %" PRIu64 ", replies lost %" PRIu64 "\n",
-	       cmds, errs, proto, oom, expired, paused, fail);
-	if (freed != keys || mem != 0)
+	if (freed != keys || left != 0)
 		printf("sluice-server: kv: LEAK: %" PRIu64 " keys counted, %" PRIu64
-		       " freed, %" PRIu64 " bytes unaccounted\n", keys, freed, mem);
+		       " freed, %" PRIu64 " bytes unaccounted\n", keys, freed, left);
 	else
 		printf("sluice-server: kv: store clean (%" PRIu64 " keys freed)\n", freed);
 	rte_free(kv);
 	ctx->mode_state = NULL;
 }
+
+const struct server_mode mode_kv = {
+	.name = "kv",
+	.port = 6379,
+	.setup = kv_setup,
+	.report = kv_report,
+	.teardown = kv_teardown,
+};

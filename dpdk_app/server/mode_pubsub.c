@@ -18,7 +18,9 @@
  *
  * Workers register subscribers in a table the producers scan: each entry has an epoch
  * that changes whenever the entry is taken by a new subscriber, so a producer notices a
- * new subscriber in an old entry and starts its sequence over.
+ * new subscriber in an old entry and starts its sequence over. A subscriber's
+ * connection keeps its entry in sl_conn_user(); the table itself is reached through the
+ * listen argument (sl_conn_listen_arg()), so no callback needs a global.
  */
 
 #include <errno.h>
@@ -63,8 +65,6 @@ struct pubsub_producer {
 };
 
 struct pubsub_state {
-	struct sl_stack *stack;
-	struct server_ctx *ctx;
 	const struct server_opts *o;
 	volatile int stop;
 	uint32_t nsubs_hi;		/* atomic: one past the highest slot used */
@@ -73,12 +73,6 @@ struct pubsub_state {
 	unsigned int nproducers;
 	struct pubsub_producer *prod[PUBSUB_MAX_PRODUCERS];
 };
-
-static struct server_counters *
-pubsub_counters(struct server_ctx *ctx, struct sl_conn *c)
-{
-	return &ctx->per_worker[sl_worker_id(sl_conn_worker(c))];
-}
 
 /* ---- workers: subscribers come and go ---- */
 
@@ -139,8 +133,7 @@ pubsub_on_accept(struct sl_conn *c, void *arg)
 		__atomic_store_n(&ps->nsubs_hi, i + 1, __ATOMIC_RELEASE);
 	pubsub_unlock(ps);
 	sl_conn_set_user(c, (void *)(uintptr_t)(i + 1));
-	pubsub_counters(ctx, c)->accepted++;
-	return 0;
+	return server_on_accept(c, arg);
 }
 
 static int
@@ -150,28 +143,21 @@ pubsub_on_message(struct sl_conn *c __rte_unused, const struct sl_msg *m __rte_u
 }
 
 static void
-pubsub_on_eof(struct sl_conn *c)
-{
-	sl_conn_close(c);
-}
-
-static struct server_ctx *pubsub_ctx;
-
-static void
 pubsub_on_close(struct sl_conn *c, enum sl_close_reason why)
 {
-	struct pubsub_state *ps = pubsub_ctx->mode_state;
+	struct pubsub_state *ps = server_ctx_of(c)->mode_state;
 	uintptr_t slot = (uintptr_t)sl_conn_user(c);
 
+	/* An even epoch: producers leave the entry alone until a new subscriber takes it. */
 	if (slot != 0)
 		__atomic_add_fetch(&ps->subs[slot - 1].epoch, 1, __ATOMIC_RELEASE);
-	pubsub_counters(pubsub_ctx, c)->closed[why]++;
+	server_on_close(c, why);
 }
 
 static const struct sl_conn_ops pubsub_ops = {
 	.on_accept = pubsub_on_accept,
 	.on_message = pubsub_on_message,
-	.on_eof = pubsub_on_eof,
+	.on_eof = server_on_eof,
 	.on_close = pubsub_on_close,
 };
 
@@ -268,8 +254,8 @@ pubsub_producer_main(void *arg)
 	return NULL;
 }
 
-int
-mode_pubsub_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
+static int
+pubsub_setup(struct sl_stack *s, struct server_ctx *ctx)
 {
 	const struct server_opts *o = ctx->opts;
 	struct pubsub_state *ps;
@@ -283,16 +269,13 @@ mode_pubsub_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 	ps = rte_zmalloc("sl_pubsub", sizeof(*ps), RTE_CACHE_LINE_SIZE);
 	if (ps == NULL)
 		return -ENOMEM;
-	ps->stack = s;
-	ps->ctx = ctx;
 	ps->o = o;
 	ctx->mode_state = ps;
-	pubsub_ctx = ctx;
-	return sl_stack_listen(s, port, &pubsub_ops, ctx);
+	return server_listen(s, ctx, &pubsub_ops, NULL);
 }
 
-int
-mode_pubsub_start(struct sl_stack *s, struct server_ctx *ctx)
+static int
+pubsub_start(struct sl_stack *s, struct server_ctx *ctx)
 {
 	struct pubsub_state *ps = ctx->mode_state;
 	unsigned int i;
@@ -334,8 +317,8 @@ pubsub_stop(struct pubsub_state *ps)
 		}
 }
 
-int
-mode_pubsub_report(struct server_ctx *ctx)
+static int
+pubsub_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 {
 	struct pubsub_state *ps = ctx->mode_state;
 	unsigned int i;
@@ -355,8 +338,8 @@ mode_pubsub_report(struct server_ctx *ctx)
 	return 0;
 }
 
-void
-mode_pubsub_teardown(struct server_ctx *ctx)
+static void
+pubsub_teardown(struct server_ctx *ctx)
 {
 	struct pubsub_state *ps = ctx->mode_state;
 	unsigned int i;
@@ -371,3 +354,12 @@ mode_pubsub_teardown(struct server_ctx *ctx)
 	rte_free(ps);
 	ctx->mode_state = NULL;
 }
+
+const struct server_mode mode_pubsub = {
+	.name = "pubsub",
+	.port = 9000,
+	.setup = pubsub_setup,
+	.start = pubsub_start,
+	.report = pubsub_report,
+	.teardown = pubsub_teardown,
+};

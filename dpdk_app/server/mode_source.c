@@ -3,10 +3,15 @@
  * mode_source.c -- `sluice-server --mode source`: sluice as a TCP client.
  *
  * Opens --connections connections to --remote:--port, sends --bytes of a seeded
- * pseudo-random stream on each (in writes of --write-size bytes), then half-closes. With --verify echo every byte that
- * comes back must equal the byte sent at that offset, and all of them must come back
- * before the peer's FIN; with --verify none the peer may send nothing. The program stops
- * when every connection has closed and exits non-zero if any of them failed.
+ * pseudo-random stream on each (in writes of --write-size bytes), then half-closes. With
+ * --verify echo every byte that comes back must equal the byte sent at that offset, and
+ * all of them must come back before the peer's FIN; with --verify none the peer may send
+ * nothing. The program stops when every connection has closed and exits non-zero if any
+ * of them failed.
+ *
+ * These connections are active opens: they have no listen argument, so each carries its
+ * own struct source_conn (with the context) as its user pointer, and the callbacks of
+ * common.c (which find the context through the listener) are not for them.
  *
  * The stream is xorshift64* seeded per connection, so any peer can regenerate it; its
  * FNV-1a 64-bit hash is printed for peers that only hash what they receive.
@@ -204,7 +209,7 @@ source_on_close(struct sl_conn *c, enum sl_close_reason why)
 		snprintf(sc->why, sizeof(sc->why), "closed: %s", sl_close_reason_str(why));
 		sc->failed = true;
 	}
-	sc->ctx->per_worker[sl_worker_id(sl_conn_worker(c))].closed[why]++;
+	server_counters(sc->ctx, c)->closed[why]++;
 	if (--st->open == 0)
 		server_request_stop();
 }
@@ -217,11 +222,10 @@ static const struct sl_conn_ops source_ops = {
 	.on_close = source_on_close,
 };
 
-int
-mode_source_start(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
+static int
+source_setup(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 {
 	const struct server_opts *o = ctx->opts;
-	struct sl_worker *w = sl_stack_worker(s, 0);
 	struct source_state *st;
 	unsigned int i;
 
@@ -244,27 +248,40 @@ mode_source_start(struct sl_stack *s, struct server_ctx *ctx, uint16_t port)
 		sc->tx_hash = 0xcbf29ce484222325ULL;
 		gen_init(&sc->tx_gen, i);
 		gen_init(&sc->rx_gen, i);
-		sc->c = sl_worker_connect(w, o->remote, port, &source_ops, sc);
+	}
+	return 0;
+}
+
+/* From worker 0's thread (the main lcore), which then owns every connection. */
+static int
+source_start(struct sl_stack *s, struct server_ctx *ctx)
+{
+	struct source_state *st = ctx->mode_state;
+	struct sl_worker *w = sl_stack_worker(s, 0);
+	unsigned int i;
+
+	for (i = 0; i < st->n; i++) {
+		struct source_conn *sc = &st->conns[i];
+
+		sc->c = sl_worker_connect(w, ctx->opts->remote, ctx->port, &source_ops, sc);
 		if (sc->c == NULL) {
 			fprintf(stderr, "sluice-server: connect %u failed: %s\n", i,
 				rte_strerror(rte_errno));
 			return -rte_errno;
 		}
 		st->open++;
-		ctx->per_worker[0].accepted++;
+		ctx->per_worker[sl_worker_id(w)].accepted++;
 	}
 	return 0;
 }
 
-int
-mode_source_report(struct server_ctx *ctx)
+static int
+source_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 {
 	struct source_state *st = ctx->mode_state;
 	uint64_t hz = rte_get_tsc_hz();
 	unsigned int i, failed = 0;
 
-	if (st == NULL)
-		return 1;
 	for (i = 0; i < st->n; i++) {
 		struct source_conn *sc = &st->conns[i];
 		double secs = sc->end_tsc > sc->start_tsc && sc->start_tsc != 0 ?
@@ -281,7 +298,22 @@ mode_source_report(struct server_ctx *ctx)
 		       secs > 0 ? (double)sc->sent * 8 / secs / 1e6 : 0.0,
 		       sc->failed ? "FAILED: " : "ok", sc->failed ? sc->why : "");
 	}
-	rte_free(st);
-	ctx->mode_state = NULL;
 	return failed ? 1 : 0;
 }
+
+static void
+source_teardown(struct server_ctx *ctx)
+{
+	rte_free(ctx->mode_state);
+	ctx->mode_state = NULL;
+}
+
+/* port: the remote one. */
+const struct server_mode mode_source = {
+	.name = "source",
+	.port = 7,
+	.setup = source_setup,
+	.start = source_start,
+	.report = source_report,
+	.teardown = source_teardown,
+};

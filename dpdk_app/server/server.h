@@ -2,37 +2,74 @@
 #ifndef SLUICE_SERVER_H
 #define SLUICE_SERVER_H
 
-/* sluice-server's modes. Each mode is one file (mode_<name>.c) that listens on the
- * stack and reacts to connection events; main.c only parses options and polls. */
+/*
+ * sluice-server's modes. A mode is one ops table, struct server_mode, defined in its own
+ * file (mode_<name>.c) and registered with one line in SERVER_MODES below. main.c parses
+ * the options, runs the chosen mode's hooks and polls; it knows nothing else about any
+ * mode. What the modes' connections have in common (counting accepts, closes and framing
+ * errors, closing after the peer's FIN, resuming delivery on on_writable) is in common.c.
+ *
+ * A new protocol starts as a copy of mode_echo_framed.c, with its deserializer/serializer
+ * pair written like docs/examples/tlv_framing.c (docs/framing.md walks through both).
+ */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
 #include <rte_lcore.h>
 
 #include <sluice/conn.h>
+#include <sluice/stack.h>
 
+struct sl_framing;
 struct sl_stack;
+struct server_ctx;
 
-/* X(id, name, default TCP port) */
-#define SERVER_MODES(X) \
-	X(SERVER_MODE_ECHO, "echo", 7) \
-	X(SERVER_MODE_DISCARD, "discard", 9) \
-	X(SERVER_MODE_SOURCE, "source", 7) \
-	X(SERVER_MODE_ECHO_LINE, "echo-line", 7) \
-	X(SERVER_MODE_ECHO_LENPFX, "echo-lenpfx", 7) \
-	X(SERVER_MODE_KV, "kv", 6379) \
-	X(SERVER_MODE_HTTP, "http", 80) \
-	X(SERVER_MODE_PUBSUB, "pubsub", 9000) \
-	X(SERVER_MODE_NONE, "none", 0)
-
-enum server_mode {
-#define X(id, name, port) id,
-	SERVER_MODES(X)
-#undef X
-	SERVER_MODE_COUNT
+/*
+ * A mode: what sluice-server does with the stack (testpmd's struct fwd_engine idea).
+ * main.c calls the hooks in this order; each may be NULL when the mode has nothing
+ * special to do at that point.
+ *
+ *   setup     before the port starts: check the options, allocate ctx->mode_state,
+ *             listen (server_listen()). 0 or -errno; on failure the program exits with
+ *             status 1 after teardown, so setup leaves partial state for teardown to free.
+ *   start     once the port is up and --start-delay-ms has passed, on the main lcore
+ *             (worker 0's thread): client modes connect, pubsub starts its producers.
+ *             0 or -errno (the program stops and exits with status 1).
+ *   report    after the workers stopped, after the connection summary: print the mode's
+ *             own counters; returns the exit status the mode asks for (0, or 1 when what
+ *             it did failed).
+ *   teardown  last, also after a failed setup or start: free ctx->mode_state and check it
+ *             for leaks; the stack still exists, stopped.
+ */
+struct server_mode {
+	const char *name;		/* --mode */
+	uint16_t port;			/* TCP port when --port is 0; 0: the mode opens no
+					 * connection (and prints no connection summary) */
+	int (*setup)(struct sl_stack *s, struct server_ctx *ctx);
+	int (*start)(struct sl_stack *s, struct server_ctx *ctx);
+	int (*report)(struct sl_stack *s, struct server_ctx *ctx);
+	void (*teardown)(struct server_ctx *ctx);
 };
+
+/* Every mode, in the order error messages list them: one line each, X(id) naming the
+ * struct server_mode mode_<id> that the mode's file defines. */
+#define SERVER_MODES(X) \
+	X(echo) \
+	X(discard) \
+	X(source) \
+	X(echo_line) \
+	X(echo_lenpfx) \
+	X(kv) \
+	X(http) \
+	X(pubsub) \
+	X(none)
+
+#define X(id) extern const struct server_mode mode_##id;
+SERVER_MODES(X)
+#undef X
 
 enum source_verify {
 	SOURCE_VERIFY_ECHO,		/* the peer must send every byte back */
@@ -40,7 +77,7 @@ enum source_verify {
 };
 
 struct server_opts {
-	unsigned int mode;		/* enum server_mode */
+	const struct server_mode *mode;
 	uint16_t port;			/* 0: the mode's default */
 	uint32_t duration_s;
 	uint32_t stats_interval_s;
@@ -62,69 +99,85 @@ struct server_opts {
 	uint32_t msg_min, msg_max;	/* pubsub: message sizes, bytes */
 };
 
-/* What a mode counts, per worker (each written only by its worker). */
+/* What every mode counts, per worker (each written only by its worker). */
 struct server_counters {
-	uint64_t accepted;
-	uint64_t bytes;
+	uint64_t accepted;		/* connections accepted (client modes: opened) */
+	uint64_t bytes;			/* bytes of messages answered or consumed */
 	uint64_t closed[SL_CLOSE_ERROR + 1];
 	uint64_t framing_errors;	/* framed modes: on_error calls */
 } __rte_cache_aligned;
 
+/* The program's state for its mode: given to every hook, and the listen argument of every
+ * listener, so each callback of an accepted connection finds it (sl_conn_listen_arg()). */
 struct server_ctx {
 	const struct server_opts *opts;
-	void *mode_state;
+	uint16_t port;			/* --port, or the mode's default */
+	void *mode_state;		/* the mode's own, from setup to teardown */
 	struct server_counters per_worker[RTE_MAX_LCORE];
 };
 
-/* Install the mode on every worker of s (before the port starts). 0 or -errno. */
-int
-server_mode_setup(struct sl_stack *s, const struct server_opts *o);
+/* ---- modes.c: the list ---- */
 
-/* Start what the mode does on its own (client modes connect), after the port started. */
+/* SL_OPT_CUSTOM parse and format of --mode (a const struct server_mode * field). */
 int
-server_mode_start(struct sl_stack *s, const struct server_opts *o);
+server_mode_opt_parse(void *field, const char *value, char *err, size_t errlen);
+void
+server_mode_opt_format(const void *field, char *buf, size_t len);
 
-/* Print the mode's own figures at exit; returns the exit status it asks for. */
-int
-server_mode_report(struct sl_stack *s, const struct server_opts *o);
+/* ---- main.c ---- */
 
 /* Ask the main loop to stop (from any callback on the main lcore). */
 void
 server_request_stop(void);
 
-/* Free what setup allocated (after the workers stopped). */
-void
-server_mode_teardown(struct sl_stack *s, const struct server_opts *o);
+/* ---- common.c: what the modes share ---- */
 
+/* The context of a connection accepted on one of the mode's listeners. */
+static inline struct server_ctx *
+server_ctx_of(const struct sl_conn *c)
+{
+	return sl_conn_listen_arg(c);
+}
+
+/* The counters of the worker that owns c. */
+static inline struct server_counters *
+server_counters(struct server_ctx *ctx, const struct sl_conn *c)
+{
+	return &ctx->per_worker[sl_worker_id(sl_conn_worker(c))];
+}
+
+/* Listen on ctx->port with ctx as the listen argument: sl_stack_listen(), or with fr
+ * (not NULL) sl_stack_listen_framed(), explaining a framing the receive budget cannot
+ * hold. 0 or their -errno. */
 int
-mode_echo_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+server_listen(struct sl_stack *s, struct server_ctx *ctx, const struct sl_conn_ops *ops,
+	      const struct sl_framing *fr);
+
+/* Connection callbacks to use as they are in a mode's struct sl_conn_ops, or to call at
+ * the end of the mode's own (for accepted connections: they find the context through
+ * the listen argument). */
 int
-mode_discard_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
-int
-mode_echo_line_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
-int
-mode_echo_lenpfx_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+server_on_accept(struct sl_conn *c, void *arg);		/* count it, keep it */
 void
-mode_echo_framed_teardown(struct server_ctx *ctx);
-int
-mode_kv_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+server_on_eof(struct sl_conn *c);			/* finish sending, then FIN */
 void
-mode_kv_teardown(struct server_ctx *ctx);
-int
-mode_http_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
+server_on_writable(struct sl_conn *c);			/* resume after SL_RX_AGAIN */
 void
-mode_http_teardown(struct server_ctx *ctx);
-int
-mode_pubsub_setup(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
-int
-mode_pubsub_start(struct sl_stack *s, struct server_ctx *ctx);
-int
-mode_pubsub_report(struct server_ctx *ctx);
+server_on_error(struct sl_conn *c, int err, uint64_t off);	/* count it */
 void
-mode_pubsub_teardown(struct server_ctx *ctx);
+server_on_close(struct sl_conn *c, enum sl_close_reason why);	/* count it by reason */
+
+/*
+ * on_message's verdict once m was answered with a send that returned rc: 0 counts m's
+ * bytes; -EAGAIN (the send queue is full) leaves m in place until server_on_writable()
+ * resumes delivery, so a peer that does not read cannot make the server buffer without
+ * bound; any other error means the connection can no longer answer: it is aborted.
+ */
 int
-mode_source_start(struct sl_stack *s, struct server_ctx *ctx, uint16_t port);
-int
-mode_source_report(struct server_ctx *ctx);
+server_answered(struct sl_conn *c, const struct sl_msg *m, int rc);
+
+/* Print what every mode counts, summed over the workers (one line). */
+void
+server_print_summary(struct sl_stack *s, const struct server_ctx *ctx);
 
 #endif /* SLUICE_SERVER_H */

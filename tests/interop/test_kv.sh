@@ -12,7 +12,12 @@
 #  - a full store answers -OOM and recovers after DEL;
 #  - protocol errors get a Redis-style error reply, then FIN; exactly those count as
 #    framing errors (telemetry), and the deserializer never broke its contract;
-#  - sluice exits with every mbuf back in its pool and the store's memory balanced.
+#  - sluice exits with every mbuf back in its pool and the store's memory balanced;
+#  - commands that change data are applied once even when the send queue refuses their
+#    reply and they run again: a second server whose hard cap equals its high mark
+#    (--sndbuf-max = --sndbuf) gets pipelined SET ... GET with replies of several KB,
+#    INCR and DEL; every reply must be what one execution gives (the previous value, the
+#    next count), and the server must report such refusals.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -337,5 +342,99 @@ if grep -q '^sluice-server: connections .*, framing errors 3;' "$IT_LOG"; then
 	it_ok "exit report: exactly the 3 deliberate framing errors"
 else
 	it_fail "exit report does not show exactly 3 framing errors"
+fi
+
+# Commands that change data, with replies the send queue refuses. With the hard cap at
+# the high mark, a reply is refused (-EAGAIN) whenever it would take the queue past it,
+# and the request runs again after on_writable: SET ... GET answers with the previous
+# value, so a SET applied on the refused run would answer the retry with its own value;
+# an INCR applied twice would skip a number, a DEL applied twice would answer 0.
+KV_SNDBUF=16384
+it_start_server --mode kv --sndbuf "$KV_SNDBUF" --sndbuf-max "$KV_SNDBUF"
+it_check "SET GET / INCR / DEL under refused replies: each change applied once" \
+	it_nsexec timeout 120 "$SL_PY" - "$IT_SLUICE_IP" "$KV_PORT" <<'PY'
+import socket, sys, threading, time
+
+host, port = sys.argv[1], int(sys.argv[2])
+N = 400
+
+def cmd(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+def bulk(s):
+    return b"$%d\r\n%s\r\n" % (len(s), s)
+
+def value(i):
+    # 3 to 5.5 KB, different for every i, sizes spread so refusals land anywhere.
+    n = 3000 + (i * 577) % 2500
+    pat = b"%d." % i
+    return (pat * (n // len(pat) + 1))[:n]
+
+reqs, wants, prev = [], [], None
+for i in range(N):
+    v = value(i)
+    reqs.append(cmd("SET", "wk", v, "GET"))
+    wants.append(b"$-1\r\n" if prev is None else bulk(prev))
+    prev = v
+    reqs.append(cmd("INCR", "wcnt"))
+    wants.append(b":%d\r\n" % (i + 1))
+    if i % 5 == 0:
+        reqs.append(cmd("SET", "wd", "x"))
+        wants.append(b"+OK\r\n")
+        reqs.append(cmd("DEL", "wd", "wd"))
+        wants.append(b":1\r\n")
+reqs.append(cmd("GET", "wk"))
+wants.append(bulk(prev))
+reqs.append(cmd("GET", "wcnt"))
+wants.append(bulk(b"%d" % N))
+reqs.append(cmd("DEL", "wk", "wcnt", "wd"))
+wants.append(b":2\r\n")
+
+s = socket.socket()
+# A small receive buffer and a slow reader keep the server's send queue at its mark.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+s.settimeout(10)
+s.connect((host, port))
+sender = threading.Thread(target=lambda: s.sendall(b"".join(reqs)), daemon=True)
+sender.start()
+time.sleep(1.0)
+want = b"".join(wants)
+got = bytearray()
+while len(got) < len(want):
+    try:
+        d = s.recv(4096)
+    except socket.timeout:
+        break           # a reply of the wrong length: the comparison below tells which
+    if not d:
+        break
+    got += d
+    time.sleep(0.002)
+sender.join(30)
+got = bytes(got)
+if got != want:
+    off = 0
+    for i, w in enumerate(wants):
+        if got[off:off + len(w)] != w:
+            raise SystemExit("reply %d of %d: got %r, want %r" %
+                             (i, len(wants), got[off:off + 80], w[:80]))
+        off += len(w)
+    raise SystemExit("%d bytes, want %d" % (len(got), len(want)))
+s.close()
+print("%d replies (%d KB) exact: SET ... GET, INCR and DEL each applied once"
+      % (len(wants), len(want) // 1024))
+PY
+it_stop_server
+grep '^sluice-server: kv:' "$IT_LOG"
+refused=$(sed -n 's/^sluice-server: kv: .*write replies refused \([0-9]*\),.*/\1/p' "$IT_LOG")
+if [ "${refused:-0}" -gt 0 ] && grep -q 'replies lost 0$' "$IT_LOG" &&
+	grep -q '^sluice-server: kv: store clean' "$IT_LOG"; then
+	it_ok "replies of commands that change data refused $refused times, nothing lost"
+else
+	it_fail "no reply of a command that changes data was refused (${refused:-none}):" \
+		"the guard was not exercised"
 fi
 exit "$IT_FAILED"
