@@ -43,7 +43,7 @@ trap 'exit 130' INT TERM
 sl_say "setup (packages, hugepages)"
 "$SL_ROOT/scripts/setup.sh"
 sl_say "build"
-sl_build build
+sl_build build || sl_die "build failed"
 
 # start_server MODE...: sluice-server in the namespace on net_tap, the kernel side set up.
 start_server() {

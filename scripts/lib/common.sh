@@ -18,18 +18,21 @@ sl_need_root() {
 	[ "$(id -u)" -eq 0 ] || sl_die "$(basename "$0") needs root (network namespaces, DPDK)"
 }
 
-# sl_build DIR [meson options...]: configure once, then build incrementally.
+# sl_build DIR [meson options...]: configure once, then build incrementally. Returns
+# non-zero (with the compiler's messages) when it fails, so that a caller can go on -- test.sh
+# to its summary -- or stop: `sl_build build || sl_die "build failed"`.
 sl_build() {
 	local dir=$1; shift
 	if [ ! -f "$SL_ROOT/$dir/build.ninja" ]; then
 		meson setup "$SL_ROOT/$dir" "$SL_ROOT" "$@" >/dev/null ||
-			sl_die "meson setup $dir failed"
+			{ sl_warn "meson setup $dir failed"; return 1; }
 	elif [ $# -gt 0 ]; then
 		# An existing build directory gets the options asked for now, too.
 		meson configure "$SL_ROOT/$dir" "$@" >/dev/null ||
-			sl_die "meson configure $dir failed"
+			{ sl_warn "meson configure $dir failed"; return 1; }
 	fi
-	ninja -C "$SL_ROOT/$dir" >/dev/null || { ninja -C "$SL_ROOT/$dir"; sl_die "build failed"; }
+	ninja -C "$SL_ROOT/$dir" >/dev/null ||
+		{ ninja -C "$SL_ROOT/$dir"; sl_warn "build of $dir failed"; return 1; }
 }
 
 # Free 2 MiB hugepages; 0 when none are reserved or hugetlbfs is not mounted.
