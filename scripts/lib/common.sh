@@ -35,6 +35,64 @@ sl_build() {
 		{ ninja -C "$SL_ROOT/$dir"; sl_warn "build of $dir failed"; return 1; }
 }
 
+# The libFuzzer targets (tests/fuzz/fuzz_*.c), one name a line.
+sl_fuzz_targets() {
+	(cd "$SL_ROOT/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
+}
+
+# The environment every fuzz target runs in (the meson fuzz suite sets the same): stop at
+# the first report; LeakSanitizer off, since a target keeps its stack for the whole run.
+SL_FUZZ_ENV=(ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1)
+
+# sl_build_fuzz [TARGET...]: the fuzz targets (default: all) in build-fuzz, built with clang,
+# which -fsanitize=fuzzer needs (tests/fuzz/meson.build adds the sanitizer flags). DPDK's
+# headers test GCC_VERSION under -Wundef, which only gcc defines: hence -Wno-undef. Only
+# the targets are built; the gcc builds gate the rest of the tree. Returns non-zero on
+# failure.
+sl_build_fuzz() {
+	local dir=$SL_ROOT/build-fuzz
+	local -a targets
+	if [ $# -gt 0 ]; then
+		targets=("$@")
+	else
+		mapfile -t targets < <(sl_fuzz_targets)
+	fi
+	targets=("${targets[@]/#/tests/fuzz/}")	# ninja's names for them
+	if [ ! -f "$dir/build.ninja" ]; then
+		CC=clang meson setup "$dir" "$SL_ROOT" -Dwerror=true -Dc_args=-Wno-undef \
+			>/dev/null || {
+			sl_warn "meson setup build-fuzz failed" \
+				"(clang and libclang-rt-14-dev: scripts/setup.sh)"
+			return 1
+		}
+	fi
+	if ! ninja -C "$dir" "${targets[@]}" >/dev/null; then
+		ninja -C "$dir" "${targets[@]}"
+		sl_warn "build of the fuzz targets failed"
+		return 1
+	fi
+}
+
+# ThreadSanitizer flags for the send channel (lib/chan/chan.c) and its tests, which need
+# neither DPDK nor meson: gcc builds them directly (sl_build_tsan). The warnings are the
+# meson build's, as errors.
+SL_TSAN_CFLAGS=(-std=gnu11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Wcast-qual
+	-Wmissing-prototypes -Wshadow -Wstrict-prototypes -Wundef -Wwrite-strings
+	-I"$SL_ROOT/lib")
+
+# The send channel's tests under ThreadSanitizer.
+SL_TSAN_TESTS=(test_chan test_chan_stress)
+
+# sl_build_tsan: build-tsan/<test> for each of SL_TSAN_TESTS. Returns non-zero on failure.
+sl_build_tsan() {
+	local dir=$SL_ROOT/build-tsan t
+	mkdir -p "$dir"
+	for t in "${SL_TSAN_TESTS[@]}"; do
+		gcc "${SL_TSAN_CFLAGS[@]}" "$SL_ROOT/lib/chan/chan.c" \
+			"$SL_ROOT/tests/unit/chan/$t.c" -o "$dir/$t" -lcmocka -pthread || return 1
+	done
+}
+
 # Free 2 MiB hugepages; 0 when none are reserved or hugetlbfs is not mounted.
 sl_free_hugepages() {
 	if ! grep -qs hugetlbfs /proc/mounts; then
