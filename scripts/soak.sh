@@ -48,12 +48,10 @@ sl_netns_add "$NS"
 # The kernel churns client connections: let it reuse its TIME-WAIT ports.
 ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_tw_reuse=1
-ip netns exec "$NS" "$SL_ROOT/$BUILD/$SL_SERVER_BIN" -l 0 --no-pci --no-huge -m 1024 \
-	--file-prefix "$PREFIX" --vdev "net_tap0,iface=$IFACE" --log-level lib.eal:warning \
-	-- --ip "$SIP/24" --mode echo --max-flows $((idle + 8192)) --mbufs 65535 \
-	--fault "$fault" >"$LOG" 2>&1 &
-server_pid=$!
-sl_wait_server "$LOG" "$server_pid" 30 || { tail -20 "$LOG"; sl_die "sluice-server did not start"; }
+sl_server_start server_pid "$NS" "$PREFIX" "$IFACE" "$LOG" \
+	-l 0 --no-huge -m 1024 -- \
+	--ip "$SIP/24" --mode echo --max-flows $((idle + 8192)) --mbufs 65535 \
+	--fault "$fault" || { tail -20 "$LOG"; sl_die "sluice-server did not start"; }
 sl_tap_peer "$NS" "$IFACE" 02:00:00:00:00:01 "$KIP/24"
 ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$IFACE.disable_ipv6=1"
 ulimit -n $((idle + 4096))

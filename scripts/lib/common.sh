@@ -148,6 +148,36 @@ sl_wait_server() {
 	return 1
 }
 
+# sl_server_start PIDVAR NS PREFIX IFACE LOG [EAL args...] -- [sluice-server args...]
+#
+# sluice-server of the build directory $SL_BUILD_DIR (default build; build-asan for the
+# sanitized one) in namespace NS on a net_tap port whose kernel side is IFACE, with EAL
+# file prefix PREFIX (what dpdk-telemetry.py -f takes) and its output in LOG. The EAL line
+# always has --no-pci, the prefix, the tap and lib.eal:warning; the caller adds lcores,
+# memory (e.g. -l 0 $(sl_eal_mem 512)) and anything else, after those. The PID is stored in
+# the variable named PIDVAR as soon as the process exists, so that the caller's cleanup
+# stops it whatever happens next. Returns 0 once the tap exists and the start banner is
+# out; non-zero if the server died, did not start within 30 s, or is not built.
+sl_server_start() {
+	local _pidvar=$1 _ns=$2 _prefix=$3 _iface=$4 _log=$5 _bin _pid
+	local -a _eal=()
+	shift 5
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		_eal+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	_bin=$SL_ROOT/${SL_BUILD_DIR:-build}/$SL_SERVER_BIN
+	[ -x "$_bin" ] || { sl_warn "$_bin is not built"; return 1; }
+	: >"$_log"	# the previous server's banner must not look like this one's
+	ip netns exec "$_ns" "$_bin" --no-pci --file-prefix "$_prefix" \
+		--vdev "net_tap0,iface=$_iface" --log-level lib.eal:warning "${_eal[@]}" \
+		-- "$@" >"$_log" 2>&1 &
+	_pid=$!
+	printf -v "$_pidvar" '%s' "$_pid"
+	sl_wait_server "$_log" "$_pid" 30 && sl_wait_link "$_ns" "$_iface" 5
+}
+
 # sl_tap_peer NS IFACE MAC ADDR/LEN: configure the kernel side of a DPDK tap port.
 # net_tap gives the kernel interface the DPDK port's MAC unless told otherwise.
 sl_tap_peer() {
