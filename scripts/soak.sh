@@ -8,7 +8,9 @@
 #   scripts/soak.sh [--minutes N] [--interval S] [--idle N] [--fault SPEC]
 #
 # Defaults: 10 minutes, a line every 60 s, 2000 idle connections, 0.2% loss and 0.2%
-# reordering each way. scripts/test.sh runs a one-minute soak (suite "soak").
+# reordering each way. scripts/test.sh runs a one-minute soak (suite "soak"). Ctrl-C (or
+# SIGTERM) stops it at once: sluice-server and the peer are stopped by their PIDs, the
+# namespace is removed, and the exit status is 130 (143).
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
@@ -35,13 +37,22 @@ BUILD=${SL_BUILD_DIR:-build}
 LOG=$(mktemp /tmp/sl-soak.XXXXXX.log)
 server_pid= peer_pid=
 
+# The EXIT trap cleans up however the script ends; INT and TERM end it (a trap that did
+# not exit would let the loop below go on after the cleanup).
 cleanup() {
 	trap - EXIT INT TERM
-	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
+	sl_run_stop
+	if [ -n "$peer_pid" ]; then
+		kill "$peer_pid" 2>/dev/null
+		wait "$peer_pid" 2>/dev/null
+	fi
 	[ -n "$server_pid" ] && sl_stop_pid "$server_pid" 10
 	sl_netns_del "$NS"
+	rm -f "$LOG.stop"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 [ -x "$SL_ROOT/$BUILD/$SL_SERVER_BIN" ] || sl_build "$BUILD" || sl_die "build failed"
 sl_netns_add "$NS"
@@ -69,7 +80,7 @@ printf '%6s %10s %8s %9s %12s %10s\n' minute conn/s flows timewait mbufs_in_use 
 declare -a pool=() rss=()
 last=$(opens) start=$SECONDS t=0 prev=0
 while [ "$t" -lt "$seconds" ]; do
-	sleep $((interval - (SECONDS - start) % interval))
+	sl_run sleep $((interval - (SECONDS - start) % interval))
 	t=$((SECONDS - start))
 	kill -0 "$server_pid" 2>/dev/null || { tail -20 "$LOG"; sl_die "sluice-server died"; }
 	now=$(opens)

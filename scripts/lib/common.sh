@@ -200,6 +200,31 @@ for k in sys.argv[1:]:
 print(v)' "$@"
 }
 
+# sl_run CMD...: run CMD and wait for it in a way that a trapped signal interrupts at once.
+# Bash runs a trap only once the foreground command has ended, so a minute of `sleep` or a
+# benchmark run would hold off Ctrl-C or kill -TERM that long; the `wait` builtin returns
+# at once instead. SL_RUN_PID names the command meanwhile, for the trap to stop. Returns
+# CMD's status. (CMD runs in the background: stdin is /dev/null, SIGINT ignored.)
+SL_RUN_PID=
+sl_run() {
+	"$@" &
+	SL_RUN_PID=$!
+	wait "$SL_RUN_PID"
+	local rc=$?
+	SL_RUN_PID=
+	return $rc
+}
+
+# sl_run_stop: end what sl_run is waiting for (from a trap), by its PID.
+sl_run_stop() {
+	if [ -n "$SL_RUN_PID" ]; then
+		kill -TERM "$SL_RUN_PID" 2>/dev/null
+		wait "$SL_RUN_PID" 2>/dev/null
+		SL_RUN_PID=
+	fi
+	return 0
+}
+
 # sl_stop_pid PID [SECONDS]: SIGINT, wait, then SIGKILL. Returns the process's status.
 sl_stop_pid() {
 	local pid=$1 t=${2:-10} i
