@@ -47,13 +47,19 @@ KPORT=7
 KNS=slb-k-$$
 server_pid=
 
+# The EXIT trap cleans up however the script ends; INT and TERM end it (a trap that did
+# not exit would let the workload loop go on after the cleanup). Every long run goes
+# through sl_run, so that a signal acts at once and the run is stopped by its PID.
 cleanup() {
 	trap - EXIT INT TERM
+	sl_run_stop
 	[ -n "$server_pid" ] && sl_stop_pid "$server_pid" 10
 	sl_netns_del "$KNS"
 	rm -f "$SOCK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 case $mode in
 quick) DUR=1 WARM=300 ;;
@@ -85,7 +91,8 @@ sluice_pair() {
 	# a short TIME-WAIT (2 x --msl-ms = 20 ms) and the widest port range keep the
 	# client's local ports from running out (the kernel client reuses TIME-WAIT ports
 	# on loopback by itself, net.ipv4.tcp_tw_reuse).
-	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
+	sl_run timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 \
+		--file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
 		-- --ip "$CIP/24" --remote "$SIP" --mbufs 32767 --max-flows 65536 --msl-ms 10 \
 		--port-min 1024 --port-max 65535 \
@@ -112,7 +119,8 @@ kernel_pair() {
 		grep -q 'kernel server on port' "$out/$name.kernel.server.log" && break
 		sleep 0.1
 	done
-	timeout $((DUR + 60)) ip netns exec "$KNS" taskset -c 1 "$BENCH" --backend kernel -- \
+	sl_run timeout $((DUR + 60)) ip netns exec "$KNS" taskset -c 1 "$BENCH" \
+		--backend kernel -- \
 		--workload "$wl" --remote 127.0.0.1 --port "$KPORT" "$@" --duration-s "$DUR" \
 		--warmup-ms "$WARM" \
 		--label "$name kernel" --json "$out/$name.kernel.json" \
@@ -137,7 +145,8 @@ raw_pair() {
 		--label "floor $swl" --json "$out/floor.$swl.json" >"$out/floor.$swl.log" 2>&1 &
 	server_pid=$!
 	sleep 1
-	timeout $((csec + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
+	sl_run timeout $((csec + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 \
+		--file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
 		-- --workload "$cwl" "$@" --duration-s "$csec" --warmup-ms "$WARM" \
 		--label "floor $cwl" --json "$out/floor.$cwl.json" >"$out/floor.$cwl.log" 2>&1
@@ -170,7 +179,8 @@ testpmd_floor() {
 		</dev/null >"$log" 2>&1 &
 	server_pid=$!
 	sleep 2
-	timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 --file-prefix "slb-c-$$" \
+	sl_run timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 \
+		--file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
 		-- --workload txonly --size 64 --duration-s "$DUR" --warmup-ms "$WARM" \
 		--label "testpmd txonly" >"$out/floor.testpmd.tx.log" 2>&1
@@ -194,7 +204,8 @@ instructions() {
 		shift 3
 		args=("$@")
 		for n in "$reqs1" "$reqs2"; do
-			valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$name.$n" \
+			sl_run valgrind --tool=callgrind \
+				--callgrind-out-file="$out/callgrind.$name.$n" \
 				"$BENCH" -l 0 --no-huge --no-pci --no-shconf -m 512 \
 				--file-prefix "slb-i-$$" --log-level lib.eal:warning -- --link ring \
 				--mbufs 8191 --requests "$n" --duration-s 0 --warmup-ms 0 \

@@ -21,13 +21,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 dir=$SL_ROOT/build-fuzz
-if [ ! -f "$dir/build.ninja" ]; then
-	CC=clang meson setup "$dir" "$SL_ROOT" -Dwerror=true -Dc_args=-Wno-undef >/dev/null ||
-		sl_die "meson setup build-fuzz failed (clang and libclang-rt-14-dev: scripts/setup.sh)"
-fi
-[ ${#targets[@]} -gt 0 ] ||
-	mapfile -t targets < <(cd "$SL_ROOT/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
-ninja -C "$dir" $(printf 'tests/fuzz/%s ' "${targets[@]}") >/dev/null || sl_die "build failed"
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(sl_fuzz_targets)
+sl_build_fuzz "${targets[@]}" || sl_die "build failed"
 mkdir -p "$dir/fuzz-artifacts"
 rc=0
 for t in "${targets[@]}"; do
@@ -35,9 +30,9 @@ for t in "${targets[@]}"; do
 	mkdir -p "$dir/corpus/$t"
 	[ -d "$SL_ROOT/tests/fuzz/corpus/$t" ] && corpus+=("$SL_ROOT/tests/fuzz/corpus/$t")
 	sl_say "$t: $minutes min"
-	if ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		"$dir/tests/fuzz/$t" -max_total_time=$((minutes * 60)) -max_len=4096 -timeout=10 \
-		-artifact_prefix="$dir/fuzz-artifacts/$t-" -print_final_stats=1 "${corpus[@]}" \
+	if env "${SL_FUZZ_ENV[@]}" "$dir/tests/fuzz/$t" -max_total_time=$((minutes * 60)) \
+		-max_len=4096 -timeout=10 -artifact_prefix="$dir/fuzz-artifacts/$t-" \
+		-print_final_stats=1 "${corpus[@]}" \
 		>"$dir/fuzz-artifacts/$t.log" 2>&1; then
 		grep -E 'stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' \
 			"$dir/fuzz-artifacts/$t.log" | sed 's/^/  /'

@@ -43,18 +43,16 @@ trap 'exit 130' INT TERM
 sl_say "setup (packages, hugepages)"
 "$SL_ROOT/scripts/setup.sh"
 sl_say "build"
-sl_build build
+sl_build build || sl_die "build failed"
 
 # start_server MODE...: sluice-server in the namespace on net_tap, the kernel side set up.
+# The demo runs the build it made (build/), whatever SL_BUILD_DIR says.
 start_server() {
-	: >"$LOG"	# the previous server's log must not look like this one's start
 	# shellcheck disable=SC2046
-	ip netns exec "$NS" "$SL_ROOT/build/$SL_SERVER_BIN" \
-		-l 1 --no-pci $(sl_eal_mem 512) --file-prefix "$PREFIX" \
-		--vdev "net_tap0,iface=$IFACE" --log-level lib.eal:warning -- \
-		--ip "$SLUICE_IP/24" --mbufs 8191 "$@" >"$LOG" 2>&1 &
-	server_pid=$!
-	sl_wait_server "$LOG" "$server_pid" 30 || { cat "$LOG"; sl_die "sluice-server did not start"; }
+	SL_BUILD_DIR=build sl_server_start server_pid "$NS" "$PREFIX" "$IFACE" "$LOG" \
+		-l 1 $(sl_eal_mem 512) -- \
+		--ip "$SLUICE_IP/24" --mbufs 8191 "$@" ||
+		{ cat "$LOG"; sl_die "sluice-server did not start"; }
 	grep '^sluice-server:' "$LOG"
 	sl_tap_peer "$NS" "$IFACE" "$KERNEL_MAC" "$KERNEL_IP/24"
 }

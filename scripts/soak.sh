@@ -8,7 +8,9 @@
 #   scripts/soak.sh [--minutes N] [--interval S] [--idle N] [--fault SPEC]
 #
 # Defaults: 10 minutes, a line every 60 s, 2000 idle connections, 0.2% loss and 0.2%
-# reordering each way. scripts/test.sh runs a one-minute soak (suite "soak").
+# reordering each way. scripts/test.sh runs a one-minute soak (suite "soak"). Ctrl-C (or
+# SIGTERM) stops it at once: sluice-server and the peer are stopped by their PIDs, the
+# namespace is removed, and the exit status is 130 (143).
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
@@ -35,25 +37,32 @@ BUILD=${SL_BUILD_DIR:-build}
 LOG=$(mktemp /tmp/sl-soak.XXXXXX.log)
 server_pid= peer_pid=
 
+# The EXIT trap cleans up however the script ends; INT and TERM end it (a trap that did
+# not exit would let the loop below go on after the cleanup).
 cleanup() {
 	trap - EXIT INT TERM
-	[ -n "$peer_pid" ] && kill "$peer_pid" 2>/dev/null
+	sl_run_stop
+	if [ -n "$peer_pid" ]; then
+		kill "$peer_pid" 2>/dev/null
+		wait "$peer_pid" 2>/dev/null
+	fi
 	[ -n "$server_pid" ] && sl_stop_pid "$server_pid" 10
 	sl_netns_del "$NS"
+	rm -f "$LOG.stop"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 [ -x "$SL_ROOT/$BUILD/$SL_SERVER_BIN" ] || sl_build "$BUILD" || sl_die "build failed"
 sl_netns_add "$NS"
 # The kernel churns client connections: let it reuse its TIME-WAIT ports.
 ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
 ip netns exec "$NS" sysctl -qw net.ipv4.tcp_tw_reuse=1
-ip netns exec "$NS" "$SL_ROOT/$BUILD/$SL_SERVER_BIN" -l 0 --no-pci --no-huge -m 1024 \
-	--file-prefix "$PREFIX" --vdev "net_tap0,iface=$IFACE" --log-level lib.eal:warning \
-	-- --ip "$SIP/24" --mode echo --max-flows $((idle + 8192)) --mbufs 65535 \
-	--fault "$fault" >"$LOG" 2>&1 &
-server_pid=$!
-sl_wait_server "$LOG" "$server_pid" 30 || { tail -20 "$LOG"; sl_die "sluice-server did not start"; }
+sl_server_start server_pid "$NS" "$PREFIX" "$IFACE" "$LOG" \
+	-l 0 --no-huge -m 1024 -- \
+	--ip "$SIP/24" --mode echo --max-flows $((idle + 8192)) --mbufs 65535 \
+	--fault "$fault" || { tail -20 "$LOG"; sl_die "sluice-server did not start"; }
 sl_tap_peer "$NS" "$IFACE" 02:00:00:00:00:01 "$KIP/24"
 ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$IFACE.disable_ipv6=1"
 ulimit -n $((idle + 4096))
@@ -71,7 +80,7 @@ printf '%6s %10s %8s %9s %12s %10s\n' minute conn/s flows timewait mbufs_in_use 
 declare -a pool=() rss=()
 last=$(opens) start=$SECONDS t=0 prev=0
 while [ "$t" -lt "$seconds" ]; do
-	sleep $((interval - (SECONDS - start) % interval))
+	sl_run sleep $((interval - (SECONDS - start) % interval))
 	t=$((SECONDS - start))
 	kill -0 "$server_pid" 2>/dev/null || { tail -20 "$LOG"; sl_die "sluice-server died"; }
 	now=$(opens)

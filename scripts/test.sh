@@ -100,17 +100,8 @@ tsan_run() {
 
 suite_tsan() {
 	local dir="$SL_ROOT/build-tsan" t rc=0
-	# Built directly with gcc: chan.c and its tests need nothing else (no DPDK), so
-	# there is no meson build directory to configure.
-	local cflags=(-std=gnu11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Wcast-qual
-		-Wmissing-prototypes -Wshadow -Wstrict-prototypes -Wundef -Wwrite-strings
-		-I"$SL_ROOT/lib")
-	mkdir -p "$dir"
-	for t in test_chan test_chan_stress; do
-		gcc "${cflags[@]}" "$SL_ROOT/lib/chan/chan.c" "$SL_ROOT/tests/unit/chan/$t.c" \
-			-o "$dir/$t" -lcmocka -pthread || return 1
-	done
-	for t in test_chan test_chan_stress; do
+	sl_build_tsan || return 1
+	for t in "${SL_TSAN_TESTS[@]}"; do
 		sl_say "tsan: $t"
 		if tsan_run "$dir/$t.log" "$dir/$t"; then
 			grep -E '^(\[  PASSED|[a-z_]+: )' "$dir/$t.log"
@@ -133,17 +124,8 @@ suite_install() {
 }
 
 suite_fuzz() {
-	local dir="$SL_ROOT/build-fuzz" targets
-	# clang for -fsanitize=fuzzer; DPDK's headers test GCC_VERSION under -Wundef, which
-	# only gcc defines. Only the fuzz targets are built here (the gcc builds gate the
-	# rest).
-	if [ ! -f "$dir/build.ninja" ]; then
-		CC=clang meson setup "$dir" "$SL_ROOT" -Dwerror=true -Dc_args=-Wno-undef \
-			>/dev/null || sl_die "meson setup build-fuzz failed"
-	fi
-	targets=$(cd "$SL_ROOT/tests/fuzz" && ls fuzz_*.c | sed 's|^|tests/fuzz/|; s|\.c$||')
-	# shellcheck disable=SC2086
-	ninja -C "$dir" $targets >/dev/null || { ninja -C "$dir" $targets; return 1; }
+	local dir="$SL_ROOT/build-fuzz"
+	sl_build_fuzz || return 1
 	mkdir -p "$dir/fuzz-artifacts"
 	(cd "$dir/fuzz-artifacts" &&
 		meson test -C "$dir" --suite fuzz --no-rebuild --print-errorlogs --num-processes 2)

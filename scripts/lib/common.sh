@@ -18,18 +18,79 @@ sl_need_root() {
 	[ "$(id -u)" -eq 0 ] || sl_die "$(basename "$0") needs root (network namespaces, DPDK)"
 }
 
-# sl_build DIR [meson options...]: configure once, then build incrementally.
+# sl_build DIR [meson options...]: configure once, then build incrementally. Returns
+# non-zero (with the compiler's messages) when it fails, so that a caller can go on -- test.sh
+# to its summary -- or stop: `sl_build build || sl_die "build failed"`.
 sl_build() {
 	local dir=$1; shift
 	if [ ! -f "$SL_ROOT/$dir/build.ninja" ]; then
 		meson setup "$SL_ROOT/$dir" "$SL_ROOT" "$@" >/dev/null ||
-			sl_die "meson setup $dir failed"
+			{ sl_warn "meson setup $dir failed"; return 1; }
 	elif [ $# -gt 0 ]; then
 		# An existing build directory gets the options asked for now, too.
 		meson configure "$SL_ROOT/$dir" "$@" >/dev/null ||
-			sl_die "meson configure $dir failed"
+			{ sl_warn "meson configure $dir failed"; return 1; }
 	fi
-	ninja -C "$SL_ROOT/$dir" >/dev/null || { ninja -C "$SL_ROOT/$dir"; sl_die "build failed"; }
+	ninja -C "$SL_ROOT/$dir" >/dev/null ||
+		{ ninja -C "$SL_ROOT/$dir"; sl_warn "build of $dir failed"; return 1; }
+}
+
+# The libFuzzer targets (tests/fuzz/fuzz_*.c), one name a line.
+sl_fuzz_targets() {
+	(cd "$SL_ROOT/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
+}
+
+# The environment every fuzz target runs in (the meson fuzz suite sets the same): stop at
+# the first report; LeakSanitizer off, since a target keeps its stack for the whole run.
+SL_FUZZ_ENV=(ASAN_OPTIONS=abort_on_error=1:detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1)
+
+# sl_build_fuzz [TARGET...]: the fuzz targets (default: all) in build-fuzz, built with clang,
+# which -fsanitize=fuzzer needs (tests/fuzz/meson.build adds the sanitizer flags). DPDK's
+# headers test GCC_VERSION under -Wundef, which only gcc defines: hence -Wno-undef. Only
+# the targets are built; the gcc builds gate the rest of the tree. Returns non-zero on
+# failure.
+sl_build_fuzz() {
+	local dir=$SL_ROOT/build-fuzz
+	local -a targets
+	if [ $# -gt 0 ]; then
+		targets=("$@")
+	else
+		mapfile -t targets < <(sl_fuzz_targets)
+	fi
+	targets=("${targets[@]/#/tests/fuzz/}")	# ninja's names for them
+	if [ ! -f "$dir/build.ninja" ]; then
+		CC=clang meson setup "$dir" "$SL_ROOT" -Dwerror=true -Dc_args=-Wno-undef \
+			>/dev/null || {
+			sl_warn "meson setup build-fuzz failed" \
+				"(clang and libclang-rt-14-dev: scripts/setup.sh)"
+			return 1
+		}
+	fi
+	if ! ninja -C "$dir" "${targets[@]}" >/dev/null; then
+		ninja -C "$dir" "${targets[@]}"
+		sl_warn "build of the fuzz targets failed"
+		return 1
+	fi
+}
+
+# ThreadSanitizer flags for the send channel (lib/chan/chan.c) and its tests, which need
+# neither DPDK nor meson: gcc builds them directly (sl_build_tsan). The warnings are the
+# meson build's, as errors.
+SL_TSAN_CFLAGS=(-std=gnu11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Wcast-qual
+	-Wmissing-prototypes -Wshadow -Wstrict-prototypes -Wundef -Wwrite-strings
+	-I"$SL_ROOT/lib")
+
+# The send channel's tests under ThreadSanitizer.
+SL_TSAN_TESTS=(test_chan test_chan_stress)
+
+# sl_build_tsan: build-tsan/<test> for each of SL_TSAN_TESTS. Returns non-zero on failure.
+sl_build_tsan() {
+	local dir=$SL_ROOT/build-tsan t
+	mkdir -p "$dir"
+	for t in "${SL_TSAN_TESTS[@]}"; do
+		gcc "${SL_TSAN_CFLAGS[@]}" "$SL_ROOT/lib/chan/chan.c" \
+			"$SL_ROOT/tests/unit/chan/$t.c" -o "$dir/$t" -lcmocka -pthread || return 1
+	done
 }
 
 # Free 2 MiB hugepages; 0 when none are reserved or hugetlbfs is not mounted.
@@ -87,6 +148,36 @@ sl_wait_server() {
 	return 1
 }
 
+# sl_server_start PIDVAR NS PREFIX IFACE LOG [EAL args...] -- [sluice-server args...]
+#
+# sluice-server of the build directory $SL_BUILD_DIR (default build; build-asan for the
+# sanitized one) in namespace NS on a net_tap port whose kernel side is IFACE, with EAL
+# file prefix PREFIX (what dpdk-telemetry.py -f takes) and its output in LOG. The EAL line
+# always has --no-pci, the prefix, the tap and lib.eal:warning; the caller adds lcores,
+# memory (e.g. -l 0 $(sl_eal_mem 512)) and anything else, after those. The PID is stored in
+# the variable named PIDVAR as soon as the process exists, so that the caller's cleanup
+# stops it whatever happens next. Returns 0 once the tap exists and the start banner is
+# out; non-zero if the server died, did not start within 30 s, or is not built.
+sl_server_start() {
+	local _pidvar=$1 _ns=$2 _prefix=$3 _iface=$4 _log=$5 _bin _pid
+	local -a _eal=()
+	shift 5
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		_eal+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	_bin=$SL_ROOT/${SL_BUILD_DIR:-build}/$SL_SERVER_BIN
+	[ -x "$_bin" ] || { sl_warn "$_bin is not built"; return 1; }
+	: >"$_log"	# the previous server's banner must not look like this one's
+	ip netns exec "$_ns" "$_bin" --no-pci --file-prefix "$_prefix" \
+		--vdev "net_tap0,iface=$_iface" --log-level lib.eal:warning "${_eal[@]}" \
+		-- "$@" >"$_log" 2>&1 &
+	_pid=$!
+	printf -v "$_pidvar" '%s' "$_pid"
+	sl_wait_server "$_log" "$_pid" 30 && sl_wait_link "$_ns" "$_iface" 5
+}
+
 # sl_tap_peer NS IFACE MAC ADDR/LEN: configure the kernel side of a DPDK tap port.
 # net_tap gives the kernel interface the DPDK port's MAC unless told otherwise.
 sl_tap_peer() {
@@ -107,6 +198,31 @@ v = json.load(sys.stdin)
 for k in sys.argv[1:]:
     v = v[k]
 print(v)' "$@"
+}
+
+# sl_run CMD...: run CMD and wait for it in a way that a trapped signal interrupts at once.
+# Bash runs a trap only once the foreground command has ended, so a minute of `sleep` or a
+# benchmark run would hold off Ctrl-C or kill -TERM that long; the `wait` builtin returns
+# at once instead. SL_RUN_PID names the command meanwhile, for the trap to stop. Returns
+# CMD's status. (CMD runs in the background: stdin is /dev/null, SIGINT ignored.)
+SL_RUN_PID=
+sl_run() {
+	"$@" &
+	SL_RUN_PID=$!
+	wait "$SL_RUN_PID"
+	local rc=$?
+	SL_RUN_PID=
+	return $rc
+}
+
+# sl_run_stop: end what sl_run is waiting for (from a trap), by its PID.
+sl_run_stop() {
+	if [ -n "$SL_RUN_PID" ]; then
+		kill -TERM "$SL_RUN_PID" 2>/dev/null
+		wait "$SL_RUN_PID" 2>/dev/null
+		SL_RUN_PID=
+	fi
+	return 0
 }
 
 # sl_stop_pid PID [SECONDS]: SIGINT, wait, then SIGKILL. Returns the process's status.

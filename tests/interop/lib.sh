@@ -11,7 +11,6 @@ IT_IFACE=sl0
 IT_KERNEL_IP=198.18.0.1
 IT_SLUICE_IP=198.18.0.2
 IT_KERNEL_MAC=02:00:00:00:00:01
-IT_BUILD=${SL_BUILD_DIR:-build}
 IT_LOG=$(mktemp "/tmp/$IT_NAME.XXXXXX.log")
 IT_SERVER_PID=
 IT_FAILED=0
@@ -41,17 +40,16 @@ it_ok() {
 	echo "ok: $*"
 }
 
-# it_start_server [sluice-server options...]: start in the namespace, wait, configure the
-# kernel side. Extra EAL arguments can be given in IT_EAL_EXTRA.
+# it_start_server [sluice-server options...]: start in the namespace (sluice-server of
+# $SL_BUILD_DIR, default build), wait, configure the kernel side. Extra EAL arguments can
+# be given in IT_EAL_EXTRA.
 it_start_server() {
 	sl_netns_add "$IT_NS"
 	# shellcheck disable=SC2086
-	ip netns exec "$IT_NS" "$SL_ROOT/$IT_BUILD/$SL_SERVER_BIN" \
-		-l 0 --no-pci --no-huge -m 512 --file-prefix "$IT_PREFIX" \
-		--vdev "net_tap0,iface=$IT_IFACE" --log-level lib.eal:warning ${IT_EAL_EXTRA:-} \
-		-- --ip "$IT_SLUICE_IP/24" --mbufs 8191 --mbuf-cache 64 "$@" >"$IT_LOG" 2>&1 &
-	IT_SERVER_PID=$!
-	sl_wait_server "$IT_LOG" "$IT_SERVER_PID" 30 || { it_fail "sluice-server did not start"; exit 1; }
+	sl_server_start IT_SERVER_PID "$IT_NS" "$IT_PREFIX" "$IT_IFACE" "$IT_LOG" \
+		-l 0 --no-huge -m 512 ${IT_EAL_EXTRA:-} -- \
+		--ip "$IT_SLUICE_IP/24" --mbufs 8191 --mbuf-cache 64 "$@" ||
+		{ it_fail "sluice-server did not start"; exit 1; }
 	sl_tap_peer "$IT_NS" "$IT_IFACE" "$IT_KERNEL_MAC" "$IT_KERNEL_IP/24"
 	# Keep the kernel's IPv6 chatter (router solicitations, MLD) off the wire.
 	ip netns exec "$IT_NS" sysctl -qw "net.ipv6.conf.$IT_IFACE.disable_ipv6=1"

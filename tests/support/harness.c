@@ -146,6 +146,39 @@ th_teardown(struct th *t)
 	assert_int_equal(in_use, t->baseline);
 }
 
+/* Static, so that a test leaving by longjmp (a failed assertion) does not take the
+ * fixture's memory with it: the teardown still finds the stack to destroy. */
+static struct th th_fixture;
+
+int
+th_fixture_setup(void **state)
+{
+	return th_fixture_setup_cfg(state, NULL, 4096);
+}
+
+int
+th_fixture_setup_cfg(void **state, const struct sl_config *cfg, unsigned int tx_ring_size)
+{
+	th_setup_ring(&th_fixture, cfg, tx_ring_size);
+	*state = &th_fixture;
+	return 0;
+}
+
+int
+th_fixture_teardown(void **state)
+{
+	th_teardown(*state);
+	return 0;
+}
+
+struct th *
+th_fixture_renew(void **state, const struct sl_config *cfg, unsigned int tx_ring_size)
+{
+	th_teardown(*state);
+	th_fixture_setup_cfg(state, cfg, tx_ring_size);
+	return *state;
+}
+
 struct rte_mbuf *
 th_frame(struct th *t, const void *frame, size_t len)
 {

@@ -10,7 +10,8 @@
  *
  * Every test ends with th_teardown(), which quiesces the stack (runs time forward past
  * every timer), frees what the stack sent, and fails the test if the worker's mbuf pool
- * does not return to the count it had after start.
+ * does not return to the count it had after start. Tests get both from cmocka fixtures
+ * (TH_TEST below) rather than calling them by hand.
  */
 
 #include <stdbool.h>
@@ -75,6 +76,35 @@ th_setup_hook(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_si
 /* Quiesce, check for leaks (cmocka failure on a leak), destroy. */
 void
 th_teardown(struct th *t);
+
+/*
+ * cmocka fixtures. A test registered with TH_TEST(fn) finds a started stack (th_setup()
+ * with th_config()) in *state, and th_teardown() runs after the body returns -- also when
+ * an assertion failed half-way, so the leak check ends every test and the next one starts
+ * without the previous stack's port and pool. A test that needs another configuration
+ * names a setup function of its own that ends with th_fixture_setup_cfg(), and is
+ * registered with TH_TEST_SETUP(fn, setup). One fixture at a time (it is static).
+ */
+int
+th_fixture_setup(void **state);
+
+/* th_setup_ring(cfg, tx_ring_size) into the fixture; *state points to it. Returns 0. */
+int
+th_fixture_setup_cfg(void **state, const struct sl_config *cfg, unsigned int tx_ring_size);
+
+int
+th_fixture_teardown(void **state);
+
+/* th_teardown() (with its leak check) of the fixture's stack and a fresh one from
+ * th_setup_ring(cfg, tx_ring_size) in its place, for a test that runs its case on more
+ * than one stack. Returns the fixture (also in *state). */
+struct th *
+th_fixture_renew(void **state, const struct sl_config *cfg, unsigned int tx_ring_size);
+
+#define TH_TEST(fn) \
+	cmocka_unit_test_setup_teardown(fn, th_fixture_setup, th_fixture_teardown)
+#define TH_TEST_SETUP(fn, setup) \
+	cmocka_unit_test_setup_teardown(fn, setup, th_fixture_teardown)
 
 /* An mbuf from the worker's pool holding a copy of frame[0..len). */
 struct rte_mbuf *

@@ -761,3 +761,33 @@ tt_flush(struct tt *x, uint64_t us)
 {
 	tp_advance(&x->t, us, us);
 }
+
+/* ---- cmocka fixtures ---- */
+
+int
+tt_fixture_setup(void **state)
+{
+	return tt_fixture_setup_cfg(state, NULL);
+}
+
+int
+tt_fixture_setup_cfg(void **state, const struct sl_config *cfg)
+{
+	*state = tt_setup(cfg);
+	return 0;
+}
+
+int
+tt_fixture_teardown(void **state)
+{
+	tt_teardown(*state);
+	return 0;
+}
+
+struct tt *
+tt_fixture_renew(void **state, const struct sl_config *cfg)
+{
+	tt_teardown(*state);
+	*state = tt_setup(cfg);
+	return *state;
+}

@@ -18,7 +18,8 @@
  *            the peer's MAC already learnt, and one peer ready to use
  *
  * Every test ends with tt_teardown(), which aborts the connections the application still
- * holds and then runs th_teardown() (quiesce and mbuf leak check).
+ * holds and then runs th_teardown() (quiesce and mbuf leak check). Tests get the fixture
+ * and its teardown from cmocka (TT_TEST below) rather than calling them by hand.
  */
 
 #include <stdbool.h>
@@ -333,5 +334,34 @@ tt_teardown(struct tt *x);
 /* Let the delayed-ACK timer (and anything else due within us) run. */
 void
 tt_flush(struct tt *x, uint64_t us);
+
+/*
+ * cmocka fixtures. A test registered with TT_TEST(fn) finds tt_setup(NULL)'s fixture in
+ * *state, and tt_teardown() runs after the body returns -- also when an assertion failed
+ * half-way, so the leak check ends every test and the next one starts without the
+ * previous stack. A test that needs another configuration or framing names a setup
+ * function of its own that puts its fixture in *state (tt_fixture_setup_cfg() does, for a
+ * configuration), and is registered with TT_TEST_SETUP(fn, setup).
+ */
+int
+tt_fixture_setup(void **state);
+
+/* tt_setup(cfg) into *state. Returns 0. */
+int
+tt_fixture_setup_cfg(void **state, const struct sl_config *cfg);
+
+int
+tt_fixture_teardown(void **state);
+
+/* tt_teardown() (with its leak check) of the fixture in *state and a fresh tt_setup(cfg)
+ * in its place, for a test that runs its case on more than one stack. Returns the new
+ * fixture (also in *state). */
+struct tt *
+tt_fixture_renew(void **state, const struct sl_config *cfg);
+
+#define TT_TEST(fn) \
+	cmocka_unit_test_setup_teardown(fn, tt_fixture_setup, tt_fixture_teardown)
+#define TT_TEST_SETUP(fn, setup) \
+	cmocka_unit_test_setup_teardown(fn, setup, tt_fixture_teardown)
 
 #endif /* SL_TEST_TCP_HELPER_H */

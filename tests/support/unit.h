@@ -2,8 +2,9 @@
 #ifndef SL_UNIT_H
 #define SL_UNIT_H
 
-/* Common includes for the cmocka unit tests. Each test builds its own stack with
- * th_setup() and ends with th_teardown() (quiesce + leak check). */
+/* Common includes for the cmocka unit tests. A test gets its stack from a cmocka fixture
+ * (TH_TEST in harness.h, TT_TEST in tcp_helper.h), whose teardown quiesces the stack and
+ * checks for leaks after every test. */
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -629,13 +629,12 @@ test_response_serializer(void **state)
 	struct sl_http_response r = {
 		.status = 200, .headers = h1, .nheaders = 1, .body = "hello", .body_len = 5,
 	};
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct sl_writer *wr;
 	struct sl_conn *c;
 	unsigned int i;
 	size_t n;
 
-	(void)state;
 	c = tpeer_connect(&x->p);
 	WRITE_EXPECT(x, c, &r, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 		     "Content-Length: 5\r\n\r\nhello");
@@ -682,7 +681,6 @@ test_response_serializer(void **state)
 	assert_int_equal(n, 41 + sizeof(big));
 	assert_memory_equal(out, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", 41);
 	assert_memory_equal(out + 41, big, sizeof(big));
-	tt_teardown(x);
 }
 
 static void
@@ -709,14 +707,13 @@ test_fixed_responses(void **state)
 		.status = 200, .headers = h, .nheaders = 2, .body = "Hello, world\n",
 		.body_len = 13, .flags = SL_HTTP_RESP_CLOSE,	/* ignored */
 	};
+	struct tt *x = *state;
 	struct sl_http_fixed *f, *fb;
-	struct tt *x;
 	struct sl_conn *c;
 	unsigned int i;
 	size_t n;
 	int wl;
 
-	(void)state;
 	r.headers = bad;
 	r.nheaders = 1;
 	assert_null(sl_http_fixed_create(&r));
@@ -727,7 +724,6 @@ test_fixed_responses(void **state)
 	f = sl_http_fixed_create(&r);
 	assert_non_null(f);
 
-	x = tt_setup(NULL);
 	c = tpeer_connect(&x->p);
 	for (i = 0; i < RTE_DIM(flags); i++) {
 		wl = snprintf(want, sizeof(want), "%s%s\r\n%s", head, conn_hdr[i],
@@ -743,7 +739,6 @@ test_fixed_responses(void **state)
 	wl = snprintf(want, sizeof(want), "%sConnection: keep-alive\r\n\r\n", head);
 	assert_int_equal(sl_http_fixed_len(f, r.flags), wl);
 	write_expect(x, c, &r, 0, want, (size_t)wl);
-	tt_teardown(x);
 	sl_http_fixed_free(f);
 
 	/* an empty body */
@@ -793,8 +788,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_limit_body),
 		cmocka_unit_test(test_body_one_byte_segments_few_calls),
 		cmocka_unit_test(test_many_fields_every_split),
-		cmocka_unit_test(test_response_serializer),
-		cmocka_unit_test(test_fixed_responses),
+		TT_TEST(test_response_serializer),
+		TT_TEST(test_fixed_responses),
 		cmocka_unit_test(test_error_status_and_reasons),
 	};
 

@@ -72,6 +72,34 @@ lc_setup(const struct sl_config *cfg, const struct sl_framing *fr,
 	return tt_setup_framed(cfg, fr, extra);
 }
 
+/* Fixtures: the length-prefixed framing on the listener... */
+static int
+setup_lp(void **state)
+{
+	*state = lc_setup(NULL, &lp_fr, NULL);
+	return 0;
+}
+
+/* ... and the line framing prepared for sl_conn_set_framing(). */
+static int
+setup_lp_extra_line(void **state)
+{
+	*state = lc_setup(NULL, &lp_fr, &line_fr);
+	return 0;
+}
+
+/* The line framing with an assembly deadline of 5 s. */
+static int
+setup_line_msg_timeout_5s(void **state)
+{
+	struct sl_config cfg;
+
+	lc_config(&cfg);
+	cfg.msg_timeout_ms = 5000;
+	*state = lc_setup(&cfg, &line_fr, NULL);
+	return 0;
+}
+
 static struct framing_inst *
 lc_inst(struct tt *x, const struct sl_framing *fr)
 {
@@ -206,14 +234,13 @@ lc_release_all(void)
 static void
 test_asm_buffers_more_conns_than_buffers_all_delivered(void **state)
 {
-	struct tt *x = lc_setup(NULL, &lp_fr, NULL);
+	struct tt *x = *state;
 	const struct sl_stats *st = th_stats(&x->t);
 	struct framing_inst *fi = lc_inst(x, &lp_fr);
 	unsigned int nbuf = fi->asm_pool->size, i, k, n = 0;
 	struct tpeer *p;
 	struct tcp_flow *f;
 
-	(void)state;
 	x->app.hook = lc_hook;
 	assert_true(nbuf >= 4 && 2 * nbuf + 3 <= TAPP_MAX_CONNS);
 	for (i = 0; i < nbuf + 2; i++, n++) {
@@ -264,7 +291,6 @@ test_asm_buffers_more_conns_than_buffers_all_delivered(void **state)
 	lc.refs[0] = lc.refs[--lc.nrefs];
 	lc_release_all();
 	assert_true(rte_mempool_full(fi->asm_pool));
-	tt_teardown(x);
 }
 
 /* ---- delivery after TCP closed ---- */
@@ -275,14 +301,13 @@ test_asm_buffers_more_conns_than_buffers_all_delivered(void **state)
 static void
 test_paused_reader_closed_by_last_ack_gets_messages_eof_close(void **state)
 {
-	struct tt *x = lc_setup(NULL, &lp_fr, NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	uint8_t buf[64];
 	struct sl_conn *c;
 	struct tp_out o;
 	uint32_t n;
 
-	(void)state;
 	c = tpeer_connect(p);
 	x->app.rx_pause = true;
 	n = lp_msg(buf, 10, 1);
@@ -318,7 +343,6 @@ test_paused_reader_closed_by_last_ack_gets_messages_eof_close(void **state)
 	lc_check_bytes(sl_msg_ref_get(lc.refs[1])->data, 20, 2);
 	lc_release_all();
 	assert_true(rte_mempool_full(x->t.w->ref_pool));
-	tt_teardown(x);
 }
 
 /* ---- aborting from on_message ---- */
@@ -392,11 +416,10 @@ test_time_wait_abort_in_on_message_stops_delivery(void **state)
 static void
 test_defer_ready_flow_stays_on_ready_list(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct sl_worker *w = x->t.w;
 	struct tcp_flow *f;
 
-	(void)state;
 	tpeer_connect(&x->p);
 	f = tpeer_flow(&x->p);
 	flow_mark_ready(w, f, EV_WRITABLE);
@@ -411,7 +434,6 @@ test_defer_ready_flow_stays_on_ready_list(void **state)
 	assert_int_equal(x->p.tc->writables, 1);
 	assert_true(TAILQ_EMPTY(&w->tcp.ready));
 	assert_int_equal(f->flags & (TF_READY | TF_DEFERRED), 0);
-	tt_teardown(x);
 }
 
 /* ---- switching framing ---- */
@@ -422,12 +444,11 @@ test_defer_ready_flow_stays_on_ready_list(void **state)
 static void
 test_set_framing_while_in_use_busy(void **state)
 {
-	struct tt *x = lc_setup(NULL, &lp_fr, &line_fr);
+	struct tt *x = *state;
 	uint8_t buf[128];
 	struct tpeer *p;
 	uint32_t n;
 
-	(void)state;
 	x->app.hook = lc_hook;
 	/* From the first on_message, two messages in one segment: the second is framed by
 	 * the same deserializer. */
@@ -472,7 +493,6 @@ test_set_framing_while_in_use_busy(void **state)
 	assert_int_equal(p->tc->msgs, 2);
 	assert_int_equal(p->tc->rx_bytes, 6);
 	assert_memory_equal(p->tc->rx, "onetwo", 6);
-	tt_teardown(x);
 }
 
 /* ---- holding messages ---- */
@@ -482,14 +502,13 @@ test_set_framing_while_in_use_busy(void **state)
 static void
 test_hold_twice_copied_second_refused(void **state)
 {
-	struct tt *x = lc_setup(NULL, &lp_fr, NULL);
+	struct tt *x = *state;
 	const struct sl_stats *st = th_stats(&x->t);
 	struct framing_inst *fi = lc_inst(x, &lp_fr);
 	uint8_t buf[64];
 	struct tpeer *p;
 	unsigned int i;
 
-	(void)state;
 	x->app.hook = lc_hook;
 	lc.mode = DO_HOLD_TWICE;
 	p = lc_open(x, 0);
@@ -512,7 +531,6 @@ test_hold_twice_copied_second_refused(void **state)
 	lc_release_all();
 	assert_true(rte_mempool_full(fi->asm_pool));
 	assert_true(rte_mempool_full(x->t.w->ref_pool));
-	tt_teardown(x);
 }
 
 /* After sl_conn_close() or sl_conn_abort() in the same callback the message's bytes are
@@ -521,13 +539,12 @@ static void
 test_hold_after_close_or_abort_refused(void **state)
 {
 	static const int modes[] = { DO_CLOSE_HOLD, DO_ABORT_HOLD };
-	struct tt *x = lc_setup(NULL, &lp_fr, NULL);
+	struct tt *x = *state;
 	const struct sl_stats *st = th_stats(&x->t);
 	uint8_t buf[64];
 	struct tpeer *p;
 	unsigned int i, split;
 
-	(void)state;
 	x->app.hook = lc_hook;
 	for (i = 0; i < 4; i++) {
 		lc.mode = modes[i % 2];
@@ -547,7 +564,6 @@ test_hold_after_close_or_abort_refused(void **state)
 	assert_int_equal(st->framing_hold_fail, 4);
 	assert_true(rte_mempool_full(x->t.w->ref_pool));
 	assert_true(rte_mempool_full(lc_inst(x, &lp_fr)->asm_pool));
-	tt_teardown(x);
 }
 
 /* ---- preparing a framing ---- */
@@ -613,18 +629,12 @@ test_prepare_failure_on_second_worker_rolls_back(void **state)
 static void
 test_slow_message_times_out_trickled_messages_do_not(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	struct tp_out o;
 	bool fin = false;
 	int i;
 
-	(void)state;
-	lc_config(&cfg);
-	cfg.msg_timeout_ms = 5000;
-	x = lc_setup(&cfg, &line_fr, NULL);
-	p = &x->p;
 	tpeer_connect(p);
 	for (i = 0; i < 4; i++) {
 		tpeer_send(p, TH_ACK | TH_PSH, "slow", 4);
@@ -647,7 +657,6 @@ test_slow_message_times_out_trickled_messages_do_not(void **state)
 	while (tpeer_recv(p, &o))
 		fin |= (o.flags & TH_FIN) != 0;
 	assert_true(fin);
-	tt_teardown(x);
 }
 
 static int
@@ -664,15 +673,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_asm_buffers_more_conns_than_buffers_all_delivered),
-		cmocka_unit_test(test_paused_reader_closed_by_last_ack_gets_messages_eof_close),
+		TT_TEST_SETUP(test_asm_buffers_more_conns_than_buffers_all_delivered, setup_lp),
+		TT_TEST_SETUP(test_paused_reader_closed_by_last_ack_gets_messages_eof_close,
+			      setup_lp),
 		cmocka_unit_test(test_time_wait_abort_in_on_message_stops_delivery),
-		cmocka_unit_test(test_defer_ready_flow_stays_on_ready_list),
-		cmocka_unit_test(test_set_framing_while_in_use_busy),
-		cmocka_unit_test(test_hold_twice_copied_second_refused),
-		cmocka_unit_test(test_hold_after_close_or_abort_refused),
+		TT_TEST(test_defer_ready_flow_stays_on_ready_list),
+		TT_TEST_SETUP(test_set_framing_while_in_use_busy, setup_lp_extra_line),
+		TT_TEST_SETUP(test_hold_twice_copied_second_refused, setup_lp),
+		TT_TEST_SETUP(test_hold_after_close_or_abort_refused, setup_lp),
 		cmocka_unit_test(test_prepare_failure_on_second_worker_rolls_back),
-		cmocka_unit_test(test_slow_message_times_out_trickled_messages_do_not),
+		TT_TEST_SETUP(test_slow_message_times_out_trickled_messages_do_not,
+			      setup_line_msg_timeout_5s),
 	};
 
 	th_eal_init("test_framing_lifecycle");

@@ -555,13 +555,12 @@ test_serializer_values_and_writers(void **state)
 	const struct sl_resp_value bad_simple = { .type = SL_RESP_SIMPLE, .str = { "a\r\nb", 4 } };
 	const struct sl_resp_value bad_type = { .type = SL_RESP_INLINE };
 	struct sl_resp_value nest[SL_RESP_MAX_DEPTH + 2];
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct sl_writer *wr;
 	struct sl_conn *c;
 	size_t n, off;
 	unsigned int i;
 
-	(void)state;
 	c = tpeer_connect(&x->p);
 
 	wr = sl_conn_writer_begin(c);
@@ -613,7 +612,6 @@ test_serializer_values_and_writers(void **state)
 	off += sizeof(big);
 	assert_int_equal(n - off, 2 + 4 + 5 + 7);
 	assert_memory_equal(out + off, "\r\n:0\r\n$-1\r\n+PONG\r\n", n - off);
-	tt_teardown(x);
 }
 
 int
@@ -634,7 +632,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_reply_nested_array_and_read),
 		cmocka_unit_test(test_reply_errors_and_limits),
 		cmocka_unit_test(test_read_rejects_bad_input),
-		cmocka_unit_test(test_serializer_values_and_writers),
+		TT_TEST(test_serializer_values_and_writers),
 	};
 
 	(void)argc;

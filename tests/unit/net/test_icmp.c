@@ -39,21 +39,18 @@ test_icmp_echo_request_replied_in_place(void **state)
 {
 	static const uint8_t data[] = "sluice ping payload, 56 bytes long like Linux ping!!!!";
 	struct rte_mbuf *m;
-	struct th t;
+	struct th *t = *state;
 	uint8_t f[256];
 	size_t n;
 
-	(void)state;
-	th_setup(&t, NULL);
-	n = fb_ping(f, &t, 0x1234, 7, data, sizeof(data));
-	th_inject_bytes(&t, f, n);
-	m = th_tx_pop(&t);
+	n = fb_ping(f, t, 0x1234, 7, data, sizeof(data));
+	th_inject_bytes(t, f, n);
+	m = th_tx_pop(t);
 	assert_non_null(m);
-	check_reply(&t, m, 0x1234, 7, data, sizeof(data));
+	check_reply(t, m, 0x1234, 7, data, sizeof(data));
 	rte_pktmbuf_free(m);
-	assert_int_equal(th_stats(&t)->icmp_rx_echo, 1);
-	assert_int_equal(th_stats(&t)->icmp_tx_echo_reply, 1);
-	th_teardown(&t);
+	assert_int_equal(th_stats(t)->icmp_rx_echo, 1);
+	assert_int_equal(th_stats(t)->icmp_tx_echo_reply, 1);
 }
 
 static void
@@ -62,26 +59,23 @@ test_icmp_payload_sizes_and_checksum_edges(void **state)
 	static const size_t sizes[] = { 0, 1, 2, 3, 255, 1000, 1472 };
 	uint8_t data[1472], f[1600];
 	struct rte_mbuf *m;
-	struct th t;
+	struct th *t = *state;
 	unsigned int i;
 	size_t n, j;
 
-	(void)state;
-	th_setup(&t, NULL);
 	for (i = 0; i < RTE_DIM(sizes); i++) {
 		for (j = 0; j < sizes[i]; j++)
 			data[j] = (uint8_t)(0xff - j * 7);
 		/* ids that make the checksum fold across 0xffff */
-		n = fb_ping(f, &t, (uint16_t)(0xffff - i), (uint16_t)(0xf7ff + i), data,
+		n = fb_ping(f, t, (uint16_t)(0xffff - i), (uint16_t)(0xf7ff + i), data,
 			    sizes[i]);
-		th_inject_bytes(&t, f, n);
-		m = th_tx_pop(&t);
+		th_inject_bytes(t, f, n);
+		m = th_tx_pop(t);
 		assert_non_null(m);
-		check_reply(&t, m, (uint16_t)(0xffff - i), (uint16_t)(0xf7ff + i), data,
+		check_reply(t, m, (uint16_t)(0xffff - i), (uint16_t)(0xf7ff + i), data,
 			    sizes[i]);
 		rte_pktmbuf_free(m);
 	}
-	th_teardown(&t);
 }
 
 static void
@@ -89,82 +83,70 @@ test_icmp_chained_request_replied(void **state)
 {
 	uint8_t data[600], f[800];
 	struct rte_mbuf *m, *tail;
-	struct th t;
+	struct th *t = *state;
 	size_t n, j;
 
-	(void)state;
-	th_setup(&t, NULL);
 	for (j = 0; j < sizeof(data); j++)
 		data[j] = (uint8_t)j;
-	n = fb_ping(f, &t, 9, 9, data, sizeof(data));
+	n = fb_ping(f, t, 9, 9, data, sizeof(data));
 	/* Headers and 101 bytes of data in the first segment, the rest in a second: the
 	 * second segment starts at an odd offset of the ICMP message. */
-	m = th_frame(&t, f, 14 + 20 + 8 + 101);
-	tail = th_frame(&t, f + 14 + 20 + 8 + 101, n - (14 + 20 + 8 + 101));
+	m = th_frame(t, f, 14 + 20 + 8 + 101);
+	tail = th_frame(t, f + 14 + 20 + 8 + 101, n - (14 + 20 + 8 + 101));
 	assert_int_equal(rte_pktmbuf_chain(m, tail), 0);
-	th_inject(&t, m);
-	m = th_tx_pop(&t);
+	th_inject(t, m);
+	m = th_tx_pop(t);
 	assert_non_null(m);
-	check_reply(&t, m, 9, 9, data, sizeof(data));
+	check_reply(t, m, 9, 9, data, sizeof(data));
 	rte_pktmbuf_free(m);
-	th_teardown(&t);
 }
 
 static void
 test_icmp_short_message_dropped(void **state)
 {
-	struct th t;
+	struct th *t = *state;
 	uint8_t f[64];
 	size_t n;
 
-	(void)state;
-	th_setup(&t, NULL);
-	n = fb_eth(f, &t.mac, &th_peer_mac, RTE_ETHER_TYPE_IPV4);
+	n = fb_eth(f, &t->mac, &th_peer_mac, RTE_ETHER_TYPE_IPV4);
 	n += fb_ipv4(f + n, TH_PEER_IP, TH_STACK_IP, IPPROTO_ICMP, 7);
 	memset(f + n, 8, 7);
-	th_inject_bytes(&t, f, n + 7);
-	assert_int_equal(th_stats(&t)->icmp_drop_short, 1);
-	assert_int_equal(th_tx_count(&t), 0);
-	th_teardown(&t);
+	th_inject_bytes(t, f, n + 7);
+	assert_int_equal(th_stats(t)->icmp_drop_short, 1);
+	assert_int_equal(th_tx_count(t), 0);
 }
 
 static void
 test_icmp_bad_checksum_dropped(void **state)
 {
-	struct th t;
+	struct th *t = *state;
 	uint8_t f[128];
 	size_t n;
 
-	(void)state;
-	th_setup(&t, NULL);
-	n = fb_ping(f, &t, 1, 1, "abcd", 4);
+	n = fb_ping(f, t, 1, 1, "abcd", 4);
 	f[n - 1] ^= 0x40;
-	th_inject_bytes(&t, f, n);
-	assert_int_equal(th_stats(&t)->icmp_drop_cksum, 1);
-	assert_int_equal(th_tx_count(&t), 0);
-	th_teardown(&t);
+	th_inject_bytes(t, f, n);
+	assert_int_equal(th_stats(t)->icmp_drop_cksum, 1);
+	assert_int_equal(th_tx_count(t), 0);
 }
 
 static void
 test_icmp_broadcast_echo_ignored(void **state)
 {
 	struct rte_ipv4_hdr *ip;
-	struct th t;
+	struct th *t = *state;
 	uint8_t f[128];
 	size_t n;
 
-	(void)state;
-	th_setup(&t, NULL);
-	n = fb_ping(f, &t, 1, 1, "abcd", 4);
+	n = fb_ping(f, t, 1, 1, "abcd", 4);
 	ip = (struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
 	ip->dst_addr = RTE_BE32(0xc61200ff);
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	memset(f, 0xff, 6);
-	th_inject_bytes(&t, f, n);
-	assert_int_equal(th_stats(&t)->icmp_drop_broadcast, 1);
-	assert_int_equal(th_tx_count(&t), 0);
-	th_teardown(&t);
+	th_inject_bytes(t, f, n);
+	assert_int_equal(th_stats(t)->icmp_drop_broadcast, 1);
+	assert_int_equal(th_tx_count(t), 0);
 }
 
 static void
@@ -172,24 +154,21 @@ test_icmp_other_types_counted(void **state)
 {
 	static const uint8_t types[] = { 0, 3, 11, 13, 42 };
 	struct rte_icmp_hdr *ic;
-	struct th t;
+	struct th *t = *state;
 	uint8_t f[128];
 	unsigned int i;
 	size_t n;
 
-	(void)state;
-	th_setup(&t, NULL);
 	for (i = 0; i < RTE_DIM(types); i++) {
-		n = fb_ping(f, &t, 1, 1, "abcd", 4);
+		n = fb_ping(f, t, 1, 1, "abcd", 4);
 		ic = (struct rte_icmp_hdr *)(f + RTE_ETHER_HDR_LEN + 20);
 		ic->icmp_type = types[i];
 		ic->icmp_cksum = 0;
 		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, 12);
-		th_inject_bytes(&t, f, n);
+		th_inject_bytes(t, f, n);
 	}
-	assert_int_equal(th_stats(&t)->icmp_rx_other, RTE_DIM(types));
-	assert_int_equal(th_tx_count(&t), 0);
-	th_teardown(&t);
+	assert_int_equal(th_stats(t)->icmp_rx_other, RTE_DIM(types));
+	assert_int_equal(th_tx_count(t), 0);
 }
 
 static unsigned int ext_freed;
@@ -212,13 +191,11 @@ test_icmp_reply_in_external_buffer_returned_to_owner(void **state)
 	static uint8_t frame[128];
 	struct rte_mbuf_ext_shared_info sh = { .free_cb = ext_free };
 	struct rte_mbuf *m;
-	struct th t;
+	struct th *t = *state;
 	size_t n;
 
-	(void)state;
-	th_setup(&t, NULL);
-	n = fb_ping(frame, &t, 9, 1, data, sizeof(data));
-	m = rte_pktmbuf_alloc(t.w->pool);
+	n = fb_ping(frame, t, 9, 1, data, sizeof(data));
+	m = rte_pktmbuf_alloc(t->w->pool);
 	assert_non_null(m);
 	rte_mbuf_ext_refcnt_set(&sh, 1);
 	/* Any IOVA but 0, which DPDK's mbuf checks (-Dmbuf_debug) call a bad address. */
@@ -227,25 +204,24 @@ test_icmp_reply_in_external_buffer_returned_to_owner(void **state)
 	m->data_len = (uint16_t)n;
 	m->pkt_len = (uint32_t)n;
 	ext_freed = 0;
-	th_inject(&t, m);
-	m = th_tx_pop(&t);
+	th_inject(t, m);
+	m = th_tx_pop(t);
 	assert_non_null(m);
 	assert_true(m->ol_flags & RTE_MBUF_F_EXTERNAL);
-	check_reply(&t, m, 9, 1, data, sizeof(data));
+	check_reply(t, m, 9, 1, data, sizeof(data));
 	rte_pktmbuf_free(m);
 	assert_int_equal(ext_freed, 1);
-	th_teardown(&t);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_icmp_echo_request_replied_in_place),
-	cmocka_unit_test(test_icmp_payload_sizes_and_checksum_edges),
-	cmocka_unit_test(test_icmp_chained_request_replied),
-	cmocka_unit_test(test_icmp_short_message_dropped),
-	cmocka_unit_test(test_icmp_bad_checksum_dropped),
-	cmocka_unit_test(test_icmp_broadcast_echo_ignored),
-	cmocka_unit_test(test_icmp_other_types_counted),
-	cmocka_unit_test(test_icmp_reply_in_external_buffer_returned_to_owner),
+	TH_TEST(test_icmp_echo_request_replied_in_place),
+	TH_TEST(test_icmp_payload_sizes_and_checksum_edges),
+	TH_TEST(test_icmp_chained_request_replied),
+	TH_TEST(test_icmp_short_message_dropped),
+	TH_TEST(test_icmp_bad_checksum_dropped),
+	TH_TEST(test_icmp_broadcast_echo_ignored),
+	TH_TEST(test_icmp_other_types_counted),
+	TH_TEST(test_icmp_reply_in_external_buffer_returned_to_owner),
 };
 
 UNIT_MAIN("test_icmp", tests)

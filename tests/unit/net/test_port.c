@@ -26,75 +26,81 @@ put_pings(struct th *t, uint16_t first, uint16_t count)
 		th_wire_put(t, th_frame(t, f, fb_ping(f, t, 1, (uint16_t)(first + i), "z", 1)));
 }
 
+/* A port whose "NIC" takes 7 frames at most. */
+static int
+setup_small_nic(void **state)
+{
+	return th_fixture_setup_cfg(state, NULL, 8);
+}
+
+/* The same, and a worker TX queue of 32 frames. */
+static int
+setup_small_nic_short_queue(void **state)
+{
+	struct sl_config cfg;
+
+	th_config(&cfg);
+	cfg.tx_queue_max = 32;
+	return th_fixture_setup_cfg(state, &cfg, 8);
+}
+
 static void
 test_port_refused_frames_kept_in_order(void **state)
 {
+	struct th *t = *state;
 	struct rte_mbuf *m;
-	struct th t;
 	uint16_t expect = 0;
 	unsigned int rounds = 0;
 
-	(void)state;
-	th_setup_ring(&t, NULL, 8);	/* the "NIC" takes 7 frames at most */
-	put_pings(&t, 0, 20);
-	th_poll(&t);
-	assert_int_equal(th_tx_count(&t), 7);
-	assert_int_equal(th_stats(&t)->tx_packets, 7);
-	assert_true(th_stats(&t)->tx_deferred >= 13);
+	put_pings(t, 0, 20);
+	th_poll(t);
+	assert_int_equal(th_tx_count(t), 7);
+	assert_int_equal(th_stats(t)->tx_packets, 7);
+	assert_true(th_stats(t)->tx_deferred >= 13);
 	/* Each time the wire drains, the next poll sends the next frames, in order. */
 	while (expect < 20 && rounds++ < 10) {
-		while ((m = th_tx_pop(&t)) != NULL) {
+		while ((m = th_tx_pop(t)) != NULL) {
 			assert_int_equal(reply_seq(m), expect);
 			expect++;
 			rte_pktmbuf_free(m);
 		}
-		th_poll(&t);
+		th_poll(t);
 	}
 	assert_int_equal(expect, 20);
-	assert_int_equal(th_stats(&t)->tx_packets, 20);
-	assert_int_equal(th_stats(&t)->tx_drop_full, 0);
-	th_teardown(&t);
+	assert_int_equal(th_stats(t)->tx_packets, 20);
+	assert_int_equal(th_stats(t)->tx_drop_full, 0);
 }
 
 static void
 test_port_full_worker_queue_drops_newest(void **state)
 {
-	struct sl_config cfg;
-	struct th t;
+	struct th *t = *state;
 
-	(void)state;
-	th_config(&cfg);
-	cfg.tx_queue_max = 32;
-	th_setup_ring(&t, &cfg, 8);
-	put_pings(&t, 0, 64);
-	th_poll(&t);		/* RX bursts are 32 frames: two polls take all 64 */
-	th_poll(&t);
+	put_pings(t, 0, 64);
+	th_poll(t);		/* RX bursts are 32 frames: two polls take all 64 */
+	th_poll(t);
 	/* 7 on the wire, 32 waiting, the rest dropped and counted. */
-	assert_int_equal(th_tx_count(&t), 7);
-	assert_int_equal(th_stats(&t)->tx_drop_full, 64 - 7 - 32);
-	assert_int_equal(t.w->txq.n, 32);
-	th_teardown(&t);
+	assert_int_equal(th_tx_count(t), 7);
+	assert_int_equal(th_stats(t)->tx_drop_full, 64 - 7 - 32);
+	assert_int_equal(t->w->txq.n, 32);
 }
 
 static void
 test_port_one_flush_per_iteration_counts_bursts(void **state)
 {
-	struct th t;
+	struct th *t = *state;
 
-	(void)state;
-	th_setup(&t, NULL);
-	put_pings(&t, 0, 10);
-	th_poll(&t);
-	assert_int_equal(th_tx_count(&t), 10);
-	assert_int_equal(th_stats(&t)->tx_bursts, 1);
-	assert_int_equal(th_stats(&t)->rx_bursts, 1);
-	th_teardown(&t);
+	put_pings(t, 0, 10);
+	th_poll(t);
+	assert_int_equal(th_tx_count(t), 10);
+	assert_int_equal(th_stats(t)->tx_bursts, 1);
+	assert_int_equal(th_stats(t)->rx_bursts, 1);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_port_refused_frames_kept_in_order),
-	cmocka_unit_test(test_port_full_worker_queue_drops_newest),
-	cmocka_unit_test(test_port_one_flush_per_iteration_counts_bursts),
+	TH_TEST_SETUP(test_port_refused_frames_kept_in_order, setup_small_nic),
+	TH_TEST_SETUP(test_port_full_worker_queue_drops_newest, setup_small_nic_short_queue),
+	TH_TEST(test_port_one_flush_per_iteration_counts_bursts),
 };
 
 UNIT_MAIN("test_port", tests)

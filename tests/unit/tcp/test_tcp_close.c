@@ -22,14 +22,15 @@ pattern(size_t n)
 	return payload;
 }
 
-static struct tt *
-setup_msl(uint32_t msl_ms)
+/* MSL 1 s: TIME-WAIT lasts 2 s. */
+static int
+setup_msl_1s(void **state)
 {
 	struct sl_config cfg;
 
 	tp_config(&cfg);
-	cfg.msl_ms = msl_ms;
-	return tt_setup(&cfg);
+	cfg.msl_ms = 1000;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 /* ---- active close ---- */
@@ -37,12 +38,11 @@ setup_msl(uint32_t msl_ms)
 static void
 test_established_close_sends_fin_enters_fin_wait_1(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_connect(p);
 	assert_int_equal(sl_conn_close(c), 0);
 	th_poll(&x->t);
@@ -57,13 +57,12 @@ test_established_close_sends_fin_enters_fin_wait_1(void **state)
 	assert_int_equal(sl_conn_close(c), 0);
 	th_poll(&x->t);
 	tpeer_expect_nothing(p);
-	tt_teardown(x);
 }
 
 static void
 test_established_close_fin_follows_queued_data(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(2000);
 	struct sl_conn *c;
@@ -71,7 +70,6 @@ test_established_close_fin_follows_queued_data(void **state)
 	uint32_t off = 0;
 	bool fin = false;
 
-	(void)state;
 	c = tpeer_connect(p);
 	assert_int_equal(sl_conn_send(c, d, 2000), 0);
 	assert_int_equal(sl_conn_close(c), 0);
@@ -89,16 +87,14 @@ test_established_close_fin_follows_queued_data(void **state)
 	tpeer_expect_nothing(p);
 	tpeer_ack(p);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_FIN_WAIT_2);
-	tt_teardown(x);
 }
 
 static void
 test_fin_wait_1_ack_of_fin_enters_fin_wait_2(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_FIN_WAIT_1);
 	/* An ACK that stops short of the FIN changes nothing. */
 	tpeer_xmit(p, TH_ACK, p->snd_nxt, p->rcv_nxt - 1, NULL, 0);
@@ -107,16 +103,14 @@ test_fin_wait_1_ack_of_fin_enters_fin_wait_2(void **state)
 	tpeer_expect_nothing(p);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_FIN_WAIT_2);
 	assert_int_equal(p->tc->closes, 0);
-	tt_teardown(x);
 }
 
 static void
 test_fin_wait_2_fin_enters_time_wait_acked_close_normal(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_FIN_WAIT_2);
 	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
 	tpeer_expect_ack(p, p->snd_nxt);
@@ -125,31 +119,27 @@ test_fin_wait_2_fin_enters_time_wait_acked_close_normal(void **state)
 	assert_string_equal(p->tc->log, "aex");
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
 	assert_int_equal(x->t.w->tcp.ntimewait, 1);
-	tt_teardown(x);
 }
 
 static void
 test_fin_wait_1_fin_acking_ours_enters_time_wait(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_FIN_WAIT_1);
 	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
 	tpeer_expect_ack(p, p->snd_nxt);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_TIME_WAIT);
 	assert_string_equal(p->tc->log, "aex");
-	tt_teardown(x);
 }
 
 static void
 test_simultaneous_close_closing_then_time_wait(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_CLOSING);
 	assert_int_equal(p->tc->eofs, 1);
 	assert_int_equal(p->tc->closes, 0);
@@ -158,7 +148,6 @@ test_simultaneous_close_closing_then_time_wait(void **state)
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_TIME_WAIT);
 	assert_string_equal(p->tc->log, "aex");
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
 }
 
 /* ---- TIME-WAIT ---- */
@@ -166,10 +155,9 @@ test_simultaneous_close_closing_then_time_wait(void **state)
 static void
 test_time_wait_ends_after_2msl(void **state)
 {
-	struct tt *x = setup_msl(1000);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_TIME_WAIT);
 	tp_advance(&x->t, 2000000 - 1000, 1000);
 	assert_non_null(tpeer_flow(p));
@@ -178,16 +166,14 @@ test_time_wait_ends_after_2msl(void **state)
 	assert_int_equal(x->t.w->tcp.nflows, 0);
 	assert_int_equal(x->t.w->tcp.ntimewait, 0);
 	tpeer_expect_nothing(p);
-	tt_teardown(x);
 }
 
 static void
 test_time_wait_retransmitted_fin_reacked_and_timer_restarted(void **state)
 {
-	struct tt *x = setup_msl(1000);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_TIME_WAIT);
 	tp_advance(&x->t, 1500000, 100000);
 	/* Our last ACK was lost: the peer sends its FIN again. */
@@ -199,16 +185,14 @@ test_time_wait_retransmitted_fin_reacked_and_timer_restarted(void **state)
 	assert_non_null(tpeer_flow(p));
 	tp_advance(&x->t, 1000, 1000);
 	assert_null(tpeer_flow(p));
-	tt_teardown(x);
 }
 
 static void
 test_time_wait_rst_ignored(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_TIME_WAIT);
 	/* RFC 1337: an RST must not cut TIME-WAIT short. */
 	tpeer_xmit(p, TH_RST, p->snd_nxt, 0, NULL, 0);
@@ -216,17 +200,15 @@ test_time_wait_rst_ignored(void **state)
 	assert_non_null(tpeer_flow(p));
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_TIME_WAIT);
 	assert_int_equal(th_stats(&x->t)->tcp_rst_ignored, 1);
-	tt_teardown(x);
 }
 
 static void
 test_time_wait_new_syn_above_old_sequence_reuses_tuple(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tconn *old;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_TIME_WAIT);
 	old = p->tc;
 	/* RFC 6191: a SYN above the old sequence space with a newer timestamp. */
@@ -236,23 +218,20 @@ test_time_wait_new_syn_above_old_sequence_reuses_tuple(void **state)
 	assert_true(p->tc != old);
 	assert_int_equal(th_stats(&x->t)->tcp_timewait_reuse, 1);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_ESTABLISHED);
-	tt_teardown(x);
 }
 
 static void
 test_time_wait_old_syn_acked_not_reused(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_TIME_WAIT);
 	/* A SYN below RCV.NXT (an old duplicate) cannot start a new incarnation. */
 	tpeer_xmit(p, TH_SYN, p->iss, 0, NULL, 0);
 	tpeer_expect_ack(p, p->snd_nxt);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_TIME_WAIT);
 	assert_int_equal(th_stats(&x->t)->tcp_timewait_reuse, 0);
-	tt_teardown(x);
 }
 
 /* RFC 9293 §3.10.7.4: in TIME-WAIT only a retransmitted FIN is answered. Answering a bare
@@ -261,53 +240,54 @@ test_time_wait_old_syn_acked_not_reused(void **state)
 static void
 test_time_wait_bare_ack_not_answered(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_TIME_WAIT);
 	tpeer_ack(p);
 	tpeer_expect_nothing(p);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_TIME_WAIT);
-	tt_teardown(x);
+}
+
+static int
+setup_max_flows_16(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.max_flows = 16;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_time_wait_oldest_evicted_when_table_full(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
+	struct tt *x = *state;
 	struct tpeer q;
 	unsigned int i;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.max_flows = 16;
-	x = tt_setup(&cfg);
-	for (i = 0; i < cfg.max_flows; i++) {
+	for (i = 0; i < x->t.w->cfg->max_flows; i++) {
 		tpeer_init(&q, &x->t, &x->app, (uint16_t)(TP_PEER_PORT + i), TP_PORT,
 			   TP_PEER_ISS + i * 1000000);
 		tpeer_open_in_state(&q, SL_TCP_TIME_WAIT);
 	}
-	assert_int_equal(x->t.w->tcp.nflows, cfg.max_flows);
-	assert_int_equal(x->t.w->tcp.ntimewait, cfg.max_flows);
+	assert_int_equal(x->t.w->tcp.nflows, x->t.w->cfg->max_flows);
+	assert_int_equal(x->t.w->tcp.ntimewait, x->t.w->cfg->max_flows);
 	/* A new connection takes the place of the oldest TIME-WAIT one. */
 	tpeer_init(&q, &x->t, &x->app, TP_PEER_PORT + 100, TP_PORT, 77);
 	tpeer_connect(&q);
 	assert_int_equal(th_stats(&x->t)->tcp_timewait_evict, 1);
 	tpeer_init(&q, &x->t, &x->app, TP_PEER_PORT, TP_PORT, TP_PEER_ISS);
 	assert_null(tpeer_flow(&q));
-	assert_int_equal(x->t.w->tcp.nflows, cfg.max_flows);
-	tt_teardown(x);
+	assert_int_equal(x->t.w->tcp.nflows, x->t.w->cfg->max_flows);
 }
 
 static void
 test_fin_wait_1_data_delivered_and_acked(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_FIN_WAIT_1);
 	/* Data that does not acknowledge our FIN yet. */
 	tpeer_xmit(p, TH_ACK | TH_PSH, p->snd_nxt, p->rcv_nxt - 1, "still", 5);
@@ -317,21 +297,18 @@ test_fin_wait_1_data_delivered_and_acked(void **state)
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_FIN_WAIT_1);
 	tt_flush(x, 2000);
 	tpeer_expect_ack(p, p->snd_nxt);
-	tt_teardown(x);
 }
 
 static void
 test_close_wait_retransmitted_fin_reacked(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_CLOSE_WAIT);
 	tpeer_xmit(p, TH_FIN | TH_ACK, p->snd_nxt - 1, p->rcv_nxt, NULL, 0);
 	tpeer_expect_ack(p, p->snd_nxt);
 	assert_int_equal(p->tc->eofs, 1);
-	tt_teardown(x);
 }
 
 /* ---- passive close ---- */
@@ -339,10 +316,9 @@ test_close_wait_retransmitted_fin_reacked(void **state)
 static void
 test_established_fin_enters_close_wait_with_eof(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_send(p, TH_FIN | TH_ACK | TH_PSH, "bye", 3);
 	/* A FIN is acknowledged at once. */
@@ -350,16 +326,14 @@ test_established_fin_enters_close_wait_with_eof(void **state)
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_CLOSE_WAIT);
 	assert_string_equal(p->tc->log, "ame");
 	assert_memory_equal(p->tc->rx, "bye", 3);
-	tt_teardown(x);
 }
 
 static void
 test_close_wait_close_then_ack_closes_without_time_wait(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_LAST_ACK);
 	assert_int_equal(p->tc->closes, 0);
 	tpeer_ack(p);
@@ -368,17 +342,15 @@ test_close_wait_close_then_ack_closes_without_time_wait(void **state)
 	assert_int_equal(x->t.w->tcp.nflows, 0);
 	assert_string_equal(p->tc->log, "aex");
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
 }
 
 static void
 test_close_wait_close_in_on_eof_fin_carries_ack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	x->app.close_on_eof = true;
 	tpeer_connect(p);
 	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
@@ -392,19 +364,17 @@ test_close_wait_close_in_on_eof_fin_carries_ack(void **state)
 	tpeer_ack(p);
 	assert_null(tpeer_flow(p));
 	assert_string_equal(p->tc->log, "aex");
-	tt_teardown(x);
 }
 
 static void
 test_last_ack_lost_fin_retransmitted_on_rto(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct tp_out o;
 	uint64_t rto;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_LAST_ACK);
 	f = tpeer_flow(p);
 	rto = f->rto;
@@ -416,34 +386,30 @@ test_last_ack_lost_fin_retransmitted_on_rto(void **state)
 	tpeer_ack(p);
 	assert_null(tpeer_flow(p));
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
 }
 
 static void
 test_close_wait_data_after_fin_acked_not_delivered(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_CLOSE_WAIT);
 	/* Nothing may follow the peer's FIN. */
 	tpeer_xmit(p, TH_ACK | TH_PSH, p->snd_nxt, p->rcv_nxt, "late", 4);
 	tpeer_expect_ack(p, p->snd_nxt);
 	assert_int_equal(p->tc->rx_bytes, 0);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_CLOSE_WAIT);
-	tt_teardown(x);
 }
 
 static void
 test_fin_out_of_order_takes_effect_when_hole_filled(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(200);
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_xmit(p, TH_FIN | TH_ACK, tpeer_seq(p, 100), p->rcv_nxt, d + 100, 100);
 	tpeer_expect(p, &o);
@@ -456,7 +422,6 @@ test_fin_out_of_order_takes_effect_when_hole_filled(void **state)
 	assert_int_equal(p->tc->rx_bytes, 200);
 	assert_memory_equal(p->tc->rx, d, 200);
 	assert_string_equal(p->tc->log, "ame");
-	tt_teardown(x);
 }
 
 /* ---- half-close ---- */
@@ -464,14 +429,13 @@ test_fin_out_of_order_takes_effect_when_hole_filled(void **state)
 static void
 test_half_close_peer_fin_stack_keeps_sending(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(3000);
 	struct sl_conn *c;
 	struct tp_out o;
 	uint32_t off = 0;
 
-	(void)state;
 	c = tpeer_open_in_state(p, SL_TCP_CLOSE_WAIT);
 	assert_int_equal(p->tc->eofs, 1);
 	assert_int_equal(sl_conn_send(c, d, 3000), 0);
@@ -493,16 +457,14 @@ test_half_close_peer_fin_stack_keeps_sending(void **state)
 	tpeer_ack(p);
 	assert_null(tpeer_flow(p));
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
 }
 
 static void
 test_half_close_stack_shutdown_peer_keeps_sending(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_FIN_WAIT_2);
 	tpeer_send(p, TH_ACK | TH_PSH, "more", 4);
 	assert_memory_equal(p->tc->rx, "more", 4);
@@ -513,18 +475,16 @@ test_half_close_stack_shutdown_peer_keeps_sending(void **state)
 	tpeer_expect_ack(p, p->snd_nxt);
 	assert_string_equal(p->tc->log, "amex");
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
 }
 
 static void
 test_close_later_data_acked_and_discarded(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_connect(p);
 	assert_int_equal(sl_conn_close(c), 0);
 	th_poll(&x->t);
@@ -541,23 +501,26 @@ test_close_later_data_acked_and_discarded(void **state)
 	/* Closed, so no on_eof: only on_close. */
 	assert_string_equal(p->tc->log, "ax");
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
+}
+
+static int
+setup_fin_wait2_5s(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.fin_wait2_ms = 5000;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_fin_wait_2_after_close_times_out_with_rst(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.fin_wait2_ms = 5000;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	c = tpeer_connect(p);
 	assert_int_equal(sl_conn_close(c), 0);
 	th_poll(&x->t);
@@ -573,22 +536,19 @@ test_fin_wait_2_after_close_times_out_with_rst(void **state)
 	assert_null(tpeer_flow(p));
 	assert_string_equal(p->tc->log, "ax");
 	assert_int_equal(p->tc->reason, SL_CLOSE_TIMEOUT);
-	tt_teardown(x);
 }
 
 static void
 test_fin_wait_2_after_shutdown_waits_for_peer(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_open_in_state(p, SL_TCP_FIN_WAIT_2);
 	/* Half-closed on purpose: the receive side stays open as long as the peer likes. */
 	tp_advance(&x->t, 600000000, 10000000);
 	tpeer_expect_nothing(p);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_FIN_WAIT_2);
-	tt_teardown(x);
 }
 
 /* Our FIN is in flight behind data when the RTO fires; the go-back-N retransmission has
@@ -597,14 +557,13 @@ test_fin_wait_2_after_shutdown_waits_for_peer(void **state)
 static void
 test_fin_wait_1_rto_then_ack_of_fin_enters_fin_wait_2(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(3 * 1448);
 	struct sl_conn *c;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_connect(p);
 	f = tpeer_flow(p);
 	assert_int_equal(sl_conn_send(c, d, 3 * 1448), 0);
@@ -625,7 +584,6 @@ test_fin_wait_1_rto_then_ack_of_fin_enters_fin_wait_2(void **state)
 	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
 	assert_int_equal(f->state, SL_TCP_TIME_WAIT);
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
 }
 
 /* Bytes the stack acknowledged belong to the application. When it has paused delivery
@@ -634,11 +592,10 @@ test_fin_wait_1_rto_then_ack_of_fin_enters_fin_wait_2(void **state)
 static void
 test_last_ack_done_while_paused_unread_data_then_eof_then_close(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 
-	(void)state;
 	c = tpeer_connect(p);
 	x->app.rx_pause = true;
 	tpeer_send(p, TH_ACK | TH_PSH, "tail", 4);
@@ -662,17 +619,15 @@ test_last_ack_done_while_paused_unread_data_then_eof_then_close(void **state)
 	assert_int_equal(p->tc->log[p->tc->nlog - 2], 'e');
 	assert_int_equal(p->tc->log[p->tc->nlog - 1], 'x');
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
 }
 
 static void
 test_time_wait_entered_while_paused_unread_data_then_eof_then_close(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 
-	(void)state;
 	c = tpeer_open_in_state(p, SL_TCP_FIN_WAIT_2);
 	x->app.rx_pause = true;
 	tpeer_send(p, TH_ACK | TH_PSH, "tail", 4);
@@ -687,7 +642,6 @@ test_time_wait_entered_while_paused_unread_data_then_eof_then_close(void **state
 	assert_int_equal(p->tc->eofs, 1);
 	assert_int_equal(p->tc->closes, 1);
 	assert_int_equal(p->tc->log[p->tc->nlog - 1], 'x');
-	tt_teardown(x);
 }
 
 /* A paused reader that gives up instead of resuming: sl_conn_close() drops the unread
@@ -696,11 +650,10 @@ test_time_wait_entered_while_paused_unread_data_then_eof_then_close(void **state
 static void
 test_time_wait_entered_while_paused_close_discards_then_close_and_free(void **state)
 {
-	struct tt *x = setup_msl(1000);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 
-	(void)state;
 	c = tpeer_open_in_state(p, SL_TCP_FIN_WAIT_2);
 	x->app.rx_pause = true;
 	tpeer_send(p, TH_ACK | TH_PSH, "tail", 4);
@@ -720,7 +673,6 @@ test_time_wait_entered_while_paused_close_discards_then_close_and_free(void **st
 	assert_null(tpeer_flow(p));
 	assert_int_equal(x->t.w->tcp.nflows, 0);
 	tpeer_expect_nothing(p);
-	tt_teardown(x);
 }
 
 /* The same after LAST-ACK: TCP is CLOSED already and only the application holds the
@@ -728,11 +680,10 @@ test_time_wait_entered_while_paused_close_discards_then_close_and_free(void **st
 static void
 test_last_ack_done_while_paused_close_discards_then_close_and_free(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 
-	(void)state;
 	c = tpeer_connect(p);
 	x->app.rx_pause = true;
 	tpeer_send(p, TH_ACK | TH_PSH, "tail", 4);
@@ -753,7 +704,6 @@ test_last_ack_done_while_paused_close_discards_then_close_and_free(void **state)
 	assert_null(tpeer_flow(p));
 	assert_int_equal(x->t.w->tcp.nflows, 0);
 	tpeer_expect_nothing(p);
-	tt_teardown(x);
 }
 
 /* ---- RST and abort ---- */
@@ -767,9 +717,10 @@ test_sync_states_exact_rst_resets_connection(void **state)
 	};
 	unsigned int i;
 
-	(void)state;
 	for (i = 0; i < RTE_DIM(states); i++) {
-		struct tt *x = tt_setup(NULL);
+		/* A fresh stack for each case (the fixture's for the first): each one ends
+		 * with its own leak check. */
+		struct tt *x = i == 0 ? *state : tt_fixture_renew(state, NULL);
 		struct tpeer *p = &x->p;
 
 		tpeer_open_in_state(p, states[i]);
@@ -780,20 +731,18 @@ test_sync_states_exact_rst_resets_connection(void **state)
 		assert_int_equal(p->tc->reason, SL_CLOSE_RESET);
 		assert_int_equal(th_stats(&x->t)->tcp_rst_rx, 1);
 		assert_int_equal(th_stats(&x->t)->tcp_conn_reset, 1);
-		tt_teardown(x);
 	}
 }
 
 static void
 test_established_abort_sends_rst_drops_queue_close_aborted(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(3000);
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_connect(p);
 	assert_int_equal(sl_conn_send(c, d, 3000), 0);
 	sl_conn_abort(c);
@@ -807,7 +756,6 @@ test_established_abort_sends_rst_drops_queue_close_aborted(void **state)
 	assert_null(tpeer_flow(p));
 	assert_string_equal(p->tc->log, "ax");
 	assert_int_equal(p->tc->reason, SL_CLOSE_ABORTED);
-	tt_teardown(x);
 }
 
 static void
@@ -820,11 +768,10 @@ abort_from_message(struct tconn *tc, char ev)
 static void
 test_established_abort_in_callback_close_in_same_iteration(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	x->app.hook = abort_from_message;
 	tpeer_send(p, TH_ACK | TH_PSH, "kill", 4);
@@ -836,18 +783,16 @@ test_established_abort_in_callback_close_in_same_iteration(void **state)
 	assert_int_equal(o.ack, p->snd_nxt);
 	tpeer_expect_nothing(p);
 	assert_null(tpeer_flow(p));
-	tt_teardown(x);
 }
 
 static void
 test_established_shutdown_twice_then_send_refused(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_connect(p);
 	assert_int_equal(sl_conn_shutdown(c), 0);
 	assert_int_equal(sl_conn_shutdown(c), 0);
@@ -859,45 +804,45 @@ test_established_shutdown_twice_then_send_refused(void **state)
 	/* The receive side is still open after shutdown. */
 	tpeer_send(p, TH_ACK | TH_PSH, "y", 1);
 	assert_int_equal(p->tc->rx_bytes, 1);
-	tt_teardown(x);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_established_close_sends_fin_enters_fin_wait_1),
-	cmocka_unit_test(test_established_close_fin_follows_queued_data),
-	cmocka_unit_test(test_fin_wait_1_ack_of_fin_enters_fin_wait_2),
-	cmocka_unit_test(test_fin_wait_2_fin_enters_time_wait_acked_close_normal),
-	cmocka_unit_test(test_fin_wait_1_fin_acking_ours_enters_time_wait),
-	cmocka_unit_test(test_simultaneous_close_closing_then_time_wait),
-	cmocka_unit_test(test_time_wait_ends_after_2msl),
-	cmocka_unit_test(test_time_wait_retransmitted_fin_reacked_and_timer_restarted),
-	cmocka_unit_test(test_time_wait_rst_ignored),
-	cmocka_unit_test(test_time_wait_new_syn_above_old_sequence_reuses_tuple),
-	cmocka_unit_test(test_time_wait_old_syn_acked_not_reused),
-	cmocka_unit_test(test_time_wait_bare_ack_not_answered),
-	cmocka_unit_test(test_time_wait_oldest_evicted_when_table_full),
-	cmocka_unit_test(test_fin_wait_1_data_delivered_and_acked),
-	cmocka_unit_test(test_close_wait_retransmitted_fin_reacked),
-	cmocka_unit_test(test_established_fin_enters_close_wait_with_eof),
-	cmocka_unit_test(test_close_wait_close_then_ack_closes_without_time_wait),
-	cmocka_unit_test(test_close_wait_close_in_on_eof_fin_carries_ack),
-	cmocka_unit_test(test_last_ack_lost_fin_retransmitted_on_rto),
-	cmocka_unit_test(test_close_wait_data_after_fin_acked_not_delivered),
-	cmocka_unit_test(test_fin_out_of_order_takes_effect_when_hole_filled),
-	cmocka_unit_test(test_half_close_peer_fin_stack_keeps_sending),
-	cmocka_unit_test(test_half_close_stack_shutdown_peer_keeps_sending),
-	cmocka_unit_test(test_close_later_data_acked_and_discarded),
-	cmocka_unit_test(test_fin_wait_2_after_close_times_out_with_rst),
-	cmocka_unit_test(test_fin_wait_2_after_shutdown_waits_for_peer),
-	cmocka_unit_test(test_fin_wait_1_rto_then_ack_of_fin_enters_fin_wait_2),
-	cmocka_unit_test(test_last_ack_done_while_paused_unread_data_then_eof_then_close),
-	cmocka_unit_test(test_time_wait_entered_while_paused_unread_data_then_eof_then_close),
-	cmocka_unit_test(test_time_wait_entered_while_paused_close_discards_then_close_and_free),
-	cmocka_unit_test(test_last_ack_done_while_paused_close_discards_then_close_and_free),
-	cmocka_unit_test(test_sync_states_exact_rst_resets_connection),
-	cmocka_unit_test(test_established_abort_sends_rst_drops_queue_close_aborted),
-	cmocka_unit_test(test_established_abort_in_callback_close_in_same_iteration),
-	cmocka_unit_test(test_established_shutdown_twice_then_send_refused),
+	TT_TEST(test_established_close_sends_fin_enters_fin_wait_1),
+	TT_TEST(test_established_close_fin_follows_queued_data),
+	TT_TEST(test_fin_wait_1_ack_of_fin_enters_fin_wait_2),
+	TT_TEST(test_fin_wait_2_fin_enters_time_wait_acked_close_normal),
+	TT_TEST(test_fin_wait_1_fin_acking_ours_enters_time_wait),
+	TT_TEST(test_simultaneous_close_closing_then_time_wait),
+	TT_TEST_SETUP(test_time_wait_ends_after_2msl, setup_msl_1s),
+	TT_TEST_SETUP(test_time_wait_retransmitted_fin_reacked_and_timer_restarted, setup_msl_1s),
+	TT_TEST(test_time_wait_rst_ignored),
+	TT_TEST(test_time_wait_new_syn_above_old_sequence_reuses_tuple),
+	TT_TEST(test_time_wait_old_syn_acked_not_reused),
+	TT_TEST(test_time_wait_bare_ack_not_answered),
+	TT_TEST_SETUP(test_time_wait_oldest_evicted_when_table_full, setup_max_flows_16),
+	TT_TEST(test_fin_wait_1_data_delivered_and_acked),
+	TT_TEST(test_close_wait_retransmitted_fin_reacked),
+	TT_TEST(test_established_fin_enters_close_wait_with_eof),
+	TT_TEST(test_close_wait_close_then_ack_closes_without_time_wait),
+	TT_TEST(test_close_wait_close_in_on_eof_fin_carries_ack),
+	TT_TEST(test_last_ack_lost_fin_retransmitted_on_rto),
+	TT_TEST(test_close_wait_data_after_fin_acked_not_delivered),
+	TT_TEST(test_fin_out_of_order_takes_effect_when_hole_filled),
+	TT_TEST(test_half_close_peer_fin_stack_keeps_sending),
+	TT_TEST(test_half_close_stack_shutdown_peer_keeps_sending),
+	TT_TEST(test_close_later_data_acked_and_discarded),
+	TT_TEST_SETUP(test_fin_wait_2_after_close_times_out_with_rst, setup_fin_wait2_5s),
+	TT_TEST(test_fin_wait_2_after_shutdown_waits_for_peer),
+	TT_TEST(test_fin_wait_1_rto_then_ack_of_fin_enters_fin_wait_2),
+	TT_TEST(test_last_ack_done_while_paused_unread_data_then_eof_then_close),
+	TT_TEST(test_time_wait_entered_while_paused_unread_data_then_eof_then_close),
+	TT_TEST_SETUP(test_time_wait_entered_while_paused_close_discards_then_close_and_free,
+		      setup_msl_1s),
+	TT_TEST(test_last_ack_done_while_paused_close_discards_then_close_and_free),
+	TT_TEST(test_sync_states_exact_rst_resets_connection),
+	TT_TEST(test_established_abort_sends_rst_drops_queue_close_aborted),
+	TT_TEST(test_established_abort_in_callback_close_in_same_iteration),
+	TT_TEST(test_established_shutdown_twice_then_send_refused),
 };
 
 UNIT_MAIN("test_tcp_close", tests)

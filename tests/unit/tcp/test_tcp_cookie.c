@@ -9,8 +9,8 @@
 #include "tcp_helper.h"
 
 /* A stack whose listener holds one half-open connection; the first peer occupies it. */
-static struct tt *
-setup_full_backlog(bool cookies)
+static int
+setup_full_backlog(void **state, bool cookies)
 {
 	struct sl_config cfg;
 	struct tt *x;
@@ -18,10 +18,25 @@ setup_full_backlog(bool cookies)
 	tp_config(&cfg);
 	cfg.backlog = 1;
 	cfg.syncookies = cookies;
-	x = tt_setup(&cfg);
+	tt_fixture_setup_cfg(state, &cfg);
+	x = *state;
 	tpeer_syn(&x->p);
 	assert_int_equal(listener_find(x->t.w, TP_PORT)->syn_rcvd, 1);
-	return x;
+	return 0;
+}
+
+/* The backlog is full and SYN cookies answer what does not fit. */
+static int
+setup_backlog_cookies(void **state)
+{
+	return setup_full_backlog(state, true);
+}
+
+/* The backlog is full and SYNs that do not fit are dropped. */
+static int
+setup_backlog_no_cookies(void **state)
+{
+	return setup_full_backlog(state, false);
 }
 
 /* A second peer, whose SYN meets the full backlog. */
@@ -34,10 +49,9 @@ second_peer(struct tt *x, struct tpeer *q, uint16_t port)
 static void
 test_backlog_full_syn_answered_with_cookie_no_state(void **state)
 {
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	struct tpeer q;
 
-	(void)state;
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	tpeer_syn(&q);
 	/* Answered like any SYN, but nothing is kept. */
@@ -48,18 +62,16 @@ test_backlog_full_syn_answered_with_cookie_no_state(void **state)
 	assert_int_equal(q.syn.opts.mss, 1460);
 	assert_int_equal(q.syn.opts.tsecr, q.tsval - 1);
 	assert_int_equal(q.syn.wnd, 65535);
-	tt_teardown(x);
 }
 
 static void
 test_syncookie_ack_establishes_with_recovered_options(void **state)
 {
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	struct tpeer q;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	tpeer_syn(&q);
 	tpeer_ack(&q);
@@ -92,7 +104,6 @@ test_syncookie_ack_establishes_with_recovered_options(void **state)
 	assert_int_equal(o.seq, q.irs + 1);
 	assert_memory_equal(o.data, "pong", 4);
 	assert_true(o.opts.has & TO_TS);
-	tt_teardown(x);
 }
 
 static void
@@ -102,10 +113,9 @@ test_syncookie_mss_rounded_down_to_table_entry(void **state)
 		{ 1000, 536 }, { 1460, 1460 }, { 1459, 1440 }, { 9000, 8960 }, { 100, 48 },
 		{ 0, 536 },
 	};
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	unsigned int i;
 
-	(void)state;
 	for (i = 0; i < RTE_DIM(cases); i++) {
 		struct tpeer q;
 
@@ -116,7 +126,6 @@ test_syncookie_mss_rounded_down_to_table_entry(void **state)
 		assert_non_null(tpeer_flow(&q));
 		assert_int_equal(tpeer_flow(&q)->peer_mss, cases[i].kept);
 	}
-	tt_teardown(x);
 }
 
 static void
@@ -125,10 +134,9 @@ test_syncookie_wscale_and_sack_variants_recovered(void **state)
 	static const struct { int ws; bool sack; } cases[] = {
 		{ -1, false }, { -1, true }, { 0, true }, { 5, false }, { 14, true },
 	};
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	unsigned int i;
 
-	(void)state;
 	for (i = 0; i < RTE_DIM(cases); i++) {
 		struct tcp_flow *f;
 		struct tpeer q;
@@ -148,17 +156,15 @@ test_syncookie_wscale_and_sack_variants_recovered(void **state)
 		if (cases[i].ws < 0)
 			assert_int_equal(f->rcv_ws, 0);
 	}
-	tt_teardown(x);
 }
 
 static void
 test_syncookie_peer_without_timestamps_gets_mss_only(void **state)
 {
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	struct tcp_flow *f;
 	struct tpeer q;
 
-	(void)state;
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	q.ts = false;
 	tpeer_syn(&q);
@@ -171,16 +177,14 @@ test_syncookie_peer_without_timestamps_gets_mss_only(void **state)
 	assert_int_equal(f->snd_ws, 0);
 	assert_int_equal(f->rcv_ws, 0);
 	assert_int_equal(f->mss, 1460);
-	tt_teardown(x);
 }
 
 static void
 test_syncookie_ack_with_data_accepts_and_delivers(void **state)
 {
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	struct tpeer q;
 
-	(void)state;
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	tpeer_syn(&q);
 	tpeer_send(&q, TH_ACK | TH_PSH, "hello", 5);
@@ -188,17 +192,15 @@ test_syncookie_ack_with_data_accepts_and_delivers(void **state)
 	assert_non_null(q.tc);
 	assert_string_equal(q.tc->log, "am");
 	assert_memory_equal(q.tc->rx, "hello", 5);
-	tt_teardown(x);
 }
 
 static void
 test_syncookie_bad_ack_gets_rst_no_state(void **state)
 {
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	struct tpeer q;
 	struct tp_out o;
 
-	(void)state;
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	tpeer_syn(&q);
 	/* Wrong cookie, then the right cookie from the wrong initial sequence number. */
@@ -213,17 +215,15 @@ test_syncookie_bad_ack_gets_rst_no_state(void **state)
 	assert_null(tpeer_flow(&q));
 	assert_int_equal(th_stats(&x->t)->tcp_syncookie_bad, 2);
 	assert_int_equal(th_stats(&x->t)->tcp_syncookie_ok, 0);
-	tt_teardown(x);
 }
 
 static void
 test_syncookie_expired_gets_rst(void **state)
 {
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	struct tpeer q;
 	struct tp_out o;
 
-	(void)state;
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	tpeer_syn(&q);
 	/* A cookie lives for the 64 s period it was made in and the next one. */
@@ -234,16 +234,14 @@ test_syncookie_expired_gets_rst(void **state)
 	assert_int_equal(o.flags, TH_RST);
 	assert_null(tpeer_flow(&q));
 	assert_int_equal(th_stats(&x->t)->tcp_syncookie_bad, 1);
-	tt_teardown(x);
 }
 
 static void
 test_syncookie_accepted_within_next_period(void **state)
 {
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	struct tpeer q;
 
-	(void)state;
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	tpeer_syn(&q);
 	tp_advance(&x->t, 70000000, 10000000);
@@ -251,32 +249,28 @@ test_syncookie_accepted_within_next_period(void **state)
 	tpeer_ack(&q);
 	assert_non_null(tpeer_flow(&q));
 	assert_int_equal(th_stats(&x->t)->tcp_syncookie_ok, 1);
-	tt_teardown(x);
 }
 
 static void
 test_backlog_full_without_cookies_syn_dropped(void **state)
 {
-	struct tt *x = setup_full_backlog(false);
+	struct tt *x = *state;
 	struct tpeer q;
 
-	(void)state;
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	tpeer_xmit(&q, TH_SYN, q.iss, 0, NULL, 0);
 	tpeer_expect_nothing(&q);
 	assert_null(tpeer_flow(&q));
 	assert_int_equal(th_stats(&x->t)->tcp_backlog_drop, 1);
 	assert_int_equal(th_stats(&x->t)->tcp_syncookie_sent, 0);
-	tt_teardown(x);
 }
 
 static void
 test_backlog_slot_freed_when_handshake_completes(void **state)
 {
-	struct tt *x = setup_full_backlog(true);
+	struct tt *x = *state;
 	struct tpeer q;
 
-	(void)state;
 	tpeer_ack(&x->p);
 	assert_int_equal(listener_find(x->t.w, TP_PORT)->syn_rcvd, 0);
 	second_peer(x, &q, TP_PEER_PORT + 1);
@@ -285,16 +279,14 @@ test_backlog_slot_freed_when_handshake_completes(void **state)
 	assert_non_null(tpeer_flow(&q));
 	assert_int_equal(tpeer_flow(&q)->state, SL_TCP_SYN_RCVD);
 	assert_int_equal(th_stats(&x->t)->tcp_syncookie_sent, 0);
-	tt_teardown(x);
 }
 
 static void
 test_backlog_slot_freed_when_half_open_times_out(void **state)
 {
-	struct tt *x = setup_full_backlog(false);
+	struct tt *x = *state;
 	struct tpeer q;
 
-	(void)state;
 	/* The half-open connection gives up after its SYN-ACK retransmissions. */
 	tp_advance(&x->t, 120000000, 1000000);
 	th_tx_drain(&x->t);
@@ -303,22 +295,21 @@ test_backlog_slot_freed_when_half_open_times_out(void **state)
 	second_peer(x, &q, TP_PEER_PORT + 1);
 	tpeer_syn(&q);
 	assert_non_null(tpeer_flow(&q));
-	tt_teardown(x);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_backlog_full_syn_answered_with_cookie_no_state),
-	cmocka_unit_test(test_syncookie_ack_establishes_with_recovered_options),
-	cmocka_unit_test(test_syncookie_mss_rounded_down_to_table_entry),
-	cmocka_unit_test(test_syncookie_wscale_and_sack_variants_recovered),
-	cmocka_unit_test(test_syncookie_peer_without_timestamps_gets_mss_only),
-	cmocka_unit_test(test_syncookie_ack_with_data_accepts_and_delivers),
-	cmocka_unit_test(test_syncookie_bad_ack_gets_rst_no_state),
-	cmocka_unit_test(test_syncookie_expired_gets_rst),
-	cmocka_unit_test(test_syncookie_accepted_within_next_period),
-	cmocka_unit_test(test_backlog_full_without_cookies_syn_dropped),
-	cmocka_unit_test(test_backlog_slot_freed_when_handshake_completes),
-	cmocka_unit_test(test_backlog_slot_freed_when_half_open_times_out),
+	TT_TEST_SETUP(test_backlog_full_syn_answered_with_cookie_no_state, setup_backlog_cookies),
+	TT_TEST_SETUP(test_syncookie_ack_establishes_with_recovered_options, setup_backlog_cookies),
+	TT_TEST_SETUP(test_syncookie_mss_rounded_down_to_table_entry, setup_backlog_cookies),
+	TT_TEST_SETUP(test_syncookie_wscale_and_sack_variants_recovered, setup_backlog_cookies),
+	TT_TEST_SETUP(test_syncookie_peer_without_timestamps_gets_mss_only, setup_backlog_cookies),
+	TT_TEST_SETUP(test_syncookie_ack_with_data_accepts_and_delivers, setup_backlog_cookies),
+	TT_TEST_SETUP(test_syncookie_bad_ack_gets_rst_no_state, setup_backlog_cookies),
+	TT_TEST_SETUP(test_syncookie_expired_gets_rst, setup_backlog_cookies),
+	TT_TEST_SETUP(test_syncookie_accepted_within_next_period, setup_backlog_cookies),
+	TT_TEST_SETUP(test_backlog_full_without_cookies_syn_dropped, setup_backlog_no_cookies),
+	TT_TEST_SETUP(test_backlog_slot_freed_when_handshake_completes, setup_backlog_cookies),
+	TT_TEST_SETUP(test_backlog_slot_freed_when_half_open_times_out, setup_backlog_no_cookies),
 };
 
 UNIT_MAIN("test_tcp_cookie", tests)

@@ -55,10 +55,9 @@ assert_sack(const struct tp_out *o, unsigned int i, uint32_t start, uint32_t end
 static void
 test_established_data_in_order_delivered_and_acked(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_send(p, TH_ACK | TH_PSH, "hello world", 11);
 	assert_int_equal(p->tc->rx_bytes, 11);
@@ -68,17 +67,15 @@ test_established_data_in_order_delivered_and_acked(void **state)
 	tpeer_expect_ack(p, p->iss + 12);
 	assert_int_equal(th_stats(&x->t)->tcp_rx_bytes, 11);
 	assert_int_equal(tpeer_flow(p)->bytes_rcvd, 11);
-	tt_teardown(x);
 }
 
 static void
 test_established_duplicate_segment_acked_not_redelivered(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_send(p, TH_ACK | TH_PSH, "abc", 3);
 	tt_flush(x, 2000);
@@ -90,17 +87,15 @@ test_established_duplicate_segment_acked_not_redelivered(void **state)
 	expect_ack_now(p, p->iss + 4, &o);
 	assert_int_equal(p->tc->rx_bytes, 3);
 	assert_int_equal(th_stats(&x->t)->tcp_oow_drop, 1);
-	tt_teardown(x);
 }
 
 static void
 test_established_partial_overlap_delivers_new_part_only(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(150, 1);
 
-	(void)state;
 	tpeer_connect(p);
 	send_range(p, d, 0, 100);
 	send_range(p, d, 50, 150);
@@ -108,18 +103,16 @@ test_established_partial_overlap_delivers_new_part_only(void **state)
 	assert_memory_equal(p->tc->rx, d, 150);
 	assert_int_equal(th_stats(&x->t)->tcp_dup_bytes, 50);
 	assert_int_equal(tpeer_flow(p)->rcv_nxt, tpeer_seq(p, 150));
-	tt_teardown(x);
 }
 
 static void
 test_established_ooo_segment_acked_at_once_with_sack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(2000, 2);
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	send_range(p, d, 1000, 2000);
 	expect_ack_now(p, tpeer_seq(p, 0), &o);
@@ -128,18 +121,16 @@ test_established_ooo_segment_acked_at_once_with_sack(void **state)
 	assert_sack(&o, 0, tpeer_seq(p, 1000), tpeer_seq(p, 2000));
 	assert_int_equal(p->tc->rx_bytes, 0);
 	assert_int_equal(th_stats(&x->t)->tcp_ooo_segs, 1);
-	tt_teardown(x);
 }
 
 static void
 test_established_hole_filled_acked_at_once_and_delivered(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(2000, 3);
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	send_range(p, d, 1000, 2000);
 	expect_ack_now(p, tpeer_seq(p, 0), &o);
@@ -151,7 +142,6 @@ test_established_hole_filled_acked_at_once_and_delivered(void **state)
 	assert_memory_equal(p->tc->rx, d, 2000);
 	assert_false(p->tc->stream_gap);
 	assert_int_equal(tpeer_flow(p)->ooo.nsegs, 0);
-	tt_teardown(x);
 }
 
 static void
@@ -165,14 +155,13 @@ test_established_overlapping_retransmissions_delivered_once(void **state)
 		{ 4900, 5300 }, { 4400, 5700 }, { 1000, 1500 }, { 1400, 2100 },
 		{ 5500, 6000 }, { 100, 1200 }, { 0, 150 },
 	};
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(6000, 4);
 	struct tcp_flow *f;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
 	tpeer_connect(p);
 	f = tpeer_flow(p);
 	for (i = 0; i < RTE_DIM(ranges); i++) {
@@ -190,24 +179,27 @@ test_established_overlapping_retransmissions_delivered_once(void **state)
 	assert_false(p->tc->stream_gap);
 	assert_int_equal(th_stats(&x->t)->tcp_rx_bytes, 6000);
 	assert_int_equal(o.ack, tpeer_seq(p, 6000));
-	tt_teardown(x);
+}
+
+static int
+setup_ooo_4_segs(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.ooo_max_segs = 4;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_established_ooo_queue_bounded_by_segments(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(800, 5);
 	struct tcp_flow *f;
 	unsigned int k;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.ooo_max_segs = 4;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	tpeer_connect(p);
 	f = tpeer_flow(p);
 	/* Six segments after a hole: four fit, the two furthest away are dropped. */
@@ -222,23 +214,26 @@ test_established_ooo_queue_bounded_by_segments(void **state)
 	send_range(p, d, 500, 800);
 	assert_int_equal(p->tc->rx_bytes, 800);
 	assert_memory_equal(p->tc->rx, d, 800);
-	tt_teardown(x);
+}
+
+static int
+setup_ooo_2_segs(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.ooo_max_segs = 2;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_established_ooo_full_earlier_segment_evicts_tail(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(400, 6);
 	struct tcp_flow *f;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.ooo_max_segs = 2;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	tpeer_connect(p);
 	f = tpeer_flow(p);
 	send_range(p, d, 200, 300);
@@ -252,19 +247,17 @@ test_established_ooo_full_earlier_segment_evicts_tail(void **state)
 	assert_int_equal(f->rcv_nxt, tpeer_seq(p, 300));
 	assert_int_equal(p->tc->rx_bytes, 300);
 	assert_memory_equal(p->tc->rx, d, 300);
-	tt_teardown(x);
 }
 
 static void
 test_established_ooo_queue_bounded_by_memory(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(500, 7);
 	struct tcp_flow *f;
 	unsigned int k;
 
-	(void)state;
 	/* Room for the buffers of two segments, however small their payload: a flood of
 	 * tiny segments costs what it pins. */
 	x->t.s->cfg.ooo_max_bytes = 2u * rte_pktmbuf_data_room_size(x->t.w->pool);
@@ -276,19 +269,17 @@ test_established_ooo_queue_bounded_by_memory(void **state)
 	assert_int_equal(f->ooo.nsegs, 2);
 	assert_true(f->ooo.truesize <= x->t.s->cfg.ooo_max_bytes);
 	assert_int_equal(th_stats(&x->t)->tcp_ooo_drop, 2);
-	tt_teardown(x);
 }
 
 static void
 test_established_sack_first_block_is_latest_arrival(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(5000, 8);
 	struct tp_out o;
 	unsigned int i, k;
 
-	(void)state;
 	tpeer_connect(p);
 	/* Four separate runs A..D, then B grows. */
 	for (k = 1; k <= 4; k++) {
@@ -311,44 +302,45 @@ test_established_sack_first_block_is_latest_arrival(void **state)
 		assert_int_equal(o.opts.sack[i].end, s + 100);
 		assert_true(o.opts.sack[i].start != o.opts.sack[3 - i].start);
 	}
-	tt_teardown(x);
 }
 
 static void
 test_established_no_sack_blocks_when_peer_did_not_permit(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(200, 9);
 	struct tp_out o;
 
-	(void)state;
 	p->sack_ok = false;
 	tpeer_connect(p);
 	assert_false(p->syn.opts.has & TO_SACK_OK);
 	send_range(p, d, 100, 200);
 	expect_ack_now(p, tpeer_seq(p, 0), &o);
 	assert_false(o.opts.has & TO_SACK);
-	tt_teardown(x);
 }
 
 /* ---- the receive window ---- */
 
+static int
+setup_rcvbuf_4k(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.rcvbuf = 4096;
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
 static void
 test_established_data_beyond_window_trimmed_window_closes(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(4344, 10);
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.rcvbuf = 4096;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	c = tpeer_connect(p);
 	assert_int_equal(p->syn.wnd, 4096);
 	/* The application stops reading: the window fills. */
@@ -376,23 +368,16 @@ test_established_data_beyond_window_trimmed_window_closes(void **state)
 	send_range(p, d, 4096, 4344);
 	assert_int_equal(p->tc->rx_bytes, 4344);
 	assert_memory_equal(p->tc->rx, d, 4344);
-	tt_teardown(x);
 }
 
 static void
 test_established_fin_at_rcv_nxt_taken_with_zero_window(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(4096, 20);
 	struct sl_conn *c;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.rcvbuf = 4096;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	c = tpeer_connect(p);
 	x->app.rx_pause = true;
 	tpeer_send(p, TH_ACK, d, 1448);
@@ -413,18 +398,16 @@ test_established_fin_at_rcv_nxt_taken_with_zero_window(void **state)
 	assert_memory_equal(p->tc->rx, d, 4096);
 	assert_int_equal(p->tc->eofs, 1);
 	assert_int_equal(p->tc->log[p->tc->nlog - 1], 'e');
-	tt_teardown(x);
 }
 
 static void
 test_established_window_field_scaled_by_our_shift(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	f = tpeer_flow(p);
 	tpeer_send(p, TH_ACK | TH_PSH, "x", 1);
@@ -433,7 +416,6 @@ test_established_window_field_scaled_by_our_shift(void **state)
 	/* The whole buffer is free again: announced, scaled. */
 	assert_int_equal((uint32_t)o.wnd << f->rcv_ws, x->t.w->cfg->rcvbuf);
 	assert_int_equal(f->rcv_adv, tpeer_seq(p, 1) + x->t.w->cfg->rcvbuf);
-	tt_teardown(x);
 }
 
 /* ---- sending ---- */
@@ -441,7 +423,7 @@ test_established_window_field_scaled_by_our_shift(void **state)
 static void
 test_established_send_mss_segments_psh_on_last(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(5000, 11);
 	static const uint32_t lens[] = { 1448, 1448, 1448, 656 };
@@ -450,7 +432,6 @@ test_established_send_mss_segments_psh_on_last(void **state)
 	uint32_t off = 0;
 	unsigned int i;
 
-	(void)state;
 	c = tpeer_connect(p);
 	assert_int_equal(sl_conn_send(c, d, 5000), 0);
 	th_poll(&x->t);
@@ -470,19 +451,17 @@ test_established_send_mss_segments_psh_on_last(void **state)
 	tpeer_ack(p);
 	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
 	assert_int_equal(tpeer_flow(p)->bytes_acked, 5000);
-	tt_teardown(x);
 }
 
 static void
 test_established_small_writes_in_one_iteration_coalesced(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
 	c = tpeer_connect(p);
 	for (i = 0; i < 10; i++)
 		assert_int_equal(sl_conn_send(c, "0123456789" + i, 1), 0);
@@ -491,19 +470,17 @@ test_established_small_writes_in_one_iteration_coalesced(void **state)
 	assert_int_equal(o.len, 10);
 	assert_memory_equal(o.data, "0123456789", 10);
 	tpeer_expect_nothing(p);
-	tt_teardown(x);
 }
 
 static void
 test_established_send_limited_by_peer_window(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(5000, 12);
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	p->wscale = -1;
 	p->wnd = 3000;
 	c = tpeer_connect(p);
@@ -524,13 +501,12 @@ test_established_send_limited_by_peer_window(void **state)
 	tpeer_expect(p, &o);
 	assert_int_equal(o.len, 5000 - 3 * 1448);
 	assert_memory_equal(o.data, d + 3 * 1448, 5000 - 3 * 1448);
-	tt_teardown(x);
 }
 
 static void
 test_established_send_initial_window_then_slow_start(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint32_t mss = 1448, n = 30;
 	const uint8_t *d = pattern(mss * n, 13);
@@ -538,7 +514,6 @@ test_established_send_initial_window_then_slow_start(void **state)
 	struct tp_out o;
 	unsigned int sent = 0;
 
-	(void)state;
 	c = tpeer_connect(p);
 	assert_int_equal(sl_conn_send(c, d, mss * n), 0);
 	th_poll(&x->t);
@@ -554,7 +529,6 @@ test_established_send_initial_window_then_slow_start(void **state)
 		sent++;
 	assert_int_equal(sent, 2);
 	assert_int_equal(tpeer_flow(p)->cwnd, (x->t.w->cfg->init_cwnd + 1u) * mss);
-	tt_teardown(x);
 }
 
 /* ---- sequence numbers across 2^32 ---- */
@@ -603,42 +577,36 @@ exchange_across_wrap(struct tt *x)
 static void
 test_seq_wrap_stack_isn_near_2_32(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 
-	(void)state;
 	x->t.w->tcp.isn_pinned = true;
 	x->t.w->tcp.isn_pin = 0xfffffff0;
 	tpeer_connect(&x->p);
 	assert_int_equal(x->p.irs, 0xfffffff0);
 	exchange_across_wrap(x);
-	tt_teardown(x);
 }
 
 static void
 test_seq_wrap_peer_isn_near_2_32(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 
-	(void)state;
 	x->p.iss = 0xfffff800;
 	tpeer_connect(&x->p);
 	exchange_across_wrap(x);
-	tt_teardown(x);
 }
 
 static void
 test_seq_wrap_both_isns_near_2_32(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 
-	(void)state;
 	x->t.w->tcp.isn_pinned = true;
 	x->t.w->tcp.isn_pin = 0xffffffff;
 	x->p.iss = 0xffffffff;
 	tpeer_connect(&x->p);
 	assert_int_equal(x->p.irs, 0xffffffff);
 	exchange_across_wrap(x);
-	tt_teardown(x);
 }
 
 /* ---- peers with fewer options ---- */
@@ -646,14 +614,13 @@ test_seq_wrap_both_isns_near_2_32(void **state)
 static void
 test_peer_without_timestamps_gets_none(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(3000, 16);
 	struct sl_conn *c;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	p->ts = false;
 	c = tpeer_connect(p);
 	f = tpeer_flow(p);
@@ -671,18 +638,16 @@ test_peer_without_timestamps_gets_none(void **state)
 	send_range(p, d, 100, 200);
 	expect_ack_now(p, tpeer_seq(p, 0), &o);
 	assert_int_equal(o.opts.has, TO_SACK);
-	tt_teardown(x);
 }
 
 static void
 test_peer_without_window_scaling_windows_unscaled(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	p->wscale = -1;
 	p->wnd = 1000;
 	tpeer_connect(p);
@@ -696,19 +661,17 @@ test_peer_without_window_scaling_windows_unscaled(void **state)
 	tpeer_expect(p, &o);
 	/* Our 256 KiB buffer can only be announced as 65535 bytes. */
 	assert_int_equal(o.wnd, 65535);
-	tt_teardown(x);
 }
 
 static void
 test_peer_without_mss_option_gets_536(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(1000, 17);
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	p->mss = 0;
 	p->ts = false;
 	c = tpeer_connect(p);
@@ -718,25 +681,28 @@ test_peer_without_mss_option_gets_536(void **state)
 	th_poll(&x->t);
 	tpeer_expect(p, &o);
 	assert_int_equal(o.len, 536);
-	tt_teardown(x);
 }
 
 /* ---- the send queue ---- */
 
+static int
+setup_sndbuf_4k(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.sndbuf = 4096;
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
 static void
 test_send_queue_full_eagain_then_writable(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(4096, 18);
 	struct sl_conn *c;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.sndbuf = 4096;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	c = tpeer_connect(p);
 	/* Below the high mark a message may take the queue up to the hard cap (4 x). */
 	assert_int_equal(sl_conn_send_space(c), 4 * 4096);
@@ -755,26 +721,39 @@ test_send_queue_full_eagain_then_writable(void **state)
 	/* Edge-triggered: no second on_writable without another -EAGAIN. */
 	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 4096), NULL, 0);
 	assert_int_equal(p->tc->writables, 1);
-	tt_teardown(x);
+}
+
+static int
+setup_sndbuf_2k(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.sndbuf = 2048;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_send_one_message_above_budget_accepted_on_empty_queue(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
+	struct tt *x = *state;
 	const uint8_t *d = pattern(5000, 19);
 	struct sl_conn *c;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.sndbuf = 2048;
-	x = tt_setup(&cfg);
 	c = tpeer_connect(&x->p);
 	assert_int_equal(sl_conn_send(c, d, 5000), 0);
 	assert_int_equal(sl_conn_send(c, d, 1), -EAGAIN);
 	assert_int_equal(tpeer_flow(&x->p)->tx.bytes, 5000);
-	tt_teardown(x);
+}
+
+static int
+setup_pool_nearly_empty(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.mbufs = (uint32_t)cfg.rx_desc + cfg.tx_desc + cfg.tx_queue_max + 8;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 /* Per-flow budgets do not bound the sum over many flows: the send queues of a worker
@@ -783,20 +762,14 @@ test_send_one_message_above_budget_accepted_on_empty_queue(void **state)
 static void
 test_send_queues_stop_at_their_share_of_the_pool_enobufs(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(1024, 21);
 	struct sl_conn *c;
 	struct tp_out o;
 	uint32_t sent = 0, room;
 	int rc;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.mbufs = (uint32_t)cfg.rx_desc + cfg.tx_desc + cfg.tx_queue_max + 8;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	c = tpeer_connect(p);
 	while ((rc = sl_conn_send(c, d, 1024)) == 0)
 		sent += 1024;
@@ -814,52 +787,50 @@ test_send_queues_stop_at_their_share_of_the_pool_enobufs(void **state)
 	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 4 * 1448), NULL, 0);
 	/* The ACK freed chunks: the application may write again. */
 	assert_int_equal(sl_conn_send(c, d, 1024), 0);
-	tt_teardown(x);
 }
 
 static void
 test_send_after_shutdown_epipe(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct sl_conn *c;
 
-	(void)state;
 	c = tpeer_connect(&x->p);
 	assert_int_equal(sl_conn_shutdown(c), 0);
 	assert_int_equal(sl_conn_send(c, "z", 1), -EPIPE);
 	assert_int_equal(sl_conn_send_space(c), 0);
-	tt_teardown(x);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_established_data_in_order_delivered_and_acked),
-	cmocka_unit_test(test_established_duplicate_segment_acked_not_redelivered),
-	cmocka_unit_test(test_established_partial_overlap_delivers_new_part_only),
-	cmocka_unit_test(test_established_ooo_segment_acked_at_once_with_sack),
-	cmocka_unit_test(test_established_hole_filled_acked_at_once_and_delivered),
-	cmocka_unit_test(test_established_overlapping_retransmissions_delivered_once),
-	cmocka_unit_test(test_established_ooo_queue_bounded_by_segments),
-	cmocka_unit_test(test_established_ooo_full_earlier_segment_evicts_tail),
-	cmocka_unit_test(test_established_ooo_queue_bounded_by_memory),
-	cmocka_unit_test(test_established_sack_first_block_is_latest_arrival),
-	cmocka_unit_test(test_established_no_sack_blocks_when_peer_did_not_permit),
-	cmocka_unit_test(test_established_data_beyond_window_trimmed_window_closes),
-	cmocka_unit_test(test_established_fin_at_rcv_nxt_taken_with_zero_window),
-	cmocka_unit_test(test_established_window_field_scaled_by_our_shift),
-	cmocka_unit_test(test_established_send_mss_segments_psh_on_last),
-	cmocka_unit_test(test_established_small_writes_in_one_iteration_coalesced),
-	cmocka_unit_test(test_established_send_limited_by_peer_window),
-	cmocka_unit_test(test_established_send_initial_window_then_slow_start),
-	cmocka_unit_test(test_seq_wrap_stack_isn_near_2_32),
-	cmocka_unit_test(test_seq_wrap_peer_isn_near_2_32),
-	cmocka_unit_test(test_seq_wrap_both_isns_near_2_32),
-	cmocka_unit_test(test_peer_without_timestamps_gets_none),
-	cmocka_unit_test(test_peer_without_window_scaling_windows_unscaled),
-	cmocka_unit_test(test_peer_without_mss_option_gets_536),
-	cmocka_unit_test(test_send_queue_full_eagain_then_writable),
-	cmocka_unit_test(test_send_one_message_above_budget_accepted_on_empty_queue),
-	cmocka_unit_test(test_send_queues_stop_at_their_share_of_the_pool_enobufs),
-	cmocka_unit_test(test_send_after_shutdown_epipe),
+	TT_TEST(test_established_data_in_order_delivered_and_acked),
+	TT_TEST(test_established_duplicate_segment_acked_not_redelivered),
+	TT_TEST(test_established_partial_overlap_delivers_new_part_only),
+	TT_TEST(test_established_ooo_segment_acked_at_once_with_sack),
+	TT_TEST(test_established_hole_filled_acked_at_once_and_delivered),
+	TT_TEST(test_established_overlapping_retransmissions_delivered_once),
+	TT_TEST_SETUP(test_established_ooo_queue_bounded_by_segments, setup_ooo_4_segs),
+	TT_TEST_SETUP(test_established_ooo_full_earlier_segment_evicts_tail, setup_ooo_2_segs),
+	TT_TEST(test_established_ooo_queue_bounded_by_memory),
+	TT_TEST(test_established_sack_first_block_is_latest_arrival),
+	TT_TEST(test_established_no_sack_blocks_when_peer_did_not_permit),
+	TT_TEST_SETUP(test_established_data_beyond_window_trimmed_window_closes, setup_rcvbuf_4k),
+	TT_TEST_SETUP(test_established_fin_at_rcv_nxt_taken_with_zero_window, setup_rcvbuf_4k),
+	TT_TEST(test_established_window_field_scaled_by_our_shift),
+	TT_TEST(test_established_send_mss_segments_psh_on_last),
+	TT_TEST(test_established_small_writes_in_one_iteration_coalesced),
+	TT_TEST(test_established_send_limited_by_peer_window),
+	TT_TEST(test_established_send_initial_window_then_slow_start),
+	TT_TEST(test_seq_wrap_stack_isn_near_2_32),
+	TT_TEST(test_seq_wrap_peer_isn_near_2_32),
+	TT_TEST(test_seq_wrap_both_isns_near_2_32),
+	TT_TEST(test_peer_without_timestamps_gets_none),
+	TT_TEST(test_peer_without_window_scaling_windows_unscaled),
+	TT_TEST(test_peer_without_mss_option_gets_536),
+	TT_TEST_SETUP(test_send_queue_full_eagain_then_writable, setup_sndbuf_4k),
+	TT_TEST_SETUP(test_send_one_message_above_budget_accepted_on_empty_queue, setup_sndbuf_2k),
+	TT_TEST_SETUP(test_send_queues_stop_at_their_share_of_the_pool_enobufs,
+		      setup_pool_nearly_empty),
+	TT_TEST(test_send_after_shutdown_epipe),
 };
 
 UNIT_MAIN("test_tcp_data", tests)

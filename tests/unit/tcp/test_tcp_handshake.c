@@ -32,12 +32,11 @@ listener(struct tt *x)
 static void
 test_listen_syn_answered_with_synack_and_options(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const struct tp_out *o = &p->syn;
 	struct tcp_flow *f;
 
-	(void)state;
 	tpeer_syn(p);
 	assert_int_equal(o->sport, TP_PORT);
 	assert_int_equal(o->dport, TP_PEER_PORT);
@@ -57,16 +56,14 @@ test_listen_syn_answered_with_synack_and_options(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_syn_rx, 1);
 	/* Nothing is told to the application before the handshake completes. */
 	assert_int_equal(x->app.n, 0);
-	tt_teardown(x);
 }
 
 static void
 test_listen_syn_with_data_acks_only_the_syn(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_xmit(p, TH_SYN, p->iss, 0, "early", 5);
 	tpeer_expect(p, &p->syn);
 	assert_int_equal(p->syn.flags, TH_SYN | TH_ACK);
@@ -80,17 +77,15 @@ test_listen_syn_with_data_acks_only_the_syn(void **state)
 	assert_non_null(p->tc);
 	assert_int_equal(p->tc->rx_bytes, 5);
 	assert_memory_equal(p->tc->rx, "early", 5);
-	tt_teardown(x);
 }
 
 static void
 test_listen_ack_without_syn_gets_rst_from_its_ack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_xmit(p, TH_ACK, 5555, 7777, NULL, 0);
 	tpeer_expect(p, &o);
 	/* LISTEN, ACK: <SEQ=SEG.ACK><CTL=RST>; with SYN cookies on it was a bad cookie. */
@@ -100,52 +95,45 @@ test_listen_ack_without_syn_gets_rst_from_its_ack(void **state)
 	assert_null(tpeer_flow(p));
 	assert_int_equal(th_stats(&x->t)->tcp_syncookie_bad, 1);
 	assert_int_equal(th_stats(&x->t)->tcp_rst_closed_port, 1);
-	tt_teardown(x);
 }
 
 static void
 test_listen_rst_ignored(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_xmit(p, TH_RST, 5555, 0, NULL, 0);
 	tpeer_xmit(p, TH_RST | TH_ACK, 5555, 7777, NULL, 0);
 	tpeer_expect_nothing(p);
 	assert_null(tpeer_flow(p));
 	assert_int_equal(x->t.w->tcp.nflows, 0);
-	tt_teardown(x);
 }
 
 static void
 test_listen_segment_without_syn_ack_rst_dropped(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	/* RFC 9293 LISTEN, fourth: "Any other control or text-bearing segment ... drop it". */
 	tpeer_xmit(p, TH_PSH, 5555, 0, "data", 4);
 	tpeer_xmit(p, TH_FIN, 5559, 0, NULL, 0);
 	tpeer_expect_nothing(p);
 	assert_int_equal(x->t.w->tcp.nflows, 0);
-	tt_teardown(x);
 }
 
 static void
 test_listen_syn_fin_dropped_as_impossible(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_xmit(p, TH_SYN | TH_FIN, p->iss, 0, NULL, 0);
 	tpeer_xmit(p, TH_SYN | TH_RST, p->iss, 0, NULL, 0);
 	tpeer_expect_nothing(p);
 	assert_int_equal(th_stats(&x->t)->tcp_drop_flags, 2);
 	assert_int_equal(x->t.w->tcp.nflows, 0);
-	tt_teardown(x);
 }
 
 /* ---- SYN-RECEIVED ---- */
@@ -153,11 +141,10 @@ test_listen_syn_fin_dropped_as_impossible(void **state)
 static void
 test_syn_rcvd_ack_establishes_and_accepts(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 
-	(void)state;
 	tpeer_connect(p);
 	f = tpeer_flow(p);
 	assert_int_equal(f->state, SL_TCP_ESTABLISHED);
@@ -174,16 +161,14 @@ test_syn_rcvd_ack_establishes_and_accepts(void **state)
 	assert_int_equal(f->snd_wnd, 65535u << 7);
 	assert_int_equal(f->snd_una, p->irs + 1);
 	assert_int_equal(f->rcv_nxt, p->iss + 1);
-	tt_teardown(x);
 }
 
 static void
 test_syn_rcvd_ack_with_data_accepts_then_delivers(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_syn(p);
 	tpeer_send(p, TH_ACK | TH_PSH, "hello", 5);
 	p->tc = tapp_find(&x->app, TP_PEER_PORT);
@@ -192,16 +177,14 @@ test_syn_rcvd_ack_with_data_accepts_then_delivers(void **state)
 	assert_memory_equal(p->tc->rx, "hello", 5);
 	tt_flush(x, 2000);
 	tpeer_expect_ack(p, p->iss + 6);
-	tt_teardown(x);
 }
 
 static void
 test_syn_rcvd_ack_with_fin_accepts_then_eof(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_syn(p);
 	tpeer_send(p, TH_ACK | TH_FIN, NULL, 0);
 	tpeer_expect_ack(p, p->iss + 2);
@@ -209,16 +192,14 @@ test_syn_rcvd_ack_with_fin_accepts_then_eof(void **state)
 	assert_non_null(p->tc);
 	assert_string_equal(p->tc->log, "ae");
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_CLOSE_WAIT);
-	tt_teardown(x);
 }
 
 static void
 test_syn_rcvd_rst_returns_to_listen(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_syn(p);
 	assert_int_equal(listener(x)->syn_rcvd, 1);
 	tpeer_xmit(p, TH_RST, p->snd_nxt, 0, NULL, 0);
@@ -231,17 +212,15 @@ test_syn_rcvd_rst_returns_to_listen(void **state)
 	/* The listener still works for the same 4-tuple. */
 	tpeer_connect(p);
 	assert_int_equal(x->app.n, 1);
-	tt_teardown(x);
 }
 
 static void
 test_syn_rcvd_rst_in_window_gets_challenge_ack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 
-	(void)state;
 	tpeer_syn(p);
 	tpeer_xmit(p, TH_RST, p->snd_nxt + 10, 0, NULL, 0);
 	/* RFC 5961 §3.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, the connection stays. */
@@ -250,17 +229,15 @@ test_syn_rcvd_rst_in_window_gets_challenge_ack(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->state, SL_TCP_SYN_RCVD);
 	assert_int_equal(th_stats(&x->t)->tcp_challenge_ack, 1);
-	tt_teardown(x);
 }
 
 static void
 test_syn_rcvd_unacceptable_ack_gets_rst(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_syn(p);
 	/* Acknowledges something never sent, then nothing new: both unacceptable. */
 	tpeer_xmit(p, TH_ACK, p->snd_nxt, p->irs + 5, NULL, 0);
@@ -276,17 +253,15 @@ test_syn_rcvd_unacceptable_ack_gets_rst(void **state)
 	tpeer_ack(p);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_ESTABLISHED);
 	assert_non_null(tapp_find(&x->app, TP_PEER_PORT));
-	tt_teardown(x);
 }
 
 static void
 test_syn_rcvd_retransmitted_syn_resends_same_synack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_syn(p);
 	tpeer_xmit(p, TH_SYN, p->iss, 0, NULL, 0);
 	tpeer_expect(p, &o);
@@ -295,19 +270,17 @@ test_syn_rcvd_retransmitted_syn_resends_same_synack(void **state)
 	assert_int_equal(o.ack, p->iss + 1);
 	assert_int_equal(x->t.w->tcp.nflows, 1);
 	assert_int_equal(listener(x)->syn_rcvd, 1);
-	tt_teardown(x);
 }
 
 static void
 test_syn_rcvd_synack_backoff_then_dropped_silently(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const struct sl_config *cfg = x->t.w->cfg;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
 	tpeer_syn(p);
 	/* RFC 6298: initial RTO, doubled after each retransmission. */
 	for (i = 0; i < cfg->synack_retries; i++) {
@@ -324,18 +297,16 @@ test_syn_rcvd_synack_backoff_then_dropped_silently(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_conn_timeout, 1);
 	/* The application never knew it: no on_close. */
 	assert_int_equal(x->app.n, 0);
-	tt_teardown(x);
 }
 
 static void
 test_syn_rcvd_accept_refused_sends_rst_without_on_close(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tconn *tc;
 	struct tp_out o;
 
-	(void)state;
 	x->app.accept_rc = -1;
 	tpeer_syn(p);
 	tpeer_ack(p);
@@ -350,7 +321,6 @@ test_syn_rcvd_accept_refused_sends_rst_without_on_close(void **state)
 	th_poll(&x->t);
 	assert_string_equal(tc->log, "a");
 	assert_int_equal(tc->closes, 0);
-	tt_teardown(x);
 }
 
 /* ---- SYN-SENT ---- */
@@ -358,14 +328,13 @@ test_syn_rcvd_accept_refused_sends_rst_without_on_close(void **state)
 static void
 test_active_open_syn_options_then_established(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const struct tp_out *s = &p->syn;
 	const struct sl_config *cfg = x->t.w->cfg;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_await_syn(p);
 	assert_int_equal(s->flags, TH_SYN);
 	assert_int_equal(s->ack, 0);
@@ -392,16 +361,14 @@ test_active_open_syn_options_then_established(void **state)
 	assert_int_equal(f->snd_ws, 7);
 	/* The SYN-ACK's window is not scaled. */
 	assert_int_equal(f->snd_wnd, 65535);
-	tt_teardown(x);
 }
 
 static void
 test_syn_sent_rst_with_ack_refuses_connection(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_await_syn(p);
 	tpeer_xmit(p, TH_RST | TH_ACK, 0, p->irs + 1, NULL, 0);
 	tpeer_expect_nothing(p);
@@ -409,16 +376,14 @@ test_syn_sent_rst_with_ack_refuses_connection(void **state)
 	assert_string_equal(p->tc->log, "x");
 	assert_int_equal(p->tc->reason, SL_CLOSE_RESET);
 	assert_int_equal(th_stats(&x->t)->tcp_rst_rx, 1);
-	tt_teardown(x);
 }
 
 static void
 test_syn_sent_rst_without_ack_ignored(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_await_syn(p);
 	tpeer_xmit(p, TH_RST, p->iss, 0, NULL, 0);
 	tpeer_expect_nothing(p);
@@ -428,17 +393,15 @@ test_syn_sent_rst_without_ack_ignored(void **state)
 	tpeer_synack(p);
 	tpeer_expect_ack(p, p->iss + 1);
 	assert_int_equal(p->tc->connected, 1);
-	tt_teardown(x);
 }
 
 static void
 test_syn_sent_unacceptable_ack_gets_rst_and_keeps_waiting(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_await_syn(p);
 	/* SEG.ACK =< ISS or SEG.ACK > SND.NXT: <SEQ=SEG.ACK><CTL=RST>, then drop. */
 	tpeer_xmit(p, TH_SYN | TH_ACK, p->iss, p->irs + 100, NULL, 0);
@@ -457,27 +420,30 @@ test_syn_sent_unacceptable_ack_gets_rst_and_keeps_waiting(void **state)
 	tpeer_synack(p);
 	tpeer_expect_ack(p, p->iss + 1);
 	assert_string_equal(p->tc->log, "c");
-	tt_teardown(x);
+}
+
+static int
+setup_syn_retries_3(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.syn_retries = 3;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_syn_sent_no_answer_syn_backoff_then_timeout(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.syn_retries = 3;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	tpeer_await_syn(p);
-	for (i = 0; i < cfg.syn_retries; i++) {
+	for (i = 0; i < x->t.w->cfg->syn_retries; i++) {
 		assert_int_equal(tp_run_until_tx(&x->t, 600000000),
-				 (uint64_t)cfg.rto_initial_us << i);
+				 (uint64_t)x->t.w->cfg->rto_initial_us << i);
 		tpeer_expect(p, &o);
 		assert_int_equal(o.flags, TH_SYN);
 		assert_int_equal(o.seq, p->irs);
@@ -487,17 +453,15 @@ test_syn_sent_no_answer_syn_backoff_then_timeout(void **state)
 	assert_string_equal(p->tc->log, "x");
 	assert_int_equal(p->tc->reason, SL_CLOSE_TIMEOUT);
 	assert_int_equal(th_stats(&x->t)->tcp_conn_timeout, 1);
-	tt_teardown(x);
 }
 
 static void
 test_syn_sent_close_forgets_connection_without_fin(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 
-	(void)state;
 	c = tpeer_await_syn(p);
 	assert_int_equal(sl_conn_close(c), 0);
 	th_poll(&x->t);
@@ -505,18 +469,16 @@ test_syn_sent_close_forgets_connection_without_fin(void **state)
 	assert_null(tpeer_flow(p));
 	assert_string_equal(p->tc->log, "x");
 	assert_int_equal(p->tc->reason, SL_CLOSE_NORMAL);
-	tt_teardown(x);
 }
 
 static void
 test_syn_sent_queued_data_leaves_with_handshake_ack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_await_syn(p);
 	assert_int_equal(sl_conn_send(c, "hi", 2), 0);
 	th_poll(&x->t);
@@ -529,7 +491,6 @@ test_syn_sent_queued_data_leaves_with_handshake_ack(void **state)
 	assert_int_equal(o.len, 2);
 	assert_memory_equal(o.data, "hi", 2);
 	tpeer_expect_nothing(p);
-	tt_teardown(x);
 }
 
 /* RFC 9293 §3.5 Figure 7: both SYNs cross; each side answers with SYN-ACK (same ISN), and
@@ -537,12 +498,11 @@ test_syn_sent_queued_data_leaves_with_handshake_ack(void **state)
 static void
 test_syn_sent_simultaneous_open_synack_establishes(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_await_syn(p);
 	p->snd_nxt = p->iss;
 	p->ts_on = true;
@@ -560,18 +520,16 @@ test_syn_sent_simultaneous_open_synack_establishes(void **state)
 	th_tx_drain(&x->t);
 	assert_int_equal(f->state, SL_TCP_ESTABLISHED);
 	assert_string_equal(p->tc->log, "c");
-	tt_teardown(x);
 }
 
 static void
 test_syn_sent_simultaneous_open_ack_establishes(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_await_syn(p);
 	p->ts_on = true;
 	tpeer_send(p, TH_SYN, NULL, 0);
@@ -592,7 +550,6 @@ test_syn_sent_simultaneous_open_ack_establishes(void **state)
 	assert_memory_equal(o.data, "pong", 4);
 	assert_int_equal(o.ack, p->iss + 5);
 	assert_memory_equal(p->tc->rx, "ping", 4);
-	tt_teardown(x);
 }
 
 /* ---- CLOSED: RFC 9293 §3.10.7.1 ---- */
@@ -612,10 +569,9 @@ inject_to_closed_port(struct tt *x, uint8_t flags, uint32_t seq, uint32_t ack,
 static void
 test_closed_port_syn_gets_rst_ack_of_syn(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tp_out o;
 
-	(void)state;
 	inject_to_closed_port(x, TH_SYN, 123456, 0, NULL, 0);
 	assert_true(tp_pop(&x->t, &o));
 	/* No ACK on the segment: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
@@ -629,52 +585,45 @@ test_closed_port_syn_gets_rst_ack_of_syn(void **state)
 	assert_int_equal(o.len, 0);
 	assert_int_equal(th_stats(&x->t)->tcp_rst_closed_port, 1);
 	assert_int_equal(x->t.w->tcp.nflows, 0);
-	tt_teardown(x);
 }
 
 static void
 test_closed_port_ack_gets_rst_with_seq_from_ack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tp_out o;
 
-	(void)state;
 	inject_to_closed_port(x, TH_ACK | TH_PSH, 1, 99999, "data", 4);
 	assert_true(tp_pop(&x->t, &o));
 	assert_int_equal(o.flags, TH_RST);
 	assert_int_equal(o.seq, 99999);
 	assert_int_equal(o.len, 0);
-	tt_teardown(x);
 }
 
 static void
 test_closed_port_data_and_fin_without_ack_all_acknowledged(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tp_out o;
 
-	(void)state;
 	inject_to_closed_port(x, TH_FIN | TH_PSH, 0xfffffffa, 0, "0123456789", 10);
 	assert_true(tp_pop(&x->t, &o));
 	assert_int_equal(o.flags, TH_RST | TH_ACK);
 	assert_int_equal(o.seq, 0);
 	/* Ten bytes and the FIN, across the wrap. */
 	assert_int_equal(o.ack, (uint32_t)(0xfffffffau + 11));
-	tt_teardown(x);
 }
 
 static void
 test_closed_port_rst_not_answered(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tp_out o;
 
-	(void)state;
 	inject_to_closed_port(x, TH_RST, 1, 0, NULL, 0);
 	inject_to_closed_port(x, TH_RST | TH_ACK, 1, 2, NULL, 0);
 	assert_false(tp_pop(&x->t, &o));
 	assert_int_equal(th_stats(&x->t)->tcp_rst_closed_port, 0);
-	tt_teardown(x);
 }
 
 /* A peer's MSS below TCP_MIN_SND_MSS (found by fuzz_frame: with timestamps the payload
@@ -686,9 +635,10 @@ test_tiny_peer_mss_is_raised_to_the_floor(void **state)
 	static const uint16_t peer_mss[] = { 1, 12, 47 };
 	unsigned int i;
 
-	(void)state;
 	for (i = 0; i < RTE_DIM(peer_mss); i++) {
-		struct tt *x = tt_setup(NULL);
+		/* A fresh stack for each case (the fixture's for the first): each one ends
+		 * with its own leak check. */
+		struct tt *x = i == 0 ? *state : tt_fixture_renew(state, NULL);
 		struct tpeer *p = &x->p;
 		uint8_t d[500];
 		struct tp_out o;
@@ -706,40 +656,39 @@ test_tiny_peer_mss_is_raised_to_the_floor(void **state)
 			tpeer_ack(p);
 		}
 		assert_int_equal(got, sizeof(d));
-		tt_teardown(x);
 	}
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_listen_syn_answered_with_synack_and_options),
-	cmocka_unit_test(test_listen_syn_with_data_acks_only_the_syn),
-	cmocka_unit_test(test_listen_ack_without_syn_gets_rst_from_its_ack),
-	cmocka_unit_test(test_listen_rst_ignored),
-	cmocka_unit_test(test_listen_segment_without_syn_ack_rst_dropped),
-	cmocka_unit_test(test_listen_syn_fin_dropped_as_impossible),
-	cmocka_unit_test(test_syn_rcvd_ack_establishes_and_accepts),
-	cmocka_unit_test(test_syn_rcvd_ack_with_data_accepts_then_delivers),
-	cmocka_unit_test(test_syn_rcvd_ack_with_fin_accepts_then_eof),
-	cmocka_unit_test(test_syn_rcvd_rst_returns_to_listen),
-	cmocka_unit_test(test_syn_rcvd_rst_in_window_gets_challenge_ack),
-	cmocka_unit_test(test_syn_rcvd_unacceptable_ack_gets_rst),
-	cmocka_unit_test(test_syn_rcvd_retransmitted_syn_resends_same_synack),
-	cmocka_unit_test(test_syn_rcvd_synack_backoff_then_dropped_silently),
-	cmocka_unit_test(test_syn_rcvd_accept_refused_sends_rst_without_on_close),
-	cmocka_unit_test(test_active_open_syn_options_then_established),
-	cmocka_unit_test(test_syn_sent_rst_with_ack_refuses_connection),
-	cmocka_unit_test(test_syn_sent_rst_without_ack_ignored),
-	cmocka_unit_test(test_syn_sent_unacceptable_ack_gets_rst_and_keeps_waiting),
-	cmocka_unit_test(test_syn_sent_no_answer_syn_backoff_then_timeout),
-	cmocka_unit_test(test_syn_sent_close_forgets_connection_without_fin),
-	cmocka_unit_test(test_syn_sent_queued_data_leaves_with_handshake_ack),
-	cmocka_unit_test(test_syn_sent_simultaneous_open_synack_establishes),
-	cmocka_unit_test(test_syn_sent_simultaneous_open_ack_establishes),
-	cmocka_unit_test(test_closed_port_syn_gets_rst_ack_of_syn),
-	cmocka_unit_test(test_closed_port_ack_gets_rst_with_seq_from_ack),
-	cmocka_unit_test(test_closed_port_data_and_fin_without_ack_all_acknowledged),
-	cmocka_unit_test(test_closed_port_rst_not_answered),
-	cmocka_unit_test(test_tiny_peer_mss_is_raised_to_the_floor),
+	TT_TEST(test_listen_syn_answered_with_synack_and_options),
+	TT_TEST(test_listen_syn_with_data_acks_only_the_syn),
+	TT_TEST(test_listen_ack_without_syn_gets_rst_from_its_ack),
+	TT_TEST(test_listen_rst_ignored),
+	TT_TEST(test_listen_segment_without_syn_ack_rst_dropped),
+	TT_TEST(test_listen_syn_fin_dropped_as_impossible),
+	TT_TEST(test_syn_rcvd_ack_establishes_and_accepts),
+	TT_TEST(test_syn_rcvd_ack_with_data_accepts_then_delivers),
+	TT_TEST(test_syn_rcvd_ack_with_fin_accepts_then_eof),
+	TT_TEST(test_syn_rcvd_rst_returns_to_listen),
+	TT_TEST(test_syn_rcvd_rst_in_window_gets_challenge_ack),
+	TT_TEST(test_syn_rcvd_unacceptable_ack_gets_rst),
+	TT_TEST(test_syn_rcvd_retransmitted_syn_resends_same_synack),
+	TT_TEST(test_syn_rcvd_synack_backoff_then_dropped_silently),
+	TT_TEST(test_syn_rcvd_accept_refused_sends_rst_without_on_close),
+	TT_TEST(test_active_open_syn_options_then_established),
+	TT_TEST(test_syn_sent_rst_with_ack_refuses_connection),
+	TT_TEST(test_syn_sent_rst_without_ack_ignored),
+	TT_TEST(test_syn_sent_unacceptable_ack_gets_rst_and_keeps_waiting),
+	TT_TEST_SETUP(test_syn_sent_no_answer_syn_backoff_then_timeout, setup_syn_retries_3),
+	TT_TEST(test_syn_sent_close_forgets_connection_without_fin),
+	TT_TEST(test_syn_sent_queued_data_leaves_with_handshake_ack),
+	TT_TEST(test_syn_sent_simultaneous_open_synack_establishes),
+	TT_TEST(test_syn_sent_simultaneous_open_ack_establishes),
+	TT_TEST(test_closed_port_syn_gets_rst_ack_of_syn),
+	TT_TEST(test_closed_port_ack_gets_rst_with_seq_from_ack),
+	TT_TEST(test_closed_port_data_and_fin_without_ack_all_acknowledged),
+	TT_TEST(test_closed_port_rst_not_answered),
+	TT_TEST(test_tiny_peer_mss_is_raised_to_the_floor),
 };
 
 UNIT_MAIN("test_tcp_handshake", tests)

@@ -396,10 +396,9 @@ test_listen_syn_tiny_mss_floored_at_mss_min(void **state)
 {
 	static const uint16_t tiny[] = { 0, 1, 47 };
 	static uint8_t d[200];
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	unsigned int i;
 
-	(void)state;
 	for (i = 0; i < RTE_DIM(tiny); i++) {
 		struct tpeer p;
 		struct tp_out o;
@@ -425,37 +424,32 @@ test_listen_syn_tiny_mss_floored_at_mss_min(void **state)
 		assert_int_equal(got, 200);
 		tpeer_ack(&p);
 	}
-	tt_teardown(x);
 }
 
 static void
 test_listen_syn_huge_mss_limited_by_our_mtu(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	p->mss = 65535;
 	tpeer_connect(p);
 	assert_int_equal(tpeer_flow(p)->mss, 1500 - 40 - 12);
-	tt_teardown(x);
 }
 
 static void
 test_listen_syn_wscale_above_14_used_as_14(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 
-	(void)state;
 	p->wscale = 255;
 	p->wnd = 1;
 	tpeer_connect(p);
 	f = tpeer_flow(p);
 	assert_int_equal(f->snd_ws, 14);
 	assert_int_equal(f->snd_wnd, 1u << 14);
-	tt_teardown(x);
 }
 
 static void
@@ -466,11 +460,10 @@ test_listen_syn_malformed_options_keeps_those_before(void **state)
 	static const uint8_t opts[] = {
 		2, 4, 0x03, 0xe8, 4, 2, 3, 0, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1,
 	};
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 
-	(void)state;
 	syn_with_opts(p, opts, sizeof(opts));
 	assert_int_equal(th_stats(&x->t)->tcp_opt_malformed, 1);
 	assert_int_equal(p->syn.opts.has, TO_MSS | TO_SACK_OK);
@@ -479,24 +472,21 @@ test_listen_syn_malformed_options_keeps_those_before(void **state)
 	assert_int_equal(f->state, SL_TCP_ESTABLISHED);
 	assert_int_equal(f->mss, 1000);
 	assert_int_equal(f->flags & (TF_TS | TF_SACK | TF_WSCALE), TF_SACK);
-	tt_teardown(x);
 }
 
 static void
 test_established_data_with_malformed_options_still_delivered(void **state)
 {
 	static const uint8_t opts[] = { 1, 1, 1, 8 };
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	p->ts = false;
 	tpeer_connect(p);
 	tpeer_xmit_opts(p, TH_ACK | TH_PSH, p->snd_nxt, p->rcv_nxt, 65535, opts, sizeof(opts),
 			"data", 4);
 	assert_int_equal(p->tc->rx_bytes, 4);
 	assert_int_equal(th_stats(&x->t)->tcp_opt_malformed, 1);
-	tt_teardown(x);
 }
 
 /* ---- header checks in tcp_input ---- */
@@ -523,13 +513,12 @@ tcp_of(uint8_t *f)
 static void
 test_established_bad_tcp_header_dropped_and_counted(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct rte_ipv4_hdr *ip;
 	uint8_t f[128];
 	size_t n;
 
-	(void)state;
 	p->ts = false;
 	tpeer_connect(p);
 	/* Bad checksum. */
@@ -559,24 +548,21 @@ test_established_bad_tcp_header_dropped_and_counted(void **state)
 	n = data_frame(x, f);
 	th_inject_bytes(&x->t, f, n);
 	assert_int_equal(p->tc->rx_bytes, 4);
-	tt_teardown(x);
 }
 
 static void
 test_listen_port_zero_dropped(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tseg s = {
 		.sport = 0, .dport = TP_PORT, .seq = 1, .flags = TH_SYN, .wnd = 65535,
 	};
 	struct tp_out o;
 
-	(void)state;
 	tp_inject(&x->t, &s);
 	assert_false(tp_pop(&x->t, &o));
 	assert_int_equal(th_stats(&x->t)->tcp_drop_port0, 1);
 	assert_int_equal(x->t.w->tcp.nflows, 0);
-	tt_teardown(x);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -596,13 +582,13 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_opt_parse_random_inputs_terminate_in_bounds),
 	cmocka_unit_test(test_opt_write_syn_round_trips),
 	cmocka_unit_test(test_opt_write_sack_blocks_fit_in_option_space),
-	cmocka_unit_test(test_listen_syn_tiny_mss_floored_at_mss_min),
-	cmocka_unit_test(test_listen_syn_huge_mss_limited_by_our_mtu),
-	cmocka_unit_test(test_listen_syn_wscale_above_14_used_as_14),
-	cmocka_unit_test(test_listen_syn_malformed_options_keeps_those_before),
-	cmocka_unit_test(test_established_data_with_malformed_options_still_delivered),
-	cmocka_unit_test(test_established_bad_tcp_header_dropped_and_counted),
-	cmocka_unit_test(test_listen_port_zero_dropped),
+	TT_TEST(test_listen_syn_tiny_mss_floored_at_mss_min),
+	TT_TEST(test_listen_syn_huge_mss_limited_by_our_mtu),
+	TT_TEST(test_listen_syn_wscale_above_14_used_as_14),
+	TT_TEST(test_listen_syn_malformed_options_keeps_those_before),
+	TT_TEST(test_established_data_with_malformed_options_still_delivered),
+	TT_TEST(test_established_bad_tcp_header_dropped_and_counted),
+	TT_TEST(test_listen_port_zero_dropped),
 };
 
 UNIT_MAIN("test_tcp_opt", tests)

@@ -35,11 +35,10 @@ count_acks(struct tpeer *p)
 static void
 test_established_rst_in_window_gets_challenge_ack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_xmit(p, TH_RST, p->snd_nxt + 100, 0, NULL, 0);
 	/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>; the connection is untouched. */
@@ -55,16 +54,14 @@ test_established_rst_in_window_gets_challenge_ack(void **state)
 	tpeer_xmit(p, TH_RST, o.ack, 0, NULL, 0);
 	assert_null(tpeer_flow(p));
 	assert_int_equal(p->tc->reason, SL_CLOSE_RESET);
-	tt_teardown(x);
 }
 
 static void
 test_established_rst_outside_window_ignored_silently(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_xmit(p, TH_RST, p->snd_nxt + 100000000, 0, NULL, 0);
 	tpeer_xmit(p, TH_RST, p->snd_nxt - 1, 0, NULL, 0);
@@ -73,16 +70,14 @@ test_established_rst_outside_window_ignored_silently(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_challenge_ack, 0);
 	/* stats.h: tcp_rst_ignored counts "RSTs outside the window (ignored)". */
 	assert_int_equal(th_stats(&x->t)->tcp_rst_ignored, 2);
-	tt_teardown(x);
 }
 
 static void
 test_established_rst_with_old_timestamp_still_resets(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_connect(p);
 	/* RFC 7323 §5.3: RSTs are acceptable whatever their timestamp. */
 	p->tsval -= 10000;
@@ -90,7 +85,6 @@ test_established_rst_with_old_timestamp_still_resets(void **state)
 	assert_null(tpeer_flow(p));
 	assert_int_equal(th_stats(&x->t)->tcp_paws_drop, 0);
 	assert_int_equal(p->tc->reason, SL_CLOSE_RESET);
-	tt_teardown(x);
 }
 
 /* ---- SYN (RFC 5961 §4) ---- */
@@ -98,11 +92,10 @@ test_established_rst_with_old_timestamp_still_resets(void **state)
 static void
 test_established_syn_in_window_gets_challenge_ack(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_xmit(p, TH_SYN, p->snd_nxt + 5, 0, NULL, 0);
 	tpeer_expect(p, &o);
@@ -112,16 +105,14 @@ test_established_syn_in_window_gets_challenge_ack(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_syn_in_window, 1);
 	assert_int_equal(th_stats(&x->t)->tcp_challenge_ack, 1);
 	assert_int_equal(p->tc->closes, 0);
-	tt_teardown(x);
 }
 
 static void
 test_established_syn_outside_window_acked_connection_kept(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_connect(p);
 	/* "irrespective of the sequence number": an ACK, never a reset. */
 	tpeer_xmit(p, TH_SYN, p->snd_nxt + 100000000, 0, NULL, 0);
@@ -130,7 +121,6 @@ test_established_syn_outside_window_acked_connection_kept(void **state)
 	assert_int_equal(count_acks(p), 1);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_ESTABLISHED);
 	assert_int_equal(p->tc->closes, 0);
-	tt_teardown(x);
 }
 
 /* ---- ACK (RFC 5961 §5) ---- */
@@ -138,11 +128,10 @@ test_established_syn_outside_window_acked_connection_kept(void **state)
 static void
 test_established_ack_of_unsent_data_challenged_and_dropped(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_xmit(p, TH_ACK | TH_PSH, p->snd_nxt, p->rcv_nxt + 1000, "evil", 4);
 	tpeer_expect(p, &o);
@@ -153,18 +142,16 @@ test_established_ack_of_unsent_data_challenged_and_dropped(void **state)
 	assert_int_equal(tpeer_flow(p)->snd_una, tpeer_sseq(p, 0));
 	assert_int_equal(th_stats(&x->t)->tcp_ack_unsent, 1);
 	assert_int_equal(th_stats(&x->t)->tcp_challenge_ack, 1);
-	tt_teardown(x);
 }
 
 static void
 test_established_ack_older_than_max_window_challenged_and_dropped(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	f = tpeer_flow(p);
 	/* Below SND.UNA - MAX.SND.WND: acceptable to no honest peer. */
@@ -177,7 +164,6 @@ test_established_ack_older_than_max_window_challenged_and_dropped(void **state)
 	/* An old ACK within the bound is fine, and its data is taken. */
 	tpeer_xmit(p, TH_ACK | TH_PSH, p->snd_nxt, f->snd_una - 10, "good", 4);
 	assert_int_equal(p->tc->rx_bytes, 4);
-	tt_teardown(x);
 }
 
 static const enum sl_tcp_state sync_states[] = {
@@ -190,9 +176,10 @@ test_sync_states_in_window_rst_and_syn_get_challenge_acks(void **state)
 {
 	unsigned int i;
 
-	(void)state;
 	for (i = 0; i < RTE_DIM(sync_states); i++) {
-		struct tt *x = tt_setup(NULL);
+		/* A fresh stack for each case (the fixture's for the first): each one ends
+		 * with its own leak check. */
+		struct tt *x = i == 0 ? *state : tt_fixture_renew(state, NULL);
 		struct tpeer *p = &x->p;
 
 		tpeer_open_in_state(p, sync_states[i]);
@@ -203,7 +190,6 @@ test_sync_states_in_window_rst_and_syn_get_challenge_acks(void **state)
 		assert_int_equal(th_stats(&x->t)->tcp_challenge_ack, 2);
 		assert_non_null(tpeer_flow(p));
 		assert_int_equal(tpeer_flow(p)->state, sync_states[i]);
-		tt_teardown(x);
 	}
 }
 
@@ -212,12 +198,11 @@ test_sync_states_in_window_rst_and_syn_get_challenge_acks(void **state)
 static void
 test_challenge_acks_rate_limited_per_connection(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p, p2;
 	const uint32_t budget = x->t.w->cfg->challenge_acks;
 	unsigned int i;
 
-	(void)state;
 	tpeer_init(&p2, &x->t, &x->app, TP_PEER_PORT + 1, TP_PORT, 7000000);
 	tpeer_connect(p);
 	tpeer_connect(&p2);
@@ -238,18 +223,16 @@ test_challenge_acks_rate_limited_per_connection(void **state)
 	assert_int_equal(count_acks(p), 1);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_ESTABLISHED);
 	assert_int_equal(tpeer_flow(&p2)->state, SL_TCP_ESTABLISHED);
-	tt_teardown(x);
 }
 
 static void
 test_established_out_of_window_data_acked_within_budget(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint32_t budget = x->t.w->cfg->challenge_acks;
 	unsigned int i;
 
-	(void)state;
 	tpeer_connect(p);
 	for (i = 0; i < budget + 3; i++)
 		send_out_of_window(p, TH_ACK);
@@ -257,18 +240,16 @@ test_established_out_of_window_data_acked_within_budget(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_oow_drop, budget + 3);
 	assert_int_equal(th_stats(&x->t)->tcp_ack_ratelimited, 3);
 	assert_int_equal(p->tc->rx_bytes, 0);
-	tt_teardown(x);
 }
 
 static void
 test_keepalive_probe_from_peer_answered_past_rate_limit(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint32_t budget = x->t.w->cfg->challenge_acks;
 	unsigned int i;
 
-	(void)state;
 	tpeer_connect(p);
 	for (i = 0; i < budget + 1; i++)
 		send_out_of_window(p, TH_ACK);
@@ -280,24 +261,27 @@ test_keepalive_probe_from_peer_answered_past_rate_limit(void **state)
 	assert_int_equal(count_acks(p), 1);
 	assert_int_equal(th_stats(&x->t)->tcp_probe_answered, 2);
 	assert_int_equal(p->tc->rx_bytes, 0);
-	tt_teardown(x);
+}
+
+static int
+setup_rcvbuf_4k(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.rcvbuf = 4096;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_zero_window_probe_from_peer_answered_past_rate_limit(void **state)
 {
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	static uint8_t d[4096];
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.rcvbuf = 4096;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	tpeer_connect(p);
 	/* The application stops reading and the window closes. */
 	x->app.rx_pause = true;
@@ -306,9 +290,9 @@ test_zero_window_probe_from_peer_answered_past_rate_limit(void **state)
 	tpeer_send(p, TH_ACK, d, 1200);
 	th_tx_drain(&x->t);
 	assert_int_equal(tpeer_flow(p)->rcv_adv, tpeer_flow(p)->rcv_nxt);
-	for (i = 0; i < cfg.challenge_acks + 1; i++)
+	for (i = 0; i < x->t.w->cfg->challenge_acks + 1; i++)
 		send_out_of_window(p, TH_ACK);
-	assert_int_equal(count_acks(p), cfg.challenge_acks);
+	assert_int_equal(count_acks(p), x->t.w->cfg->challenge_acks);
 	/* A probe into the closed window: one byte at RCV.NXT, answered with window 0. */
 	tpeer_xmit(p, TH_ACK, p->snd_nxt, p->rcv_nxt, "p", 1);
 	tpeer_expect(p, &o);
@@ -316,7 +300,6 @@ test_zero_window_probe_from_peer_answered_past_rate_limit(void **state)
 	assert_int_equal(o.ack, p->snd_nxt);
 	assert_int_equal(o.wnd, 0);
 	assert_int_equal(th_stats(&x->t)->tcp_probe_answered, 1);
-	tt_teardown(x);
 }
 
 /* ---- PAWS (RFC 7323 §5) ---- */
@@ -324,10 +307,9 @@ test_zero_window_probe_from_peer_answered_past_rate_limit(void **state)
 static void
 test_established_paws_old_timestamp_dropped_and_acked(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_send(p, TH_ACK | TH_PSH, "new", 3);
 	th_tx_drain(&x->t);
@@ -342,16 +324,14 @@ test_established_paws_old_timestamp_dropped_and_acked(void **state)
 	p->tsval += 2000;
 	tpeer_send(p, TH_ACK | TH_PSH, "now", 3);
 	assert_int_equal(p->tc->rx_bytes, 6);
-	tt_teardown(x);
 }
 
 static void
 test_established_paws_timestamp_wraps_around_2_32(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	p->tsval = 0xfffffff0;
 	tpeer_connect(p);
 	/* The peer's clock wraps: 0x10 is newer than 0xfffffff0 (modulo 2^32). */
@@ -360,16 +340,14 @@ test_established_paws_timestamp_wraps_around_2_32(void **state)
 	assert_int_equal(p->tc->rx_bytes, 3);
 	assert_int_equal(th_stats(&x->t)->tcp_paws_drop, 0);
 	assert_int_equal(tpeer_flow(p)->ts_recent, 0x10);
-	tt_teardown(x);
 }
 
 static void
 test_established_paws_not_applied_after_24_idle_days(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_connect(p);
 	tp_advance(&x->t, 25ull * 86400 * 1000000, 86400ull * 1000000);
 	tp_learn_peer(&x->t);
@@ -378,17 +356,15 @@ test_established_paws_not_applied_after_24_idle_days(void **state)
 	tpeer_send(p, TH_ACK | TH_PSH, "late", 4);
 	assert_int_equal(p->tc->rx_bytes, 4);
 	assert_int_equal(th_stats(&x->t)->tcp_paws_drop, 0);
-	tt_teardown(x);
 }
 
 static void
 test_established_ts_recent_only_from_segment_at_left_edge(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	/* An out-of-order segment's timestamp is not echoed (RFC 7323 §4.3). */
 	p->tsval = 500000;
@@ -399,26 +375,25 @@ test_established_ts_recent_only_from_segment_at_left_edge(void **state)
 	tpeer_xmit(p, TH_ACK, tpeer_seq(p, 0), p->rcv_nxt, "in", 2);
 	th_tx_drain(&x->t);
 	assert_int_equal(tpeer_flow(p)->ts_recent, 400000);
-	tt_teardown(x);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_established_rst_in_window_gets_challenge_ack),
-	cmocka_unit_test(test_established_rst_outside_window_ignored_silently),
-	cmocka_unit_test(test_established_rst_with_old_timestamp_still_resets),
-	cmocka_unit_test(test_established_syn_in_window_gets_challenge_ack),
-	cmocka_unit_test(test_established_syn_outside_window_acked_connection_kept),
-	cmocka_unit_test(test_established_ack_of_unsent_data_challenged_and_dropped),
-	cmocka_unit_test(test_established_ack_older_than_max_window_challenged_and_dropped),
-	cmocka_unit_test(test_sync_states_in_window_rst_and_syn_get_challenge_acks),
-	cmocka_unit_test(test_challenge_acks_rate_limited_per_connection),
-	cmocka_unit_test(test_established_out_of_window_data_acked_within_budget),
-	cmocka_unit_test(test_keepalive_probe_from_peer_answered_past_rate_limit),
-	cmocka_unit_test(test_zero_window_probe_from_peer_answered_past_rate_limit),
-	cmocka_unit_test(test_established_paws_old_timestamp_dropped_and_acked),
-	cmocka_unit_test(test_established_paws_timestamp_wraps_around_2_32),
-	cmocka_unit_test(test_established_paws_not_applied_after_24_idle_days),
-	cmocka_unit_test(test_established_ts_recent_only_from_segment_at_left_edge),
+	TT_TEST(test_established_rst_in_window_gets_challenge_ack),
+	TT_TEST(test_established_rst_outside_window_ignored_silently),
+	TT_TEST(test_established_rst_with_old_timestamp_still_resets),
+	TT_TEST(test_established_syn_in_window_gets_challenge_ack),
+	TT_TEST(test_established_syn_outside_window_acked_connection_kept),
+	TT_TEST(test_established_ack_of_unsent_data_challenged_and_dropped),
+	TT_TEST(test_established_ack_older_than_max_window_challenged_and_dropped),
+	TT_TEST(test_sync_states_in_window_rst_and_syn_get_challenge_acks),
+	TT_TEST(test_challenge_acks_rate_limited_per_connection),
+	TT_TEST(test_established_out_of_window_data_acked_within_budget),
+	TT_TEST(test_keepalive_probe_from_peer_answered_past_rate_limit),
+	TT_TEST_SETUP(test_zero_window_probe_from_peer_answered_past_rate_limit, setup_rcvbuf_4k),
+	TT_TEST(test_established_paws_old_timestamp_dropped_and_acked),
+	TT_TEST(test_established_paws_timestamp_wraps_around_2_32),
+	TT_TEST(test_established_paws_not_applied_after_24_idle_days),
+	TT_TEST(test_established_ts_recent_only_from_segment_at_left_edge),
 };
 
 UNIT_MAIN("test_tcp_rfc5961", tests)

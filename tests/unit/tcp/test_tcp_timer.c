@@ -64,39 +64,34 @@ ack_upto(struct tpeer *p, uint32_t off)
 static void
 test_rtt_first_sample_sets_rto_to_three_rtt(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tcp_flow *f;
 
-	(void)state;
 	connect_with_rtt(x, 400000);
 	f = tpeer_flow(&x->p);
 	assert_int_equal(f->srtt >> 3, 400000);
 	assert_int_equal(f->rto, 1200000);
-	tt_teardown(x);
 }
 
 static void
 test_rtt_small_sample_rto_clamped_to_rto_min(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 
-	(void)state;
 	connect_with_rtt(x, 10000);
 	assert_int_equal(tpeer_flow(&x->p)->rto, x->t.w->cfg->rto_min_us);
-	tt_teardown(x);
 }
 
 static void
 test_established_rto_fires_then_exponential_backoff(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(1000);
 	struct sl_conn *c;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
 	c = connect_with_rtt(x, 100000);
 	assert_int_equal(stack_sends(x, c, d, 1000), 1);
 	for (i = 0; i < 5; i++) {
@@ -111,22 +106,26 @@ test_established_rto_fires_then_exponential_backoff(void **state)
 	}
 	ack_upto(p, 1000);
 	assert_int_equal(tp_run_until_tx(&x->t, 100000000), UINT64_MAX);
-	tt_teardown(x);
+}
+
+static int
+setup_rto_max_1s(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.rto_max_us = 1000000;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_established_rto_capped_at_rto_max(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
+	struct tt *x = *state;
 	struct sl_conn *c;
 	static const uint64_t gaps[] = { 300000, 600000, 1000000, 1000000, 1000000 };
 	unsigned int i;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.rto_max_us = 1000000;
-	x = tt_setup(&cfg);
 	c = connect_with_rtt(x, 100000);
 	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
 	for (i = 0; i < RTE_DIM(gaps); i++) {
@@ -134,33 +133,36 @@ test_established_rto_capped_at_rto_max(void **state)
 		th_tx_drain(&x->t);
 	}
 	ack_upto(&x->p, 100);
-	tt_teardown(x);
+}
+
+static int
+setup_retries_3(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.retries = 3;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_established_rto_retries_exhausted_rst_timeout(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.retries = 3;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	c = connect_with_rtt(x, 100000);
 	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
-	for (i = 0; i < cfg.retries; i++) {
+	for (i = 0; i < x->t.w->cfg->retries; i++) {
 		assert_int_equal(tp_run_until_tx(&x->t, 100000000), 300000ull << i);
 		tpeer_expect(p, &o);
 		assert_int_equal(o.len, 100);
 	}
 	/* The next expiry gives up: RST, and the application hears "timeout". */
-	assert_int_equal(tp_run_until_tx(&x->t, 100000000), 300000ull << cfg.retries);
+	assert_int_equal(tp_run_until_tx(&x->t, 100000000), 300000ull << x->t.w->cfg->retries);
 	tpeer_expect(p, &o);
 	assert_int_equal(o.flags, TH_RST | TH_ACK);
 	assert_int_equal(o.seq, tpeer_sseq(p, 100));
@@ -169,20 +171,18 @@ test_established_rto_retries_exhausted_rst_timeout(void **state)
 	assert_string_equal(p->tc->log, "ax");
 	assert_int_equal(p->tc->reason, SL_CLOSE_TIMEOUT);
 	assert_int_equal(th_stats(&x->t)->tcp_conn_timeout, 1);
-	tt_teardown(x);
 }
 
 static void
 test_established_rto_go_back_n_from_one_segment(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(5 * MSS);
 	struct tcp_flow *f;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = connect_with_rtt(x, 100000);
 	f = tpeer_flow(p);
 	assert_int_equal(stack_sends(x, c, d, 5 * MSS), 5);
@@ -203,7 +203,6 @@ test_established_rto_go_back_n_from_one_segment(void **state)
 	tpeer_expect_nothing(p);
 	assert_int_equal(th_stats(&x->t)->tcp_retransmit_segs, 3);
 	ack_upto(p, 5 * MSS);
-	tt_teardown(x);
 }
 
 /* After a timeout snd_nxt is back at snd_una, but the peer may already hold everything up
@@ -214,13 +213,12 @@ test_established_rto_go_back_n_from_one_segment(void **state)
 static void
 test_established_rto_rewind_ack_carries_highest_seq(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(5 * MSS);
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = connect_with_rtt(x, 100000);
 	tpeer_send(p, TH_ACK | TH_PSH, "abcd", 4);
 	tt_flush(x, 200000);
@@ -239,18 +237,16 @@ test_established_rto_rewind_ack_carries_highest_seq(void **state)
 	assert_int_equal(o.ack, tpeer_seq(p, 4));
 	assert_int_equal(o.seq, tpeer_sseq(p, 5 * MSS));
 	ack_upto(p, 5 * MSS);
-	tt_teardown(x);
 }
 
 static void
 test_established_rto_karn_retransmission_not_timed(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct sl_conn *c;
 
-	(void)state;
 	c = connect_with_rtt(x, 100000);
 	f = tpeer_flow(p);
 	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
@@ -269,7 +265,6 @@ test_established_rto_karn_retransmission_not_timed(void **state)
 	ack_upto(p, 200);
 	assert_int_equal(f->srtt >> 3, 93750);
 	assert_int_equal(f->rto, 93750 + 4 * 50000);
-	tt_teardown(x);
 }
 
 /* RFC 6298 §5 (after rule 5.7): the backed-off RTO stays until a new RTT measurement is
@@ -278,11 +273,10 @@ test_established_rto_karn_retransmission_not_timed(void **state)
 static void
 test_established_rto_backoff_kept_until_new_rtt_sample(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 
-	(void)state;
 	p->ts = false;
 	c = connect_with_rtt(x, 100000);
 	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
@@ -294,7 +288,6 @@ test_established_rto_backoff_kept_until_new_rtt_sample(void **state)
 	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 600000);
 	th_tx_drain(&x->t);
 	ack_upto(p, 200);
-	tt_teardown(x);
 }
 
 /* RFC 6298 (5.7): when the SYN was retransmitted and the RTO is below 3 s, it is
@@ -302,12 +295,11 @@ test_established_rto_backoff_kept_until_new_rtt_sample(void **state)
 static void
 test_syn_sent_syn_retransmitted_data_rto_three_seconds(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_await_syn(p);
 	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 1000000);
 	tpeer_expect(p, &o);
@@ -318,7 +310,6 @@ test_syn_sent_syn_retransmitted_data_rto_three_seconds(void **state)
 	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 3000000);
 	th_tx_drain(&x->t);
 	ack_upto(p, 100);
-	tt_teardown(x);
 }
 
 /* RFC 5681 §3.1 and RFC 6928 §2: after a lost SYN or SYN-ACK, the initial window MUST be
@@ -326,12 +317,11 @@ test_syn_sent_syn_retransmitted_data_rto_three_seconds(void **state)
 static void
 test_syn_sent_syn_retransmitted_initial_window_one_segment(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = tpeer_await_syn(p);
 	assert_int_equal(tp_run_until_tx(&x->t, 10000000), 1000000);
 	tpeer_expect(p, &o);
@@ -339,24 +329,27 @@ test_syn_sent_syn_retransmitted_initial_window_one_segment(void **state)
 	tpeer_expect_ack(p, p->iss + 1);
 	assert_int_equal(stack_sends(x, c, pattern(5 * MSS), 5 * MSS), 1);
 	ack_upto(p, 5 * MSS);
-	tt_teardown(x);
+}
+
+static int
+setup_user_timeout_2s(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.user_timeout_ms = 2000;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_established_user_timeout_aborts_unacknowledged_data(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	struct sl_conn *c;
 	struct tp_out o;
 	uint64_t start;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.user_timeout_ms = 2000;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	c = connect_with_rtt(x, 100000);
 	start = x->t.w->clock.now_us;
 	assert_int_equal(stack_sends(x, c, pattern(100), 100), 1);
@@ -372,7 +365,6 @@ test_established_user_timeout_aborts_unacknowledged_data(void **state)
 	assert_int_equal(p->tc->closes, 1);
 	assert_int_equal(p->tc->reason, SL_CLOSE_TIMEOUT);
 	assert_int_equal(th_stats(&x->t)->tcp_rto, 2);
-	tt_teardown(x);
 }
 
 /* ---- fast retransmit and NewReno ---- */
@@ -394,12 +386,11 @@ flight_of(struct tt *x, unsigned int n, bool warm)
 static void
 test_established_three_dupacks_fast_retransmit(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	flight_of(x, 6, true);
 	f = tpeer_flow(p);
 	/* The first of the six is lost; the others each bring a duplicate ACK. */
@@ -418,17 +409,15 @@ test_established_three_dupacks_fast_retransmit(void **state)
 	assert_int_equal(f->cwnd, 6 * MSS);
 	ack_upto(p, 7 * MSS);
 	assert_false(f->flags & TF_RECOVERY);
-	tt_teardown(x);
 }
 
 static void
 test_established_first_segment_lost_three_dupacks_fast_retransmit(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	/* The very first data segment of the connection is the one lost: RFC 6582
 	 * initialises recover to the ISS, so these duplicates may start recovery. */
 	flight_of(x, 6, false);
@@ -440,17 +429,15 @@ test_established_first_segment_lost_three_dupacks_fast_retransmit(void **state)
 	assert_int_equal(o.len, MSS);
 	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 1);
 	ack_upto(p, 6 * MSS);
-	tt_teardown(x);
 }
 
 static void
 test_established_acks_with_window_change_not_duplicates(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	unsigned int i;
 
-	(void)state;
 	flight_of(x, 6, true);
 	/* RFC 5681 §2: an ACK that changes the window is not a duplicate. */
 	for (i = 0; i < 4; i++) {
@@ -460,18 +447,16 @@ test_established_acks_with_window_change_not_duplicates(void **state)
 	tpeer_expect_nothing(p);
 	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 0);
 	ack_upto(p, 7 * MSS);
-	tt_teardown(x);
 }
 
 static void
 test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	(void)state;
 	/* Six segments S1..S6 after the first one; S1 and S3 are lost. */
 	flight_of(x, 6, true);
 	f = tpeer_flow(p);
@@ -495,7 +480,6 @@ test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery(void **sta
 	assert_false(f->flags & TF_RECOVERY);
 	assert_int_equal(f->cwnd, 2 * MSS);
 	tpeer_expect_nothing(p);
-	tt_teardown(x);
 }
 
 /* ---- zero window: persist ---- */
@@ -521,14 +505,13 @@ zero_window(struct tt *x)
 static void
 test_established_zero_window_probes_with_backoff_then_window_opens(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 	uint32_t got = 0;
 	unsigned int i;
 	uint64_t rto;
 
-	(void)state;
 	zero_window(x);
 	/* The persist timer starts from the current RTO and backs off like it. */
 	rto = tpeer_flow(p)->rto;
@@ -554,7 +537,6 @@ test_established_zero_window_probes_with_backoff_then_window_opens(void **state)
 	assert_int_equal(got, 500);
 	ack_upto(p, 1500);
 	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
-	tt_teardown(x);
 }
 
 /* The window closes while a segment is still unacknowledged: the retransmission timer
@@ -563,7 +545,7 @@ test_established_zero_window_probes_with_backoff_then_window_opens(void **state)
 static void
 test_established_window_closes_with_data_in_flight_rto_probes(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct sl_conn *c = connect_with_rtt(x, 100000);
 	const uint8_t *d = pattern(1000);
@@ -571,7 +553,6 @@ test_established_window_closes_with_data_in_flight_rto_probes(void **state)
 	uint32_t got = 0;
 	unsigned int i;
 
-	(void)state;
 	assert_int_equal(stack_sends(x, c, d, 1000), 1);
 	p->wnd = 0;
 	ack_upto(p, 0);			/* nothing acknowledged, window closed */
@@ -598,7 +579,6 @@ test_established_window_closes_with_data_in_flight_rto_probes(void **state)
 	assert_int_equal(got, 1000);
 	ack_upto(p, 1000);
 	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
-	tt_teardown(x);
 }
 
 /* RFC 9293 §3.8.6.1: as long as the receiver answers the probes, the sender MUST keep
@@ -610,13 +590,12 @@ test_established_window_closes_with_data_in_flight_rto_probes(void **state)
 static void
 test_established_small_window_fill_lost_rto_resends_it(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(4000);
 	struct sl_conn *c;
 	struct tp_out o;
 
-	(void)state;
 	c = connect_with_rtt(x, 100000);
 	/* Window field 1 with the peer's scale 7: 128 bytes, far below the largest seen. */
 	p->wnd = 1;
@@ -638,26 +617,29 @@ test_established_small_window_fill_lost_rto_resends_it(void **state)
 	assert_int_equal(o.len, 128);
 	assert_memory_equal(o.data, d, 128);
 	tpeer_expect_nothing(p);
-	tt_teardown(x);
+}
+
+static int
+setup_retries_3_rto_max_1s(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.retries = 3;
+	cfg.rto_max_us = 1000000;
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_established_zero_window_answered_probes_never_abort(void **state)
 {
-	struct sl_config cfg;
-	struct tt *x;
-	struct tpeer *p;
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
-	tp_config(&cfg);
-	cfg.retries = 3;
-	cfg.rto_max_us = 1000000;
-	x = tt_setup(&cfg);
-	p = &x->p;
 	zero_window(x);
-	for (i = 0; i < 3 * cfg.retries; i++) {
+	for (i = 0; i < 3 * x->t.w->cfg->retries; i++) {
 		assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
 		tpeer_expect(p, &o);
 		assert_false(o.flags & TH_RST);
@@ -667,7 +649,6 @@ test_established_zero_window_answered_probes_never_abort(void **state)
 	}
 	assert_int_equal(p->tc->closes, 0);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_ESTABLISHED);
-	tt_teardown(x);
 }
 
 /* Answers to zero-window probes repeat the same ACK with the same zero window, but they
@@ -676,12 +657,11 @@ test_established_zero_window_answered_probes_never_abort(void **state)
 static void
 test_established_zero_window_probe_answers_not_dupacks(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
 	zero_window(x);
 	for (i = 0; i < 5; i++) {
 		assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
@@ -692,7 +672,6 @@ test_established_zero_window_probe_answers_not_dupacks(void **state)
 			assert_true(o.len <= 1);
 	}
 	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 0);
-	tt_teardown(x);
 }
 
 /* The receiver takes the probe's byte and its window is zero again: the sender still has
@@ -700,12 +679,11 @@ test_established_zero_window_probe_answers_not_dupacks(void **state)
 static void
 test_established_zero_window_probe_byte_acked_probing_continues(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 	uint64_t next;
 
-	(void)state;
 	zero_window(x);
 	assert_true(tp_run_until_tx(&x->t, 100000000) != UINT64_MAX);
 	tpeer_expect(p, &o);
@@ -727,47 +705,43 @@ test_established_zero_window_probe_byte_acked_probing_continues(void **state)
 	ack_upto(p, 1001);
 	th_tx_drain(&x->t);
 	ack_upto(p, 1500);
-	tt_teardown(x);
 }
 
 /* ---- delayed ACK ---- */
 
 /* A 64 KiB buffer: the handshake window is the whole buffer, so consuming data never
  * forces a window update and only the delayed-ACK rules decide. */
-static struct tt *
-setup_delack(void)
+static int
+setup_delack(void **state)
 {
 	struct sl_config cfg;
 
 	tp_config(&cfg);
 	cfg.rcvbuf = 65535;
-	return tt_setup(&cfg);
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_established_one_segment_ack_delayed_by_delack_us(void **state)
 {
-	struct tt *x = setup_delack();
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_send(p, TH_ACK, pattern(MSS), MSS);
 	tpeer_expect_nothing(p);
 	assert_int_equal(tp_run_until_tx(&x->t, 1000000), x->t.w->cfg->delack_us);
 	tpeer_expect_ack(p, p->snd_nxt);
 	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 1);
-	tt_teardown(x);
 }
 
 static void
 test_established_second_full_segment_acked_at_once(void **state)
 {
-	struct tt *x = setup_delack();
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(2 * MSS);
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_send(p, TH_ACK, d, MSS);
 	tpeer_expect_nothing(p);
@@ -776,24 +750,21 @@ test_established_second_full_segment_acked_at_once(void **state)
 	tpeer_expect_ack(p, p->snd_nxt);
 	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 0);
 	assert_int_equal(tp_run_until_tx(&x->t, 1000000), UINT64_MAX);
-	tt_teardown(x);
 }
 
 static void
 test_established_ooo_segment_not_delayed_hole_fill_not_delayed(void **state)
 {
-	struct tt *x = setup_delack();
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(2 * MSS);
 
-	(void)state;
 	tpeer_connect(p);
 	tpeer_xmit(p, TH_ACK, tpeer_seq(p, MSS), p->rcv_nxt, d + MSS, MSS);
 	tpeer_expect_ack(p, tpeer_seq(p, 0));
 	tpeer_xmit(p, TH_ACK, tpeer_seq(p, 0), p->rcv_nxt, d, MSS);
 	tpeer_expect_ack(p, tpeer_seq(p, 2 * MSS));
 	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 0);
-	tt_teardown(x);
 }
 
 static void
@@ -806,11 +777,10 @@ reply_to_message(struct tconn *tc, char ev)
 static void
 test_established_delayed_ack_rides_on_reply_data(void **state)
 {
-	struct tt *x = setup_delack();
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	x->app.hook = reply_to_message;
 	tpeer_send(p, TH_ACK | TH_PSH, "ping", 4);
@@ -821,13 +791,13 @@ test_established_delayed_ack_rides_on_reply_data(void **state)
 	/* No separate ACK follows when the delayed-ACK timer would have fired. */
 	assert_int_equal(tp_run_until_tx(&x->t, 1000000), UINT64_MAX);
 	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 0);
-	tt_teardown(x);
 }
 
 /* ---- keepalive ---- */
 
-static struct tt *
-setup_keepalive(void)
+/* Keepalive on: probes after 10 s idle, every 2 s, 3 of them. */
+static int
+setup_keepalive(void **state)
 {
 	struct sl_config cfg;
 
@@ -836,17 +806,16 @@ setup_keepalive(void)
 	cfg.keepalive_idle_s = 10;
 	cfg.keepalive_intvl_s = 2;
 	cfg.keepalive_probes = 3;
-	return tt_setup(&cfg);
+	return tt_fixture_setup_cfg(state, &cfg);
 }
 
 static void
 test_established_keepalive_probe_after_idle_then_quiet_when_answered(void **state)
 {
-	struct tt *x = setup_keepalive();
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 
-	(void)state;
 	tpeer_connect(p);
 	assert_int_equal(tp_run_until_tx(&x->t, 100000000), 10000000);
 	tpeer_expect(p, &o);
@@ -862,18 +831,16 @@ test_established_keepalive_probe_after_idle_then_quiet_when_answered(void **stat
 	tpeer_expect(p, &o);
 	assert_int_equal(o.seq, tpeer_sseq(p, 0) - 1);
 	tpeer_ack(p);
-	tt_teardown(x);
 }
 
 static void
 test_established_keepalive_unanswered_probes_rst_timeout(void **state)
 {
-	struct tt *x = setup_keepalive();
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 	unsigned int i;
 
-	(void)state;
 	tpeer_connect(p);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(tp_run_until_tx(&x->t, 100000000), i == 0 ? 10000000 : 2000000);
@@ -888,18 +855,16 @@ test_established_keepalive_unanswered_probes_rst_timeout(void **state)
 	assert_null(tpeer_flow(p));
 	assert_int_equal(p->tc->reason, SL_CLOSE_TIMEOUT);
 	assert_int_equal(th_stats(&x->t)->tcp_keepalive_probes, 3);
-	tt_teardown(x);
 }
 
 static void
 test_established_keepalive_idle_restarted_by_traffic(void **state)
 {
-	struct tt *x = setup_keepalive();
+	struct tt *x = *state;
 	struct tpeer *p = &x->p;
 	struct tp_out o;
 	uint64_t t0;
 
-	(void)state;
 	tpeer_connect(p);
 	tp_advance(&x->t, 6000000, 1000000);
 	t0 = x->t.w->clock.now_us;
@@ -913,39 +878,41 @@ test_established_keepalive_idle_restarted_by_traffic(void **state)
 	assert_int_equal(o.seq, tpeer_sseq(p, 0) - 1);
 	assert_int_equal(o.ack, p->snd_nxt);
 	tpeer_ack(p);
-	tt_teardown(x);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_rtt_first_sample_sets_rto_to_three_rtt),
-	cmocka_unit_test(test_rtt_small_sample_rto_clamped_to_rto_min),
-	cmocka_unit_test(test_established_rto_fires_then_exponential_backoff),
-	cmocka_unit_test(test_established_rto_capped_at_rto_max),
-	cmocka_unit_test(test_established_rto_retries_exhausted_rst_timeout),
-	cmocka_unit_test(test_established_rto_go_back_n_from_one_segment),
-	cmocka_unit_test(test_established_rto_rewind_ack_carries_highest_seq),
-	cmocka_unit_test(test_established_rto_karn_retransmission_not_timed),
-	cmocka_unit_test(test_established_rto_backoff_kept_until_new_rtt_sample),
-	cmocka_unit_test(test_syn_sent_syn_retransmitted_data_rto_three_seconds),
-	cmocka_unit_test(test_syn_sent_syn_retransmitted_initial_window_one_segment),
-	cmocka_unit_test(test_established_user_timeout_aborts_unacknowledged_data),
-	cmocka_unit_test(test_established_three_dupacks_fast_retransmit),
-	cmocka_unit_test(test_established_first_segment_lost_three_dupacks_fast_retransmit),
-	cmocka_unit_test(test_established_acks_with_window_change_not_duplicates),
-	cmocka_unit_test(test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery),
-	cmocka_unit_test(test_established_zero_window_probes_with_backoff_then_window_opens),
-	cmocka_unit_test(test_established_window_closes_with_data_in_flight_rto_probes),
-	cmocka_unit_test(test_established_small_window_fill_lost_rto_resends_it),
-	cmocka_unit_test(test_established_zero_window_answered_probes_never_abort),
-	cmocka_unit_test(test_established_zero_window_probe_answers_not_dupacks),
-	cmocka_unit_test(test_established_zero_window_probe_byte_acked_probing_continues),
-	cmocka_unit_test(test_established_one_segment_ack_delayed_by_delack_us),
-	cmocka_unit_test(test_established_second_full_segment_acked_at_once),
-	cmocka_unit_test(test_established_ooo_segment_not_delayed_hole_fill_not_delayed),
-	cmocka_unit_test(test_established_delayed_ack_rides_on_reply_data),
-	cmocka_unit_test(test_established_keepalive_probe_after_idle_then_quiet_when_answered),
-	cmocka_unit_test(test_established_keepalive_unanswered_probes_rst_timeout),
-	cmocka_unit_test(test_established_keepalive_idle_restarted_by_traffic),
+	TT_TEST(test_rtt_first_sample_sets_rto_to_three_rtt),
+	TT_TEST(test_rtt_small_sample_rto_clamped_to_rto_min),
+	TT_TEST(test_established_rto_fires_then_exponential_backoff),
+	TT_TEST_SETUP(test_established_rto_capped_at_rto_max, setup_rto_max_1s),
+	TT_TEST_SETUP(test_established_rto_retries_exhausted_rst_timeout, setup_retries_3),
+	TT_TEST(test_established_rto_go_back_n_from_one_segment),
+	TT_TEST(test_established_rto_rewind_ack_carries_highest_seq),
+	TT_TEST(test_established_rto_karn_retransmission_not_timed),
+	TT_TEST(test_established_rto_backoff_kept_until_new_rtt_sample),
+	TT_TEST(test_syn_sent_syn_retransmitted_data_rto_three_seconds),
+	TT_TEST(test_syn_sent_syn_retransmitted_initial_window_one_segment),
+	TT_TEST_SETUP(test_established_user_timeout_aborts_unacknowledged_data,
+		      setup_user_timeout_2s),
+	TT_TEST(test_established_three_dupacks_fast_retransmit),
+	TT_TEST(test_established_first_segment_lost_three_dupacks_fast_retransmit),
+	TT_TEST(test_established_acks_with_window_change_not_duplicates),
+	TT_TEST(test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery),
+	TT_TEST(test_established_zero_window_probes_with_backoff_then_window_opens),
+	TT_TEST(test_established_window_closes_with_data_in_flight_rto_probes),
+	TT_TEST(test_established_small_window_fill_lost_rto_resends_it),
+	TT_TEST_SETUP(test_established_zero_window_answered_probes_never_abort,
+		      setup_retries_3_rto_max_1s),
+	TT_TEST(test_established_zero_window_probe_answers_not_dupacks),
+	TT_TEST(test_established_zero_window_probe_byte_acked_probing_continues),
+	TT_TEST_SETUP(test_established_one_segment_ack_delayed_by_delack_us, setup_delack),
+	TT_TEST_SETUP(test_established_second_full_segment_acked_at_once, setup_delack),
+	TT_TEST_SETUP(test_established_ooo_segment_not_delayed_hole_fill_not_delayed, setup_delack),
+	TT_TEST_SETUP(test_established_delayed_ack_rides_on_reply_data, setup_delack),
+	TT_TEST_SETUP(test_established_keepalive_probe_after_idle_then_quiet_when_answered,
+		      setup_keepalive),
+	TT_TEST_SETUP(test_established_keepalive_unanswered_probes_rst_timeout, setup_keepalive),
+	TT_TEST_SETUP(test_established_keepalive_idle_restarted_by_traffic, setup_keepalive),
 };
 
 UNIT_MAIN("test_tcp_timer", tests)

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The send queue (txbuf.c) as tcp_out.c drains it: coalescing of small writes into full
+ * segments, window-limited output, the flush policies (end of iteration, Nagle, cork, the
+ * MORE and FLUSH flags) on the virtual clock, retransmission of the same bytes, a hostile
+ * window pattern, and TSO frames cut from the queue. */
+
+#include <errno.h>
+#include <string.h>
+
+#include "unit.h"
+
+#include <rte_ip.h>
+
+#include "send_kit.h"
+#include "tcp/tcp_seq.h"
+
+/* ---- coalescing ---- */
+
+static void
+test_small_writes_coalesce_into_full_segments(void **state)
+{
+	struct tt *x = *state;
+	const uint8_t *d = sk_pattern(16000, 1);
+	struct sl_conn *c;
+	uint32_t mss, off = 0, i;
+	unsigned int segs, full = 0;
+
+	c = tpeer_connect(&x->p);
+	mss = tpeer_flow(&x->p)->mss;
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(sl_conn_send(c, d + 16 * i, 16), 0);
+	th_poll(&x->t);
+	segs = sk_recv_data(&x->p, d, &off, mss, &full);
+	/* N writes of k bytes: ceil(N k / MSS) segments, all full but the last. */
+	assert_int_equal(segs, (16000 + mss - 1) / mss);
+	assert_int_equal(full, 16000 / mss);
+	assert_int_equal(off, 16000);
+	assert_int_equal(th_stats(&x->t)->tcp_app_writes, 1000);
+	assert_int_equal(th_stats(&x->t)->tcp_app_bytes, 16000);
+	assert_int_equal(th_stats(&x->t)->tcp_tx_data_segs, segs);
+	assert_int_equal(th_stats(&x->t)->tcp_tx_full_segs, full);
+}
+
+static void
+test_output_limited_by_peer_window(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	const uint8_t *d = sk_pattern(20000, 2);
+	struct sl_conn *c;
+	struct tp_out o;
+	uint32_t right;
+
+	p->wscale = -1;
+	p->wnd = 5000;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send(c, d, 20000), 0);
+	th_poll(&x->t);
+	right = tpeer_sseq(p, 0) + 5000;
+	while (tpeer_recv(p, &o))
+		assert_true(seq_le(o.seq + o.len, right));
+	/* Sender SWS avoidance: 3 x 1448 = 4344 went, the 656 left of the window wait. */
+	assert_int_equal(p->rcv_nxt, tpeer_sseq(p, 3 * 1448));
+	tpeer_ack(p);
+	right = p->rcv_nxt + 5000;
+	while (tpeer_recv(p, &o))
+		assert_true(seq_le(o.seq + o.len, right));
+	assert_int_equal(p->rcv_nxt, tpeer_sseq(p, 6 * 1448));
+}
+
+/* ---- flush policies ---- */
+
+static void
+test_nagle_holds_short_segment_while_data_unacked(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	const uint8_t *d = sk_pattern(4000, 3);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_set_flush(c, SL_FLUSH_NAGLE, 0), 0);
+	/* Nothing in flight: a short segment leaves. */
+	assert_int_equal(sl_conn_send(c, d, 100), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 100);
+	/* Unacknowledged data: the next short one waits, a full one does not. */
+	assert_int_equal(sl_conn_send(c, d + 100, 50), 0);
+	th_poll(&x->t);
+	tpeer_expect_nothing(p);
+	assert_true(th_stats(&x->t)->tcp_flush_held >= 1);
+	assert_int_equal(sl_conn_send(c, d + 150, 1448 + 10), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 1448);
+	assert_memory_equal(o.data, d + 100, 1448);
+	tpeer_expect_nothing(p);
+	/* The ACK of everything sent releases the rest (60 bytes). */
+	tpeer_ack(p);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 60);
+	assert_memory_equal(o.data, d + 1548, 60);
+}
+
+static void
+test_cork_holds_until_ceiling_on_virtual_clock(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	const uint8_t *d = sk_pattern(4000, 4);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_set_flush(c, SL_FLUSH_CORK, 500), 0);
+	assert_int_equal(sl_conn_send(c, d, 100), 0);
+	th_poll(&x->t);
+	tpeer_expect_nothing(p);
+	tp_advance(&x->t, 400, 50);
+	tpeer_expect_nothing(p);
+	assert_int_equal(sl_conn_send(c, d + 100, 100), 0);	/* joins the held one */
+	tp_advance(&x->t, 150, 50);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 200);
+	assert_memory_equal(o.data, d, 200);
+	/* A full segment never waits; its short tail does. */
+	assert_int_equal(sl_conn_send(c, d + 200, 1448 + 30), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 1448);
+	tpeer_expect_nothing(p);
+	/* SL_SEND_FLUSH lets it go at once. */
+	assert_int_equal(sl_conn_send_flags(c, d + 1678, 2, SL_SEND_FLUSH), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 32);
+	assert_memory_equal(o.data, d + 1648, 32);
+}
+
+/* A cork ceiling of 300 us for the MORE flag. */
+static int
+setup_cork_300us(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.cork_us = 300;
+	return sk_fixture_setup_cfg(state, &cfg);
+}
+
+static void
+test_more_flag_holds_until_send_without_more_or_ceiling(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	const uint8_t *d = sk_pattern(4000, 5);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send_flags(c, d, 10, SL_SEND_MORE), 0);
+	th_poll(&x->t);
+	tpeer_expect_nothing(p);
+	assert_int_equal(sl_conn_send_flags(c, d + 10, 10, 0), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 20);
+	/* MORE and nothing else: the cork ceiling (300 us) sends it. */
+	assert_int_equal(sl_conn_send_flags(c, d + 20, 10, SL_SEND_MORE), 0);
+	tp_advance(&x->t, 250, 50);
+	tpeer_expect_nothing(p);
+	tp_advance(&x->t, 100, 50);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 10);
+	assert_memory_equal(o.data, d + 20, 10);
+	/* sl_conn_flush does the same at once. */
+	assert_int_equal(sl_conn_send_flags(c, d + 30, 10, SL_SEND_MORE), 0);
+	sl_conn_flush(c);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 10);
+}
+
+static void
+test_default_flush_sends_short_segment_at_end_of_iteration(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_conn *c;
+	struct tp_out o;
+
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send(c, "a", 1), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 1);
+	/* Unacknowledged data does not hold the next one (no Nagle by default). */
+	assert_int_equal(sl_conn_send(c, "b", 1), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	assert_int_equal(o.len, 1);
+	assert_int_equal(th_stats(&x->t)->tcp_flush_held, 0);
+	assert_int_equal(sl_conn_set_flush(c, (enum sl_flush_mode)7, 0), -EINVAL);
+}
+
+/* ---- retransmission ---- */
+
+static void
+test_retransmission_resends_the_same_bytes(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	const uint8_t *d = sk_pattern(3000, 8);
+	struct sl_conn *c;
+	struct tp_out o;
+
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send(c, d, 3000), 0);
+	th_poll(&x->t);
+	assert_int_equal(th_tx_drain(&x->t), 3);	/* lost */
+	assert_true(tp_run_until_tx(&x->t, 5000000) != UINT64_MAX);
+	assert_true(tp_pop(&x->t, &o));
+	assert_int_equal(o.seq, tpeer_sseq(p, 0));
+	assert_int_equal(o.len, 1448);
+	assert_memory_equal(o.data, d, 1448);
+	assert_int_equal(th_stats(&x->t)->tcp_retransmit_segs, 1);
+	/* The data segments counter counts new data only. */
+	assert_int_equal(th_stats(&x->t)->tcp_tx_data_segs, 3);
+}
+
+/* ---- a hostile window ---- */
+
+/* The peer acknowledges whatever arrives with windows 0, 1, 7, 64 K in turn. No segment
+ * may reach past the window it was sent into (except the one-byte zero-window probe),
+ * and silly-window avoidance keeps tiny segments to the persist timer's pace. */
+static void
+test_hostile_window_pattern_never_overruns_or_floods(void **state)
+{
+	static const uint16_t wnds[] = { 0, 1, 7, 65535 };
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	const uint8_t *d = sk_pattern(100000, 9);
+	struct sl_conn *c;
+	struct tp_out o;
+	unsigned int step, tiny = 0, segs = 0;
+	uint32_t right, got = 0;
+
+	p->wscale = -1;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send(c, d, 100000), 0);
+	right = p->rcv_nxt + p->wnd;
+	for (step = 0; step < 400; step++) {
+		th_poll(&x->t);
+		while (tp_pop(&x->t, &o)) {
+			if (o.len == 0)
+				continue;
+			segs++;
+			if (o.len == 1 && seq_ge(o.seq, right)) {
+				/* A zero-window probe: one byte past the edge, never more. */
+				assert_int_equal(o.seq, right);
+			} else {
+				assert_true(seq_le(o.seq + o.len, right));
+			}
+			if (o.len < 8)
+				tiny++;
+			if (o.seq == p->rcv_nxt && seq_le(o.seq + o.len, right)) {
+				assert_memory_equal(o.data, d + (o.seq - tpeer_sseq(p, 0)), o.len);
+				p->rcv_nxt += o.len;
+				got += o.len;
+			}
+		}
+		p->wnd = wnds[step % 4];
+		tpeer_ack(p);
+		right = p->rcv_nxt + p->wnd;
+		tp_advance(&x->t, 2000, 1000);
+	}
+	assert_true(got > 0);
+	/* Tiny segments only fill a small window the persist timer found (its period
+	 * is the RTO, at least 200 ms): a handful in 0.8 s of virtual time, not one per
+	 * window update. */
+	assert_true(tiny <= 8);
+	(void)segs;
+}
+
+/* ---- TSO ---- */
+
+/* With TSO on (forced here: the ring port has no offloads), new data of several segments
+ * leaves as one frame of whole segments for the port to cut: chained mbufs holding the
+ * exact bytes, tso_segsz the MSS, the flags the port needs and the pseudo-header sum
+ * without a length in the checksum field; the short tail goes the software way. */
+static void
+test_tso_frame_carries_whole_segments_for_the_port(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_worker *w = x->t.w;
+	const uint8_t *d = sk_pattern(20000, 16);
+	static uint8_t buf[70000];
+	const struct rte_tcp_hdr *th;
+	const struct rte_ipv4_hdr *ip;
+	struct rte_mbuf *m;
+	struct sl_conn *c;
+	uint32_t mss, hl, off = 0, n;
+
+	c = tpeer_connect(p);
+	mss = tpeer_flow(p)->mss;
+	w->tx_tso = w->tx_tcp_csum = w->tx_ip_csum = true;
+	assert_int_equal(sl_conn_send(c, d, 20000), 0);
+	th_poll(&x->t);
+	m = th_tx_pop(&x->t);
+	assert_non_null(m);
+	n = 20000 / mss;
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	assert_true(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+	assert_int_equal(m->tso_segsz, mss);
+	assert_true(m->nb_segs > 1);
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+	th = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, m->l2_len + m->l3_len);
+	hl = m->l2_len + m->l3_len + m->l4_len;
+	assert_int_equal(m->pkt_len, hl + n * mss);
+	assert_int_equal(rte_be_to_cpu_32(th->sent_seq), tpeer_sseq(p, 0));
+	assert_int_equal(th->cksum, rte_ipv4_phdr_cksum(ip, RTE_MBUF_F_TX_TCP_SEG));
+	assert_memory_equal(rte_pktmbuf_read(m, hl, n * mss, buf), d, n * mss);
+	off = n * mss;
+	rte_pktmbuf_free(m);
+	assert_int_equal(th_stats(&x->t)->tcp_tx_tso_frames, 1);
+	assert_int_equal(th_stats(&x->t)->tcp_tx_data_segs, n + 1);
+	/* The tail: an ordinary segment. */
+	m = th_tx_pop(&x->t);
+	assert_non_null(m);
+	assert_false(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	assert_int_equal(m->pkt_len - (m->l2_len + m->l3_len + m->l4_len), 20000 - off);
+	rte_pktmbuf_free(m);
+	/* A retransmission after a timeout is cut in software, one segment of the same
+	 * bytes. */
+	tt_flush(x, 1500000);
+	m = th_tx_pop(&x->t);
+	assert_non_null(m);
+	assert_false(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG);
+	hl = m->l2_len + m->l3_len + m->l4_len;
+	assert_int_equal(m->pkt_len - hl, mss);
+	assert_memory_equal(rte_pktmbuf_read(m, hl, mss, buf), d, mss);
+	rte_pktmbuf_free(m);
+	th_tx_drain(&x->t);
+	w->tx_tso = w->tx_tcp_csum = w->tx_ip_csum = false;
+}
+
+static const struct CMUnitTest tests[] = {
+	SK_TEST(test_small_writes_coalesce_into_full_segments),
+	SK_TEST(test_output_limited_by_peer_window),
+	SK_TEST(test_nagle_holds_short_segment_while_data_unacked),
+	SK_TEST(test_cork_holds_until_ceiling_on_virtual_clock),
+	TT_TEST_SETUP(test_more_flag_holds_until_send_without_more_or_ceiling, setup_cork_300us),
+	SK_TEST(test_default_flush_sends_short_segment_at_end_of_iteration),
+	SK_TEST(test_retransmission_resends_the_same_bytes),
+	SK_TEST(test_hostile_window_pattern_never_overruns_or_floods),
+	SK_TEST(test_tso_frame_carries_whole_segments_for_the_port),
+};
+
+UNIT_MAIN("test_txbuf", tests)
