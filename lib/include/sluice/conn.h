@@ -54,7 +54,7 @@ sl_close_reason_str(enum sl_close_reason r);
  * Without a framing (sl_stack_listen()), each message is a run of bytes as they arrived (one
  * segment's payload, or several small ones merged). With one (sl_stack_listen_framed()), each
  * is one message found by the deserializer. The bytes are borrowed: valid only until the
- * callback returns, unless held with sl_msg_hold() (sluice/framing.h).
+ * callback returns, unless held with sl_conn_hold_msg() (sluice/framing.h).
  */
 struct sl_msg {
 	const uint8_t *data;	/**< the message, contiguous (NULL for a slice list or len 0) */

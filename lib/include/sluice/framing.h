@@ -34,7 +34,7 @@
  * hugepage pool for the time of on_message) or, when struct sl_framing asks for it,
  * delivered as a list of slices. When the pool is empty (every buffer is in a held
  * message) the connection's delivery waits and is retried every poll iteration
- * (counter framing_asm_wait). Messages are borrowed for on_message; sl_msg_hold() keeps
+ * (counter framing_asm_wait). Messages are borrowed for on_message; sl_conn_hold_msg() keeps
  * one longer.
  *
  * Send side. A **serializer** encodes an application message through a **writer** on
@@ -374,7 +374,7 @@ struct sl_msg_ref;
  *   or m has too many slices or fields. Failures count in framing_hold_fail.
  */
 struct sl_msg_ref *
-sl_msg_hold(struct sl_conn *c, const struct sl_msg *m);
+sl_conn_hold_msg(struct sl_conn *c, const struct sl_msg *m);
 
 /** The held message. */
 const struct sl_msg *
