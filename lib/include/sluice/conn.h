@@ -25,6 +25,8 @@
 
 #include <rte_byteorder.h>
 
+#include <sluice/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -45,6 +47,7 @@ enum sl_close_reason {
 };
 
 /** Printable name of a close reason ("normal", "reset", ...). */
+SL_EXPORT
 const char *
 sl_close_reason_str(enum sl_close_reason r);
 
@@ -127,6 +130,7 @@ struct sl_conn_ops {
  *   0; -EINVAL (port 0 or ops NULL); -EADDRINUSE (already listening); -ENOSPC (too many
  *   listeners); -EBUSY (the stack is started).
  */
+SL_EXPORT
 int
 sl_stack_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg);
 
@@ -152,6 +156,7 @@ sl_stack_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops
  *   The connection, or NULL with rte_errno set: EINVAL (bad address or port), ENOSPC (no
  *   free flow or local port), ENOBUFS (no mbuf for the SYN).
  */
+SL_EXPORT
 struct sl_conn *
 sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 		const struct sl_conn_ops *ops, void *user);
@@ -180,6 +185,7 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
  *   connections together hold all of the pool they may (the mbufs beyond rx-desc +
  *   tx-desc + tx-queue); no on_writable follows, so retry later.
  */
+SL_EXPORT
 int
 sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);
 
@@ -191,10 +197,12 @@ sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);
 					 *   iteration, whatever the flush mode */
 
 /** sl_conn_send() with SL_SEND_* flags. */
+SL_EXPORT
 int
 sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags);
 
 /** Bytes sl_conn_send() would accept right now (0 at or above the high water mark). */
+SL_EXPORT
 uint32_t
 sl_conn_send_space(const struct sl_conn *c);
 
@@ -223,10 +231,12 @@ enum sl_flush_mode {
  * @return
  *   0, or -EINVAL for an unknown mode.
  */
+SL_EXPORT
 int
 sl_conn_set_flush(struct sl_conn *c, enum sl_flush_mode mode, uint32_t cork_us);
 
 /** Send everything queued at the end of this iteration, whatever the flush mode. */
+SL_EXPORT
 void
 sl_conn_flush(struct sl_conn *c);
 
@@ -237,6 +247,7 @@ sl_conn_flush(struct sl_conn *c);
  * @return
  *   0, or -EINVAL.
  */
+SL_EXPORT
 int
 sl_conn_set_sndbuf(struct sl_conn *c, uint32_t low, uint32_t high, uint32_t max);
 
@@ -252,6 +263,7 @@ struct sl_conn_ref {
 };
 
 /** The reference of a connection (call on its worker). */
+SL_EXPORT
 struct sl_conn_ref
 sl_conn_ref(const struct sl_conn *c);
 
@@ -262,6 +274,7 @@ sl_conn_ref(const struct sl_conn *c);
  * @return
  *   0, or -ENOTCONN when the connection is already closing in that direction.
  */
+SL_EXPORT
 int
 sl_conn_shutdown(struct sl_conn *c);
 
@@ -273,6 +286,7 @@ sl_conn_shutdown(struct sl_conn *c);
  * @return
  *   0.
  */
+SL_EXPORT
 int
 sl_conn_close(struct sl_conn *c);
 
@@ -280,18 +294,22 @@ sl_conn_close(struct sl_conn *c);
  * Abort: drop every queued byte and send RST now. on_close(SL_CLOSE_ABORTED) follows in
  * the same poll iteration's delivery phase. Idempotent.
  */
+SL_EXPORT
 void
 sl_conn_abort(struct sl_conn *c);
 
 /** Resume delivery after an on_message callback returned SL_RX_AGAIN. */
+SL_EXPORT
 void
 sl_conn_resume_rx(struct sl_conn *c);
 
 /** Set the user pointer of a connection. */
+SL_EXPORT
 void
 sl_conn_set_user(struct sl_conn *c, void *user);
 
 /** The user pointer of a connection (NULL until set). */
+SL_EXPORT
 void *
 sl_conn_user(const struct sl_conn *c);
 
@@ -301,10 +319,12 @@ sl_conn_user(const struct sl_conn *c);
  * receives, readable from every callback of the connection whatever sl_conn_set_user()
  * stored, so an application keeps its per-listener state there instead of in a global.
  */
+SL_EXPORT
 void *
 sl_conn_listen_arg(const struct sl_conn *c);
 
 /** The worker that owns the connection. */
+SL_EXPORT
 struct sl_worker *
 sl_conn_worker(const struct sl_conn *c);
 
@@ -316,6 +336,7 @@ sl_conn_worker(const struct sl_conn *c);
  * @return
  *   0, or -EINVAL when a value is 0 while enabling.
  */
+SL_EXPORT
 int
 sl_conn_set_keepalive(struct sl_conn *c, bool on, uint32_t idle_s, uint32_t intvl_s,
 		      uint32_t probes);
@@ -336,6 +357,7 @@ enum sl_tcp_state {
 };
 
 /** Printable name of a TCP state ("ESTABLISHED", ...). */
+SL_EXPORT
 const char *
 sl_tcp_state_str(enum sl_tcp_state s);
 
@@ -362,6 +384,7 @@ struct sl_conn_info {
 };
 
 /** Fill info with the current state of c. */
+SL_EXPORT
 void
 sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info);
 

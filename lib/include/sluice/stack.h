@@ -24,6 +24,7 @@
 #include <rte_ether.h>
 
 #include <sluice/config.h>
+#include <sluice/export.h>
 #include <sluice/stats.h>
 
 #ifdef __cplusplus
@@ -64,6 +65,7 @@ struct sl_port_info {
  *   ENODEV (no such port), ENOTSUP (port lacks queues/RSS for nb_workers), ENOMEM (pool or
  *   table allocation failed: hugepages missing or too few). The reason is logged.
  */
+SL_EXPORT
 struct sl_stack *
 sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers);
 
@@ -73,12 +75,14 @@ sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers);
  * @return
  *   0, or a negative errno from rte_eth_dev_start().
  */
+SL_EXPORT
 int
 sl_stack_start(struct sl_stack *s);
 
 /**
  * Stop the port. Call after every worker has stopped polling.
  */
+SL_EXPORT
 void
 sl_stack_stop(struct sl_stack *s);
 
@@ -96,30 +100,36 @@ sl_stack_stop(struct sl_stack *s);
  * @return
  *   Number of objects still in use when the pools were freed: 0 unless something leaked.
  */
+SL_EXPORT
 unsigned int
 sl_stack_destroy(struct sl_stack *s);
 
 /** Number of workers. */
+SL_EXPORT
 unsigned int
 sl_stack_worker_count(const struct sl_stack *s);
 
 /**
  * Worker i (i < sl_stack_worker_count()). The pointer is valid until sl_stack_destroy().
  */
+SL_EXPORT
 struct sl_worker *
 sl_stack_worker(struct sl_stack *s, unsigned int i);
 
 /** The configuration in use (read-only). */
+SL_EXPORT
 const struct sl_config *
 sl_stack_config(const struct sl_stack *s);
 
 /** What the port offers; refreshed link status. */
+SL_EXPORT
 void
 sl_stack_port_info(struct sl_stack *s, struct sl_port_info *info);
 
 /**
  * Sum the counters of all workers into out. Safe from any thread (see stats.h).
  */
+SL_EXPORT
 void
 sl_stack_stats(const struct sl_stack *s, struct sl_stats *out);
 
@@ -134,6 +144,7 @@ sl_stack_stats(const struct sl_stack *s, struct sl_stats *out);
  * @return
  *   0, or -errno from rte_telemetry_register_cmd().
  */
+SL_EXPORT
 int
 sl_stack_telemetry_register(struct sl_stack *s);
 
@@ -146,18 +157,22 @@ sl_stack_telemetry_register(struct sl_stack *s);
  * @return
  *   Number of packets received in this iteration (0 when idle).
  */
+SL_EXPORT
 unsigned int
 sl_worker_poll(struct sl_worker *w);
 
 /** Index of the worker within its stack. */
+SL_EXPORT
 unsigned int
 sl_worker_id(const struct sl_worker *w);
 
 /** The worker's counters (read-only; see stats.h for cross-thread reads). */
+SL_EXPORT
 const struct sl_stats *
 sl_worker_stats(const struct sl_worker *w);
 
 /** The stack a worker belongs to. */
+SL_EXPORT
 struct sl_stack *
 sl_worker_stack(struct sl_worker *w);
 
