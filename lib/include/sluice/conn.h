@@ -89,8 +89,9 @@ enum sl_rx_verdict {
 struct sl_conn_ops {
 	/**
 	 * A passive open completed the three-way handshake (state ESTABLISHED). `arg` is the
-	 * argument given to sl_stack_listen(). Return 0 to keep the connection, or a negative
-	 * value to refuse it (the stack sends RST and on_close is not called).
+	 * argument given to sl_stack_listen() (later callbacks get it from
+	 * sl_conn_listen_arg()). Return 0 to keep the connection, or a negative value to
+	 * refuse it (the stack sends RST and on_close is not called).
 	 */
 	int (*on_accept)(struct sl_conn *c, void *arg);
 	/** An active open (sl_worker_connect()) completed the handshake. */
@@ -125,7 +126,8 @@ struct sl_conn_ops {
  * @param ops
  *   Callbacks for the connections accepted on this port.
  * @param arg
- *   Passed to on_accept.
+ *   Passed to on_accept, and returned by sl_conn_listen_arg() for every connection this
+ *   listener accepts. sluice never dereferences it.
  * @return
  *   0; -EINVAL (port 0 or ops NULL); -EADDRINUSE (already listening); -ENOSPC (too many
  *   listeners); -EBUSY (the stack is started).
@@ -314,10 +316,19 @@ void *
 sl_conn_user(const struct sl_conn *c);
 
 /**
- * The argument given to sl_stack_listen() (or sl_stack_listen_framed()) for the listener
- * that accepted this connection; NULL for an active open. It is the same value on_accept
- * receives, readable from every callback of the connection whatever sl_conn_set_user()
- * stored, so an application keeps its per-listener state there instead of in a global.
+ * The listener's argument: what was given to sl_stack_listen() (or
+ * sl_stack_listen_framed()) for the port that accepted this connection, the value
+ * on_accept received. It stays the same for the connection's whole life, whatever
+ * sl_conn_set_user() stores, so every callback reaches the per-listener state (a server's
+ * store, its options) without a global.
+ *
+ * Call on the connection's worker, like every function of this file.
+ *
+ * @param c
+ *   The connection.
+ * @return
+ *   The listener's argument (NULL if the listener was given NULL), or NULL for a
+ *   connection opened by sl_worker_connect().
  */
 SL_EXPORT
 void *
