@@ -120,6 +120,7 @@ suite_sim() {
 
 suite_install() {
 	sl_build build -Dwerror=true || return 1
+	"$SL_ROOT/tests/install/test_exports.sh" || return 1
 	"$SL_ROOT/tests/install/test_pkgconfig.sh"
 }
 

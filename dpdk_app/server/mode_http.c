@@ -93,7 +93,7 @@ http_on_message(struct sl_conn *c, const struct sl_msg *m)
 		get = false;
 		break;
 	}
-	rc = sl_http_fixed_send(c, resp, flags);
+	rc = sl_conn_send_http_fixed(c, resp, flags);
 	if (rc == -EAGAIN)
 		return SL_RX_AGAIN;	/* answered again after on_writable */
 	k->requests++;

@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * conn.c -- the connection API (sluice/conn.h) and the delivery phase.
+ * conn.c -- the connection API (sluice/conn.h): listen, connect, send, close, and the
+ * accessors. The delivery phase that calls the application is in deliver.c.
  *
- * sl_worker_poll -> worker_deliver -> conn_deliver: for every flow on the ready list, in
- * this order: on_accept / on_connect, on_message for the bytes received in order,
- * on_eof once they are all consumed and the peer's FIN has arrived, on_writable, and
- * on_close last (after which the control block may be freed).
+ * The application calls in here from its callbacks (deliver.c runs them in the delivery
+ * phase of sl_worker_poll), from the worker's thread between polls, or, for listening,
+ * before sl_stack_start(). Nothing here calls the application back:
  *
- * Callbacks run here and nowhere else, so they may call anything in this file: sends
- * only queue bytes and mark the flow dirty (tcp_output runs in the output phase), close
- * and abort only change state and queue events.
+ *   sl_worker_connect  flow_create -> tcp_send_syn (into the worker's TX queue, which the
+ *                      poll flushes); tcp_input marks the flow ready for on_connect
+ *   sl_conn_send_flags wmark_take -> txbuf_append -> conn_send_flags -> flow_mark_dirty;
+ *                      tcp_output sends in the output phase
+ *   sl_conn_shutdown,  change state and mark the flow dirty (the FIN leaves in the output
+ *   sl_conn_close      phase) or ready (on_close comes in the delivery phase)
+ *   sl_conn_abort      tcp_send_rst, drop the send queue, flow_closed (on_close follows in
+ *                      the delivery phase)
  */
 
 #include <errno.h>
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_mbuf.h>
 
 #include <sluice/conn.h>
 #include <sluice/framing.h>
@@ -27,9 +31,6 @@
 #include "tcp/tcp_seq.h"
 #include "api/wmark.h"
 #include "core/worker.h"
-
-/* Messages delivered to one flow per pass of the delivery phase (fairness). */
-#define CONN_MSGS_PER_PASS 256
 
 static const char *const close_reason_names[] = {
 	[SL_CLOSE_NORMAL] = "normal",
@@ -534,281 +535,4 @@ sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info)
 	info->ts = (f->flags & TF_TS) != 0;
 	info->sack = (f->flags & TF_SACK) != 0;
 	info->wscale = (f->flags & TF_WSCALE) != 0;
-}
-
-/* ---- the delivery phase ---- */
-
-/* After the application consumed bytes: tell the peer when the window has opened a
- * lot (the current one is at most half the buffer and the new one at least twice it),
- * as Linux does; smaller openings ride on the next ACK. */
-void
-conn_window_update(struct sl_worker *w, struct tcp_flow *f)
-{
-	uint32_t cur, space;
-
-	if (!tcp_state_synchronized(f->state) || (f->flags & TF_FIN_RCVD))
-		return;
-	cur = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
-	space = tcp_rcv_space(w, f);
-	if (2 * cur <= f->rcv_buf && space >= 2 * cur && space - cur >= f->mss) {
-		f->flags |= TF_ACKNOW;
-		flow_mark_dirty(w, f);
-	}
-}
-
-static void
-conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
-{
-	struct sl_conn *c = flow_conn(f);
-	unsigned int n = 0;
-	bool consumed = false;
-
-	/* After a normal close the bytes are still the application's: TCP acknowledged
-	 * them. After a reset or an abort they are not delivered. */
-	while (f->rx.bytes > 0 && !(f->flags & TF_RX_PAUSED) && !conn_rx_gone(f)) {
-		struct rte_mbuf *m = f->rx.q.head;
-		struct sl_slice sl = { rte_pktmbuf_mtod(m, const uint8_t *), m->data_len };
-		struct sl_msg msg = {
-			.data = sl.data,
-			.len = sl.len,
-			.stream_off = f->rx.consumed,
-			.nslices = 1,
-			.slices = &sl,
-		};
-		int rc = SL_RX_OK;
-
-		if (n++ == w->cfg->framing_batch) {
-			flow_defer(w, f);	/* the rest at the next iteration */
-			break;
-		}
-		w->fr_cur.msg = &msg;
-		w->fr_cur.ff = NULL;
-		w->fr_cur.rb = &f->rx;
-		if (f->ops != NULL && f->ops->on_message != NULL)
-			rc = f->ops->on_message(c, &msg);
-		w->fr_cur.msg = NULL;
-		/* The callback may have closed or aborted the connection (even in TIME-WAIT,
-		 * where the flow is back on the ready list for on_close and must not also
-		 * be deferred). */
-		if (conn_rx_gone(f))
-			break;
-		if (rc == SL_RX_AGAIN) {
-			f->flags |= TF_RX_PAUSED;
-			break;
-		}
-		if (f->rx.bytes >= msg.len && f->rx.q.head == m)
-			rxbuf_consume(w, &f->rx, msg.len);
-		consumed = true;
-	}
-	if (consumed)
-		conn_window_update(w, f);
-}
-
-/* framing_pump callbacks for a connection. */
-static enum framing_cb_rc
-conn_fr_deliver(void *arg, const struct sl_msg *m)
-{
-	struct tcp_flow *f = arg;
-	int rc = SL_RX_OK;
-
-	if (f->ops != NULL && f->ops->on_message != NULL)
-		rc = f->ops->on_message(flow_conn(f), m);
-	/* The callback may have closed or aborted the connection (its bytes are gone, or no
-	 * longer to be delivered). A normal close by TCP (CLOSED, TIME-WAIT) does not stop
-	 * delivery: those bytes are the application's. */
-	if (conn_rx_gone(f))
-		return FRAMING_CB_STOP;
-	return rc == SL_RX_AGAIN ? FRAMING_CB_AGAIN : FRAMING_CB_OK;
-}
-
-static enum sl_framing_policy
-conn_fr_error(void *arg, int err, uint64_t off)
-{
-	struct tcp_flow *f = arg;
-
-	if (f->ops != NULL && f->ops->on_error != NULL)
-		f->ops->on_error(flow_conn(f), err, off);
-	return f->fr.inst->fr != NULL ? f->fr.inst->fr->on_error : SL_FRAMING_CLOSE;
-}
-
-static const struct framing_cb conn_fr_cb = {
-	.deliver = conn_fr_deliver,
-	.error = conn_fr_error,
-};
-
-/*
- * The assembly deadline (msg-timeout-ms), after the framing went idle: bytes of an
- * incomplete message wait in the receive buffer. The clock starts when such bytes are
- * first left waiting, and again whenever a message completes; a peer that trickles one
- * message slowly enough (or stops in the middle of it) to hold the buffer and the
- * connection gets a framing error ETIMEDOUT, handled as the framing's error policy says
- * (RESYNC cannot help here: it closes).
- */
-static void
-conn_asm_deadline(struct sl_worker *w, struct tcp_flow *f, bool progress)
-{
-	uint64_t off = f->rx.consumed;
-
-	if (f->rx.bytes == 0 || w->cfg->msg_timeout_ms == 0) {
-		f->asm_at = 0;
-		f->flags &= ~TF_ASM_LATE;
-		return;
-	}
-	if (progress || (f->asm_at == 0 && !(f->flags & TF_ASM_LATE))) {
-		/* A new message begins waiting: start its clock. */
-		f->flags &= ~TF_ASM_LATE;
-		f->asm_at = w->clock.now_us + (uint64_t)w->cfg->msg_timeout_ms * 1000;
-		tcp_timer_arm(w, f);
-		return;
-	}
-	if (!(f->flags & TF_ASM_LATE))
-		return;		/* still within its time */
-	f->flags &= ~TF_ASM_LATE;
-	w->stats.framing_timeouts++;
-	w->stats.framing_errors++;
-	if (conn_fr_error(f, ETIMEDOUT, off) == SL_FRAMING_ABORT) {
-		if (f->close_reason == SL_CLOSE_NORMAL && f->state != SL_TCP_CLOSED) {
-			sl_conn_abort(flow_conn(f));
-			f->close_reason = SL_CLOSE_ERROR;
-		}
-	} else if (f->state != SL_TCP_CLOSED && !(f->flags & TF_RX_CLOSED)) {
-		sl_conn_close(flow_conn(f));
-	}
-}
-
-static void
-conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
-{
-	uint32_t before = f->rx.bytes;
-	enum framing_rc rc;
-
-	/* As for raw bytes: after a normal close the messages are still delivered, and
-	 * on_eof and on_close wait for them. */
-	if ((f->flags & TF_RX_PAUSED) || conn_rx_gone(f))
-		return;
-	rc = framing_pump(w, &f->fr, &f->rx, (f->flags & TF_FIN_RCVD) != 0,
-			  w->cfg->framing_batch, &conn_fr_cb, f);
-	switch (rc) {
-	case FRAMING_MORE:
-		flow_defer(w, f);
-		break;
-	case FRAMING_PAUSED:
-		f->flags |= TF_RX_PAUSED;
-		break;
-	case FRAMING_CLOSE:
-		/* Stop reading; what the application queued (in on_error) goes before
-		 * the FIN. */
-		if (f->state != SL_TCP_CLOSED && !(f->flags & TF_RX_CLOSED))
-			sl_conn_close(flow_conn(f));
-		return;
-	case FRAMING_ABORT:
-		/* Unless on_error aborted it already. Also after a normal close (TCP CLOSED):
-		 * the unread bytes are dropped and on_close reports the error. */
-		if (f->close_reason == SL_CLOSE_NORMAL) {
-			sl_conn_abort(flow_conn(f));
-			f->close_reason = SL_CLOSE_ERROR;
-		}
-		return;
-	case FRAMING_GONE:
-		return;
-	default:
-		break;
-	}
-	if (f->rx.bytes < before)
-		conn_window_update(w, f);
-	if (rc == FRAMING_IDLE)
-		conn_asm_deadline(w, f, f->rx.bytes < before);
-}
-
-static void
-conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
-{
-	struct sl_conn *c = flow_conn(f);
-	const struct sl_conn_ops *ops = f->ops;
-
-	if (ev & EV_ACCEPT) {
-		int rc = ops != NULL && ops->on_accept != NULL ?
-			 ops->on_accept(c, f->listen_arg) : 0;
-
-		if (rc < 0) {
-			/* Refused: RST, and no on_close for a connection never accepted. */
-			f->flags |= TF_CLOSE_DONE;
-			if (f->state != SL_TCP_CLOSED)
-				tcp_send_rst(w, f);
-			f->events = 0;
-			if (f->state == SL_TCP_CLOSED)
-				flow_release(w, f);
-			else
-				flow_closed(w, f, SL_CLOSE_ABORTED);
-			return;
-		}
-		ops = f->ops;	/* on_accept may have switched them */
-	}
-	if ((ev & EV_CONNECT) && ops != NULL && ops->on_connect != NULL &&
-	    f->state != SL_TCP_CLOSED)
-		ops->on_connect(c);
-	if (f->fr.inst != NULL)
-		conn_deliver_framed(w, f);
-	else if (f->rx.bytes > 0)
-		conn_deliver_data(w, f);
-	/* EOF once every message is out: with a framing, once the deserializer has seen
-	 * the FIN too (it may have had a last message, or found one cut short). */
-	if ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE) &&
-	    !(f->flags & TF_RX_CLOSED) &&
-	    (f->fr.inst != NULL ? f->fr.eof_done : f->rx.bytes == 0)) {
-		f->flags |= TF_EOF_DONE;
-		if (ops != NULL && ops->on_eof != NULL)
-			ops->on_eof(c);
-	}
-	if ((ev & EV_WRITABLE) && ops != NULL && ops->on_writable != NULL &&
-	    conn_can_send(f))
-		ops->on_writable(c);
-	if ((f->events & EV_CLOSE) || (ev & EV_CLOSE)) {
-		/* A normal close waits until every received byte and on_eof were delivered:
-		 * while the application has paused delivery, EV_CLOSE stays pending and
-		 * sl_conn_resume_rx() brings the flow back here. */
-		if (f->close_reason == SL_CLOSE_NORMAL &&
-		    !(f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)) && !f->fr.failed &&
-		    (f->rx.bytes > 0 ||
-		     ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE)))) {
-			f->events |= EV_CLOSE;
-			return;
-		}
-		/* Close comes last, even if a callback above caused it. */
-		f->events &= (uint8_t)~EV_CLOSE;
-		if (f->flags & TF_CLOSE_DONE)
-			return;
-		f->flags |= TF_CLOSE_DONE;
-		if (ops != NULL && ops->on_close != NULL)
-			ops->on_close(c, (enum sl_close_reason)f->close_reason);
-		if (f->state == SL_TCP_CLOSED)
-			flow_release(w, f);
-	}
-}
-
-void
-conn_deliver(struct sl_worker *w)
-{
-	struct tcp_worker *t = &w->tcp;
-	struct tcp_flow *f;
-	unsigned int budget = 4096;
-
-	/* Flows whose delivery stopped at the per-pass budget last time come first. */
-	while ((f = TAILQ_FIRST(&t->deferred)) != NULL)
-		flow_mark_ready(w, f, EV_DATA);
-
-	/* Callbacks may queue events for any flow (including this one): they join the end
-	 * of the list and are delivered in this same phase, within a budget so that an
-	 * application that keeps re-arming itself cannot stall the poll loop. */
-	while (budget-- > 0 && (f = TAILQ_FIRST(&t->ready)) != NULL) {
-		uint8_t ev = f->events;
-
-		TAILQ_REMOVE(&t->ready, f, ready_link);
-		f->flags &= ~TF_READY;
-		f->events = 0;
-		conn_deliver_flow(w, f, ev);
-	}
-	/* A message must be complete before control returns to the poll loop. */
-	while (w->nopen_writers > 0)
-		writer_abort_open(w->open_writers[0]);
 }

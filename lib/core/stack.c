@@ -356,16 +356,20 @@ sl_stack_config(const struct sl_stack *s)
 	return &s->cfg;
 }
 
+/* Read-only on the stack: the telemetry thread copies s->info (tel_info) while another
+ * thread may be here, so the link status goes into the caller's copy only. */
 void
-sl_stack_port_info(struct sl_stack *s, struct sl_port_info *info)
+sl_stack_port_info(const struct sl_stack *s, struct sl_port_info *info)
 {
 	struct rte_eth_link link;
 
-	if (rte_eth_link_get_nowait(s->cfg.port_id, &link) == 0) {
-		s->info.link_up = link.link_status == RTE_ETH_LINK_UP;
-		s->info.link_speed_mbps = link.link_speed;
-	}
 	*info = s->info;
+	info->link_up = false;
+	info->link_speed_mbps = 0;
+	if (rte_eth_link_get_nowait(s->cfg.port_id, &link) == 0) {
+		info->link_up = link.link_status == RTE_ETH_LINK_UP;
+		info->link_speed_mbps = link.link_speed;
+	}
 }
 
 void

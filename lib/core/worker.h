@@ -86,7 +86,7 @@ struct sl_worker {
 
 struct sl_stack {
 	struct sl_config cfg;
-	struct sl_port_info info;
+	struct sl_port_info info;	/* written by sl_stack_create() only: read-only after */
 	unsigned int nb_workers;
 	uint16_t reta_size;		/* RSS redirection table entries (0: none) */
 	bool port_configured;

@@ -17,7 +17,7 @@
  * Delivery: in place when the message lies in one slice, as a slice list when the
  * framing asks for that, otherwise copied once into an assembly buffer. The buffer is
  * leased from a per-worker hugepage pool for that one delivery and returned right after
- * it, unless sl_msg_hold() took it: the pool is sized by memory (--framing-asm-mb), not by
+ * it, unless sl_conn_hold_msg() took it: the pool is sized by memory (--framing-asm-mb), not by
  * connections, so buffers kept per connection would leave the connections after the
  * first few hundred waiting forever. A connection that finds the pool empty goes on the
  * deferred list and tries again next iteration. After SL_RX_AGAIN the deserializer state
@@ -291,13 +291,13 @@ framing_deliver(struct sl_worker *w, struct framing_flow *ff, struct rxbuf *rb,
 			w->stats.framing_copied++;
 		}
 	}
-	/* Remember where the bytes live, for sl_msg_hold() during the callback. */
+	/* Remember where the bytes live, for sl_conn_hold_msg() during the callback. */
 	d->msg = &msg;
 	d->ff = ff;
 	d->rb = rb;
 	rc = cb->deliver(arg, &msg);
 	d->msg = NULL;
-	/* The copy is the application's only through sl_msg_hold(), which takes the buffer;
+	/* The copy is the application's only through sl_conn_hold_msg(), which takes the buffer;
 	 * after SL_RX_AGAIN the message is copied again when delivery resumes. */
 	framing_asm_put(ff);
 	if (rc == FRAMING_CB_STOP)
@@ -604,7 +604,7 @@ ref_mbuf_at(struct sl_worker *w, const struct framing_delivery *d, const uint8_t
 }
 
 struct sl_msg_ref *
-sl_msg_hold(struct sl_conn *c, const struct sl_msg *m)
+sl_conn_hold_msg(struct sl_conn *c, const struct sl_msg *m)
 {
 	struct tcp_flow *f = conn_flow(c);
 	struct sl_worker *w = f->w;

@@ -79,7 +79,7 @@ enum framing_rc {
 	FRAMING_GONE,			/* the callback said STOP */
 };
 
-/* The message being delivered right now on a worker (for sl_msg_hold()). */
+/* The message being delivered right now on a worker (for sl_conn_hold_msg()). */
 struct framing_delivery {
 	const struct sl_msg *msg;
 	struct framing_flow *ff;	/* NULL for raw delivery */

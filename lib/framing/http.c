@@ -4,7 +4,7 @@
  *
  * framing_pump -> http_frame -> http_scan -> http_step (one byte), then http_emit
  * sl_conn_send_msg -> http_encode -> http_response_put -> sl_writer_*
- * sl_http_fixed_send -> sl_conn_send (bytes prepared by sl_http_fixed_create)
+ * sl_conn_send_http_fixed -> sl_conn_send (bytes prepared by sl_http_fixed_create)
  *
  * The request head is read by a byte-at-a-time state machine (http_step) whose state
  * lives in the connection's framing state: every byte is examined once, whatever the
@@ -850,7 +850,7 @@ http_head_put(struct http_out *o, const struct sl_http_response *resp, uint32_t 
 }
 
 int
-sl_http_response_write(struct sl_writer *wr, const struct sl_http_response *resp)
+sl_http_write_response(struct sl_writer *wr, const struct sl_http_response *resp)
 {
 	struct http_out o;
 	int rc = http_response_check(resp);
@@ -873,7 +873,7 @@ static int
 http_encode(const void *arg, const void *msg, struct sl_writer *wr)
 {
 	RTE_SET_USED(arg);
-	return sl_http_response_write(wr, msg);
+	return sl_http_write_response(wr, msg);
 }
 
 /* ---- prepared responses ---- */
@@ -962,7 +962,7 @@ sl_http_fixed_len(const struct sl_http_fixed *f, uint32_t flags)
 }
 
 int
-sl_http_fixed_send(struct sl_conn *c, const struct sl_http_fixed *f, uint32_t flags)
+sl_conn_send_http_fixed(struct sl_conn *c, const struct sl_http_fixed *f, uint32_t flags)
 {
 	return sl_conn_send(c, f->bytes[fixed_variant(flags)], sl_http_fixed_len(f, flags));
 }

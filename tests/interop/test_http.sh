@@ -15,7 +15,7 @@ set -uo pipefail
 BODY_LEN=100
 # : a WORKAROUND. lib/core/stack.c worker_deliver() runs conn_deliver()
 # only when the ready list is non-empty, so a flow deferred at the per-pass message
-# budget (default 64, conn.c flow_defer) is not resumed until some other event makes a
+# budget (default 64, deliver.c flow_defer) is not resumed until some other event makes a
 # flow ready: more than 64 pipelined requests in one burst stall. Drop this option once
 # worker_deliver() also looks at the deferred list.
 it_start_server --mode http --http-body-len "$BODY_LEN" 

@@ -7,7 +7,7 @@
  *
  * A run builds a fresh framing_flow and rxbuf on the worker of a real stack, appends the
  * stream chunk by chunk as mbufs from the worker's pool and pumps the driver the way
- * conn.c does: after each chunk, and again while it answers MORE (budget spent) or
+ * deliver.c does: after each chunk, and again while it answers MORE (budget spent) or
  * PAUSED (resumed at once, or after the next chunk arrived). The first run records the
  * transcript; every later run compares each event with it as it happens, so a sweep of
  * tens of thousands of runs allocates nothing per message. A disagreement stops the run

@@ -168,7 +168,7 @@ struct tapp {
 	bool rx_pause;			/* on_message returns SL_RX_AGAIN */
 	bool close_on_eof;		/* on_eof calls sl_conn_close() */
 	const struct sl_msg *msg;	/* the message of the 'm' event, while the hook runs
-					 * (for sl_msg_hold()) */
+					 * (for sl_conn_hold_msg()) */
 	/* Runs after each event is recorded (ev is its log letter); may call the API. */
 	void (*hook)(struct tconn *tc, char ev);
 };

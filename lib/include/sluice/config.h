@@ -22,6 +22,8 @@
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
+#include <sluice/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -184,6 +186,7 @@ struct sl_opt_set {
  * @param cfg
  *   Configuration to overwrite.
  */
+SL_EXPORT
 void
 sl_config_defaults(struct sl_config *cfg);
 
@@ -195,6 +198,7 @@ sl_config_defaults(struct sl_config *cfg);
  * @return
  *   A static table; never NULL.
  */
+SL_EXPORT
 const struct sl_opt *
 sl_config_opts(unsigned int *n);
 
@@ -218,6 +222,7 @@ sl_config_opts(unsigned int *n);
  *   0 on success; -EINVAL on a bad option or value (message in err); -ENOENT when the
  *   config file cannot be read; -EAGAIN when --help was given.
  */
+SL_EXPORT
 int
 sl_config_parse(int argc, char **argv, const struct sl_opt_set *sets, unsigned int nsets,
 		char *err, size_t errlen);
@@ -229,6 +234,7 @@ sl_config_parse(int argc, char **argv, const struct sl_opt_set *sets, unsigned i
  * @return
  *   0, or -EINVAL with a message in err (unknown key, bad value).
  */
+SL_EXPORT
 int
 sl_config_set(const struct sl_opt_set *sets, unsigned int nsets, const char *section,
 	      const char *name, const char *value, char *err, size_t errlen);
@@ -236,6 +242,7 @@ sl_config_set(const struct sl_opt_set *sets, unsigned int nsets, const char *sec
 /**
  * Print every option of the sets with its current value as default and its help line.
  */
+SL_EXPORT
 void
 sl_config_usage(FILE *f, const struct sl_opt_set *sets, unsigned int nsets);
 
@@ -245,6 +252,7 @@ sl_config_usage(FILE *f, const struct sl_opt_set *sets, unsigned int nsets);
  * @return
  *   0 or -EINVAL with a message in err.
  */
+SL_EXPORT
 int
 sl_config_validate(const struct sl_config *cfg, char *err, size_t errlen);
 

@@ -25,6 +25,8 @@
 
 #include <rte_byteorder.h>
 
+#include <sluice/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -45,6 +47,7 @@ enum sl_close_reason {
 };
 
 /** Printable name of a close reason ("normal", "reset", ...). */
+SL_EXPORT
 const char *
 sl_close_reason_str(enum sl_close_reason r);
 
@@ -54,7 +57,7 @@ sl_close_reason_str(enum sl_close_reason r);
  * Without a framing (sl_stack_listen()), each message is a run of bytes as they arrived (one
  * segment's payload, or several small ones merged). With one (sl_stack_listen_framed()), each
  * is one message found by the deserializer. The bytes are borrowed: valid only until the
- * callback returns, unless held with sl_msg_hold() (sluice/framing.h).
+ * callback returns, unless held with sl_conn_hold_msg() (sluice/framing.h).
  */
 struct sl_msg {
 	const uint8_t *data;	/**< the message, contiguous (NULL for a slice list or len 0) */
@@ -86,8 +89,9 @@ enum sl_rx_verdict {
 struct sl_conn_ops {
 	/**
 	 * A passive open completed the three-way handshake (state ESTABLISHED). `arg` is the
-	 * argument given to sl_stack_listen(). Return 0 to keep the connection, or a negative
-	 * value to refuse it (the stack sends RST and on_close is not called).
+	 * argument given to sl_stack_listen() (later callbacks get it from
+	 * sl_conn_listen_arg()). Return 0 to keep the connection, or a negative value to
+	 * refuse it (the stack sends RST and on_close is not called).
 	 */
 	int (*on_accept)(struct sl_conn *c, void *arg);
 	/** An active open (sl_worker_connect()) completed the handshake. */
@@ -122,11 +126,13 @@ struct sl_conn_ops {
  * @param ops
  *   Callbacks for the connections accepted on this port.
  * @param arg
- *   Passed to on_accept.
+ *   Passed to on_accept, and returned by sl_conn_listen_arg() for every connection this
+ *   listener accepts. sluice never dereferences it.
  * @return
  *   0; -EINVAL (port 0 or ops NULL); -EADDRINUSE (already listening); -ENOSPC (too many
  *   listeners); -EBUSY (the stack is started).
  */
+SL_EXPORT
 int
 sl_stack_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops, void *arg);
 
@@ -152,6 +158,7 @@ sl_stack_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops
  *   The connection, or NULL with rte_errno set: EINVAL (bad address or port), ENOSPC (no
  *   free flow or local port), ENOBUFS (no mbuf for the SYN).
  */
+SL_EXPORT
 struct sl_conn *
 sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 		const struct sl_conn_ops *ops, void *user);
@@ -180,6 +187,7 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
  *   connections together hold all of the pool they may (the mbufs beyond rx-desc +
  *   tx-desc + tx-queue); no on_writable follows, so retry later.
  */
+SL_EXPORT
 int
 sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);
 
@@ -191,10 +199,12 @@ sl_conn_send(struct sl_conn *c, const void *data, uint32_t len);
 					 *   iteration, whatever the flush mode */
 
 /** sl_conn_send() with SL_SEND_* flags. */
+SL_EXPORT
 int
 sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags);
 
 /** Bytes sl_conn_send() would accept right now (0 at or above the high water mark). */
+SL_EXPORT
 uint32_t
 sl_conn_send_space(const struct sl_conn *c);
 
@@ -223,10 +233,12 @@ enum sl_flush_mode {
  * @return
  *   0, or -EINVAL for an unknown mode.
  */
+SL_EXPORT
 int
 sl_conn_set_flush(struct sl_conn *c, enum sl_flush_mode mode, uint32_t cork_us);
 
 /** Send everything queued at the end of this iteration, whatever the flush mode. */
+SL_EXPORT
 void
 sl_conn_flush(struct sl_conn *c);
 
@@ -237,6 +249,7 @@ sl_conn_flush(struct sl_conn *c);
  * @return
  *   0, or -EINVAL.
  */
+SL_EXPORT
 int
 sl_conn_set_sndbuf(struct sl_conn *c, uint32_t low, uint32_t high, uint32_t max);
 
@@ -252,6 +265,7 @@ struct sl_conn_ref {
 };
 
 /** The reference of a connection (call on its worker). */
+SL_EXPORT
 struct sl_conn_ref
 sl_conn_ref(const struct sl_conn *c);
 
@@ -262,6 +276,7 @@ sl_conn_ref(const struct sl_conn *c);
  * @return
  *   0, or -ENOTCONN when the connection is already closing in that direction.
  */
+SL_EXPORT
 int
 sl_conn_shutdown(struct sl_conn *c);
 
@@ -273,6 +288,7 @@ sl_conn_shutdown(struct sl_conn *c);
  * @return
  *   0.
  */
+SL_EXPORT
 int
 sl_conn_close(struct sl_conn *c);
 
@@ -280,31 +296,46 @@ sl_conn_close(struct sl_conn *c);
  * Abort: drop every queued byte and send RST now. on_close(SL_CLOSE_ABORTED) follows in
  * the same poll iteration's delivery phase. Idempotent.
  */
+SL_EXPORT
 void
 sl_conn_abort(struct sl_conn *c);
 
 /** Resume delivery after an on_message callback returned SL_RX_AGAIN. */
+SL_EXPORT
 void
 sl_conn_resume_rx(struct sl_conn *c);
 
 /** Set the user pointer of a connection. */
+SL_EXPORT
 void
 sl_conn_set_user(struct sl_conn *c, void *user);
 
 /** The user pointer of a connection (NULL until set). */
+SL_EXPORT
 void *
 sl_conn_user(const struct sl_conn *c);
 
 /**
- * The argument given to sl_stack_listen() (or sl_stack_listen_framed()) for the listener
- * that accepted this connection; NULL for an active open. It is the same value on_accept
- * receives, readable from every callback of the connection whatever sl_conn_set_user()
- * stored, so an application keeps its per-listener state there instead of in a global.
+ * The listener's argument: what was given to sl_stack_listen() (or
+ * sl_stack_listen_framed()) for the port that accepted this connection, the value
+ * on_accept received. It stays the same for the connection's whole life, whatever
+ * sl_conn_set_user() stores, so every callback reaches the per-listener state (a server's
+ * store, its options) without a global.
+ *
+ * Call on the connection's worker, like every function of this file.
+ *
+ * @param c
+ *   The connection.
+ * @return
+ *   The listener's argument (NULL if the listener was given NULL), or NULL for a
+ *   connection opened by sl_worker_connect().
  */
+SL_EXPORT
 void *
 sl_conn_listen_arg(const struct sl_conn *c);
 
 /** The worker that owns the connection. */
+SL_EXPORT
 struct sl_worker *
 sl_conn_worker(const struct sl_conn *c);
 
@@ -316,6 +347,7 @@ sl_conn_worker(const struct sl_conn *c);
  * @return
  *   0, or -EINVAL when a value is 0 while enabling.
  */
+SL_EXPORT
 int
 sl_conn_set_keepalive(struct sl_conn *c, bool on, uint32_t idle_s, uint32_t intvl_s,
 		      uint32_t probes);
@@ -336,6 +368,7 @@ enum sl_tcp_state {
 };
 
 /** Printable name of a TCP state ("ESTABLISHED", ...). */
+SL_EXPORT
 const char *
 sl_tcp_state_str(enum sl_tcp_state s);
 
@@ -362,6 +395,7 @@ struct sl_conn_info {
 };
 
 /** Fill info with the current state of c. */
+SL_EXPORT
 void
 sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info);
 

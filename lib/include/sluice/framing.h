@@ -34,7 +34,7 @@
  * hugepage pool for the time of on_message) or, when struct sl_framing asks for it,
  * delivered as a list of slices. When the pool is empty (every buffer is in a held
  * message) the connection's delivery waits and is retried every poll iteration
- * (counter framing_asm_wait). Messages are borrowed for on_message; sl_msg_hold() keeps
+ * (counter framing_asm_wait). Messages are borrowed for on_message; sl_conn_hold_msg() keeps
  * one longer.
  *
  * Send side. A **serializer** encodes an application message through a **writer** on
@@ -48,6 +48,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <sluice/export.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -73,10 +75,12 @@ struct sl_slice {
 struct sl_cursor;
 
 /** Bytes available from the first unconsumed byte (offset 0). */
+SL_EXPORT
 uint32_t
 sl_cursor_avail(const struct sl_cursor *c);
 
 /** The byte at off (off < avail; 0 otherwise). */
+SL_EXPORT
 uint8_t
 sl_cursor_byte(const struct sl_cursor *c, uint32_t off);
 
@@ -87,6 +91,7 @@ sl_cursor_byte(const struct sl_cursor *c, uint32_t off);
  * @return
  *   The bytes, or NULL when off + len > avail.
  */
+SL_EXPORT
 const void *
 sl_cursor_peek(const struct sl_cursor *c, uint32_t off, uint32_t len, void *scratch);
 
@@ -97,6 +102,7 @@ sl_cursor_peek(const struct sl_cursor *c, uint32_t off, uint32_t len, void *scra
  * @return
  *   The offset, or -1 when absent.
  */
+SL_EXPORT
 int64_t
 sl_cursor_memchr(const struct sl_cursor *c, uint32_t from, uint32_t to, uint8_t b);
 
@@ -107,6 +113,7 @@ sl_cursor_memchr(const struct sl_cursor *c, uint32_t from, uint32_t to, uint8_t 
  * @return
  *   The offset, or -1 when absent.
  */
+SL_EXPORT
 int64_t
 sl_cursor_memmem(const struct sl_cursor *c, uint32_t from, uint32_t to, const void *pat,
 		 uint32_t plen);
@@ -117,8 +124,10 @@ sl_cursor_memmem(const struct sl_cursor *c, uint32_t from, uint32_t to, const vo
  * @return
  *   true, or false when off + n > avail (v untouched).
  */
+SL_EXPORT
 bool
 sl_cursor_read_be(const struct sl_cursor *c, uint32_t off, unsigned int n, uint64_t *v);
+SL_EXPORT
 bool
 sl_cursor_read_le(const struct sl_cursor *c, uint32_t off, unsigned int n, uint64_t *v);
 
@@ -128,6 +137,7 @@ sl_cursor_read_le(const struct sl_cursor *c, uint32_t off, unsigned int n, uint6
  * @return
  *   Number of slices written to out (at most max; the rest is not reported).
  */
+SL_EXPORT
 unsigned int
 sl_cursor_slices(const struct sl_cursor *c, uint32_t off, uint32_t len, struct sl_slice *out,
 		 unsigned int max);
@@ -211,10 +221,12 @@ struct sl_writer;
  *   abort the message, on_writable follows), EMSGSIZE (the message would exceed the send
  *   queue's hard cap), ENOBUFS (no mbuf), EINVAL (min too large), EPIPE (not open).
  */
+SL_EXPORT
 void *
 sl_writer_reserve(struct sl_writer *wr, uint32_t min, uint32_t *got);
 
 /** Add n (<= *got of the last reserve) bytes to the message. */
+SL_EXPORT
 void
 sl_writer_commit(struct sl_writer *wr, uint32_t n);
 
@@ -226,6 +238,7 @@ sl_writer_commit(struct sl_writer *wr, uint32_t n);
  *   on_writable follows), -EMSGSIZE (the message alone would exceed the send queue's hard
  *   cap), -EPIPE (not open).
  */
+SL_EXPORT
 int
 sl_writer_write(struct sl_writer *wr, const void *src, uint32_t n);
 
@@ -241,14 +254,17 @@ struct sl_hole {
  * @return
  *   0 or the sl_writer_write() errors.
  */
+SL_EXPORT
 int
 sl_writer_hole(struct sl_writer *wr, uint32_t n, struct sl_hole *h);
 
 /** Fill a hole with h.len bytes from src. */
+SL_EXPORT
 void
 sl_writer_patch(struct sl_writer *wr, struct sl_hole h, const void *src);
 
 /** Bytes written so far in this message. */
+SL_EXPORT
 uint32_t
 sl_writer_len(const struct sl_writer *wr);
 
@@ -295,6 +311,7 @@ struct sl_framing {
  *   0, the sl_stack_listen() errors, -EINVAL (a maximal message cannot fit the receive
  *   budget), -ENOMEM (the framing's pools cannot be allocated).
  */
+SL_EXPORT
 int
 sl_stack_listen_framed(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops,
 		 void *arg, const struct sl_framing *fr);
@@ -306,6 +323,7 @@ sl_stack_listen_framed(struct sl_stack *s, uint16_t port, const struct sl_conn_o
  * @return
  *   0, -EINVAL, -ENOMEM, -EBUSY (stack started), -ENOSPC (too many framings).
  */
+SL_EXPORT
 int
 sl_stack_add_framing(struct sl_stack *s, const struct sl_framing *fr);
 
@@ -321,6 +339,7 @@ sl_stack_add_framing(struct sl_stack *s, const struct sl_framing *fr);
  *   delivered or consumed, or the current deserializer has already examined received
  *   bytes); -ENOMEM (no state).
  */
+SL_EXPORT
 int
 sl_conn_set_framing(struct sl_conn *c, const struct sl_framing *fr);
 
@@ -331,6 +350,7 @@ sl_conn_set_framing(struct sl_conn *c, const struct sl_framing *fr);
  *   0; -EAGAIN (send queue full: on_writable follows); -EPIPE (cannot send);
  *   -ENOTSUP (no serializer); -ENOBUFS; or the serializer's error.
  */
+SL_EXPORT
 int
 sl_conn_send_msg(struct sl_conn *c, const void *msg);
 
@@ -341,14 +361,17 @@ sl_conn_send_msg(struct sl_conn *c, const void *msg);
  * @return
  *   The writer, or NULL with rte_errno EAGAIN, EPIPE or EBUSY (one already open).
  */
+SL_EXPORT
 struct sl_writer *
 sl_conn_writer_begin(struct sl_conn *c);
 
 /** Make the message visible to TCP. 0, or -EPIPE when the connection can no longer send. */
+SL_EXPORT
 int
 sl_writer_end(struct sl_writer *wr);
 
 /** Withdraw the message: nothing of it is sent. */
+SL_EXPORT
 void
 sl_writer_abort(struct sl_writer *wr);
 
@@ -373,20 +396,24 @@ struct sl_msg_ref;
  *   aborted in this callback, m is a copied message already held, no reference is left,
  *   or m has too many slices or fields. Failures count in framing_hold_fail.
  */
+SL_EXPORT
 struct sl_msg_ref *
-sl_msg_hold(struct sl_conn *c, const struct sl_msg *m);
+sl_conn_hold_msg(struct sl_conn *c, const struct sl_msg *m);
 
 /** The held message. */
+SL_EXPORT
 const struct sl_msg *
 sl_msg_ref_get(const struct sl_msg_ref *ref);
 
 /** Release a held message (on the worker that delivered it). */
+SL_EXPORT
 void
 sl_msg_ref_release(struct sl_msg_ref *ref);
 
 /* ---- built-in deserializers and serializers ---- */
 
 /** Bytes as they arrive (each message is one slice of the stream). */
+SL_EXPORT
 extern const struct sl_deserializer sl_ds_raw;
 
 /** Message type for the raw, line, length-prefixed and fixed serializers. */
@@ -395,6 +422,7 @@ struct sl_bytes {
 	uint32_t len;
 };
 
+SL_EXPORT
 extern const struct sl_serializer sl_ser_raw;	/**< msg: struct sl_bytes, as is */
 
 /** Lines. */
@@ -414,6 +442,7 @@ struct sl_line_cfg {
  * @return
  *   0, or -EINVAL (max_len 0).
  */
+SL_EXPORT
 int
 sl_line_init(struct sl_deserializer *ds, struct sl_serializer *ser,
 	     const struct sl_line_cfg *cfg);
@@ -435,6 +464,7 @@ struct sl_lenpfx_cfg {
  * @return
  *   0, or -EINVAL (width not 1, 2 or 4).
  */
+SL_EXPORT
 int
 sl_lenpfx_init(struct sl_deserializer *ds, struct sl_serializer *ser,
 	       const struct sl_lenpfx_cfg *cfg);
@@ -450,6 +480,7 @@ struct sl_fixed_cfg {
  * @return
  *   0, or -EINVAL (size 0).
  */
+SL_EXPORT
 int
 sl_fixed_init(struct sl_deserializer *ds, struct sl_serializer *ser,
 	      const struct sl_fixed_cfg *cfg);

@@ -74,6 +74,7 @@
 #include <stdint.h>
 
 #include <sluice/conn.h>
+#include <sluice/export.h>
 #include <sluice/framing.h>
 
 #ifdef __cplusplus
@@ -152,6 +153,7 @@ sl_http_cfg_defaults(struct sl_http_cfg *cfg)
  *   0, or -EINVAL (cfg NULL, max_line or max_head below 16, max_headers 0 or above
  *   SL_HTTP_MAX_HEADERS, max_head + max_body + 1 above UINT32_MAX).
  */
+SL_EXPORT
 int
 sl_http_init(struct sl_deserializer *ds, struct sl_serializer *ser,
 	     const struct sl_http_cfg *cfg);
@@ -191,15 +193,18 @@ sl_http_nheaders(const struct sl_msg *m)
  * @return
  *   The header index, or -1 when there is none (or m is not contiguous).
  */
+SL_EXPORT
 int
 sl_http_header_find(const struct sl_msg *m, const char *name, uint32_t from,
 		    struct sl_field *value);
 
 /** Status code to answer a deserializer error with (400 for any errno not listed). */
+SL_EXPORT
 uint16_t
 sl_http_error_status(int err);
 
 /** Standard reason phrase of a status code ("Not Found"), or "Unknown". */
+SL_EXPORT
 const char *
 sl_http_reason(uint16_t status);
 
@@ -260,8 +265,9 @@ sl_http_resp_flags(uint32_t req_type)
  *   reason with CR/LF or another control byte, a body for 1xx/204); the writer's errors
  *   (-ENOBUFS, -EMSGSIZE, -EPIPE).
  */
+SL_EXPORT
 int
-sl_http_response_write(struct sl_writer *wr, const struct sl_http_response *resp);
+sl_http_write_response(struct sl_writer *wr, const struct sl_http_response *resp);
 
 /** A response prepared once, sent many times. Opaque. */
 struct sl_http_fixed;
@@ -273,12 +279,14 @@ struct sl_http_fixed;
  *
  * @return
  *   The prepared response (free with sl_http_fixed_free()), or NULL with rte_errno
- *   EINVAL (as sl_http_response_write()) or ENOMEM.
+ *   EINVAL (as sl_http_write_response()) or ENOMEM.
  */
+SL_EXPORT
 struct sl_http_fixed *
 sl_http_fixed_create(const struct sl_http_response *resp);
 
 /** Free a prepared response (NULL is allowed). No connection may be sending it. */
+SL_EXPORT
 void
 sl_http_fixed_free(struct sl_http_fixed *f);
 
@@ -292,10 +300,12 @@ sl_http_fixed_free(struct sl_http_fixed *f);
  *   0; -EAGAIN (send queue full: on_writable follows); -EPIPE; -EBUSY (a writer is
  *   open on c); -ENOBUFS; -EMSGSIZE (larger than the send queue can ever hold).
  */
+SL_EXPORT
 int
-sl_http_fixed_send(struct sl_conn *c, const struct sl_http_fixed *f, uint32_t flags);
+sl_conn_send_http_fixed(struct sl_conn *c, const struct sl_http_fixed *f, uint32_t flags);
 
-/** Bytes sl_http_fixed_send() queues for these flags. */
+/** Bytes sl_conn_send_http_fixed() queues for these flags. */
+SL_EXPORT
 uint32_t
 sl_http_fixed_len(const struct sl_http_fixed *f, uint32_t flags);
 

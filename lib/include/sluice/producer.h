@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include <sluice/conn.h>
+#include <sluice/export.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,6 +55,7 @@ struct sl_stack;
  *   The producer, or NULL with rte_errno set: EINVAL (bytes below 4096 or above
  *   1 GiB), ENOSPC (the workers' producer slots are taken), ENOMEM.
  */
+SL_EXPORT
 struct sl_producer *
 sl_producer_create(struct sl_stack *s, uint32_t bytes);
 
@@ -70,6 +72,7 @@ sl_producer_create(struct sl_stack *s, uint32_t bytes);
  *   or no longer sends); -EMSGSIZE (larger than the connection's hard cap or than a
  *   half of the channel); -EINVAL (a reference no worker knows).
  */
+SL_EXPORT
 int
 sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data,
 		 uint32_t len, unsigned int flags, int64_t timeout_us);
@@ -85,6 +88,7 @@ struct sl_producer_stats {
 };
 
 /** Counters of p (call from its thread, or after it stopped). */
+SL_EXPORT
 void
 sl_producer_stats(const struct sl_producer *p, struct sl_producer_stats *st);
 
@@ -92,6 +96,7 @@ sl_producer_stats(const struct sl_producer *p, struct sl_producer_stats *st);
  * Destroy a producer. Records already submitted still reach their connections: each
  * worker frees its channel once it has drained it (or sl_stack_destroy() does).
  */
+SL_EXPORT
 void
 sl_producer_destroy(struct sl_producer *p);
 

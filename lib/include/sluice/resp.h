@@ -49,6 +49,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sluice/export.h>
 #include <sluice/framing.h>
 
 #ifdef __cplusplus
@@ -83,6 +84,7 @@ struct sl_resp_cfg {
  * Fill ds for RESP requests and ser (may be NULL) for values (struct sl_resp_value).
  * cfg must outlive them (it is referenced, not copied). Limits of 0 are taken as 1.
  */
+SL_EXPORT
 void
 sl_resp_init(struct sl_deserializer *ds, struct sl_serializer *ser,
 	     const struct sl_resp_cfg *cfg);
@@ -91,6 +93,7 @@ sl_resp_init(struct sl_deserializer *ds, struct sl_serializer *ser,
  * Fill ds for RESP replies and ser (may be NULL) for values, for a client. cfg must
  * outlive them.
  */
+SL_EXPORT
 void
 sl_resp_client_init(struct sl_deserializer *ds, struct sl_serializer *ser,
 		    const struct sl_resp_cfg *cfg);
@@ -125,6 +128,7 @@ struct sl_resp_value {
  *   than SL_RESP_MAX_DEPTH); or the writer's errors (-ENOBUFS, -EMSGSIZE, -EPIPE).
  *   On error part of the value may have been written: abort the writer.
  */
+SL_EXPORT
 int
 sl_resp_write_value(struct sl_writer *wr, const struct sl_resp_value *v);
 
@@ -140,26 +144,32 @@ sl_resp_write_value(struct sl_writer *wr, const struct sl_resp_value *v);
  */
 
 /** `+s\r\n`. */
+SL_EXPORT
 int
 sl_resp_write_simple(struct sl_writer *wr, const char *s, uint32_t len);
 
 /** `-s\r\n` (s usually starts with an error code: "ERR ...", "WRONGTYPE ..."). */
+SL_EXPORT
 int
 sl_resp_write_error(struct sl_writer *wr, const char *s, uint32_t len);
 
 /** `:v\r\n`. */
+SL_EXPORT
 int
 sl_resp_write_integer(struct sl_writer *wr, int64_t v);
 
 /** `$len\r\ndata\r\n`. */
+SL_EXPORT
 int
 sl_resp_write_bulk(struct sl_writer *wr, const void *data, uint32_t len);
 
 /** `$-1\r\n`, the null bulk string. */
+SL_EXPORT
 int
 sl_resp_write_null(struct sl_writer *wr);
 
 /** `*n\r\n`; n = -1 writes the null array. The n elements follow, written by the caller. */
+SL_EXPORT
 int
 sl_resp_write_array(struct sl_writer *wr, int64_t n);
 
@@ -183,6 +193,7 @@ struct sl_resp_item {
  * @return
  *   0; -EPROTO (not a valid item there); -ENODATA (the buffer ends inside the item).
  */
+SL_EXPORT
 int
 sl_resp_read(const uint8_t *msg, uint32_t len, uint32_t *pos, struct sl_resp_item *it);
 

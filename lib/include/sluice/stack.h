@@ -24,6 +24,7 @@
 #include <rte_ether.h>
 
 #include <sluice/config.h>
+#include <sluice/export.h>
 #include <sluice/stats.h>
 
 #ifdef __cplusplus
@@ -33,7 +34,10 @@ extern "C" {
 struct sl_stack;
 struct sl_worker;
 
-/** What the port offers, as recorded at start. */
+/**
+ * What the port offers, as recorded by sl_stack_create(), and its link status at the time
+ * of the sl_stack_port_info() call.
+ */
 struct sl_port_info {
 	uint16_t port_id;
 	char driver[32];		/**< PMD name, e.g. "net_tap" */
@@ -44,8 +48,8 @@ struct sl_port_info {
 	bool rx_ip_csum;		/**< port reports IPv4 header checksum status */
 	bool rx_tcp_csum;		/**< port reports TCP checksum status */
 	bool tx_tso;			/**< the port cuts TCP segments (--tso) */
-	bool link_up;
-	uint32_t link_speed_mbps;
+	bool link_up;			/**< at the time of the call */
+	uint32_t link_speed_mbps;	/**< at the time of the call, as the port reports it */
 };
 
 /**
@@ -64,6 +68,7 @@ struct sl_port_info {
  *   ENODEV (no such port), ENOTSUP (port lacks queues/RSS for nb_workers), ENOMEM (pool or
  *   table allocation failed: hugepages missing or too few). The reason is logged.
  */
+SL_EXPORT
 struct sl_stack *
 sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers);
 
@@ -73,12 +78,14 @@ sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers);
  * @return
  *   0, or a negative errno from rte_eth_dev_start().
  */
+SL_EXPORT
 int
 sl_stack_start(struct sl_stack *s);
 
 /**
  * Stop the port. Call after every worker has stopped polling.
  */
+SL_EXPORT
 void
 sl_stack_stop(struct sl_stack *s);
 
@@ -96,37 +103,66 @@ sl_stack_stop(struct sl_stack *s);
  * @return
  *   Number of objects still in use when the pools were freed: 0 unless something leaked.
  */
+SL_EXPORT
 unsigned int
 sl_stack_destroy(struct sl_stack *s);
 
 /** Number of workers. */
+SL_EXPORT
 unsigned int
 sl_stack_worker_count(const struct sl_stack *s);
 
 /**
  * Worker i (i < sl_stack_worker_count()). The pointer is valid until sl_stack_destroy().
  */
+SL_EXPORT
 struct sl_worker *
 sl_stack_worker(struct sl_stack *s, unsigned int i);
 
 /** The configuration in use (read-only). */
+SL_EXPORT
 const struct sl_config *
 sl_stack_config(const struct sl_stack *s);
 
-/** What the port offers; refreshed link status. */
+/**
+ * What the port offers (recorded when the stack was created) and its current link status.
+ *
+ * The stack is not modified: the record is written once, by sl_stack_create(), and the
+ * link status is asked of the port (rte_eth_link_get_nowait(), which does not wait for
+ * the link) and written into info only. So any thread may call this while the workers
+ * poll and the telemetry thread reads the same record (/sluice/info). Like every control
+ * call on a DPDK port, it must not run concurrently with sl_stack_start(),
+ * sl_stack_stop() or sl_stack_destroy().
+ *
+ * @param s
+ *   The stack.
+ * @param info
+ *   Filled in; link_up false and link_speed_mbps 0 when the port cannot report its link.
+ */
+SL_EXPORT
 void
-sl_stack_port_info(struct sl_stack *s, struct sl_port_info *info);
+sl_stack_port_info(const struct sl_stack *s, struct sl_port_info *info);
 
 /**
  * Sum the counters of all workers into out. Safe from any thread (see stats.h).
  */
+SL_EXPORT
 void
 sl_stack_stats(const struct sl_stack *s, struct sl_stats *out);
 
 /**
- * Register the telemetry commands `/sluice/stats` (counters summed over workers),
- * `/sluice/worker_stats,<id>` (one worker) and `/sluice/info` for this stack, so that
- * `dpdk-telemetry.py` can read them while the program runs.
+ * Register the telemetry commands for this stack, so that `dpdk-telemetry.py` can read
+ * them while the program runs:
+ *
+ *   /sluice/stats                  counters summed over workers
+ *   /sluice/worker_stats,<id>      the counters of worker <id>
+ *   /sluice/send                   the send path: writes, segments, coalescing ratios
+ *   /sluice/conn,<worker>,<slot>   one connection's state and send counters (the slot is
+ *                                  sl_conn_ref().idx)
+ *   /sluice/info                   port, addresses, offloads, flows and mbufs in use
+ *
+ * The commands read the workers' counters and tables while the workers run: each answer
+ * is a snapshot, not a consistent cut.
  *
  * rte_telemetry callbacks carry no user argument in DPDK 22.11, so one stack per process
  * can be registered; registering another replaces it, and sl_stack_destroy() unregisters.
@@ -134,30 +170,46 @@ sl_stack_stats(const struct sl_stack *s, struct sl_stats *out);
  * @return
  *   0, or -errno from rte_telemetry_register_cmd().
  */
+SL_EXPORT
 int
 sl_stack_telemetry_register(struct sl_stack *s);
 
 /**
- * Run one poll iteration: read the clock, receive and process a burst, run due timers,
- * produce output for flows that need it, and flush the TX queue once.
+ * Run one poll iteration, in named phases (lib/core/stack.c):
  *
- * Must be called only by the thread that owns the worker.
+ *   1. read the clock (the TSC, once for the whole iteration);
+ *   2. abort the messages of writers left open outside a callback (sl_conn_writer_begin());
+ *   3. receive one RX burst and run it through Ethernet, ARP, IPv4, ICMP and TCP, which
+ *      update state and mark connections ready (events owed) and dirty (output owed);
+ *   4. deliver: the application callbacks of the ready connections (sluice/conn.h), and
+ *      of those a previous iteration's delivery budget left waiting;
+ *   5. drain the producer channels (sluice/producer.h) into the send queues;
+ *   6. run due TCP timers, and the slow tick (ARP retries and aging);
+ *   7. TCP output once per dirty connection;
+ *   8. flush the TX queue once.
+ *
+ * Callbacks run in phase 4 only, never in the middle of TCP processing. Must be called
+ * only by the thread that owns the worker.
  *
  * @return
  *   Number of packets received in this iteration (0 when idle).
  */
+SL_EXPORT
 unsigned int
 sl_worker_poll(struct sl_worker *w);
 
 /** Index of the worker within its stack. */
+SL_EXPORT
 unsigned int
 sl_worker_id(const struct sl_worker *w);
 
 /** The worker's counters (read-only; see stats.h for cross-thread reads). */
+SL_EXPORT
 const struct sl_stats *
 sl_worker_stats(const struct sl_worker *w);
 
 /** The stack a worker belongs to. */
+SL_EXPORT
 struct sl_stack *
 sl_worker_stack(struct sl_worker *w);
 

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <sluice/export.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -164,18 +166,22 @@ struct sl_stats {
  * @return
  *   The name, or NULL when i >= SL_STATS_COUNT.
  */
+SL_EXPORT
 const char *
 sl_stats_name(unsigned int i);
 
 /** One-line description of counter `i`, or NULL when out of range. */
+SL_EXPORT
 const char *
 sl_stats_desc(unsigned int i);
 
 /** Value of counter `i` of s (0 when out of range). */
+SL_EXPORT
 uint64_t
 sl_stats_value(const struct sl_stats *s, unsigned int i);
 
 /** Add every counter of src to dst. */
+SL_EXPORT
 void
 sl_stats_add(struct sl_stats *dst, const struct sl_stats *src);
 
@@ -185,6 +191,7 @@ sl_stats_add(struct sl_stats *dst, const struct sl_stats *src);
  * @param all
  *   Print zero counters too.
  */
+SL_EXPORT
 void
 sl_stats_print(FILE *f, const struct sl_stats *s, int all);
 

@@ -599,7 +599,7 @@ write_expect(struct tt *x, struct sl_conn *c, const struct sl_http_response *res
 	size_t n;
 
 	assert_non_null(wr);
-	assert_int_equal(sl_http_response_write(wr, resp), rc);
+	assert_int_equal(sl_http_write_response(wr, resp), rc);
 	if (rc != 0) {
 		sl_writer_abort(wr);
 		th_poll(&x->t);
@@ -675,7 +675,7 @@ test_response_serializer(void **state)
 		big[i] = (char)(i * 7);
 	r = (struct sl_http_response){ .status = 200, .body = big, .body_len = sizeof(big) };
 	wr = sl_conn_writer_begin(c);
-	assert_int_equal(sl_http_response_write(wr, &r), 0);
+	assert_int_equal(sl_http_write_response(wr, &r), 0);
 	assert_int_equal(sl_writer_end(wr), 0);
 	n = collect_tx(x, out, sizeof(out));
 	assert_int_equal(n, 41 + sizeof(big));
@@ -729,7 +729,7 @@ test_fixed_responses(void **state)
 		wl = snprintf(want, sizeof(want), "%s%s\r\n%s", head, conn_hdr[i],
 			      (flags[i] & SL_HTTP_RESP_NO_BODY) ? "" : "Hello, world\n");
 		assert_int_equal(sl_http_fixed_len(f, flags[i]), wl);
-		assert_int_equal(sl_http_fixed_send(c, f, flags[i]), 0);
+		assert_int_equal(sl_conn_send_http_fixed(c, f, flags[i]), 0);
 		n = collect_tx(x, out, sizeof(out));
 		assert_int_equal(n, wl);
 		assert_memory_equal(out, want, n);

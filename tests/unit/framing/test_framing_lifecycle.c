@@ -178,14 +178,14 @@ lc_hook(struct tconn *tc, char ev)
 		return;
 	switch (lc.mode) {
 	case DO_HOLD_TWICE:
-		ref = sl_msg_hold(tc->c, tc->app->msg);
+		ref = sl_conn_hold_msg(tc->c, tc->app->msg);
 		if (ref != NULL)
 			lc.refs[lc.nrefs++] = ref;
 		else
 			lc.held_null = true;
 		/* fall through */
 	case DO_HOLD:
-		ref = sl_msg_hold(tc->c, tc->app->msg);
+		ref = sl_conn_hold_msg(tc->c, tc->app->msg);
 		if (ref != NULL)
 			lc.refs[lc.nrefs++] = ref;
 		else
@@ -200,7 +200,7 @@ lc_hook(struct tconn *tc, char ev)
 			assert_int_equal(sl_conn_close(tc->c), 0);
 		else
 			sl_conn_abort(tc->c);
-		ref = sl_msg_hold(tc->c, tc->app->msg);
+		ref = sl_conn_hold_msg(tc->c, tc->app->msg);
 		if (ref != NULL)
 			lc.refs[lc.nrefs++] = ref;
 		else
