@@ -21,7 +21,7 @@
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
-#include "tcp/tcp.h"
+#include "tcp/tcp_in.h"
 #include "core/worker.h"
 
 static bool

@@ -26,60 +26,26 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "api/wmark.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "core/worker.h"
 #include "net/cksum.h"
 #include "net/ipv4.h"
-#include "core/log.h"
 #include "net/mbuf_util.h"
-#include "tcp/tcp.h"
+#include "tcp/flow.h"
+#include "tcp/rxbuf.h"
+#include "tcp/tcp_in.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_ooo.h"
+#include "tcp/tcp_opt.h"
+#include "tcp/tcp_out.h"
 #include "tcp/tcp_seq.h"
-#include "core/util.h"
-#include "api/wmark.h"
-#include "core/worker.h"
+#include "tcp/tcp_timer.h"
+#include "tcp/txbuf.h"
 
 /* PAWS stops using ts_recent after it has been idle this long (RFC 7323 §5.5). */
 #define PAWS_IDLE_US (24ull * 24 * 3600 * 1000 * 1000)
-#define CWND_MAX (1u << 30)
-
-uint32_t
-tcp_rcv_space(const struct sl_worker *w __rte_unused, const struct tcp_flow *f)
-{
-	uint32_t used = f->rx.bytes + f->ooo.bytes + f->rx_held;
-
-	return used >= f->rcv_buf ? 0 : f->rcv_buf - used;
-}
-
-static uint8_t
-tcp_our_wscale(const struct sl_config *cfg)
-{
-	uint8_t ws = 0;
-
-	while (ws < 14 && (cfg->rcvbuf >> ws) > 65535)
-		ws++;
-	return ws;
-}
-
-void
-tcp_flow_init(struct sl_worker *w, struct tcp_flow *f)
-{
-	const struct sl_config *cfg = w->cfg;
-
-	f->rcv_buf = cfg->rcvbuf;
-	wmark_flow_init(w, f);
-	f->flush_mode = (uint8_t)cfg->flush;
-	f->cork_us = cfg->cork_us;
-	f->rto = cfg->rto_initial_us;
-	f->mss = (uint16_t)(cfg->mtu - 40);
-	f->ssthresh = CWND_MAX;
-	f->ts_off = tcp_ts_offset(w, &f->key);
-	f->last_rx_us = w->clock.now_us;
-	f->ka_idle_us = cfg->keepalive_idle_s * 1000000u;
-	f->ka_intvl_us = cfg->keepalive_intvl_s * 1000000u;
-	f->ka_probes = (uint8_t)RTE_MIN(cfg->keepalive_probes, (uint16_t)255);
-	if (cfg->keepalive)
-		f->flags |= TF_KEEPALIVE;
-	if (cfg->wscale)
-		f->rcv_ws = tcp_our_wscale(cfg);
-}
 
 /* Options from the peer's SYN (or SYN-ACK): what both sides agreed on. */
 static void
@@ -176,6 +142,9 @@ tcp_ack_limited(struct sl_worker *w, struct tcp_flow *f, bool challenge)
 		w->stats.tcp_challenge_ack++;
 	tcp_send_ack(w, f);
 }
+
+static void tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+			   struct tcp_seg *s);
 
 /* ---- LISTEN and CLOSED ---- */
 
@@ -677,7 +646,7 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 				f->cwnd += f->mss;
 			}
 		}
-		f->cwnd = RTE_MIN(f->cwnd, CWND_MAX);
+		f->cwnd = RTE_MIN(f->cwnd, TCP_CWND_MAX);
 		f->dupacks = 0;
 
 		if (f->snd_una == f->snd_max) {
@@ -737,7 +706,7 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 	return true;
 }
 
-void
+static void
 tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, struct tcp_seg *s)
 {
 	uint32_t seglen = s->len + !!(s->flags & RTE_TCP_SYN_FLAG) +

@@ -27,16 +27,26 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "api/wmark.h"
+#include "core/util.h"
+#include "core/worker.h"
 #include "net/cksum.h"
 #include "net/eth.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
 #include "net/port.h"
-#include "tcp/tcp.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_in.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_ooo.h"
+#include "tcp/tcp_opt.h"
+#include "tcp/tcp_out.h"
 #include "tcp/tcp_seq.h"
-#include "core/util.h"
-#include "api/wmark.h"
-#include "core/worker.h"
+#include "tcp/tcp_timer.h"
+#include "tcp/txbuf.h"
+
+/* Segments in one TSO frame at most (64 KiB of IP datagram with 1448-byte segments). */
+#define TCP_TSO_MAX_SEGS 44
 
 uint32_t
 tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f)

@@ -21,10 +21,12 @@
 #include <rte_common.h>
 
 #include "core/log.h"
-#include "tcp/tcp.h"
-#include "tcp/tcp_seq.h"
 #include "core/util.h"
 #include "core/worker.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_out.h"
+#include "tcp/tcp_seq.h"
+#include "tcp/tcp_timer.h"
 
 static inline uint64_t
 tick_of(uint64_t us)

@@ -6,6 +6,7 @@
 #include "unit.h"
 
 #include "tcp_helper.h"
+#include "tcp/tcp_in.h"
 
 /* The window scale sluice offers for a receive buffer (smallest shift that fits it). */
 static uint8_t
