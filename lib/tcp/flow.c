@@ -32,6 +32,7 @@
 #include "api/wmark.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rxbuf.h"
 #include "tcp/tcp_isn.h"
@@ -187,7 +188,6 @@ tcp_flow_init(struct sl_worker *w, struct tcp_flow *f)
 	f->cork_us = cfg->cork_us;
 	f->rto = cfg->rto_initial_us;
 	f->mss = (uint16_t)(cfg->mtu - 40);
-	f->ssthresh = TCP_CWND_MAX;
 	f->ts_off = tcp_ts_offset(w, &f->key);
 	f->last_rx_us = w->clock.now_us;
 	f->ka_idle_us = cfg->keepalive_idle_s * 1000000u;
@@ -197,6 +197,8 @@ tcp_flow_init(struct sl_worker *w, struct tcp_flow *f)
 		f->flags |= TF_KEEPALIVE;
 	if (cfg->wscale)
 		f->rcv_ws = tcp_our_wscale(cfg);
+	f->cc = &tcp_cc_newreno;
+	f->cc->init(f);
 }
 
 struct tcp_flow *

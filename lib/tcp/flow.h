@@ -8,8 +8,9 @@
  *
  * Every TCP module works on a struct tcp_flow: tcp_in.c finds it with flow_lookup() and
  * runs the state machine on it, tcp_out.c builds its segments, tcp_timer.c keeps its
- * deadlines in the worker's wheel. The two lists that connect TCP to the later phases of
- * the poll loop are here too: a flow with application events is marked ready
+ * deadlines in the worker's wheel, its congestion control module (cc.h) owns its
+ * congestion window. The two lists that connect TCP to the later phases of the poll loop
+ * are here too: a flow with application events is marked ready
  * (flow_mark_ready, delivered by the api layer), a flow with output owed is marked dirty
  * (flow_mark_dirty, tcp_output once per flow per iteration).
  */
@@ -25,6 +26,7 @@
 
 #include "core/siphash.h"
 #include "framing/framing_priv.h"
+#include "tcp/cc.h"
 #include "tcp/rxbuf.h"
 #include "tcp/tcp_ooo.h"
 #include "tcp/tcp_opt.h"
@@ -98,7 +100,7 @@ struct tcp_flow {
 	uint32_t snd_wl1, snd_wl2;	/* segment seq/ack of the last window update */
 	uint32_t rcv_nxt;
 	uint32_t rcv_adv;		/* right edge of the window we advertised */
-	uint32_t cwnd, ssthresh;
+	uint32_t cwnd, ssthresh;	/* changed only by the congestion control (cc.h) */
 	uint32_t recover;		/* RFC 6582: snd_max when recovery began */
 	uint32_t sack_high;		/* highest sequence the peer has SACKed */
 	uint16_t mss;			/* payload of a full segment we send */
@@ -106,6 +108,7 @@ struct tcp_flow {
 	uint16_t dupacks;
 	uint8_t segs_unacked;		/* full segments received since our last ACK */
 	uint8_t nsack;			/* SACK blocks to report */
+	const struct tcp_cc_ops *cc;	/* congestion control module */
 	uint32_t ts_recent;		/* TSval to echo (RFC 7323) */
 	uint64_t ts_recent_us;		/* when ts_recent was recorded */
 	uint32_t ts_off;		/* per-connection TSval offset */
@@ -133,7 +136,7 @@ struct tcp_flow {
 	uint64_t tw_at;			/* TIME-WAIT end, FIN-WAIT-2 and user timeouts */
 	uint64_t wheel_at;
 	uint32_t wheel_slot;
-	uint32_t ca_acked;		/* bytes acknowledged in congestion avoidance */
+	union tcp_cc_state cc_state;	/* the congestion control module's own */
 	uint64_t last_rx_us;		/* anything received (keepalive idle) */
 	uint64_t unacked_since;		/* oldest unacknowledged data was first sent */
 
@@ -184,9 +187,6 @@ struct tcp_listener {
 
 #define TCP_MAX_LISTENERS 32
 
-/* Largest congestion window (and the initial, "arbitrarily high" ssthresh). */
-#define TCP_CWND_MAX (1u << 30)
-
 TAILQ_HEAD(tcp_flow_list, tcp_flow);
 
 struct tcp_worker {
@@ -230,8 +230,8 @@ tcp_worker_init(struct sl_worker *w);
 void
 tcp_worker_fini(struct sl_worker *w);
 
-/* Defaults of a new control block (buffers, RTO, keepalive, our window scale), after
- * flow_create() and before the first segment. */
+/* Defaults of a new control block (buffers, RTO, keepalive, our window scale, congestion
+ * control), after flow_create() and before the first segment. */
 void
 tcp_flow_init(struct sl_worker *w, struct tcp_flow *f);
 

@@ -33,6 +33,7 @@
 #include "net/cksum.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
+#include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rxbuf.h"
 #include "tcp/tcp_in.h"
@@ -78,7 +79,7 @@ tcp_negotiate(struct sl_worker *w, struct tcp_flow *f, const struct tcp_opts *o)
 	if (f->flags & TF_TS)
 		mss -= 12;
 	f->mss = (uint16_t)mss;
-	f->cwnd = (uint32_t)cfg->init_cwnd * f->mss;
+	f->cc->conn_init(f, (uint32_t)cfg->init_cwnd * f->mss);
 	/* What counts as a "full" segment for delayed ACKs until the peer shows its real
 	 * segment size: the RFC 9293 default MSS, so small requests are not ACKed twice. */
 	f->rcv_mss = (uint16_t)RTE_MIN(536u, (uint32_t)f->mss);
@@ -102,7 +103,7 @@ tcp_established(struct sl_worker *w, struct tcp_flow *f)
 		 * §3.1, RFC 6928 §2). */
 		if (f->srtt == 0)
 			f->rto = u32_max(f->rto, u32_min(3000000u, w->cfg->rto_max_us));
-		f->cwnd = f->mss;
+		f->cc->conn_init(f, f->mss);
 	}
 	f->rtt_timing = false;
 	f->rtx_at = 0;
@@ -626,27 +627,17 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		if (f->flags & TF_RECOVERY) {
 			if (seq_ge(ack, f->recover)) {
 				/* Full ACK: leave recovery (RFC 6582 §3.2 step 3). */
-				f->cwnd = u32_min(f->ssthresh,
-						  u32_max(tcp_flight(f), f->mss) + f->mss);
+				f->cc->exit_recovery(f);
 				f->flags &= ~TF_RECOVERY;
 			} else {
-				/* Partial ACK: resend the next hole, deflate (step 4). */
+				/* Partial ACK: resend the next hole (step 3). */
 				tcp_retransmit_head(w, f);
-				f->cwnd = (f->cwnd > acked ? f->cwnd - acked : 0) +
-					  (acked >= f->mss ? f->mss : 0);
-				f->cwnd = u32_max(f->cwnd, f->mss);
+				f->cc->on_partial_ack(f, acked);
 				tcp_rto_arm(w, f);
 			}
-		} else if (f->cwnd < f->ssthresh) {
-			f->cwnd += RTE_MIN(acked, (uint32_t)f->mss);	/* slow start */
 		} else {
-			f->ca_acked += acked;				/* congestion avoidance */
-			if (f->ca_acked >= f->cwnd) {
-				f->ca_acked -= f->cwnd;
-				f->cwnd += f->mss;
-			}
+			f->cc->on_ack(f, acked);
 		}
-		f->cwnd = RTE_MIN(f->cwnd, TCP_CWND_MAX);
 		f->dupacks = 0;
 
 		if (f->snd_una == f->snd_max) {
@@ -685,7 +676,7 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		w->stats.tcp_dupacks++;
 		f->dupacks++;
 		if (f->flags & TF_RECOVERY) {
-			f->cwnd += f->mss;	/* inflate: one segment has left the network */
+			f->cc->on_recovery_dupack(f);
 			flow_mark_dirty(w, f);
 		} else if (f->dupacks < 3) {
 			/* Limited transmit (RFC 3042): each of the first two duplicates lets
@@ -696,9 +687,8 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 			/* Fast retransmit, then NewReno fast recovery (RFC 6582 §3.2). */
 			w->stats.tcp_fast_retransmit++;
 			f->recover = f->snd_max;
-			f->ssthresh = RTE_MAX(tcp_flight(f) / 2, 2u * f->mss);
+			f->cc->enter_recovery(f);
 			tcp_retransmit_head(w, f);
-			f->cwnd = f->ssthresh + 3u * f->mss;
 			f->flags |= TF_RECOVERY;
 			tcp_rto_arm(w, f);
 		}

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/worker.h"
+#include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/tcp_out.h"
 #include "tcp/tcp_seq.h"
@@ -208,11 +209,10 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 		return true;
 	}
 	w->stats.tcp_rto++;
-	/* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 SMSS), cwnd = 1 SMSS (loss
-	 * window); RFC 6582: recover = highest sent, so the ACKs of the go-back-N
-	 * retransmissions cannot start a fast retransmit of their own. */
-	f->ssthresh = RTE_MAX(tcp_flight(f) / 2, 2u * f->mss);
-	f->cwnd = f->mss;
+	/* The window collapses to the loss window (the module's on_rto); RFC 6582 §3.2
+	 * step 4: recover = highest sent, so the ACKs of the go-back-N retransmissions
+	 * cannot start a fast retransmit of their own. */
+	f->cc->on_rto(f);
 	f->flags &= ~TF_RECOVERY;
 	f->dupacks = 0;
 	f->recover = f->snd_max;
