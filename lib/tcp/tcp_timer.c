@@ -172,35 +172,36 @@ tcp_user_timeout(struct sl_worker *w, const struct tcp_flow *f)
 
 /* ---- handlers; each returns true when the flow is gone ---- */
 
+/* The SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) is unanswered: send it again with the
+ * timer backed off, up to syn_retries or synack_retries times. */
+static bool
+tcp_syn_rto_fire(struct sl_worker *w, struct tcp_flow *f)
+{
+	const struct sl_config *cfg = w->cfg;
+	unsigned int retries = f->state == SL_TCP_SYN_SENT ? cfg->syn_retries :
+							       cfg->synack_retries;
+
+	if (++f->nrtx > retries) {
+		flow_closed(w, f, SL_CLOSE_TIMEOUT);
+		return true;
+	}
+	f->backoff++;
+	f->rtt_timing = false;
+	tcp_send_syn(w, f);
+	tcp_rto_arm(w, f);
+	return false;
+}
+
+/* The retransmission timer expired (RFC 6298 (5.4)-(5.6)): retransmit from SND.UNA, back
+ * off the timer, collapse the window; give up after `retries` timeouts without progress
+ * or the user timeout. */
 static bool
 tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 {
 	const struct sl_config *cfg = w->cfg;
 
-	switch (f->state) {
-	case SL_TCP_SYN_SENT:
-		if (++f->nrtx > cfg->syn_retries) {
-			flow_closed(w, f, SL_CLOSE_TIMEOUT);
-			return true;
-		}
-		f->backoff++;
-		f->rtt_timing = false;
-		tcp_send_syn(w, f);
-		tcp_rto_arm(w, f);
-		return false;
-	case SL_TCP_SYN_RCVD:
-		if (++f->nrtx > cfg->synack_retries) {
-			flow_closed(w, f, SL_CLOSE_TIMEOUT);
-			return true;
-		}
-		f->backoff++;
-		f->rtt_timing = false;
-		tcp_send_syn(w, f);
-		tcp_rto_arm(w, f);
-		return false;
-	default:
-		break;
-	}
+	if (f->state == SL_TCP_SYN_SENT || f->state == SL_TCP_SYN_RCVD)
+		return tcp_syn_rto_fire(w, f);
 	if (f->snd_una == f->snd_max)
 		return false;		/* everything was acknowledged meanwhile */
 	if (++f->nrtx > cfg->retries || tcp_user_timeout(w, f)) {
