@@ -277,15 +277,19 @@ tcp_cookie_accept(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *
 static void
 tcp_input_noflow(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 {
-	struct tcp_listener *l = listener_find(w, rte_be_to_cpu_16(s->key.lport));
+	struct tcp_listener *l;
 	uint16_t mss;
 
-	if (l == NULL) {
-		tcp_reply_rst(w, m, s);			/* CLOSED: RST unless RST */
+	/* CLOSED: "An incoming segment containing a RST is discarded"; LISTEN: "An
+	 * incoming RST should be ignored". */
+	if (s->flags & RTE_TCP_RST_FLAG) {
+		w->stats.tcp_rst_noconn++;
+		rte_pktmbuf_free(m);
 		return;
 	}
-	if (s->flags & RTE_TCP_RST_FLAG) {
-		rte_pktmbuf_free(m);
+	l = listener_find(w, rte_be_to_cpu_16(s->key.lport));
+	if (l == NULL) {
+		tcp_reply_rst(w, m, s);			/* CLOSED: RST to anything else */
 		return;
 	}
 	if (s->flags & RTE_TCP_ACK_FLAG) {
@@ -300,6 +304,9 @@ tcp_input_noflow(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 		return;
 	}
 	if (!(s->flags & RTE_TCP_SYN_FLAG)) {
+		/* "Any other control or text-bearing segment (not containing SYN) must have
+		 * an ACK and thus would be discarded by the ACK processing." */
+		w->stats.tcp_drop_nosyn++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -331,6 +338,8 @@ tcp_input_syn_sent(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		return;
 	}
 	if (!(s->flags & RTE_TCP_SYN_FLAG)) {
+		/* "If neither of the SYN or RST bits is set, then drop the segment". */
+		w->stats.tcp_drop_nosyn++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -578,6 +587,7 @@ tcp_ack_acceptable(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		return false;
 	}
 	if (unlikely(seq_lt(s->ack, f->snd_una - f->max_snd_wnd))) {
+		w->stats.tcp_ack_old++;
 		rte_pktmbuf_free(m);
 		tcp_ack_limited(w, f, true);
 		return false;
@@ -936,6 +946,8 @@ tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 
 	if (f->flags & TF_FIN_RCVD) {
 		/* Nothing may follow the peer's FIN; a retransmission of it is re-ACKed. */
+		if (len > 0)
+			w->stats.tcp_drop_after_fin++;
 		rte_pktmbuf_free(m);
 		f->flags |= TF_ACKNOW;
 		return;
@@ -982,6 +994,8 @@ tcp_text_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 		tcp_data_in(w, f, m, s);
 		break;
 	default:
+		if (s->len > 0)
+			w->stats.tcp_drop_after_fin++;
 		rte_pktmbuf_free(m);
 		f->flags |= TF_ACKNOW;
 		break;
@@ -1006,6 +1020,7 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 		return;
 	case SL_TCP_CLOSED:
 		/* Waiting for the application to hear on_close. */
+		w->stats.tcp_drop_closed++;
 		rte_pktmbuf_free(m);
 		return;
 	case SL_TCP_SYN_RCVD:
@@ -1032,7 +1047,8 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 		return;
 	}
 	/* Fifth check: "if the ACK bit is off, drop the segment and return". */
-	if (!(s->flags & RTE_TCP_ACK_FLAG)) {
+	if (unlikely(!(s->flags & RTE_TCP_ACK_FLAG))) {
+		w->stats.tcp_drop_noack++;
 		rte_pktmbuf_free(m);
 		return;
 	}

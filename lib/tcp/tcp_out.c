@@ -185,6 +185,12 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 		return -ENOBUFS;
 	}
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_prepend(m, (uint16_t)hlen);
+	if (unlikely(th == NULL)) {
+		/* A fresh mbuf has RTE_PKTMBUF_HEADROOM for every header: never expected. */
+		w->stats.tx_drop_headroom++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
 	th->src_port = f->key.lport;
 	th->dst_port = f->key.rport;
 	th->sent_seq = rte_cpu_to_be_32(seq);
@@ -617,6 +623,10 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 
 	mbuf_trim_to(m, l2 + l3);
 	if (m->nb_segs != 1 || rte_pktmbuf_append(m, (uint16_t)hlen) == NULL) {
+		/* The answer must fit behind the IPv4 header in the received buffer: a
+		 * PMD's buffers always have the room, a segment at the very end of a small
+		 * buffer might not. */
+		w->stats.tcp_reply_no_room++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -659,6 +669,9 @@ tcp_reply_rst(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s)
 	uint32_t seglen = s->len;
 
 	if (s->flags & RTE_TCP_RST_FLAG) {
+		/* "An incoming segment containing a RST is discarded" (SYN-SENT with an
+		 * unacceptable ACK is the only state that gets here with one). */
+		w->stats.tcp_rst_ignored++;
 		rte_pktmbuf_free(m);
 		return;
 	}
