@@ -88,7 +88,7 @@ extern "C" {
 	X(tcp_opt_malformed,	"TCP segments with malformed options (parsing stopped there)") \
 	X(tcp_rst_closed_port,	"RSTs sent for segments to closed ports or unknown flows") \
 	X(tcp_rst_rx,		"RSTs accepted (connection reset)") \
-	X(tcp_rst_ignored,	"RSTs ignored: outside the window, in TIME-WAIT, SYN-SENT without ACK") \
+	X(tcp_rst_ignored,	"RSTs ignored: out of window, in TIME-WAIT, SYN-SENT without ACK") \
 	X(tcp_rst_noconn,	"RSTs for no connection, or to a listener (ignored)") \
 	X(tcp_syn_rx,		"SYNs received for a listener") \
 	X(tcp_backlog_drop,	"SYNs dropped: backlog full and SYN cookies off") \
@@ -106,7 +106,7 @@ extern "C" {
 	X(tcp_challenge_ack,	"challenge ACKs sent (RFC 5961)") \
 	X(tcp_ack_ratelimited,	"challenge/out-of-window ACKs suppressed by the per-connection limit") \
 	X(tcp_ack_unsent,	"segments acknowledging data never sent (dropped)") \
-	X(tcp_ack_old,		"segments acknowledging data older than the largest window (dropped)") \
+	X(tcp_ack_old,		"segments with an ACK below SND.UNA - MAX.SND.WND (dropped)") \
 	X(tcp_syn_in_window,	"SYNs on a synchronized connection (challenge ACK)") \
 	X(tcp_probe_answered,	"keepalive/zero-window probes answered") \
 	X(tcp_dupacks,		"duplicate ACKs received") \
@@ -126,7 +126,7 @@ extern "C" {
 	X(tcp_timewait_evict,	"TIME-WAIT connections evicted for a new connection") \
 	X(tcp_rx_nombuf,	"segments dropped: no buffer to keep their data") \
 	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
-	X(tcp_reply_no_room,	"RST/SYN-ACK replies not sent: no room for them in the received mbuf") \
+	X(tcp_reply_no_room,	"RST/SYN-ACK replies not sent: no room in the received mbuf") \
 	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool") \
 	X(tcp_app_writes,	"application writes queued (sends, messages, producer records)") \
 	X(tcp_app_bytes,	"bytes those writes carried") \
