@@ -51,12 +51,6 @@
 /* Segments in one TSO frame at most (64 KiB of IP datagram with 1448-byte segments). */
 #define TCP_TSO_MAX_SEGS 44
 
-uint32_t
-tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f)
-{
-	return (uint32_t)(w->clock.now_us / 1000) + f->ts_off;
-}
-
 /* Fill the checksum of the TCP segment at the start of m (l4len bytes). */
 static void
 tcp_cksum_set(struct sl_worker *w, struct rte_mbuf *m, struct rte_tcp_hdr *th,
@@ -251,16 +245,23 @@ tcp_tso_len(const struct sl_worker *w, bool rtx, uint32_t mss, uint32_t room, ui
  * segment that also carries SACK blocks holds that much less data (as Linux's
  * tcp_current_mss), or the frame would exceed the MTU. */
 static uint32_t
-tcp_payload_mss(struct sl_worker *w, struct tcp_flow *f)
+tcp_payload_mss_sack(struct sl_worker *w, struct tcp_flow *f)
 {
 	unsigned int nsack;
 
-	if (!(f->flags & TF_SACK) || f->ooo.nsegs == 0)
-		return f->mss;
 	tcp_ooo_sack_update(w, f);
 	nsack = f->nsack;
 	return f->mss - (uint32_t)(tcp_opt_len(!!(f->flags & TF_TS), nsack) -
 				   tcp_opt_len(!!(f->flags & TF_TS), 0));
+}
+
+/* The common case, inline on the data path: no SACK blocks to carry. */
+static inline uint32_t
+tcp_payload_mss(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (likely(!(f->flags & TF_SACK) || f->ooo.nsegs == 0))
+		return f->mss;
+	return tcp_payload_mss_sack(w, f);
 }
 
 /* Sequence number of a segment without data, SYN or FIN. After a timeout snd_nxt has gone

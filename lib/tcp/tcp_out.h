@@ -11,9 +11,10 @@
 
 #include <stdint.h>
 
+#include "core/worker.h"
+#include "tcp/flow.h"
+
 struct rte_mbuf;
-struct sl_worker;
-struct tcp_flow;
 struct tcp_seg;
 
 /* Send what the flow owes: data within min(cwnd, peer window), FIN, the ACK, or the SYN
@@ -54,8 +55,12 @@ tcp_reply_rst(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
 void
 tcp_reply_cookie_synack(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
 
-/* The TSval we send now on this flow (milliseconds plus the flow's offset). */
-uint32_t
-tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f);
+/* The TSval we send now on this flow (milliseconds plus the flow's offset). Inline: every
+ * segment carries one. */
+static inline uint32_t
+tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f)
+{
+	return (uint32_t)(w->clock.now_us / 1000) + f->ts_off;
+}
 
 #endif /* SL_TCP_OUT_H */
