@@ -15,7 +15,8 @@
  *
  * Retransmission follows RFC 6298 (SRTT/RTTVAR in microseconds from the TSC, Karn's rule:
  * only segments sent once are timed, exponential backoff up to rto_max), with go-back-N
- * after a timeout: snd_nxt returns to snd_una and the congestion window to one segment.
+ * after a timeout: snd_nxt returns to snd_una and the congestion window to the loss
+ * window of the flow's congestion control (cc.h: one segment for NewReno).
  */
 
 #include <rte_common.h>
