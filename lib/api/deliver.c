@@ -28,10 +28,14 @@
 #include <sluice/conn.h>
 #include <sluice/framing.h>
 
-#include "framing/framing_priv.h"
-#include "tcp/tcp.h"
-#include "tcp/tcp_seq.h"
+#include "api/api_priv.h"
 #include "core/worker.h"
+#include "framing/framing_priv.h"
+#include "tcp/flow.h"
+#include "tcp/rxbuf.h"
+#include "tcp/tcp_out.h"
+#include "tcp/tcp_seq.h"
+#include "tcp/tcp_timer.h"
 
 /* After the application consumed bytes: tell the peer when the window has opened a
  * lot (the current one is at most half the buffer and the new one at least twice it),

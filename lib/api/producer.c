@@ -32,7 +32,8 @@
 
 #include "chan/chan.h"
 #include "api/producer_priv.h"
-#include "tcp/tcp.h"
+#include "api/api_priv.h"
+#include "tcp/flow.h"
 #include "tcp/txbuf.h"
 #include "api/wmark.h"
 #include "core/worker.h"

@@ -9,7 +9,8 @@
 #include <rte_common.h>
 
 #include "api/producer_priv.h"
-#include "tcp/tcp.h"
+#include "api/api_priv.h"
+#include "tcp/flow.h"
 #include "api/wmark.h"
 #include "core/worker.h"
 

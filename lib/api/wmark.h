@@ -35,7 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "tcp/tcp.h"
+#include "tcp/flow.h"
 #include "core/worker.h"
 
 #define WM_QUEUED	0xffffffffull

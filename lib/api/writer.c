@@ -21,7 +21,9 @@
 #include <rte_mbuf.h>
 
 #include "framing/framing_priv.h"
-#include "tcp/tcp.h"
+#include "api/api_priv.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_out.h"
 #include "api/wmark.h"
 #include "core/worker.h"
 

@@ -35,7 +35,10 @@
 #include "core/log.h"
 #include "net/port.h"
 #include "api/producer_priv.h"
-#include "tcp/tcp.h"
+#include "api/api_priv.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_out.h"
+#include "tcp/tcp_timer.h"
 #include "core/telemetry.h"
 #include "core/worker.h"
 

@@ -22,7 +22,7 @@
 #include "framing/framing_priv.h"
 #include "net/port.h"
 #include "api/producer_priv.h"
-#include "tcp/tcp.h"
+#include "tcp/flow.h"
 
 struct rte_mempool;
 

@@ -40,8 +40,9 @@
 
 #include "framing/framing_priv.h"
 #include "core/log.h"
+#include "api/api_priv.h"
+#include "tcp/flow.h"
 #include "tcp/rxbuf.h"
-#include "tcp/tcp.h"
 #include "tcp/tcp_seq.h"
 #include "core/util.h"
 #include "core/worker.h"

@@ -338,6 +338,7 @@ arp_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop)
 	if (e == NULL) {
 		e = arp_entry_new(w, nexthop, ARP_INCOMPLETE);
 		if (e == NULL) {
+			w->stats.arp_drop_no_entry++;
 			rte_pktmbuf_free(m);
 			return;
 		}

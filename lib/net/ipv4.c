@@ -21,7 +21,7 @@
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
-#include "tcp/tcp.h"
+#include "tcp/tcp_in.h"
 #include "core/worker.h"
 
 static bool
@@ -146,6 +146,7 @@ ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t pro
 	}
 	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
 	if (unlikely(ip == NULL)) {
+		w->stats.tx_drop_headroom++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -163,6 +164,7 @@ ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t pro
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	ipv4_cksum_finish(w, m, ip);
 	if (unlikely(eth_prepend(w, m, RTE_ETHER_TYPE_IPV4) == NULL)) {
+		w->stats.tx_drop_headroom++;
 		rte_pktmbuf_free(m);
 		return;
 	}

@@ -30,7 +30,7 @@
 #include "core/fault.h"
 #include "core/log.h"
 #include "net/port.h"
-#include "tcp/tcp.h"
+#include "tcp/flow.h"
 #include "core/worker.h"
 
 /* Toeplitz key used when RSS spreads flows over workers. A fixed, known key lets the

@@ -28,10 +28,17 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 
-#include "core/log.h"
-#include "tcp/tcp.h"
+#include "api/api_priv.h"
 #include "api/wmark.h"
+#include "core/log.h"
 #include "core/worker.h"
+#include "tcp/cc.h"
+#include "tcp/flow.h"
+#include "tcp/rxbuf.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_ooo.h"
+#include "tcp/tcp_timer.h"
+#include "tcp/txbuf.h"
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -158,6 +165,40 @@ tcp_worker_fini(struct sl_worker *w)
 	t->flows = NULL;
 	t->tcb_pool = NULL;
 	t->by_idx = NULL;
+}
+
+static uint8_t
+tcp_our_wscale(const struct sl_config *cfg)
+{
+	uint8_t ws = 0;
+
+	while (ws < 14 && (cfg->rcvbuf >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+void
+tcp_flow_init(struct sl_worker *w, struct tcp_flow *f)
+{
+	const struct sl_config *cfg = w->cfg;
+
+	f->rcv_buf = cfg->rcvbuf;
+	wmark_flow_init(w, f);
+	f->flush_mode = (uint8_t)cfg->flush;
+	f->cork_us = cfg->cork_us;
+	f->rto = cfg->rto_initial_us;
+	f->mss = (uint16_t)(cfg->mtu - 40);
+	f->ts_off = tcp_ts_offset(w, &f->key);
+	f->last_rx_us = w->clock.now_us;
+	f->ka_idle_us = cfg->keepalive_idle_s * 1000000u;
+	f->ka_intvl_us = cfg->keepalive_intvl_s * 1000000u;
+	f->ka_probes = (uint8_t)RTE_MIN(cfg->keepalive_probes, (uint16_t)255);
+	if (cfg->keepalive)
+		f->flags |= TF_KEEPALIVE;
+	if (cfg->wscale)
+		f->rcv_ws = tcp_our_wscale(cfg);
+	f->cc = &tcp_cc_newreno;
+	f->cc->init(f);
 }
 
 struct tcp_flow *

@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_in.c -- TCP input: RFC 9293 §3.10.7 "SEGMENT ARRIVES", with RFC 5961, RFC 7323
- * (PAWS), RFC 5681/6582 (congestion control, NewReno) and RFC 6298 (RTT).
+ * (PAWS), RFC 5681/6582 (loss recovery; the window arithmetic is the congestion control
+ * module's, cc.h) and RFC 6298 (RTT).
  *
  * ipv4_input -> tcp_input:
- *   tcp_input          header, checksum, ports and flags; options parsed; flow lookup
+ *   tcp_seg_parse      header, checksum, ports and flags; options parsed; then lookup
  *   tcp_input_noflow   CLOSED (RST) and LISTEN: SYN -> SYN-RECEIVED or a SYN cookie,
  *                      ACK -> cookie check
  *   tcp_input_syn_sent the reply to our SYN (or a simultaneous open)
  *   tcp_input_timewait re-ACK the peer's FIN, TIME-WAIT reuse by a newer SYN
- *   tcp_input_flow     every other state, in the RFC's order: PAWS, sequence check,
- *                      RST, SYN, ACK (tcp_ack_in), data and FIN (tcp_data_in, tcp_fin_in)
+ *   tcp_input_flow     SYN-RECEIVED and the synchronized states, one step per check of
+ *                      §3.10.7.4 in its order:
+ *       tcp_paws_check, tcp_seq_check     first, sequence number (PAWS first)
+ *       tcp_rst_in                        second, RST (RFC 5961 §3.2)
+ *       tcp_syn_in                        fourth, SYN (RFC 5961 §4.2)
+ *       tcp_syn_rcvd_ack, tcp_ack_acceptable, tcp_ack_in
+ *                                         fifth, ACK: acceptability (RFC 5961 §5.2), the
+ *                                         window (tcp_wnd_update), new data acknowledged
+ *                                         (tcp_ack_new: RTT, congestion control through
+ *                                         f->cc, recovery, timer, FIN acknowledged) or a
+ *                                         duplicate (tcp_dupack_in)
+ *       tcp_text_in, tcp_data_in          seventh, segment text (in order or queued)
+ *       tcp_fin_in                        eighth, FIN
  *
  * Side effects for the application are only recorded (flow_mark_ready) and output only
  * scheduled (flow_mark_dirty): callbacks run in the delivery phase, segments leave in the
@@ -26,60 +38,27 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "api/wmark.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "core/worker.h"
 #include "net/cksum.h"
 #include "net/ipv4.h"
-#include "core/log.h"
 #include "net/mbuf_util.h"
-#include "tcp/tcp.h"
+#include "tcp/cc.h"
+#include "tcp/flow.h"
+#include "tcp/rxbuf.h"
+#include "tcp/tcp_in.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_ooo.h"
+#include "tcp/tcp_opt.h"
+#include "tcp/tcp_out.h"
 #include "tcp/tcp_seq.h"
-#include "core/util.h"
-#include "api/wmark.h"
-#include "core/worker.h"
+#include "tcp/tcp_timer.h"
+#include "tcp/txbuf.h"
 
 /* PAWS stops using ts_recent after it has been idle this long (RFC 7323 §5.5). */
 #define PAWS_IDLE_US (24ull * 24 * 3600 * 1000 * 1000)
-#define CWND_MAX (1u << 30)
-
-uint32_t
-tcp_rcv_space(const struct sl_worker *w __rte_unused, const struct tcp_flow *f)
-{
-	uint32_t used = f->rx.bytes + f->ooo.bytes + f->rx_held;
-
-	return used >= f->rcv_buf ? 0 : f->rcv_buf - used;
-}
-
-static uint8_t
-tcp_our_wscale(const struct sl_config *cfg)
-{
-	uint8_t ws = 0;
-
-	while (ws < 14 && (cfg->rcvbuf >> ws) > 65535)
-		ws++;
-	return ws;
-}
-
-void
-tcp_flow_init(struct sl_worker *w, struct tcp_flow *f)
-{
-	const struct sl_config *cfg = w->cfg;
-
-	f->rcv_buf = cfg->rcvbuf;
-	wmark_flow_init(w, f);
-	f->flush_mode = (uint8_t)cfg->flush;
-	f->cork_us = cfg->cork_us;
-	f->rto = cfg->rto_initial_us;
-	f->mss = (uint16_t)(cfg->mtu - 40);
-	f->ssthresh = CWND_MAX;
-	f->ts_off = tcp_ts_offset(w, &f->key);
-	f->last_rx_us = w->clock.now_us;
-	f->ka_idle_us = cfg->keepalive_idle_s * 1000000u;
-	f->ka_intvl_us = cfg->keepalive_intvl_s * 1000000u;
-	f->ka_probes = (uint8_t)RTE_MIN(cfg->keepalive_probes, (uint16_t)255);
-	if (cfg->keepalive)
-		f->flags |= TF_KEEPALIVE;
-	if (cfg->wscale)
-		f->rcv_ws = tcp_our_wscale(cfg);
-}
 
 /* Options from the peer's SYN (or SYN-ACK): what both sides agreed on. */
 static void
@@ -112,7 +91,7 @@ tcp_negotiate(struct sl_worker *w, struct tcp_flow *f, const struct tcp_opts *o)
 	if (f->flags & TF_TS)
 		mss -= 12;
 	f->mss = (uint16_t)mss;
-	f->cwnd = (uint32_t)cfg->init_cwnd * f->mss;
+	f->cc->conn_init(f, (uint32_t)cfg->init_cwnd * f->mss);
 	/* What counts as a "full" segment for delayed ACKs until the peer shows its real
 	 * segment size: the RFC 9293 default MSS, so small requests are not ACKed twice. */
 	f->rcv_mss = (uint16_t)RTE_MIN(536u, (uint32_t)f->mss);
@@ -136,7 +115,7 @@ tcp_established(struct sl_worker *w, struct tcp_flow *f)
 		 * §3.1, RFC 6928 §2). */
 		if (f->srtt == 0)
 			f->rto = u32_max(f->rto, u32_min(3000000u, w->cfg->rto_max_us));
-		f->cwnd = f->mss;
+		f->cc->conn_init(f, f->mss);
 	}
 	f->rtt_timing = false;
 	f->rtx_at = 0;
@@ -176,6 +155,9 @@ tcp_ack_limited(struct sl_worker *w, struct tcp_flow *f, bool challenge)
 		w->stats.tcp_challenge_ack++;
 	tcp_send_ack(w, f);
 }
+
+static void tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+			   struct tcp_seg *s);
 
 /* ---- LISTEN and CLOSED ---- */
 
@@ -295,15 +277,19 @@ tcp_cookie_accept(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *
 static void
 tcp_input_noflow(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 {
-	struct tcp_listener *l = listener_find(w, rte_be_to_cpu_16(s->key.lport));
+	struct tcp_listener *l;
 	uint16_t mss;
 
-	if (l == NULL) {
-		tcp_reply_rst(w, m, s);			/* CLOSED: RST unless RST */
+	/* CLOSED: "An incoming segment containing a RST is discarded"; LISTEN: "An
+	 * incoming RST should be ignored". */
+	if (s->flags & RTE_TCP_RST_FLAG) {
+		w->stats.tcp_rst_noconn++;
+		rte_pktmbuf_free(m);
 		return;
 	}
-	if (s->flags & RTE_TCP_RST_FLAG) {
-		rte_pktmbuf_free(m);
+	l = listener_find(w, rte_be_to_cpu_16(s->key.lport));
+	if (l == NULL) {
+		tcp_reply_rst(w, m, s);			/* CLOSED: RST to anything else */
 		return;
 	}
 	if (s->flags & RTE_TCP_ACK_FLAG) {
@@ -318,6 +304,9 @@ tcp_input_noflow(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 		return;
 	}
 	if (!(s->flags & RTE_TCP_SYN_FLAG)) {
+		/* "Any other control or text-bearing segment (not containing SYN) must have
+		 * an ACK and thus would be discarded by the ACK processing." */
+		w->stats.tcp_drop_nosyn++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -349,6 +338,8 @@ tcp_input_syn_sent(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		return;
 	}
 	if (!(s->flags & RTE_TCP_SYN_FLAG)) {
+		/* "If neither of the SYN or RST bits is set, then drop the segment". */
+		w->stats.tcp_drop_nosyn++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -413,9 +404,68 @@ tcp_input_timewait(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	tcp_ack_limited(w, f, false);
 }
 
-/* ---- synchronized states ---- */
+/* ---- synchronized states: RFC 9293 §3.10.7.4, one step per check ---- */
 
-/* RFC 9293 §3.10.7.4 first check: is any part of the segment inside our window? */
+/* SYN-RECEIVED, before the checks: segments of the handshake that the sequence check
+ * would reject. Returns true when the segment was one of them (and consumed). */
+static bool
+tcp_syn_rcvd_handshake(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+		       const struct tcp_seg *s)
+{
+	/* A retransmitted SYN: our SYN-ACK was lost, send it again. */
+	if ((s->flags & RTE_TCP_SYN_FLAG) &&
+	    !(s->flags & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) && s->seq == f->irs) {
+		rte_pktmbuf_free(m);
+		f->flags |= TF_ACKNOW;
+		flow_mark_dirty(w, f);
+		return true;
+	}
+	/* Simultaneous open (RFC 9293 §3.5 Figure 7): in SYN-RECEIVED after our own SYN,
+	 * the peer's SYN-ACK for it completes the handshake (as in Linux's
+	 * tcp_validate_incoming). It would fail the sequence check (SEG.SEQ = IRS). */
+	if (!(f->flags & TF_PASSIVE) &&
+	    (s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
+	    (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) &&
+	    s->seq == f->irs && s->ack == f->snd_max) {
+		rte_pktmbuf_free(m);
+		f->last_rx_us = w->clock.now_us;
+		if ((f->flags & TF_TS) && (s->opts.has & TO_TS)) {
+			f->ts_recent = s->opts.tsval;
+			f->ts_recent_us = w->clock.now_us;
+		}
+		f->snd_una = s->ack;
+		tcp_established(w, f);
+		/* The window of a SYN is never scaled. */
+		f->snd_wnd = s->wnd;
+		f->snd_wl1 = s->seq;
+		f->snd_wl2 = s->ack;
+		flow_mark_dirty(w, f);
+		return true;
+	}
+	return false;
+}
+
+/* PAWS (RFC 7323 §5.3 R1): "If there is a Timestamps option in the arriving segment,
+ * SEG.TSval < TS.Recent, TS.Recent is valid ..., and if the RST bit is not set, then
+ * treat the arriving segment as not acceptable": an old duplicate from an earlier turn of
+ * the sequence space. TS.Recent stops being valid after 24 idle days (§5.5). Returns
+ * false when the segment was dropped (and answered, within the ACK budget). */
+static bool
+tcp_paws_check(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+	       const struct tcp_seg *s)
+{
+	if (!(f->flags & TF_TS) || !(s->opts.has & TO_TS) || (s->flags & RTE_TCP_RST_FLAG) ||
+	    !seq_lt(s->opts.tsval, f->ts_recent) ||
+	    w->clock.now_us - f->ts_recent_us >= PAWS_IDLE_US)
+		return true;
+	w->stats.tcp_paws_drop++;
+	rte_pktmbuf_free(m);
+	tcp_ack_limited(w, f, false);
+	return false;
+}
+
+/* Is any part of the segment inside our window (RFC 9293 §3.10.7.4, the table of the
+ * four cases of segment length and receive window)? */
 static bool
 tcp_seq_acceptable(const struct tcp_flow *f, const struct tcp_seg *s, uint32_t seglen)
 {
@@ -432,129 +482,117 @@ tcp_seq_acceptable(const struct tcp_flow *f, const struct tcp_seg *s, uint32_t s
 	       seq_in(s->seq + seglen - 1, f->rcv_nxt, f->rcv_nxt + wnd);
 }
 
-static void
-tcp_fin_in(struct sl_worker *w, struct tcp_flow *f)
+/* First check, sequence number: "If a segment's contents straddle the boundary between
+ * old and new, only the new parts are processed"; a segment entirely outside the window
+ * is not acceptable, and "an acknowledgment should be sent in reply (unless the RST bit
+ * is set ...)". A FIN at RCV.NXT is taken even with a zero window. Returns false when the
+ * segment was dropped. */
+static bool
+tcp_seq_check(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+	      const struct tcp_seg *s)
 {
-	f->rcv_nxt++;
-	f->flags |= TF_FIN_RCVD | TF_ACKNOW;
-	flow_mark_ready(w, f, EV_EOF);
-	switch (f->state) {
-	case SL_TCP_SYN_RCVD:
-	case SL_TCP_ESTABLISHED:
-		f->state = SL_TCP_CLOSE_WAIT;
-		break;
-	case SL_TCP_FIN_WAIT_1:
-		if ((f->flags & TF_FIN_SENT) && f->snd_una == f->snd_max)
-			flow_enter_timewait(w, f);
-		else
-			f->state = SL_TCP_CLOSING;
-		break;
-	case SL_TCP_FIN_WAIT_2:
-		f->tw_at = 0;
-		flow_enter_timewait(w, f);
-		break;
-	default:
-		break;
+	uint32_t seglen = s->len + !!(s->flags & RTE_TCP_SYN_FLAG) +
+			  !!(s->flags & RTE_TCP_FIN_FLAG);
+
+	if (likely(tcp_seq_acceptable(f, s, seglen)) ||
+	    (s->len == 0 && (s->flags & RTE_TCP_FIN_FLAG) && s->seq == f->rcv_nxt))
+		return true;
+	w->stats.tcp_oow_drop++;
+	rte_pktmbuf_free(m);
+	if (s->flags & RTE_TCP_RST_FLAG) {
+		w->stats.tcp_rst_ignored++;
+		return false;
+	}
+	if (s->len <= 1 && s->seq == f->rcv_nxt - 1 &&
+	    !(s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG))) {
+		/* Keepalive (or old-style zero-window) probe: always answered. */
+		w->stats.tcp_probe_answered++;
+		tcp_send_ack(w, f);
+	} else if (s->seq == f->rcv_nxt && s->len > 0) {
+		/* Zero-window probe: always answered, with our (zero) window. */
+		w->stats.tcp_probe_answered++;
+		tcp_send_ack(w, f);
+	} else {
+		tcp_ack_limited(w, f, false);
+	}
+	return false;
+}
+
+/* Second check, RST bit (RFC 5961 §3.2, in the window by now): "If the RST bit is set
+ * and the sequence number exactly matches the next expected sequence number (RCV.NXT),
+ * then TCP MUST reset the connection"; any other in-window RST gets a challenge ACK.
+ * Consumes m. */
+static void
+tcp_rst_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+	   const struct tcp_seg *s)
+{
+	rte_pktmbuf_free(m);
+	if (s->seq != f->rcv_nxt) {
+		tcp_ack_limited(w, f, true);
+		return;
+	}
+	w->stats.tcp_rst_rx++;
+	flow_closed(w, f, SL_CLOSE_RESET);
+}
+
+/* Fourth check, SYN bit (RFC 5961 §4.2): "If the SYN bit is set, irrespective of the
+ * sequence number, TCP MUST send an ACK (also referred to as challenge ACK)" and drop the
+ * segment. Consumes m. */
+static void
+tcp_syn_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m)
+{
+	w->stats.tcp_syn_in_window++;
+	rte_pktmbuf_free(m);
+	tcp_ack_limited(w, f, true);
+}
+
+/* The timestamp to echo from now on (RFC 7323 §4.3): the TSval of the segment that
+ * reaches the left edge of the window, "SEG.SEQ =< Last.ACK.sent". */
+static void
+tcp_ts_recent_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
+{
+	if ((f->flags & TF_TS) && (s->opts.has & TO_TS) && seq_le(s->seq, f->rcv_nxt)) {
+		f->ts_recent = s->opts.tsval;
+		f->ts_recent_us = w->clock.now_us;
 	}
 }
 
-/* Payload (and FIN) of an acceptable segment. Consumes m. */
-static void
-tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const struct tcp_seg *s)
+/* Fifth check in SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED
+ * state"; otherwise "form a reset segment <SEQ=SEG.ACK><CTL=RST> and send it". Returns
+ * false when the segment was answered with that reset (and consumed). */
+static bool
+tcp_syn_rcvd_ack(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+		 const struct tcp_seg *s)
 {
-	const struct sl_config *cfg = w->cfg;
-	uint32_t seq = s->seq, len = s->len;
-	bool fin = (s->flags & RTE_TCP_FIN_FLAG) != 0;
-	bool fin_now = false;
+	if (!seq_gt(s->ack, f->snd_una) || seq_gt(s->ack, f->snd_max)) {
+		tcp_reply_rst(w, m, s);
+		return false;
+	}
+	tcp_established(w, f);
+	f->snd_wl1 = s->seq - 1;	/* take this segment's (scaled) window */
+	return true;
+}
 
-	if (f->flags & TF_FIN_RCVD) {
-		/* Nothing may follow the peer's FIN; a retransmission of it is re-ACKed. */
+/* ACK acceptability (RFC 5961 §5.2): "((SND.UNA - MAX.SND.WND) =< SEG.ACK =< SND.NXT)";
+ * every other segment "MUST be discarded and an ACK sent back" (a challenge ACK, within
+ * the budget). Returns false when the segment was discarded. */
+static bool
+tcp_ack_acceptable(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+		   const struct tcp_seg *s)
+{
+	if (unlikely(seq_gt(s->ack, f->snd_max))) {
+		w->stats.tcp_ack_unsent++;
 		rte_pktmbuf_free(m);
-		f->flags |= TF_ACKNOW;
-		return;
+		tcp_ack_limited(w, f, true);
+		return false;
 	}
-	rte_pktmbuf_adj(m, (uint16_t)(m->l2_len + m->l3_len + s->hlen));
-	if (seq_lt(seq, f->rcv_nxt)) {
-		/* Already received: keep only the new part (an overlapping retransmission). */
-		uint32_t d = f->rcv_nxt - seq;
-
-		if (d >= len) {
-			w->stats.tcp_dup_bytes += len;
-			len = 0;
-		} else {
-			w->stats.tcp_dup_bytes += d;
-			rte_pktmbuf_adj(m, (uint16_t)d);
-			len -= d;
-		}
-		seq = f->rcv_nxt;
-		f->flags |= TF_ACKNOW;
-	}
-	if (len > 0 && seq_gt(seq + len, f->rcv_adv)) {
-		/* Beyond what we offered: keep what fits, drop the rest (and its FIN). */
-		uint32_t keep = seq_gt(f->rcv_adv, seq) ? f->rcv_adv - seq : 0;
-
-		w->stats.tcp_window_trim++;
-		mbuf_trim_to(m, keep);
-		len = keep;
-		fin = false;
-		f->flags |= TF_ACKNOW;
-	}
-	if (len == 0) {
+	if (unlikely(seq_lt(s->ack, f->snd_una - f->max_snd_wnd))) {
+		w->stats.tcp_ack_old++;
 		rte_pktmbuf_free(m);
-		m = NULL;
+		tcp_ack_limited(w, f, true);
+		return false;
 	}
-
-	if (seq != f->rcv_nxt) {
-		/* After a hole: queue it and ACK at once, with SACK (RFC 5681 §4.2). */
-		if (m != NULL) {
-			tcp_ooo_insert(w, f, m, seq, fin);
-		} else if (fin) {
-			f->ooo.fin = true;
-			f->ooo.fin_seq = seq;
-		}
-		f->flags |= TF_ACKNOW;
-		return;
-	}
-	if (m != NULL) {
-		f->rcv_nxt += len;
-		f->bytes_rcvd += len;
-		w->stats.tcp_rx_bytes += len;
-		if (f->flags & TF_RX_CLOSED) {
-			w->stats.tcp_rx_discarded += len;
-			rte_pktmbuf_free(m);
-		} else {
-			rxbuf_append(w, &f->rx, m);
-			flow_mark_ready(w, f, EV_DATA);
-		}
-		/* Delayed ACK: at once after delack_segs full-sized segments, on PSH when
-		 * configured, or when delaying is off; otherwise within delack_us. */
-		if (len >= f->rcv_mss) {
-			f->rcv_mss = (uint16_t)RTE_MIN(len, 65535u);
-			f->segs_unacked++;
-		}
-		if (f->segs_unacked >= cfg->delack_segs || cfg->delack_us == 0 ||
-		    (cfg->ack_on_push && (s->flags & RTE_TCP_PSH_FLAG))) {
-			f->flags |= TF_ACKNOW;
-		} else {
-			f->flags |= TF_DELACK;
-			tcp_delack_arm(w, f);
-		}
-	}
-	fin_now = fin;
-	if (f->ooo.nsegs > 0 || f->ooo.fin) {
-		bool had = f->ooo.nsegs > 0;
-
-		if (tcp_ooo_drain(w, f))
-			fin_now = true;
-		if (had) {
-			/* A hole was filled: ACK at once (RFC 5681 §4.2). */
-			f->flags |= TF_ACKNOW;
-			if (f->rx.bytes > 0 && !(f->flags & TF_RX_CLOSED))
-				flow_mark_ready(w, f, EV_DATA);
-		}
-	}
-	if (fin_now)
-		tcp_fin_in(w, f);
+	return true;
 }
 
 /* Does this ACK announce that one more segment left the network after a hole?
@@ -593,12 +631,172 @@ tcp_is_dupack(struct tcp_flow *f, const struct tcp_seg *s, uint32_t wnd)
 	return s->len == 0 && wnd == f->snd_wnd;
 }
 
-/* Peer's ACK and window (RFC 9293 §3.10.7.4 fifth check). Returns false when the
- * connection ended (LAST-ACK completed); f must not be used then. */
+/* Window update (RFC 9293 §3.10.7.4, ESTABLISHED): "If (SND.WL1 < SEG.SEQ or (SND.WL1 =
+ * SEG.SEQ and SND.WL2 =< SEG.ACK)), set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and
+ * set SND.WL2 <- SEG.ACK": a segment older than the last one that set the window does
+ * not set it again. A window that opens ends persist mode. */
+static void
+tcp_wnd_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s, uint32_t wnd)
+{
+	uint32_t old_wnd = f->snd_wnd;
+
+	if (!seq_lt(f->snd_wl1, s->seq) && (f->snd_wl1 != s->seq || !seq_le(f->snd_wl2, s->ack)))
+		return;
+	if (wnd != old_wnd)
+		flow_mark_dirty(w, f);
+	f->snd_wnd = wnd;
+	f->snd_wl1 = s->seq;
+	f->snd_wl2 = s->ack;
+	f->max_snd_wnd = RTE_MAX(f->max_snd_wnd, wnd);
+	if (wnd > old_wnd && (f->flags & TF_PERSIST)) {
+		f->flags &= ~TF_PERSIST;
+		f->rtx_at = 0;
+		f->nrtx = 0;
+		f->backoff = 0;
+		f->unacked_since = 0;
+		flow_mark_dirty(w, f);
+	}
+}
+
+/* RTT sampling (RFC 6298 §3, Karn's algorithm): the timed segment (never a retransmitted
+ * one) is acknowledged. Only a new measurement collapses a backed-off RTO (RFC 6298 §5);
+ * with timestamps the echo measures this ACK's RTT even for a retransmission (RFC 7323
+ * §4), so it counts as one too. */
+static void
+tcp_rtt_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
+{
+	if (f->rtt_timing && seq_ge(s->ack, f->rtt_seq)) {
+		tcp_rtt_sample(w, f, (uint32_t)(w->clock.now_us - f->rtt_start));
+		f->rtt_timing = false;
+		f->backoff = 0;
+	} else if ((f->flags & TF_TS) && (s->opts.has & TO_TS)) {
+		f->backoff = 0;
+	}
+}
+
+/* New data acknowledged during fast recovery (RFC 6582 §3.2 step 3): a full ACK (up to
+ * recover) ends recovery; a partial one means the next hole was lost too, so it is
+ * retransmitted at once and the retransmission timer restarted. */
+static void
+tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, uint32_t ack, uint32_t acked)
+{
+	if (seq_ge(ack, f->recover)) {
+		f->cc->exit_recovery(f);
+		f->flags &= ~TF_RECOVERY;
+		return;
+	}
+	tcp_retransmit_head(w, f);
+	f->cc->on_partial_ack(f, acked);
+	tcp_rto_arm(w, f);
+}
+
+/* The retransmission timer after an ACK of new data: (5.2) "When all outstanding data
+ * has been acknowledged, turn off the retransmission timer", (5.3) otherwise "restart
+ * the retransmission timer" (RFC 6298). In persist mode the timer is the probe timer and
+ * keeps running. */
+static void
+tcp_rtx_timer_ack(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (f->snd_una == f->snd_max) {
+		if (!(f->flags & TF_PERSIST))
+			f->rtx_at = 0;
+		f->unacked_since = 0;
+		return;
+	}
+	f->unacked_since = w->clock.now_us;
+	if (!(f->flags & TF_PERSIST))
+		tcp_rto_arm(w, f);
+}
+
+/* Our FIN is acknowledged: "FIN-WAIT-1 ... enter FIN-WAIT-2", "CLOSING ... enter the
+ * TIME-WAIT state", "LAST-ACK ... delete the TCB, enter the CLOSED state". Returns false
+ * when the connection ended (f must not be used then). */
+static bool
+tcp_fin_acked(struct sl_worker *w, struct tcp_flow *f)
+{
+	switch (f->state) {
+	case SL_TCP_FIN_WAIT_1:
+		f->state = SL_TCP_FIN_WAIT_2;
+		if (f->flags & TF_RX_CLOSED) {
+			/* Nobody reads any more: the peer gets fin_wait2_ms to finish. */
+			f->tw_at = w->clock.now_us + (uint64_t)w->cfg->fin_wait2_ms * 1000;
+			tcp_timer_arm(w, f);
+		}
+		return true;
+	case SL_TCP_CLOSING:
+		flow_enter_timewait(w, f);
+		return true;
+	case SL_TCP_LAST_ACK:
+		flow_closed(w, f, SL_CLOSE_NORMAL);
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK": free what the peer has,
+ * time the round trip, grow or repair the congestion window, restart the timer, and
+ * follow our FIN if that was acknowledged. Returns false when the connection ended. */
+static bool
+tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
+{
+	uint32_t ack = s->ack;
+	uint32_t acked = ack - f->snd_una;
+	uint32_t data = RTE_MIN(acked, f->tx.bytes);
+	bool fin_acked = (f->flags & TF_FIN_SENT) && ack == f->snd_max && acked > data;
+
+	txbuf_ack(w, &f->tx, data);
+	f->bytes_acked += data;
+	wmark_put(w, f, data);	/* on_writable, producers, at the low mark */
+	f->snd_una = ack;
+	if (seq_lt(f->sack_high, ack))
+		f->sack_high = ack;
+	if (seq_lt(f->snd_nxt, f->snd_una))
+		f->snd_nxt = f->snd_una;
+	tcp_rtt_ack(w, f, s);
+	f->nrtx = 0;
+	if (unlikely(f->flags & TF_RECOVERY))
+		tcp_recovery_ack(w, f, ack, acked);
+	else
+		f->cc->on_ack(f, acked);
+	f->dupacks = 0;
+	tcp_rtx_timer_ack(w, f);
+	flow_mark_dirty(w, f);
+	return fin_acked ? tcp_fin_acked(w, f) : true;
+}
+
+/* A duplicate ACK (RFC 5681 §3.2). The first two let one new segment out each (limited
+ * transmit, RFC 3042), so that a small flight still produces a third instead of waiting
+ * for the RTO. The third starts fast retransmit and recovery, unless it only echoes
+ * retransmissions of an earlier loss: RFC 6582 §3.2 step 2, "the TCP sender first checks
+ * the value of recover to see if the Cumulative Acknowledgment field covers more than
+ * recover". Later ones inflate the window during recovery. */
+static void
+tcp_dupack_in(struct sl_worker *w, struct tcp_flow *f, uint32_t ack)
+{
+	w->stats.tcp_dupacks++;
+	f->dupacks++;
+	if (f->flags & TF_RECOVERY) {
+		f->cc->on_recovery_dupack(f);
+		flow_mark_dirty(w, f);
+	} else if (f->dupacks < 3) {
+		flow_mark_dirty(w, f);
+	} else if (f->dupacks == 3 && seq_gt(ack, f->recover)) {
+		w->stats.tcp_fast_retransmit++;
+		f->recover = f->snd_max;
+		f->cc->enter_recovery(f);
+		tcp_retransmit_head(w, f);
+		f->flags |= TF_RECOVERY;
+		tcp_rto_arm(w, f);
+	}
+}
+
+/* Fifth check, ACK field, in the synchronized states: the peer's window, then its
+ * acknowledgment, new or duplicate. Returns false when the connection ended (LAST-ACK
+ * completed); f must not be used then. */
 static bool
 tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 {
-	uint32_t ack = s->ack;
 	uint32_t wnd = s->wnd << f->snd_ws;
 	/* Answers to zero-window probes repeat the ACK, but nothing was lost. */
 	bool dup = !(f->flags & TF_PERSIST) && tcp_is_dupack(f, s, wnd);
@@ -608,141 +806,211 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 	/* The peer answers our window probes: never give up on it (RFC 9293 §3.8.6.1). */
 	if (f->flags & TF_PERSIST)
 		f->nrtx = 0;
-	/* Window update, unless this segment is older than the last one that set it. */
-	if (seq_lt(f->snd_wl1, s->seq) || (f->snd_wl1 == s->seq && seq_le(f->snd_wl2, ack))) {
-		uint32_t old_wnd = f->snd_wnd;
-
-		if (wnd != old_wnd)
-			flow_mark_dirty(w, f);
-		f->snd_wnd = wnd;
-		f->snd_wl1 = s->seq;
-		f->snd_wl2 = ack;
-		f->max_snd_wnd = RTE_MAX(f->max_snd_wnd, wnd);
-		if (wnd > old_wnd && (f->flags & TF_PERSIST)) {
-			f->flags &= ~TF_PERSIST;
-			f->rtx_at = 0;
-			f->nrtx = 0;
-			f->backoff = 0;
-			f->unacked_since = 0;
-			flow_mark_dirty(w, f);
-		}
-	}
-
-	if (seq_gt(ack, f->snd_una)) {
-		uint32_t acked = ack - f->snd_una;
-		uint32_t data = RTE_MIN(acked, f->tx.bytes);
-		bool fin_acked = (f->flags & TF_FIN_SENT) && ack == f->snd_max &&
-				 acked > data;
-
-		txbuf_ack(w, &f->tx, data);
-		f->bytes_acked += data;
-		wmark_put(w, f, data);	/* on_writable, producers, at the low mark */
-		f->snd_una = ack;
-		if (seq_lt(f->sack_high, ack))
-			f->sack_high = ack;
-		if (seq_lt(f->snd_nxt, f->snd_una))
-			f->snd_nxt = f->snd_una;
-		if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
-			tcp_rtt_sample(w, f, (uint32_t)(w->clock.now_us - f->rtt_start));
-			f->rtt_timing = false;
-			/* RFC 6298 §5: only a new measurement collapses a backed-off RTO. */
-			f->backoff = 0;
-		} else if ((f->flags & TF_TS) && (s->opts.has & TO_TS)) {
-			/* With timestamps the echo measures this ACK's RTT even for a
-			 * retransmission (RFC 7323 §4), so it is a valid measurement too. */
-			f->backoff = 0;
-		}
-		f->nrtx = 0;
-
-		if (f->flags & TF_RECOVERY) {
-			if (seq_ge(ack, f->recover)) {
-				/* Full ACK: leave recovery (RFC 6582 §3.2 step 3). */
-				f->cwnd = u32_min(f->ssthresh,
-						  u32_max(tcp_flight(f), f->mss) + f->mss);
-				f->flags &= ~TF_RECOVERY;
-			} else {
-				/* Partial ACK: resend the next hole, deflate (step 4). */
-				tcp_retransmit_head(w, f);
-				f->cwnd = (f->cwnd > acked ? f->cwnd - acked : 0) +
-					  (acked >= f->mss ? f->mss : 0);
-				f->cwnd = u32_max(f->cwnd, f->mss);
-				tcp_rto_arm(w, f);
-			}
-		} else if (f->cwnd < f->ssthresh) {
-			f->cwnd += RTE_MIN(acked, (uint32_t)f->mss);	/* slow start */
-		} else {
-			f->ca_acked += acked;				/* congestion avoidance */
-			if (f->ca_acked >= f->cwnd) {
-				f->ca_acked -= f->cwnd;
-				f->cwnd += f->mss;
-			}
-		}
-		f->cwnd = RTE_MIN(f->cwnd, CWND_MAX);
-		f->dupacks = 0;
-
-		if (f->snd_una == f->snd_max) {
-			/* In persist mode the timer is the probe timer: keep it running. */
-			if (!(f->flags & TF_PERSIST))
-				f->rtx_at = 0;
-			f->unacked_since = 0;
-		} else {
-			f->unacked_since = w->clock.now_us;
-			if (!(f->flags & TF_PERSIST))
-				tcp_rto_arm(w, f);
-		}
-		flow_mark_dirty(w, f);
-
-		if (fin_acked) {
-			switch (f->state) {
-			case SL_TCP_FIN_WAIT_1:
-				f->state = SL_TCP_FIN_WAIT_2;
-				if (f->flags & TF_RX_CLOSED) {
-					f->tw_at = w->clock.now_us +
-						   (uint64_t)w->cfg->fin_wait2_ms * 1000;
-					tcp_timer_arm(w, f);
-				}
-				break;
-			case SL_TCP_CLOSING:
-				flow_enter_timewait(w, f);
-				break;
-			case SL_TCP_LAST_ACK:
-				flow_closed(w, f, SL_CLOSE_NORMAL);
-				return false;
-			default:
-				break;
-			}
-		}
-	} else if (dup) {
-		w->stats.tcp_dupacks++;
-		f->dupacks++;
-		if (f->flags & TF_RECOVERY) {
-			f->cwnd += f->mss;	/* inflate: one segment has left the network */
-			flow_mark_dirty(w, f);
-		} else if (f->dupacks < 3) {
-			/* Limited transmit (RFC 3042): each of the first two duplicates lets
-			 * one new segment out, so that a small flight still produces the
-			 * third duplicate instead of waiting for the RTO. */
-			flow_mark_dirty(w, f);
-		} else if (f->dupacks == 3 && seq_gt(ack, f->recover)) {
-			/* Fast retransmit, then NewReno fast recovery (RFC 6582 §3.2). */
-			w->stats.tcp_fast_retransmit++;
-			f->recover = f->snd_max;
-			f->ssthresh = RTE_MAX(tcp_flight(f) / 2, 2u * f->mss);
-			tcp_retransmit_head(w, f);
-			f->cwnd = f->ssthresh + 3u * f->mss;
-			f->flags |= TF_RECOVERY;
-			tcp_rto_arm(w, f);
-		}
-	}
+	tcp_wnd_update(w, f, s, wnd);
+	if (seq_gt(s->ack, f->snd_una))
+		return tcp_ack_new(w, f, s);
+	if (dup)
+		tcp_dupack_in(w, f, s->ack);
 	return true;
 }
 
-void
+/* Eighth check, FIN bit: "Signal the user "connection closing" ..., advance RCV.NXT over
+ * the FIN, and send an acknowledgment for the FIN", then the state moves on. */
+static void
+tcp_fin_in(struct sl_worker *w, struct tcp_flow *f)
+{
+	f->rcv_nxt++;
+	f->flags |= TF_FIN_RCVD | TF_ACKNOW;
+	flow_mark_ready(w, f, EV_EOF);
+	switch (f->state) {
+	case SL_TCP_SYN_RCVD:
+	case SL_TCP_ESTABLISHED:
+		f->state = SL_TCP_CLOSE_WAIT;
+		break;
+	case SL_TCP_FIN_WAIT_1:
+		/* "If our FIN has been ACKed ..., then enter TIME-WAIT ...; otherwise, enter
+		 * the CLOSING state." */
+		if ((f->flags & TF_FIN_SENT) && f->snd_una == f->snd_max)
+			flow_enter_timewait(w, f);
+		else
+			f->state = SL_TCP_CLOSING;
+		break;
+	case SL_TCP_FIN_WAIT_2:
+		f->tw_at = 0;
+		flow_enter_timewait(w, f);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Cut the payload of m (data pointer on it, starting at *seq) to what is new and what
+ * fits the window we offered, "only the new parts are processed". Returns the payload
+ * length left; *fin is cleared when the FIN falls outside. */
+static uint32_t
+tcp_data_trim(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t *seq,
+	      uint32_t len, bool *fin)
+{
+	if (seq_lt(*seq, f->rcv_nxt)) {
+		/* Already received: keep only the new part (an overlapping retransmission). */
+		uint32_t d = f->rcv_nxt - *seq;
+
+		if (d >= len) {
+			w->stats.tcp_dup_bytes += len;
+			len = 0;
+		} else {
+			w->stats.tcp_dup_bytes += d;
+			rte_pktmbuf_adj(m, (uint16_t)d);
+			len -= d;
+		}
+		*seq = f->rcv_nxt;
+		f->flags |= TF_ACKNOW;
+	}
+	if (len > 0 && seq_gt(*seq + len, f->rcv_adv)) {
+		/* Beyond what we offered: keep what fits, drop the rest (and its FIN). */
+		uint32_t keep = seq_gt(f->rcv_adv, *seq) ? f->rcv_adv - *seq : 0;
+
+		w->stats.tcp_window_trim++;
+		mbuf_trim_to(m, keep);
+		len = keep;
+		*fin = false;
+		f->flags |= TF_ACKNOW;
+	}
+	return len;
+}
+
+/* When to acknowledge in-order data (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at once after
+ * delack_segs full-sized segments, on PSH when configured, or when delaying is off;
+ * otherwise within delack_us. */
+static void
+tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t flags)
+{
+	const struct sl_config *cfg = w->cfg;
+
+	if (len >= f->rcv_mss) {
+		f->rcv_mss = (uint16_t)RTE_MIN(len, 65535u);
+		f->segs_unacked++;
+	}
+	if (f->segs_unacked >= cfg->delack_segs || cfg->delack_us == 0 ||
+	    (cfg->ack_on_push && (flags & RTE_TCP_PSH_FLAG))) {
+		f->flags |= TF_ACKNOW;
+	} else {
+		f->flags |= TF_DELACK;
+		tcp_delack_arm(w, f);
+	}
+}
+
+/* In-order payload (len bytes at RCV.NXT): onto the rx stream for the delivery phase,
+ * or discarded after sl_conn_close(). Consumes m. */
+static void
+tcp_data_in_order(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t len,
+		  uint8_t flags)
+{
+	f->rcv_nxt += len;
+	f->bytes_rcvd += len;
+	w->stats.tcp_rx_bytes += len;
+	if (f->flags & TF_RX_CLOSED) {
+		w->stats.tcp_rx_discarded += len;
+		rte_pktmbuf_free(m);
+	} else {
+		rxbuf_append(w, &f->rx, m);
+		flow_mark_ready(w, f, EV_DATA);
+	}
+	tcp_ack_schedule(w, f, len, flags);
+}
+
+/* Segments queued out of order that are in order now; returns true when a queued FIN is
+ * next. A hole was filled: ACK at once (RFC 5681 §4.2). */
+static bool
+tcp_data_fill_hole(struct sl_worker *w, struct tcp_flow *f)
+{
+	bool had = f->ooo.nsegs > 0;
+	bool fin = tcp_ooo_drain(w, f);
+
+	if (had) {
+		f->flags |= TF_ACKNOW;
+		if (f->rx.bytes > 0 && !(f->flags & TF_RX_CLOSED))
+			flow_mark_ready(w, f, EV_DATA);
+	}
+	return fin;
+}
+
+/* Seventh check, segment text (ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2): "deliver the
+ * segment text to the user RECEIVE buffers", in order, or queue it after a hole; then
+ * the FIN (eighth check). Consumes m. */
+static void
+tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const struct tcp_seg *s)
+{
+	uint32_t seq = s->seq, len = s->len;
+	bool fin = (s->flags & RTE_TCP_FIN_FLAG) != 0;
+
+	if (f->flags & TF_FIN_RCVD) {
+		/* Nothing may follow the peer's FIN; a retransmission of it is re-ACKed. */
+		if (len > 0)
+			w->stats.tcp_drop_after_fin++;
+		rte_pktmbuf_free(m);
+		f->flags |= TF_ACKNOW;
+		return;
+	}
+	rte_pktmbuf_adj(m, (uint16_t)(m->l2_len + m->l3_len + s->hlen));
+	len = tcp_data_trim(w, f, m, &seq, len, &fin);
+	if (len == 0) {
+		rte_pktmbuf_free(m);
+		m = NULL;
+	}
+	if (seq != f->rcv_nxt) {
+		/* After a hole: queue it and ACK at once, with SACK (RFC 5681 §4.2). */
+		if (m != NULL) {
+			tcp_ooo_insert(w, f, m, seq, fin);
+		} else if (fin) {
+			f->ooo.fin = true;
+			f->ooo.fin_seq = seq;
+		}
+		f->flags |= TF_ACKNOW;
+		return;
+	}
+	if (m != NULL)
+		tcp_data_in_order(w, f, m, len, s->flags);
+	if ((f->ooo.nsegs > 0 || f->ooo.fin) && tcp_data_fill_hole(w, f))
+		fin = true;
+	if (fin)
+		tcp_fin_in(w, f);
+}
+
+/* Segment text and FIN once the ACK is processed. In CLOSE-WAIT, CLOSING and LAST-ACK the
+ * peer's FIN came already: "This should not occur ... Ignore the segment text", and the
+ * retransmission of a FIN gets our ACK again. Consumes m. */
+static void
+tcp_text_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const struct tcp_seg *s)
+{
+	if (s->len == 0 && !(s->flags & RTE_TCP_FIN_FLAG)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	switch (f->state) {
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_FIN_WAIT_2:
+		tcp_data_in(w, f, m, s);
+		break;
+	default:
+		if (s->len > 0)
+			w->stats.tcp_drop_after_fin++;
+		rte_pktmbuf_free(m);
+		f->flags |= TF_ACKNOW;
+		break;
+	}
+}
+
+/*
+ * SYN-RECEIVED and the synchronized states, RFC 9293 §3.10.7.4 "Otherwise", in its
+ * order: the sequence number (with PAWS), RST, SYN, ACK, segment text and FIN. Each check
+ * that rejects a segment consumes it; the URG check (sixth) is not implemented and the
+ * security check (third) does not apply. Consumes m.
+ */
+static void
 tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, struct tcp_seg *s)
 {
-	uint32_t seglen = s->len + !!(s->flags & RTE_TCP_SYN_FLAG) +
-			  !!(s->flags & RTE_TCP_FIN_FLAG);
-
 	switch (f->state) {
 	case SL_TCP_SYN_SENT:
 		tcp_input_syn_sent(w, f, m, s);
@@ -752,155 +1020,51 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 		return;
 	case SL_TCP_CLOSED:
 		/* Waiting for the application to hear on_close. */
+		w->stats.tcp_drop_closed++;
 		rte_pktmbuf_free(m);
 		return;
+	case SL_TCP_SYN_RCVD:
+		if (tcp_syn_rcvd_handshake(w, f, m, s))
+			return;
+		break;
 	default:
 		break;
 	}
 
-	/* A retransmitted SYN: our SYN-ACK was lost. */
-	if (f->state == SL_TCP_SYN_RCVD && (s->flags & RTE_TCP_SYN_FLAG) &&
-	    !(s->flags & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) && s->seq == f->irs) {
-		rte_pktmbuf_free(m);
-		f->flags |= TF_ACKNOW;
-		flow_mark_dirty(w, f);
+	/* First check: sequence number, PAWS first (RFC 7323 §5.3). */
+	if (!tcp_paws_check(w, f, m, s) || !tcp_seq_check(w, f, m, s))
 		return;
-	}
-
-	/* Simultaneous open (RFC 9293 §3.5 Figure 7): in SYN-RECEIVED after our own SYN, the
-	 * peer's SYN-ACK for it completes the handshake (as in Linux's
-	 * tcp_validate_incoming). It would fail the sequence check (SEG.SEQ = IRS). */
-	if (f->state == SL_TCP_SYN_RCVD && !(f->flags & TF_PASSIVE) &&
-	    (s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
-	    (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) &&
-	    s->seq == f->irs && s->ack == f->snd_max) {
-		rte_pktmbuf_free(m);
-		f->last_rx_us = w->clock.now_us;
-		if ((f->flags & TF_TS) && (s->opts.has & TO_TS)) {
-			f->ts_recent = s->opts.tsval;
-			f->ts_recent_us = w->clock.now_us;
-		}
-		f->snd_una = s->ack;
-		tcp_established(w, f);
-		/* The window of a SYN is never scaled. */
-		f->snd_wnd = s->wnd;
-		f->snd_wl1 = s->seq;
-		f->snd_wl2 = s->ack;
-		flow_mark_dirty(w, f);
-		return;
-	}
-
-	/* PAWS (RFC 7323 §5.3): a timestamp older than the last one in sequence is an old
-	 * duplicate, unless ts_recent has been idle for 24 days. */
-	if ((f->flags & TF_TS) && (s->opts.has & TO_TS) && !(s->flags & RTE_TCP_RST_FLAG) &&
-	    seq_lt(s->opts.tsval, f->ts_recent) &&
-	    w->clock.now_us - f->ts_recent_us < PAWS_IDLE_US) {
-		w->stats.tcp_paws_drop++;
-		rte_pktmbuf_free(m);
-		tcp_ack_limited(w, f, false);
-		return;
-	}
-
-	/* Sequence check. A FIN at RCV.NXT is taken even with a zero window. */
-	if (!tcp_seq_acceptable(f, s, seglen) &&
-	    !(s->len == 0 && (s->flags & RTE_TCP_FIN_FLAG) && s->seq == f->rcv_nxt)) {
-		w->stats.tcp_oow_drop++;
-		rte_pktmbuf_free(m);
-		if (s->flags & RTE_TCP_RST_FLAG) {
-			w->stats.tcp_rst_ignored++;
-			return;
-		}
-		if (s->len <= 1 && s->seq == f->rcv_nxt - 1 &&
-		    !(s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG))) {
-			/* Keepalive (or old-style zero-window) probe: always answered. */
-			w->stats.tcp_probe_answered++;
-			tcp_send_ack(w, f);
-		} else if (s->seq == f->rcv_nxt && s->len > 0) {
-			/* Zero-window probe: always answered, with our (zero) window. */
-			w->stats.tcp_probe_answered++;
-			tcp_send_ack(w, f);
-		} else {
-			tcp_ack_limited(w, f, false);
-		}
-		return;
-	}
 	f->last_rx_us = w->clock.now_us;
 	f->ka_sent = 0;
-
-	/* RST (RFC 5961 §3.2): exact match resets, otherwise a challenge ACK. */
+	/* Second check: RST bit. */
 	if (s->flags & RTE_TCP_RST_FLAG) {
-		rte_pktmbuf_free(m);
-		if (s->seq != f->rcv_nxt) {
-			tcp_ack_limited(w, f, true);
-			return;
-		}
-		w->stats.tcp_rst_rx++;
-		flow_closed(w, f, SL_CLOSE_RESET);
+		tcp_rst_in(w, f, m, s);
 		return;
 	}
-	/* SYN on a synchronized connection (RFC 5961 §4.2): challenge ACK, drop. */
+	/* Fourth check: SYN bit. */
 	if (s->flags & RTE_TCP_SYN_FLAG) {
-		w->stats.tcp_syn_in_window++;
-		rte_pktmbuf_free(m);
-		tcp_ack_limited(w, f, true);
+		tcp_syn_in(w, f, m);
 		return;
 	}
-	if (!(s->flags & RTE_TCP_ACK_FLAG)) {
-		rte_pktmbuf_free(m);
-		return;
-	}
-
-	/* Timestamps to echo: from the segment at the left edge of the window. */
-	if ((f->flags & TF_TS) && (s->opts.has & TO_TS) && seq_le(s->seq, f->rcv_nxt)) {
-		f->ts_recent = s->opts.tsval;
-		f->ts_recent_us = w->clock.now_us;
-	}
-
-	if (f->state == SL_TCP_SYN_RCVD) {
-		if (!seq_gt(s->ack, f->snd_una) || seq_gt(s->ack, f->snd_max)) {
-			tcp_reply_rst(w, m, s);
-			return;
-		}
-		tcp_established(w, f);
-		f->snd_wl1 = s->seq - 1;	/* take this segment's (scaled) window */
-	}
-	/* RFC 5961 §5.2: ACK acceptability. */
-	if (seq_gt(s->ack, f->snd_max)) {
-			w->stats.tcp_ack_unsent++;
-		rte_pktmbuf_free(m);
-		tcp_ack_limited(w, f, true);
-		return;
-	}
-	if (seq_lt(s->ack, f->snd_una - f->max_snd_wnd)) {
-		rte_pktmbuf_free(m);
-		tcp_ack_limited(w, f, true);
-		return;
-	}
-	if (!tcp_ack_in(w, f, s)) {
+	/* Fifth check: "if the ACK bit is off, drop the segment and return". */
+	if (unlikely(!(s->flags & RTE_TCP_ACK_FLAG))) {
+		w->stats.tcp_drop_noack++;
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (f->state == SL_TCP_TIME_WAIT) {
+	tcp_ts_recent_update(w, f, s);
+	if (f->state == SL_TCP_SYN_RCVD && !tcp_syn_rcvd_ack(w, f, m, s))
+		return;
+	if (!tcp_ack_acceptable(w, f, m, s))
+		return;
+	/* The connection ended (LAST-ACK), or CLOSING reached TIME-WAIT: "the only thing
+	 * that can arrive in this state is a retransmission of the remote FIN". */
+	if (!tcp_ack_in(w, f, s) || f->state == SL_TCP_TIME_WAIT) {
 		rte_pktmbuf_free(m);
 		return;
 	}
-
-	if (s->len > 0 || (s->flags & RTE_TCP_FIN_FLAG)) {
-		switch (f->state) {
-		case SL_TCP_ESTABLISHED:
-		case SL_TCP_FIN_WAIT_1:
-		case SL_TCP_FIN_WAIT_2:
-			tcp_data_in(w, f, m, s);
-			break;
-		default:
-			/* CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent FIN. */
-			rte_pktmbuf_free(m);
-			f->flags |= TF_ACKNOW;
-			break;
-		}
-	} else {
-		rte_pktmbuf_free(m);
-	}
+	/* Seventh and eighth checks: segment text and FIN. */
+	tcp_text_in(w, f, m, s);
 	if (f->flags & (TF_ACKNOW | TF_DELACK) || f->tx.bytes > 0 ||
 	    (f->flags & TF_FIN_QUEUED))
 		flow_mark_dirty(w, f);
@@ -921,66 +1085,76 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t o
 			 cksum_mbuf(m, off, len)) == 0xffff;
 }
 
-void
-tcp_input(struct sl_worker *w, struct rte_mbuf *m)
+/* The header checks every segment passes before any state is looked at (RFC 9293
+ * §3.10.7, and the impossible flag combinations), and the parsed segment in *s. Returns
+ * false, counted, when the segment is malformed; the caller frees it. */
+static bool
+tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 {
 	const uint32_t off = (uint32_t)m->l2_len + m->l3_len;
 	const uint32_t l4len = m->pkt_len - off;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
 	struct rte_tcp_hdr *th;
-	struct tcp_flow *f;
-	struct tcp_seg s;
 	uint32_t hlen;
 	uint8_t fl;
 
-	w->stats.tcp_rx_segs++;
 	if (unlikely(l4len < sizeof(*th) || rte_pktmbuf_data_len(m) < off + sizeof(*th))) {
 		w->stats.tcp_drop_short++;
-		goto drop;
+		return false;
 	}
 	th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
 	hlen = (uint32_t)(th->data_off >> 4) * 4;
 	if (unlikely(hlen < sizeof(*th) || hlen > l4len || rte_pktmbuf_data_len(m) < off + hlen)) {
 		w->stats.tcp_drop_doff++;
-		goto drop;
+		return false;
 	}
 	if (unlikely(!tcp_cksum_ok(m, ip, off, l4len))) {
 		w->stats.tcp_drop_cksum++;
-		goto drop;
+		return false;
 	}
 	if (unlikely(th->src_port == 0 || th->dst_port == 0)) {
 		w->stats.tcp_drop_port0++;
-		goto drop;
+		return false;
 	}
 	fl = th->tcp_flags;
 	if (unlikely((fl & RTE_TCP_SYN_FLAG) && (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))) {
 		w->stats.tcp_drop_flags++;
-		goto drop;
+		return false;
 	}
-	s.th = th;
-	s.flags = fl;
-	s.hlen = (uint8_t)hlen;
-	s.seq = rte_be_to_cpu_32(th->sent_seq);
-	s.ack = rte_be_to_cpu_32(th->recv_ack);
-	s.wnd = rte_be_to_cpu_16(th->rx_win);
-	s.len = l4len - hlen;
-	s.key.raddr = ip->src_addr;
-	s.key.laddr = ip->dst_addr;
-	s.key.rport = th->src_port;
-	s.key.lport = th->dst_port;
+	s->th = th;
+	s->flags = fl;
+	s->hlen = (uint8_t)hlen;
+	s->seq = rte_be_to_cpu_32(th->sent_seq);
+	s->ack = rte_be_to_cpu_32(th->recv_ack);
+	s->wnd = rte_be_to_cpu_16(th->rx_win);
+	s->len = l4len - hlen;
+	s->key.raddr = ip->src_addr;
+	s->key.laddr = ip->dst_addr;
+	s->key.rport = th->src_port;
+	s->key.lport = th->dst_port;
 	if (hlen > sizeof(*th)) {
-		if (tcp_opt_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), &s.opts) != 0)
+		if (tcp_opt_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), &s->opts) != 0)
 			w->stats.tcp_opt_malformed++;
 	} else {
-		s.opts.has = 0;
+		s->opts.has = 0;
 	}
+	return true;
+}
 
+void
+tcp_input(struct sl_worker *w, struct rte_mbuf *m)
+{
+	struct tcp_flow *f;
+	struct tcp_seg s;
+
+	w->stats.tcp_rx_segs++;
+	if (unlikely(!tcp_seg_parse(w, m, &s))) {
+		rte_pktmbuf_free(m);
+		return;
+	}
 	f = flow_lookup(w, &s.key);
 	if (f == NULL)
 		tcp_input_noflow(w, m, &s);
 	else
 		tcp_input_flow(w, f, m, &s);
-	return;
-drop:
-	rte_pktmbuf_free(m);
 }

@@ -22,9 +22,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tcp/tcp.h"
-#include "tcp/tcp_seq.h"
+#include "core/siphash.h"
 #include "core/worker.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_in.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_opt.h"
+#include "tcp/tcp_out.h"
+#include "tcp/tcp_seq.h"
 
 #define COOKIE_PERIOD_US (64ull * 1000 * 1000)
 #define COOKIE_HASH_MASK 0x00ffffffu

@@ -18,9 +18,13 @@
 
 #include <rte_mbuf.h>
 
-#include "tcp/tcp.h"
-#include "tcp/tcp_seq.h"
 #include "core/worker.h"
+#include "net/mbuf_dyn.h"
+#include "tcp/flow.h"
+#include "tcp/rxbuf.h"
+#include "tcp/tcp_ooo.h"
+#include "tcp/tcp_opt.h"
+#include "tcp/tcp_seq.h"
 
 static inline uint32_t
 seg_end(struct rte_mbuf *m, int off)

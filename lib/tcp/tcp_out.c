@@ -7,17 +7,20 @@
  * Timers and input also call the single-segment senders directly (ACK, RST, SYN,
  * retransmission of the head, window and keepalive probes).
  *
- * Segments are built in a fresh mbuf: payload copied from the send queue (at most one
- * MSS, well under an mbuf's data room), TCP header and options prepended in the
+ * Segments are built in a fresh mbuf: payload copied from the send queue (one MSS fits an
+ * mbuf's data room; a TSO frame chains more), TCP header and options prepended in the
  * headroom, checksum by the port when it offers TCP checksum offload, software otherwise.
  *
- * tcp_output sends as much queued data as min(cwnd, peer window) allows, in full-MSS
- * segments plus a final short one. Whether that short one leaves now is the flow's flush
- * policy (tcp_tail_held): by default it does (everything written in this poll iteration
- * leaves now: TCP_NODELAY that still coalesces the writes of an iteration); Nagle, cork
- * and SL_SEND_MORE may hold it. Sender-side silly window avoidance (RFC 9293 §3.8.6.2.1)
- * holds back a short segment only when the window, not the data, is what makes it short.
- * The FIN follows the last byte; with a zero window the flow enters persist mode.
+ * tcp_output runs in steps: the state gate (tcp_output_gate), the data loop
+ * (tcp_output_data), the FIN (tcp_output_fin), then the retransmission or persist timer
+ * and the ACK still owed. It sends as much queued data as min(cwnd, peer window) allows,
+ * in full-MSS segments plus a final short one. Whether that short one leaves now is the
+ * flow's flush policy (tcp_tail_held): by default it does (everything written in this
+ * poll iteration leaves now: TCP_NODELAY that still coalesces the writes of an
+ * iteration); Nagle, cork and SL_SEND_MORE may hold it. Sender-side silly window
+ * avoidance (RFC 9293 §3.8.6.2.1) holds back a short segment only when the window, not
+ * the data, is what makes it short. The FIN follows the last byte; with a zero window
+ * the flow enters persist mode.
  */
 
 #include <string.h>
@@ -27,22 +30,26 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "api/wmark.h"
+#include "core/util.h"
+#include "core/worker.h"
 #include "net/cksum.h"
 #include "net/eth.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
 #include "net/port.h"
-#include "tcp/tcp.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_in.h"
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_ooo.h"
+#include "tcp/tcp_opt.h"
+#include "tcp/tcp_out.h"
 #include "tcp/tcp_seq.h"
-#include "core/util.h"
-#include "api/wmark.h"
-#include "core/worker.h"
+#include "tcp/tcp_timer.h"
+#include "tcp/txbuf.h"
 
-uint32_t
-tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f)
-{
-	return (uint32_t)(w->clock.now_us / 1000) + f->ts_off;
-}
+/* Segments in one TSO frame at most (64 KiB of IP datagram with 1448-byte segments). */
+#define TCP_TSO_MAX_SEGS 44
 
 /* Fill the checksum of the TCP segment at the start of m (l4len bytes). */
 static void
@@ -80,8 +87,6 @@ tcp_window_field(struct sl_worker *w, struct tcp_flow *f, bool syn)
 	return (uint16_t)scaled;
 }
 
-/* Build and send one segment of f: `len` payload bytes from the send queue starting at
- * sequence `seq` (0 for control segments). */
 /* Copy len bytes of the send queue, from offset off, to the end of m; mbufs are chained
  * when they do not fit one (a TSO frame). */
 static int
@@ -117,6 +122,35 @@ tcp_payload_fill(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, ui
 	return 0;
 }
 
+/* The options of a segment with flags tflags into opts; returns their length. A SYN
+ * offers what we are configured for; a SYN-ACK answers what the peer offered (RFC 7323
+ * §2.2, RFC 2018); other segments carry the timestamp and, while data waits out of
+ * order, SACK blocks (never on an RST). */
+static size_t
+tcp_opts_build(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint8_t *opts)
+{
+	const struct sl_config *cfg = w->cfg;
+	uint32_t tsval = tcp_ts_now(w, f);
+	unsigned int nsack = 0;
+
+	if (tflags & RTE_TCP_SYN_FLAG) {
+		bool synack = (tflags & RTE_TCP_ACK_FLAG) != 0;
+		int ws = -1;
+
+		if (synack ? (f->flags & TF_WSCALE) : cfg->wscale)
+			ws = f->rcv_ws;
+		return tcp_opt_write_syn(opts, (uint16_t)(cfg->mtu - 40), ws,
+					 synack ? !!(f->flags & TF_SACK) : cfg->sack,
+					 synack ? !!(f->flags & TF_TS) : cfg->timestamps, tsval,
+					 synack ? f->ts_recent : 0);
+	}
+	if ((f->flags & TF_SACK) && f->ooo.nsegs > 0 && !(tflags & RTE_TCP_RST_FLAG)) {
+		tcp_ooo_sack_update(w, f);
+		nsack = f->nsack;
+	}
+	return tcp_opt_write(opts, !!(f->flags & TF_TS), tsval, f->ts_recent, f->sack, nsack);
+}
+
 /*
  * Send one segment from seq: len bytes of data (len 0: a control segment) and tflags.
  * With segsz > 0 the frame is a TSO frame of len / segsz segments that the port cuts
@@ -128,39 +162,16 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	     uint8_t tflags, uint32_t segsz)
 {
 	struct rte_mbuf *m = worker_mbuf_alloc(w);
-	const struct sl_config *cfg = w->cfg;
 	uint8_t opts[TCP_OPT_MAX];
 	struct rte_tcp_hdr *th;
 	bool syn = (tflags & RTE_TCP_SYN_FLAG) != 0;
-	uint32_t tsval = tcp_ts_now(w, f);
 	size_t olen, hlen;
 
 	if (unlikely(m == NULL)) {
 		w->stats.tcp_tx_nombuf++;
 		return -ENOBUFS;
 	}
-	if (syn) {
-		bool synack = (tflags & RTE_TCP_ACK_FLAG) != 0;
-		int ws = -1;
-
-		/* A SYN offers what we are configured for; a SYN-ACK answers what the
-		 * peer offered (RFC 7323 §2.2, RFC 2018). */
-		if (synack ? (f->flags & TF_WSCALE) : cfg->wscale)
-			ws = f->rcv_ws;
-		olen = tcp_opt_write_syn(opts, (uint16_t)(cfg->mtu - 40), ws,
-					 synack ? !!(f->flags & TF_SACK) : cfg->sack,
-					 synack ? !!(f->flags & TF_TS) : cfg->timestamps, tsval,
-					 synack ? f->ts_recent : 0);
-	} else {
-		unsigned int nsack = 0;
-
-		if ((f->flags & TF_SACK) && f->ooo.nsegs > 0 && !(tflags & RTE_TCP_RST_FLAG)) {
-			tcp_ooo_sack_update(w, f);
-			nsack = f->nsack;
-		}
-		olen = tcp_opt_write(opts, !!(f->flags & TF_TS), tsval, f->ts_recent, f->sack,
-				     nsack);
-	}
+	olen = tcp_opts_build(w, f, tflags, opts);
 	hlen = sizeof(*th) + olen;
 	if (len > 0 && unlikely(tcp_payload_fill(w, f, m, seq - f->snd_una, len) != 0)) {
 		rte_pktmbuf_free(m);
@@ -168,6 +179,12 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 		return -ENOBUFS;
 	}
 	th = (struct rte_tcp_hdr *)rte_pktmbuf_prepend(m, (uint16_t)hlen);
+	if (unlikely(th == NULL)) {
+		/* A fresh mbuf has RTE_PKTMBUF_HEADROOM for every header: never expected. */
+		w->stats.tx_drop_headroom++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
 	th->src_port = f->key.lport;
 	th->dst_port = f->key.rport;
 	th->sent_seq = rte_cpu_to_be_32(seq);
@@ -228,16 +245,23 @@ tcp_tso_len(const struct sl_worker *w, bool rtx, uint32_t mss, uint32_t room, ui
  * segment that also carries SACK blocks holds that much less data (as Linux's
  * tcp_current_mss), or the frame would exceed the MTU. */
 static uint32_t
-tcp_payload_mss(struct sl_worker *w, struct tcp_flow *f)
+tcp_payload_mss_sack(struct sl_worker *w, struct tcp_flow *f)
 {
 	unsigned int nsack;
 
-	if (!(f->flags & TF_SACK) || f->ooo.nsegs == 0)
-		return f->mss;
 	tcp_ooo_sack_update(w, f);
 	nsack = f->nsack;
 	return f->mss - (uint32_t)(tcp_opt_len(!!(f->flags & TF_TS), nsack) -
 				   tcp_opt_len(!!(f->flags & TF_TS), 0));
+}
+
+/* The common case, inline on the data path: no SACK blocks to carry. */
+static inline uint32_t
+tcp_payload_mss(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (likely(!(f->flags & TF_SACK) || f->ooo.nsegs == 0))
+		return f->mss;
+	return tcp_payload_mss_sack(w, f);
 }
 
 /* Sequence number of a segment without data, SYN or FIN. After a timeout snd_nxt has gone
@@ -342,13 +366,6 @@ tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f)
 }
 
 /*
- * Flush policy: may the short last segment of the queue (len < MSS, everything unsent)
- * leave now? Full segments never wait. SL_SEND_FLUSH / sl_conn_flush (TF_PUSH) and a
- * queued FIN release it whatever the mode. SL_SEND_MORE and cork hold it until the cork
- * deadline, armed when the hold begins; Nagle (RFC 896) while data is unacknowledged,
- * the ACK that settles it marking the flow dirty again.
- */
-/*
  * Bytes a producer thread handed off before the flow was shut are still in a channel
  * (counted in the water marks, not yet in the send queue): the FIN waits for them, as
  * it waits for the bytes already queued. The drain phase marks the flow dirty when it
@@ -360,6 +377,13 @@ tcp_handoff_pending(const struct sl_worker *w, const struct tcp_flow *f)
 	return wmark_queued(w, f) > f->tx.bytes;
 }
 
+/*
+ * Flush policy: may the short last segment of the queue (len < MSS, everything unsent)
+ * leave now? Full segments never wait. SL_SEND_FLUSH / sl_conn_flush (TF_PUSH) and a
+ * queued FIN release it whatever the mode. SL_SEND_MORE and cork hold it until the cork
+ * deadline, armed when the hold begins; Nagle (RFC 896) while data is unacknowledged,
+ * the ACK that settles it marking the flow dirty again.
+ */
 static bool
 tcp_tail_held(struct sl_worker *w, struct tcp_flow *f)
 {
@@ -388,40 +412,108 @@ tcp_fin_sent(struct tcp_flow *f)
 		f->state = SL_TCP_LAST_ACK;
 }
 
-void
-tcp_output(struct sl_worker *w, struct tcp_flow *f)
+/*
+ * The output state gate (RFC 9293 §3.10.2, SEND and CLOSE): data and FIN leave in
+ * ESTABLISHED and CLOSE-WAIT, and what was queued before a close is still sent (and
+ * retransmitted) in FIN-WAIT-1, CLOSING and LAST-ACK. SYN-RECEIVED can only repeat its
+ * SYN-ACK, FIN-WAIT-2 and TIME-WAIT only acknowledge. Returns true when the data path
+ * runs.
+ */
+static bool
+tcp_output_gate(struct sl_worker *w, struct tcp_flow *f)
 {
-	uint32_t data_end, wnd, mss, sent = 0;
-	bool fin_ok, held = false;
-
 	switch (f->state) {
 	case SL_TCP_ESTABLISHED:
 	case SL_TCP_CLOSE_WAIT:
 	case SL_TCP_FIN_WAIT_1:
 	case SL_TCP_CLOSING:
 	case SL_TCP_LAST_ACK:
-		break;
+		return true;
 	case SL_TCP_SYN_RCVD:
 		if (f->flags & TF_ACKNOW)
 			tcp_send_syn(w, f);
-		return;
+		return false;
 	case SL_TCP_FIN_WAIT_2:
 	case SL_TCP_TIME_WAIT:
 		if (f->flags & TF_ACKNOW)
 			tcp_send_ack(w, f);
-		return;
+		return false;
 	default:
-		return;
+		return false;
 	}
+}
 
-	data_end = f->snd_una + f->tx.bytes;
-	if (seq_lt(f->snd_nxt, f->snd_una))
-		f->snd_nxt = f->snd_una;
-	mss = tcp_payload_mss(w, f);
-	wnd = f->cwnd;
+/* The send window: min(cwnd, the peer's window), where each of the first two duplicate
+ * ACKs adds a segment to cwnd (limited transmit, RFC 3042). */
+static uint32_t
+tcp_send_window(const struct tcp_flow *f, uint32_t mss)
+{
+	uint32_t wnd = f->cwnd;
+
 	if (!(f->flags & TF_RECOVERY) && f->dupacks > 0 && f->dupacks < 3)
-		wnd += (uint32_t)f->dupacks * mss;	/* limited transmit (RFC 3042) */
-	wnd = RTE_MIN(f->snd_wnd, wnd);
+		wnd += (uint32_t)f->dupacks * mss;
+	return RTE_MIN(f->snd_wnd, wnd);
+}
+
+/* Must a segment of len < MSS new bytes wait (unsent bytes are queued from snd_nxt)?
+ * Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a segment shorter than the data we have,
+ * because the window is small, waits unless it is half the largest window seen. A short
+ * tail waits when the flush policy holds it (*held). Retransmissions never wait: those
+ * bytes were sent into the window once already, and after a timeout nothing else would
+ * ever resend them (Linux's tcp_retransmit_skb only trims to the window). */
+static bool
+tcp_short_segment_waits(struct sl_worker *w, struct tcp_flow *f, uint32_t len,
+			uint32_t unsent, bool *held)
+{
+	if (len < unsent && len < f->max_snd_wnd / 2)
+		return true;
+	if (len == unsent && tcp_tail_held(w, f)) {
+		w->stats.tcp_flush_held++;
+		*held = true;
+		return true;
+	}
+	return false;
+}
+
+/* A data segment of len bytes left from snd_nxt (segsz: TSO segment size, 0 for one
+ * segment): count it, start timing it if it is new and nothing is timed (Karn: never a
+ * retransmission, RFC 6298 §3), and move snd_nxt and snd_max on. */
+static void
+tcp_data_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint32_t segsz,
+	      uint32_t mss, bool rtx)
+{
+	if (rtx) {
+		w->stats.tcp_retransmit_segs++;
+		f->retransmits++;
+	} else {
+		uint32_t nseg = segsz != 0 ? len / segsz : 1;
+
+		f->data_segs += nseg;
+		w->stats.tcp_tx_data_segs += nseg;
+		if (len == mss || segsz != 0)
+			w->stats.tcp_tx_full_segs += nseg;
+		if (!f->rtt_timing) {
+			f->rtt_timing = true;
+			f->rtt_seq = f->snd_nxt + len;
+			f->rtt_start = w->clock.now_us;
+		}
+	}
+	if (f->snd_una == f->snd_max)
+		f->unacked_since = w->clock.now_us;
+	f->snd_nxt += len;
+	f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+}
+
+/* The data loop: segments from snd_nxt (new data, or a go-back-N retransmission after a
+ * timeout) while the send window has room, in full-MSS segments (or TSO frames) and a
+ * final short one. Returns the segments sent; *held when the flush policy kept the tail. */
+static unsigned int
+tcp_output_data(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, bool *held)
+{
+	uint32_t mss = tcp_payload_mss(w, f);
+	uint32_t wnd = tcp_send_window(f, mss);
+	unsigned int sent = 0;
+
 	while (!(f->flags & TF_PERSIST) && seq_lt(f->snd_nxt, data_end)) {
 		uint32_t unsent = data_end - f->snd_nxt;
 		uint32_t inflight = f->snd_nxt - f->snd_una;
@@ -432,84 +524,85 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 		if (inflight >= wnd)
 			break;
 		len = u32_min(u32_min(unsent, mss), wnd - inflight);
-		/* Sender SWS avoidance: a segment shorter than the data we have, because
-		 * the window is small, waits unless it is half the largest window seen.
-		 * Not a retransmission: those bytes were sent into the window once already,
-		 * and after a timeout nothing else would ever resend them (Linux's
-		 * tcp_retransmit_skb only trims to the window). */
-		if (!rtx && len < mss && len < unsent && len < f->max_snd_wnd / 2)
+		if (!rtx && len < mss && tcp_short_segment_waits(w, f, len, unsent, held))
 			break;
-		if (!rtx && len < mss && len == unsent && tcp_tail_held(w, f)) {
-			w->stats.tcp_flush_held++;
-			held = true;
-			break;
-		}
 		segsz = tcp_tso_len(w, rtx, mss, u32_min(unsent, wnd - inflight), &len);
 		if (len == unsent)
 			fl |= RTE_TCP_PSH_FLAG;
 		if (tcp_xmit_seg(w, f, f->snd_nxt, len, fl, segsz) != 0)
 			break;
-		if (rtx) {
-			w->stats.tcp_retransmit_segs++;
-			f->retransmits++;
-		} else {
-			uint32_t nseg = segsz != 0 ? len / segsz : 1;
-
-			f->data_segs += nseg;
-			w->stats.tcp_tx_data_segs += nseg;
-			if (len == mss || segsz != 0)
-				w->stats.tcp_tx_full_segs += nseg;
-			if (!f->rtt_timing) {
-				f->rtt_timing = true;
-				f->rtt_seq = f->snd_nxt + len;
-				f->rtt_start = w->clock.now_us;
-			}
-		}
-		if (f->snd_una == f->snd_max)
-			f->unacked_since = w->clock.now_us;
-		f->snd_nxt += len;
-		f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+		tcp_data_sent(w, f, len, segsz, mss, rtx);
 		sent++;
 	}
+	return sent;
+}
 
+/* Our FIN, after the last byte (also after a go-back-N rewind), once the application
+ * asked for it and no handed-off bytes are still on their way. Returns 1 when it left. */
+static unsigned int
+tcp_output_fin(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
+{
+	if (!(f->flags & TF_FIN_QUEUED) || f->snd_nxt != data_end ||
+	    ((f->flags & TF_FIN_SENT) && !seq_lt(f->snd_nxt, f->snd_max)) ||
+	    (!(f->flags & TF_FIN_SENT) && tcp_handoff_pending(w, f)))
+		return 0;
+	if (tcp_xmit(w, f, data_end, 0, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG) != 0)
+		return 0;
+	if (seq_lt(data_end, f->snd_max) && (f->flags & TF_FIN_SENT)) {
+		w->stats.tcp_retransmit_segs++;
+		f->retransmits++;
+	}
+	if (f->snd_una == f->snd_max)
+		f->unacked_since = w->clock.now_us;
+	f->snd_nxt = data_end + 1;
+	f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+	tcp_fin_sent(f);
+	return 1;
+}
+
+/* Persist (RFC 9293 §3.8.6.1): data waits with nothing in flight, so no ACK will come to
+ * release it: the window is zero, or too small for silly-window avoidance to use it. The
+ * persist timer probes a zero window and overrides SWS avoidance otherwise
+ * (§3.8.6.2.1). */
+static void
+tcp_persist_enter(struct sl_worker *w, struct tcp_flow *f)
+{
+	f->flags |= TF_PERSIST;
+	f->nrtx = 0;
+	f->backoff = 0;
+	if (f->unacked_since == 0)
+		f->unacked_since = w->clock.now_us;
+	tcp_rto_arm(w, f);
+}
+
+void
+tcp_output(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t data_end;
+	unsigned int sent;
+	bool held = false;
+
+	if (!tcp_output_gate(w, f))
+		return;
+	data_end = f->snd_una + f->tx.bytes;
+	if (seq_lt(f->snd_nxt, f->snd_una))
+		f->snd_nxt = f->snd_una;
+	sent = tcp_output_data(w, f, data_end, &held);
 	if (f->snd_nxt == data_end) {
 		/* Everything left: a flush request or a cork hold is settled. */
 		f->flags &= ~TF_PUSH;
 		f->cork_at = 0;
 	}
-
-	/* FIN after the last byte (also after a go-back-N rewind). */
-	fin_ok = (f->flags & TF_FIN_QUEUED) && f->snd_nxt == data_end &&
-		 (!(f->flags & TF_FIN_SENT) || seq_lt(f->snd_nxt, f->snd_max)) &&
-		 ((f->flags & TF_FIN_SENT) || !tcp_handoff_pending(w, f));
-	if (fin_ok && tcp_xmit(w, f, data_end, 0, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG) == 0) {
-		if (seq_lt(data_end, f->snd_max) && (f->flags & TF_FIN_SENT)) {
-			w->stats.tcp_retransmit_segs++;
-			f->retransmits++;
-		}
-		if (f->snd_una == f->snd_max)
-			f->unacked_since = w->clock.now_us;
-		f->snd_nxt = data_end + 1;
-		f->snd_max = seq_max(f->snd_max, f->snd_nxt);
-		tcp_fin_sent(f);
-		sent++;
-	}
-
+	sent += tcp_output_fin(w, f, data_end);
+	/* RFC 6298 (5.1): "Every time a packet containing data is sent (including a
+	 * retransmission), if the timer is not running, start it running". */
 	if (f->snd_una != f->snd_max) {
 		if (f->rtx_at == 0)
 			tcp_rto_arm(w, f);
 	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & TF_PERSIST) && !held) {
-		/* Data waits with nothing in flight, so no ACK will come to release it: the
-		 * window is zero, or too small for silly-window avoidance to use it. The
-		 * persist timer probes a zero window and overrides SWS avoidance otherwise
-		 * (RFC 9293 §3.8.6.2.1). */
-		f->flags |= TF_PERSIST;
-		f->nrtx = 0;
-		f->backoff = 0;
-		if (f->unacked_since == 0)
-			f->unacked_since = w->clock.now_us;
-		tcp_rto_arm(w, f);
+		tcp_persist_enter(w, f);
 	}
+	/* Nothing carried the ACK we owe: a pure one. */
 	if (sent == 0 && (f->flags & TF_ACKNOW))
 		tcp_send_ack(w, f);
 }
@@ -531,6 +624,10 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 
 	mbuf_trim_to(m, l2 + l3);
 	if (m->nb_segs != 1 || rte_pktmbuf_append(m, (uint16_t)hlen) == NULL) {
+		/* The answer must fit behind the IPv4 header in the received buffer: a
+		 * PMD's buffers always have the room, a segment at the very end of a small
+		 * buffer might not. */
+		w->stats.tcp_reply_no_room++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -573,6 +670,9 @@ tcp_reply_rst(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s)
 	uint32_t seglen = s->len;
 
 	if (s->flags & RTE_TCP_RST_FLAG) {
+		/* "An incoming segment containing a RST is discarded" (SYN-SENT with an
+		 * unacceptable ACK is the only state that gets here with one). */
+		w->stats.tcp_rst_ignored++;
 		rte_pktmbuf_free(m);
 		return;
 	}

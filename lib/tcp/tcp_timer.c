@@ -15,16 +15,20 @@
  *
  * Retransmission follows RFC 6298 (SRTT/RTTVAR in microseconds from the TSC, Karn's rule:
  * only segments sent once are timed, exponential backoff up to rto_max), with go-back-N
- * after a timeout: snd_nxt returns to snd_una and the congestion window to one segment.
+ * after a timeout: snd_nxt returns to snd_una and the congestion window to the loss
+ * window of the flow's congestion control (cc.h: one segment for NewReno).
  */
 
 #include <rte_common.h>
 
 #include "core/log.h"
-#include "tcp/tcp.h"
-#include "tcp/tcp_seq.h"
 #include "core/util.h"
 #include "core/worker.h"
+#include "tcp/cc.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_out.h"
+#include "tcp/tcp_seq.h"
+#include "tcp/tcp_timer.h"
 
 static inline uint64_t
 tick_of(uint64_t us)
@@ -169,35 +173,36 @@ tcp_user_timeout(struct sl_worker *w, const struct tcp_flow *f)
 
 /* ---- handlers; each returns true when the flow is gone ---- */
 
+/* The SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) is unanswered: send it again with the
+ * timer backed off, up to syn_retries or synack_retries times. */
+static bool
+tcp_syn_rto_fire(struct sl_worker *w, struct tcp_flow *f)
+{
+	const struct sl_config *cfg = w->cfg;
+	unsigned int retries = f->state == SL_TCP_SYN_SENT ? cfg->syn_retries :
+							       cfg->synack_retries;
+
+	if (++f->nrtx > retries) {
+		flow_closed(w, f, SL_CLOSE_TIMEOUT);
+		return true;
+	}
+	f->backoff++;
+	f->rtt_timing = false;
+	tcp_send_syn(w, f);
+	tcp_rto_arm(w, f);
+	return false;
+}
+
+/* The retransmission timer expired (RFC 6298 (5.4)-(5.6)): retransmit from SND.UNA, back
+ * off the timer, collapse the window; give up after `retries` timeouts without progress
+ * or the user timeout. */
 static bool
 tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 {
 	const struct sl_config *cfg = w->cfg;
 
-	switch (f->state) {
-	case SL_TCP_SYN_SENT:
-		if (++f->nrtx > cfg->syn_retries) {
-			flow_closed(w, f, SL_CLOSE_TIMEOUT);
-			return true;
-		}
-		f->backoff++;
-		f->rtt_timing = false;
-		tcp_send_syn(w, f);
-		tcp_rto_arm(w, f);
-		return false;
-	case SL_TCP_SYN_RCVD:
-		if (++f->nrtx > cfg->synack_retries) {
-			flow_closed(w, f, SL_CLOSE_TIMEOUT);
-			return true;
-		}
-		f->backoff++;
-		f->rtt_timing = false;
-		tcp_send_syn(w, f);
-		tcp_rto_arm(w, f);
-		return false;
-	default:
-		break;
-	}
+	if (f->state == SL_TCP_SYN_SENT || f->state == SL_TCP_SYN_RCVD)
+		return tcp_syn_rto_fire(w, f);
 	if (f->snd_una == f->snd_max)
 		return false;		/* everything was acknowledged meanwhile */
 	if (++f->nrtx > cfg->retries || tcp_user_timeout(w, f)) {
@@ -206,11 +211,10 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 		return true;
 	}
 	w->stats.tcp_rto++;
-	/* RFC 5681 (4): ssthresh = max(FlightSize / 2, 2 SMSS), cwnd = 1 SMSS (loss
-	 * window); RFC 6582: recover = highest sent, so the ACKs of the go-back-N
-	 * retransmissions cannot start a fast retransmit of their own. */
-	f->ssthresh = RTE_MAX(tcp_flight(f) / 2, 2u * f->mss);
-	f->cwnd = f->mss;
+	/* The window collapses to the loss window (the module's on_rto); RFC 6582 §3.2
+	 * step 4: recover = highest sent, so the ACKs of the go-back-N retransmissions
+	 * cannot start a fast retransmit of their own. */
+	f->cc->on_rto(f);
 	f->flags &= ~TF_RECOVERY;
 	f->dupacks = 0;
 	f->recover = f->snd_max;

@@ -61,8 +61,10 @@
 
 #include <sluice/sluice.h>
 
-#include "tcp/tcp.h"
+#include "api/api_priv.h"
 #include "core/worker.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_timer.h"
 
 #define SIM_IP_A		RTE_BE32(0xc6120001)	/* 198.18.0.1 */
 #define SIM_IP_B		RTE_BE32(0xc6120002)	/* 198.18.0.2 */

@@ -18,6 +18,7 @@
 #include <rte_tcp.h>
 
 #include "tcp_helper.h"
+#include "tcp/tcp_timer.h"
 
 #define TP_FRAME_MAX (RTE_ETHER_HDR_LEN + 9600)
 

@@ -31,7 +31,7 @@
 #include <sluice/conn.h>
 
 #include "harness.h"
-#include "tcp/tcp.h"
+#include "tcp/flow.h"
 #include "tcp/tcp_opt.h"
 
 /* The listener every fixture has, and the peer's default port and ISN. */

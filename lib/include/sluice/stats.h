@@ -33,6 +33,7 @@ extern "C" {
 	X(tx_deferred,		"frames the port refused once and kept for the next burst") \
 	X(tx_drop_full,		"frames dropped: worker TX queue full") \
 	X(tx_drop_oversize,	"frames dropped: longer than the MTU (a stack bug if ever seen)") \
+	X(tx_drop_headroom,	"frames dropped: no headroom for a TCP, IPv4 or Ethernet header") \
 	X(mbuf_alloc_fail,	"mbuf allocations that failed (pool exhausted)") \
 	X(eth_drop_runt,	"frames shorter than an Ethernet header") \
 	X(eth_drop_dst,		"frames for another MAC or an unjoined multicast group") \
@@ -50,6 +51,7 @@ extern "C" {
 	X(arp_learned,		"neighbours resolved") \
 	X(arp_updated,		"neighbour entries refreshed or changed") \
 	X(arp_table_full,	"neighbour entries not created: table full") \
+	X(arp_drop_no_entry,	"packets dropped: no neighbour entry free for their next hop") \
 	X(arp_pending_drop,	"packets dropped: pending queue for a destination full") \
 	X(arp_resolve_fail,	"packets dropped: destination never answered ARP") \
 	X(arp_aged,		"neighbour entries aged out") \
@@ -81,10 +83,15 @@ extern "C" {
 	X(tcp_drop_cksum,	"TCP dropped: bad checksum") \
 	X(tcp_drop_flags,	"TCP dropped: impossible flag combination") \
 	X(tcp_drop_port0,	"TCP dropped: port 0") \
+	X(tcp_drop_noack,	"TCP dropped: no ACK bit in a synchronized state (RFC 9293)") \
+	X(tcp_drop_nosyn,	"TCP dropped: no SYN, RST (or ACK) in LISTEN or SYN-SENT") \
+	X(tcp_drop_closed,	"TCP dropped: connection closed, its on_close not yet delivered") \
+	X(tcp_drop_after_fin,	"TCP dropped: data after the peer's FIN (ignored, ACKed again)") \
 	X(tcp_opt_malformed,	"TCP segments with malformed options (parsing stopped there)") \
 	X(tcp_rst_closed_port,	"RSTs sent for segments to closed ports or unknown flows") \
 	X(tcp_rst_rx,		"RSTs accepted (connection reset)") \
-	X(tcp_rst_ignored,	"RSTs outside the window (ignored)") \
+	X(tcp_rst_ignored,	"RSTs ignored: out of window, in TIME-WAIT, SYN-SENT without ACK") \
+	X(tcp_rst_noconn,	"RSTs for no connection, or to a listener (ignored)") \
 	X(tcp_syn_rx,		"SYNs received for a listener") \
 	X(tcp_backlog_drop,	"SYNs dropped: backlog full and SYN cookies off") \
 	X(tcp_syncookie_sent,	"SYN-ACKs sent with a SYN cookie") \
@@ -101,6 +108,7 @@ extern "C" {
 	X(tcp_challenge_ack,	"challenge ACKs sent (RFC 5961)") \
 	X(tcp_ack_ratelimited,	"challenge/out-of-window ACKs suppressed by the per-connection limit") \
 	X(tcp_ack_unsent,	"segments acknowledging data never sent (dropped)") \
+	X(tcp_ack_old,		"segments with an ACK below SND.UNA - MAX.SND.WND (dropped)") \
 	X(tcp_syn_in_window,	"SYNs on a synchronized connection (challenge ACK)") \
 	X(tcp_probe_answered,	"keepalive/zero-window probes answered") \
 	X(tcp_dupacks,		"duplicate ACKs received") \
@@ -120,6 +128,7 @@ extern "C" {
 	X(tcp_timewait_evict,	"TIME-WAIT connections evicted for a new connection") \
 	X(tcp_rx_nombuf,	"segments dropped: no buffer to keep their data") \
 	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
+	X(tcp_reply_no_room,	"RST/SYN-ACK replies not sent: no room in the received mbuf") \
 	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool") \
 	X(tcp_app_writes,	"application writes queued (sends, messages, producer records)") \
 	X(tcp_app_bytes,	"bytes those writes carried") \

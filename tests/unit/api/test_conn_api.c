@@ -74,14 +74,12 @@ la_run_lifetime(struct tt *x)
 static void
 test_listen_arg_every_callback_is_listener_arg(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 
-	(void)state;
 	la_reset(&x->app);
 	la_run_lifetime(x);
 	assert_int_equal(la.wrong, 0);
 	assert_string_equal(la.seen, "amwex");
-	tt_teardown(x);
 }
 
 static void
@@ -101,16 +99,14 @@ test_listen_arg_framed_listener_every_callback(void **state)
 static void
 test_listen_arg_active_open_is_null(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 
-	(void)state;
 	la_reset(NULL);
 	x->app.hook = la_hook;
 	tpeer_accept(&x->p);
 	assert_int_equal(la.wrong, 0);
 	assert_string_equal(la.seen, "c");
 	assert_null(sl_conn_listen_arg(x->p.tc->c));
-	tt_teardown(x);
 }
 
 /* Two listeners, each with its own application record as argument. */
@@ -161,19 +157,17 @@ test_listen_arg_per_listener(void **state)
 static void
 test_listen_after_start_refused(void **state)
 {
-	struct tt *x = tt_setup(NULL);
+	struct tt *x = *state;
 
-	(void)state;
 	assert_int_equal(sl_stack_listen(x->t.s, TP_PORT + 1, &tapp_ops, NULL), -EBUSY);
-	tt_teardown(x);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(test_listen_arg_every_callback_is_listener_arg),
+	TT_TEST(test_listen_arg_every_callback_is_listener_arg),
 	cmocka_unit_test(test_listen_arg_framed_listener_every_callback),
-	cmocka_unit_test(test_listen_arg_active_open_is_null),
+	TT_TEST(test_listen_arg_active_open_is_null),
 	cmocka_unit_test(test_listen_arg_per_listener),
-	cmocka_unit_test(test_listen_after_start_refused),
+	TT_TEST(test_listen_after_start_refused),
 };
 
 UNIT_MAIN("test_conn_api", tests)

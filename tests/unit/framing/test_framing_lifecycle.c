@@ -20,6 +20,7 @@
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 
+#include "api/api_priv.h"
 #include "framing/framing_priv.h"
 #include "tcp_helper.h"
 

@@ -346,6 +346,28 @@ test_arp_table_full_counts_then_evicts_stale(void **state)
 }
 
 static void
+test_arp_table_full_of_live_entries_packet_dropped_counted(void **state)
+{
+	struct rte_ether_addr mac = th_peer_mac;
+	struct th *t = *state;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++) {
+		mac.addr_bytes[5] = (uint8_t)(0x10 + i);
+		inject_arp(t, &th_bcast_mac, RTE_ARP_OP_REQUEST, &mac,
+			   rte_cpu_to_be_32(0xc6120010 + i), &zero_mac, TH_STACK_IP);
+	}
+	th_tx_drain(t);
+	/* Every entry is reachable, none may be evicted: a packet to a new neighbour has
+	 * nowhere to wait for its resolution. */
+	send_ip(t, TH_OTHER_IP, 1);
+	assert_int_equal(th_tx_count(t), 0);
+	assert_null(arp_lookup(t->w, TH_OTHER_IP));
+	assert_int_equal(th_stats(t)->arp_table_full, 1);
+	assert_int_equal(th_stats(t)->arp_drop_no_entry, 1);
+}
+
+static void
 test_arp_off_subnet_goes_to_gateway_or_counts_no_route(void **state)
 {
 	struct th *t = *state;
@@ -380,6 +402,7 @@ static const struct CMUnitTest tests[] = {
 	TH_TEST(test_arp_requests_rate_limited_then_fail),
 	TH_TEST(test_arp_entry_goes_stale_refreshes_then_ages_out),
 	TH_TEST(test_arp_table_full_counts_then_evicts_stale),
+	TH_TEST(test_arp_table_full_of_live_entries_packet_dropped_counted),
 	TH_TEST(test_arp_off_subnet_goes_to_gateway_or_counts_no_route),
 };
 

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* ipv4_input: every validation rule drops with its own counter and leaks nothing; good
  * packets (including padded ones) get through. A ping is the probe: a reply means the
- * packet passed IPv4. */
+ * packet passed IPv4. ipv4_output: a packet without headroom for its headers is dropped
+ * and counted. */
 
 #include "unit.h"
 
 #include <rte_icmp.h>
 #include <rte_ip.h>
+
+#include "net/ipv4.h"
 
 struct pkt {
 	uint8_t f[256];
@@ -233,6 +236,32 @@ test_ipv4_ethernet_padding_trimmed(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/* An mbuf of 8 payload bytes with only `headroom` bytes in front of them. */
+static struct rte_mbuf *
+payload_with_headroom(struct th *t, uint16_t headroom)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t->w->pool);
+
+	assert_non_null(m);
+	m->data_off = headroom;
+	memset(rte_pktmbuf_append(m, 8), 0x5a, 8);
+	return m;
+}
+
+static void
+test_ipv4_output_without_headroom_dropped_counted(void **state)
+{
+	struct th *t = *state;
+
+	/* No room for the IPv4 header, then room for it but not for Ethernet's. */
+	ipv4_output(t->w, payload_with_headroom(t, 0), TH_PEER_IP, 253);
+	ipv4_output(t->w, payload_with_headroom(t, sizeof(struct rte_ipv4_hdr)), TH_PEER_IP,
+		    253);
+	th_poll(t);
+	assert_int_equal(th_tx_count(t), 0);
+	assert_int_equal(th_stats(t)->tx_drop_headroom, 2);
+}
+
 static const struct CMUnitTest tests[] = {
 	TH_TEST(test_ipv4_valid_packet_passes),
 	TH_TEST(test_ipv4_truncated_header_dropped_short),
@@ -246,6 +275,7 @@ static const struct CMUnitTest tests[] = {
 	TH_TEST(test_ipv4_other_destination_dropped),
 	TH_TEST(test_ipv4_broadcast_and_unknown_protocol_counted),
 	TH_TEST(test_ipv4_ethernet_padding_trimmed),
+	TH_TEST(test_ipv4_output_without_headroom_dropped_counted),
 };
 
 UNIT_MAIN("test_ipv4", tests)

@@ -400,6 +400,7 @@ test_close_wait_data_after_fin_acked_not_delivered(void **state)
 	tpeer_expect_ack(p, p->snd_nxt);
 	assert_int_equal(p->tc->rx_bytes, 0);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_CLOSE_WAIT);
+	assert_int_equal(th_stats(&x->t)->tcp_drop_after_fin, 1);
 }
 
 static void
@@ -734,6 +735,36 @@ test_sync_states_exact_rst_resets_connection(void **state)
 	}
 }
 
+/* A segment from the peer in the same burst as the RST that reset the connection finds
+ * it CLOSED, its on_close still owed: dropped and counted, nothing answered. */
+static void
+test_closed_awaiting_on_close_segment_dropped_and_counted(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	uint8_t frame[256];
+	struct tseg rst, data;
+	size_t n;
+
+	tpeer_connect(p);
+	rst = (struct tseg){ .sport = p->port, .dport = p->lport, .seq = p->snd_nxt,
+			     .flags = TH_RST, .wnd = 65535 };
+	data = (struct tseg){ .sport = p->port, .dport = p->lport, .seq = p->snd_nxt,
+			      .ack = p->rcv_nxt, .flags = TH_ACK | TH_PSH, .wnd = 65535,
+			      .data = "late", .len = 4 };
+	n = tp_build(frame, &x->t, &rst);
+	th_wire_put(&x->t, th_frame(&x->t, frame, n));
+	n = tp_build(frame, &x->t, &data);
+	th_wire_put(&x->t, th_frame(&x->t, frame, n));
+	th_poll(&x->t);
+	tpeer_expect_nothing(p);
+	assert_int_equal(th_stats(&x->t)->tcp_rst_rx, 1);
+	assert_int_equal(th_stats(&x->t)->tcp_drop_closed, 1);
+	assert_int_equal(p->tc->rx_bytes, 0);
+	assert_int_equal(p->tc->reason, SL_CLOSE_RESET);
+	assert_null(tpeer_flow(p));
+}
+
 static void
 test_established_abort_sends_rst_drops_queue_close_aborted(void **state)
 {
@@ -840,6 +871,7 @@ static const struct CMUnitTest tests[] = {
 		      setup_msl_1s),
 	TT_TEST(test_last_ack_done_while_paused_close_discards_then_close_and_free),
 	TT_TEST(test_sync_states_exact_rst_resets_connection),
+	TT_TEST(test_closed_awaiting_on_close_segment_dropped_and_counted),
 	TT_TEST(test_established_abort_sends_rst_drops_queue_close_aborted),
 	TT_TEST(test_established_abort_in_callback_close_in_same_iteration),
 	TT_TEST(test_established_shutdown_twice_then_send_refused),

@@ -265,6 +265,35 @@ test_backlog_full_without_cookies_syn_dropped(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_syncookie_sent, 0);
 }
 
+/* The SYN-ACK of a cookie is written into the received SYN's mbuf. A SYN without options
+ * at the very end of its buffer leaves no room for the MSS option: nothing is sent (the
+ * peer retransmits its SYN), and the reason is counted. */
+static void
+test_syncookie_synack_without_room_in_syn_not_sent_counted(void **state)
+{
+	struct tt *x = *state;
+	struct tseg syn = {
+		.sport = TP_PEER_PORT + 1, .dport = TP_PORT, .seq = 777, .flags = TH_SYN,
+		.wnd = 65535,
+	};
+	uint8_t frame[128];
+	struct rte_mbuf *m;
+	struct tp_out o;
+	size_t n;
+
+	n = tp_build(frame, &x->t, &syn);
+	m = rte_pktmbuf_alloc(x->t.w->pool);
+	assert_non_null(m);
+	m->data_off = (uint16_t)(m->buf_len - n);
+	memcpy(rte_pktmbuf_mtod(m, void *), frame, n);
+	m->data_len = (uint16_t)n;
+	m->pkt_len = (uint32_t)n;
+	th_inject(&x->t, m);
+	assert_false(tp_pop(&x->t, &o));
+	assert_int_equal(th_stats(&x->t)->tcp_reply_no_room, 1);
+	assert_int_equal(x->t.w->tcp.nflows, 1);
+}
+
 static void
 test_backlog_slot_freed_when_handshake_completes(void **state)
 {
@@ -308,6 +337,8 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_syncookie_expired_gets_rst, setup_backlog_cookies),
 	TT_TEST_SETUP(test_syncookie_accepted_within_next_period, setup_backlog_cookies),
 	TT_TEST_SETUP(test_backlog_full_without_cookies_syn_dropped, setup_backlog_no_cookies),
+	TT_TEST_SETUP(test_syncookie_synack_without_room_in_syn_not_sent_counted,
+		      setup_backlog_cookies),
 	TT_TEST_SETUP(test_backlog_slot_freed_when_handshake_completes, setup_backlog_cookies),
 	TT_TEST_SETUP(test_backlog_slot_freed_when_half_open_times_out, setup_backlog_no_cookies),
 };

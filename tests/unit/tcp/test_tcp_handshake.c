@@ -6,6 +6,7 @@
 #include "unit.h"
 
 #include "tcp_helper.h"
+#include "tcp/tcp_in.h"
 
 /* The window scale sluice offers for a receive buffer (smallest shift that fits it). */
 static uint8_t
@@ -108,6 +109,7 @@ test_listen_rst_ignored(void **state)
 	tpeer_expect_nothing(p);
 	assert_null(tpeer_flow(p));
 	assert_int_equal(x->t.w->tcp.nflows, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_rst_noconn, 2);
 }
 
 static void
@@ -121,6 +123,7 @@ test_listen_segment_without_syn_ack_rst_dropped(void **state)
 	tpeer_xmit(p, TH_FIN, 5559, 0, NULL, 0);
 	tpeer_expect_nothing(p);
 	assert_int_equal(x->t.w->tcp.nflows, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_drop_nosyn, 2);
 }
 
 static void
@@ -415,6 +418,7 @@ test_syn_sent_unacceptable_ack_gets_rst_and_keeps_waiting(void **state)
 	/* A RST with a bad ACK is dropped without an answer. */
 	tpeer_xmit(p, TH_RST | TH_ACK, p->iss + 1, p->irs + 100, NULL, 0);
 	tpeer_expect_nothing(p);
+	assert_int_equal(th_stats(&x->t)->tcp_rst_ignored, 1);
 	assert_int_equal(tpeer_flow(p)->state, SL_TCP_SYN_SENT);
 	assert_int_equal(p->tc->closes, 0);
 	tpeer_synack(p);
@@ -430,6 +434,24 @@ setup_syn_retries_3(void **state)
 	tp_config(&cfg);
 	cfg.syn_retries = 3;
 	return tt_fixture_setup_cfg(state, &cfg);
+}
+
+static void
+test_syn_sent_acceptable_ack_without_syn_dropped_and_counted(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+
+	tpeer_await_syn(p);
+	/* RFC 9293 SYN-SENT, fifth: "If neither of the SYN or RST bits is set, then drop
+	 * the segment and return", even when it acknowledges our SYN. */
+	tpeer_xmit(p, TH_ACK, p->iss + 1, p->irs + 1, "data", 4);
+	tpeer_expect_nothing(p);
+	assert_int_equal(th_stats(&x->t)->tcp_drop_nosyn, 1);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_SYN_SENT);
+	tpeer_synack(p);
+	tpeer_expect_ack(p, p->iss + 1);
+	assert_string_equal(p->tc->log, "c");
 }
 
 static void
@@ -624,6 +646,7 @@ test_closed_port_rst_not_answered(void **state)
 	inject_to_closed_port(x, TH_RST | TH_ACK, 1, 2, NULL, 0);
 	assert_false(tp_pop(&x->t, &o));
 	assert_int_equal(th_stats(&x->t)->tcp_rst_closed_port, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_rst_noconn, 2);
 }
 
 /* A peer's MSS below TCP_MIN_SND_MSS (found by fuzz_frame: with timestamps the payload
@@ -679,6 +702,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_syn_sent_rst_with_ack_refuses_connection),
 	TT_TEST(test_syn_sent_rst_without_ack_ignored),
 	TT_TEST(test_syn_sent_unacceptable_ack_gets_rst_and_keeps_waiting),
+	TT_TEST(test_syn_sent_acceptable_ack_without_syn_dropped_and_counted),
 	TT_TEST_SETUP(test_syn_sent_no_answer_syn_backoff_then_timeout, setup_syn_retries_3),
 	TT_TEST(test_syn_sent_close_forgets_connection_without_fin),
 	TT_TEST(test_syn_sent_queued_data_leaves_with_handshake_ack),

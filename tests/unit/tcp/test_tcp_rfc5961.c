@@ -161,9 +161,30 @@ test_established_ack_older_than_max_window_challenged_and_dropped(void **state)
 	assert_int_equal(o.ack, p->snd_nxt);
 	assert_int_equal(p->tc->rx_bytes, 0);
 	assert_int_equal(th_stats(&x->t)->tcp_challenge_ack, 1);
+	assert_int_equal(th_stats(&x->t)->tcp_ack_old, 1);
 	/* An old ACK within the bound is fine, and its data is taken. */
 	tpeer_xmit(p, TH_ACK | TH_PSH, p->snd_nxt, f->snd_una - 10, "good", 4);
 	assert_int_equal(p->tc->rx_bytes, 4);
+}
+
+static void
+test_established_segment_without_ack_dropped_and_counted(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+
+	tpeer_connect(p);
+	/* RFC 9293 §3.10.7.4 fifth check: "if the ACK bit is off, drop the segment and
+	 * return", data and all, without an answer. */
+	tpeer_xmit(p, TH_PSH, p->snd_nxt, 0, "data", 4);
+	tpeer_expect_nothing(p);
+	assert_int_equal(p->tc->rx_bytes, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_drop_noack, 1);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_ESTABLISHED);
+	/* The same bytes with an ACK are taken. */
+	tpeer_send(p, TH_ACK | TH_PSH, "data", 4);
+	assert_int_equal(p->tc->rx_bytes, 4);
+	assert_int_equal(th_stats(&x->t)->tcp_drop_noack, 1);
 }
 
 static const enum sl_tcp_state sync_states[] = {
@@ -385,6 +406,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_established_syn_outside_window_acked_connection_kept),
 	TT_TEST(test_established_ack_of_unsent_data_challenged_and_dropped),
 	TT_TEST(test_established_ack_older_than_max_window_challenged_and_dropped),
+	TT_TEST(test_established_segment_without_ack_dropped_and_counted),
 	TT_TEST(test_sync_states_in_window_rst_and_syn_get_challenge_acks),
 	TT_TEST(test_challenge_acks_rate_limited_per_connection),
 	TT_TEST(test_established_out_of_window_data_acked_within_budget),

@@ -467,7 +467,7 @@ test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery(void **sta
 	assert_int_equal(o.seq, tpeer_sseq(p, MSS));
 	ack_upto(p, MSS);	/* a fourth duplicate inflates cwnd by one segment */
 	assert_int_equal(f->cwnd, 7 * MSS);
-	/* S1 arrives: the ACK stops at the S3 hole (partial, RFC 6582 §3.2 step 4). */
+	/* S1 arrives: the ACK stops at the S3 hole (partial, RFC 6582 §3.2 step 3). */
 	ack_upto(p, 3 * MSS);
 	tpeer_expect(p, &o);
 	assert_int_equal(o.seq, tpeer_sseq(p, 3 * MSS));

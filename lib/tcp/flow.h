@@ -1,23 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#ifndef SL_TCP_H
-#define SL_TCP_H
+#ifndef SL_TCP_FLOW_H
+#define SL_TCP_FLOW_H
 
 /*
- * TCP: the control block, the per-worker TCP state and the entry points of the TCP
- * modules. Where each piece lives:
+ * flow.h -- the connection control block (struct tcp_flow), the per-worker TCP state
+ * (struct tcp_worker, embedded in struct sl_worker) and the flow table of flow.c.
  *
- *   flow.c      flow table (rte_hash on the 4-tuple), control blocks from a mempool,
- *               listeners, the ready/dirty lists, freeing
- *   tcp_in.c    tcp_input: validation, lookup, LISTEN/SYN-SENT processing, the state
- *               machine for synchronized states, ACK processing, data and FIN
- *   tcp_ooo.c   the bounded out-of-order queue and the SACK blocks we report
- *   tcp_out.c   tcp_output and every segment we build (data, ACK, SYN, FIN, RST)
- *   tcp_timer.c the timer wheel and what each timer does (RTO, persist, delayed ACK,
- *               keepalive, TIME-WAIT)
- *   tcp_isn.c   RFC 6528 initial sequence numbers and SYN cookies
- *   tcp_opt.c   the option parser (bounded, fuzzable) and writer
- *   rxbuf.c     in-order received bytes (slices in mbufs); txbuf.c the send queue
- *   conn.c      the public connection API and the delivery phase (callbacks)
+ * Every TCP module works on a struct tcp_flow: tcp_in.c finds it with flow_lookup() and
+ * runs the state machine on it, tcp_out.c builds its segments, tcp_timer.c keeps its
+ * deadlines in the worker's wheel, its congestion control module (cc.h) owns its
+ * congestion window. The two lists that connect TCP to the later phases of the poll loop
+ * are here too: a flow with application events is marked ready
+ * (flow_mark_ready, delivered by the api layer), a flow with output owed is marked dirty
+ * (flow_mark_dirty, tcp_output once per flow per iteration).
  */
 
 #include <stdbool.h>
@@ -25,20 +20,23 @@
 #include <sys/queue.h>
 
 #include <rte_byteorder.h>
+#include <rte_common.h>
 
 #include <sluice/conn.h>
 
-#include "framing/framing_priv.h"
-#include "net/mbuf_dyn.h"
-#include "tcp/rxbuf.h"
 #include "core/siphash.h"
+#include "framing/framing_priv.h"
+#include "tcp/cc.h"
+#include "tcp/rxbuf.h"
+#include "tcp/tcp_ooo.h"
 #include "tcp/tcp_opt.h"
+#include "tcp/tcp_timer.h"
 #include "tcp/txbuf.h"
 
 struct rte_hash;
-struct rte_mbuf;
 struct rte_mempool;
 struct sl_worker;
+struct wmark_slot;
 
 /* The 4-tuple as it appears in a received segment (remote = source). */
 struct flow_key {
@@ -59,7 +57,7 @@ struct flow_key {
 #define TF_FIN_RCVD	(1u << 7)	/* the peer's FIN has been processed */
 #define TF_RX_CLOSED	(1u << 8)	/* sl_conn_close: received data is discarded */
 #define TF_RX_PAUSED	(1u << 9)	/* on_message returned SL_RX_AGAIN */
-#define TF_RECOVERY	(1u << 10)	/* NewReno fast recovery */
+#define TF_RECOVERY	(1u << 10)	/* fast recovery (RFC 6582), until recover is ACKed */
 #define TF_PASSIVE	(1u << 11)	/* created by a listener */
 #define TF_APP		(1u << 12)	/* the application knows this connection */
 #define TF_CLOSE_DONE	(1u << 13)	/* on_close delivered (or never owed) */
@@ -85,20 +83,7 @@ struct flow_key {
 #define EV_WRITABLE	(1u << 4)
 #define EV_CLOSE	(1u << 5)
 
-/* The out-of-order queue: segments after a hole, sorted, non-overlapping. */
-struct tcp_ooo {
-	struct rte_mbuf *head;		/* lowest sequence */
-	struct rte_mbuf *tail;		/* highest sequence */
-	uint32_t nsegs;
-	uint32_t bytes;			/* payload */
-	uint32_t truesize;		/* mbuf memory held (data room), the real cost */
-	uint32_t last_seq, last_end;	/* most recent arrival (first SACK block) */
-	bool fin;			/* a FIN follows the segment ending at fin_seq */
-	uint32_t fin_seq;
-};
-
 struct tcp_listener;
-struct wmark_slot;
 
 struct tcp_flow {
 	/* Touched by every segment. */
@@ -115,14 +100,15 @@ struct tcp_flow {
 	uint32_t snd_wl1, snd_wl2;	/* segment seq/ack of the last window update */
 	uint32_t rcv_nxt;
 	uint32_t rcv_adv;		/* right edge of the window we advertised */
-	uint32_t cwnd, ssthresh;
-	uint32_t recover;		/* NewReno: snd_max when recovery began */
+	uint32_t cwnd, ssthresh;	/* changed only by the congestion control (cc.h) */
+	uint32_t recover;		/* RFC 6582: snd_max when recovery began */
 	uint32_t sack_high;		/* highest sequence the peer has SACKed */
 	uint16_t mss;			/* payload of a full segment we send */
 	uint16_t rcv_mss;		/* largest payload the peer sent (for delayed ACK) */
 	uint16_t dupacks;
 	uint8_t segs_unacked;		/* full segments received since our last ACK */
 	uint8_t nsack;			/* SACK blocks to report */
+	const struct tcp_cc_ops *cc;	/* congestion control module */
 	uint32_t ts_recent;		/* TSval to echo (RFC 7323) */
 	uint64_t ts_recent_us;		/* when ts_recent was recorded */
 	uint32_t ts_off;		/* per-connection TSval offset */
@@ -150,7 +136,7 @@ struct tcp_flow {
 	uint64_t tw_at;			/* TIME-WAIT end, FIN-WAIT-2 and user timeouts */
 	uint64_t wheel_at;
 	uint32_t wheel_slot;
-	uint32_t ca_acked;		/* bytes acknowledged in congestion avoidance */
+	union tcp_cc_state cc_state;	/* the congestion control module's own */
 	uint64_t last_rx_us;		/* anything received (keepalive idle) */
 	uint64_t unacked_since;		/* oldest unacknowledged data was first sent */
 
@@ -199,13 +185,7 @@ struct tcp_listener {
 	struct framing_inst *fr;	/* NULL: raw bytes */
 };
 
-/* Segments in one TSO frame at most (64 KiB of IP datagram with 1448-byte segments). */
-#define TCP_TSO_MAX_SEGS 44
-/* Smallest MSS a peer can make us use (Linux: net.ipv4.tcp_min_snd_mss). */
-#define TCP_MIN_SND_MSS 48u
 #define TCP_MAX_LISTENERS 32
-#define TCP_WHEEL_SLOTS 8192		/* power of two */
-#define TCP_WHEEL_TICK_US 32
 
 TAILQ_HEAD(tcp_flow_list, tcp_flow);
 
@@ -232,7 +212,7 @@ struct tcp_worker {
 	struct tcp_flow_list timewait;	/* oldest first, for reuse when the table is full */
 	struct tcp_flow_list deferred;	/* delivery to resume next iteration (budget) */
 	uint32_t ntimewait;
-	struct tcp_flow_list wheel[TCP_WHEEL_SLOTS];
+	struct tcp_flow_list wheel[TCP_WHEEL_SLOTS];	/* tcp_timer.c */
 	uint64_t wheel_tick;		/* next tick to process */
 	struct siphash_key isn_key;
 	struct siphash_key cookie_key;
@@ -243,129 +223,58 @@ struct tcp_worker {
 	uint32_t isn_pin;
 };
 
-/* A parsed incoming segment. */
-struct tcp_seg {
-	struct rte_tcp_hdr *th;
-	uint32_t seq, ack;
-	uint32_t len;			/* payload bytes */
-	uint32_t wnd;			/* raw window field */
-	uint8_t flags;			/* RTE_TCP_*_FLAG */
-	uint8_t hlen;			/* TCP header with options */
-	struct flow_key key;
-	struct tcp_opts opts;
-};
+/* The worker's TCP state: the flow table, the listeners, the ISN and cookie keys. */
+int
+tcp_worker_init(struct sl_worker *w);
 
-/* ---- flow.c ---- */
-int tcp_worker_init(struct sl_worker *w);
-void tcp_worker_fini(struct sl_worker *w);
-struct tcp_flow *flow_lookup(struct sl_worker *w, const struct flow_key *k);
-struct tcp_flow *flow_create(struct sl_worker *w, const struct flow_key *k);
-void flow_release(struct sl_worker *w, struct tcp_flow *f);
-void flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f);
-void flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev);
+void
+tcp_worker_fini(struct sl_worker *w);
+
+/* Defaults of a new control block (buffers, RTO, keepalive, our window scale, congestion
+ * control), after flow_create() and before the first segment. */
+void
+tcp_flow_init(struct sl_worker *w, struct tcp_flow *f);
+
+/* The flow of a 4-tuple, or NULL. */
+struct tcp_flow *
+flow_lookup(struct sl_worker *w, const struct flow_key *k);
+
+/* A zeroed control block in the table for k; NULL (counted) when the table is full. */
+struct tcp_flow *
+flow_create(struct sl_worker *w, const struct flow_key *k);
+
+/* Remove the flow from the table and every list and free it with all it holds. */
+void
+flow_release(struct sl_worker *w, struct tcp_flow *f);
+
+/* Output is owed: tcp_output runs on the flow in this iteration's output phase. */
+void
+flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f);
+
+/* Application events ev (EV_*) are owed: the delivery phase runs them. */
+void
+flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev);
+
+/* Resume delivery on this flow at the next poll iteration. */
+void
+flow_defer(struct sl_worker *w, struct tcp_flow *f);
+
 /* The connection is over for TCP (CLOSED) and for the application: free it now or,
  * when the application still has to hear about it, after the delivery phase. */
-void flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why);
-void flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f);
-struct tcp_listener *listener_find(struct sl_worker *w, uint16_t port);
-uint64_t tcp_rand(struct sl_worker *w);
+void
+flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why);
 
-/* ---- tcp_in.c ---- */
-void tcp_input(struct sl_worker *w, struct rte_mbuf *m);
-void tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
-		    struct tcp_seg *s);
-/* Defaults of a new control block (buffers, RTO, keepalive, our window scale). */
-void tcp_flow_init(struct sl_worker *w, struct tcp_flow *f);
-/* Receive window we can offer now (bytes), before scaling. */
-uint32_t tcp_rcv_space(const struct sl_worker *w, const struct tcp_flow *f);
+/* TIME-WAIT for 2 MSL: the send queue is freed, only ACKs leave from now on. */
+void
+flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f);
 
-/* ---- tcp_out.c ---- */
-void tcp_output(struct sl_worker *w, struct tcp_flow *f);
-int tcp_send_ack(struct sl_worker *w, struct tcp_flow *f);
-void tcp_send_rst(struct sl_worker *w, struct tcp_flow *f);
-int tcp_send_syn(struct sl_worker *w, struct tcp_flow *f);
-/* Retransmit the first unacknowledged segment (fast retransmit, partial ACKs). */
-void tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f);
-/* Zero-window probe: one byte of new data beyond the window (RFC 9293 §3.8.6.1). */
-void tcp_send_window_probe(struct sl_worker *w, struct tcp_flow *f);
-/* Keepalive probe: seq = SND.UNA - 1 and no data, which the peer must acknowledge. */
-void tcp_send_keepalive(struct sl_worker *w, struct tcp_flow *f);
-/* Answer a segment without a connection by changing it into an RST in place (RFC 9293
- * §3.10.7.1). Consumes m; never answers an RST. */
-void tcp_reply_rst(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
-/* Answer a SYN with a SYN-ACK carrying a cookie, in place. Consumes m. */
-void tcp_reply_cookie_synack(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
-uint32_t tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f);
+/* The listener on local port `port` (host order), or NULL. */
+struct tcp_listener *
+listener_find(struct sl_worker *w, uint16_t port);
 
-/* ---- tcp_timer.c ---- */
-void tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f);
-void tcp_timer_remove(struct sl_worker *w, struct tcp_flow *f);
-void tcp_timers_run(struct sl_worker *w);
-void tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f);
-void tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt_us);
-void tcp_delack_arm(struct sl_worker *w, struct tcp_flow *f);
-void tcp_keepalive_arm(struct sl_worker *w, struct tcp_flow *f);
-/* Earliest pending timer deadline of the worker (UINT64_MAX when none); for tests and
- * the simulation, which jump virtual time to it when idle. */
-uint64_t tcp_timers_next(struct sl_worker *w);
-
-/* ---- tcp_ooo.c ---- */
-/* Queue an out-of-order segment (m's data = payload). Consumes m. */
-void tcp_ooo_insert(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
-		    uint32_t seq, bool fin);
-/* Move segments that became in order into rx; returns true when a queued FIN is now in
- * order (the caller processes it). */
-bool tcp_ooo_drain(struct sl_worker *w, struct tcp_flow *f);
-void tcp_ooo_free(struct sl_worker *w, struct tcp_flow *f);
-/* Rebuild f->sack[] from the queue. */
-void tcp_ooo_sack_update(struct sl_worker *w, struct tcp_flow *f);
-
-/* ---- tcp_isn.c ---- */
-uint32_t tcp_isn(struct sl_worker *w, const struct flow_key *k);
-uint32_t tcp_ts_offset(struct sl_worker *w, const struct flow_key *k);
-uint32_t tcp_cookie_make(struct sl_worker *w, const struct tcp_seg *s, uint16_t *mss);
-/* 0 when the ACK carries a valid cookie; *mss is the MSS it encoded. */
-int tcp_cookie_check(struct sl_worker *w, const struct tcp_seg *s, uint16_t *mss);
-uint32_t tcp_cookie_tsval(struct sl_worker *w, const struct tcp_seg *syn);
-void tcp_cookie_ts_decode(uint32_t tsecr, bool *sack, int *wscale);
-
-/* ---- conn.c ---- */
-void conn_deliver(struct sl_worker *w);
-/* Send a window update when the application freed a lot of receive space. */
-void conn_window_update(struct sl_worker *w, struct tcp_flow *f);
-/* The connection may still queue bytes (not closed or shut down for sending). */
-bool conn_can_send(const struct tcp_flow *f);
-/* Can records handed off by producers before a shutdown still be queued? */
-bool conn_takes_handoff(const struct tcp_flow *f);
-/* Apply a send's SL_SEND_* flags (MORE holds a short tail, FLUSH releases it). */
-void conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags);
-/* Resume delivery on this flow at the next poll iteration. */
-void flow_defer(struct sl_worker *w, struct tcp_flow *f);
-
-/* ---- writer.c ---- */
-/* Forget an open writer whose send queue was freed (abort, release). */
-void writer_forget(struct sl_writer *wr);
-
-static inline struct sl_conn *
-flow_conn(struct tcp_flow *f)
-{
-	return (struct sl_conn *)f;
-}
-
-static inline struct tcp_flow *
-conn_flow(const struct sl_conn *c)
-{
-	return (struct tcp_flow *)(uintptr_t)c;
-}
-
-/* The received bytes are no longer the application's: it closed the connection (they
- * were discarded) or the connection was reset or aborted. Delivery stops, and so do
- * holds; after a normal close (TCP CLOSED, TIME-WAIT) they are still delivered. */
-static inline bool
-conn_rx_gone(const struct tcp_flow *f)
-{
-	return (f->flags & TF_RX_CLOSED) || f->close_reason != SL_CLOSE_NORMAL;
-}
+/* The worker's PRNG (seeded from the configuration, or randomly). */
+uint64_t
+tcp_rand(struct sl_worker *w);
 
 /* Bytes in flight (sent, not acknowledged), counting SYN/FIN. */
 static inline uint32_t
@@ -380,4 +289,14 @@ tcp_state_synchronized(uint8_t st)
 	return st >= SL_TCP_ESTABLISHED;
 }
 
-#endif /* SL_TCP_H */
+/* Receive window we can offer now (bytes), before scaling: the connection's budget less
+ * the bytes it holds (unconsumed, out of order, held by the application). */
+static inline uint32_t
+tcp_rcv_space(const struct sl_worker *w __rte_unused, const struct tcp_flow *f)
+{
+	uint32_t used = f->rx.bytes + f->ooo.bytes + f->rx_held;
+
+	return used >= f->rcv_buf ? 0 : f->rcv_buf - used;
+}
+
+#endif /* SL_TCP_FLOW_H */

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_TCP_CC_H
+#define SL_TCP_CC_H
+
+/*
+ * cc.h -- congestion control as a module: an operations table that owns every change to
+ * a flow's congestion window (cwnd) and slow-start threshold (ssthresh).
+ *
+ * TCP detects what happened and the module decides what the window becomes. tcp_in.c's
+ * ACK processing classifies each ACK (new data acknowledged, a duplicate, the third
+ * duplicate, a partial or a full ACK during recovery) and calls the matching hook;
+ * tcp_timer.c calls on_rto; tcp_flow_init and the handshake call init and conn_init.
+ * tcp_output only reads cwnd. Loss recovery itself stays with TCP: TF_RECOVERY, recover
+ * (RFC 6582), the duplicate ACK count, and every retransmission; a module never sends.
+ *
+ * The shape follows Linux's struct tcp_congestion_ops and FreeBSD's struct cc_algo: cwnd
+ * and ssthresh sit in the control block, because every module has them and others read
+ * them (tcp_output, sl_conn_info); what a module keeps beyond that sits in its member of
+ * union tcp_cc_state, zeroed with the control block. A flow points at its table (f->cc),
+ * chosen by tcp_flow_init: tcp_cc_newreno is the only one today.
+ *
+ * Every hook gets the flow after TCP has updated its sequence variables for the event
+ * (snd_una, snd_max, mss), so tcp_flight() is the flight after it.
+ */
+
+#include <stdint.h>
+
+struct tcp_flow;
+
+/* Largest congestion window, and the initial "arbitrarily high" ssthresh (RFC 5681 §3.1). */
+#define TCP_CWND_MAX (1u << 30)
+
+/* NewReno (cc_newreno.c): bytes acknowledged towards the next one-segment increase in
+ * congestion avoidance. */
+struct tcp_cc_newreno {
+	uint32_t ca_acked;
+};
+
+/* A module's own per-flow state: a flow uses the member of its module. */
+union tcp_cc_state {
+	struct tcp_cc_newreno newreno;
+};
+
+struct tcp_cc_ops {
+	const char *name;
+
+	/* A new control block: no congestion seen yet, so ssthresh is arbitrarily high.
+	 * The MSS is not known yet, so nothing may be sent from cwnd. */
+	void (*init)(struct tcp_flow *f);
+
+	/* The handshake fixed the MSS: start from an initial window of iw bytes, which TCP
+	 * chooses (RFC 6928's init_cwnd segments, or one segment when the SYN or SYN-ACK had
+	 * to be retransmitted, RFC 5681 §3.1). */
+	void (*conn_init)(struct tcp_flow *f, uint32_t iw);
+
+	/* acked bytes of new data were acknowledged outside recovery: slow start or
+	 * congestion avoidance. The hot path: called for nearly every ACK. */
+	void (*on_ack)(struct tcp_flow *f, uint32_t acked);
+
+	/* The third duplicate ACK: a loss. Set ssthresh and the window recovery starts
+	 * from; TCP retransmits the first unacknowledged segment. */
+	void (*enter_recovery)(struct tcp_flow *f);
+
+	/* A further duplicate ACK during recovery: one more segment has left the network. */
+	void (*on_recovery_dupack)(struct tcp_flow *f);
+
+	/* A partial ACK during recovery (below recover): acked bytes left the network and
+	 * TCP retransmits the next hole. */
+	void (*on_partial_ack)(struct tcp_flow *f, uint32_t acked);
+
+	/* A full ACK (recover reached): recovery is over. */
+	void (*exit_recovery)(struct tcp_flow *f);
+
+	/* The retransmission timer expired: TCP goes back to SND.UNA and resends. */
+	void (*on_rto)(struct tcp_flow *f);
+
+	/* Sending resumes after an idle period longer than the RTO; iw is the initial window
+	 * in bytes (RFC 5681 §4.1 restart window). NULL: the window is kept. TCP does not
+	 * call it yet: sluice has never restarted the window after idle, and doing so is a
+	 * change of behaviour of its own (RFC 7661 discusses the alternatives). */
+	void (*after_idle)(struct tcp_flow *f, uint32_t iw);
+};
+
+/* NewReno: RFC 5681 slow start, congestion avoidance and fast recovery, with RFC 6582's
+ * partial ACKs. */
+extern const struct tcp_cc_ops tcp_cc_newreno;
+
+#endif /* SL_TCP_CC_H */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_TCP_IN_H
+#define SL_TCP_IN_H
+
+/*
+ * tcp_in.c: TCP input, RFC 9293 §3.10.7 "SEGMENT ARRIVES". ipv4_input hands every TCP
+ * segment to tcp_input, which validates it, parses it into a struct tcp_seg, finds its
+ * flow and runs the state machine. The parsed segment is also what the in-place replies
+ * (tcp_out.h) and the SYN cookies (tcp_isn.h) work from.
+ */
+
+#include <stdint.h>
+
+#include "tcp/flow.h"
+#include "tcp/tcp_opt.h"
+
+struct rte_mbuf;
+struct rte_tcp_hdr;
+struct sl_worker;
+
+/* Smallest MSS a peer can make us use (Linux: net.ipv4.tcp_min_snd_mss). */
+#define TCP_MIN_SND_MSS 48u
+
+/* A parsed incoming segment. */
+struct tcp_seg {
+	struct rte_tcp_hdr *th;
+	uint32_t seq, ack;
+	uint32_t len;			/* payload bytes */
+	uint32_t wnd;			/* raw window field */
+	uint8_t flags;			/* RTE_TCP_*_FLAG */
+	uint8_t hlen;			/* TCP header with options */
+	struct flow_key key;
+	struct tcp_opts opts;
+};
+
+/* A TCP segment from IPv4 (l2_len and l3_len set). Consumes m: the caller must not touch
+ * it again. */
+void
+tcp_input(struct sl_worker *w, struct rte_mbuf *m);
+
+#endif /* SL_TCP_IN_H */

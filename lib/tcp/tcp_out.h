@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_TCP_OUT_H
+#define SL_TCP_OUT_H
+
+/*
+ * tcp_out.c: everything TCP sends. The poll loop's output phase runs tcp_output once per
+ * dirty flow; input and the timers send single segments directly (ACK, RST, SYN, the
+ * retransmission of the head, probes) and answer segments without a connection in the
+ * received mbuf. Segments go down through ipv4_output.
+ */
+
+#include <stdint.h>
+
+#include "core/worker.h"
+#include "tcp/flow.h"
+
+struct rte_mbuf;
+struct tcp_seg;
+
+/* Send what the flow owes: data within min(cwnd, peer window), FIN, the ACK, or the SYN
+ * (SYN-RECEIVED). */
+void
+tcp_output(struct sl_worker *w, struct tcp_flow *f);
+
+/* A pure ACK now: 0, or -ENOBUFS (counted). */
+int
+tcp_send_ack(struct sl_worker *w, struct tcp_flow *f);
+
+void
+tcp_send_rst(struct sl_worker *w, struct tcp_flow *f);
+
+/* Our SYN, or SYN-ACK in SYN-RECEIVED (sets snd_nxt and snd_max past the ISS): 0, or
+ * -ENOBUFS. */
+int
+tcp_send_syn(struct sl_worker *w, struct tcp_flow *f);
+
+/* Retransmit the first unacknowledged segment (fast retransmit, partial ACKs). */
+void
+tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f);
+
+/* Zero-window probe: one byte of new data beyond the window (RFC 9293 §3.8.6.1). */
+void
+tcp_send_window_probe(struct sl_worker *w, struct tcp_flow *f);
+
+/* Keepalive probe: seq = SND.UNA - 1 and no data, which the peer must acknowledge. */
+void
+tcp_send_keepalive(struct sl_worker *w, struct tcp_flow *f);
+
+/* Answer a segment without a connection by changing it into an RST in place (RFC 9293
+ * §3.10.7.1). Consumes m; never answers an RST. */
+void
+tcp_reply_rst(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
+
+/* Answer a SYN with a SYN-ACK carrying a cookie, in place. Consumes m. */
+void
+tcp_reply_cookie_synack(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
+
+/* The TSval we send now on this flow (milliseconds plus the flow's offset). Inline: every
+ * segment carries one. */
+static inline uint32_t
+tcp_ts_now(const struct sl_worker *w, const struct tcp_flow *f)
+{
+	return (uint32_t)(w->clock.now_us / 1000) + f->ts_off;
+}
+
+#endif /* SL_TCP_OUT_H */
