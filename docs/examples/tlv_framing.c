@@ -26,7 +26,7 @@
  *	struct tlv_msg m = { .type = 7, .data = buf, .len = n };
  *	sl_conn_send_msg(conn, &m);
  *
- * tests/unit/test_framing_tlv.c runs it through the plug-in test kit.
+ * tests/unit/framing/test_framing_tlv.c runs it through the plug-in test kit.
  */
 
 #include <errno.h>

@@ -6,7 +6,7 @@
  * hist.c -- a log-bucket latency histogram: 16 linear sub-buckets per power of two, so a
  * recorded value is known to within 1/16 (6.25%) of itself, from 1 ns to 2^63 ns, in a
  * fixed 8 KiB with no allocation. Histograms of different connections or threads merge
- * by adding their buckets. No DPDK: tested on its own (tests/unit/test_bench_hist.c).
+ * by adding their buckets. No DPDK: tested on its own (tests/unit/bench/test_bench_hist.c).
  */
 
 #include <stdint.h>

@@ -413,7 +413,7 @@ tcp_fin_sent(struct tcp_flow *f)
 }
 
 /*
- * The output state gate (RFC 9293 §3.10.2, SEND and CLOSE): data and FIN leave in
+ * The output state gate (RFC 9293 §3.10.2 SEND and §3.10.4 CLOSE): data and FIN leave in
  * ESTABLISHED and CLOSE-WAIT, and what was queued before a close is still sent (and
  * retransmitted) in FIN-WAIT-1, CLOSING and LAST-ACK. SYN-RECEIVED can only repeat its
  * SYN-ACK, FIN-WAIT-2 and TIME-WAIT only acknowledge. Returns true when the data path

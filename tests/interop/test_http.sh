@@ -13,12 +13,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 BODY_LEN=100
-# : a WORKAROUND. lib/core/stack.c worker_deliver() runs conn_deliver()
-# only when the ready list is non-empty, so a flow deferred at the per-pass message
-# budget (default 64, deliver.c flow_defer) is not resumed until some other event makes a
-# flow ready: more than 64 pipelined requests in one burst stall. Drop this option once
-# worker_deliver() also looks at the deferred list.
-it_start_server --mode http --http-body-len "$BODY_LEN" 
+it_start_server --mode http --http-body-len "$BODY_LEN"
 URL="http://$IT_SLUICE_IP/some/path?x=1"
 # The body the server sends: "Hello, world\n" repeated, cut to BODY_LEN bytes.
 want_body=$("$SL_PY" -c 'import sys; sys.stdout.write(("Hello, world\n" * 100)[:int(sys.argv[1])])' "$BODY_LEN" | sha256sum)

@@ -400,7 +400,8 @@ SL_EXPORT
 struct sl_msg_ref *
 sl_conn_hold_msg(struct sl_conn *c, const struct sl_msg *m);
 
-/** The held message. */
+/** The held message. Takes no further reference: release the ref once, whatever the
+ *  number of calls to this. */
 SL_EXPORT
 const struct sl_msg *
 sl_msg_ref_get(const struct sl_msg_ref *ref);

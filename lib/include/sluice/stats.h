@@ -83,14 +83,14 @@ extern "C" {
 	X(tcp_drop_cksum,	"TCP dropped: bad checksum") \
 	X(tcp_drop_flags,	"TCP dropped: impossible flag combination") \
 	X(tcp_drop_port0,	"TCP dropped: port 0") \
-	X(tcp_drop_noack,	"TCP dropped: no ACK bit in a synchronized state (RFC 9293)") \
+	X(tcp_drop_noack,	"TCP dropped: no ACK bit in SYN-RECEIVED or a synchronized state") \
 	X(tcp_drop_nosyn,	"TCP dropped: no SYN, RST (or ACK) in LISTEN or SYN-SENT") \
 	X(tcp_drop_closed,	"TCP dropped: connection closed, its on_close not yet delivered") \
 	X(tcp_drop_after_fin,	"TCP dropped: data after the peer's FIN (ignored, ACKed again)") \
 	X(tcp_opt_malformed,	"TCP segments with malformed options (parsing stopped there)") \
 	X(tcp_rst_closed_port,	"RSTs sent for segments to closed ports or unknown flows") \
 	X(tcp_rst_rx,		"RSTs accepted (connection reset)") \
-	X(tcp_rst_ignored,	"RSTs ignored: out of window, in TIME-WAIT, SYN-SENT without ACK") \
+	X(tcp_rst_ignored,	"RSTs ignored: out of window, TIME-WAIT, SYN-SENT with no or a bad ACK") \
 	X(tcp_rst_noconn,	"RSTs for no connection, or to a listener (ignored)") \
 	X(tcp_syn_rx,		"SYNs received for a listener") \
 	X(tcp_backlog_drop,	"SYNs dropped: backlog full and SYN cookies off") \
