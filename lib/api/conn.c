@@ -156,8 +156,9 @@ sl_conn_set_framing(struct sl_conn *c, const struct sl_framing *fr)
 	return 0;
 }
 
-/* A local port for an active open to (addr, port): free in the flow table and, on a
- * multi-queue port, one whose replies the NIC steers to this worker's queue. */
+/* A local port for an active open to (addr, port): free in the flow table and one whose
+ * flow this worker owns (steer.c), so that the replies are processed here whichever
+ * queue they reach. */
 static int
 conn_pick_port(struct sl_worker *w, struct flow_key *k)
 {
@@ -169,7 +170,7 @@ conn_pick_port(struct sl_worker *w, struct flow_key *k)
 
 		w->tcp.next_port = p >= cfg->port_max ? cfg->port_min : (uint16_t)(p + 1);
 		k->lport = rte_cpu_to_be_16(p);
-		if (!port_rss_is_local(w, k))
+		if (steer_owner(w->stack, k) != w->id)
 			continue;
 		if (flow_lookup(w, k) == NULL && listener_find(w, p) == NULL)
 			return 0;

@@ -43,6 +43,8 @@ static const struct sl_opt config_opts[] = {
 	OPT("port", "mbuf-cache", SL_OPT_U32, mbuf_cache, 0, 512,
 	    "per-lcore mempool cache size"),
 	OPT("port", "rx-burst", SL_OPT_U16, rx_burst, 1, 512, "packets per RX burst"),
+	OPT("port", "handoff-ring", SL_OPT_U32, handoff_ring, 64, 1u << 20,
+	    "segments one worker may hold from the others (several workers, software steering)"),
 	OPT("port", "tx-queue", SL_OPT_U16, tx_queue_max, 32, 32768,
 	    "frames a worker holds for TX before dropping"),
 	{ .section = "port", .name = "csum-offload", .type = SL_OPT_ENUM,
@@ -169,6 +171,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->mbuf_cache = 256;
 	cfg->rx_burst = 32;
 	cfg->tx_queue_max = 1024;
+	cfg->handoff_ring = 4096;
 	cfg->csum_offload = SL_OFFLOAD_AUTO;
 	cfg->promisc = false;
 	cfg->ttl = 64;

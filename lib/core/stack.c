@@ -6,7 +6,10 @@
  *
  *   worker_clock      read the TSC once; every timer and timestamp uses this value
  *   worker_rx         one RX burst; each frame goes eth_input -> arp | ipv4 -> icmp | tcp
- *                     (TCP updates state, queues data, marks flows ready and dirty)
+ *                     (TCP updates state, queues data, marks flows ready and dirty); a
+ *                     segment of a flow another worker owns goes to that worker's ring
+ *   worker_handoff    segments and ARP copies other workers passed to this one, through
+ *                     tcp_input / arp_learn as if received here (steer.c)
  *   worker_deliver    application callbacks for the flows made ready
  *   worker_producers  records from producer threads into the send queues (producer.c)
  *   worker_timers     due TCP timers (RTO, persist, delayed ACK, keepalive, TIME-WAIT)
@@ -27,12 +30,14 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include <sluice/stack.h>
 
 #include "net/arp.h"
 #include "net/eth.h"
 #include "core/log.h"
+#include "core/steer.h"
 #include "net/port.h"
 #include "api/producer_priv.h"
 #include "api/api_priv.h"
@@ -92,6 +97,14 @@ worker_rx(struct sl_worker *w)
 }
 
 static inline void
+worker_handoff(struct sl_worker *w)
+{
+	/* One worker: no ring. RSS steering: the ring only carries ARP copies. */
+	if (w->handoff != NULL && !rte_ring_empty(w->handoff))
+		steer_drain(w);
+}
+
+static inline void
 worker_deliver(struct sl_worker *w)
 {
 	/* Flows stopped by the per-pass budget last time resume now, packet or not. */
@@ -146,6 +159,7 @@ sl_worker_poll(struct sl_worker *w)
 		while (w->nopen_writers > 0)	/* left open outside a callback */
 			writer_abort_open(w->open_writers[0]);
 	n = worker_rx(w);
+	worker_handoff(w);
 	worker_deliver(w);
 	worker_producers(w);
 	worker_timers(w);
@@ -190,6 +204,8 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 	rc = tcp_worker_init(w);
 	if (rc == 0)
 		rc = msg_ref_pool_init(w);
+	if (rc == 0)
+		rc = steer_worker_init(w);
 	if (rc != 0)
 		return rc;
 	return arp_table_init(w);
@@ -202,6 +218,7 @@ worker_fini(struct sl_worker *w)
 	unsigned int leaked;
 
 	producer_fini(w);
+	steer_worker_fini(w);
 	tcp_worker_fini(w);
 	leaked = framing_fini(w);
 	leaked += msg_ref_pool_fini(w);
@@ -257,6 +274,8 @@ sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers)
 	rc = port_setup(s);
 	if (rc != 0)
 		goto fail;
+	/* Software ownership until sl_stack_start() knows whether the port steers. */
+	steer_setup(s, NULL, 0, false);
 	for (i = 0; i < nb_workers; i++) {
 		struct sl_worker *w = s->workers[i];
 

@@ -19,12 +19,14 @@
 #include "net/arp.h"
 #include "core/clock.h"
 #include "core/fault.h"
+#include "core/steer.h"
 #include "framing/framing_priv.h"
 #include "net/port.h"
 #include "api/producer_priv.h"
 #include "tcp/flow.h"
 
 struct rte_mempool;
+struct rte_ring;
 
 /* Writers (messages being encoded) that may be open at once on a worker. */
 #define WORKER_MAX_WRITERS 16
@@ -42,6 +44,7 @@ struct sl_worker {
 	uint32_t max_frame;		/* MTU + Ethernet header */
 	struct rte_mempool *pool;	/* RX descriptors and every frame we build */
 	struct sl_stats stats;
+	struct rte_ring *handoff;	/* other workers -> this one (steer.c); NULL: 1 worker */
 
 	/* Addressing (network byte order). */
 	struct rte_ether_addr mac;
@@ -89,8 +92,10 @@ struct sl_stack {
 	struct sl_port_info info;	/* written by sl_stack_create() only: read-only after */
 	unsigned int nb_workers;
 	uint16_t reta_size;		/* RSS redirection table entries (0: none) */
+	bool rss_capable;		/* the port took sluice's key for TCP/IPv4 RSS */
 	bool port_configured;
 	bool started;
+	struct steer steer;		/* flow ownership: written at create and start */
 	struct sl_worker *workers[RTE_MAX_LCORE];
 };
 

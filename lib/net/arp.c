@@ -2,7 +2,8 @@
 /*
  * arp.c -- ARP (RFC 826): answering for our address, and resolving next hops.
  *
- * RX: eth_input -> arp_input: validate, apply the merge rule, answer requests in place.
+ * RX: eth_input -> arp_input: validate, copy to the other workers (steer.c; they
+ *     arp_learn from it), apply the merge rule, answer requests in place.
  * TX: ipv4_output -> arp_output: a resolved neighbour goes straight to eth_output; an
  *     unresolved one gets an INCOMPLETE entry, a request, and a small pending queue that
  *     arp_input flushes when the answer arrives.
@@ -24,6 +25,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "core/steer.h"
 #include "net/arp.h"
 #include "net/eth.h"
 #include "net/ipv4.h"
@@ -230,8 +232,9 @@ arp_entry_confirm(struct sl_worker *w, struct arp_entry *e, const struct rte_eth
 	e->npending = 0;
 }
 
-void
-arp_input(struct sl_worker *w, struct rte_mbuf *m)
+/* answer: false for a copy another worker received and answered (arp_learn). */
+static void
+arp_process(struct sl_worker *w, struct rte_mbuf *m, bool answer)
 {
 	struct rte_ether_hdr *eh;
 	struct rte_arp_hdr *ah;
@@ -255,10 +258,12 @@ arp_input(struct sl_worker *w, struct rte_mbuf *m)
 		goto drop;
 	}
 	request = ah->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST);
-	if (request)
-		w->stats.arp_rx_request++;
-	else
-		w->stats.arp_rx_reply++;
+	if (answer) {
+		if (request)
+			w->stats.arp_rx_request++;
+		else
+			w->stats.arp_rx_reply++;
+	}
 
 	rte_ether_addr_copy(&ah->arp_data.arp_sha, &sha);
 	sip = ah->arp_data.arp_sip;
@@ -274,6 +279,11 @@ arp_input(struct sl_worker *w, struct rte_mbuf *m)
 		goto drop;
 	}
 
+	/* RSS does not hash ARP and net_tap's kernel picks any queue: every worker must
+	 * learn what one of them received. Copied before m becomes our reply. */
+	if (answer && w->handoff != NULL)
+		steer_arp_replicate(w, m);
+
 	/* RFC 826 merge: a sender we already know is refreshed, whatever it asks. */
 	for_us = tip == w->ip;
 	if (sip != 0) {
@@ -283,16 +293,17 @@ arp_input(struct sl_worker *w, struct rte_mbuf *m)
 			merged = true;
 		}
 	}
+	/* A copy (!answer) was counted by the worker that received it. */
 	if (!for_us) {
-		if (request)
+		if (request && answer)
 			w->stats.arp_drop_not_for_us++;
-		else if (!merged)
+		else if (!merged && answer)
 			w->stats.arp_unsolicited++;
 		goto drop;
 	}
 	if (!request) {
 		/* A reply to us for a host we never asked about does not create an entry. */
-		if (!merged)
+		if (!merged && answer)
 			w->stats.arp_unsolicited++;
 		goto drop;
 	}
@@ -304,6 +315,8 @@ arp_input(struct sl_worker *w, struct rte_mbuf *m)
 		if (e != NULL)
 			arp_entry_confirm(w, e, &sha);
 	}
+	if (!answer)
+		goto drop;
 	ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
 	rte_ether_addr_copy(&sha, &ah->arp_data.arp_tha);
 	ah->arp_data.arp_tip = sip;
@@ -317,6 +330,18 @@ arp_input(struct sl_worker *w, struct rte_mbuf *m)
 	return;
 drop:
 	rte_pktmbuf_free(m);
+}
+
+void
+arp_input(struct sl_worker *w, struct rte_mbuf *m)
+{
+	arp_process(w, m, true);
+}
+
+void
+arp_learn(struct sl_worker *w, struct rte_mbuf *m)
+{
+	arp_process(w, m, false);
 }
 
 void

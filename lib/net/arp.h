@@ -67,6 +67,11 @@ arp_table_free(struct sl_worker *w);
 void
 arp_input(struct sl_worker *w, struct rte_mbuf *m);
 
+/* A copy of an ARP frame another worker received and handled (steer.c): apply the
+ * merge rule to this worker's table, answer nothing, count no reception. Consumes m. */
+void
+arp_learn(struct sl_worker *w, struct rte_mbuf *m);
+
 /* Send m (Ethernet header prepended, destination still unset) to the neighbour `nexthop`,
  * resolving it first if needed. Consumes m. */
 void

@@ -5,7 +5,9 @@
  * Bring-up (port_setup, from sl_stack_create): one RX and one TX queue per worker, each
  * worker's mbuf pool created on the port's NUMA socket before the queues that fill from
  * it, checksum offloads negotiated from what the PMD reports (software otherwise), RSS
- * when there is more than one worker.
+ * with sluice's key when there is more than one worker and the port has it. At start
+ * (port_rss_setup) the RETA is programmed and read back; steer.c then knows whether the
+ * port delivers each flow to its owner or the workers must hand segments over.
  *
  * Transmit (port_tx, port_flush): every frame a worker builds during one poll iteration
  * is appended to the worker's port_txq. Full bursts leave as soon as they fill; the rest
@@ -29,19 +31,16 @@
 
 #include "core/fault.h"
 #include "core/log.h"
+#include "core/steer.h"
 #include "net/port.h"
 #include "tcp/flow.h"
 #include "core/worker.h"
 
-/* Toeplitz key used when RSS spreads flows over workers. A fixed, known key lets the
- * stack compute the queue of a 4-tuple in software (rte_thash) for active opens. This is
- * the widely used default key (Microsoft RSS verification suite). */
-static const uint8_t port_rss_key[40] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
-	0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
-	0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
-	0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
-	0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+/* Drivers whose queue choice is not the port's Toeplitz RSS even when they accept a key
+ * and a table: the kernel's tap flow hash, af_packet fanout, the memif sender, ... */
+static const char *const port_soft_drivers[] = {
+	"net_tap", "net_af_packet", "net_af_xdp", "net_memif", "net_ring", "net_pcap",
+	"net_null", "net_vhost", "net_virtio_user", NULL,
 };
 
 /* Data room of one mbuf: a whole frame of the configured MTU in a single segment. */
@@ -119,14 +118,17 @@ port_pick_rss(struct sl_stack *s, const struct rte_eth_dev_info *di, struct rte_
 
 	if (s->nb_workers == 1)
 		return 0;
-	if (!(hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP)) {
-		SL_LOG(ERR, "port %u (%s) cannot spread TCP flows over queues (no RSS); "
-		       "run one worker on it", s->cfg.port_id, di->driver_name);
-		return -ENOTSUP;
+	if (!(hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) || di->hash_key_size != 40) {
+		/* Whatever the port does, ownership is computed in software (steer.c). */
+		SL_LOG(DEBUG, "port %u (%s) has no Toeplitz RSS sluice can set: flows are "
+		       "owned in software and handed between workers", s->cfg.port_id,
+		       di->driver_name);
+		return 0;
 	}
+	s->rss_capable = true;
 	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-	conf->rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)port_rss_key;
-	conf->rx_adv_conf.rss_conf.rss_key_len = sizeof(port_rss_key);
+	conf->rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)steer_rss_key();
+	conf->rx_adv_conf.rss_conf.rss_key_len = 40;
 	conf->rx_adv_conf.rss_conf.rss_hf = hf;
 	return 0;
 }
@@ -228,44 +230,65 @@ port_setup(struct sl_stack *s)
 	return 0;
 }
 
-void
-port_rss_setup(struct sl_stack *s)
+static bool
+port_soft_driver(const char *driver)
 {
-	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
 	unsigned int i;
-	int rc;
 
-	if (s->nb_workers == 1 || s->reta_size == 0 || s->reta_size > RTE_ETH_RSS_RETA_SIZE_512)
-		return;
+	for (i = 0; port_soft_drivers[i] != NULL; i++)
+		if (strcmp(driver, port_soft_drivers[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Program entry i -> queue i % workers, then read the table and the key back: the port is
+ * trusted to steer only if both are what sluice set. */
+static bool
+port_reta_program(struct sl_stack *s, uint16_t *table)
+{
+	struct rte_eth_rss_reta_entry64 reta[STEER_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	struct rte_eth_rss_conf rc = { 0 };
+	uint8_t key[64];
+	uint16_t n = s->reta_size;
+	unsigned int i;
+
+	if (!s->rss_capable || n == 0 || n > STEER_RETA_MAX || port_soft_driver(s->info.driver))
+		return false;
 	memset(reta, 0, sizeof(reta));
-	for (i = 0; i < s->reta_size; i++) {
+	for (i = 0; i < n; i++) {
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
 			(uint16_t)(i % s->nb_workers);
 	}
-	rc = rte_eth_dev_rss_reta_update(s->cfg.port_id, reta, s->reta_size);
-	if (rc != 0)
-		SL_LOG(WARNING, "port %u: cannot program the RSS table (%s); assuming the "
-		       "default spread for active opens", s->cfg.port_id, rte_strerror(-rc));
+	if (rte_eth_dev_rss_reta_update(s->cfg.port_id, reta, n) != 0)
+		return false;
+	for (i = 0; i < n; i++)
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = UINT16_MAX;
+	if (rte_eth_dev_rss_reta_query(s->cfg.port_id, reta, n) != 0)
+		return false;
+	for (i = 0; i < n; i++) {
+		table[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+		if (table[i] != i % s->nb_workers)
+			return false;
+	}
+	rc.rss_key = key;
+	rc.rss_key_len = sizeof(key);
+	return rte_eth_dev_rss_hash_conf_get(s->cfg.port_id, &rc) == 0 &&
+	       rc.rss_key_len == 40 && memcmp(key, steer_rss_key(), 40) == 0;
 }
 
-bool
-port_rss_is_local(const struct sl_worker *w, const struct flow_key *k)
+void
+port_rss_setup(struct sl_stack *s)
 {
-	const struct sl_stack *s = w->stack;
-	union rte_thash_tuple t;
-	uint32_t h;
+	uint16_t table[STEER_RETA_MAX];
+	bool rss = s->nb_workers > 1 && port_reta_program(s, table);
 
-	if (s->nb_workers == 1 || s->reta_size == 0)
-		return true;
-	/* The NIC hashes the peer's segments: source = remote, destination = us. */
-	memset(&t, 0, sizeof(t));
-	t.v4.src_addr = rte_be_to_cpu_32(k->raddr);
-	t.v4.dst_addr = rte_be_to_cpu_32(k->laddr);
-	t.v4.sport = rte_be_to_cpu_16(k->rport);
-	t.v4.dport = rte_be_to_cpu_16(k->lport);
-	h = rte_softrss((uint32_t *)&t, RTE_THASH_V4_L4_LEN, port_rss_key);
-	return (h % s->reta_size) % s->nb_workers == w->queue_id;
+	steer_setup(s, table, s->reta_size, rss);
+	s->info.rss_steering = s->steer.rss;
+	if (s->nb_workers > 1)
+		SL_LOG(INFO, "port %u (%s): %u workers, flows steered by %s", s->cfg.port_id,
+		       s->info.driver, s->nb_workers, rss ? "RSS (key and RETA set by sluice)" :
+		       "software ownership with handoff");
 }
 
 void

@@ -29,14 +29,9 @@ struct port_txq {
 int
 port_setup(struct sl_stack *s);
 
-struct flow_key;
-
-/* True when the NIC's RSS would deliver the peer's segments of flow k to this worker's
- * queue (always true with one worker). Used to choose ports for active opens. */
-bool
-port_rss_is_local(const struct sl_worker *w, const struct flow_key *k);
-
-/* Program the RSS redirection table (entry i -> queue i % workers); at start. */
+/* Program the RSS redirection table (entry i -> queue i % workers) and read it back, then
+ * set the stack's steering (steer_setup): RSS if the port took our key and table, software
+ * ownership otherwise. At start. */
 void
 port_rss_setup(struct sl_stack *s);
 

@@ -38,6 +38,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "core/steer.h"
 #include "api/wmark.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -1143,6 +1144,15 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 
 void
 tcp_input(struct sl_worker *w, struct rte_mbuf *m)
+{
+	/* Before any parsing: the owner parses (and checksums) the segment once. */
+	if (unlikely(w->stack->steer.check) && steer_tcp_handoff(w, m))
+		return;
+	tcp_input_owned(w, m);
+}
+
+void
+tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m)
 {
 	struct tcp_flow *f;
 	struct tcp_seg s;

@@ -34,8 +34,14 @@ struct tcp_seg {
 };
 
 /* A TCP segment from IPv4 (l2_len and l3_len set). Consumes m: the caller must not touch
- * it again. */
+ * it again. With software steering (steer.h), a segment of a flow another worker owns is
+ * handed to that worker first. */
 void
 tcp_input(struct sl_worker *w, struct rte_mbuf *m);
+
+/* tcp_input on the worker that owns the segment's flow (the handoff phase calls it for
+ * segments other workers passed on). Consumes m. */
+void
+tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m);
 
 #endif /* SL_TCP_IN_H */

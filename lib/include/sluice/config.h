@@ -73,6 +73,7 @@ struct sl_config {
 	uint32_t mbuf_cache;		/**< per-lcore mempool cache */
 	uint16_t rx_burst;		/**< packets per rte_eth_rx_burst */
 	uint16_t tx_queue_max;		/**< packets a worker may hold for TX before dropping */
+	uint32_t handoff_ring;		/**< frames other workers may queue for a worker */
 	unsigned int csum_offload;	/**< enum sl_offload_mode for IPv4/TCP checksums */
 	bool promisc;			/**< put the port in promiscuous mode */
 	bool tso;			/**< TCP segmentation offload, when the port has it */

@@ -48,6 +48,10 @@ struct sl_port_info {
 	bool rx_ip_csum;		/**< port reports IPv4 header checksum status */
 	bool rx_tcp_csum;		/**< port reports TCP checksum status */
 	bool tx_tso;			/**< the port cuts TCP segments (--tso) */
+	/** How flows reach their owner worker (known after sl_stack_start()): true, the
+	 * port's RSS with the key and RETA sluice set; false, software ownership, segments
+	 * that reach another worker are handed to the owner (always false with one worker). */
+	bool rss_steering;
 	bool link_up;			/**< at the time of the call */
 	uint32_t link_speed_mbps;	/**< at the time of the call, as the port reports it */
 };

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * steer.c -- flow ownership and the handoff between workers (see steer.h for the design).
+ *
+ * RX, software mode: eth_input -> ipv4_input -> tcp_input -> steer_tcp_handoff: a segment
+ * whose owner is another worker goes on that worker's ring. ARP: eth_input ->
+ * steer_arp_replicate (a copy to every other worker) -> arp_input.
+ * Poll phase worker_handoff -> steer_drain: tcp_input_owned for segments, arp_learn for
+ * ARP copies, on the owner, exactly as if its own queue had received them.
+ *
+ * Ring entries are mbuf pointers; an mbuf is cache-line aligned, so bit 0 is free to
+ * tag an ARP copy ("learn only") without touching the mbuf.
+ */
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_errno.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_tcp.h>
+#include <rte_thash.h>
+
+#include "core/log.h"
+#include "core/steer.h"
+#include "core/worker.h"
+#include "net/arp.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_in.h"
+
+#define STEER_TAG_ARP ((uintptr_t)1)
+
+/* Entries one drain takes per dequeue, and dequeues per iteration at most (so that a
+ * flood from the other workers cannot starve this worker's own queue). */
+#define STEER_DRAIN_BURST 64
+#define STEER_DRAIN_ROUNDS 8
+
+/* Toeplitz key used on every port. A fixed, known key lets every worker compute the
+ * owner of a 4-tuple in software (rte_thash). This is the widely used default key
+ * (Microsoft RSS verification suite). */
+static const uint8_t steer_key[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
+	0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
+	0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+	0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
+	0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+const uint8_t *
+steer_rss_key(void)
+{
+	return steer_key;
+}
+
+void
+steer_setup(struct sl_stack *s, const uint16_t *reta, uint16_t reta_size, bool rss)
+{
+	struct steer *st = &s->steer;
+	uint32_t key[10];
+	unsigned int i;
+
+	memcpy(key, steer_key, sizeof(key));
+	rte_convert_rss_key(key, st->key_be, sizeof(key));
+	if (rss && reta != NULL && reta_size > 0 && reta_size <= STEER_RETA_MAX &&
+	    rte_is_power_of_2(reta_size)) {
+		memcpy(st->reta, reta, reta_size * sizeof(reta[0]));
+		st->reta_size = reta_size;
+		st->rss = true;
+	} else {
+		for (i = 0; i < STEER_RETA_DEFAULT; i++)
+			st->reta[i] = (uint16_t)(i % s->nb_workers);
+		st->reta_size = STEER_RETA_DEFAULT;
+		st->rss = false;
+	}
+	st->check = s->nb_workers > 1 && !st->rss;
+}
+
+static inline unsigned int
+steer_owner_of(const struct steer *st, rte_be32_t raddr, rte_be32_t laddr, rte_be16_t rport,
+	       rte_be16_t lport)
+{
+	uint32_t t[RTE_THASH_V4_L4_LEN];
+
+	/* The port hashes the peer's segments: source = remote, destination = us. The
+	 * tuple words are in CPU order, ports packed source-high as rte_thash_tuple. */
+	t[0] = rte_be_to_cpu_32(raddr);
+	t[1] = rte_be_to_cpu_32(laddr);
+	t[2] = (uint32_t)rte_be_to_cpu_16(rport) << 16 | rte_be_to_cpu_16(lport);
+	return st->reta[rte_softrss_be(t, RTE_THASH_V4_L4_LEN, (const uint8_t *)st->key_be) &
+			(st->reta_size - 1u)];
+}
+
+unsigned int
+steer_owner(const struct sl_stack *s, const struct flow_key *k)
+{
+	if (s->nb_workers == 1)
+		return 0;
+	return steer_owner_of(&s->steer, k->raddr, k->laddr, k->rport, k->lport);
+}
+
+int
+steer_worker_init(struct sl_worker *w)
+{
+	const struct sl_stack *s = w->stack;
+	char name[RTE_RING_NAMESIZE];
+
+	if (s->nb_workers == 1)
+		return 0;
+	snprintf(name, sizeof(name), "sl_ho_p%u_w%u", w->port_id, w->id);
+	/* Every other worker produces, only this one consumes. RTS keeps producers from
+	 * spinning behind a preempted one when workers share a CPU (--lcores 0@0,1@0). */
+	w->handoff = rte_ring_create(name, w->cfg->handoff_ring, w->socket,
+				     RING_F_MP_RTS_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (w->handoff == NULL) {
+		SL_LOG(ERR, "worker %u: cannot create its %u-entry handoff ring: %s", w->id,
+		       w->cfg->handoff_ring, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+steer_worker_fini(struct sl_worker *w)
+{
+	void *obj;
+
+	if (w->handoff == NULL)
+		return;
+	while (rte_ring_dequeue(w->handoff, &obj) == 0)
+		rte_pktmbuf_free((struct rte_mbuf *)((uintptr_t)obj & ~STEER_TAG_ARP));
+	rte_ring_free(w->handoff);
+	w->handoff = NULL;
+}
+
+static inline void
+steer_enqueue(struct sl_worker *w, struct sl_worker *to, struct rte_mbuf *m, uintptr_t tag)
+{
+	if (likely(rte_ring_enqueue(to->handoff, (void *)((uintptr_t)m | tag)) == 0))
+		return;
+	w->stats.handoff_drop_full++;
+	rte_pktmbuf_free(m);
+}
+
+bool
+steer_tcp_handoff(struct sl_worker *w, struct rte_mbuf *m)
+{
+	struct sl_stack *s = w->stack;
+	const uint32_t off = (uint32_t)m->l2_len + m->l3_len;
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *th;
+	unsigned int owner;
+
+	/* Too short for the ports: tcp_input drops it here, counted. */
+	if (unlikely(rte_pktmbuf_data_len(m) < off + 4))
+		return false;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+	th = rte_pktmbuf_mtod_offset(m, const struct rte_tcp_hdr *, off);
+	owner = steer_owner_of(&s->steer, ip->src_addr, ip->dst_addr, th->src_port,
+			       th->dst_port);
+	if (likely(owner == w->id))
+		return false;
+	w->stats.handoff_segs++;
+	steer_enqueue(w, s->workers[owner], m, 0);
+	return true;
+}
+
+void
+steer_arp_replicate(struct sl_worker *w, const struct rte_mbuf *m)
+{
+	struct sl_stack *s = w->stack;
+	const struct rte_arp_hdr *ah;
+	unsigned int i;
+
+	if (s->nb_workers == 1 || rte_pktmbuf_data_len(m) < m->l2_len + sizeof(*ah))
+		return;
+	ah = rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, m->l2_len);
+	/* Only what can teach a worker something under the merge rule: frames for our
+	 * address (requests from a host about to talk to us, answers to any worker's
+	 * request) and gratuitous ARP. Requests between other hosts stay with the worker
+	 * that saw them, so a busy segment is not multiplied by the worker count. */
+	if (ah->arp_data.arp_tip != w->ip && ah->arp_data.arp_tip != ah->arp_data.arp_sip)
+		return;
+	for (i = 0; i < s->nb_workers; i++) {
+		struct rte_mbuf *c;
+
+		if (i == w->id)
+			continue;
+		/* A copy, not a clone: arp_input turns m into its reply in place. */
+		c = rte_pktmbuf_copy(m, w->pool, 0, UINT32_MAX);
+		if (unlikely(c == NULL)) {
+			w->stats.mbuf_alloc_fail++;
+			continue;
+		}
+		c->l2_len = m->l2_len;
+		w->stats.handoff_arp++;
+		steer_enqueue(w, s->workers[i], c, STEER_TAG_ARP);
+	}
+}
+
+void
+steer_drain(struct sl_worker *w)
+{
+	void *objs[STEER_DRAIN_BURST];
+	unsigned int i, n, round;
+
+	for (round = 0; round < STEER_DRAIN_ROUNDS; round++) {
+		n = rte_ring_dequeue_burst(w->handoff, objs, STEER_DRAIN_BURST, NULL);
+		w->stats.handoff_in += n;
+		for (i = 0; i < n; i++) {
+			uintptr_t v = (uintptr_t)objs[i];
+
+			if (unlikely(v & STEER_TAG_ARP))
+				arp_learn(w, (struct rte_mbuf *)(v & ~STEER_TAG_ARP));
+			else
+				tcp_input_owned(w, (struct rte_mbuf *)v);
+		}
+		if (n < STEER_DRAIN_BURST)
+			break;
+	}
+}
