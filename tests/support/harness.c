@@ -86,39 +86,50 @@ th_setup_ring(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_si
 	return th_setup_hook(t, cfg, tx_ring_size, NULL, NULL);
 }
 
-int
-th_setup_hook(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size,
-	      th_hook_fn before_start, void *arg)
+static int
+th_setup_n(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size,
+	   unsigned int nworkers, th_hook_fn before_start, void *arg)
 {
 	struct sl_config def;
 	char name[RTE_RING_NAMESIZE];
-	unsigned int seq = th_port_seq++;
+	unsigned int seq = th_port_seq++, i;
 	int port;
 
+	assert_true(nworkers >= 1 && nworkers <= TH_MAX_WORKERS);
 	memset(t, 0, sizeof(*t));
 	if (cfg == NULL) {
 		th_config(&def);
 		cfg = &def;
 	}
-	snprintf(name, sizeof(name), "th_rx%u", seq);
-	t->rx = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(name, sizeof(name), "th_tx%u", seq);
-	t->tx = rte_ring_create(name, tx_ring_size, SOCKET_ID_ANY,
-				RING_F_SP_ENQ | RING_F_SC_DEQ);
-	assert_non_null(t->rx);
-	assert_non_null(t->tx);
+	t->nworkers = nworkers;
+	for (i = 0; i < nworkers; i++) {
+		snprintf(name, sizeof(name), "th_rx%u_%u", seq, i);
+		t->rxq[i] = rte_ring_create(name, 4096, SOCKET_ID_ANY,
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "th_tx%u_%u", seq, i);
+		t->txq[i] = rte_ring_create(name, tx_ring_size, SOCKET_ID_ANY,
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+		assert_non_null(t->rxq[i]);
+		assert_non_null(t->txq[i]);
+	}
+	t->rx = t->rxq[0];
+	t->tx = t->txq[0];
 	snprintf(name, sizeof(name), "net_ring_th%u", seq);
-	port = rte_eth_from_rings(name, &t->rx, 1, &t->tx, 1, SOCKET_ID_ANY);
+	port = rte_eth_from_rings(name, t->rxq, nworkers, t->txq, nworkers, SOCKET_ID_ANY);
 	assert_true(port >= 0);
 	t->port_id = (uint16_t)port;
 
 	def = *cfg;
 	def.port_id = t->port_id;
-	t->s = sl_stack_create(&def, 1);
+	t->s = sl_stack_create(&def, nworkers);
 	assert_non_null(t->s);
 	t->w = sl_stack_worker(t->s, 0);
-	t->w->clock.virtual_time = true;
-	t->w->clock.now_us = 1000000;	/* start at 1 s so "0" never means "just now" */
+	for (i = 0; i < nworkers; i++) {
+		struct sl_worker *w = sl_stack_worker(t->s, i);
+
+		w->clock.virtual_time = true;
+		w->clock.now_us = 1000000;  /* start at 1 s so "0" never means "just now" */
+	}
 	if (before_start != NULL)
 		before_start(t, arg);
 	assert_int_equal(sl_stack_start(t->s), 0);
@@ -127,10 +138,24 @@ th_setup_hook(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_si
 	return 0;
 }
 
+int
+th_setup_hook(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size,
+	      th_hook_fn before_start, void *arg)
+{
+	return th_setup_n(t, cfg, tx_ring_size, 1, before_start, arg);
+}
+
+int
+th_setup_workers(struct th *t, const struct sl_config *cfg, unsigned int nworkers,
+		 th_hook_fn before_start, void *arg)
+{
+	return th_setup_n(t, cfg, 4096, nworkers, before_start, arg);
+}
+
 void
 th_teardown(struct th *t)
 {
-	unsigned int in_use;
+	unsigned int in_use, i;
 
 	th_quiesce(t);
 	th_tx_drain(t);
@@ -141,8 +166,10 @@ th_teardown(struct th *t)
 	assert_int_equal(sl_stack_destroy(t->s), 0);
 	t->s = NULL;
 	th_tx_drain(t);
-	rte_ring_free(t->rx);
-	rte_ring_free(t->tx);
+	for (i = 0; i < t->nworkers; i++) {
+		rte_ring_free(t->rxq[i]);
+		rte_ring_free(t->txq[i]);
+	}
 	assert_int_equal(in_use, t->baseline);
 }
 
@@ -199,6 +226,13 @@ th_wire_put(struct th *t, struct rte_mbuf *m)
 }
 
 void
+th_wire_put_q(struct th *t, unsigned int q, struct rte_mbuf *m)
+{
+	assert_true(q < t->nworkers);
+	assert_int_equal(rte_ring_enqueue(t->rxq[q], m), 0);
+}
+
+void
 th_inject(struct th *t, struct rte_mbuf *m)
 {
 	th_wire_put(t, m);
@@ -214,7 +248,17 @@ th_inject_bytes(struct th *t, const void *frame, size_t len)
 void
 th_poll(struct th *t)
 {
+	unsigned int i;
+
+	for (i = 1; i < t->nworkers; i++)
+		sl_stack_worker(t->s, i)->clock.now_us = t->w->clock.now_us;
 	sl_worker_poll(t->w);
+	/* A second round, so a segment handed off during this round is processed by its
+	 * owner in the same call (worker 0 may receive what worker 1 handed it). */
+	for (i = 1; i < t->nworkers; i++)
+		sl_worker_poll(sl_stack_worker(t->s, i));
+	if (t->nworkers > 1)
+		sl_worker_poll(t->w);
 }
 
 void
@@ -233,17 +277,34 @@ th_advance(struct th *t, uint64_t us)
 struct rte_mbuf *
 th_tx_pop(struct th *t)
 {
+	unsigned int i;
 	void *m;
 
-	if (rte_ring_dequeue(t->tx, &m) != 0)
-		return NULL;
-	return m;
+	for (i = 0; i < RTE_MAX(t->nworkers, 1u); i++)
+		if (rte_ring_dequeue(t->txq[i], &m) == 0)
+			return m;
+	return NULL;
+}
+
+void
+th_tx_merge(struct th *t)
+{
+	unsigned int i;
+	void *m;
+
+	for (i = 1; i < t->nworkers; i++)
+		while (rte_ring_dequeue(t->txq[i], &m) == 0)
+			assert_int_equal(rte_ring_enqueue(t->tx, m), 0);
 }
 
 unsigned int
 th_tx_count(struct th *t)
 {
-	return rte_ring_count(t->tx);
+	unsigned int i, n = 0;
+
+	for (i = 0; i < RTE_MAX(t->nworkers, 1u); i++)
+		n += rte_ring_count(t->txq[i]);
+	return n;
 }
 
 unsigned int
@@ -259,6 +320,16 @@ th_tx_drain(struct th *t)
 	return n;
 }
 
+static unsigned int
+th_nflows(struct th *t)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < t->nworkers; i++)
+		n += sl_stack_worker(t->s, i)->tcp.nflows;
+	return n;
+}
+
 void
 th_quiesce(struct th *t)
 {
@@ -267,7 +338,7 @@ th_quiesce(struct th *t)
 	/* Run simulated time forward (ten minutes, then up to two hours while connections
 	 * remain: retransmission backoff can take that long), draining the wire as we go,
 	 * so every timer has fired and every TIME-WAIT has ended. */
-	for (i = 0; i < 720 && (i < 60 || t->w->tcp.nflows > 0); i++) {
+	for (i = 0; i < 720 && (i < 60 || th_nflows(t) > 0); i++) {
 		th_advance(t, 10 * 1000 * 1000);
 		th_tx_drain(t);
 	}
@@ -276,7 +347,11 @@ th_quiesce(struct th *t)
 unsigned int
 th_in_use(struct th *t)
 {
-	return rte_mempool_in_use_count(t->w->pool);
+	unsigned int i, n = 0;
+
+	for (i = 0; i < t->nworkers; i++)
+		n += rte_mempool_in_use_count(sl_stack_worker(t->s, i)->pool);
+	return n;
 }
 
 /* ---- frame builders ---- */

@@ -35,11 +35,17 @@ extern const struct rte_ether_addr th_peer_mac;
 extern const struct rte_ether_addr th_other_mac;
 extern const struct rte_ether_addr th_bcast_mac;
 
+/* Workers a harness stack may have (th_setup_workers). */
+#define TH_MAX_WORKERS 4
+
 struct th {
 	struct sl_stack *s;
-	struct sl_worker *w;
-	struct rte_ring *rx;		/* wire -> stack */
-	struct rte_ring *tx;		/* stack -> wire */
+	struct sl_worker *w;		/* worker 0 */
+	struct rte_ring *rx;		/* wire -> stack (queue 0) */
+	struct rte_ring *tx;		/* stack -> wire (queue 0) */
+	unsigned int nworkers;		/* 1 unless th_setup_workers() */
+	struct rte_ring *rxq[TH_MAX_WORKERS];	/* per queue; rxq[0] == rx */
+	struct rte_ring *txq[TH_MAX_WORKERS];	/* per queue; txq[0] == tx */
 	uint16_t port_id;
 	unsigned int baseline;		/* pool in-use count after start */
 	struct rte_ether_addr mac;	/* the stack's MAC */
@@ -72,6 +78,15 @@ typedef void (*th_hook_fn)(struct th *t, void *arg);
 int
 th_setup_hook(struct th *t, const struct sl_config *cfg, unsigned int tx_ring_size,
 	      th_hook_fn before_start, void *arg);
+
+/* A stack (hook as in th_setup_hook) of nworkers workers (at most TH_MAX_WORKERS) on a net_ring port with one RX/TX
+ * ring pair per queue, which the test fills itself (th_wire_put_q): the port has no RSS,
+ * so the stack owns flows in software and hands segments between workers. th_poll() polls
+ * every worker at the same virtual time, th_tx_pop() takes from every queue, th_in_use()
+ * sums the pools. */
+int
+th_setup_workers(struct th *t, const struct sl_config *cfg, unsigned int nworkers,
+		 th_hook_fn before_start, void *arg);
 
 /* Quiesce, check for leaks (cmocka failure on a leak), destroy. */
 void
@@ -118,11 +133,15 @@ th_inject(struct th *t, struct rte_mbuf *m);
 void
 th_wire_put(struct th *t, struct rte_mbuf *m);
 
+/* Put a frame on RX queue q (worker q's queue) without polling (consumes m). */
+void
+th_wire_put_q(struct th *t, unsigned int q, struct rte_mbuf *m);
+
 /* Copy bytes into an mbuf and inject it. */
 void
 th_inject_bytes(struct th *t, const void *frame, size_t len);
 
-/* Run one poll iteration at the current virtual time. */
+/* Run one poll iteration of every worker at the current virtual time (worker 0's). */
 void
 th_poll(struct th *t);
 
@@ -133,6 +152,11 @@ th_advance(struct th *t, uint64_t us);
 /* Next frame the stack sent, or NULL. The caller frees it. */
 struct rte_mbuf *
 th_tx_pop(struct th *t);
+
+/* Move the frames of TX queues 1.. behind those of queue 0 (t->tx), so helpers that read
+ * t->tx see everything a multi-worker stack sent. */
+void
+th_tx_merge(struct th *t);
 
 /* Number of frames waiting on the TX ring. */
 unsigned int
@@ -146,7 +170,7 @@ th_tx_drain(struct th *t);
 void
 th_quiesce(struct th *t);
 
-/* Mbufs of the worker's pool currently in use. */
+/* Mbufs of the workers' pools currently in use. */
 unsigned int
 th_in_use(struct th *t);
 

@@ -145,6 +145,7 @@ tp_skip_arp(struct th *t)
 {
 	struct rte_mbuf *m;
 
+	th_tx_merge(t);
 	while (rte_ring_dequeue(t->tx, (void **)&m) == 0) {
 		const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
@@ -184,6 +185,7 @@ tp_pending(struct th *t)
 	struct rte_mbuf *all[4096];
 	unsigned int n, i, k = 0;
 
+	th_tx_merge(t);
 	n = rte_ring_dequeue_burst(t->tx, (void **)all, RTE_DIM(all), NULL);
 	for (i = 0; i < n; i++) {
 		const struct rte_ether_hdr *eh =
