@@ -212,6 +212,9 @@ server_print_banner(struct sl_stack *s, const struct server_opts *o)
 	       info.rx_ip_csum ? "on" : "off", info.rx_tcp_csum ? "on" : "off",
 	       info.tx_tso ? "on" : "off",
 	       info.link_up ? "up" : "down", info.link_speed_mbps);
+	if (sl_stack_worker_count(s) > 1)
+		printf("sluice-server: flows steered by %s\n", info.rss_steering ?
+		       "RSS (key and RETA set by sluice)" : "software ownership with handoff");
 	fflush(stdout);
 }
 
