@@ -7,7 +7,10 @@
  *   net_ring port  tx ring ─► link (pcap, delay line) ─► rx ring  net_ring port
  *                  rx ring ◄─ link (pcap, delay line) ◄─ tx ring
  *
- * Each stack has one worker on a virtual clock. One iteration of the loop polls A, carries
+ * Each stack has one worker on a virtual clock (--workers N: N workers on N queue pairs;
+ * the link then plays a multi-queue NIC whose queue choice is not sluice's: a per-flow
+ * hash of its own, so about half the segments reach a worker that does not own their flow
+ * and are handed over, and ARP lands on any queue; A opens flows from every worker). One iteration of the loop polls A, carries
  * A's frames across the link, polls B, carries B's frames back, and moves both clocks
  * forward together: by a small step while anything is moving, or straight to the next
  * deadline when the link is quiet (a TCP timer, the ARP tick, a frame the fault injector
@@ -73,6 +76,7 @@
 #define SIM_LINE_SIZE		8192		/* frames the delay line holds per direction */
 #define SIM_CHUNK_MAX		(32 * 1024)	/* largest single sl_conn_send() */
 #define SIM_MAX_FLOWS		1024
+#define SIM_MAX_WORKERS		4
 #define SIM_T0_US		1000000ull	/* start at 1 s so "0" never means "now" */
 #define SIM_PPM			1000000.0
 /* A timer may fire up to a wheel tick after its deadline; two ticks late is a bug. */
@@ -132,6 +136,7 @@ struct sim_opts {
 	bool abandons;			/* some paused receivers close instead of resuming */
 	bool keep_going;		/* run on after a failure */
 	bool verbose;
+	unsigned int workers;		/* per stack (--workers) */
 };
 
 /* ---- the application: flows and their two sides ---- */
@@ -179,9 +184,14 @@ struct sim_flow {
 struct sim_stack {
 	const char *name;
 	struct sl_stack *s;
-	struct sl_worker *w;
+	struct sl_worker *w;		/* worker 0 */
 	struct rte_ring *rx;		/* the port's receive ring: the link fills it */
 	struct rte_ring *tx;		/* the port's transmit ring: the link empties it */
+	unsigned int nw;		/* workers (and queue pairs) */
+	struct sl_worker *ws[SIM_MAX_WORKERS];
+	struct rte_ring *rxq[SIM_MAX_WORKERS];	/* rxq[0] == rx */
+	struct rte_ring *txq[SIM_MAX_WORKERS];	/* txq[0] == tx */
+	unsigned int rr;		/* round robin for frames without ports (ARP) */
 	uint16_t port_id;
 	unsigned int baseline;		/* pool in-use count after start */
 };
@@ -341,12 +351,16 @@ dump_side(const struct sim_side *sd)
 static void
 dump_stack(const struct sim_stack *st)
 {
-	const struct sl_worker *w = st->w;
+	unsigned int i;
 
-	fprintf(stderr, "  stack %s: flows %u (time-wait %u), mbufs in use %u (baseline %u), "
-		"txq %u, fault held rx %u tx %u\n", st->name, w->tcp.nflows, w->tcp.ntimewait,
-		rte_mempool_in_use_count(w->pool), st->baseline, w->txq.n, w->fault.rx.nheld,
-		w->fault.tx.nheld);
+	for (i = 0; i < st->nw; i++) {
+		const struct sl_worker *w = st->ws[i];
+
+		fprintf(stderr, "  stack %s worker %u: flows %u (time-wait %u), mbufs in use %u "
+			"(baseline %u for all), txq %u, fault held rx %u tx %u\n", st->name, i,
+			w->tcp.nflows, w->tcp.ntimewait, rte_mempool_in_use_count(w->pool),
+			st->baseline, w->txq.n, w->fault.rx.nheld, w->fault.tx.nheld);
+	}
 }
 
 /* Over for the application: both sides closed, or A gave up before B ever saw it. */
@@ -373,6 +387,8 @@ dump_unfinished(struct sim *sim)
 	fprintf(stderr, "  link: A->B %u frames, B->A %u frames\n",
 		rte_ring_count(sim->A.tx) + sim->ab.n + rte_ring_count(sim->B.rx),
 		rte_ring_count(sim->B.tx) + sim->ba.n + rte_ring_count(sim->A.rx));
+	if (sim->A.nw > 1)
+		fprintf(stderr, "  (queue 0 only: the other queues are emptied every step)\n");
 	for (i = 0; i < sim->nflows; i++) {
 		struct sim_flow *fl = &sim->flows[i];
 
@@ -398,7 +414,10 @@ dump_unfinished(struct sim *sim)
 static void
 print_stats(const struct sim_stack *st, bool all)
 {
-	const struct sl_stats *s = sl_worker_stats(st->w);
+	struct sl_stats sum;
+	const struct sl_stats *s = &sum;
+
+	sl_stack_stats(st->s, &sum);
 
 	printf("  %s: frames out %" PRIu64 " in %" PRIu64 "; segments out %" PRIu64
 	       ", retransmitted %" PRIu64 " (timeouts %" PRIu64 ", fast %" PRIu64
@@ -408,6 +427,10 @@ print_stats(const struct sim_stack *st, bool all)
 	       s->tcp_tx_segs, s->tcp_retransmit_segs, s->tcp_rto, s->tcp_fast_retransmit,
 	       s->tcp_ooo_segs, s->tcp_persist_probes, s->fault_drop, s->fault_dup,
 	       s->fault_reorder, s->fault_corrupt, s->fault_truncate);
+	if (st->nw > 1)
+		printf("  %s: %u workers, segments handed over %" PRIu64 ", ARP copies %" PRIu64
+		       ", ring-full drops %" PRIu64 "\n", st->name, st->nw, s->handoff_segs,
+		       s->handoff_arp, s->handoff_drop_full);
 	if (all) {
 		printf("  %s counters:\n", st->name);
 		sl_stats_print(stdout, s, 0);
@@ -660,9 +683,9 @@ eal_init(const char *prog, const struct sim_opts *o)
 	char *argv[RTE_DIM(args)];
 	unsigned int i;
 
-	/* Two pools of mbufs (2176 bytes of data room, ~2.5 KiB with their headers), the
+	/* Two pools of mbufs per worker (2176 bytes of data room, ~2.5 KiB with headers), the
 	 * flow tables, and margin. */
-	snprintf(mem, sizeof(mem), "%u", 192 + 2 * pool_size(o) * 3 / 1024);
+	snprintf(mem, sizeof(mem), "%u", 192 + 2 * o->workers * pool_size(o) * 3 / 1024);
 	args[7] = mem;
 	/* Simulations run in parallel under meson: one prefix per process. */
 	snprintf(prefix, sizeof(prefix), "sl-sim-%d", (int)getpid());
@@ -732,21 +755,27 @@ sim_stack_create(struct sim *sim, struct sim_stack *st, const char *name, rte_be
 	struct rte_ether_addr mac = { .addr_bytes = { 0x02, 0x5e, 0xed, 0, 0, (uint8_t)salt } };
 	struct sl_config cfg;
 	char rname[RTE_RING_NAMESIZE];
+	unsigned int i;
 	int port, rc;
 
 	st->name = name;
-	snprintf(rname, sizeof(rname), "sim_rx%s", name);
-	st->rx = rte_ring_create(rname, SIM_RING_SIZE, SOCKET_ID_ANY,
-				 RING_F_SP_ENQ | RING_F_SC_DEQ);
-	snprintf(rname, sizeof(rname), "sim_tx%s", name);
-	st->tx = rte_ring_create(rname, SIM_RING_SIZE, SOCKET_ID_ANY,
-				 RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (st->rx == NULL || st->tx == NULL) {
-		fprintf(stderr, "sim: rings: %s\n", rte_strerror(rte_errno));
-		return -1;
+	st->nw = sim->o.workers;
+	for (i = 0; i < st->nw; i++) {
+		snprintf(rname, sizeof(rname), "sim_rx%s%u", name, i);
+		st->rxq[i] = rte_ring_create(rname, SIM_RING_SIZE, SOCKET_ID_ANY,
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(rname, sizeof(rname), "sim_tx%s%u", name, i);
+		st->txq[i] = rte_ring_create(rname, SIM_RING_SIZE, SOCKET_ID_ANY,
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (st->rxq[i] == NULL || st->txq[i] == NULL) {
+			fprintf(stderr, "sim: rings: %s\n", rte_strerror(rte_errno));
+			return -1;
+		}
 	}
+	st->rx = st->rxq[0];
+	st->tx = st->txq[0];
 	snprintf(rname, sizeof(rname), "net_ring_sim%s", name);
-	port = rte_eth_from_rings(rname, &st->rx, 1, &st->tx, 1, SOCKET_ID_ANY);
+	port = rte_eth_from_rings(rname, st->rxq, st->nw, st->txq, st->nw, SOCKET_ID_ANY);
 	if (port < 0) {
 		fprintf(stderr, "sim: rte_eth_from_rings: %s\n", rte_strerror(rte_errno));
 		return -1;
@@ -762,14 +791,17 @@ sim_stack_create(struct sim *sim, struct sim_stack *st, const char *name, rte_be
 		return -1;
 	}
 	sim_config(sim, &cfg, ip, st->port_id, salt);
-	st->s = sl_stack_create(&cfg, 1);
+	st->s = sl_stack_create(&cfg, st->nw);
 	if (st->s == NULL) {
 		fprintf(stderr, "sim: stack %s: %s\n", name, rte_strerror(rte_errno));
 		return -1;
 	}
-	st->w = sl_stack_worker(st->s, 0);
-	st->w->clock.virtual_time = true;
-	st->w->clock.now_us = sim->now;
+	for (i = 0; i < st->nw; i++) {
+		st->ws[i] = sl_stack_worker(st->s, i);
+		st->ws[i]->clock.virtual_time = true;
+		st->ws[i]->clock.now_us = sim->now;
+	}
+	st->w = st->ws[0];
 	return 0;
 }
 
@@ -876,12 +908,22 @@ link_carry(struct sim *sim, struct sim_line *l)
 	}
 }
 
+static bool
+stack_rings_empty(const struct sim_stack *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nw; i++)
+		if (!rte_ring_empty(st->rxq[i]) || !rte_ring_empty(st->txq[i]))
+			return false;
+	return true;
+}
+
 /* Nothing on the link can move before time does. */
 static bool
 link_quiet(const struct sim *sim)
 {
-	return rte_ring_empty(sim->A.tx) && rte_ring_empty(sim->A.rx) &&
-	       rte_ring_empty(sim->B.tx) && rte_ring_empty(sim->B.rx) &&
+	return stack_rings_empty(&sim->A) && stack_rings_empty(&sim->B) &&
 	       (sim->ab.n == 0 || sim->ab.at[sim->ab.head] > sim->now) &&
 	       (sim->ba.n == 0 || sim->ba.at[sim->ba.head] > sim->now);
 }
@@ -916,9 +958,13 @@ ring_drain(struct rte_ring *r)
 static void
 sim_set_time(struct sim *sim, uint64_t t)
 {
+	unsigned int i;
+
 	sim->now = t;
-	sim->A.w->clock.now_us = t;
-	sim->B.w->clock.now_us = t;
+	for (i = 0; i < sim->A.nw; i++)
+		sim->A.ws[i]->clock.now_us = t;
+	for (i = 0; i < sim->B.nw; i++)
+		sim->B.ws[i]->clock.now_us = t;
 }
 
 static void
@@ -932,7 +978,7 @@ start_flows(struct sim *sim)
 
 		if (fl->a.opened || fl->start_at > sim->now)
 			continue;
-		fl->a.c = sl_worker_connect(sim->A.w, SIM_IP_B, SIM_PORT, &sim_ops_a, &fl->a);
+		fl->a.c = sl_worker_connect(sim->A.ws[i % sim->A.nw], SIM_IP_B, SIM_PORT, &sim_ops_a, &fl->a);
 		if (fl->a.c == NULL && rte_errno == ENOBUFS) {
 			/* No mbuf for the SYN: a passing shortage, try again shortly. */
 			fl->start_at = sim->now + 1000;
@@ -987,7 +1033,89 @@ app_tick(struct sim *sim)
 static bool
 worker_idle(const struct sl_worker *w)
 {
-	return w->txq.n == 0 && TAILQ_EMPTY(&w->tcp.ready) && TAILQ_EMPTY(&w->tcp.dirty);
+	return w->txq.n == 0 && TAILQ_EMPTY(&w->tcp.ready) && TAILQ_EMPTY(&w->tcp.dirty) &&
+	       (w->handoff == NULL || rte_ring_empty(w->handoff));
+}
+
+static bool
+stack_idle(const struct sim_stack *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nw; i++)
+		if (!worker_idle(st->ws[i]))
+			return false;
+	return true;
+}
+
+static unsigned int
+stack_nflows(const struct sim_stack *st)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < st->nw; i++)
+		n += st->ws[i]->tcp.nflows;
+	return n;
+}
+
+static unsigned int
+stack_in_use(const struct sim_stack *st)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < st->nw; i++)
+		n += rte_mempool_in_use_count(st->ws[i]->pool);
+	return n;
+}
+
+/* The link's own choice of RX queue, as a multi-queue tap or af_packet fanout makes it:
+ * a per-flow hash that is not sluice's Toeplitz hash (FNV-1a of the addresses and ports),
+ * so a flow stays on one queue but often not on its owner's. Frames without ports (ARP)
+ * go round robin. */
+static unsigned int
+link_queue(struct sim_stack *st, const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint64_t h = FNV_OFFSET;
+	unsigned int i;
+
+	if (m->data_len < 14 + 20 + 4 || p[12] != 0x08 || p[13] != 0x00 || p[14 + 9] != 6)
+		return st->rr++ % st->nw;
+	for (i = 14 + 12; i < 14 + 20 + 4; i++)
+		h = (h ^ p[i]) * FNV_PRIME;
+	return (unsigned int)(h >> 32) % st->nw;
+}
+
+/* Spread what the link delivered on queue 0 over the stack's queues. */
+static void
+stack_rx_spread(struct sim_stack *st)
+{
+	void *ms[SIM_RING_SIZE];
+	unsigned int i, n;
+
+	if (st->nw == 1)
+		return;
+	n = rte_ring_dequeue_burst(st->rx, ms, RTE_DIM(ms), NULL);
+	for (i = 0; i < n; i++)
+		if (rte_ring_enqueue(st->rxq[link_queue(st, ms[i])], ms[i]) != 0)
+			rte_pktmbuf_free(ms[i]);	/* a full queue: the NIC drops */
+}
+
+/* Every worker polls once; what queues 1.. sent joins queue 0 for the link. */
+static unsigned int
+stack_poll(struct sim_stack *st)
+{
+	unsigned int i, n = 0;
+	void *m;
+
+	stack_rx_spread(st);
+	for (i = 0; i < st->nw; i++)
+		n += sl_worker_poll(st->ws[i]);
+	for (i = 1; i < st->nw; i++)
+		while (rte_ring_dequeue(st->txq[i], &m) == 0)
+			if (rte_ring_enqueue(st->tx, m) != 0)
+				rte_pktmbuf_free(m);
+	return n;
 }
 
 static uint64_t
@@ -1003,9 +1131,9 @@ held_next(const struct fault_dir *d, uint64_t t)
 /* The worker has just run its timers: none may still be waiting past its deadline. A
  * timer that does not fire stalls its connection in real time as well. */
 static void
-check_overdue(struct sim *sim, struct sim_stack *st, uint64_t next)
+check_overdue(struct sim *sim, struct sim_stack *st, struct sl_worker *w, uint64_t next)
 {
-	struct tcp_worker *t = &st->w->tcp;
+	struct tcp_worker *t = &w->tcp;
 	struct tcp_flow *f;
 	unsigned int i;
 
@@ -1037,14 +1165,18 @@ next_event(struct sim *sim)
 	unsigned int i;
 
 	for (i = 0; i < 2; i++) {
-		struct sl_worker *w = sts[i]->w;
-		uint64_t tn = tcp_timers_next(w);
+		unsigned int k;
 
-		check_overdue(sim, sts[i], tn);
-		t = RTE_MIN(t, tn);
-		t = RTE_MIN(t, w->next_slow_tick_us);
-		t = held_next(&w->fault.rx, t);
-		t = held_next(&w->fault.tx, t);
+		for (k = 0; k < sts[i]->nw; k++) {
+			struct sl_worker *w = sts[i]->ws[k];
+			uint64_t tn = tcp_timers_next(w);
+
+			check_overdue(sim, sts[i], w, tn);
+			t = RTE_MIN(t, tn);
+			t = RTE_MIN(t, w->next_slow_tick_us);
+			t = held_next(&w->fault.rx, t);
+			t = held_next(&w->fault.tx, t);
+		}
 	}
 	if (sim->ab.n > 0)
 		t = RTE_MIN(t, sim->ab.at[sim->ab.head]);
@@ -1074,13 +1206,13 @@ sim_step(struct sim *sim)
 	app_tick(sim);
 	/* B's frames that have arrived by now reach A before A polls, and A's reach B. */
 	link_carry(sim, &sim->ba);
-	na = sl_worker_poll(sim->A.w);
+	na = stack_poll(&sim->A);
 	link_carry(sim, &sim->ab);
-	nb = sl_worker_poll(sim->B.w);
+	nb = stack_poll(&sim->B);
 	link_carry(sim, &sim->ba);
 	sim->steps++;
-	if (na != 0 || nb != 0 || !link_quiet(sim) || !worker_idle(sim->A.w) ||
-	    !worker_idle(sim->B.w)) {
+	if (na != 0 || nb != 0 || !link_quiet(sim) || !stack_idle(&sim->A) ||
+	    !stack_idle(&sim->B)) {
 		sim_set_time(sim, sim->now + sim->o.step_us);
 		return;
 	}
@@ -1136,10 +1268,10 @@ sim_quiesce(struct sim *sim)
 	uint64_t end = sim->now + msl2 + 600ull * 1000000;
 	uint64_t settle;
 
-	while (sim->A.w->tcp.nflows != 0 || sim->B.w->tcp.nflows != 0) {
+	while (stack_nflows(&sim->A) != 0 || stack_nflows(&sim->B) != 0) {
 		if (sim->now >= end || sim->steps >= sim->o.max_steps) {
 			sim_fail(sim, "connections remain after quiescing (A %u, B %u)",
-				 sim->A.w->tcp.nflows, sim->B.w->tcp.nflows);
+				 stack_nflows(&sim->A), stack_nflows(&sim->B));
 			dump_unfinished(sim);
 			return -1;
 		}
@@ -1179,16 +1311,24 @@ sim_check(struct sim *sim)
 	if (bad > 0)
 		sim_fail(sim, "%u of %u flows incomplete or wrong", bad, sim->nflows);
 	for (i = 0; i < 2; i++) {
-		struct sl_worker *w = sts[i]->w;
-		unsigned int in_use = rte_mempool_in_use_count(w->pool);
+		unsigned int in_use = stack_in_use(sts[i]), k;
 
-		if (w->tcp.nflows != 0 || in_use != sts[i]->baseline || w->txq.n != 0 ||
-		    w->fault.rx.nheld != 0 || w->fault.tx.nheld != 0) {
-			sim_fail(sim, "stack %s not back at rest: %u connections, %u mbufs in use "
-				 "(baseline %u), %u frames queued, %u/%u held", sts[i]->name,
-				 w->tcp.nflows, in_use, sts[i]->baseline, w->txq.n,
-				 w->fault.rx.nheld, w->fault.tx.nheld);
+		if (in_use != sts[i]->baseline) {
+			sim_fail(sim, "stack %s: %u mbufs in use (baseline %u)", sts[i]->name,
+				 in_use, sts[i]->baseline);
 			bad++;
+		}
+		for (k = 0; k < sts[i]->nw; k++) {
+			struct sl_worker *w = sts[i]->ws[k];
+
+			if (w->tcp.nflows != 0 || w->txq.n != 0 || !worker_idle(w) ||
+			    w->fault.rx.nheld != 0 || w->fault.tx.nheld != 0) {
+				sim_fail(sim, "stack %s worker %u not back at rest: %u "
+					 "connections, %u frames queued, %u/%u held",
+					 sts[i]->name, k, w->tcp.nflows, w->txq.n,
+					 w->fault.rx.nheld, w->fault.tx.nheld);
+				bad++;
+			}
 		}
 	}
 	if (!link_empty(sim)) {
@@ -1222,6 +1362,7 @@ usage(FILE *f, const char *prog)
 		"  --dump-at-ms N     print the unfinished flows at virtual time N ms\n"
 		"  --pcap FILE        write every frame on the link to FILE, as sent\n"
 		"  -v, --verbose      every non-zero counter at the end\n"
+		"  --workers N        workers (and queue pairs) per stack, 1 to 4 (default 1)\n"
 		"profiles (rates per hop):\n", prog);
 	for (i = 0; i < RTE_DIM(sim_profiles); i++)
 		fprintf(f, "  %-10s %s\n", sim_profiles[i].name, sim_profiles[i].desc);
@@ -1270,6 +1411,7 @@ parse_opts(int argc, char **argv, struct sim_opts *o)
 		{ "dump-at-ms", required_argument, NULL, 'D' },
 		{ "pcap", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "workers", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1290,6 +1432,7 @@ parse_opts(int argc, char **argv, struct sim_opts *o)
 	o->max_steps = 100000000;
 	o->pauses = true;
 	o->abandons = true;
+	o->workers = 1;
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -1318,6 +1461,13 @@ parse_opts(int argc, char **argv, struct sim_opts *o)
 			continue;
 		case 'v':
 			o->verbose = true;
+			continue;
+		case 'W':
+			o->workers = (unsigned int)strtoul(optarg, NULL, 10);
+			if (o->workers < 1 || o->workers > SIM_MAX_WORKERS) {
+				fprintf(stderr, "--workers: 1 to %u\n", SIM_MAX_WORKERS);
+				return -1;
+			}
 			continue;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -1398,7 +1548,7 @@ main(int argc, char **argv)
 {
 	static struct sim sim_storage;	/* large (the delay lines): not on the stack */
 	struct sim *sim = &sim_storage;
-	unsigned int leaked_a, leaked_b;
+	unsigned int leaked_a, leaked_b, i;
 	double t0;
 	int rc;
 
@@ -1432,15 +1582,16 @@ main(int argc, char **argv)
 	}
 	if (sl_stack_start(sim->A.s) != 0 || sl_stack_start(sim->B.s) != 0)
 		return 2;
-	sim->A.baseline = rte_mempool_in_use_count(sim->A.w->pool);
-	sim->B.baseline = rte_mempool_in_use_count(sim->B.w->pool);
+	sim->A.baseline = stack_in_use(&sim->A);
+	sim->B.baseline = stack_in_use(&sim->B);
 
 	printf("sim: profile %s seed %" PRIu64 " flows %u bytes %" PRIu64 " delay %u us "
 	       "(replay: %s --profile %s --seed %" PRIu64 " --flows %u --bytes %" PRIu64
-	       " --delay-us %u%s%s)\n", sim->o.profile->name, sim->o.seed, sim->o.flows,
-	       sim->o.bytes, sim->delay_us, argv[0], sim->o.profile->name, sim->o.seed,
-	       sim->o.flows, sim->o.bytes, sim->delay_us, sim->o.pauses ? "" : " --no-pauses",
-	       sim->o.abandons ? "" : " --no-abandon");
+	       " --delay-us %u%s%s --workers %u)\n", sim->o.profile->name, sim->o.seed,
+	       sim->o.flows, sim->o.bytes, sim->delay_us, argv[0], sim->o.profile->name,
+	       sim->o.seed, sim->o.flows, sim->o.bytes, sim->delay_us,
+	       sim->o.pauses ? "" : " --no-pauses", sim->o.abandons ? "" : " --no-abandon",
+	       sim->o.workers);
 
 	rc = sim_transfer(sim);
 	if (rc == 0) {
@@ -1468,16 +1619,20 @@ main(int argc, char **argv)
 
 	line_drain(&sim->ab);
 	line_drain(&sim->ba);
-	ring_drain(sim->A.rx);
-	ring_drain(sim->A.tx);
-	ring_drain(sim->B.rx);
-	ring_drain(sim->B.tx);
+	for (i = 0; i < sim->A.nw; i++) {
+		ring_drain(sim->A.rxq[i]);
+		ring_drain(sim->A.txq[i]);
+		ring_drain(sim->B.rxq[i]);
+		ring_drain(sim->B.txq[i]);
+	}
 	leaked_a = sl_stack_destroy(sim->A.s);
 	leaked_b = sl_stack_destroy(sim->B.s);
-	rte_ring_free(sim->A.rx);
-	rte_ring_free(sim->A.tx);
-	rte_ring_free(sim->B.rx);
-	rte_ring_free(sim->B.tx);
+	for (i = 0; i < sim->A.nw; i++) {
+		rte_ring_free(sim->A.rxq[i]);
+		rte_ring_free(sim->A.txq[i]);
+		rte_ring_free(sim->B.rxq[i]);
+		rte_ring_free(sim->B.txq[i]);
+	}
 	free(sim->flows);
 	rte_eal_cleanup();
 	if (leaked_a != 0 || leaked_b != 0) {
