@@ -27,7 +27,9 @@
  * interleave at record boundaries (never inside a record) in no particular order.
  *
  * Connections are named by struct sl_conn_ref (sl_conn_ref(), taken on the worker, e.g.
- * in on_accept). A record for a connection that closed, or stopped sending, is dropped
+ * in on_accept). With several workers a producer reaches connections on any of them:
+ * the reference names the owning worker, and the record goes through that worker's
+ * channel. A record for a connection that closed, or stopped sending, is dropped
  * by the worker and counted (prod_drop_closed); it never reaches a connection that later
  * reuses the slot.
  *
@@ -70,7 +72,8 @@ sl_producer_create(struct sl_stack *s, uint32_t bytes);
  * @return
  *   0; -EAGAIN (no room and timeout_us 0); -ETIMEDOUT; -EPIPE (the connection is gone
  *   or no longer sends); -EMSGSIZE (larger than the connection's hard cap or than a
- *   half of the channel); -EINVAL (a reference no worker knows).
+ *   half of the channel); -EINVAL (a reference naming a worker the stack does not
+ *   have).
  */
 SL_EXPORT
 int

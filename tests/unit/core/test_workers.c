@@ -6,10 +6,14 @@
  * local ports their own worker owns; ARP reaches every worker's table.
  */
 
+#include <errno.h>
+
 #include "unit.h"
 
 #include <rte_arp.h>
 #include <rte_ip.h>
+
+#include <sluice/producer.h>
 
 #include "api/api_priv.h"
 #include "core/steer.h"
@@ -157,7 +161,7 @@ test_passive_open_any_queue_handled_by_owner(void **state)
 	struct wt *x = *state;
 	struct tp_out o;
 	uint16_t p;
-	unsigned int handed = 0, i;
+	unsigned int i;
 
 	put_arp(x, 1, &th_bcast_mac, RTE_ARP_OP_REQUEST, &th_peer_mac, TH_PEER_IP, TH_STACK_IP);
 	th_poll(&x->t);
@@ -169,7 +173,6 @@ test_passive_open_any_queue_handled_by_owner(void **state)
 		struct tconn *tc;
 		uint32_t irs;
 
-		handed += q != owner;
 		put_seg(x, q, p, TP_PORT, TP_PEER_ISS, 0, TH_SYN, NULL, 0);
 		th_poll(&x->t);
 		assert_true(tp_pop(&x->t, &o));
@@ -204,7 +207,6 @@ test_passive_open_any_queue_handled_by_owner(void **state)
 			 2 * 16);
 	assert_int_equal(wk(x, 0)->stats.handoff_in + wk(x, 1)->stats.handoff_in,
 			 2 * 16 + (NW - 1));	/* + the ARP copy */
-	(void)handed;
 }
 
 /* Active opens from every worker, over many remote ports: each local port hashes to the
@@ -320,6 +322,57 @@ test_icmp_echo_answered_by_any_worker(void **state)
 	assert_int_equal(wk(x, 0)->stats.handoff_segs + wk(x, 1)->stats.handoff_segs, 0);
 }
 
+/* A producer thread reaches a connection on either worker through that worker's channel;
+ * a reference to a worker the stack does not have is refused. */
+static void
+test_producer_reaches_both_workers(void **state)
+{
+	struct wt *x = *state;
+	struct sl_producer *pr;
+	unsigned int found = 0;
+	struct tp_out o;
+	uint16_t p;
+
+	put_arp(x, 0, &th_bcast_mac, RTE_ARP_OP_REQUEST, &th_peer_mac, TH_PEER_IP, TH_STACK_IP);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	pr = sl_producer_create(x->t.s, 65536);
+	assert_non_null(pr);
+	for (p = 42000; found != 3; p++) {
+		struct flow_key k = key_of(p, TP_PORT);
+		unsigned int owner = steer_owner(x->t.s, &k);
+		struct sl_conn_ref ref;
+		struct tconn *tc;
+		uint32_t irs;
+
+		if (found & (1u << owner))
+			continue;
+		found |= 1u << owner;
+		put_seg(x, 1 - owner, p, TP_PORT, TP_PEER_ISS, 0, TH_SYN, NULL, 0);
+		th_poll(&x->t);
+		assert_true(tp_pop(&x->t, &o));
+		irs = o.seq;
+		put_seg(x, 1 - owner, p, TP_PORT, TP_PEER_ISS + 1, irs + 1, TH_ACK, NULL, 0);
+		th_poll(&x->t);
+		tc = tapp_find(&x->app, p);
+		assert_non_null(tc);
+		ref = sl_conn_ref(tc->c);
+		assert_int_equal(ref.worker, owner);
+		assert_int_equal(sl_producer_send(pr, ref, "from a thread", 13, 0, 0), 0);
+		th_poll(&x->t);
+		assert_true(tp_pop(&x->t, &o));
+		assert_int_equal(o.len, 13);
+		assert_memory_equal(o.data, "from a thread", 13);
+		ref.worker = NW;
+		assert_int_equal(sl_producer_send(pr, ref, "x", 1, 0, 0), -EINVAL);
+		sl_conn_abort(tc->c);
+		th_poll(&x->t);
+		th_tx_drain(&x->t);
+	}
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+}
+
 /* A full handoff ring drops (counted) and frees; nothing leaks. */
 static void
 test_handoff_ring_full_drops_counted(void **state)
@@ -364,6 +417,7 @@ main(int argc, char **argv)
 		WT_TEST(test_arp_request_learned_by_all_workers),
 		WT_TEST(test_arp_reply_on_other_queue_resolves),
 		WT_TEST(test_icmp_echo_answered_by_any_worker),
+		WT_TEST(test_producer_reaches_both_workers),
 		WT_TEST(test_handoff_ring_full_drops_counted),
 	};
 
