@@ -19,10 +19,10 @@
 #include <rte_arp.h>
 #include <rte_errno.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
-#include <rte_thash.h>
 
 #include "core/log.h"
 #include "core/steer.h"
@@ -55,15 +55,41 @@ steer_rss_key(void)
 	return steer_key;
 }
 
+/* The 32 key bits starting at bit `bit` (bit 0 = the most significant of key byte 0). */
+static uint32_t
+steer_key_window(unsigned int bit)
+{
+	unsigned int byte = bit / 8, i;
+	uint64_t v = 0;
+
+	for (i = 0; i < 5; i++)
+		v = v << 8 | (byte + i < sizeof(steer_key) ? steer_key[byte + i] : 0);
+	return (uint32_t)(v >> (8 - bit % 8));
+}
+
+static void
+steer_tables_init(struct steer *st)
+{
+	unsigned int i, b, j;
+
+	for (i = 0; i < STEER_TUPLE_LEN; i++)
+		for (b = 0; b < 256; b++) {
+			uint32_t h = 0;
+
+			for (j = 0; j < 8; j++)
+				if (b & (0x80u >> j))
+					h ^= steer_key_window(8 * i + j);
+			st->byte_hash[i][b] = h;
+		}
+}
+
 void
 steer_setup(struct sl_stack *s, const uint16_t *reta, uint16_t reta_size, bool rss)
 {
 	struct steer *st = &s->steer;
-	uint32_t key[10];
 	unsigned int i;
 
-	memcpy(key, steer_key, sizeof(key));
-	rte_convert_rss_key(key, st->key_be, sizeof(key));
+	steer_tables_init(st);
 	if (rss && reta != NULL && reta_size > 0 && reta_size <= STEER_RETA_MAX &&
 	    rte_is_power_of_2(reta_size)) {
 		memcpy(st->reta, reta, reta_size * sizeof(reta[0]));
@@ -78,18 +104,33 @@ steer_setup(struct sl_stack *s, const uint16_t *reta, uint16_t reta_size, bool r
 	st->check = s->nb_workers > 1 && !st->rss;
 }
 
+static inline uint32_t
+steer_hash_inline(const struct steer *st, rte_be32_t raddr, rte_be32_t laddr,
+		  rte_be16_t rport, rte_be16_t lport)
+{
+	/* The port hashes the peer's segments: source = remote, destination = us, in wire
+	 * order, which is the order of these bytes in memory. */
+	const uint8_t *a = (const uint8_t *)&raddr, *b = (const uint8_t *)&laddr;
+	const uint8_t *c = (const uint8_t *)&rport, *d = (const uint8_t *)&lport;
+
+	return st->byte_hash[0][a[0]] ^ st->byte_hash[1][a[1]] ^ st->byte_hash[2][a[2]] ^
+	       st->byte_hash[3][a[3]] ^ st->byte_hash[4][b[0]] ^ st->byte_hash[5][b[1]] ^
+	       st->byte_hash[6][b[2]] ^ st->byte_hash[7][b[3]] ^ st->byte_hash[8][c[0]] ^
+	       st->byte_hash[9][c[1]] ^ st->byte_hash[10][d[0]] ^ st->byte_hash[11][d[1]];
+}
+
+uint32_t
+steer_hash(const struct steer *st, rte_be32_t raddr, rte_be32_t laddr, rte_be16_t rport,
+	   rte_be16_t lport)
+{
+	return steer_hash_inline(st, raddr, laddr, rport, lport);
+}
+
 static inline unsigned int
 steer_owner_of(const struct steer *st, rte_be32_t raddr, rte_be32_t laddr, rte_be16_t rport,
 	       rte_be16_t lport)
 {
-	uint32_t t[RTE_THASH_V4_L4_LEN];
-
-	/* The port hashes the peer's segments: source = remote, destination = us. The
-	 * tuple words are in CPU order, ports packed source-high as rte_thash_tuple. */
-	t[0] = rte_be_to_cpu_32(raddr);
-	t[1] = rte_be_to_cpu_32(laddr);
-	t[2] = (uint32_t)rte_be_to_cpu_16(rport) << 16 | rte_be_to_cpu_16(lport);
-	return st->reta[rte_softrss_be(t, RTE_THASH_V4_L4_LEN, (const uint8_t *)st->key_be) &
+	return st->reta[steer_hash_inline(st, raddr, laddr, rport, lport) &
 			(st->reta_size - 1u)];
 }
 

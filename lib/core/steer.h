@@ -34,6 +34,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_byteorder.h>
+
 struct flow_key;
 struct rte_mbuf;
 struct sl_stack;
@@ -44,9 +46,15 @@ struct sl_worker;
 #define STEER_RETA_DEFAULT 128
 #define STEER_RETA_MAX 512
 
+/* Bytes of the hashed tuple: IPv4 source and destination, TCP source and destination. */
+#define STEER_TUPLE_LEN 12
+
 /* The stack's steering state, written at start (steer_setup), read-only after. */
 struct steer {
-	uint32_t key_be[10];		/* the key converted for rte_softrss_be */
+	/* Toeplitz by table: hash(tuple) = XOR over i of byte_hash[i][tuple[i]], each entry
+	 * the XOR of the key windows of the bits set in that byte. 12 lookups instead of a
+	 * loop over the tuple's set bits (rte_softrss_be: ~400 instructions a segment). */
+	uint32_t byte_hash[STEER_TUPLE_LEN][256];
 	uint16_t reta[STEER_RETA_MAX];	/* entry -> worker */
 	uint16_t reta_size;		/* a power of two */
 	bool rss;			/* the port delivers every segment to its owner */
@@ -61,6 +69,13 @@ steer_rss_key(void);
  * entries, NULL when none was programmed); a default table otherwise. */
 void
 steer_setup(struct sl_stack *s, const uint16_t *reta, uint16_t reta_size, bool rss);
+
+/* The Toeplitz hash a NIC with sluice's key computes for the peer's segments of a flow
+ * (addresses and ports in network order; source = the peer). For tests: equals
+ * rte_softrss() of the same tuple. */
+uint32_t
+steer_hash(const struct steer *st, rte_be32_t raddr, rte_be32_t laddr, rte_be16_t rport,
+	   rte_be16_t lport);
 
 /* The worker that owns flow k (k as the flow table keys it: l = us, r = the peer). */
 unsigned int

@@ -12,6 +12,7 @@
 
 #include <rte_arp.h>
 #include <rte_ip.h>
+#include <rte_thash.h>
 
 #include <sluice/producer.h>
 
@@ -151,6 +152,42 @@ test_owner_fixed_function_spreads(void **state)
 		count[o]++;
 	}
 	assert_true(count[0] > 2048 / 4 && count[1] > 2048 / 4);
+}
+
+/* The table-driven hash is the Toeplitz hash a NIC with sluice's key computes (DPDK's
+ * reference implementation, rte_softrss, on the same tuple). */
+static void
+test_hash_is_toeplitz(void **state)
+{
+	struct wt *x = *state;
+	uint64_t r = 0x1234567;
+	unsigned int i;
+
+	for (i = 0; i < 4096; i++) {
+		union rte_thash_tuple tu;
+		uint32_t sip, dip;
+		uint16_t sp, dp;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		sip = (uint32_t)(r >> 32);
+		dip = (uint32_t)r;
+		sp = (uint16_t)(r >> 17);
+		dp = (uint16_t)(r >> 41);
+		memset(&tu, 0, sizeof(tu));
+		tu.v4.src_addr = sip;
+		tu.v4.dst_addr = dip;
+		tu.v4.sport = sp;
+		tu.v4.dport = dp;
+		assert_int_equal(steer_hash(&x->t.s->steer, rte_cpu_to_be_32(sip),
+					    rte_cpu_to_be_32(dip), rte_cpu_to_be_16(sp),
+					    rte_cpu_to_be_16(dp)),
+				 rte_softrss((uint32_t *)&tu, RTE_THASH_V4_L4_LEN,
+					     steer_rss_key()));
+	}
+	/* The Microsoft RSS verification suite's first IPv4/TCP vector, for this key:
+	 * 66.9.149.187:2794 -> 161.142.100.80:1766 hashes to 0x51ccc178. */
+	assert_int_equal(steer_hash(&x->t.s->steer, RTE_BE32(0x420995bb), RTE_BE32(0xa18e6450),
+				    RTE_BE16(2794), RTE_BE16(1766)), 0x51ccc178);
 }
 
 /* SYNs on the owner's queue and on the other one: the owner answers each, the flow exists
@@ -412,6 +449,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		WT_TEST(test_owner_fixed_function_spreads),
+		WT_TEST(test_hash_is_toeplitz),
 		WT_TEST(test_passive_open_any_queue_handled_by_owner),
 		WT_TEST(test_active_opens_land_on_owner),
 		WT_TEST(test_arp_request_learned_by_all_workers),
