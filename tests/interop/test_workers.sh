@@ -84,4 +84,42 @@ rm -f "$IT_LOG.peer"
 # kernel answered whichever worker asked.
 grep -qE '^  arp_learned +[1-9]' "$IT_LOG" && it_ok "sluice resolved the kernel's MAC by ARP" ||
 	it_fail "sluice did not resolve the kernel's MAC"
+sl_netns_del "$IT_NS"
+
+# The same echo test over net_af_packet with two queue pairs on a veth pair: the kernel's
+# packet fanout picks the queue. The Linux side computes its checksums (tx off), since
+# af_packet hands sluice frames whose checksum the kernel left to an offload.
+sl_netns_add "$IT_NS"
+ip -n "$IT_NS" link add slv0 type veth peer name slv1
+ip -n "$IT_NS" link set slv1 address "$IT_KERNEL_MAC"
+it_nsexec ethtool -K slv1 tx off >/dev/null
+ip -n "$IT_NS" addr add "$IT_KERNEL_IP/24" dev slv1
+ip -n "$IT_NS" link set slv0 up
+ip -n "$IT_NS" link set slv1 up
+it_nsexec sysctl -qw net.ipv6.conf.slv1.disable_ipv6=1 net.ipv6.conf.slv0.disable_ipv6=1
+: > "$IT_LOG"
+# Not through it_nsexec: a function run in the background is a subshell, and its PID
+# would not be the server's (ip netns exec execs the server in its own process).
+ip netns exec "$IT_NS" "$SL_ROOT/${SL_BUILD_DIR:-build}/$SL_SERVER_BIN" --no-pci --file-prefix "$IT_PREFIX" \
+	--vdev net_af_packet0,iface=slv0,qpairs=2 --log-level lib.eal:warning $IT_LCORES \
+	--no-huge -m 512 -- --ip "$IT_SLUICE_IP/24" --mbufs 8191 --mbuf-cache 64 --mode echo \
+	--port 7 > "$IT_LOG" 2>&1 &
+IT_SERVER_PID=$!
+if sl_wait_server "$IT_LOG" "$IT_SERVER_PID" 30; then
+	grep -q '^sluice-server: flows steered by software ownership with handoff' "$IT_LOG" &&
+		it_ok "af_packet qpairs=2: software ownership with handoff" ||
+		it_fail "af_packet banner"
+	it_check "af_packet: 1000 concurrent connections echoed" timeout 180 \
+		ip netns exec "$IT_NS" "$SL_PY" "$(dirname "$0")/tcppeer.py" many \
+		"$IT_SLUICE_IP" 7 --conns 1000
+	for w in 0 1; do
+		opens=$(worker_stat "$w" tcp_passive_opens)
+		[ "${opens:-0}" -ge 100 ] && it_ok "af_packet: worker $w served $opens connections" ||
+			it_fail "af_packet: worker $w served ${opens:-0} connections"
+	done
+	it_expect_stat tcp_rst_closed_port -eq 0
+	it_stop_server
+else
+	it_fail "sluice-server on net_af_packet did not start"
+fi
 exit $IT_FAILED
