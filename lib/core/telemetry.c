@@ -198,6 +198,9 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_int(d, "prefix_len", cfg->ip.len);
 		rte_tel_data_add_dict_int(d, "mtu", info.mtu);
 		rte_tel_data_add_dict_int(d, "workers", (int)tel.stack->nb_workers);
+		rte_tel_data_add_dict_string(d, "steering",
+					     tel.stack->nb_workers == 1 ? "one worker" :
+					     info.rss_steering ? "rss" : "software handoff");
 		rte_tel_data_add_dict_int(d, "tx_ip_csum_offload", info.tx_ip_csum);
 		rte_tel_data_add_dict_int(d, "tx_tcp_csum_offload", info.tx_tcp_csum);
 		rte_tel_data_add_dict_int(d, "rx_ip_csum_offload", info.rx_ip_csum);

@@ -93,6 +93,8 @@ struct sl_stack {
 	unsigned int nb_workers;
 	uint16_t reta_size;		/* RSS redirection table entries (0: none) */
 	bool rss_capable;		/* the port took sluice's key for TCP/IPv4 RSS */
+	uint8_t rss_key_len;		/* the port's key size (sluice's 40 bytes, zero-padded) */
+	uint8_t rss_key[64];
 	bool port_configured;
 	bool started;
 	struct steer steer;		/* flow ownership: written at create and start */

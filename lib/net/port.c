@@ -118,17 +118,23 @@ port_pick_rss(struct sl_stack *s, const struct rte_eth_dev_info *di, struct rte_
 
 	if (s->nb_workers == 1)
 		return 0;
-	if (!(hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) || di->hash_key_size != 40) {
+	if (!(hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP) || di->hash_key_size < 40 ||
+	    di->hash_key_size > sizeof(s->rss_key)) {
 		/* Whatever the port does, ownership is computed in software (steer.c). */
 		SL_LOG(DEBUG, "port %u (%s) has no Toeplitz RSS sluice can set: flows are "
 		       "owned in software and handed between workers", s->cfg.port_id,
 		       di->driver_name);
 		return 0;
 	}
+	/* An IPv4/TCP tuple meets only the first 16 key bytes, so a port with a longer key
+	 * (52 bytes on i40e, ice) hashes as sluice does with ours followed by zeros. */
 	s->rss_capable = true;
+	s->rss_key_len = di->hash_key_size;
+	memset(s->rss_key, 0, sizeof(s->rss_key));
+	memcpy(s->rss_key, steer_rss_key(), 40);
 	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-	conf->rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)steer_rss_key();
-	conf->rx_adv_conf.rss_conf.rss_key_len = 40;
+	conf->rx_adv_conf.rss_conf.rss_key = s->rss_key;
+	conf->rx_adv_conf.rss_conf.rss_key_len = s->rss_key_len;
 	conf->rx_adv_conf.rss_conf.rss_hf = hf;
 	return 0;
 }
@@ -272,9 +278,10 @@ port_reta_program(struct sl_stack *s, uint16_t *table)
 			return false;
 	}
 	rc.rss_key = key;
-	rc.rss_key_len = sizeof(key);
+	rc.rss_key_len = s->rss_key_len;
 	return rte_eth_dev_rss_hash_conf_get(s->cfg.port_id, &rc) == 0 &&
-	       rc.rss_key_len == 40 && memcmp(key, steer_rss_key(), 40) == 0;
+	       memcmp(key, s->rss_key, s->rss_key_len) == 0 &&
+	       (rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP);
 }
 
 void

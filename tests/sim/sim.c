@@ -9,13 +9,14 @@
  *
  * Each stack has one worker on a virtual clock (--workers N: N workers on N queue pairs;
  * the link then plays a multi-queue NIC whose queue choice is not sluice's: a per-flow
- * hash of its own, so about half the segments reach a worker that does not own their flow
- * and are handed over, and ARP lands on any queue; A opens flows from every worker). One iteration of the loop polls A, carries
- * A's frames across the link, polls B, carries B's frames back, and moves both clocks
- * forward together: by a small step while anything is moving, or straight to the next
- * deadline when the link is quiet (a TCP timer, the ARP tick, a frame the fault injector
- * holds back or the link delays, a flow due to open, a reader due to resume). Timeouts of
- * seconds therefore cost no wall time, and a run is a pure function of its seed.
+ * hash of its own, so about half the segments reach a worker that does not own their
+ * flow and are handed over, and ARP lands on any queue; A opens flows from every
+ * worker). One iteration of the loop polls A, carries A's frames across the link, polls
+ * B, carries B's frames back, and moves both clocks forward together: by a small step
+ * while anything is moving, or straight to the next deadline when the link is quiet (a
+ * TCP timer, the ARP tick, a frame the fault injector holds back or the link delays, a
+ * flow due to open, a reader due to resume). Timeouts of seconds therefore cost no wall
+ * time, and a run is a pure function of its seed.
  *
  * Traffic: A opens `flows` connections to B; on each, both sides send a pseudo-random byte
  * stream, every byte a function of (seed, flow, direction, offset), in writes of random
@@ -978,7 +979,8 @@ start_flows(struct sim *sim)
 
 		if (fl->a.opened || fl->start_at > sim->now)
 			continue;
-		fl->a.c = sl_worker_connect(sim->A.ws[i % sim->A.nw], SIM_IP_B, SIM_PORT, &sim_ops_a, &fl->a);
+		fl->a.c = sl_worker_connect(sim->A.ws[i % sim->A.nw], SIM_IP_B, SIM_PORT,
+					    &sim_ops_a, &fl->a);
 		if (fl->a.c == NULL && rte_errno == ENOBUFS) {
 			/* No mbuf for the SYN: a passing shortage, try again shortly. */
 			fl->start_at = sim->now + 1000;

@@ -34,8 +34,8 @@ extern "C" {
 	X(tx_drop_full,		"frames dropped: worker TX queue full") \
 	X(tx_drop_oversize,	"frames dropped: longer than the MTU (a stack bug if ever seen)") \
 	X(tx_drop_headroom,	"frames dropped: no headroom for a TCP, IPv4 or Ethernet header") \
-	X(handoff_segs,		"TCP segments handed to the worker that owns their flow") \
-	X(handoff_arp,		"ARP frames copied to another worker (to learn from)") \
+	X(handoff_segs,		"TCP segments handed to the worker owning their flow") \
+	X(handoff_arp,		"ARP frames copied to another worker to learn from") \
 	X(handoff_drop_full,	"frames dropped: the other worker's handoff ring was full") \
 	X(handoff_in,		"segments and ARP frames received from other workers") \
 	X(mbuf_alloc_fail,	"mbuf allocations that failed (pool exhausted)") \

@@ -295,7 +295,9 @@ test_arp_request_learned_by_all_workers(void **state)
 	unsigned int q, i;
 
 	for (q = 0; q < NW; q++) {
-		uint64_t replies[NW] = { wk(x, 0)->stats.arp_tx_reply, wk(x, 1)->stats.arp_tx_reply };
+		uint64_t replies[NW] = {
+			wk(x, 0)->stats.arp_tx_reply, wk(x, 1)->stats.arp_tx_reply,
+		};
 		rte_be32_t ip = q == 0 ? TH_PEER_IP : TH_OTHER_IP;
 		const struct rte_ether_addr *mac = q == 0 ? &th_peer_mac : &th_other_mac;
 
