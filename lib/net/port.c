@@ -162,8 +162,10 @@ port_setup(struct sl_stack *s)
 		return rc;
 	}
 	if (s->nb_workers > di.max_rx_queues || s->nb_workers > di.max_tx_queues) {
-		SL_LOG(ERR, "port %u (%s) has %u RX / %u TX queues, %u workers need one each",
-		       pid, di.driver_name, di.max_rx_queues, di.max_tx_queues, s->nb_workers);
+		SL_LOG(ERR, "port %u (%s) has %u RX / %u TX queues, %u workers need one each: "
+		       "give the EAL at most %u lcores", pid, di.driver_name, di.max_rx_queues,
+		       di.max_tx_queues, s->nb_workers,
+		       RTE_MIN(di.max_rx_queues, di.max_tx_queues));
 		return -ENOTSUP;
 	}
 	if (cfg->mtu < di.min_mtu || cfg->mtu > di.max_mtu) {

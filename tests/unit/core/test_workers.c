@@ -11,6 +11,9 @@
 #include "unit.h"
 
 #include <rte_arp.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_thash.h>
 
@@ -412,6 +415,30 @@ test_producer_reaches_both_workers(void **state)
 	th_poll(&x->t);
 }
 
+/* More workers than the port has queues: refused, with the numbers in the log. */
+static void
+test_more_workers_than_queues_refused(void **state)
+{
+	struct rte_ring *rx, *tx;
+	struct sl_config cfg;
+	int port;
+
+	(void)state;
+	rx = rte_ring_create("wt_q1_rx", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx = rte_ring_create("wt_q1_tx", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(rx);
+	assert_non_null(tx);
+	port = rte_eth_from_rings("net_ring_wt_q1", &rx, 1, &tx, 1, SOCKET_ID_ANY);
+	assert_true(port >= 0);
+	tp_config(&cfg);
+	cfg.port_id = (uint16_t)port;
+	assert_null(sl_stack_create(&cfg, 2));
+	assert_int_equal(rte_errno, ENOTSUP);
+	rte_eth_dev_close((uint16_t)port);
+	rte_ring_free(rx);
+	rte_ring_free(tx);
+}
+
 /* A full handoff ring drops (counted) and frees; nothing leaks. */
 static void
 test_handoff_ring_full_drops_counted(void **state)
@@ -459,6 +486,7 @@ main(int argc, char **argv)
 		WT_TEST(test_icmp_echo_answered_by_any_worker),
 		WT_TEST(test_producer_reaches_both_workers),
 		WT_TEST(test_handoff_ring_full_drops_counted),
+		WT_TEST(test_more_workers_than_queues_refused),
 	};
 
 	(void)argc;
