@@ -89,7 +89,8 @@ struct sl_worker {
 
 struct sl_stack {
 	struct sl_config cfg;
-	struct sl_port_info info;	/* written by sl_stack_create() only: read-only after */
+	struct sl_port_info info;	/* written by sl_stack_create() (rss_steering by
+					 * sl_stack_start(), before workers run): read-only after */
 	unsigned int nb_workers;
 	uint16_t reta_size;		/* RSS redirection table entries (0: none) */
 	bool rss_capable;		/* the port took sluice's key for TCP/IPv4 RSS */

@@ -157,6 +157,35 @@ test_owner_fixed_function_spreads(void **state)
 	assert_true(count[0] > 2048 / 4 && count[1] > 2048 / 4);
 }
 
+/* RSS steering (a port that took sluice's key and RETA): the owner comes from that table,
+ * and workers no longer check segments (the port delivers each to its owner). */
+static void
+test_rss_table_decides_owner_and_skips_check(void **state)
+{
+	struct wt *x = *state;
+	struct sl_stack *s = x->t.s;
+	uint16_t table[64];
+	unsigned int i;
+	uint16_t p;
+
+	for (i = 0; i < RTE_DIM(table); i++)
+		table[i] = (uint16_t)(i < 32 ? 1 : 0);
+	steer_setup(s, table, RTE_DIM(table), true);
+	assert_true(s->steer.rss);
+	assert_false(s->steer.check);
+	for (p = 1024; p < 2048; p++) {
+		struct flow_key k = key_of(p, TP_PORT);
+		uint32_t h = steer_hash(&s->steer, k.raddr, k.laddr, k.rport, k.lport);
+
+		assert_int_equal(steer_owner(s, &k), table[h % RTE_DIM(table)]);
+	}
+	/* A table that is not a power of two is not trusted: software ownership. */
+	steer_setup(s, table, 48, true);
+	assert_false(s->steer.rss);
+	assert_true(s->steer.check);
+	assert_int_equal(s->steer.reta_size, STEER_RETA_DEFAULT);
+}
+
 /* The table-driven hash is the Toeplitz hash a NIC with sluice's key computes (DPDK's
  * reference implementation, rte_softrss, on the same tuple). */
 static void
@@ -479,6 +508,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		WT_TEST(test_owner_fixed_function_spreads),
 		WT_TEST(test_hash_is_toeplitz),
+		WT_TEST(test_rss_table_decides_owner_and_skips_check),
 		WT_TEST(test_passive_open_any_queue_handled_by_owner),
 		WT_TEST(test_active_opens_land_on_owner),
 		WT_TEST(test_arp_request_learned_by_all_workers),
