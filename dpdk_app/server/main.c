@@ -119,13 +119,27 @@ server_opts_defaults(struct server_opts *o)
 	o->msg_max = 120;
 }
 
+/* What a worker lcore's loop needs: its worker and the mode's context. */
+struct server_lcore_arg {
+	struct sl_worker *w;
+	struct server_ctx *ctx;
+};
+
 static int
 server_worker_loop(void *arg)
 {
-	struct sl_worker *w = arg;
+	const struct server_lcore_arg *a = arg;
+	void (*mode_poll)(struct sl_worker *w, struct server_ctx *ctx) = a->ctx->opts->mode->poll;
 
-	while (!server_stop_requested)
-		sl_worker_poll(w);
+	if (mode_poll == NULL) {
+		while (!server_stop_requested)
+			sl_worker_poll(a->w);
+		return 0;
+	}
+	while (!server_stop_requested) {
+		sl_worker_poll(a->w);
+		mode_poll(a->w, a->ctx);
+	}
 	return 0;
 }
 
@@ -149,6 +163,8 @@ server_main_loop(struct sl_stack *s, struct server_ctx *ctx)
 
 	while (!server_stop_requested) {
 		sl_worker_poll(w);
+		if (mode->poll != NULL)
+			mode->poll(w, ctx);
 		if ((++iter & 1023) != 0)
 			continue;
 		uint64_t now = rte_rdtsc();
@@ -219,6 +235,7 @@ int
 main(int argc, char **argv)
 {
 	const struct server_mode *mode;
+	struct server_lcore_arg *largs = NULL;
 	struct server_ctx *ctx;
 	struct server_opts opts;
 	struct sl_config cfg;
@@ -298,13 +315,22 @@ main(int argc, char **argv)
 	}
 	server_print_banner(s, &opts);
 
+	largs = rte_calloc("sl_server_largs", sl_stack_worker_count(s), sizeof(*largs), 0);
+	if (largs == NULL) {
+		fprintf(stderr, "sluice-server: no memory for the worker lcores\n");
+		server_stop_requested = 1;
+	}
 	i = 1;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		rte_eal_remote_launch(server_worker_loop, sl_stack_worker(s, i), lcore);
+		if (largs == NULL)
+			break;
+		largs[i] = (struct server_lcore_arg){ .w = sl_stack_worker(s, i), .ctx = ctx };
+		rte_eal_remote_launch(server_worker_loop, &largs[i], lcore);
 		i++;
 	}
 	rc = server_main_loop(s, ctx);
 	rte_eal_mp_wait_lcore();
+	rte_free(largs);
 
 	sl_stack_stop(s);
 	sl_stack_stats(s, &st);
