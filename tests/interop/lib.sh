@@ -42,12 +42,12 @@ it_ok() {
 
 # it_start_server [sluice-server options...]: start in the namespace (sluice-server of
 # $SL_BUILD_DIR, default build), wait, configure the kernel side. Extra EAL arguments can
-# be given in IT_EAL_EXTRA.
+# be given in IT_EAL_EXTRA, the lcores (one worker each, default 0) in IT_EAL_LCORES.
 it_start_server() {
 	sl_netns_add "$IT_NS"
 	# shellcheck disable=SC2086
 	sl_server_start IT_SERVER_PID "$IT_NS" "$IT_PREFIX" "$IT_IFACE" "$IT_LOG" \
-		-l 0 --no-huge -m 512 ${IT_EAL_EXTRA:-} -- \
+		-l "${IT_EAL_LCORES:-0}" --no-huge -m 512 ${IT_EAL_EXTRA:-} -- \
 		--ip "$IT_SLUICE_IP/24" --mbufs 8191 --mbuf-cache 64 "$@" ||
 		{ it_fail "sluice-server did not start"; exit 1; }
 	sl_tap_peer "$IT_NS" "$IT_IFACE" "$IT_KERNEL_MAC" "$IT_KERNEL_IP/24"
