@@ -13,11 +13,13 @@
  * read like Redis's own ("ERR unknown command ...", "ERR wrong number of arguments
  * ...").
  *
- * Each worker has its own store (kv_store.c, which knows nothing of RESP). With several
- * workers each connection only sees the store of the worker RSS gave it to: this is a
- * sharded cache, not one database (the default run has one worker). --kv-max-keys
- * bounds each store; a write that would need a new key beyond it, or memory rte_malloc
- * cannot give, is answered with an -OOM error and changes nothing.
+ * One store, partitioned by key over the workers: each worker's table (kv_store.c, which
+ * knows nothing of RESP) holds the keys whose hash names it, and a request for keys of
+ * another worker is forwarded to it and answered from there ("keys partitioned over
+ * workers" below). With one worker nothing is forwarded: a request runs straight
+ * against the worker's table, as described next. --kv-max-keys bounds each worker's
+ * table; a write that would need a new key beyond it, or memory rte_malloc cannot give,
+ * is answered with an -OOM error and changes nothing.
  *
  * Pipelining: requests are answered in order, one reply per request, straight into the
  * send queue. When the queue is at its high mark the request is left unconsumed
@@ -87,8 +89,8 @@ struct kv_counters {
  * argument bytes: copies, since the message's mbufs belong to the connection's worker.
  * The owner overwrites it with the RESP bytes of its reply.
  */
-#define KV_FWD_SIZE 16384		/* bytes of a record, header included */
-#define KV_FWD_POOL 2047		/* records, for all workers */
+#define KV_FWD_SIZE 65536		/* bytes of a record, header included */
+#define KV_FWD_POOL 1023		/* records, for all workers (64 MB) */
 #define KV_FWD_CACHE 32
 #define KV_INBOX_SIZE 1024		/* records an inbox ring holds */
 #define KV_POLL_BURST 32
