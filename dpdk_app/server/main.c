@@ -88,7 +88,11 @@ static const struct sl_opt server_opts_table[] = {
 	APP_OPT("lenpfx-incl", SL_OPT_BOOL, lenpfx_incl, 0, 1,
 		"echo-lenpfx: the length counts the length field itself"),
 	APP_OPT("kv-max-keys", SL_OPT_U64, kv_max_keys, 1, 1ull << 32,
-		"kv: most keys the store holds"),
+		"kv: most keys the store holds (each worker's part)"),
+	APP_OPT("kv-fwd-records", SL_OPT_U32, kv_fwd_records, 16, 1 << 20,
+		"kv, several workers: 64 KB records for requests between workers"),
+	APP_OPT("kv-inbox", SL_OPT_U32, kv_inbox, 2, 1 << 20,
+		"kv, several workers: records a worker's inbox ring holds"),
 	APP_OPT("http-body-len", SL_OPT_U32, http_body_len, 0, 1 << 20,
 		"http: bytes in the fixed response body"),
 	APP_OPT("producers", SL_OPT_U32, producers, 1, 64,
@@ -112,6 +116,8 @@ server_opts_defaults(struct server_opts *o)
 	o->verify = SOURCE_VERIFY_ECHO;
 	o->lenpfx_width = 4;
 	o->kv_max_keys = 1 << 20;
+	o->kv_fwd_records = 1023;
+	o->kv_inbox = 1024;
 	o->http_body_len = 13;
 	o->producers = 2;
 	o->messages = 0;

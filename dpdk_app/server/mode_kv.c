@@ -90,9 +90,7 @@ struct kv_counters {
  * The owner overwrites it with the RESP bytes of its reply.
  */
 #define KV_FWD_SIZE 65536		/* bytes of a record, header included */
-#define KV_FWD_POOL 1023		/* records, for all workers (64 MB) */
-#define KV_FWD_CACHE 32
-#define KV_INBOX_SIZE 1024		/* records an inbox ring holds */
+#define KV_FWD_CACHE 32			/* per lcore, when the pool is large enough */
 #define KV_POLL_BURST 32
 
 struct kv_fwd {
@@ -947,10 +945,11 @@ kv_outbox_flush(struct kv_mode *kv, struct kv_worker *kw)
 
 	while ((r = kw->out_head) != NULL) {
 		unsigned int to = r->reply ? r->ref.worker : r->owner;
+		struct kv_fwd *next = r->next;	/* r is the receiver's once enqueued */
 
 		if (rte_ring_mp_enqueue(kv->workers[to].inbox, r) != 0)
 			break;
-		kw->out_head = r->next;
+		kw->out_head = next;
 	}
 }
 
@@ -1280,8 +1279,8 @@ kv_route(struct sl_conn *c, struct kv_mode *kv, struct kv_worker *kw, struct kv_
 	}
 
 	/* One record per part (and the key order for MGET), all or none. */
+	memset(part, 0, nw * sizeof(part[0]));	/* the error paths give back all of them */
 	for (o = 0; o < nw; o++) {
-		part[o] = NULL;
 		if (nargs[o] == 0)
 			continue;
 		if ((uint64_t)nargs[o] * sizeof(struct sl_field) + bytes[o] > KV_FWD_DATA)
@@ -1584,14 +1583,17 @@ static const struct sl_conn_ops kv_ops = {
 
 /* Several workers: the records, an inbox per worker, the connection tables. */
 static int
-kv_setup_workers(struct kv_mode *kv, const struct sl_config *cfg)
+kv_setup_workers(struct kv_mode *kv, const struct sl_config *cfg,
+		 const struct server_opts *o)
 {
+	/* A small pool gets no per-lcore cache: a cache could hold every free record. */
+	unsigned int cache = o->kv_fwd_records >= 8 * KV_FWD_CACHE ? KV_FWD_CACHE : 0;
 	char name[RTE_RING_NAMESIZE];
 	unsigned int i;
 
 	kv->seed = (uint32_t)rte_rand();
 	kv->max_flows = cfg->max_flows;
-	kv->pool = rte_mempool_create("sl_kv_fwd", KV_FWD_POOL, KV_FWD_SIZE, KV_FWD_CACHE, 0,
+	kv->pool = rte_mempool_create("sl_kv_fwd", o->kv_fwd_records, KV_FWD_SIZE, cache, 0,
 				      NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
 	if (kv->pool == NULL)
 		return -ENOMEM;
@@ -1599,7 +1601,8 @@ kv_setup_workers(struct kv_mode *kv, const struct sl_config *cfg)
 		struct kv_worker *kw = &kv->workers[i];
 
 		snprintf(name, sizeof(name), "sl_kv_inbox%u", i);
-		kw->inbox = rte_ring_create(name, KV_INBOX_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		kw->inbox = rte_ring_create(name, o->kv_inbox, SOCKET_ID_ANY,
+					    RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		kw->conns = rte_zmalloc("sl_kv_conns", (size_t)cfg->max_flows * sizeof(*kw->conns),
 					RTE_CACHE_LINE_SIZE);
 		kw->scratch = rte_malloc("sl_kv_scratch", KV_FWD_DATA, RTE_CACHE_LINE_SIZE);
@@ -1641,7 +1644,7 @@ kv_setup(struct sl_stack *s, struct server_ctx *ctx)
 		}
 	}
 	if (nw > 1) {
-		rc = kv_setup_workers(kv, cfg);
+		rc = kv_setup_workers(kv, cfg, ctx->opts);
 		if (rc != 0) {
 			fprintf(stderr, "sluice-server: kv: no memory for the records and rings "
 				"between workers\n");

@@ -97,6 +97,8 @@ struct server_opts {
 	bool lenpfx_le;		/* echo-lenpfx: little-endian length */
 	bool lenpfx_incl;		/* echo-lenpfx: length counts the header */
 	uint64_t kv_max_keys;		/* kv: keys the store holds */
+	uint32_t kv_fwd_records;	/* kv, several workers: records between them */
+	uint32_t kv_inbox;		/* kv, several workers: records an inbox holds */
 	uint32_t http_body_len;		/* http: bytes in the fixed body */
 	uint32_t producers;		/* pubsub: producer threads */
 	uint64_t messages;		/* pubsub: per producer and subscriber (0: no end) */

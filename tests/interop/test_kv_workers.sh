@@ -15,6 +15,8 @@
 #    its 20000 INCRs of one key leave it at 20000;
 #  - a second server whose send queue refuses replies (--sndbuf-max = --sndbuf): pipelined
 #    SET ... GET, INCR and MGET over both workers' keys, each change applied once;
+#  - a third with 16 records and inboxes of 2 (--kv-fwd-records, --kv-inbox): requests
+#    wait for records and rings, redis-benchmark still without errors, nothing lost.
 #  - at exit: both workers served connections, requests were forwarded and every reply
 #    came back, the records between workers, the store and the mbuf pools are clean.
 set -uo pipefail
@@ -377,5 +379,33 @@ if [ "${paused:-0}" -gt 0 ] && [ "${fwd:-0}" -gt 0 ] && grep -q 'replies lost 0$
 else
 	it_fail "refused replies not exercised or not clean (paused ${paused:-none}," \
 		"forwarded ${fwd:-none})"
+fi
+
+# Few records and tiny inboxes: requests wait for a free record and records wait for room
+# in a ring; neither may lose or reorder anything.
+it_start_server --mode kv --kv-fwd-records 16 --kv-inbox 2
+out=$(it_nsexec timeout 300 redis-benchmark -h "$IT_SLUICE_IP" -p "$KV_PORT" \
+	-c 50 -n 5000 -t set,get,incr,mset -q 2>&1 | tr '\r' '\n')
+rc=$?
+summary=$(echo "$out" | grep -E '^(SET|GET|INCR|MSET \(10 keys\)): [0-9.]+ requests per second')
+if [ "$rc" -eq 0 ] && [ "$(echo "$summary" | wc -l)" -eq 4 ] &&
+	! echo "$out" | grep -qiE 'error|warning'; then
+	it_ok "16 records, inboxes of 2: redis-benchmark -c 50 -n 5000, 4 tests, no errors"
+else
+	it_fail "redis-benchmark with 16 records (status $rc)"
+	echo "$out" | grep -v 'rps=' | tail -n 20
+fi
+kv_expect "\"5000\"" GET counter:__rand_int__
+it_stop_server
+grep '^sluice-server: kv: between workers' "$IT_LOG"
+line=$(grep '^sluice-server: kv: between workers:' "$IT_LOG")
+full=$(echo "$line" | sed -n 's/.*ring full \([0-9]*\) .*/\1/p')
+nrec=$(echo "$line" | sed -n 's/.*no free record \([0-9]*\) .*/\1/p')
+if [ "${full:-0}" -gt 0 ] && [ "${nrec:-0}" -gt 0 ] &&
+	grep -q '^sluice-server: kv: records between workers clean' "$IT_LOG" &&
+	grep -q 'replies lost 0$' "$IT_LOG"; then
+	it_ok "ring full $full times, no free record $nrec times: retried, nothing lost, clean"
+else
+	it_fail "ring full ${full:-none}, no free record ${nrec:-none}, or not clean"
 fi
 exit "$IT_FAILED"
