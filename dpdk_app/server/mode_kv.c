@@ -1093,8 +1093,10 @@ kv_conn_answer(struct kv_mode *kv, struct kv_worker *kw, struct kv_conn *kc)
 			kw->n.paused++;
 			return;
 		}
-		kv_conn_release(kv, kc);	/* the connection can no longer answer */
-		return;
+		/* The connection can no longer answer: drop the reply, and let delivery go
+		 * on as kv_on_message does (it drops what still comes). */
+		kv_conn_release(kv, kc);
+		goto next;
 	}
 	rc = kv_merge_write(kc, wr);
 	if (rc == -EAGAIN) {
@@ -1130,6 +1132,7 @@ kv_conn_answer(struct kv_mode *kv, struct kv_worker *kw, struct kv_conn *kc)
 		return;
 	}
 	sl_writer_end(wr);
+next:
 	if (kc->eof) {
 		sl_conn_close(c);
 	} else if (kc->paused) {
