@@ -45,7 +45,6 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_errno.h>
-#include <rte_jhash.h>
 #include <rte_malloc.h>
 #include <rte_mempool.h>
 #include <rte_random.h>
@@ -159,7 +158,7 @@ struct kv_mode {
 	uint32_t sndbuf;
 	unsigned int nworkers;
 	uint32_t max_flows;
-	uint32_t seed;			/* of the hash that gives a key its owner */
+	uint64_t seed;			/* of the hash that gives a key its owner */
 	struct rte_mempool *pool;	/* struct kv_fwd records */
 	struct kv_worker workers[];
 };
@@ -903,10 +902,25 @@ kv_exec(struct kv_req *q)
  * resumed at the next kv_poll.
  */
 
+/* The worker that owns a key: a seeded hash every worker computes the same way. Words
+ * are loaded through memcpy: keys sit at any alignment inside received messages (which
+ * rules out rte_jhash). */
 static inline unsigned int
 kv_owner(const struct kv_mode *kv, const uint8_t *key, uint32_t len)
 {
-	return rte_jhash(key, len, kv->seed) % kv->nworkers;
+	uint64_t h = kv->seed ^ ((uint64_t)len * 0x9e3779b97f4a7c15ULL), m;
+	uint32_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, key + i, 8);
+		h = (h ^ m) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	m = 0;
+	memcpy(&m, key + i, len - i);
+	h = (h ^ m) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (unsigned int)((h >> 32) % kv->nworkers);
 }
 
 static inline unsigned int
@@ -1594,7 +1608,7 @@ kv_setup_workers(struct kv_mode *kv, const struct sl_config *cfg,
 	char name[RTE_RING_NAMESIZE];
 	unsigned int i;
 
-	kv->seed = (uint32_t)rte_rand();
+	kv->seed = rte_rand();
 	kv->max_flows = cfg->max_flows;
 	kv->pool = rte_mempool_create("sl_kv_fwd", o->kv_fwd_records, KV_FWD_SIZE, cache, 0,
 				      NULL, NULL, NULL, NULL, SOCKET_ID_ANY, 0);
