@@ -241,7 +241,7 @@ int
 main(int argc, char **argv)
 {
 	const struct server_mode *mode;
-	struct server_lcore_arg *largs = NULL;
+	struct server_lcore_arg largs[RTE_MAX_LCORE];
 	struct server_ctx *ctx;
 	struct server_opts opts;
 	struct sl_config cfg;
@@ -321,22 +321,14 @@ main(int argc, char **argv)
 	}
 	server_print_banner(s, &opts);
 
-	largs = rte_calloc("sl_server_largs", sl_stack_worker_count(s), sizeof(*largs), 0);
-	if (largs == NULL) {
-		fprintf(stderr, "sluice-server: no memory for the worker lcores\n");
-		server_stop_requested = 1;
-	}
 	i = 1;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		if (largs == NULL)
-			break;
 		largs[i] = (struct server_lcore_arg){ .w = sl_stack_worker(s, i), .ctx = ctx };
 		rte_eal_remote_launch(server_worker_loop, &largs[i], lcore);
 		i++;
 	}
 	rc = server_main_loop(s, ctx);
 	rte_eal_mp_wait_lcore();
-	rte_free(largs);
 
 	sl_stack_stop(s);
 	sl_stack_stats(s, &st);
