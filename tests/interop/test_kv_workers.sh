@@ -13,6 +13,7 @@
 #    workers holds 64 KB);
 #  - redis-benchmark -c 50 -n 20000 -t set,get,incr,mset completes without errors, and
 #    its 20000 INCRs of one key leave it at 20000;
+#  - redis-benchmark -P 16 (pipelined) without errors;
 #  - a second server whose send queue refuses replies (--sndbuf-max = --sndbuf): pipelined
 #    SET ... GET, INCR and MGET over both workers' keys, each change applied once;
 #  - a third with 16 records and inboxes of 2 (--kv-fwd-records, --kv-inbox): requests
@@ -263,6 +264,18 @@ else
 fi
 # Without -r every INCR hits one key: 20000 increments, each applied once.
 kv_expect "\"20000\"" GET counter:__rand_int__
+# Pipelined: each connection's forwarded requests wait in turn, replies in order.
+out=$(it_nsexec timeout 300 redis-benchmark -h "$IT_SLUICE_IP" -p "$KV_PORT" \
+	-c 50 -n 20000 -t set,get -P 16 -q 2>&1 | tr '\r' '\n')
+rc=$?
+summary=$(echo "$out" | grep -E '^(SET|GET): [0-9.]+ requests per second')
+if [ "$rc" -eq 0 ] && [ "$(echo "$summary" | wc -l)" -eq 2 ] &&
+	! echo "$out" | grep -qiE 'error|warning'; then
+	it_ok "redis-benchmark -c 50 -n 20000 -t set,get -P 16: 2 tests, no errors"
+else
+	it_fail "redis-benchmark -P 16 (status $rc)"
+	echo "$out" | grep -v 'rps=' | tail -n 20
+fi
 it_expect_stat framing_errors -eq 0
 
 it_stop_server
