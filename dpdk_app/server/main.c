@@ -88,7 +88,11 @@ static const struct sl_opt server_opts_table[] = {
 	APP_OPT("lenpfx-incl", SL_OPT_BOOL, lenpfx_incl, 0, 1,
 		"echo-lenpfx: the length counts the length field itself"),
 	APP_OPT("kv-max-keys", SL_OPT_U64, kv_max_keys, 1, 1ull << 32,
-		"kv: most keys the store holds"),
+		"kv: most keys the store holds (each worker's part)"),
+	APP_OPT("kv-fwd-records", SL_OPT_U32, kv_fwd_records, 16, 1 << 20,
+		"kv, several workers: 64 KB records for requests between workers"),
+	APP_OPT("kv-inbox", SL_OPT_U32, kv_inbox, 2, 1 << 20,
+		"kv, several workers: records a worker's inbox ring holds"),
 	APP_OPT("http-body-len", SL_OPT_U32, http_body_len, 0, 1 << 20,
 		"http: bytes in the fixed response body"),
 	APP_OPT("producers", SL_OPT_U32, producers, 1, 64,
@@ -112,6 +116,8 @@ server_opts_defaults(struct server_opts *o)
 	o->verify = SOURCE_VERIFY_ECHO;
 	o->lenpfx_width = 4;
 	o->kv_max_keys = 1 << 20;
+	o->kv_fwd_records = 1023;
+	o->kv_inbox = 1024;
 	o->http_body_len = 13;
 	o->producers = 2;
 	o->messages = 0;
@@ -119,13 +125,27 @@ server_opts_defaults(struct server_opts *o)
 	o->msg_max = 120;
 }
 
+/* What a worker lcore's loop needs: its worker and the mode's context. */
+struct server_lcore_arg {
+	struct sl_worker *w;
+	struct server_ctx *ctx;
+};
+
 static int
 server_worker_loop(void *arg)
 {
-	struct sl_worker *w = arg;
+	const struct server_lcore_arg *a = arg;
+	void (*mode_poll)(struct sl_worker *w, struct server_ctx *ctx) = a->ctx->opts->mode->poll;
 
-	while (!server_stop_requested)
-		sl_worker_poll(w);
+	if (mode_poll == NULL) {
+		while (!server_stop_requested)
+			sl_worker_poll(a->w);
+		return 0;
+	}
+	while (!server_stop_requested) {
+		sl_worker_poll(a->w);
+		mode_poll(a->w, a->ctx);
+	}
 	return 0;
 }
 
@@ -149,6 +169,8 @@ server_main_loop(struct sl_stack *s, struct server_ctx *ctx)
 
 	while (!server_stop_requested) {
 		sl_worker_poll(w);
+		if (mode->poll != NULL)
+			mode->poll(w, ctx);
 		if ((++iter & 1023) != 0)
 			continue;
 		uint64_t now = rte_rdtsc();
@@ -222,6 +244,7 @@ int
 main(int argc, char **argv)
 {
 	const struct server_mode *mode;
+	struct server_lcore_arg largs[RTE_MAX_LCORE];
 	struct server_ctx *ctx;
 	struct server_opts opts;
 	struct sl_config cfg;
@@ -303,7 +326,8 @@ main(int argc, char **argv)
 
 	i = 1;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		rte_eal_remote_launch(server_worker_loop, sl_stack_worker(s, i), lcore);
+		largs[i] = (struct server_lcore_arg){ .w = sl_stack_worker(s, i), .ctx = ctx };
+		rte_eal_remote_launch(server_worker_loop, &largs[i], lcore);
 		i++;
 	}
 	rc = server_main_loop(s, ctx);

@@ -38,6 +38,9 @@ struct server_ctx;
  *   start     once the port is up and --start-delay-ms has passed, on the main lcore
  *             (worker 0's thread): client modes connect, pubsub starts its producers.
  *             0 or -errno (the program stops and exits with status 1).
+ *   poll      on every worker's thread, after each sl_worker_poll() (both loops of
+ *             main.c): the mode's own phase, e.g. draining messages between workers.
+ *             Called on every iteration, so it must cost next to nothing when idle.
  *   report    after the workers stopped, after the connection summary: print the mode's
  *             own counters; returns the exit status the mode asks for (0, or 1 when what
  *             it did failed).
@@ -50,6 +53,7 @@ struct server_mode {
 					 * connection (and prints no connection summary) */
 	int (*setup)(struct sl_stack *s, struct server_ctx *ctx);
 	int (*start)(struct sl_stack *s, struct server_ctx *ctx);
+	void (*poll)(struct sl_worker *w, struct server_ctx *ctx);
 	int (*report)(struct sl_stack *s, struct server_ctx *ctx);
 	void (*teardown)(struct server_ctx *ctx);
 };
@@ -93,6 +97,8 @@ struct server_opts {
 	bool lenpfx_le;		/* echo-lenpfx: little-endian length */
 	bool lenpfx_incl;		/* echo-lenpfx: length counts the header */
 	uint64_t kv_max_keys;		/* kv: keys the store holds */
+	uint32_t kv_fwd_records;	/* kv, several workers: records between them */
+	uint32_t kv_inbox;		/* kv, several workers: records an inbox holds */
 	uint32_t http_body_len;		/* http: bytes in the fixed body */
 	uint32_t producers;		/* pubsub: producer threads */
 	uint64_t messages;		/* pubsub: per producer and subscriber (0: no end) */
