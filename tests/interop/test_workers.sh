@@ -8,6 +8,7 @@
 #    serving (per-worker counters from telemetry), and segments handed between them;
 #  - sluice as the client (--mode source, 16 connections) of a Linux echo server, every
 #    byte verified (the case that failed with RSTs before: SYN-ACKs on the other queue);
+#  - the http mode under wrk, both workers serving;
 #  - every run ends with clean mbuf pools.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -84,6 +85,29 @@ rm -f "$IT_LOG.peer"
 # kernel answered whichever worker asked.
 grep -qE '^  arp_learned +[1-9]' "$IT_LOG" && it_ok "sluice resolved the kernel's MAC by ARP" ||
 	it_fail "sluice did not resolve the kernel's MAC"
+sl_netns_del "$IT_NS"
+
+# The http mode on both workers: wrk's 20 keep-alive connections spread over the two tap
+# queues; every response is a 2xx and no socket fails.
+it_start_server --mode http --http-body-len 100
+if it_nsexec timeout 40 wrk -t1 -c20 -d5s --timeout 5s "http://$IT_SLUICE_IP/" \
+	> "$IT_LOG.wrk" 2>&1; then
+	reqs=$(awk '/requests in/ { print $1 }' "$IT_LOG.wrk")
+	if grep -q 'Socket errors\|Non-2xx' "$IT_LOG.wrk" || [ "${reqs:-0}" -eq 0 ]; then
+		it_fail "wrk on two workers"; cat "$IT_LOG.wrk"
+	else
+		it_ok "wrk -t1 -c20 -d5s on two workers: $reqs requests, all 2xx"
+	fi
+else
+	it_fail "wrk did not run"; cat "$IT_LOG.wrk"
+fi
+for w in 0 1; do
+	opens=$(worker_stat "$w" tcp_passive_opens)
+	[ "${opens:-0}" -ge 1 ] && it_ok "http: worker $w served $opens connections" ||
+		it_fail "http: worker $w served ${opens:-0} connections"
+done
+rm -f "$IT_LOG.wrk"
+it_stop_server
 sl_netns_del "$IT_NS"
 
 # The same echo test over net_af_packet with two queue pairs on a veth pair: the kernel's
