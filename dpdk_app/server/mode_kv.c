@@ -1603,10 +1603,21 @@ static int
 kv_setup_workers(struct kv_mode *kv, const struct sl_config *cfg,
 		 const struct server_opts *o)
 {
-	/* A small pool gets no per-lcore cache: a cache could hold every free record. */
-	unsigned int cache = o->kv_fwd_records >= 8 * KV_FWD_CACHE ? KV_FWD_CACHE : 0;
+	/* A small pool gets no per-lcore cache: the caches of all workers (up to 1.5 times
+	 * the cache size each) could hold most of the free records. */
+	unsigned int cache = o->kv_fwd_records >= 8 * KV_FWD_CACHE * kv->nworkers ?
+			     KV_FWD_CACHE : 0;
 	char name[RTE_RING_NAMESIZE];
 	unsigned int i;
+
+	/* A command that touches every owner (DBSIZE, MGET) holds one record per worker and
+	 * one for its reply; fewer records than a few such commands would wait forever. */
+	if (o->kv_fwd_records < 4 * (kv->nworkers + 1)) {
+		fprintf(stderr, "sluice-server: --kv-fwd-records %u is too few for %u workers "
+			"(at least %u)\n", o->kv_fwd_records, kv->nworkers,
+			4 * (kv->nworkers + 1));
+		return -EINVAL;
+	}
 
 	kv->seed = rte_rand();
 	kv->max_flows = cfg->max_flows;

@@ -21,6 +21,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -248,6 +249,26 @@ sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers)
 		SL_LOG(ERR, "worker count %u out of range [1, %u]", nb_workers, RTE_MAX_LCORE);
 		rte_errno = EINVAL;
 		return NULL;
+	}
+	/*
+	 * With several workers, segments and ARP copies handed between workers are freed by
+	 * the owner into its per-lcore cache of the receiving worker's pool, which the owner
+	 * never allocates from: up to 1.5 x mbuf-cache of each pool can sit in every other
+	 * worker's cache (DPDK flushes a cache only above that). The pool must still fill its
+	 * RX ring and send with those held.
+	 */
+	if (nb_workers > 1) {
+		uint64_t need = (uint64_t)cfg->rx_desc + cfg->tx_desc + cfg->tx_queue_max +
+				(uint64_t)(nb_workers - 1) * cfg->mbuf_cache * 3 / 2;
+
+		if (cfg->mbufs <= need) {
+			SL_LOG(ERR, "--mbufs %u is too few for %u workers with --mbuf-cache %u: "
+			       "need more than rx-desc + tx-desc + tx-queue + (workers - 1) x "
+			       "1.5 x mbuf-cache = %" PRIu64, cfg->mbufs, nb_workers,
+			       cfg->mbuf_cache, need);
+			rte_errno = EINVAL;
+			return NULL;
+		}
 	}
 	s = rte_zmalloc("sl_stack", sizeof(*s), RTE_CACHE_LINE_SIZE);
 	if (s == NULL) {
