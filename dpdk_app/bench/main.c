@@ -116,6 +116,7 @@ bench_opts_defaults(struct bench_opts *o)
 	o->duration_s = BENCH_DURATION_UNSET;	/* main: 10 s, or none for --serve */
 	o->warmup_ms = 500;
 	o->progress = true;
+	o->workers = 1;
 }
 
 static const char *
