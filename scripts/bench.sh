@@ -28,7 +28,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
 
-mode=full out= NW=
+mode=full out='' NW=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) mode=quick; shift ;;
