@@ -5,7 +5,11 @@
 #   scripts/bench.sh                 the full table (about 4 minutes)
 #   scripts/bench.sh --quick         every workload for 1 s (CI smoke: the tool runs and
 #                                    its output parses; the figures mean little)
-#   scripts/bench.sh --instructions  instructions per request under callgrind (repeatable)
+#   scripts/bench.sh --instructions  instructions per request under callgrind (repeatable),
+#                                    rr64_1B with one and with two workers (--workers N: N)
+#   scripts/bench.sh --workers N     the sluice memif workloads with 1 and with N workers on
+#                                    each side (N memif queues), side by side (rows
+#                                    rr64_1B@1w, rr64_1B@Nw); with --quick, for 1 s each
 #   scripts/bench.sh --out DIR       where results go (default build/bench/<date-time>)
 #
 # On this 2-core machine the server runs on CPU 0 and the client on CPU 1:
@@ -24,16 +28,18 @@ set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
 
-mode=full out=
+mode=full out='' NW=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) mode=quick; shift ;;
 	--instructions) mode=instructions; shift ;;
+	--workers) NW=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	*) sl_die "unknown option $1 (see the head of $0)" ;;
 	esac
 done
-out=${out:-$SL_ROOT/build/bench/$(date +%Y%m%d-%H%M%S)${mode:+-$mode}}
+[ -z "$NW" ] || [[ "$NW" =~ ^[1-9][0-9]?$ ]] || sl_die "--workers takes a count from 1 to 99"
+out=${out:-$SL_ROOT/build/bench/$(date +%Y%m%d-%H%M%S)${mode:+-$mode}${NW:+-w$NW}}
 mkdir -p "$out"
 
 "$SL_ROOT/scripts/setup.sh" >/dev/null || sl_die "setup failed"
@@ -76,13 +82,29 @@ WORKLOADS=(
 	"crr crr --conns 16 --size 1"
 )
 
-# sluice_pair NAME WORKLOAD ARGS...: sluice-server (CPU 0) <-> sluice-bench (CPU 1).
+# lcores N FIRST_CPU: the EAL's --lcores for N workers, lcore i on CPU (FIRST_CPU + i) mod
+# the CPU count. With N > 1 on a small machine the server's and the client's workers
+# share CPUs (see --workers above): the run is then about correctness, not speed.
+lcores() {
+	local n=$1 first=$2 ncpu i map=
+	ncpu=$(nproc)
+	for ((i = 0; i < n; i++)); do
+		map+="${map:+,}$i@$(((first + i) % ncpu))"
+	done
+	echo "$map"
+}
+
+# sluice_pair NAME WORKLOAD ARGS...: sluice-server (CPU 0) <-> sluice-bench (CPU 1), or
+# with SLW=N workers on each side, server lcore i on CPU i, client lcore i on CPU i + 1
+# (modulo the CPU count).
+SLW=1
 sluice_pair() {
 	local name=$1 wl=$2 smode=echo log=$out/$1.sluice.server.log
 	shift 2
 	[ "$wl" = stream ] && smode=discard
 	rm -f "$SOCK"
-	"$SERVER" -l 0 --no-pci --huge-unlink -m 512 --file-prefix "slb-s-$$" \
+	"$SERVER" --lcores "$(lcores "$SLW" 0)" --no-pci --huge-unlink -m 512 \
+		--file-prefix "slb-s-$$" \
 		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
 		-- --ip "$SIP/24" --mode "$smode" --mbufs 32767 >"$log" 2>&1 &
 	server_pid=$!
@@ -91,8 +113,8 @@ sluice_pair() {
 	# a short TIME-WAIT (2 x --msl-ms = 20 ms) and the widest port range keep the
 	# client's local ports from running out (the kernel client reuses TIME-WAIT ports
 	# on loopback by itself, net.ipv4.tcp_tw_reuse).
-	sl_run timeout $((DUR + 60)) "$BENCH" -l 1 --no-pci --huge-unlink -m 512 \
-		--file-prefix "slb-c-$$" \
+	sl_run timeout $((DUR + 60)) "$BENCH" --lcores "$(lcores "$SLW" 1)" --no-pci \
+		--huge-unlink -m 512 --file-prefix "slb-c-$$" \
 		--vdev "net_memif0,role=client,socket=$SOCK" --log-level lib.eal:warning \
 		-- --ip "$CIP/24" --remote "$SIP" --mbufs 32767 --max-flows 65536 --msl-ms 10 \
 		--port-min 1024 --port-max 65535 \
@@ -191,22 +213,35 @@ testpmd_floor() {
 	echo "  testpmd rxonly: $(sort -n "$out/floor.testpmd.pps" | tail -1) pps at best"
 }
 
+# Instructions per request over the in-process ring link. rr64_1B@Nw: both stacks with N
+# workers (N EAL lcores; one thread still polls them all, so the count stays repeatable),
+# connection i opened from client worker i mod N; the wire joins queue i to queue i, and
+# each stack hands a segment that reached the wrong queue to its owner (the log says how
+# many): the handoff path is in the count.
 instructions() {
-	local name reqs1 reqs2 args ir1 ir2
+	local name reqs1 reqs2 args ir1 ir2 nw=${NW:-2} eal_lcores i
 	command -v valgrind >/dev/null || sl_die "valgrind is not installed"
+	[ "$nw" -gt 1 ] || nw=2
 	# name  requests (two counts: the difference cancels start-up and shut-down)  args
 	for spec in "rr1_1B 20000 60000 --workload rr --conns 1 --size 1" \
 		"rr64_1B 20000 60000 --workload rr --conns 64 --size 1" \
+		"rr64_1B@${nw}w 20000 60000 --workload rr --conns 64 --size 1" \
 		"stream_16KiB 200 600 --workload stream --conns 1 --size 16384"; do
 		# shellcheck disable=SC2086
 		set -- $spec
 		name=$1 reqs1=$2 reqs2=$3
 		shift 3
 		args=("$@")
+		# The extra lcores only make the stacks' worker count: one thread polls every
+		# worker, the others wait in the EAL (so all on CPU 0).
+		eal_lcores=0@0
+		case $name in
+		*@*w) for ((i = 1; i < nw; i++)); do eal_lcores+=",$i@0"; done ;;
+		esac
 		for n in "$reqs1" "$reqs2"; do
 			sl_run valgrind --tool=callgrind \
 				--callgrind-out-file="$out/callgrind.$name.$n" \
-				"$BENCH" -l 0 --no-huge --no-pci --no-shconf -m 512 \
+				"$BENCH" --lcores "$eal_lcores" --no-huge --no-pci --no-shconf -m 512 \
 				--file-prefix "slb-i-$$" --log-level lib.eal:warning -- --link ring \
 				--mbufs 8191 --requests "$n" --duration-s 0 --warmup-ms 0 \
 				--progress false "${args[@]}" --json "$out/instr.$name.$n.json" \
@@ -222,6 +257,30 @@ instructions() {
 
 if [ "$mode" = instructions ]; then
 	instructions
+	exit $?
+fi
+
+# --workers N: the sluice memif rows with one worker and with N on each side.
+if [ -n "$NW" ]; then
+	echo "results in $out"
+	if [ "$NW" -gt 1 ] && [ "$((2 * NW))" -gt "$(nproc)" ]; then
+		echo "NOTE: $NW workers per side on $(nproc) CPUs: the server's and the client's"
+		echo "      $((2 * NW)) polling threads share the CPUs (--lcores $(lcores "$NW" 0)"
+		echo "      and $(lcores "$NW" 1)), so the @${NW}w rates measure time-sharing, not"
+		echo "      scaling; the instructions per request (--instructions) predict scaling."
+	fi
+	for w in "${WORKLOADS[@]}"; do
+		# shellcheck disable=SC2086
+		set -- $w
+		name=$1 wl=$2
+		shift 2
+		for SLW in 1 "$NW"; do
+			sl_say "$name@${SLW}w: sluice, $SLW worker(s) per side"
+			sluice_pair "$name@${SLW}w" "$wl" "$@"
+			[ "$NW" -gt 1 ] || break
+		done
+	done
+	"$SL_PY" "$SL_ROOT/scripts/lib/bench_report.py" workers "$out" "$NW"
 	exit $?
 fi
 

@@ -5,21 +5,41 @@
  *   --link port  one stack on the EAL's port (net_memif, a NIC, ...): the server is
  *                sluice-server (--mode echo for rr/crr, --mode discard for stream) in
  *                another process
- *   --link ring  two stacks in this process joined by two rte_rings (net_ring), the
- *                server's echo or discard built in; one thread polls both. No
- *                hugepages, no second process: what valgrind can run
- *                (scripts/bench.sh --instructions)
+ *   --link ring  two stacks in this process joined by rte_rings (net_ring), the server's
+ *                echo or discard built in; one thread polls both. No hugepages, no second
+ *                process: what valgrind can run (scripts/bench.sh --instructions)
+ *
+ * Several workers: N lcores given to the EAL give each stack N workers (N queues on the
+ * port). The run is split into lanes, one workload (bench_wl) each, driven by one thread:
+ *
+ *   --link port  one lane per worker, on that worker's lcore: lane i opens its share of
+ *                --conns (and of --requests) from worker i and polls worker i only, as
+ *                sluice-server's lcores do. The lanes' results are summed.
+ *   --link ring  one lane on the main lcore that polls every worker of both stacks in
+ *                turn; connection i opens from worker i mod N. One thread keeps the run
+ *                deterministic, so that callgrind's count per request is repeatable; the
+ *                net_ring wire joins client queue i to server queue i, and each stack
+ *                hands a segment that reached the wrong queue to its owner, which is the
+ *                handoff path a port like memif exercises.
+ *
+ * A worker whose lane is done (or that opened no connection) goes on polling until every
+ * lane is done: with software ownership it still receives other workers' segments and
+ * hands them over, the closes included.
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_ring.h>
 
 #include <sluice/sluice.h>
@@ -28,29 +48,53 @@
 
 #define BS_RING_SIZE 4096
 
-struct bsluice {
-	struct sl_stack *s, *srv;	/* srv: the in-process server (ring link) */
-	struct sl_worker *w, *wsrv;
-	struct bench_wl *wl;
-	const struct bench_opts *o;
-	rte_be32_t remote;
-	struct rte_ring *ring[2];	/* ring link: the wire, both ways */
-	struct sl_conn *conn[BENCH_MAX_CONNS];
+struct bs_lane;
+
+/* A client connection; its sl_conn's user pointer, so that callbacks find their lane. */
+struct bs_slot {
+	struct bs_lane *lane;
+	struct sl_conn *c;
+	uint32_t id;			/* in the lane's workload */
 };
 
-static struct bsluice bs;
+/* One workload and the thread that drives it (see the head of the file). */
+struct bs_lane {
+	struct bsluice *b;
+	struct bench_opts o;		/* this lane's share of --conns and --requests */
+	struct bench_wl *wl;
+	struct sl_worker **open;	/* connection id opens from open[id % nopen] */
+	unsigned int nopen;
+	struct sl_worker **poll;	/* what this lane's thread polls */
+	unsigned int npoll;
+	struct bench_result r;
+	int rc;
+	struct bs_slot *slot;
+};
+
+struct bsluice {
+	struct sl_stack *s, *srv;	/* srv: the in-process server (ring link) */
+	const struct bench_opts *o;
+	rte_be32_t remote;
+	unsigned int nw;		/* workers per stack */
+	unsigned int nlanes;
+	unsigned int lanes_done;	/* atomic: lanes whose run is over */
+	struct rte_ring *ring[2][RTE_MAX_LCORE];	/* ring link: the wire, both ways */
+	struct sl_worker *cw[RTE_MAX_LCORE];	/* the client stack's workers */
+	struct sl_worker *all[2 * RTE_MAX_LCORE];	/* ring link: both stacks' workers */
+	struct bs_lane lane[RTE_MAX_LCORE];
+};
 
 /* ---- the client's transport ---- */
 
 static int
 bs_send(void *be, uint32_t id, const uint8_t *data, uint32_t len)
 {
-	struct bsluice *b = be;
+	struct bs_lane *l = be;
 	int rc;
 
-	if (b->conn[id] == NULL)
+	if (l->slot[id].c == NULL)
 		return -ENOTCONN;
-	rc = sl_conn_send(b->conn[id], data, len);
+	rc = sl_conn_send(l->slot[id].c, data, len);
 	if (rc == 0)
 		return (int)len;
 	return rc == -EAGAIN ? 0 : rc;
@@ -59,10 +103,10 @@ bs_send(void *be, uint32_t id, const uint8_t *data, uint32_t len)
 static void
 bs_close(void *be, uint32_t id)
 {
-	struct bsluice *b = be;
+	struct bs_lane *l = be;
 
-	if (b->conn[id] != NULL)
-		sl_conn_close(b->conn[id]);
+	if (l->slot[id].c != NULL)
+		sl_conn_close(l->slot[id].c);
 }
 
 static const struct sl_conn_ops bs_client_ops;
@@ -70,37 +114,43 @@ static const struct sl_conn_ops bs_client_ops;
 static int
 bs_connect(void *be, uint32_t id)
 {
-	struct bsluice *b = be;
-	uint16_t port = b->o->port;
+	struct bs_lane *l = be;
+	struct bs_slot *sl = &l->slot[id];
 
-	b->conn[id] = sl_worker_connect(b->w, b->remote, port, &bs_client_ops,
-				      (void *)(uintptr_t)id);
-	return b->conn[id] != NULL ? 0 : -rte_errno;
+	sl->c = sl_worker_connect(l->open[id % l->nopen], l->b->remote, l->o.port,
+				  &bs_client_ops, sl);
+	return sl->c != NULL ? 0 : -rte_errno;
 }
 
-static uint32_t
-bs_id(struct sl_conn *c)
+static struct bs_slot *
+bs_slot_of(struct sl_conn *c)
 {
-	return (uint32_t)(uintptr_t)sl_conn_user(c);
+	return sl_conn_user(c);
 }
 
 static void
 bs_on_connect(struct sl_conn *c)
 {
-	bw_on_open(bs.wl, bs_id(c));
+	struct bs_slot *sl = bs_slot_of(c);
+
+	bw_on_open(sl->lane->wl, sl->id);
 }
 
 static int
 bs_on_message(struct sl_conn *c, const struct sl_msg *m)
 {
-	bw_on_data(bs.wl, bs_id(c), m->len);
+	struct bs_slot *sl = bs_slot_of(c);
+
+	bw_on_data(sl->lane->wl, sl->id, m->len);
 	return SL_RX_OK;
 }
 
 static void
 bs_on_writable(struct sl_conn *c)
 {
-	bw_on_writable(bs.wl, bs_id(c));
+	struct bs_slot *sl = bs_slot_of(c);
+
+	bw_on_writable(sl->lane->wl, sl->id);
 }
 
 static void
@@ -112,10 +162,10 @@ bs_on_eof(struct sl_conn *c)
 static void
 bs_on_close(struct sl_conn *c, enum sl_close_reason why)
 {
-	uint32_t id = bs_id(c);
+	struct bs_slot *sl = bs_slot_of(c);
 
-	bs.conn[id] = NULL;
-	bw_on_closed(bs.wl, id, why != SL_CLOSE_NORMAL);
+	sl->c = NULL;
+	bw_on_closed(sl->lane->wl, sl->id, why != SL_CLOSE_NORMAL);
 }
 
 static const struct sl_conn_ops bs_client_ops = {
@@ -139,7 +189,9 @@ srv_on_accept(struct sl_conn *c, void *arg)
 static int
 srv_on_message(struct sl_conn *c, const struct sl_msg *m)
 {
-	if (bs.o->workload == WL_STREAM)
+	const struct bsluice *b = sl_conn_listen_arg(c);
+
+	if (b->o->workload == WL_STREAM)
 		return SL_RX_OK;
 	return sl_conn_send(c, m->data, m->len) == -EAGAIN ? SL_RX_AGAIN : SL_RX_OK;
 }
@@ -163,12 +215,14 @@ static const struct sl_conn_ops bs_server_ops = {
 	.on_eof = srv_on_eof,
 };
 
-/* A net_ring port on rings (rx, tx), with a MAC (net_ring ports have none). */
+/* A net_ring port with nq queue pairs on rings rx[], tx[], with a MAC (net_ring ports have
+ * none). */
 static int
-bs_ring_port(const char *name, struct rte_ring *rx, struct rte_ring *tx, uint8_t id)
+bs_ring_port(const char *name, struct rte_ring *const *rx, struct rte_ring *const *tx,
+	     unsigned int nq, uint8_t id)
 {
 	struct rte_ether_addr mac = { .addr_bytes = { 0x02, 0xbe, 0x4c, 0, 0, id } };
-	int port = rte_eth_from_rings(name, &rx, 1, &tx, 1, SOCKET_ID_ANY);
+	int port = rte_eth_from_rings(name, rx, nq, tx, nq, SOCKET_ID_ANY);
 
 	if (port < 0)
 		return -rte_errno;
@@ -178,21 +232,25 @@ bs_ring_port(const char *name, struct rte_ring *rx, struct rte_ring *tx, uint8_t
 }
 
 static int
-bs_ring_setup(struct sl_config *cfg)
+bs_ring_setup(struct bsluice *b, struct sl_config *cfg)
 {
-	struct rte_ring *ab = rte_ring_create("bench_ab", BS_RING_SIZE, SOCKET_ID_ANY,
-					      RING_F_SP_ENQ | RING_F_SC_DEQ);
-	struct rte_ring *ba = rte_ring_create("bench_ba", BS_RING_SIZE, SOCKET_ID_ANY,
-					      RING_F_SP_ENQ | RING_F_SC_DEQ);
 	struct sl_config scfg;
+	char name[RTE_RING_NAMESIZE];
+	unsigned int i, d;
 	int pa, pb, rc;
 
-	if (ab == NULL || ba == NULL)
-		return -ENOMEM;
-	bs.ring[0] = ab;
-	bs.ring[1] = ba;
-	pa = bs_ring_port("net_ring_bench_c", ba, ab, 1);
-	pb = bs_ring_port("net_ring_bench_s", ab, ba, 2);
+	/* ring[0][i]: client queue i -> server queue i; ring[1][i]: the way back. */
+	for (d = 0; d < 2; d++) {
+		for (i = 0; i < b->nw; i++) {
+			snprintf(name, sizeof(name), "bench_%s%u", d == 0 ? "ab" : "ba", i);
+			b->ring[d][i] = rte_ring_create(name, BS_RING_SIZE, SOCKET_ID_ANY,
+							RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (b->ring[d][i] == NULL)
+				return -ENOMEM;
+		}
+	}
+	pa = bs_ring_port("net_ring_bench_c", b->ring[1], b->ring[0], b->nw, 1);
+	pb = bs_ring_port("net_ring_bench_s", b->ring[0], b->ring[1], b->nw, 2);
 	if (pa < 0 || pb < 0)
 		return pa < 0 ? pa : pb;
 	if (cfg->ip.addr == 0) {
@@ -203,60 +261,219 @@ bs_ring_setup(struct sl_config *cfg)
 	cfg->port_id = (uint16_t)pa;
 	scfg.port_id = (uint16_t)pb;
 	scfg.ip.addr = rte_cpu_to_be_32(rte_be_to_cpu_32(cfg->ip.addr) + 1);
-	bs.remote = scfg.ip.addr;
-	bs.srv = sl_stack_create(&scfg, 1);
-	if (bs.srv == NULL)
+	b->remote = scfg.ip.addr;
+	b->srv = sl_stack_create(&scfg, b->nw);
+	if (b->srv == NULL)
 		return -rte_errno;
-	bs.wsrv = sl_stack_worker(bs.srv, 0);
-	rc = sl_stack_listen(bs.srv, bs.o->port, &bs_server_ops, NULL);
+	rc = sl_stack_listen(b->srv, b->o->port, &bs_server_ops, b);
 	if (rc == 0)
-		rc = sl_stack_start(bs.srv);
+		rc = sl_stack_start(b->srv);
 	return rc;
 }
 
 static unsigned int
 bs_poll(void *arg)
 {
-	struct bsluice *b = arg;
-	unsigned int n = sl_worker_poll(b->w);
+	const struct bs_lane *l = arg;
+	unsigned int i, n = 0;
 
-	if (b->wsrv != NULL)
-		n += sl_worker_poll(b->wsrv);
+	for (i = 0; i < l->npoll; i++)
+		n += sl_worker_poll(l->poll[i]);
 	return n;
 }
 
 static uint64_t
 bs_retransmits(void *arg)
 {
-	struct bsluice *b = arg;
-	uint64_t n = sl_worker_stats(b->w)->tcp_retransmit_segs;
+	const struct bs_lane *l = arg;
+	unsigned int i;
+	uint64_t n = 0;
 
-	if (b->wsrv != NULL)
-		n += sl_worker_stats(b->wsrv)->tcp_retransmit_segs;
+	for (i = 0; i < l->npoll; i++)
+		n += sl_worker_stats(l->poll[i])->tcp_retransmit_segs;
 	return n;
+}
+
+/* Lane i's share of a total split over n lanes: the first (total mod n) get one more. */
+static uint64_t
+bs_share(uint64_t total, unsigned int i, unsigned int n)
+{
+	return total / n + (i < total % n ? 1 : 0);
+}
+
+/* Run one lane, then poll its workers until every lane is done. */
+static int
+bs_lane_main(void *arg)
+{
+	struct bs_lane *l = arg;
+	struct bsluice *b = l->b;
+	struct bench_io io = { bs_send, bs_close, bs_connect, l };
+	struct bench_run run = { .o = &l->o, .poll = bs_poll, .retransmits = bs_retransmits,
+				 .arg = l, .nlanes = b->nlanes };
+
+	if (l->o.conns > 0) {
+		l->wl = bw_create(&l->o, &io);
+		if (l->wl == NULL) {
+			l->rc = -ENOMEM;
+		} else {
+			run.wl = l->wl;
+			l->rc = bench_run_loop(&run, &l->r);
+		}
+	}
+	__atomic_fetch_add(&b->lanes_done, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&b->lanes_done, __ATOMIC_ACQUIRE) < b->nlanes)
+		bs_poll(l);
+	return 0;
+}
+
+/* Set the lanes up (see the head of the file). */
+static int
+bs_lanes_setup(struct bsluice *b)
+{
+	const struct bench_opts *o = b->o;
+	unsigned int i;
+
+	b->nlanes = o->link == LINK_RING ? 1 : b->nw;
+	for (i = 0; i < b->nw; i++) {
+		b->cw[i] = sl_stack_worker(b->s, i);
+		b->all[i] = b->cw[i];
+		if (b->srv != NULL)
+			b->all[b->nw + i] = sl_stack_worker(b->srv, i);
+	}
+	for (i = 0; i < b->nlanes; i++) {
+		struct bs_lane *l = &b->lane[i];
+		uint32_t k;
+
+		l->b = b;
+		l->o = *o;
+		if (o->link == LINK_RING) {
+			l->open = b->cw;
+			l->nopen = b->nw;
+			l->poll = b->all;
+			l->npoll = 2 * b->nw;
+		} else {
+			l->o.conns = (uint32_t)bs_share(o->conns, i, b->nlanes);
+			if (o->requests != 0)
+				l->o.requests = bs_share(o->requests, i, b->nlanes);
+			/* Only the main lcore prints a progress line for the whole run. */
+			l->o.progress = o->progress && i == 0;
+			l->open = &b->cw[i];
+			l->nopen = 1;
+			l->poll = &b->cw[i];
+			l->npoll = 1;
+		}
+		l->slot = calloc(RTE_MAX(l->o.conns, 1u), sizeof(l->slot[0]));
+		if (l->slot == NULL)
+			return -ENOMEM;
+		for (k = 0; k < l->o.conns; k++)
+			l->slot[k] = (struct bs_slot){ .lane = l, .id = k };
+	}
+	return 0;
+}
+
+/* Lane 0 on the main lcore, lane i on the i-th worker lcore; results summed into r. */
+static int
+bs_lanes_run(struct bsluice *b, struct bench_result *r)
+{
+	unsigned int lcore, i = 1;
+	int rc = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (i >= b->nlanes)
+			break;
+		rc = rte_eal_remote_launch(bs_lane_main, &b->lane[i], lcore);
+		if (rc != 0) {
+			fprintf(stderr, "sluice-bench: cannot launch lane %u: %s\n", i,
+				strerror(-rc));
+			bench_request_stop();
+			/* None of the lanes from i on will run. */
+			__atomic_fetch_add(&b->lanes_done, b->nlanes - i, __ATOMIC_RELEASE);
+			break;
+		}
+		i++;
+	}
+	bs_lane_main(&b->lane[0]);
+	rte_eal_mp_wait_lcore();
+
+	memset(r, 0, sizeof(*r));
+	hist_init(&r->lat);
+	for (i = 0; i < b->nlanes; i++) {
+		const struct bs_lane *l = &b->lane[i];
+
+		if (l->rc != 0 && rc == 0)
+			rc = l->rc;
+		if (l->wl == NULL)
+			continue;
+		/* The lanes measure about the same interval, each by its own clock: the
+		 * longest one makes the summed rate a lower bound. */
+		if (l->r.seconds > r->seconds)
+			r->seconds = l->r.seconds;
+		r->ops += l->r.ops;
+		r->bytes += l->r.bytes;
+		r->errors += l->r.errors;
+		r->retransmits += l->r.retransmits;
+		hist_merge(&r->lat, &l->r.lat);
+		if (b->nlanes > 1)
+			printf("sluice-bench: worker %u: %" PRIu64 " in %.2f s, errors %" PRIu64
+			       "\n", i, l->r.ops, l->r.seconds, l->r.errors);
+	}
+	return rc;
+}
+
+/*
+ * Over the ring link each stack holds the other's mbufs while they travel: on the wire, and
+ * with several workers in a handoff ring (a final ACK handed to its owner after the client
+ * saw its last close). Poll both stacks until nothing is received for a few rounds (a
+ * segment drained from a handoff ring shows up as a receive on the other side one round
+ * later, if it is answered), so that each stack's pool check finds its mbufs home.
+ */
+static void
+bs_ring_settle(struct bs_lane *l)
+{
+	uint64_t end = bench_now_ns() + 100000000ull;
+	unsigned int quiet = 0;
+
+	while (quiet < 4 && bench_now_ns() < end)
+		quiet = bs_poll(l) == 0 ? quiet + 1 : 0;
+}
+
+/* Several workers: how many received segments went through the handoff. */
+static void
+bs_print_handoff(const char *who, const struct sl_stack *s)
+{
+	struct sl_stats st;
+
+	if (s == NULL || sl_stack_worker_count(s) < 2)
+		return;
+	sl_stack_stats(s, &st);
+	printf("sluice-bench: %s: %u workers, %" PRIu64 " of %" PRIu64 " TCP segments "
+	       "received were handed to their owner (%.0f%%), %" PRIu64 " dropped on a full "
+	       "ring\n", who, sl_stack_worker_count(s), st.handoff_segs, st.tcp_rx_segs,
+	       st.tcp_rx_segs ? 100.0 * (double)st.handoff_segs / (double)st.tcp_rx_segs : 0.0,
+	       st.handoff_drop_full);
 }
 
 int
 backend_sluice_run(const struct bench_opts *o, struct sl_config *cfg, struct bench_result *r)
 {
-	struct bench_io io = { bs_send, bs_close, bs_connect, &bs };
-	struct bench_run run = { .o = o, .poll = bs_poll, .retransmits = bs_retransmits,
-				 .arg = &bs };
+	struct bsluice *b = calloc(1, sizeof(*b));
 	char err[256];
-	unsigned int leaked = 0;
+	unsigned int leaked = 0, i, d;
 	int rc;
 
-	memset(&bs, 0, sizeof(bs));
-	bs.o = o;
-	bs.remote = o->remote;
+	if (b == NULL)
+		return -ENOMEM;
+	b->o = o;
+	b->remote = o->remote;
+	b->nw = rte_lcore_count();
 	if (o->link == LINK_RING) {
-		rc = bs_ring_setup(cfg);
+		rc = bs_ring_setup(b, cfg);
 		if (rc != 0) {
 			fprintf(stderr, "sluice-bench: ring link: %s\n", strerror(-rc));
 			goto out;
 		}
 	}
-	if (bs.remote == 0) {
+	if (b->remote == 0) {
 		fprintf(stderr, "sluice-bench: --remote a.b.c.d is needed\n");
 		rc = -EINVAL;
 		goto out;
@@ -266,48 +483,68 @@ backend_sluice_run(const struct bench_opts *o, struct sl_config *cfg, struct ben
 		rc = -EINVAL;
 		goto out;
 	}
-	bs.s = sl_stack_create(cfg, 1);
-	if (bs.s == NULL) {
+	b->s = sl_stack_create(cfg, b->nw);
+	if (b->s == NULL) {
 		rc = -rte_errno;
 		fprintf(stderr, "sluice-bench: cannot create the stack: %s\n", strerror(-rc));
 		goto out;
 	}
-	bs.w = sl_stack_worker(bs.s, 0);
-	rc = sl_stack_start(bs.s);
+	rc = sl_stack_start(b->s);
 	if (rc != 0) {
 		fprintf(stderr, "sluice-bench: cannot start the stack: %s\n", strerror(-rc));
 		goto out;
 	}
-	bs.wl = bw_create(o, &io);
-	if (bs.wl == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	run.wl = bs.wl;
-	rc = bench_run_loop(&run, r);
-out:
-	if (bs.s != NULL && o->stats) {
-		printf("sluice-bench: client stack counters:\n");
-		sl_stats_print(stdout, sl_worker_stats(bs.w), 0);
-	}
-	if (bs.s != NULL)
-		sl_stack_stop(bs.s);
-	if (bs.srv != NULL)
-		sl_stack_stop(bs.srv);
-	/* Frames still on the wire belong to the pools about to be checked. */
-	for (int i = 0; i < 2; i++) {
-		void *m;
+	if (b->nw > 1) {
+		struct sl_port_info info;
 
-		while (bs.ring[i] != NULL && rte_ring_dequeue(bs.ring[i], &m) == 0)
-			rte_pktmbuf_free(m);
+		sl_stack_port_info(b->s, &info);
+		printf("sluice-bench: %u workers (%s), flows steered by %s\n", b->nw,
+		       o->link == LINK_RING ? "every worker of both stacks polled by one thread" :
+		       "one lcore each", info.rss_steering ? "RSS (key and RETA set by sluice)" :
+		       "software ownership with handoff");
 	}
-	if (bs.s != NULL)
-		leaked += sl_stack_destroy(bs.s);
-	if (bs.srv != NULL)
-		leaked += sl_stack_destroy(bs.srv);
-	rte_ring_free(bs.ring[0]);
-	rte_ring_free(bs.ring[1]);
-	bw_free(bs.wl);
+	rc = bs_lanes_setup(b);
+	if (rc == 0)
+		rc = bs_lanes_run(b, r);
+	if (b->srv != NULL && b->nlanes > 0)
+		bs_ring_settle(&b->lane[0]);
+out:
+	if (b->s != NULL && o->stats) {
+		struct sl_stats st;
+
+		sl_stack_stats(b->s, &st);
+		printf("sluice-bench: client stack counters:\n");
+		sl_stats_print(stdout, &st, 0);
+	}
+	if (rc == 0) {
+		bs_print_handoff("client", b->s);
+		bs_print_handoff("server", b->srv);
+	}
+	if (b->s != NULL)
+		sl_stack_stop(b->s);
+	if (b->srv != NULL)
+		sl_stack_stop(b->srv);
+	/* Frames still on the wire belong to the pools about to be checked. */
+	for (d = 0; d < 2; d++) {
+		for (i = 0; i < b->nw; i++) {
+			void *m;
+
+			while (b->ring[d][i] != NULL && rte_ring_dequeue(b->ring[d][i], &m) == 0)
+				rte_pktmbuf_free(m);
+		}
+	}
+	if (b->s != NULL)
+		leaked += sl_stack_destroy(b->s);
+	if (b->srv != NULL)
+		leaked += sl_stack_destroy(b->srv);
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < b->nw; i++)
+			rte_ring_free(b->ring[d][i]);
+	for (i = 0; i < b->nlanes; i++) {
+		bw_free(b->lane[i].wl);
+		free(b->lane[i].slot);
+	}
+	free(b);
 	if (leaked != 0) {
 		fprintf(stderr, "sluice-bench: LEAK: %u mbufs not returned to their pools\n",
 			leaked);

@@ -10,7 +10,8 @@
  *
  * A backend owns the connections' transport and calls the workload's bw_on_* functions
  * as things happen; the workload calls back through struct bench_io to send, close and
- * connect. Everything runs on one thread.
+ * connect. A workload and its transport run on one thread; the sluice backend with several
+ * workers runs one workload per worker lcore and sums their results (backend_sluice.c).
  */
 
 #include <stdbool.h>
@@ -58,6 +59,8 @@ struct bench_opts {
 	bool stats;			/* sluice backend: print the stack's counters at exit */
 	char json[256];			/* write the results there ("" none) */
 	char label[64];			/* free text, copied into the JSON */
+	unsigned int workers;		/* sluice backend: workers per stack (EAL lcores);
+					 * set by main, not an option */
 };
 
 /* What one run measured. */
@@ -129,8 +132,12 @@ struct bench_run {
 	unsigned int (*poll)(void *arg);
 	uint64_t (*retransmits)(void *arg);
 	void *arg;
+	unsigned int nlanes;		/* > 1: this loop carries 1/nlanes of the run; its
+					 * progress line says so */
 };
 int bench_run_loop(struct bench_run *run, struct bench_result *r);
 bool bench_stop_requested(void);
+/* Stop every run loop at its next clock check (as SIGINT does). */
+void bench_request_stop(void);
 
 #endif /* SLUICE_BENCH_H */

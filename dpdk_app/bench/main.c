@@ -7,6 +7,11 @@
  *   sluice-bench --backend kernel -- --workload rr --remote 127.0.0.1 [options]
  *   sluice-bench --backend kernel -- --serve --workload rr --port 7
  *   sluice-bench --no-huge --no-pci -- --link ring --workload rr --requests 100000
+ *   sluice-bench -l 0,1 --no-pci --vdev net_memif0,... -- --workload rr --conns 64 ...
+ *
+ * The sluice backend runs one worker per EAL lcore, as sluice-server does
+ * (backend_sluice.c: one lcore drives each worker's share of the connections over a port;
+ * over --link ring one thread drives every worker of both stacks).
  *
  * The kernel backend does not start DPDK's EAL. Every client run is bounded: --duration-s
  * (default 10), or --requests, whichever comes first. The kernel server (--serve) serves
@@ -24,6 +29,7 @@
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 
 #include <sluice/sluice.h>
 
@@ -41,6 +47,12 @@ bool
 bench_stop_requested(void)
 {
 	return bench_stop != 0;
+}
+
+void
+bench_request_stop(void)
+{
+	bench_stop = 1;
 }
 
 static const char *const wl_names[] = { "rr", "stream", "crr", "txonly", "rxonly", "pingpong",
@@ -104,6 +116,7 @@ bench_opts_defaults(struct bench_opts *o)
 	o->duration_s = BENCH_DURATION_UNSET;	/* main: 10 s, or none for --serve */
 	o->warmup_ms = 500;
 	o->progress = true;
+	o->workers = 1;
 }
 
 static const char *
@@ -185,8 +198,9 @@ bench_run_loop(struct bench_run *run, struct bench_result *r)
 			else
 				printf("[%3.0fs] %.0f %s", (double)(now - start) / 1e9,
 				       (double)(ops - last_ops) / dt, bench_unit(o));
-			printf("  errors %" PRIu64 "  retransmits %" PRIu64 "\n", errors,
-			       run->retransmits != NULL ? run->retransmits(run->arg) : 0);
+			printf("  errors %" PRIu64 "  retransmits %" PRIu64 "%s\n", errors,
+			       run->retransmits != NULL ? run->retransmits(run->arg) : 0,
+			       run->nlanes > 1 ? "  (worker 0's share)" : "");
 			fflush(stdout);
 			last_ops = o->workload == WL_STREAM ? bytes : ops;
 			last_t = now;
@@ -221,9 +235,10 @@ bench_print_summary(const struct bench_opts *o, const struct bench_result *r)
 	static const char *const qn[] = { "p50", "p90", "p99", "p99.9" };
 	unsigned int i;
 
-	printf("sluice-bench: %s over %s, %u conn x depth %u, %u B: %.4g %s "
+	printf("sluice-bench: %s over %s%s, %u conn x depth %u, %u B: %.4g %s "
 	       "(%" PRIu64 " in %.2f s), errors %" PRIu64 ", retransmits %" PRIu64 "\n",
-	       wl_names[o->workload], be_names[o->backend], o->conns, o->depth, o->size,
+	       wl_names[o->workload], be_names[o->backend],
+	       o->workers > 1 ? " (workers summed)" : "", o->conns, o->depth, o->size,
 	       bench_rate(o, r), bench_unit(o), r->ops, r->seconds, r->errors, r->retransmits);
 	if (r->lat.n == 0)
 		return;
@@ -249,9 +264,11 @@ bench_write_json(const struct bench_opts *o, const struct bench_result *r)
 	fprintf(f, "{\n  \"tool\": \"sluice-bench\",\n  \"label\": \"%s\",\n", o->label);
 	fprintf(f, "  \"config\": {\"workload\": \"%s\", \"backend\": \"%s\", \"link\": \"%s\", "
 		"\"remote\": \"%s\", \"port\": %u, \"conns\": %u, \"depth\": %u, \"size\": %u, "
-		"\"duration_s\": %u, \"requests\": %" PRIu64 ", \"warmup_ms\": %u},\n",
+		"\"duration_s\": %u, \"requests\": %" PRIu64 ", \"warmup_ms\": %u, "
+		"\"workers\": %u},\n",
 		wl_names[o->workload], be_names[o->backend], link_names[o->link], ip, o->port,
-		o->conns, o->depth, o->size, o->duration_s, o->requests, o->warmup_ms);
+		o->conns, o->depth, o->size, o->duration_s, o->requests, o->warmup_ms,
+		o->workers);
 	fprintf(f, "  \"result\": {\"rate\": %.6g, \"unit\": \"%s\", \"seconds\": %.6f, "
 		"\"ops\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"errors\": %" PRIu64 ", "
 		"\"retransmits\": %" PRIu64,
@@ -365,6 +382,7 @@ main(int argc, char **argv)
 		if (o.serve)
 			return rc == 0 ? 0 : 1;
 	} else {
+		o.workers = rte_lcore_count();
 		rc = backend_sluice_run(&o, &cfg, &r);
 	}
 	if (rc == 0) {

@@ -6,6 +6,9 @@
                                     DIR/table.txt, DIR/table.md, DIR/results.json, and
                                     (with gnuplot) DIR/bench.png and DIR/latency.png
   bench_report.py instructions DIR  instructions per request from DIR/instructions.txt
+                                    (a row NAME@Nw is also compared with NAME: one worker)
+  bench_report.py workers DIR N     the sluice rows NAME@1w and NAME@Nw side by side:
+                                    DIR/workers.txt, DIR/workers.json
 
 Exit status 1 when a result is missing or does not parse (what CI checks)."""
 
@@ -13,6 +16,7 @@ import glob
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -211,6 +215,12 @@ def instructions(d):
         else:
             lines.append("%-14s %9.0f instructions per request (client and server "
                          "stacks together)" % (name, per))
+        if "@" in name and name.split("@")[0] in out:
+            one = out[name.split("@")[0]]["per_request"]
+            out[name]["vs_one_worker"] = per / one if one > 0 else 0.0
+            lines.append("%-14s %+8.1f%% against one worker%s" %
+                         ("", 100.0 * (per / one - 1) if one > 0 else 0.0,
+                          handoff_note(os.path.join(d, "instr.%s.%s.log" % (name, n2)))))
         if per <= 0:
             ok = False
     print("\n".join(lines))
@@ -219,7 +229,62 @@ def instructions(d):
     return ok
 
 
+def handoff_note(log):
+    """The share of received segments handed to their owner, from a sluice-bench log."""
+    parts = []
+    try:
+        for line in open(log):
+            m = re.match(r"sluice-bench: (\w+): \d+ workers, (\d+) of (\d+) TCP segments", line)
+            if m and int(m.group(3)) > 0:
+                parts.append("%s %.0f%%" % (m.group(1),
+                                            100.0 * int(m.group(2)) / int(m.group(3))))
+    except OSError:
+        return ""
+    return " (segments handed off: %s)" % ", ".join(parts) if parts else ""
+
+
+def workers(d, n):
+    """NAME@1w against NAME@Nw: the summed rate and the rate per worker."""
+    ok, rows, out = True, [], {}
+    n = int(n)
+    for name in ORDER:
+        r = {}
+        for w in sorted({1, n}):
+            p = os.path.join(d, "%s@%dw.sluice.json" % (name, w))
+            try:
+                r[w] = load(p)["result"]
+            except (OSError, ValueError, KeyError) as e:
+                print("missing or bad result %s: %s" % (p, e))
+                ok = False
+        for w in sorted(r):
+            x = r[w]
+            per = x["rate"] / w
+            share = "%.0f%%" % (100.0 * per / r[1]["rate"]) if 1 in r and r[1]["rate"] > 0 \
+                else ""
+            rows.append(("%s@%dw" % (name, w), fmt(x["rate"], x["unit"]),
+                         fmt(per, x["unit"]), share, "%d" % x["errors"]))
+            out["%s@%dw" % (name, w)] = {"meaning": MEANING[name], "workers": w,
+                                         "per_worker": per, "sluice": x}
+    head = ("workload", "sluice (all workers)", "per worker", "per worker / 1w", "errors")
+    widths = [max(len(str(x[i])) for x in rows + [head]) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(x, widths)) for x in [head] + rows]
+    lines.append("(%d CPUs: with %d workers per side, %d polling threads%s)" %
+                 (os.cpu_count() or 0, n, 2 * n,
+                  " share them: these rates do not measure scaling" if
+                  2 * n > (os.cpu_count() or 0) else ""))
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(d, "workers.txt"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(d, "workers.json"), "w") as f:
+        json.dump({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
+                   "workers": n, "rows": out}, f, indent=1)
+    return ok
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "workers":
+        sys.exit(0 if workers(sys.argv[2], sys.argv[3]) else 1)
     if len(sys.argv) != 3 or sys.argv[1] not in ("table", "instructions"):
         sys.exit(__doc__)
     sys.exit(0 if (table if sys.argv[1] == "table" else instructions)(sys.argv[2]) else 1)
