@@ -216,8 +216,9 @@ test_hash_is_toeplitz(void **state)
 				 rte_softrss((uint32_t *)&tu, RTE_THASH_V4_L4_LEN,
 					     steer_rss_key()));
 	}
-	/* The Microsoft RSS verification suite's first IPv4/TCP vector, for this key:
-	 * 66.9.149.187:2794 -> 161.142.100.80:1766 hashes to 0x51ccc178. */
+	/* The Microsoft RSS verification suite's first IPv4/TCP vector for this key (source
+	 * 0x420995bb port 2794, destination 0xa18e6450 port 1766; a hash input only, never
+	 * traffic) hashes to 0x51ccc178. */
 	assert_int_equal(steer_hash(&x->t.s->steer, RTE_BE32(0x420995bb), RTE_BE32(0xa18e6450),
 				    RTE_BE16(2794), RTE_BE16(1766)), 0x51ccc178);
 }
