@@ -21,6 +21,21 @@ def telemetry(prefix, cmd):
     return reply[cmd.split(",")[0]]
 
 
+def resp_cmd(*args):
+    """A RESP request: an array of bulk strings (str, int or bytes arguments)."""
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def resp_bulk(s):
+    """A RESP bulk string reply (str, int or bytes)."""
+    s = s if isinstance(s, bytes) else str(s).encode()
+    return b"$%d\r\n%s\r\n" % (len(s), s)
+
+
 def stats(prefix):
     return telemetry(prefix, "/sluice/stats")
 

@@ -20,6 +20,8 @@
 #    next count), and the server must report such refusals.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+# The inline Python clients take their RESP encoders from sltest.py, beside this file.
+export PYTHONPATH="$(cd "$(dirname "$0")" && pwd)"
 
 KV_PORT=6379
 KV_MAX_KEYS=64
@@ -68,16 +70,7 @@ import random, socket, sys, time
 
 host, port = sys.argv[1], int(sys.argv[2])
 
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-def bulk(s):
-    s = s if isinstance(s, bytes) else s.encode()
-    return b"$%d\r\n%s\r\n" % (len(s), s)
+from sltest import resp_cmd as cmd, resp_bulk as bulk
 
 def err(s):
     return b"-" + s.encode() + b"\r\n"
@@ -253,12 +246,7 @@ host, port, max_keys = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 OOM = (b"-OOM command not allowed: the store holds its limit of keys (--kv-max-keys) "
        b"or is out of memory\r\n")
 
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
+from sltest import resp_cmd as cmd
 
 def conn():
     return socket.create_connection((host, port), timeout=20)
@@ -358,15 +346,7 @@ import socket, sys, threading, time
 host, port = sys.argv[1], int(sys.argv[2])
 N = 400
 
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-def bulk(s):
-    return b"$%d\r\n%s\r\n" % (len(s), s)
+from sltest import resp_cmd as cmd, resp_bulk as bulk
 
 def value(i):
     # 3 to 5.5 KB, different for every i, sizes spread so refusals land anywhere.

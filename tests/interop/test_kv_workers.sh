@@ -22,6 +22,8 @@
 #    came back, the records between workers, the store and the mbuf pools are clean.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+# The inline Python clients take their RESP encoders from sltest.py, beside this file.
+export PYTHONPATH="$(cd "$(dirname "$0")" && pwd)"
 
 KV_PORT=6379
 # Both workers on one CPU: correctness only, and the other CPU stays free for the clients.
@@ -97,16 +99,7 @@ import random, socket, sys, time
 
 host, port = sys.argv[1], int(sys.argv[2])
 
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-def bulk(s):
-    s = s if isinstance(s, bytes) else str(s).encode()
-    return b"$%d\r\n%s\r\n" % (len(s), s)
+from sltest import resp_cmd as cmd, resp_bulk as bulk
 
 def read_exact(s, n):
     buf = b""
@@ -186,15 +179,7 @@ import random, socket, sys, time
 
 host, port = sys.argv[1], int(sys.argv[2])
 
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-def bulk(s):
-    return b"$%d\r\n%s\r\n" % (len(s), s)
+from sltest import resp_cmd as cmd, resp_bulk as bulk
 
 def read_exact(s, n):
     buf = b""
@@ -319,15 +304,7 @@ import socket, sys, threading, time
 host, port = sys.argv[1], int(sys.argv[2])
 N, K = 300, 6
 
-def cmd(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
-
-def bulk(s):
-    return b"$%d\r\n%s\r\n" % (len(s), s)
+from sltest import resp_cmd as cmd, resp_bulk as bulk
 
 def value(i):
     n = 3000 + (i * 577) % 2500
