@@ -18,6 +18,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -542,4 +543,12 @@ sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info)
 	info->ts = (f->flags & TF_TS) != 0;
 	info->sack = (f->flags & TF_SACK) != 0;
 	info->wscale = (f->flags & TF_WSCALE) != 0;
+	snprintf(info->cc, sizeof(info->cc), "%s", f->cc->name);
+	info->recoveries = f->loss.recoveries;
+	info->rack_lost = f->loss.rack_lost;
+	info->tlp_sent = f->loss.tlp_sent;
+	info->undo = f->loss.undo;
+	info->rto = f->loss.rto;
+	info->ece_reductions = f->loss.ece_reductions;
+	info->dsack_rx = f->loss.dsack_rx;
 }

@@ -24,6 +24,7 @@
 #include <sluice/conn.h>
 
 #include "core/fault.h"
+#include "tcp/cc.h"
 
 #define OPT(sec, nm, ty, field, lo, hi, hlp) { \
 	.section = sec, .name = nm, .type = ty, \
@@ -31,6 +32,24 @@
 
 static const char *const offload_modes[] = { "auto", "off", NULL };
 static const char *const flush_modes[] = { "iteration", "nagle", "cork", NULL };
+
+/* [tcp] cc: the name of a congestion control module (tcp/cc.c). */
+static int
+cc_opt_parse(void *field, const char *value, char *err, size_t errlen)
+{
+	if (tcp_cc_find(value) == NULL || strlen(value) >= SL_CC_NAME_MAX) {
+		snprintf(err, errlen, "unknown congestion control (one of %s)", tcp_cc_names());
+		return -EINVAL;
+	}
+	snprintf(field, SL_CC_NAME_MAX, "%s", value);
+	return 0;
+}
+
+static void
+cc_opt_format(const void *field, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", (const char *)field);
+}
 
 static const struct sl_opt config_opts[] = {
 	OPT("port", "port-id", SL_OPT_U16, port_id, 0, RTE_MAX_ETHPORTS - 1,
@@ -135,6 +154,11 @@ static const struct sl_opt config_opts[] = {
 	OPT("tcp", "wscale", SL_OPT_BOOL, wscale, 0, 1, "offer window scaling (RFC 7323)"),
 	OPT("tcp", "init-cwnd", SL_OPT_U16, init_cwnd, 1, 1000,
 	    "initial congestion window in segments (RFC 6928)"),
+	{ .section = "tcp", .name = "cc", .type = SL_OPT_CUSTOM,
+	  .offset = offsetof(struct sl_config, cc), .parse = cc_opt_parse,
+	  .format = cc_opt_format,
+	  .help = "congestion control of new connections: newreno "
+		  "(per connection: sl_conn_set_cc)" },
 	OPT("tcp", "user-timeout-ms", SL_OPT_U32, user_timeout_ms, 0, 86400000,
 	    "abort a connection whose data stays unacknowledged this long (0: off)"),
 	OPT("tcp", "port-min", SL_OPT_U16, port_min, 1, 65535,
@@ -212,6 +236,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->sack = true;
 	cfg->wscale = true;
 	cfg->init_cwnd = 10;
+	snprintf(cfg->cc, sizeof(cfg->cc), "%s", "newreno");
 	cfg->user_timeout_ms = 0;
 	cfg->port_min = 32768;
 	cfg->port_max = 60999;

@@ -144,6 +144,15 @@ tel_conn(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 			rte_tel_data_add_dict_u64(d, "queued", w->tcp.slots[idx].word & WM_QUEUED);
 			rte_tel_data_add_dict_u64(d, "cwnd", f->cwnd);
 			rte_tel_data_add_dict_u64(d, "snd_wnd", f->snd_wnd);
+			rte_tel_data_add_dict_u64(d, "ssthresh", f->ssthresh);
+			rte_tel_data_add_dict_string(d, "cc", f->cc->name);
+			rte_tel_data_add_dict_u64(d, "recoveries", f->loss.recoveries);
+			rte_tel_data_add_dict_u64(d, "rack_lost", f->loss.rack_lost);
+			rte_tel_data_add_dict_u64(d, "tlp_sent", f->loss.tlp_sent);
+			rte_tel_data_add_dict_u64(d, "undo", f->loss.undo);
+			rte_tel_data_add_dict_u64(d, "rto", f->loss.rto);
+			rte_tel_data_add_dict_u64(d, "ece_reductions", f->loss.ece_reductions);
+			rte_tel_data_add_dict_u64(d, "dsack_rx", f->loss.dsack_rx);
 			rc = 0;
 		}
 	}

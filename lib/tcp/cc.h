@@ -17,12 +17,19 @@
  * and ssthresh sit in the control block, because every module has them and others read
  * them (tcp_output, sl_conn_info); what a module keeps beyond that sits in its member of
  * union tcp_cc_state, zeroed with the control block. A flow points at its table (f->cc),
- * chosen by tcp_flow_init: tcp_cc_newreno is the only one today.
+ * chosen by tcp_flow_init from the configuration's `cc` key (tcp_cc_find), or per
+ * connection through sl_conn_set_cc before the handshake completes.
+ *
+ * During loss recovery TCP's Proportional Rate Reduction (RFC 6937) moves cwnd from where
+ * it was towards the ssthresh the module chose in enter_recovery; exit_recovery settles
+ * it. A spurious reduction (D-SACK, F-RTO, RFC 5682) is undone by TCP restoring the cwnd
+ * and ssthresh it saved, then calling undo so the module restores its own state.
  *
  * Every hook gets the flow after TCP has updated its sequence variables for the event
  * (snd_una, snd_max, mss), so tcp_flight() is the flight after it.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct tcp_flow;
@@ -61,11 +68,9 @@ struct tcp_cc_ops {
 	 * from; TCP retransmits the first unacknowledged segment. */
 	void (*enter_recovery)(struct tcp_flow *f);
 
-	/* A further duplicate ACK during recovery: one more segment has left the network. */
+	/* Transitional, removed when PRR lands (modules leave them NULL): a further
+	 * duplicate ACK during recovery, and a partial ACK during recovery. */
 	void (*on_recovery_dupack)(struct tcp_flow *f);
-
-	/* A partial ACK during recovery (below recover): acked bytes left the network and
-	 * TCP retransmits the next hole. */
 	void (*on_partial_ack)(struct tcp_flow *f, uint32_t acked);
 
 	/* A full ACK (recover reached): recovery is over. */
@@ -79,10 +84,36 @@ struct tcp_cc_ops {
 	 * call it yet: sluice has never restarted the window after idle, and doing so is a
 	 * change of behaviour of its own (RFC 7661 discusses the alternatives). */
 	void (*after_idle)(struct tcp_flow *f, uint32_t iw);
+
+	/* The last reduction (enter_recovery or on_rto) was spurious: TCP has restored
+	 * cwnd and ssthresh to what they were before it; the module restores what it keeps
+	 * of its own (CUBIC's W_max and epoch). NULL: nothing to restore. */
+	void (*undo)(struct tcp_flow *f);
+
+	/* ECN (RFC 3168 §6.1.2): the peer echoed congestion (ECE), at most once per round
+	 * trip. Reduce as for a loss, without retransmitting: set ssthresh and cwnd. NULL:
+	 * TCP calls enter_recovery then sets cwnd = ssthresh. */
+	void (*on_ece)(struct tcp_flow *f);
+
+	/* Every ACK of new data on an ECN connection: acked bytes, of which the peer
+	 * reported ce_acked as received with CE (DCTCP's alpha, RFC 8257 §3.3). NULL when
+	 * the module does not measure the marking rate. */
+	void (*on_ecn_ack)(struct tcp_flow *f, uint32_t acked, uint32_t ce_acked);
+
+	/* The module wants ECN on its connections whatever the `ecn` key says (DCTCP). */
+	bool needs_ecn;
 };
 
 /* NewReno: RFC 5681 slow start, congestion avoidance and fast recovery, with RFC 6582's
  * partial ACKs. */
 extern const struct tcp_cc_ops tcp_cc_newreno;
+
+/* The module called name ("newreno", ...), or NULL. */
+const struct tcp_cc_ops *
+tcp_cc_find(const char *name);
+
+/* The names of all modules, separated by '|' (for messages and --help). */
+const char *
+tcp_cc_names(void);
 
 #endif /* SL_TCP_CC_H */

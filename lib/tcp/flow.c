@@ -91,6 +91,12 @@ tcp_worker_init(struct sl_worker *w)
 		return off;
 	}
 	t->mdyn = off;
+	t->cc = tcp_cc_find(cfg->cc);
+	if (t->cc == NULL) {
+		SL_LOG(ERR, "unknown congestion control '%s' (one of %s)", cfg->cc,
+		       tcp_cc_names());
+		return -EINVAL;
+	}
 	if (seed == 0 && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = rte_rdtsc();
 	seed += w->id * 0x1000193ULL;
@@ -197,7 +203,7 @@ tcp_flow_init(struct sl_worker *w, struct tcp_flow *f)
 		f->flags |= TF_KEEPALIVE;
 	if (cfg->wscale)
 		f->rcv_ws = tcp_our_wscale(cfg);
-	f->cc = &tcp_cc_newreno;
+	f->cc = w->tcp.cc;
 	f->cc->init(f);
 }
 

@@ -85,6 +85,18 @@ struct flow_key {
 
 struct tcp_listener;
 
+/* What loss recovery and ECN did on one connection (sl_conn_info, telemetry); the
+ * worker's counters of the same names (stats.h) sum them. */
+struct tcp_loss_counts {
+	uint32_t recoveries;		/* recovery episodes */
+	uint32_t rack_lost;		/* segments RACK marked lost */
+	uint32_t tlp_sent;		/* tail loss probes */
+	uint32_t undo;			/* spurious reductions undone */
+	uint32_t rto;			/* retransmission timeouts */
+	uint32_t ece_reductions;	/* reductions on ECN-Echo */
+	uint32_t dsack_rx;		/* D-SACK blocks received */
+};
+
 struct tcp_flow {
 	/* Touched by every segment. */
 	struct flow_key key;
@@ -175,6 +187,7 @@ struct tcp_flow {
 	uint64_t retransmits;
 	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
 	uint64_t data_segs;		/* new data segments sent */
+	struct tcp_loss_counts loss;	/* loss recovery and ECN, per connection */
 };
 
 struct tcp_listener {
@@ -205,6 +218,7 @@ struct tcp_worker {
 	 * without which no send queue could ever drain (txbuf.c). */
 	uint32_t txbuf_mbufs;
 	uint32_t txbuf_mbufs_max;
+	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 	uint8_t listen_map[65536];	/* local port -> listener index + 1 */
 	struct tcp_flow_list ready;	/* application events to deliver */

@@ -687,7 +687,8 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, uint32_t ack, uint32_t
 		return;
 	}
 	tcp_retransmit_head(w, f);
-	f->cc->on_partial_ack(f, acked);
+	if (f->cc->on_partial_ack != NULL)
+		f->cc->on_partial_ack(f, acked);
 	tcp_rto_arm(w, f);
 }
 
@@ -778,12 +779,15 @@ tcp_dupack_in(struct sl_worker *w, struct tcp_flow *f, uint32_t ack)
 	w->stats.tcp_dupacks++;
 	f->dupacks++;
 	if (f->flags & TF_RECOVERY) {
-		f->cc->on_recovery_dupack(f);
+		if (f->cc->on_recovery_dupack != NULL)
+			f->cc->on_recovery_dupack(f);
 		flow_mark_dirty(w, f);
 	} else if (f->dupacks < 3) {
 		flow_mark_dirty(w, f);
 	} else if (f->dupacks == 3 && seq_gt(ack, f->recover)) {
 		w->stats.tcp_fast_retransmit++;
+		w->stats.tcp_recoveries++;
+		f->loss.recoveries++;
 		f->recover = f->snd_max;
 		f->cc->enter_recovery(f);
 		tcp_retransmit_head(w, f);

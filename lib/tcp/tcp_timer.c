@@ -215,6 +215,7 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 	 * step 4: recover = highest sent, so the ACKs of the go-back-N retransmissions
 	 * cannot start a fast retransmit of their own. */
 	f->cc->on_rto(f);
+	f->loss.rto++;
 	f->flags &= ~TF_RECOVERY;
 	f->dupacks = 0;
 	f->recover = f->snd_max;

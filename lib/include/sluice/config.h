@@ -63,6 +63,9 @@ struct sl_fault_cfg {
  * Stack configuration. Fill with sl_config_defaults() before changing anything.
  * Addresses are in network byte order; durations carry their unit in the name.
  */
+/** Longest congestion control name, NUL included ("newreno", "cubic", "dctcp"). */
+#define SL_CC_NAME_MAX 16
+
 struct sl_config {
 	/* [port] */
 	uint16_t port_id;		/**< DPDK port to bring up */
@@ -125,6 +128,7 @@ struct sl_config {
 	bool sack;			/**< offer SACK */
 	bool wscale;			/**< offer window scaling */
 	uint16_t init_cwnd;		/**< initial congestion window (segments) */
+	char cc[SL_CC_NAME_MAX];	/**< congestion control of new connections */
 	uint32_t user_timeout_ms;	/**< abort when data stays unacknowledged this long */
 	uint16_t port_min, port_max;	/**< ephemeral ports for active opens */
 	uint64_t seed;			/**< secrets and PRNG seed; 0: random at start */

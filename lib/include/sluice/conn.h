@@ -392,6 +392,15 @@ struct sl_conn_info {
 	uint32_t sndbuf_low, sndbuf_high, sndbuf_max;
 	enum sl_flush_mode flush;
 	bool ts, sack, wscale;			/**< options in use */
+	bool ecn;				/**< ECN negotiated (RFC 3168) */
+	char cc[16];				/**< congestion control module */
+	uint32_t recoveries;			/**< loss recovery episodes */
+	uint32_t rack_lost;			/**< segments RACK marked lost */
+	uint32_t tlp_sent;			/**< tail loss probes sent */
+	uint32_t undo;				/**< spurious reductions undone */
+	uint32_t rto;				/**< retransmission timeouts */
+	uint32_t ece_reductions;		/**< window reductions on ECN-Echo */
+	uint32_t dsack_rx;			/**< D-SACK blocks received */
 };
 
 /** Fill info with the current state of c. */

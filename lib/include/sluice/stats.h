@@ -118,6 +118,16 @@ extern "C" {
 	X(tcp_dupacks,		"duplicate ACKs received") \
 	X(tcp_fast_retransmit,	"fast retransmissions (3 duplicate ACKs)") \
 	X(tcp_rto,		"retransmission timeouts") \
+	X(tcp_recoveries,	"loss recovery episodes entered (SACK/RACK or duplicate ACKs)") \
+	X(tcp_rack_lost,	"segments RACK marked lost (RFC 8985 time-based detection)") \
+	X(tcp_tlp_sent,		"tail loss probes sent (RFC 8985 §7)") \
+	X(tcp_tlp_recovered,	"losses a tail loss probe repaired without an RTO") \
+	X(tcp_dsack_rx,		"D-SACK blocks received (data the peer got twice, RFC 2883)") \
+	X(tcp_undo,		"window reductions undone as spurious (D-SACK, F-RTO)") \
+	X(tcp_sack_bad,		"SACK blocks ignored: below SND.UNA, beyond SND.MAX or empty") \
+	X(tcp_sack_full,	"SACK information dropped: the scoreboard was full") \
+	X(tcp_ecn_ce_rx,	"segments received with the CE mark (ECN)") \
+	X(tcp_ece_reductions,	"window reductions on ECN-Echo (once per round trip)") \
 	X(tcp_retransmit_segs,	"segments retransmitted") \
 	X(tcp_persist_probes,	"zero-window probes sent") \
 	X(tcp_rx_zero_window,	"segments from peers announcing a zero window") \
