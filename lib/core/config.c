@@ -151,6 +151,8 @@ static const struct sl_opt config_opts[] = {
 	OPT("tcp", "timestamps", SL_OPT_BOOL, timestamps, 0, 1,
 	    "offer RFC 7323 timestamps"),
 	OPT("tcp", "sack", SL_OPT_BOOL, sack, 0, 1, "offer SACK (RFC 2018)"),
+	OPT("tcp", "tlp", SL_OPT_BOOL, tlp, 0, 1,
+	    "tail loss probes (RFC 8985): a lost tail costs two round trips, not an RTO"),
 	OPT("tcp", "wscale", SL_OPT_BOOL, wscale, 0, 1, "offer window scaling (RFC 7323)"),
 	OPT("tcp", "init-cwnd", SL_OPT_U16, init_cwnd, 1, 1000,
 	    "initial congestion window in segments (RFC 6928)"),
@@ -234,6 +236,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->keepalive_probes = 9;
 	cfg->timestamps = true;
 	cfg->sack = true;
+	cfg->tlp = true;
 	cfg->wscale = true;
 	cfg->init_cwnd = 10;
 	snprintf(cfg->cc, sizeof(cfg->cc), "%s", "newreno");

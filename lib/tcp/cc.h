@@ -7,11 +7,12 @@
  * a flow's congestion window (cwnd) and slow-start threshold (ssthresh).
  *
  * TCP detects what happened and the module decides what the window becomes. tcp_in.c's
- * ACK processing classifies each ACK (new data acknowledged, a duplicate, the third
- * duplicate, a partial or a full ACK during recovery) and calls the matching hook;
- * tcp_timer.c calls on_rto; tcp_flow_init and the handshake call init and conn_init.
- * tcp_output only reads cwnd. Loss recovery itself stays with TCP: TF_RECOVERY, recover
- * (RFC 6582), the duplicate ACK count, and every retransmission; a module never sends.
+ * ACK processing calls on_ack for new data acknowledged outside recovery; tcp_recovery.c
+ * calls enter_recovery when it detects a loss (RACK, IsLost, three duplicate ACKs),
+ * exit_recovery when the episode's data is acknowledged, undo when the reduction proves
+ * spurious; tcp_timer.c calls on_rto; tcp_flow_init and the handshake call init and
+ * conn_init. tcp_output only reads cwnd. Loss recovery itself stays with TCP:
+ * TF_RECOVERY, recover, the scoreboard, and every retransmission; a module never sends.
  *
  * The shape follows Linux's struct tcp_congestion_ops and FreeBSD's struct cc_algo: cwnd
  * and ssthresh sit in the control block, because every module has them and others read
@@ -64,16 +65,13 @@ struct tcp_cc_ops {
 	 * congestion avoidance. The hot path: called for nearly every ACK. */
 	void (*on_ack)(struct tcp_flow *f, uint32_t acked);
 
-	/* The third duplicate ACK: a loss. Set ssthresh and the window recovery starts
-	 * from; TCP retransmits the first unacknowledged segment. */
+	/* A loss was detected: set ssthresh, the window recovery leads to (PRR takes cwnd
+	 * there, tcp_recovery.c). Also the reduction of a loss repaired by a tail loss
+	 * probe, after which TCP sets cwnd = ssthresh. */
 	void (*enter_recovery)(struct tcp_flow *f);
 
-	/* Transitional, removed when PRR lands (modules leave them NULL): a further
-	 * duplicate ACK during recovery, and a partial ACK during recovery. */
-	void (*on_recovery_dupack)(struct tcp_flow *f);
-	void (*on_partial_ack)(struct tcp_flow *f, uint32_t acked);
-
-	/* A full ACK (recover reached): recovery is over. */
+	/* A full ACK (recover reached): recovery is over; RFC 6937 ends it with
+	 * cwnd = ssthresh. */
 	void (*exit_recovery)(struct tcp_flow *f);
 
 	/* The retransmission timer expired: TCP goes back to SND.UNA and resends. */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cc_newreno.c -- NewReno congestion control: RFC 5681 (slow start, congestion avoidance,
- * fast retransmit and fast recovery) with RFC 6582's answer to partial ACKs.
+ * fast retransmit and fast recovery); during recovery the window is PRR's (RFC 6937,
+ * tcp_recovery.c), which replaces RFC 5681's inflation and RFC 6582's deflation.
  *
- * tcp_in.c (ACK processing) -> on_ack, enter_recovery, on_recovery_dupack, on_partial_ack,
- * exit_recovery; tcp_timer.c (RTO) -> on_rto; flow.c and the handshake -> init, conn_init.
+ * tcp_in.c (ACK processing) -> on_ack; tcp_recovery.c -> enter_recovery, exit_recovery; tcp_timer.c (RTO) -> on_rto; flow.c and the handshake -> init, conn_init.
  * The hooks only compute cwnd and ssthresh (cc.h); TCP decides when recovery starts and
  * ends and sends every retransmission.
  *
@@ -63,39 +63,18 @@ newreno_on_ack(struct tcp_flow *f, uint32_t acked)
 static void
 newreno_enter_recovery(struct tcp_flow *f)
 {
-	/* RFC 5681 §3.2 steps 2 and 3 (RFC 6582 §3.2 step 2): ssthresh from equation (4),
-	 * then cwnd = ssthresh plus 3*SMSS, for the three segments the duplicates say have
-	 * left the network. */
+	/* RFC 5681 §3.2 step 2: ssthresh from equation (4). The window during recovery is
+	 * PRR's (tcp_recovery.c, RFC 6937), in place of step 3's inflation by 3*SMSS and
+	 * step 4's SMSS per further duplicate. */
 	f->ssthresh = newreno_ssthresh(f);
-	f->cwnd = f->ssthresh + 3u * f->mss;
-}
-
-static void
-newreno_on_recovery_dupack(struct tcp_flow *f)
-{
-	/* RFC 5681 §3.2 step 4: "cwnd is incremented by SMSS" for each further duplicate. */
-	f->cwnd += f->mss;
-}
-
-static void
-newreno_on_partial_ack(struct tcp_flow *f, uint32_t acked)
-{
-	/* RFC 6582 §3.2 step 3, partial acknowledgments: "Deflate the congestion window by
-	 * the amount of new data acknowledged ... If the partial ACK acknowledges at least
-	 * one SMSS of new data, then add back SMSS bytes", and never below one segment. */
-	f->cwnd = (f->cwnd > acked ? f->cwnd - acked : 0) + (acked >= f->mss ? f->mss : 0);
-	f->cwnd = u32_max(f->cwnd, f->mss);
-	f->cwnd = RTE_MIN(f->cwnd, TCP_CWND_MAX);
 }
 
 static void
 newreno_exit_recovery(struct tcp_flow *f)
 {
-	/* RFC 6582 §3.2 step 3, full acknowledgments, the first choice:
-	 * "min (ssthresh, max(FlightSize, SMSS) + SMSS)", which avoids a burst when little
-	 * is left in flight. */
-	f->cwnd = u32_min(f->ssthresh, u32_max(tcp_flight(f), f->mss) + f->mss);
-	f->cwnd = RTE_MIN(f->cwnd, TCP_CWND_MAX);
+	/* RFC 6937 §3: "cwnd = ssthresh" when recovery ends; PRR has brought the flight
+	 * there already, so no burst follows. */
+	f->cwnd = RTE_MIN(f->ssthresh, TCP_CWND_MAX);
 }
 
 static void
@@ -121,8 +100,6 @@ const struct tcp_cc_ops tcp_cc_newreno = {
 	.conn_init = newreno_conn_init,
 	.on_ack = newreno_on_ack,
 	.enter_recovery = newreno_enter_recovery,
-	.on_recovery_dupack = newreno_on_recovery_dupack,
-	.on_partial_ack = newreno_on_partial_ack,
 	.exit_recovery = newreno_exit_recovery,
 	.on_rto = newreno_on_rto,
 	.after_idle = newreno_after_idle,

@@ -30,6 +30,8 @@
 #include "tcp/rxbuf.h"
 #include "tcp/tcp_ooo.h"
 #include "tcp/tcp_opt.h"
+#include "tcp/tcp_recovery.h"
+#include "tcp/tcp_sack.h"
 #include "tcp/tcp_timer.h"
 #include "tcp/txbuf.h"
 
@@ -57,7 +59,7 @@ struct flow_key {
 #define TF_FIN_RCVD	(1u << 7)	/* the peer's FIN has been processed */
 #define TF_RX_CLOSED	(1u << 8)	/* sl_conn_close: received data is discarded */
 #define TF_RX_PAUSED	(1u << 9)	/* on_message returned SL_RX_AGAIN */
-#define TF_RECOVERY	(1u << 10)	/* fast recovery (RFC 6582), until recover is ACKed */
+#define TF_RECOVERY	(1u << 10)	/* loss recovery (tcp_recovery.c), until recover is ACKed */
 #define TF_PASSIVE	(1u << 11)	/* created by a listener */
 #define TF_APP		(1u << 12)	/* the application knows this connection */
 #define TF_CLOSE_DONE	(1u << 13)	/* on_close delivered (or never owed) */
@@ -188,6 +190,8 @@ struct tcp_flow {
 	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
 	uint64_t data_segs;		/* new data segments sent */
 	struct tcp_loss_counts loss;	/* loss recovery and ECN, per connection */
+	struct tcp_rec rec;		/* loss recovery state (tcp_recovery.c) */
+	struct tcp_sb sb;		/* the scoreboard of bytes in flight (tcp_sack.c) */
 };
 
 struct tcp_listener {

@@ -124,6 +124,7 @@ tcp_established(struct sl_worker *w, struct tcp_flow *f)
 	f->backoff = 0;
 	f->recover = f->iss;	/* RFC 6582 §3.2: recover starts at the ISN */
 	f->sack_high = f->snd_una;
+	f->sb.fack = f->snd_una;
 	tcp_keepalive_arm(w, f);
 	if (f->flags & TF_PASSIVE) {
 		w->stats.tcp_passive_opens++;
@@ -675,23 +676,6 @@ tcp_rtt_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 	}
 }
 
-/* New data acknowledged during fast recovery (RFC 6582 §3.2 step 3): a full ACK (up to
- * recover) ends recovery; a partial one means the next hole was lost too, so it is
- * retransmitted at once and the retransmission timer restarted. */
-static void
-tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, uint32_t ack, uint32_t acked)
-{
-	if (seq_ge(ack, f->recover)) {
-		f->cc->exit_recovery(f);
-		f->flags &= ~TF_RECOVERY;
-		return;
-	}
-	tcp_retransmit_head(w, f);
-	if (f->cc->on_partial_ack != NULL)
-		f->cc->on_partial_ack(f, acked);
-	tcp_rto_arm(w, f);
-}
-
 /* The retransmission timer after an ACK of new data: (5.2) "When all outstanding data
  * has been acknowledged, turn off the retransmission timer", (5.3) otherwise "restart
  * the retransmission timer" (RFC 6298). In persist mode the timer is the probe timer and
@@ -707,7 +691,7 @@ tcp_rtx_timer_ack(struct sl_worker *w, struct tcp_flow *f)
 	}
 	f->unacked_since = w->clock.now_us;
 	if (!(f->flags & TF_PERSIST))
-		tcp_rto_arm(w, f);
+		tcp_rtx_arm(w, f, true);
 }
 
 /* Our FIN is acknowledged: "FIN-WAIT-1 ... enter FIN-WAIT-2", "CLOSING ... enter the
@@ -737,16 +721,19 @@ tcp_fin_acked(struct sl_worker *w, struct tcp_flow *f)
 }
 
 /* "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK": free what the peer has,
- * time the round trip, grow or repair the congestion window, restart the timer, and
+ * time the round trip, grow the congestion window (outside recovery), restart the timer,
+ * let loss recovery see what the ACK delivered (n: its SACK news, completed here), and
  * follow our FIN if that was acknowledged. Returns false when the connection ended. */
 static bool
-tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
+tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+	    struct tcp_sack_news *n)
 {
 	uint32_t ack = s->ack;
 	uint32_t acked = ack - f->snd_una;
 	uint32_t data = RTE_MIN(acked, f->tx.bytes);
 	bool fin_acked = (f->flags & TF_FIN_SENT) && ack == f->snd_max && acked > data;
 
+	tcp_sb_ack(f, ack, n);
 	txbuf_ack(w, &f->tx, data);
 	f->bytes_acked += data;
 	wmark_put(w, f, data);	/* on_writable, producers, at the low mark */
@@ -757,43 +744,27 @@ tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		f->snd_nxt = f->snd_una;
 	tcp_rtt_ack(w, f, s);
 	f->nrtx = 0;
-	if (unlikely(f->flags & TF_RECOVERY))
-		tcp_recovery_ack(w, f, ack, acked);
-	else
+	if (likely(!(f->flags & TF_RECOVERY)))
 		f->cc->on_ack(f, acked);
-	f->dupacks = 0;
+	if (likely(!(f->flags & TF_RECOVERY)) || (f->flags & TF_SACK))
+		f->dupacks = 0;	/* without SACK, recovery counts them (tcp_recovery.c) */
 	tcp_rtx_timer_ack(w, f);
 	flow_mark_dirty(w, f);
+	tcp_recovery_ack(w, f, s, acked, n);
 	return fin_acked ? tcp_fin_acked(w, f) : true;
 }
 
 /* A duplicate ACK (RFC 5681 §3.2). The first two let one new segment out each (limited
  * transmit, RFC 3042), so that a small flight still produces a third instead of waiting
- * for the RTO. The third starts fast retransmit and recovery, unless it only echoes
- * retransmissions of an earlier loss: RFC 6582 §3.2 step 2, "the TCP sender first checks
- * the value of recover to see if the Cumulative Acknowledgment field covers more than
- * recover". Later ones inflate the window during recovery. */
+ * for the RTO. The third starts fast retransmit and recovery (tcp_recovery_dupack), unless
+ * it only echoes retransmissions of an earlier loss (RFC 6582 §3.2 step 2). */
 static void
-tcp_dupack_in(struct sl_worker *w, struct tcp_flow *f, uint32_t ack)
+tcp_dupack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news *n)
 {
 	w->stats.tcp_dupacks++;
 	f->dupacks++;
-	if (f->flags & TF_RECOVERY) {
-		if (f->cc->on_recovery_dupack != NULL)
-			f->cc->on_recovery_dupack(f);
-		flow_mark_dirty(w, f);
-	} else if (f->dupacks < 3) {
-		flow_mark_dirty(w, f);
-	} else if (f->dupacks == 3 && seq_gt(ack, f->recover)) {
-		w->stats.tcp_fast_retransmit++;
-		w->stats.tcp_recoveries++;
-		f->loss.recoveries++;
-		f->recover = f->snd_max;
-		f->cc->enter_recovery(f);
-		tcp_retransmit_head(w, f);
-		f->flags |= TF_RECOVERY;
-		tcp_rto_arm(w, f);
-	}
+	tcp_recovery_dupack(w, f, n);
+	flow_mark_dirty(w, f);
 }
 
 /* Fifth check, ACK field, in the synchronized states: the peer's window, then its
@@ -805,6 +776,7 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 	uint32_t wnd = s->wnd << f->snd_ws;
 	/* Answers to zero-window probes repeat the ACK, but nothing was lost. */
 	bool dup = !(f->flags & TF_PERSIST) && tcp_is_dupack(f, s, wnd);
+	struct tcp_sack_news n = { 0 };
 
 	if (unlikely(s->wnd == 0))
 		w->stats.tcp_rx_zero_window++;
@@ -812,10 +784,13 @@ tcp_ack_in(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 	if (f->flags & TF_PERSIST)
 		f->nrtx = 0;
 	tcp_wnd_update(w, f, s, wnd);
+	if ((s->opts.has & TO_SACK) && (f->flags & TF_SACK))
+		tcp_sack_in(w, f, s->ack, s->opts.sack, s->opts.nsack, &n);
 	if (seq_gt(s->ack, f->snd_una))
-		return tcp_ack_new(w, f, s);
+		return tcp_ack_new(w, f, s, &n);
 	if (dup)
-		tcp_dupack_in(w, f, s->ack);
+		tcp_dupack_in(w, f, &n);
+	tcp_recovery_ack(w, f, s, 0, &n);
 	return true;
 }
 

@@ -339,30 +339,44 @@ tcp_send_window_probe(struct sl_worker *w, struct tcp_flow *f)
 		f->snd_max = seq_max(f->snd_max, f->snd_nxt + 1);
 }
 
-void
-tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f)
+int
+tcp_retransmit_range(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len)
 {
-	uint32_t data_end = f->snd_una + f->tx.bytes;
+	/* Only bytes sent before and still queued: a retransmission that reached past
+	 * snd_max would put new data on the wire behind the sender's back. */
+	uint32_t top = seq_min(f->snd_max, f->snd_una + f->tx.bytes);
 
-	/* Only bytes sent before: a retransmission that reached past snd_max would put
-	 * new data on the wire behind the sender's back, and the peer's ACK of it would
-	 * then look like an ACK of data never sent. */
-	uint32_t sent = u32_min(f->snd_max - f->snd_una, f->tx.bytes);
-
-	f->rtt_timing = false;		/* Karn */
-	if (sent > 0) {
-		uint32_t len = u32_min(sent, tcp_payload_mss(w, f));
-
-		if (tcp_xmit(w, f, f->snd_una, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG) != 0)
-			return;
-	} else if (f->flags & TF_FIN_SENT) {
-		if (tcp_xmit(w, f, data_end, 0, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG) != 0)
-			return;
-	} else {
-		return;
-	}
+	if (seq_lt(seq, f->snd_una) || !seq_lt(seq, top))
+		return -EINVAL;
+	len = u32_min(len, top - seq);
+	if (tcp_xmit(w, f, seq, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG) != 0)
+		return -ENOBUFS;
+	if (f->rtt_timing && seq_lt(seq, f->rtt_seq))
+		f->rtt_timing = false;		/* Karn */
 	w->stats.tcp_retransmit_segs++;
 	f->retransmits++;
+	tcp_sb_sent(w, f, seq, len, true);
+	tcp_recovery_sent(f, len, true);
+	return 0;
+}
+
+/* Recovery: the lost bytes the scoreboard lists, first to last (RFC 6675 NextSeg rule
+ * 1), a segment at a time while the window PRR computed has room for it. Returns the
+ * segments sent. */
+static unsigned int
+tcp_output_lost(struct sl_worker *w, struct tcp_flow *f)
+{
+	unsigned int sent = 0;
+	uint32_t seq, len;
+
+	while (tcp_sb_next_lost(f, &seq, &len)) {
+		len = u32_min(len, tcp_payload_mss(w, f));
+		if (tcp_recovery_room(f) < len ||
+		    tcp_retransmit_range(w, f, seq, len) != 0)
+			break;
+		sent++;
+	}
+	return sent;
 }
 
 /*
@@ -500,13 +514,17 @@ tcp_data_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint32_t se
 	}
 	if (f->snd_una == f->snd_max)
 		f->unacked_since = w->clock.now_us;
+	tcp_sb_sent(w, f, f->snd_nxt, len, rtx);
+	tcp_recovery_sent(f, len, rtx);
 	f->snd_nxt += len;
 	f->snd_max = seq_max(f->snd_max, f->snd_nxt);
 }
 
 /* The data loop: segments from snd_nxt (new data, or a go-back-N retransmission after a
- * timeout) while the send window has room, in full-MSS segments (or TSO frames) and a
- * final short one. Returns the segments sent; *held when the flush policy kept the tail. */
+ * timeout, which skips what the peer SACKed) while the send window has room, in full-MSS
+ * segments (or TSO frames) and a final short one. During recovery the room is what PRR
+ * leaves after the lost bytes went. Returns the segments sent; *held when the flush
+ * policy kept the tail. */
 static unsigned int
 tcp_output_data(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, bool *held)
 {
@@ -514,16 +532,26 @@ tcp_output_data(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, bool
 	uint32_t wnd = tcp_send_window(f, mss);
 	unsigned int sent = 0;
 
+	if (unlikely(f->flags & TF_RECOVERY))
+		wnd = u32_min(f->snd_wnd, f->snd_nxt - f->snd_una + tcp_recovery_room(f));
 	while (!(f->flags & TF_PERSIST) && seq_lt(f->snd_nxt, data_end)) {
 		uint32_t unsent = data_end - f->snd_nxt;
 		uint32_t inflight = f->snd_nxt - f->snd_una;
-		uint32_t len, segsz;
+		uint32_t len, segsz, span = UINT32_MAX;
 		uint8_t fl = RTE_TCP_ACK_FLAG;
 		bool rtx = seq_lt(f->snd_nxt, f->snd_max);
 
 		if (inflight >= wnd)
 			break;
-		len = u32_min(u32_min(unsent, mss), wnd - inflight);
+		if (unlikely(rtx) && f->sb.n > 0) {
+			uint32_t seq = tcp_sb_rtx_span(f, f->snd_nxt, &span);
+
+			if (seq != f->snd_nxt) {
+				f->snd_nxt = seq;	/* the peer holds these */
+				continue;
+			}
+		}
+		len = u32_min(u32_min(u32_min(unsent, mss), wnd - inflight), span);
 		if (!rtx && len < mss && tcp_short_segment_waits(w, f, len, unsent, held))
 			break;
 		segsz = tcp_tso_len(w, rtx, mss, u32_min(unsent, wnd - inflight), &len);
@@ -578,7 +606,7 @@ tcp_persist_enter(struct sl_worker *w, struct tcp_flow *f)
 void
 tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
-	uint32_t data_end;
+	uint32_t data_end, new_from;
 	unsigned int sent;
 	bool held = false;
 
@@ -587,7 +615,12 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	data_end = f->snd_una + f->tx.bytes;
 	if (seq_lt(f->snd_nxt, f->snd_una))
 		f->snd_nxt = f->snd_una;
-	sent = tcp_output_data(w, f, data_end, &held);
+	if (unlikely(f->flags & TF_RECOVERY))
+		sent = tcp_output_lost(w, f);
+	else
+		sent = 0;
+	new_from = f->snd_max;
+	sent += tcp_output_data(w, f, data_end, &held);
 	if (f->snd_nxt == data_end) {
 		/* Everything left: a flush request or a cork hold is settled. */
 		f->flags &= ~TF_PUSH;
@@ -597,8 +630,9 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	/* RFC 6298 (5.1): "Every time a packet containing data is sent (including a
 	 * retransmission), if the timer is not running, start it running". */
 	if (f->snd_una != f->snd_max) {
-		if (f->rtx_at == 0)
-			tcp_rto_arm(w, f);
+		/* A probe timer restarts when new data left (RFC 8985 §7.2). */
+		if (f->rtx_at == 0 || f->snd_max != new_from)
+			tcp_rtx_arm(w, f, false);
 	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & TF_PERSIST) && !held) {
 		tcp_persist_enter(w, f);
 	}

@@ -34,9 +34,10 @@ tcp_send_rst(struct sl_worker *w, struct tcp_flow *f);
 int
 tcp_send_syn(struct sl_worker *w, struct tcp_flow *f);
 
-/* Retransmit the first unacknowledged segment (fast retransmit, partial ACKs). */
-void
-tcp_retransmit_head(struct sl_worker *w, struct tcp_flow *f);
+/* Retransmit [seq, seq + len) (at most one segment, only bytes sent before): recovery's
+ * holes, the tail loss probe. 0, -EINVAL (nothing there to resend) or -ENOBUFS. */
+int
+tcp_retransmit_range(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len);
 
 /* Zero-window probe: one byte of new data beyond the window (RFC 9293 §3.8.6.1). */
 void

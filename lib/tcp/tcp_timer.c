@@ -112,6 +112,7 @@ void
 tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f)
 {
 	f->rtx_at = w->clock.now_us + tcp_rto_backed_off(w, f);
+	f->rec.rtx_kind = TCP_RTX_RTO;
 	tcp_timer_arm(w, f);
 }
 
@@ -211,6 +212,7 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 		return true;
 	}
 	w->stats.tcp_rto++;
+	tcp_recovery_rto(w, f);
 	/* The window collapses to the loss window (the module's on_rto); RFC 6582 §3.2
 	 * step 4: recover = highest sent, so the ACKs of the go-back-N retransmissions
 	 * cannot start a fast retransmit of their own. */
@@ -324,8 +326,13 @@ tcp_timer_fire(struct sl_worker *w, struct tcp_flow *f)
 		bool gone;
 
 		f->rtx_at = 0;
+		gone = false;
 		if (f->flags & TF_PERSIST)
 			gone = tcp_persist_fire(w, f);
+		else if (f->rec.rtx_kind == TCP_RTX_TLP)
+			tcp_tlp_fire(w, f);
+		else if (f->rec.rtx_kind == TCP_RTX_REO)
+			tcp_rack_timeout(w, f);
 		else
 			gone = tcp_rto_fire(w, f);
 		if (gone)

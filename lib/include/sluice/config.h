@@ -126,6 +126,7 @@ struct sl_config {
 	uint16_t keepalive_probes;
 	bool timestamps;		/**< offer RFC 7323 timestamps */
 	bool sack;			/**< offer SACK */
+	bool tlp;			/**< tail loss probes (RFC 8985 §7) */
 	bool wscale;			/**< offer window scaling */
 	uint16_t init_cwnd;		/**< initial congestion window (segments) */
 	char cc[SL_CC_NAME_MAX];	/**< congestion control of new connections */

@@ -135,22 +135,17 @@ test_newreno_window_capped_at_cwnd_max(void **state)
 }
 
 static void
-test_newreno_third_dupack_ssthresh_half_flight_cwnd_plus_three(void **state)
+test_newreno_loss_ssthresh_half_flight(void **state)
 {
 	struct tcp_flow *f = flow_ready(20);
 
 	(void)state;
 	sent(f, 10 * MSS);
 	/* RFC 5681 §3.2: ssthresh = max(FlightSize / 2, 2*SMSS) (equation (4)), whatever
-	 * cwnd is; cwnd = ssthresh + 3*SMSS. */
+	 * cwnd is; the window itself is PRR's during recovery, so it stays. */
 	f->cc->enter_recovery(f);
 	assert_int_equal(f->ssthresh, 5 * MSS);
-	assert_int_equal(f->cwnd, 8 * MSS);
-	/* Each further duplicate inflates the window by one segment. */
-	f->cc->on_recovery_dupack(f);
-	f->cc->on_recovery_dupack(f);
-	assert_int_equal(f->cwnd, 10 * MSS);
-	assert_int_equal(f->ssthresh, 5 * MSS);
+	assert_int_equal(f->cwnd, 20 * MSS);
 }
 
 static void
@@ -162,37 +157,10 @@ test_newreno_third_dupack_small_flight_ssthresh_two_mss(void **state)
 	sent(f, 3 * MSS);		/* FlightSize / 2 = 1.5 SMSS */
 	f->cc->enter_recovery(f);
 	assert_int_equal(f->ssthresh, 2 * MSS);
-	assert_int_equal(f->cwnd, 5 * MSS);
 }
 
 static void
-test_newreno_partial_ack_deflates_by_acked_adds_back_one_mss(void **state)
-{
-	struct tcp_flow *f = flow_ready(20);
-
-	(void)state;
-	sent(f, 10 * MSS);
-	f->cc->enter_recovery(f);
-	f->cc->on_recovery_dupack(f);
-	assert_int_equal(f->cwnd, 9 * MSS);
-	/* RFC 6582 §3.2 step 3: deflate by the new data acknowledged, add back one SMSS
-	 * when that was at least one SMSS. */
-	f->snd_una += 2 * MSS;
-	f->cc->on_partial_ack(f, 2 * MSS);
-	assert_int_equal(f->cwnd, 8 * MSS);
-	f->snd_una += 500;
-	f->cc->on_partial_ack(f, 500);
-	assert_int_equal(f->cwnd, 8 * MSS - 500);
-	/* Never below one segment. */
-	f->cwnd = 2 * MSS;
-	f->snd_una += 5 * MSS;
-	f->cc->on_partial_ack(f, 5 * MSS);
-	assert_int_equal(f->cwnd, MSS);
-	assert_int_equal(f->ssthresh, 5 * MSS);
-}
-
-static void
-test_newreno_full_ack_exit_cwnd_min_ssthresh_flight_plus_mss(void **state)
+test_newreno_full_ack_exit_cwnd_ssthresh(void **state)
 {
 	struct tcp_flow *f = flow_ready(20);
 
@@ -200,16 +168,8 @@ test_newreno_full_ack_exit_cwnd_min_ssthresh_flight_plus_mss(void **state)
 	sent(f, 10 * MSS);
 	f->cc->enter_recovery(f);
 	assert_int_equal(f->ssthresh, 5 * MSS);
-	/* Everything acknowledged: min(ssthresh, max(FlightSize, SMSS) + SMSS) = 2 SMSS,
-	 * no burst of a whole ssthresh at once. */
+	/* RFC 6937 §3: recovery ends with cwnd = ssthresh (PRR paced the flight there). */
 	f->snd_una = f->snd_max;
-	f->cc->exit_recovery(f);
-	assert_int_equal(f->cwnd, 2 * MSS);
-	/* With new data still in flight the window is ssthresh. */
-	sent(f, 10 * MSS);
-	f->cc->enter_recovery(f);
-	sent(f, 6 * MSS);
-	f->snd_una += 10 * MSS;		/* 6 SMSS sent during recovery remain */
 	f->cc->exit_recovery(f);
 	assert_int_equal(f->cwnd, 5 * MSS);
 	assert_int_equal(f->ssthresh, 5 * MSS);
@@ -275,10 +235,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_newreno_slow_start_grows_by_acked_at_most_one_mss_per_ack),
 	cmocka_unit_test(test_newreno_congestion_avoidance_one_mss_per_window_of_bytes),
 	cmocka_unit_test(test_newreno_window_capped_at_cwnd_max),
-	cmocka_unit_test(test_newreno_third_dupack_ssthresh_half_flight_cwnd_plus_three),
+	cmocka_unit_test(test_newreno_loss_ssthresh_half_flight),
 	cmocka_unit_test(test_newreno_third_dupack_small_flight_ssthresh_two_mss),
-	cmocka_unit_test(test_newreno_partial_ack_deflates_by_acked_adds_back_one_mss),
-	cmocka_unit_test(test_newreno_full_ack_exit_cwnd_min_ssthresh_flight_plus_mss),
+		cmocka_unit_test(test_newreno_full_ack_exit_cwnd_ssthresh),
 	cmocka_unit_test(test_newreno_rto_collapses_to_loss_window_then_slow_start),
 	cmocka_unit_test(test_newreno_restart_after_idle_to_min_of_iw_and_cwnd),
 	TT_TEST(test_established_flow_runs_newreno_from_initial_window),

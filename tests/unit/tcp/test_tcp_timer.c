@@ -391,6 +391,7 @@ test_established_three_dupacks_fast_retransmit(void **state)
 	struct tcp_flow *f;
 	struct tp_out o;
 
+	p->sack_ok = false;	/* RFC 5681 / RFC 6582 without SACK */
 	flight_of(x, 6, true);
 	f = tpeer_flow(p);
 	/* The first of the six is lost; the others each bring a duplicate ACK. */
@@ -404,9 +405,12 @@ test_established_three_dupacks_fast_retransmit(void **state)
 	assert_int_equal(o.len, MSS);
 	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 1);
 	assert_true(f->flags & TF_RECOVERY);
-	/* RFC 5681 §3.2: ssthresh = FlightSize / 2, cwnd = ssthresh + 3 SMSS. */
+	/* RFC 5681 §3.2: ssthresh = FlightSize / 2. The window is PRR's (RFC 6937): the
+	 * three duplicates say three segments left, so pipe = 6 - 1 lost - 3 = 2 SMSS,
+	 * below ssthresh: the slow start reduction bound lets one segment out,
+	 * cwnd = pipe + 1 SMSS. */
 	assert_int_equal(f->ssthresh, 3 * MSS);
-	assert_int_equal(f->cwnd, 6 * MSS);
+	assert_int_equal(f->cwnd, 3 * MSS);
 	ack_upto(p, 7 * MSS);
 	assert_false(f->flags & TF_RECOVERY);
 }
@@ -457,7 +461,8 @@ test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery(void **sta
 	struct tcp_flow *f;
 	struct tp_out o;
 
-	/* Six segments S1..S6 after the first one; S1 and S3 are lost. */
+	/* Six segments S1..S6 after the first one; S1 and S3 are lost; no SACK. */
+	p->sack_ok = false;
 	flight_of(x, 6, true);
 	f = tpeer_flow(p);
 	ack_upto(p, MSS);
@@ -465,9 +470,14 @@ test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery(void **sta
 	ack_upto(p, MSS);
 	tpeer_expect(p, &o);
 	assert_int_equal(o.seq, tpeer_sseq(p, MSS));
-	ack_upto(p, MSS);	/* a fourth duplicate inflates cwnd by one segment */
-	assert_int_equal(f->cwnd, 7 * MSS);
-	/* S1 arrives: the ACK stops at the S3 hole (partial, RFC 6582 §3.2 step 3). */
+	/* A fourth duplicate: PRR's pipe = 6 - 4 = 2 SMSS, and the slow start reduction
+	 * bound keeps cwnd at pipe + 1 SMSS (RFC 6937); nothing new is queued. */
+	ack_upto(p, MSS);
+	assert_int_equal(f->cwnd, 3 * MSS);
+	tpeer_expect_nothing(p);
+	/* S1 arrives: the ACK stops at the S3 hole (partial, RFC 6582 §3.2 step 3). It
+	 * acknowledges S1 and S2, and S2 was already counted by a duplicate: one more
+	 * segment delivered, pipe = 4 - 1 lost - 3 still counted = 0, so S3 leaves. */
 	ack_upto(p, 3 * MSS);
 	tpeer_expect(p, &o);
 	assert_int_equal(o.seq, tpeer_sseq(p, 3 * MSS));
@@ -475,10 +485,10 @@ test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery(void **sta
 	assert_true(f->flags & TF_RECOVERY);
 	assert_int_equal(th_stats(&x->t)->tcp_retransmit_segs, 2);
 	assert_int_equal(th_stats(&x->t)->tcp_fast_retransmit, 1);
-	/* Full ACK: recovery ends, cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS). */
+	/* Full ACK: recovery ends with cwnd = ssthresh (RFC 6937). */
 	ack_upto(p, 7 * MSS);
 	assert_false(f->flags & TF_RECOVERY);
-	assert_int_equal(f->cwnd, 2 * MSS);
+	assert_int_equal(f->cwnd, 3 * MSS);
 	tpeer_expect_nothing(p);
 }
 

@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_recovery.c -- loss detection (RACK, IsLost, duplicate ACKs, tail loss probes),
+ * recovery with Proportional Rate Reduction, and the undo of spurious reductions. See
+ * tcp_recovery.h for the outline and the RFCs.
+ *
+ * tcp_in.c tcp_ack_in -> tcp_sack_in, tcp_sb_ack (tcp_sack.c) -> tcp_recovery_ack:
+ *     undo checks -> probe settled? -> RACK update and detection -> IsLost -> enter
+ *     recovery -> PRR -> end of recovery
+ * tcp_timer.c -> tcp_recovery_rto, tcp_tlp_fire, tcp_rack_timeout
+ * tcp_out.c -> tcp_recovery_room, tcp_recovery_sent; tcp_output_lost sends the holes.
+ */
+
+#include <rte_common.h>
+
+#include "core/util.h"
+#include "core/worker.h"
+#include "tcp/cc.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_in.h"
+#include "tcp/tcp_out.h"
+#include "tcp/tcp_recovery.h"
+#include "tcp/tcp_sack.h"
+#include "tcp/tcp_seq.h"
+#include "tcp/tcp_timer.h"
+
+/* RFC 5681's DupThresh. */
+#define TCP_DUPTHRESH		3
+/* RFC 8985 §7.2: the worst-case delayed ACK added to the probe timeout of a flight of
+ * one segment, and the floor of the probe timeout (Linux's TCP_TIMEOUT_MIN). */
+#define TCP_TLP_WCDELACK_US	200000u
+#define TCP_TLP_MIN_US		2000u
+
+static inline uint32_t
+rec_now(const struct sl_worker *w)
+{
+	return (uint32_t)w->clock.now_us;
+}
+
+/* ---- undo ---- */
+
+/* A reduction begins: remember the window it reduces, so that it can be restored. */
+static void
+rec_undo_begin(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_rec *r = &f->rec;
+
+	r->prior_cwnd = f->cwnd;
+	r->prior_ssthresh = f->ssthresh;
+	r->undo_marker = f->snd_una;
+	r->undo_tsval = tcp_ts_now(w, f);
+	r->undo_retrans = 0;
+	r->undo_ok = true;
+	r->undo_ts = (f->flags & TF_TS) != 0;
+	r->undo_dsacked = false;
+}
+
+/* The reduction was spurious: back to the window before it (RFC 4015's response for
+ * Eifel, Linux's tcp_undo_cwnd_reduction for D-SACK). Recovery ends, the marks of loss
+ * go, and after a timeout the go-back-N stops: what it would resend arrived. */
+static void
+rec_undo(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_rec *r = &f->rec;
+
+	f->cwnd = RTE_MAX(f->cwnd, r->prior_cwnd);
+	f->ssthresh = RTE_MAX(f->ssthresh, r->prior_ssthresh);
+	if (f->cc->undo != NULL)
+		f->cc->undo(f);
+	r->undo_ok = false;
+	w->stats.tcp_undo++;
+	f->loss.undo++;
+	f->flags &= ~TF_RECOVERY;
+	f->dupacks = 0;
+	tcp_sb_clear_lost(f);
+	if (seq_lt(f->snd_nxt, f->snd_max))
+		f->snd_nxt = f->snd_max;
+	f->backoff = 0;
+	flow_mark_dirty(w, f);
+}
+
+/* D-SACKs and timestamps against the last reduction. */
+static void
+rec_undo_check(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+	       uint32_t acked, const struct tcp_sack_news *n)
+{
+	struct tcp_rec *r = &f->rec;
+
+	if (n->dsack > 0) {
+		w->stats.tcp_dsack_rx += n->dsack;
+		f->loss.dsack_rx += n->dsack;
+	}
+	if (!r->undo_ok)
+		return;
+	/* Eifel (RFC 3522 §3.2): the first ACK of the retransmitted data echoes a
+	 * timestamp older than the retransmission, so the original got there. */
+	if (r->undo_ts && acked > 0) {
+		r->undo_ts = false;
+		if ((s->opts.has & TO_TS) && s->opts.tsecr != 0 &&
+		    seq_lt(s->opts.tsecr, r->undo_tsval) && r->undo_retrans > 0) {
+			rec_undo(w, f);
+			return;
+		}
+	}
+	/* Every retransmission of the episode came back as a D-SACK (RFC 3708). */
+	if (n->dsack_rtx > 0) {
+		r->undo_retrans = (uint16_t)(r->undo_retrans - RTE_MIN(r->undo_retrans,
+								       n->dsack_rtx));
+		r->undo_dsacked = true;
+	}
+	if (r->undo_dsacked && r->undo_retrans == 0)
+		rec_undo(w, f);
+}
+
+/* ---- tail loss probe (RFC 8985 §7) ---- */
+
+static bool
+tlp_eligible(const struct tcp_flow *f)
+{
+	switch (f->state) {
+	case SL_TCP_ESTABLISHED:
+	case SL_TCP_CLOSE_WAIT:
+	case SL_TCP_FIN_WAIT_1:
+	case SL_TCP_CLOSING:
+	case SL_TCP_LAST_ACK:
+		break;
+	default:
+		return false;
+	}
+	return f->w->cfg->tlp && (f->flags & TF_SACK) &&
+	       !(f->flags & (TF_RECOVERY | TF_PERSIST)) &&
+	       !f->rec.tlp_out && f->snd_nxt == f->snd_max && f->srtt != 0 &&
+	       f->snd_una != f->snd_max && f->tx.bytes > 0 && seq_ge(f->snd_una, f->recover);
+}
+
+void
+tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
+{
+	uint32_t pto, flight;
+
+	if (!tlp_eligible(f)) {
+		if (ack || f->rtx_at == 0 || f->rec.rtx_kind == TCP_RTX_TLP)
+			tcp_rto_arm(w, f);
+		return;
+	}
+	/* A pending reordering timer stays (the ACK that follows runs RACK again). */
+	if (!ack && f->rtx_at != 0 && f->rec.rtx_kind == TCP_RTX_REO)
+		return;
+	/* PTO = 2 SRTT, plus the worst-case delayed ACK when one segment is out, at most
+	 * the RTO. */
+	flight = f->snd_max - f->snd_una;
+	pto = f->srtt >> 2;
+	if (flight <= f->mss)
+		pto += TCP_TLP_WCDELACK_US;
+	pto = RTE_MAX(pto, TCP_TLP_MIN_US);
+	if (pto >= f->rto) {
+		tcp_rto_arm(w, f);
+		return;
+	}
+	f->rec.rtx_kind = TCP_RTX_TLP;
+	f->rtx_at = w->clock.now_us + pto;
+	tcp_timer_arm(w, f);
+}
+
+/* The probe: the last segment sent goes again (RFC 8985 §7.3 allows it in place of new
+ * data), so that its ACK, with SACK blocks, shows what the tail lost. */
+void
+tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t data_end, seq;
+
+	f->rec.rtx_kind = TCP_RTX_RTO;
+	data_end = seq_min(f->snd_max, f->snd_una + f->tx.bytes);
+	if (!tlp_eligible(f) || !seq_gt(data_end, f->snd_una)) {
+		if (f->snd_una != f->snd_max)
+			tcp_rto_arm(w, f);
+		return;
+	}
+	seq = seq_gt(data_end - f->snd_una, f->mss) ? data_end - f->mss : f->snd_una;
+	if (seq_lt(seq, f->snd_una))
+		seq = f->snd_una;
+	if (tcp_retransmit_range(w, f, seq, data_end - seq) == 0) {
+		f->rec.tlp_out = true;
+		f->rec.tlp_high = f->snd_max;
+		w->stats.tcp_tlp_sent++;
+		f->loss.tlp_sent++;
+	}
+	tcp_rto_arm(w, f);
+}
+
+/* The probe's ACK (RFC 8985 §7.4): when it acknowledges the probe without a D-SACK the
+ * probe repaired a loss, which calls for a reduction (a D-SACK later undoes it); a D-SACK
+ * says both got there. */
+static void
+tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
+	   const struct tcp_sack_news *n)
+{
+	struct tcp_rec *r = &f->rec;
+
+	if (!r->tlp_out || seq_lt(f->snd_una, r->tlp_high))
+		return;
+	r->tlp_out = false;
+	if (n->dsack > 0 || acked == 0)
+		return;
+	w->stats.tcp_tlp_recovered++;
+	rec_undo_begin(w, f);
+	r->undo_retrans = 1;
+	r->undo_ts = false;
+	f->cc->enter_recovery(f);
+	f->cwnd = RTE_MAX(f->ssthresh, (uint32_t)f->mss);
+}
+
+/* ---- RACK (RFC 8985 §6) ---- */
+
+/* Step 2: remember the most recently sent segment delivered by this ACK, and the RTT
+ * measured from it, unless it was a retransmission whose ACK may be the original's. */
+static void
+rack_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news *n)
+{
+	struct tcp_rec *r = &f->rec;
+	uint32_t rtt;
+
+	if (n->reordered)
+		r->rack_reord = true;
+	if (!n->delivered)
+		return;
+	rtt = rec_now(w) - n->xmit;
+	if (n->delivered_rtx && r->rack_min_rtt != 0 && rtt < r->rack_min_rtt)
+		return;
+	r->rack_rtt = rtt;
+	if (r->rack_min_rtt == 0 || rtt < r->rack_min_rtt)
+		r->rack_min_rtt = RTE_MAX(rtt, 1u);
+	if (!r->rack_valid || (int32_t)(n->xmit - r->rack_xmit) > 0 ||
+	    (n->xmit == r->rack_xmit && seq_gt(n->end, r->rack_end))) {
+		r->rack_xmit = n->xmit;
+		r->rack_end = n->end;
+		r->rack_valid = true;
+	}
+}
+
+/* Step 4: the reordering window. None before reordering was seen once recovery began or
+ * DupThresh segments were SACKed (so RACK never waits longer than the three duplicate
+ * ACKs would); a quarter of the minimum RTT otherwise, at most SRTT. */
+static uint32_t
+rack_reo_wnd(const struct tcp_flow *f, uint32_t sacked)
+{
+	const struct tcp_rec *r = &f->rec;
+
+	if (!r->rack_reord &&
+	    ((f->flags & TF_RECOVERY) || sacked >= TCP_DUPTHRESH * (uint32_t)f->mss))
+		return 0;
+	return RTE_MIN(r->rack_min_rtt / 4, f->srtt >> 3);
+}
+
+/* Step 5: every segment sent before the RACK segment and outstanding longer than its RTT
+ * plus the reordering window is lost; for the others, the reordering timer. Returns the
+ * bytes newly marked lost. */
+static uint32_t
+rack_detect(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_rec *r = &f->rec;
+	struct tcp_sb *sb = &f->sb;
+	struct tcp_sb_sum sum;
+	uint32_t now = rec_now(w), reo, marked = 0;
+	int32_t wait = 0;
+	unsigned int i;
+
+	if (!r->rack_valid || !(f->flags & TF_SACK) || sb->n == 0)
+		return 0;
+	tcp_sb_sum(f, &sum);
+	reo = rack_reo_wnd(f, sum.sacked);
+	for (i = 0; i < sb->n; i++) {
+		struct tcp_sb_rec *rec = &sb->rec[i];
+		uint32_t start = tcp_sb_start(sb, f->snd_una, i);
+		int32_t left;
+
+		if (rec->flags & (SB_SACKED | SB_LOST))
+			continue;
+		/* Sent after the RACK segment: nothing known yet. */
+		if ((int32_t)(rec->xmit - r->rack_xmit) > 0 ||
+		    (rec->xmit == r->rack_xmit && !seq_lt(start, r->rack_end)))
+			continue;
+		left = (int32_t)(rec->xmit + r->rack_rtt + reo - now);
+		if (left <= 0) {
+			uint32_t len = rec->end - start;
+			uint32_t segs = (len + f->mss - 1) / f->mss;
+
+			rec->flags = SB_LOST;
+			marked += len;
+			w->stats.tcp_rack_lost += segs;
+			f->loss.rack_lost += segs;
+		} else if (left > wait) {
+			wait = left;
+		}
+	}
+	if (wait > 0 && !(f->flags & TF_PERSIST)) {
+		/* Step 5's timer: look again when the window has passed. */
+		f->rec.rtx_kind = TCP_RTX_REO;
+		f->rtx_at = w->clock.now_us + (uint32_t)wait;
+		tcp_timer_arm(w, f);
+	}
+	return marked;
+}
+
+/* ---- recovery ---- */
+
+/* Start of a recovery episode (RFC 6675 §5 step 4, RFC 6937 initialization): the
+ * congestion control picks ssthresh, PRR starts from the flight. */
+static void
+rec_enter(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_rec *r = &f->rec;
+
+	rec_undo_begin(w, f);
+	f->recover = f->snd_max;
+	f->cc->enter_recovery(f);
+	f->flags |= TF_RECOVERY;
+	r->prr_delivered = 0;
+	r->prr_out = 0;
+	r->recover_fs = RTE_MAX(f->snd_max - f->snd_una, 1u);
+	r->tlp_out = false;
+	w->stats.tcp_recoveries++;
+	f->loss.recoveries++;
+	flow_mark_dirty(w, f);
+}
+
+/* May a new episode begin? Not before the data of the last reduction is acknowledged
+ * (RFC 6582 §3.2 step 2 without SACK: "covers more than recover"; with SACK the
+ * scoreboard tells new losses from old ones, so reaching recover is enough). */
+static bool
+rec_may_enter(const struct tcp_flow *f)
+{
+	if (f->flags & TF_RECOVERY)
+		return false;
+	if (f->flags & TF_SACK)
+		return seq_ge(f->snd_una, f->recover);
+	return seq_gt(f->snd_una, f->recover);
+}
+
+static uint32_t
+rec_pipe(const struct tcp_flow *f)
+{
+	uint32_t pipe = tcp_sb_pipe(f);
+	uint32_t gone;
+
+	if (f->flags & TF_SACK)
+		return pipe;
+	/* Without SACK each duplicate ACK stands for one segment that left. */
+	gone = (uint32_t)f->dupacks * f->mss;
+	return pipe > gone ? pipe - gone : 0;
+}
+
+/* PRR (RFC 6937 §3, with the slow start reduction bound): the window for this ACK. */
+static void
+rec_prr(struct tcp_flow *f, uint32_t delivered)
+{
+	struct tcp_rec *r = &f->rec;
+	uint32_t pipe = rec_pipe(f), mss = f->mss;
+	int64_t sndcnt;
+
+	r->prr_delivered += delivered;
+	if (pipe > f->ssthresh) {
+		/* Proportional: sndcnt = CEIL(prr_delivered * ssthresh / RecoverFS) -
+		 * prr_out. */
+		uint64_t num = (uint64_t)r->prr_delivered * f->ssthresh;
+
+		sndcnt = (int64_t)((num + r->recover_fs - 1) / r->recover_fs) - r->prr_out;
+	} else {
+		/* Slow start reduction bound: back up to ssthresh, at most one segment
+		 * more than was delivered. */
+		int64_t limit = RTE_MAX((int64_t)r->prr_delivered - r->prr_out,
+					(int64_t)delivered) + mss;
+
+		sndcnt = RTE_MIN((int64_t)f->ssthresh - pipe, limit);
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	/* The fast retransmit itself always leaves. */
+	if (r->prr_out == 0 && sndcnt < mss)
+		sndcnt = mss;
+	f->cwnd = (uint32_t)RTE_MIN((int64_t)pipe + sndcnt, (int64_t)TCP_CWND_MAX);
+}
+
+/* A partial ACK without SACK (RFC 6582 §3.2 step 3): the next segment was lost too. The
+ * segments it acknowledges beyond the first were counted as delivered by their duplicate
+ * ACKs already (as Linux's tcp_remove_reno_sacks): they leave the duplicate count and are
+ * not delivered twice. Returns the bytes newly delivered. */
+static uint32_t
+rec_reno_partial(struct tcp_flow *f, uint32_t acked)
+{
+	uint32_t segs = (acked + f->mss - 1) / f->mss;
+	uint32_t counted = RTE_MIN((uint32_t)f->dupacks, segs - 1);
+
+	f->dupacks = (uint16_t)(f->dupacks - counted);
+	tcp_sb_mark_head_lost(f, f->mss);
+	return acked > counted * f->mss ? acked - counted * f->mss : f->mss;
+}
+
+static void
+rec_exit(struct tcp_flow *f)
+{
+	f->cc->exit_recovery(f);
+	f->flags &= ~TF_RECOVERY;
+	f->dupacks = 0;
+}
+
+void
+tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+		 uint32_t acked, const struct tcp_sack_news *n)
+{
+	uint32_t lost = 0, delivered;
+
+	rec_undo_check(w, f, s, acked, n);
+	tlp_settle(w, f, acked, n);
+	if (f->flags & TF_SACK) {
+		rack_update(w, f, n);
+		lost = rack_detect(w, f);
+		lost += tcp_sb_mark_dupthresh(f, f->mss);
+	}
+	if ((f->flags & TF_RECOVERY) && seq_ge(f->snd_una, f->recover)) {
+		rec_exit(f);
+		return;
+	}
+	if (lost > 0 && rec_may_enter(f))
+		rec_enter(w, f);
+	if (!(f->flags & TF_RECOVERY))
+		return;
+	delivered = acked + n->sacked;
+	if (!(f->flags & TF_SACK) && acked > 0)
+		delivered = rec_reno_partial(f, acked);
+	rec_prr(f, delivered);
+	flow_mark_dirty(w, f);
+}
+
+void
+tcp_recovery_dupack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news *n)
+{
+	if (f->flags & TF_RECOVERY) {
+		/* A duplicate without SACK news delivered one segment (RFC 6937 §3). */
+		if (n->sacked == 0)
+			rec_prr(f, f->mss);
+		return;
+	}
+	if (f->dupacks != TCP_DUPTHRESH || !rec_may_enter(f))
+		return;
+	tcp_sb_mark_head_lost(f, f->mss);
+	w->stats.tcp_fast_retransmit++;
+	rec_enter(w, f);
+	rec_prr(f, n->sacked == 0 ? f->mss : 0);
+}
+
+void
+tcp_recovery_rto(struct sl_worker *w, struct tcp_flow *f)
+{
+	struct tcp_rec *r = &f->rec;
+
+	/* Only the first of a series of timeouts may be undone; a reduction during
+	 * recovery keeps the window from before that recovery. */
+	if (f->nrtx == 1 && !(f->flags & TF_RECOVERY))
+		rec_undo_begin(w, f);
+	else if (f->nrtx > 1)
+		r->undo_ok = false;
+	/* Everything not SACKed is lost; from the second timeout on, the SACKs too: the
+	 * peer may have dropped what it reported holding (RFC 2018 §8). */
+	tcp_sb_timeout(f, f->nrtx > 1);
+	r->tlp_out = false;
+	r->rtx_kind = TCP_RTX_RTO;
+}
+
+void
+tcp_rack_timeout(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t lost;
+
+	f->rec.rtx_kind = TCP_RTX_RTO;
+	lost = rack_detect(w, f);
+	if (lost > 0) {
+		if (rec_may_enter(f))
+			rec_enter(w, f);
+		if (f->flags & TF_RECOVERY) {
+			rec_prr(f, 0);
+			flow_mark_dirty(w, f);
+		}
+	}
+	if (f->rtx_at == 0 && f->snd_una != f->snd_max)
+		tcp_rto_arm(w, f);
+}
+
+uint32_t
+tcp_recovery_room(const struct tcp_flow *f)
+{
+	uint32_t pipe = rec_pipe(f);
+
+	return f->cwnd > pipe ? f->cwnd - pipe : 0;
+}
+
+void
+tcp_recovery_sent(struct tcp_flow *f, uint32_t len, bool rtx)
+{
+	struct tcp_rec *r = &f->rec;
+
+	if (f->flags & TF_RECOVERY)
+		r->prr_out += len;
+	if (rtx && r->undo_ok && r->undo_retrans < UINT16_MAX)
+		r->undo_retrans++;
+}

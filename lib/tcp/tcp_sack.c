@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_sack.c -- the sender's scoreboard (tcp_sack.h): transmission records of the bytes
+ * in flight, what the peer SACKed, what is lost and what was retransmitted.
+ *
+ * tcp_out.c -> tcp_sb_sent for every data segment; tcp_in.c -> tcp_sack_in with each
+ * ACK's SACK blocks, tcp_sb_ack when SND.UNA moves; tcp_recovery.c reads and marks it
+ * (pipe, NextSeg, IsLost, RACK).
+ *
+ * Every operation is one pass over at most TCP_SB_RECS records (a SACK block: one pass
+ * plus two splits), so an ACK costs bounded work whatever its blocks say: the SACK-panic
+ * class of peers (tiny MSS, thousands of scattered blocks) meets a full list and coarser
+ * records, not unbounded lists or quadratic merges.
+ */
+
+#include <string.h>
+
+#include <rte_common.h>
+
+#include "core/worker.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_sack.h"
+#include "tcp/tcp_seq.h"
+
+static inline uint32_t
+sb_now(const struct sl_worker *w)
+{
+	return (uint32_t)w->clock.now_us;
+}
+
+static inline uint32_t
+sb_end(const struct tcp_flow *f)
+{
+	return f->sb.n > 0 ? f->sb.rec[f->sb.n - 1].end : f->snd_una;
+}
+
+/* Split record i at sequence at (strictly inside it): [start, at) stays at i, [at, end)
+ * becomes i + 1 with the same flags and time. false when the list is full. */
+static bool
+sb_split(struct tcp_sb *sb, unsigned int i, uint32_t at)
+{
+	if (sb->n >= TCP_SB_RECS)
+		return false;
+	memmove(&sb->rec[i + 1], &sb->rec[i], (sb->n - i) * sizeof(sb->rec[0]));
+	sb->n++;
+	sb->rec[i].end = at;
+	return true;
+}
+
+/* Merge neighbours that say the same: both SACKed (their times no longer matter), or the
+ * same flags and the same time of transmission. */
+static void
+sb_compact(struct tcp_sb *sb)
+{
+	unsigned int i, j = 0;
+
+	for (i = 1; i < sb->n; i++) {
+		struct tcp_sb_rec *a = &sb->rec[j], *b = &sb->rec[i];
+
+		if (a->flags == b->flags &&
+		    ((a->flags & SB_SACKED) || a->xmit == b->xmit)) {
+			a->end = b->end;
+			a->xmit = RTE_MAX(a->xmit, b->xmit);
+			continue;
+		}
+		sb->rec[++j] = *b;
+	}
+	if (sb->n > 0)
+		sb->n = (uint8_t)(j + 1);
+}
+
+/* Make room for one record when the list is full: merge the two neighbouring plain
+ * records (sent once, nothing known) closest in time; the merged one takes the later
+ * time. false when no two plain records are neighbours. */
+static bool
+sb_make_room(struct tcp_sb *sb)
+{
+	unsigned int i, best = TCP_SB_RECS;
+	uint32_t gap = UINT32_MAX;
+
+	sb_compact(sb);
+	if (sb->n < TCP_SB_RECS)
+		return true;
+	for (i = 0; i + 1 < sb->n; i++) {
+		const struct tcp_sb_rec *a = &sb->rec[i], *b = &sb->rec[i + 1];
+
+		if (a->flags == 0 && b->flags == 0 && b->xmit - a->xmit < gap) {
+			gap = b->xmit - a->xmit;
+			best = i;
+		}
+	}
+	if (best == TCP_SB_RECS)
+		return false;
+	sb->rec[best].end = sb->rec[best + 1].end;
+	sb->rec[best].xmit = sb->rec[best + 1].xmit;
+	memmove(&sb->rec[best + 1], &sb->rec[best + 2],
+		(sb->n - best - 2) * sizeof(sb->rec[0]));
+	sb->n--;
+	return true;
+}
+
+/* Bytes [seq, end) inside the list were sent again now: retransmitted, no longer lost. */
+static void
+sb_mark_rtx(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t end)
+{
+	struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++) {
+		uint32_t s = tcp_sb_start(sb, f->snd_una, i), e = sb->rec[i].end;
+
+		if (seq_le(e, seq))
+			continue;
+		if (seq_ge(s, end))
+			break;
+		if (seq_lt(s, seq) && sb_split(sb, i, seq))
+			continue;		/* the right part is next */
+		if (seq_gt(e, end))
+			sb_split(sb, i, end);	/* full: the whole record counts as resent */
+		sb->rec[i].flags = (uint8_t)((sb->rec[i].flags & ~SB_LOST) | SB_RETRANS);
+		sb->rec[i].xmit = sb_now(w);
+	}
+	sb_compact(sb);
+}
+
+void
+tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
+{
+	struct tcp_sb *sb = &f->sb;
+	uint32_t end = seq + len, top = sb_end(f), now = sb_now(w);
+	struct tcp_sb_rec *last;
+
+	if (rtx && seq_lt(seq, top))
+		sb_mark_rtx(w, f, seq, seq_min(end, top));
+	if (!seq_gt(end, top))
+		return;
+	/* New data (or data beyond what the list covers, such as a window probe's byte):
+	 * the newest record grows if it is plain and of this instant, else a new one. */
+	last = sb->n > 0 ? &sb->rec[sb->n - 1] : NULL;
+	if (last != NULL && last->flags == 0 && last->xmit == now) {
+		last->end = end;
+		return;
+	}
+	if (sb->n < TCP_SB_RECS || sb_make_room(sb)) {
+		sb->rec[sb->n].end = end;
+		sb->rec[sb->n].xmit = now;
+		sb->rec[sb->n].flags = 0;
+		sb->n++;
+		return;
+	}
+	/* Every record differs from its neighbours: the newest forgets what it knew. */
+	w->stats.tcp_sack_full++;
+	last->end = end;
+	last->xmit = now;
+	last->flags = 0;
+}
+
+/* A newly delivered run [.., end) sent at xmit: keep the latest for RACK (RFC 8985 §6.2
+ * step 2: the most recently sent, ties broken by the higher end). */
+static void
+sb_delivered(struct tcp_sack_news *n, const struct tcp_sb_rec *r, uint32_t end, uint32_t fack)
+{
+	if (!(r->flags & SB_RETRANS) && seq_lt(end, fack))
+		n->reordered = true;
+	if (!n->delivered || (int32_t)(r->xmit - n->xmit) > 0 ||
+	    (r->xmit == n->xmit && seq_gt(end, n->end))) {
+		n->delivered = true;
+		n->delivered_rtx = (r->flags & SB_RETRANS) != 0;
+		n->xmit = r->xmit;
+		n->end = end;
+	}
+}
+
+void
+tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
+{
+	struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++) {
+		struct tcp_sb_rec *r = &sb->rec[i];
+		uint32_t e = seq_min(r->end, ack);
+
+		if (seq_le(e, tcp_sb_start(sb, f->snd_una, i)))
+			break;
+		if (!(r->flags & SB_SACKED))
+			sb_delivered(n, r, e, f->sb.fack);
+		if (seq_gt(r->end, ack))
+			break;
+	}
+	if (i > 0) {
+		memmove(&sb->rec[0], &sb->rec[i], (sb->n - i) * sizeof(sb->rec[0]));
+		sb->n = (uint8_t)(sb->n - i);
+	}
+	if (seq_gt(ack, f->sb.fack))
+		f->sb.fack = ack;
+}
+
+/* Mark [lo, hi) SACKed. */
+static void
+sb_mark_sacked(struct sl_worker *w, struct tcp_flow *f, uint32_t lo, uint32_t hi,
+	       struct tcp_sack_news *n)
+{
+	struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++) {
+		uint32_t s = tcp_sb_start(sb, f->snd_una, i), e = sb->rec[i].end;
+		struct tcp_sb_rec *r = &sb->rec[i];
+
+		if (seq_le(e, lo))
+			continue;
+		if (seq_ge(s, hi))
+			break;
+		if (r->flags & SB_SACKED)
+			continue;
+		if (seq_lt(s, lo)) {
+			if (!sb_split(sb, i, lo))
+				goto full;
+			continue;		/* the right part, [lo, e), is next */
+		}
+		if (seq_gt(e, hi)) {
+			if (!sb_split(sb, i, hi))
+				goto full;
+			e = hi;
+		}
+		n->sacked += e - s;
+		sb_delivered(n, r, e, f->sb.fack);
+		r->flags = SB_SACKED | (r->flags & SB_RETRANS);
+		continue;
+full:
+		/* A partly covered record stays un-SACKed: less detail, never wrong. */
+		w->stats.tcp_sack_full++;
+	}
+}
+
+void
+tcp_sack_in(struct sl_worker *w, struct tcp_flow *f, uint32_t ack,
+	    const struct tcp_sack_block *blocks, unsigned int nblocks, struct tcp_sack_news *n)
+{
+	uint32_t top = sb_end(f);
+	unsigned int i;
+
+	for (i = 0; i < nblocks; i++) {
+		uint32_t s = blocks[i].start, e = blocks[i].end;
+
+		if (!seq_lt(s, e) || seq_gt(e, f->snd_max) ||
+		    seq_lt(s, f->snd_una - f->max_snd_wnd)) {
+			w->stats.tcp_sack_bad++;
+			continue;
+		}
+		/* D-SACK (RFC 2883 §4): the first block reports data received twice when
+		 * it lies below the cumulative ACK or inside the second block. */
+		if (i == 0 && (seq_le(e, ack) ||
+			       (nblocks > 1 && seq_ge(s, blocks[1].start) &&
+				seq_le(e, blocks[1].end)))) {
+			n->dsack++;
+			if (f->rec.undo_ok && seq_gt(e, f->rec.undo_marker))
+				n->dsack_rtx++;
+			continue;
+		}
+		s = seq_max(s, seq_max(ack, f->snd_una));
+		e = seq_min(e, top);
+		if (!seq_lt(s, e))
+			continue;	/* only bytes the list does not cover (a FIN) */
+		sb_mark_sacked(w, f, s, e, n);
+		if (seq_gt(e, f->sb.fack))
+			f->sb.fack = e;
+	}
+	sb_compact(&f->sb);
+}
+
+void
+tcp_sb_sum(const struct tcp_flow *f, struct tcp_sb_sum *sum)
+{
+	const struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < sb->n; i++) {
+		uint32_t len = sb->rec[i].end - tcp_sb_start(sb, f->snd_una, i);
+		uint8_t fl = sb->rec[i].flags;
+
+		if (fl & SB_SACKED)
+			sum->sacked += len;
+		else if (fl & SB_LOST)
+			sum->lost_owed += len;
+		if (fl & SB_RETRANS)
+			sum->retrans += len;
+		if (fl & SB_LOST)
+			sum->lost += len;
+	}
+}
+
+uint32_t
+tcp_sb_pipe(const struct tcp_flow *f)
+{
+	struct tcp_sb_sum sum;
+	uint32_t flight = sb_end(f) - f->snd_una;
+
+	tcp_sb_sum(f, &sum);
+	return flight - sum.sacked - sum.lost_owed;
+}
+
+bool
+tcp_sb_next_lost(const struct tcp_flow *f, uint32_t *seq, uint32_t *len)
+{
+	const struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++) {
+		if ((sb->rec[i].flags & (SB_LOST | SB_SACKED)) == SB_LOST) {
+			*seq = tcp_sb_start(sb, f->snd_una, i);
+			*len = sb->rec[i].end - *seq;
+			return true;
+		}
+	}
+	return false;
+}
+
+uint32_t
+tcp_sb_mark_head_lost(struct tcp_flow *f, uint32_t len)
+{
+	struct tcp_sb *sb = &f->sb;
+	uint32_t s = f->snd_una, marked = 0;
+	struct tcp_sb_rec *r;
+
+	if (sb->n == 0)
+		return 0;
+	r = &sb->rec[0];
+	if (r->flags & (SB_SACKED | SB_LOST))
+		return 0;
+	if (seq_gt(r->end, s + len))
+		sb_split(sb, 0, s + len);
+	marked = r->end - s;
+	r->flags = SB_LOST;
+	return marked;
+}
+
+uint32_t
+tcp_sb_mark_dupthresh(struct tcp_flow *f, uint32_t mss)
+{
+	struct tcp_sb *sb = &f->sb;
+	uint32_t above = 0, marked = 0;
+	int i;
+
+	for (i = (int)sb->n - 1; i >= 0; i--) {
+		struct tcp_sb_rec *r = &sb->rec[i];
+		uint32_t len = r->end - tcp_sb_start(sb, f->snd_una, (unsigned int)i);
+
+		if (r->flags & SB_SACKED) {
+			above += len;
+			continue;
+		}
+		/* "more than (DupThresh - 1) * SMSS bytes ... SACKed" above it (RFC 6675
+		 * §4); a retransmission is left to RACK, which knows when it left. */
+		if (above > 2 * mss && r->flags == 0) {
+			r->flags = SB_LOST;
+			marked += len;
+		}
+	}
+	return marked;
+}
+
+void
+tcp_sb_timeout(struct tcp_flow *f, bool forget_sacks)
+{
+	struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++) {
+		struct tcp_sb_rec *r = &sb->rec[i];
+
+		if (forget_sacks || !(r->flags & SB_SACKED))
+			r->flags = SB_LOST;
+	}
+	sb_compact(sb);
+}
+
+void
+tcp_sb_clear_lost(struct tcp_flow *f)
+{
+	struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++)
+		sb->rec[i].flags &= (uint8_t)~SB_LOST;
+	sb_compact(sb);
+}
+
+uint32_t
+tcp_sb_rtx_span(const struct tcp_flow *f, uint32_t seq, uint32_t *len)
+{
+	const struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++) {
+		uint32_t e = sb->rec[i].end;
+
+		if (seq_le(e, seq))
+			continue;
+		if (sb->rec[i].flags & SB_SACKED) {
+			seq = e;	/* the peer holds these */
+			continue;
+		}
+		/* seq is in an un-SACKed run: it ends at the next SACKed record. */
+		for (; i < sb->n && !(sb->rec[i].flags & SB_SACKED); i++)
+			;
+		if (i < sb->n) {
+			uint32_t run_end = tcp_sb_start(sb, f->snd_una, i);
+
+			*len = RTE_MIN(*len, run_end - seq);
+		}
+		break;
+	}
+	return seq;
+}
