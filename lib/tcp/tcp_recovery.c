@@ -75,6 +75,9 @@ rec_undo(struct sl_worker *w, struct tcp_flow *f)
 	tcp_sb_clear_lost(f);
 	if (seq_lt(f->snd_nxt, f->snd_max))
 		f->snd_nxt = f->snd_max;
+	/* With SACK, a loss found from now on starts an episode of its own at once. */
+	if (f->flags & TF_SACK)
+		f->recover = f->snd_una;
 	f->backoff = 0;
 	flow_mark_dirty(w, f);
 }

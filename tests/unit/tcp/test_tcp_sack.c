@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The scoreboard (tcp_sack.c) driven directly on a bare control block and worker: what
+ * each SACK block does to the transmission records, the D-SACK test of RFC 2883, the
+ * blocks RFC 2018 says to ignore, and the bound on memory and work whatever a peer sends
+ * (the SACK-panic class: tiny scattered blocks, thousands of ACKs). */
+
+#include "unit.h"
+
+#include "core/worker.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_sack.h"
+#include "tcp/tcp_seq.h"
+
+#define MSS	1000u
+#define ISS	0xfffff000u	/* the sequence space wraps during every test */
+
+static struct sl_worker worker;
+static struct tcp_flow flow;
+
+static struct tcp_flow *
+flow_fresh(void)
+{
+	struct tcp_flow *f = &flow;
+
+	memset(&worker, 0, sizeof(worker));
+	memset(f, 0, sizeof(*f));
+	worker.clock.now_us = 1000000;
+	f->w = &worker;
+	f->mss = MSS;
+	f->snd_una = f->snd_nxt = f->snd_max = ISS;
+	f->max_snd_wnd = 1u << 20;
+	f->sb.fack = ISS;
+	return f;
+}
+
+/* n bytes of new data leave at the current time. */
+static void
+send_new(struct tcp_flow *f, uint32_t n)
+{
+	tcp_sb_sent(&worker, f, f->snd_max, n, false);
+	f->snd_max += n;
+	f->snd_nxt = f->snd_max;
+}
+
+static void
+tick(uint64_t us)
+{
+	worker.clock.now_us += us;
+}
+
+/* One ACK: cumulative at una + ack_off, with SACK blocks given as offsets from ISS. */
+static struct tcp_sack_news
+ack(struct tcp_flow *f, uint32_t ack_off, const uint32_t *blk, unsigned int nblk)
+{
+	struct tcp_sack_news n = { 0 };
+	struct tcp_sack_block b[4];
+	unsigned int i;
+
+	for (i = 0; i < nblk; i++) {
+		b[i].start = ISS + blk[2 * i];
+		b[i].end = ISS + blk[2 * i + 1];
+	}
+	tcp_sack_in(&worker, f, ISS + ack_off, b, nblk, &n);
+	if (ISS + ack_off != f->snd_una) {
+		tcp_sb_ack(f, ISS + ack_off, &n);
+		f->snd_una = ISS + ack_off;
+	}
+	return n;
+}
+
+static uint32_t
+sacked(const struct tcp_flow *f)
+{
+	struct tcp_sb_sum s;
+
+	tcp_sb_sum(f, &s);
+	return s.sacked;
+}
+
+/* The records cover exactly [SND.UNA, end of data sent) in order, none empty. */
+static void
+check_invariants(const struct tcp_flow *f)
+{
+	uint32_t prev = f->snd_una;
+	unsigned int i;
+
+	assert_true(f->sb.n <= TCP_SB_RECS);
+	for (i = 0; i < f->sb.n; i++) {
+		assert_true(seq_gt(f->sb.rec[i].end, prev));
+		prev = f->sb.rec[i].end;
+	}
+	if (f->sb.n > 0)
+		assert_true(seq_le(prev, f->snd_max));
+}
+
+static void
+test_sack_new_data_of_one_instant_is_one_record(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+
+	(void)state;
+	send_new(f, MSS);
+	send_new(f, MSS);
+	assert_int_equal(f->sb.n, 1);
+	tick(10);
+	send_new(f, MSS);
+	assert_int_equal(f->sb.n, 2);
+	assert_int_equal(f->sb.rec[0].end, ISS + 2 * MSS);
+	check_invariants(f);
+}
+
+static void
+test_sack_blocks_split_and_count_once(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	const uint32_t b1[] = { 2 * MSS, 4 * MSS };
+	const uint32_t b2[] = { 3 * MSS, 6 * MSS, 2 * MSS, 4 * MSS };
+	struct tcp_sack_news n;
+
+	(void)state;
+	send_new(f, 10 * MSS);
+	tick(100);
+	n = ack(f, 0, b1, 1);
+	assert_int_equal(n.sacked, 2 * MSS);
+	assert_true(n.delivered);
+	assert_int_equal(n.end, ISS + 4 * MSS);
+	assert_int_equal(sacked(f), 2 * MSS);
+	/* Overlapping blocks, out of order: only the new bytes count. */
+	n = ack(f, 0, b2, 2);
+	assert_int_equal(n.sacked, 2 * MSS);
+	assert_int_equal(sacked(f), 4 * MSS);
+	assert_int_equal(n.dsack, 0);
+	check_invariants(f);
+	/* The same blocks again: nothing new. */
+	n = ack(f, 0, b2, 2);
+	assert_int_equal(n.sacked, 0);
+	assert_false(n.delivered);
+	/* Pipe: 10 sent, 4 SACKed. */
+	assert_int_equal(tcp_sb_pipe(f), 6 * MSS);
+}
+
+static void
+test_sack_blocks_outside_the_window_ignored(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	const uint32_t beyond[] = { 8 * MSS, 12 * MSS };	/* past snd_max */
+	const uint32_t empty[] = { 5 * MSS, 5 * MSS };
+	const uint32_t inverted[] = { 6 * MSS, 5 * MSS };
+	const uint32_t ancient[] = { (uint32_t)-(3u << 20), (uint32_t)-(2u << 20) };
+	struct tcp_sack_news n;
+
+	(void)state;
+	send_new(f, 10 * MSS);
+	n = ack(f, 0, beyond, 1);
+	n = ack(f, 0, empty, 1);
+	n = ack(f, 0, inverted, 1);
+	n = ack(f, 0, ancient, 1);
+	assert_int_equal(worker.stats.tcp_sack_bad, 4);
+	assert_int_equal(sacked(f), 0);
+	assert_int_equal(n.sacked, 0);
+	check_invariants(f);
+}
+
+static void
+test_sack_block_straddling_snd_una_is_clipped(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	const uint32_t b[] = { 1 * MSS, 5 * MSS, 7 * MSS, 8 * MSS };
+	struct tcp_sack_news n;
+
+	(void)state;
+	send_new(f, 10 * MSS);
+	/* The cumulative ACK is at 3: the part of the first block below it is not
+	 * SACKed data (and not a D-SACK either, as it reaches above the ACK). */
+	n = ack(f, 3 * MSS, b, 2);
+	assert_int_equal(n.dsack, 0);
+	assert_int_equal(sacked(f), 3 * MSS);
+	check_invariants(f);
+}
+
+static void
+test_dsack_below_ack_and_inside_second_block(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	const uint32_t below[] = { 1 * MSS, 2 * MSS };
+	const uint32_t inside[] = { 5 * MSS, 6 * MSS, 4 * MSS, 7 * MSS };
+	const uint32_t not_first[] = { 8 * MSS, 9 * MSS, 1 * MSS, 2 * MSS };
+	struct tcp_sack_news n;
+
+	(void)state;
+	send_new(f, 10 * MSS);
+	/* RFC 2883 §4: a first block below the cumulative ACK is a D-SACK. */
+	n = ack(f, 3 * MSS, below, 1);
+	assert_int_equal(n.dsack, 1);
+	assert_int_equal(sacked(f), 0);
+	/* A first block inside the second one is a D-SACK too; the second is SACK. */
+	n = ack(f, 3 * MSS, inside, 2);
+	assert_int_equal(n.dsack, 1);
+	assert_int_equal(n.sacked, 3 * MSS);
+	/* Only the first block can be one: a later block below the ACK is ignored. */
+	n = ack(f, 3 * MSS, not_first, 2);
+	assert_int_equal(n.dsack, 0);
+	assert_int_equal(sacked(f), 4 * MSS);
+	check_invariants(f);
+}
+
+static void
+test_cumulative_ack_delivers_and_drops_records(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	const uint32_t b[] = { 4 * MSS, 6 * MSS };
+	struct tcp_sack_news n;
+
+	(void)state;
+	send_new(f, 3 * MSS);
+	tick(10);
+	send_new(f, 3 * MSS);
+	tick(10);
+	send_new(f, 3 * MSS);
+	ack(f, 0, b, 1);
+	/* The ACK covers the first two records: the newest delivered is the second
+	 * record's, SACKed bytes do not count as delivered again. */
+	n = ack(f, 6 * MSS, NULL, 0);
+	assert_true(n.delivered);
+	assert_int_equal(n.end, ISS + 4 * MSS);
+	assert_int_equal(f->sb.n, 1);
+	assert_int_equal(f->sb.rec[0].end, ISS + 9 * MSS);
+	check_invariants(f);
+	n = ack(f, 9 * MSS, NULL, 0);
+	assert_int_equal(f->sb.n, 0);
+	assert_int_equal(n.end, ISS + 9 * MSS);
+}
+
+static void
+test_dupthresh_marks_holes_with_three_segments_sacked_above(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	const uint32_t b[] = { 1 * MSS, 2 * MSS, 3 * MSS, 6 * MSS };
+	uint32_t seq, len;
+
+	(void)state;
+	send_new(f, 10 * MSS);
+	ack(f, 0, b, 2);
+	/* Holes [0,1) and [2,3): above [0,1) 4 SACKed, above [2,3) 3 SACKed (more than
+	 * 2 SMSS: RFC 6675 IsLost). [6,10) has nothing above it. */
+	assert_int_equal(tcp_sb_mark_dupthresh(f, MSS), 2 * MSS);
+	assert_true(tcp_sb_next_lost(f, &seq, &len));
+	assert_int_equal(seq, ISS);
+	assert_int_equal(len, MSS);
+	/* Retransmitting the first hole moves NextSeg to the second. */
+	tcp_sb_sent(&worker, f, ISS, MSS, true);
+	assert_true(tcp_sb_next_lost(f, &seq, &len));
+	assert_int_equal(seq, ISS + 2 * MSS);
+	/* Pipe (RFC 6675): 10 out, 4 SACKed, 1 lost and not resent: 5. */
+	assert_int_equal(tcp_sb_pipe(f), 5 * MSS);
+	tcp_sb_sent(&worker, f, ISS + 2 * MSS, MSS, true);
+	assert_false(tcp_sb_next_lost(f, &seq, &len));
+	/* A retransmission is not marked lost by IsLost again (RACK's job). */
+	assert_int_equal(tcp_sb_mark_dupthresh(f, MSS), 0);
+	check_invariants(f);
+}
+
+static void
+test_timeout_marks_unsacked_lost_and_go_back_n_skips_sacked(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	const uint32_t b[] = { 2 * MSS, 4 * MSS };
+	uint32_t seq, len = 10 * MSS;
+	struct tcp_sb_sum s;
+
+	(void)state;
+	send_new(f, 6 * MSS);
+	ack(f, 0, b, 1);
+	tcp_sb_timeout(f, false);
+	tcp_sb_sum(f, &s);
+	assert_int_equal(s.lost, 4 * MSS);
+	assert_int_equal(s.sacked, 2 * MSS);
+	/* Go-back-N: [0,2) may go, then it skips the SACKed [2,4). */
+	seq = tcp_sb_rtx_span(f, ISS, &len);
+	assert_int_equal(seq, ISS);
+	assert_int_equal(len, 2 * MSS);
+	len = 10 * MSS;
+	seq = tcp_sb_rtx_span(f, ISS + 2 * MSS, &len);
+	assert_int_equal(seq, ISS + 4 * MSS);
+	assert_int_equal(len, 10 * MSS);
+	/* A second timeout forgets the SACKs: the peer may have reneged. */
+	tcp_sb_timeout(f, true);
+	tcp_sb_sum(f, &s);
+	assert_int_equal(s.sacked, 0);
+	assert_int_equal(s.lost, 6 * MSS);
+	check_invariants(f);
+}
+
+static void
+test_head_lost_and_clear_lost(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	struct tcp_sb_sum s;
+
+	(void)state;
+	send_new(f, 5 * MSS);
+	assert_int_equal(tcp_sb_mark_head_lost(f, MSS), MSS);
+	assert_int_equal(tcp_sb_mark_head_lost(f, MSS), 0);	/* already */
+	tcp_sb_sum(f, &s);
+	assert_int_equal(s.lost_owed, MSS);
+	tcp_sb_clear_lost(f);
+	tcp_sb_sum(f, &s);
+	assert_int_equal(s.lost, 0);
+	assert_int_equal(f->sb.n, 1);	/* merged back into one record */
+	check_invariants(f);
+}
+
+/* The SACK-panic class: a peer with a tiny MSS-sized view reports thousands of 1-byte
+ * blocks scattered over a large window. Memory stays TCP_SB_RECS records, each ACK one
+ * pass per block, and nothing the peer did not report is ever SACKed. */
+static void
+test_hostile_scattered_blocks_bounded(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	uint32_t x = 12345, reported = 0, i;
+	struct tcp_sb_sum s;
+
+	(void)state;
+	for (i = 0; i < 64; i++) {
+		send_new(f, 16 * MSS);
+		tick(3);
+	}
+	for (i = 0; i < 5000; i++) {
+		uint32_t b[8];
+		unsigned int k;
+
+		for (k = 0; k < 4; k++) {
+			x = x * 1103515245u + 12345u;
+			b[2 * k] = 1 + (x >> 8) % (64 * 16 * MSS - 2);
+			b[2 * k + 1] = b[2 * k] + 1;
+		}
+		ack(f, 0, b, 4);
+		check_invariants(f);
+		tick(1);
+	}
+	tcp_sb_sum(f, &s);
+	reported = s.sacked;
+	assert_true(reported <= 4 * 5000u);
+	assert_true(worker.stats.tcp_sack_full > 0);
+	/* Every record a block covers whole still counts, and the cumulative ACK frees
+	 * them all. */
+	{
+		const uint32_t all[] = { 1, 64 * 16 * MSS };
+		struct tcp_sack_news n = ack(f, 0, all, 1);
+
+		tcp_sb_sum(f, &s);
+		assert_true(s.sacked >= reported);
+		assert_true(n.sacked + reported == s.sacked);
+	}
+	check_invariants(f);
+	ack(f, 64 * 16 * MSS, NULL, 0);
+	assert_int_equal(f->sb.n, 0);
+}
+
+/* New data keeps flowing into a full list whose records all differ. */
+static void
+test_full_list_new_data_still_recorded(void **state)
+{
+	struct tcp_flow *f = flow_fresh();
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 3 * TCP_SB_RECS; i++) {
+		uint32_t b[2] = { (2 * i + 1) * MSS, (2 * i + 2) * MSS };
+
+		send_new(f, 2 * MSS);
+		tick(5);
+		ack(f, 0, b, 1);
+		check_invariants(f);
+	}
+	assert_int_equal(f->sb.rec[f->sb.n - 1].end, f->snd_max);
+	/* Never more SACKed than was reported. */
+	assert_true(sacked(f) <= 3 * TCP_SB_RECS * MSS);
+	ack(f, 6 * TCP_SB_RECS * MSS, NULL, 0);
+	assert_int_equal(f->sb.n, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sack_new_data_of_one_instant_is_one_record),
+		cmocka_unit_test(test_sack_blocks_split_and_count_once),
+		cmocka_unit_test(test_sack_blocks_outside_the_window_ignored),
+		cmocka_unit_test(test_sack_block_straddling_snd_una_is_clipped),
+		cmocka_unit_test(test_dsack_below_ack_and_inside_second_block),
+		cmocka_unit_test(test_cumulative_ack_delivers_and_drops_records),
+		cmocka_unit_test(test_dupthresh_marks_holes_with_three_segments_sacked_above),
+		cmocka_unit_test(test_timeout_marks_unsacked_lost_and_go_back_n_skips_sacked),
+		cmocka_unit_test(test_head_lost_and_clear_lost),
+		cmocka_unit_test(test_hostile_scattered_blocks_bounded),
+		cmocka_unit_test(test_full_list_new_data_still_recorded),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
