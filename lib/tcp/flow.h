@@ -177,6 +177,8 @@ struct tcp_flow {
 	uint64_t chack_start;		/* challenge/out-of-window ACK budget window */
 	uint32_t chack_count;
 	struct tcp_sack_block sack[4];
+	struct tcp_sack_block dsack;	/* a duplicate received (RFC 2883), with dsack_out */
+	bool dsack_out;
 	const struct sl_conn_ops *ops;
 	void *user;
 	void *listen_arg;		/* sl_stack_listen() argument, for on_accept */

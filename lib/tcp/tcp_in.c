@@ -466,6 +466,18 @@ tcp_paws_check(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	return false;
 }
 
+/* Data received twice: the next ACK reports it in a D-SACK block (RFC 2883 §4), so that
+ * the peer can tell a spurious retransmission from a loss. */
+static void
+tcp_dsack_note(struct tcp_flow *f, uint32_t start, uint32_t end)
+{
+	if (!(f->flags & TF_SACK))
+		return;
+	f->dsack.start = start;
+	f->dsack.end = end;
+	f->dsack_out = true;
+}
+
 /* Is any part of the segment inside our window (RFC 9293 §3.10.7.4, the table of the
  * four cases of segment length and receive window)? */
 static bool
@@ -515,6 +527,8 @@ tcp_seq_check(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		w->stats.tcp_probe_answered++;
 		tcp_send_ack(w, f);
 	} else {
+		if (s->len > 0 && seq_le(s->seq + s->len, f->rcv_nxt))
+			tcp_dsack_note(f, s->seq, s->seq + s->len);
 		tcp_ack_limited(w, f, false);
 	}
 	return false;
@@ -835,6 +849,7 @@ tcp_data_trim(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint3
 		/* Already received: keep only the new part (an overlapping retransmission). */
 		uint32_t d = f->rcv_nxt - *seq;
 
+		tcp_dsack_note(f, *seq, *seq + RTE_MIN(d, len));
 		if (d >= len) {
 			w->stats.tcp_dup_bytes += len;
 			len = 0;

@@ -122,12 +122,14 @@ tcp_payload_fill(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, ui
 	return 0;
 }
 
-/* The options of a segment with flags tflags into opts; returns their length. A SYN
- * offers what we are configured for; a SYN-ACK answers what the peer offered (RFC 7323
- * §2.2, RFC 2018); other segments carry the timestamp and, while data waits out of
- * order, SACK blocks (never on an RST). */
+/* The options of a segment with flags tflags and len bytes of data into opts; returns
+ * their length. A SYN offers what we are configured for; a SYN-ACK answers what the peer
+ * offered (RFC 7323 §2.2, RFC 2018); other segments carry the timestamp and, while data
+ * waits out of order, SACK blocks (never on an RST); a pure ACK also the D-SACK block of
+ * a duplicate just received, first (RFC 2883 §4). */
 static size_t
-tcp_opts_build(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint8_t *opts)
+tcp_opts_build(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t len,
+	       uint8_t *opts)
 {
 	const struct sl_config *cfg = w->cfg;
 	uint32_t tsval = tcp_ts_now(w, f);
@@ -147,6 +149,15 @@ tcp_opts_build(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint8_t 
 	if ((f->flags & TF_SACK) && f->ooo.nsegs > 0 && !(tflags & RTE_TCP_RST_FLAG)) {
 		tcp_ooo_sack_update(w, f);
 		nsack = f->nsack;
+	}
+	if (unlikely(f->dsack_out) && len == 0 && !(tflags & RTE_TCP_RST_FLAG)) {
+		struct tcp_sack_block b[RTE_DIM(f->sack) + 1];
+
+		b[0] = f->dsack;
+		memcpy(&b[1], f->sack, nsack * sizeof(b[0]));
+		f->dsack_out = false;
+		return tcp_opt_write(opts, !!(f->flags & TF_TS), tsval, f->ts_recent, b,
+				     nsack + 1);
 	}
 	return tcp_opt_write(opts, !!(f->flags & TF_TS), tsval, f->ts_recent, f->sack, nsack);
 }
@@ -171,7 +182,7 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 		w->stats.tcp_tx_nombuf++;
 		return -ENOBUFS;
 	}
-	olen = tcp_opts_build(w, f, tflags, opts);
+	olen = tcp_opts_build(w, f, tflags, len, opts);
 	hlen = sizeof(*th) + olen;
 	if (len > 0 && unlikely(tcp_payload_fill(w, f, m, seq - f->snd_una, len) != 0)) {
 		rte_pktmbuf_free(m);
@@ -615,6 +626,9 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	data_end = f->snd_una + f->tx.bytes;
 	if (seq_lt(f->snd_nxt, f->snd_una))
 		f->snd_nxt = f->snd_una;
+	/* A D-SACK leaves on a pure ACK (data segments have no room for its block). */
+	if (unlikely(f->dsack_out) && (f->flags & TF_ACKNOW))
+		tcp_send_ack(w, f);
 	if (unlikely(f->flags & TF_RECOVERY))
 		sent = tcp_output_lost(w, f);
 	else
