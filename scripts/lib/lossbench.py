@@ -509,6 +509,8 @@ def table_text(meta, summ, memif, losses):
         if wl not in summ:
             continue
         s, lx = summ[wl].get("sluice", {}), summ[wl].get("linux", {})
+        if not s and not lx:
+            continue
         L.append("")
         L.append("%s" % title)
         L.append("%6s | %9s %8s %7s | %9s %8s %7s | %5s" %
@@ -554,7 +556,8 @@ def table_text(meta, summ, memif, losses):
 def svg_chart(meta, summ, memif, losses):
     """Retained goodput (top) and RTOs per MB (bottom) against loss, one column per
     workload: sluice and Linux; a last column for the memif stream."""
-    cols = [wl for wl, _ in WORKLOADS if wl in summ] + (["memif"] if memif else [])
+    cols = [wl for wl, _ in WORKLOADS if any(summ.get(wl, {}).values())] + \
+        (["memif"] if memif else [])
     titles = dict(WORKLOADS)
     titles["memif"] = "memif stream (sluice only)"
     pw, ph, ml, mt, gap = 230, 170, 60, 40, 30
