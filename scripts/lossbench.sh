@@ -111,6 +111,8 @@ cleanup() {
 	sl_netns_del "$LA"
 	sl_netns_del "$LB"
 	rm -f "$SOCK"
+	# The EAL's runtime directories of our DPDK processes (config, telemetry socket).
+	rm -rf "/var/run/dpdk/$PREFIX" "/var/run/dpdk/slb-ms-$$" "/var/run/dpdk/slb-mc-$$"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
