@@ -20,6 +20,8 @@ packages=(
 	libclang-rt-14-dev
 	# the kernel side of the demos and interop tests
 	iproute2 iputils-ping ethtool socat curl redis-tools wrk
+	# random packet loss on the kernel side (-m statistic): test_tcp_loss.sh, lossbench.sh
+	iptables
 	# benchmark charts
 	gnuplot-nox
 )
