@@ -479,17 +479,17 @@ tcp_dsack_note(struct tcp_flow *f, uint32_t start, uint32_t end)
 }
 
 /* Is any part of the segment inside our window (RFC 9293 §3.10.7.4, the table of the
- * four cases of segment length and receive window)? */
+ * four cases of segment length and receive window)? A segment without data may also sit
+ * at the right edge: that is where a peer that filled our window (and lost some of it on
+ * the way) sends its ACKs from, and "special allowance should be made to accept valid
+ * ACKs" (as Linux's tcp_sequence does); dropping them would stop our ACK clock. */
 static bool
 tcp_seq_acceptable(const struct tcp_flow *f, const struct tcp_seg *s, uint32_t seglen)
 {
 	uint32_t wnd = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
 
-	if (seglen == 0) {
-		if (wnd == 0)
-			return s->seq == f->rcv_nxt;
-		return seq_in(s->seq, f->rcv_nxt, f->rcv_nxt + wnd);
-	}
+	if (seglen == 0)
+		return seq_in(s->seq, f->rcv_nxt, f->rcv_nxt + wnd + 1);
 	if (wnd == 0)
 		return false;
 	return seq_in(s->seq, f->rcv_nxt, f->rcv_nxt + wnd) ||

@@ -359,7 +359,7 @@ tcp_retransmit_range(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint
 
 	if (seq_lt(seq, f->snd_una) || !seq_lt(seq, top))
 		return -EINVAL;
-	len = u32_min(len, top - seq);
+	len = u32_min(u32_min(len, top - seq), tcp_payload_mss(w, f));
 	if (tcp_xmit(w, f, seq, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG) != 0)
 		return -ENOBUFS;
 	if (f->rtt_timing && seq_lt(seq, f->rtt_seq))
