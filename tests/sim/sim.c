@@ -428,6 +428,11 @@ print_stats(const struct sim_stack *st, bool all)
 	       s->tcp_tx_segs, s->tcp_retransmit_segs, s->tcp_rto, s->tcp_fast_retransmit,
 	       s->tcp_ooo_segs, s->tcp_persist_probes, s->fault_drop, s->fault_dup,
 	       s->fault_reorder, s->fault_corrupt, s->fault_truncate);
+	printf("  %s: loss recovery: rto %" PRIu64 ", recoveries %" PRIu64 ", rack_lost %" PRIu64
+	       ", tlp_sent %" PRIu64 ", tlp_recovered %" PRIu64 ", undo %" PRIu64 ", dsack_rx %"
+	       PRIu64 ", retransmit_segs %" PRIu64 "\n", st->name, s->tcp_rto, s->tcp_recoveries,
+	       s->tcp_rack_lost, s->tcp_tlp_sent, s->tcp_tlp_recovered, s->tcp_undo,
+	       s->tcp_dsack_rx, s->tcp_retransmit_segs);
 	if (st->nw > 1)
 		printf("  %s: %u workers, segments handed over %" PRIu64 ", ARP copies %" PRIu64
 		       ", ring-full drops %" PRIu64 "\n", st->name, st->nw, s->handoff_segs,
