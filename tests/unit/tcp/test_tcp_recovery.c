@@ -623,11 +623,13 @@ lp_first_rtx(const struct lp *lp)
 }
 
 /* The transfer is complete and what reached the peer is what was written (every segment
- * was checked against the source as it left), on a connection still open. */
+ * was checked against the source as it left), on a connection still open. It is the
+ * worker's only connection, so its loss counters are the worker's. */
 static void
 lp_assert_complete(struct lp *lp)
 {
 	struct tcp_flow *f = lp_flow(lp);
+	const struct sl_stats *s = lp_stats(lp);
 
 	if (!lp_complete(lp))
 		fail_msg("transfer incomplete: the peer holds %u of %u bytes in order, "
@@ -635,6 +637,13 @@ lp_assert_complete(struct lp *lp)
 	assert_int_equal(f->state, SL_TCP_ESTABLISHED);
 	assert_int_equal(f->tx.bytes, 0);
 	assert_int_equal(lp->p->tc->closes, 0);
+	assert_int_equal(f->loss.recoveries, s->tcp_recoveries);
+	assert_int_equal(f->loss.rack_lost, s->tcp_rack_lost);
+	assert_int_equal(f->loss.tlp_sent, s->tcp_tlp_sent);
+	assert_int_equal(f->loss.undo, s->tcp_undo);
+	assert_int_equal(f->loss.rto, s->tcp_rto);
+	assert_int_equal(f->loss.dsack_rx, s->tcp_dsack_rx);
+	assert_int_equal(f->retransmits, s->tcp_retransmit_segs);
 }
 
 /* Every segment in lost[] was retransmitted, and beyond those at most one segment more
