@@ -288,6 +288,22 @@ tp_opt_ts(uint8_t *buf, size_t *n, uint32_t tsval, uint32_t tsecr)
 	*n += 8;
 }
 
+void
+tp_opt_sack(uint8_t *buf, size_t *n, const struct tcp_sack_block *b, unsigned int nb)
+{
+	unsigned int i;
+
+	buf[(*n)++] = 5;
+	buf[(*n)++] = (uint8_t)(2 + 8 * nb);
+	for (i = 0; i < nb; i++) {
+		rte_be32_t s = rte_cpu_to_be_32(b[i].start), e = rte_cpu_to_be_32(b[i].end);
+
+		memcpy(buf + *n, &s, 4);
+		memcpy(buf + *n + 4, &e, 4);
+		*n += 8;
+	}
+}
+
 /* ---- the application ---- */
 
 static void

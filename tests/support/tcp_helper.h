@@ -135,6 +135,10 @@ void
 tp_opt_ts(uint8_t *buf, size_t *n, uint32_t tsval, uint32_t tsecr);
 void
 tp_opt_nop(uint8_t *buf, size_t *n);
+/* A SACK option of nb blocks (sequence numbers as given, valid or not); the caller keeps
+ * the options within TCP_OPT_MAX. */
+void
+tp_opt_sack(uint8_t *buf, size_t *n, const struct tcp_sack_block *b, unsigned int nb);
 
 /* ---- the application ---- */
 
