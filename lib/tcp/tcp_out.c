@@ -576,6 +576,23 @@ tcp_output_data(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, bool
 	return sent;
 }
 
+int
+tcp_output_probe(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t data_end = f->snd_una + f->tx.bytes;
+	uint32_t mss = tcp_payload_mss(w, f), len;
+	uint32_t inflight = f->snd_nxt - f->snd_una;
+
+	if (f->snd_nxt != f->snd_max || !seq_lt(f->snd_nxt, data_end) ||
+	    inflight >= f->snd_wnd)
+		return -EAGAIN;
+	len = u32_min(u32_min(data_end - f->snd_nxt, mss), f->snd_wnd - inflight);
+	if (tcp_xmit_seg(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 0) != 0)
+		return -EAGAIN;
+	tcp_data_sent(w, f, len, 0, mss, false);
+	return 0;
+}
+
 /* Our FIN, after the last byte (also after a go-back-N rewind), once the application
  * asked for it and no handed-off bytes are still on their way. Returns 1 when it left. */
 static unsigned int

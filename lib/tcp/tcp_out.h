@@ -39,6 +39,11 @@ tcp_send_syn(struct sl_worker *w, struct tcp_flow *f);
 int
 tcp_retransmit_range(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len);
 
+/* A tail loss probe of new data: one segment from snd_nxt whatever cwnd says, if there is
+ * unsent data and the peer's window has room. 0 when it left, -EAGAIN otherwise. */
+int
+tcp_output_probe(struct sl_worker *w, struct tcp_flow *f);
+
 /* Zero-window probe: one byte of new data beyond the window (RFC 9293 §3.8.6.1). */
 void
 tcp_send_window_probe(struct sl_worker *w, struct tcp_flow *f);

@@ -155,11 +155,8 @@ tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 	pto = f->srtt >> 2;
 	if (flight <= f->mss)
 		pto += TCP_TLP_WCDELACK_US;
-	pto = RTE_MAX(pto, TCP_TLP_MIN_US);
-	if (pto >= f->rto) {
-		tcp_rto_arm(w, f);
-		return;
-	}
+	/* At most the RTO: the probe then takes the RTO's place (RFC 8985 §7.2). */
+	pto = u32_min(u32_max(pto, TCP_TLP_MIN_US), f->rto);
 	f->rec.rtx_kind = TCP_RTX_TLP;
 	f->rtx_at = w->clock.now_us + pto;
 	tcp_timer_arm(w, f);
@@ -179,6 +176,16 @@ tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 			tcp_rto_arm(w, f);
 		return;
 	}
+	/* RFC 8985 §7.3: new data when there is some and the peer's window takes it,
+	 * else the last segment sent. */
+	if (tcp_output_probe(w, f) == 0) {
+		f->rec.tlp_out = true;
+		f->rec.tlp_high = f->snd_max;
+		w->stats.tcp_tlp_sent++;
+		f->loss.tlp_sent++;
+		tcp_rto_arm(w, f);
+		return;
+	}
 	seq = seq_gt(data_end - f->snd_una, f->mss) ? data_end - f->mss : f->snd_una;
 	if (seq_lt(seq, f->snd_una))
 		seq = f->snd_una;
@@ -191,9 +198,10 @@ tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 	tcp_rto_arm(w, f);
 }
 
-/* The probe's ACK (RFC 8985 §7.4): when it acknowledges the probe without a D-SACK the
- * probe repaired a loss, which calls for a reduction (a D-SACK later undoes it); a D-SACK
- * says both got there. */
+/* The probe's episode ends when the ACK covers it (RFC 8985 §7.4): with a D-SACK of the
+ * probe both copies got there and nothing was lost; otherwise the probe repaired a loss.
+ * That calls for a reduction (a D-SACK arriving later undoes it), unless the recovery the
+ * probe's SACK started has reduced the window already. */
 static void
 tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 	   const struct tcp_sack_news *n)
@@ -206,6 +214,8 @@ tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 	if (n->dsack > 0 || acked == 0)
 		return;
 	w->stats.tcp_tlp_recovered++;
+	if ((f->flags & TF_RECOVERY) || seq_ge(f->recover, r->tlp_high))
+		return;
 	rec_undo_begin(w, f);
 	r->undo_retrans = 1;
 	r->undo_ts = false;
@@ -321,7 +331,6 @@ rec_enter(struct sl_worker *w, struct tcp_flow *f)
 	r->prr_delivered = 0;
 	r->prr_out = 0;
 	r->recover_fs = RTE_MAX(f->snd_max - f->snd_una, 1u);
-	r->tlp_out = false;
 	w->stats.tcp_recoveries++;
 	f->loss.recoveries++;
 	flow_mark_dirty(w, f);

@@ -214,6 +214,12 @@ sb_mark_sacked(struct sl_worker *w, struct tcp_flow *f, uint32_t lo, uint32_t hi
 			break;
 		if (r->flags & SB_SACKED)
 			continue;
+		/* A receiver SACKs whole segments: part of a record shorter than one is
+		 * not a segment it holds (a 1-byte block, the SACK-panic pattern) and
+		 * splits nothing (Linux's tcp_match_skb_to_sack rounds the same way). */
+		if ((seq_lt(s, lo) || seq_gt(e, hi)) &&
+		    seq_min(e, hi) - seq_max(s, lo) < f->mss)
+			continue;
 		if (seq_lt(s, lo)) {
 			if (!sb_split(sb, i, lo))
 				goto full;
@@ -244,7 +250,7 @@ tcp_sack_in(struct sl_worker *w, struct tcp_flow *f, uint32_t ack,
 	for (i = 0; i < nblocks; i++) {
 		uint32_t s = blocks[i].start, e = blocks[i].end;
 
-		if (!seq_lt(s, e) || seq_gt(e, f->snd_max) ||
+		if (!seq_lt(s, e) || seq_gt(e, f->snd_max) || e - s >= (1u << 30) ||
 		    seq_lt(s, f->snd_una - f->max_snd_wnd)) {
 			w->stats.tcp_sack_bad++;
 			continue;
@@ -257,6 +263,10 @@ tcp_sack_in(struct sl_worker *w, struct tcp_flow *f, uint32_t ack,
 			n->dsack++;
 			if (f->rec.undo_ok && seq_gt(e, f->rec.undo_marker))
 				n->dsack_rtx++;
+			continue;
+		}
+		if (seq_le(e, ack)) {
+			w->stats.tcp_sack_bad++;	/* below the ACK, not first */
 			continue;
 		}
 		s = seq_max(s, seq_max(ack, f->snd_una));

@@ -19,8 +19,6 @@
  * window of the flow's congestion control (cc.h: one segment for NewReno).
  */
 
-#include <stdio.h>
-
 #include <rte_common.h>
 
 #include "core/log.h"
@@ -214,14 +212,6 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 		return true;
 	}
 	w->stats.tcp_rto++;
-	{ /* DEBUG */
-		unsigned int i;
-		fprintf(stderr, "RTO: lastrx %d una %u max %u nxt %u flight %u rec %d recover %d tlp_out %d cwnd %u ssthresh %u wnd %u nrtx %u srtt %u rto %u txb %u n %u:",
-			(int)(w->clock.now_us - f->last_rx_us), f->snd_una - f->iss, f->snd_max - f->iss, f->snd_nxt - f->iss, f->snd_max - f->snd_una, !!(f->flags & TF_RECOVERY), (int)(f->recover - f->snd_una), f->rec.tlp_out, f->cwnd, f->ssthresh, f->snd_wnd, f->nrtx, f->srtt >> 3, f->rto, f->tx.bytes, f->sb.n);
-		for (i = 0; i < f->sb.n; i++)
-			fprintf(stderr, " [%u %x %d]", f->sb.rec[i].end - f->snd_una, f->sb.rec[i].flags, (int)((uint32_t)w->clock.now_us - f->sb.rec[i].xmit));
-		fprintf(stderr, "\n");
-	}
 	tcp_recovery_rto(w, f);
 	/* The window collapses to the loss window (the module's on_rto); RFC 6582 §3.2
 	 * step 4: recover = highest sent, so the ACKs of the go-back-N retransmissions
