@@ -64,6 +64,11 @@ struct tcp_cc_ops {
 	 * congestion avoidance. The hot path: called for nearly every ACK. */
 	void (*on_ack)(struct tcp_flow *f, uint32_t acked);
 
+	/* A round-trip time measurement of rtt_us microseconds (tcp_rtt_sample: RFC 6298
+	 * timing of one segment per round trip, Karn's rule; and the handshake), before the
+	 * on_ack of the same ACK. NULL when the module does not use delay (HyStart++ does). */
+	void (*on_rtt_sample)(struct tcp_flow *f, uint32_t rtt_us);
+
 	/* The third duplicate ACK: a loss. Set ssthresh and the window recovery starts
 	 * from; TCP retransmits the first unacknowledged segment. */
 	void (*enter_recovery)(struct tcp_flow *f);
