@@ -11,8 +11,11 @@
 
 #include "tcp/cc.h"
 
+/* In the order tcp_cc_names() lists them (--help). */
 static const struct tcp_cc_ops *const tcp_cc_modules[] = {
 	&tcp_cc_newreno,
+	&tcp_cc_cubic,
+	/* dctcp (RFC 8257) goes here. */
 };
 
 const struct tcp_cc_ops *

@@ -43,9 +43,53 @@ struct tcp_cc_newreno {
 	uint32_t ca_acked;
 };
 
+/* CUBIC (cc_cubic.c): RFC 9438's variables in bytes, times in milliseconds of the worker
+ * clock (32 bits: differences stay right for 49 days), RTTs in microseconds. The epoch of
+ * congestion avoidance and HyStart++ never run at the same time, so they share storage:
+ * HyStart++ only runs in the first slow start, while ssthresh is still arbitrarily high. */
+struct tcp_cc_cubic {
+	uint32_t w_max;			/* W_max (0: none; the next epoch starts at cwnd) */
+	uint32_t cwnd_prior;		/* cwnd_prior, for alpha_cubic (0: none) */
+	/* What the last reduction changed, for undo: W_max, cwnd_prior, W_est and the
+	 * position on the curve, t - K (CUBIC_UNDO_EPOCH: an epoch was running). */
+	uint32_t undo_w_max;
+	uint32_t undo_cwnd_prior;
+	uint32_t undo_w_est;
+	int32_t undo_t_k;
+	union {
+		struct {		/* congestion avoidance (CUBIC_EPOCH) */
+			uint32_t epoch_ms;	/* t_epoch */
+			uint32_t k_ms;		/* K */
+			uint32_t w_est;		/* W_est */
+			uint32_t est_acked;	/* bytes towards W_est's next SMSS */
+			uint32_t ack_ms;	/* the last ACK: where an idle period began */
+		} ca;
+		struct {		/* HyStart++ (RFC 9406 §4.2), one round at a time */
+			uint32_t window_end;	/* the round ends when snd_una passes it */
+			uint32_t last_min_rtt;	/* lastRoundMinRTT (UINT32_MAX: none) */
+			uint32_t cur_min_rtt;	/* currentRoundMinRTT (UINT32_MAX: none) */
+			uint32_t css_base_rtt;	/* cssBaselineMinRtt */
+			uint8_t samples;	/* rttSampleCount, up to N_RTT_SAMPLE */
+			uint8_t css_rounds;	/* rounds spent in Conservative Slow Start */
+		} hs;
+	};
+	uint8_t phase;			/* enum tcp_cc_cubic_phase */
+	uint8_t flags;			/* CUBIC_EPOCH, CUBIC_UNDO_EPOCH */
+};
+
+enum tcp_cc_cubic_phase {
+	CUBIC_CA = 0,		/* no HyStart++: RFC 5681 slow start, or the curve */
+	CUBIC_HS_SS,		/* HyStart++ slow start */
+	CUBIC_HS_CSS,		/* HyStart++ Conservative Slow Start */
+};
+
+#define CUBIC_EPOCH		(1u << 0)	/* ca holds a running epoch */
+#define CUBIC_UNDO_EPOCH	(1u << 1)	/* undo_* hold an epoch to restore */
+
 /* A module's own per-flow state: a flow uses the member of its module. */
 union tcp_cc_state {
 	struct tcp_cc_newreno newreno;
+	struct tcp_cc_cubic cubic;
 };
 
 struct tcp_cc_ops {
@@ -112,6 +156,9 @@ struct tcp_cc_ops {
 /* NewReno: RFC 5681 slow start, congestion avoidance and fast recovery, with RFC 6582's
  * partial ACKs. */
 extern const struct tcp_cc_ops tcp_cc_newreno;
+
+/* CUBIC (RFC 9438) with HyStart++ (RFC 9406) in the first slow start. */
+extern const struct tcp_cc_ops tcp_cc_cubic;
 
 /* The module called name ("newreno", ...), or NULL. */
 const struct tcp_cc_ops *
