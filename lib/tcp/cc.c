@@ -11,7 +11,7 @@
 
 #include "tcp/cc.h"
 
-/* In the order tcp_cc_names() lists them (--help). */
+/* In the order tcp_cc_names() lists them (--help); the default (config.c) is cubic. */
 static const struct tcp_cc_ops *const tcp_cc_modules[] = {
 	&tcp_cc_newreno,
 	&tcp_cc_cubic,

@@ -157,7 +157,7 @@ struct tcp_cc_ops {
  * partial ACKs. */
 extern const struct tcp_cc_ops tcp_cc_newreno;
 
-/* CUBIC (RFC 9438) with HyStart++ (RFC 9406) in the first slow start. */
+/* CUBIC (RFC 9438) with HyStart++ (RFC 9406) in the first slow start: the default. */
 extern const struct tcp_cc_ops tcp_cc_cubic;
 
 /* The module called name ("newreno", ...), or NULL. */

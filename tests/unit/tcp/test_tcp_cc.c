@@ -4,8 +4,8 @@
  * duplicate, RTT samples) is played by the helpers below, and every assertion is the window
  * RFC 5681 and RFC 6582 (NewReno), RFC 9438 (CUBIC) and RFC 9406 (HyStart++) ask for.
  * CUBIC's expected windows are the RFC's formulas computed in double here. CUBIC reads the
- * time from its worker, so its flows point at a worker that only has a clock. One fixture
- * test checks that a real connection runs NewReno (the default) from its initial window. */
+ * time from its worker, so its flows point at a worker that only has a clock. A fixture test
+ * checks that real connections run CUBIC by default and feed HyStart++ their RTT samples. */
 
 #include <math.h>
 
@@ -895,17 +895,36 @@ test_hystart_one_sample_per_round_judged_at_round_end(void **state)
 	assert_int_equal(c->hs.css_base_rtt, 14000);
 }
 
+/* ---- real connections ---- */
+
 static void
-test_established_flow_runs_newreno_from_initial_window(void **state)
+test_established_flow_runs_cubic_hystart_gets_rtt_samples(void **state)
 {
 	struct tt *x = *state;
+	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
+	struct tp_out o;
 
-	tpeer_connect(&x->p);
-	f = tpeer_flow(&x->p);
-	assert_ptr_equal(f->cc, &tcp_cc_newreno);
+	/* The handshake takes 20 ms: its RTT is HyStart++'s first sample. */
+	tpeer_syn(p);
+	tp_advance(&x->t, 20000, 20000);
+	tpeer_ack(p);
+	f = tpeer_flow(p);
+	assert_ptr_equal(f->cc, &tcp_cc_cubic);
 	assert_int_equal(f->cwnd, (uint32_t)x->t.w->cfg->init_cwnd * f->mss);
 	assert_int_equal(f->ssthresh, TCP_CWND_MAX);
+	assert_int_equal(cubic(f)->phase, CUBIC_HS_SS);
+	assert_int_equal(cubic(f)->hs.samples, 1);
+	assert_int_equal(cubic(f)->hs.cur_min_rtt, 20000);
+	/* A data segment acknowledged 30 ms later starts the next round with its sample. */
+	p->tc = tapp_find(&x->app, p->port);
+	assert_int_equal(sl_conn_send(p->tc->c, "hello", 5), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	tp_advance(&x->t, 30000, 30000);
+	tpeer_ack(p);
+	assert_int_equal(cubic(f)->hs.last_min_rtt, 20000);
+	assert_int_equal(cubic(f)->hs.cur_min_rtt, 30000);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -935,7 +954,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_hystart_css_rounds_then_congestion_avoidance),
 	cmocka_unit_test(test_hystart_threshold_clamped_between_4_and_16_ms),
 	cmocka_unit_test(test_hystart_one_sample_per_round_judged_at_round_end),
-	TT_TEST(test_established_flow_runs_newreno_from_initial_window),
+	TT_TEST(test_established_flow_runs_cubic_hystart_gets_rtt_samples),
 };
 
 UNIT_MAIN("test_tcp_cc", tests)
