@@ -18,7 +18,7 @@
  * them (tcp_output, sl_conn_info); what a module keeps beyond that sits in its member of
  * union tcp_cc_state, zeroed with the control block. A flow points at its table (f->cc),
  * chosen by tcp_flow_init from the configuration's `cc` key (tcp_cc_find), or per
- * connection through sl_conn_set_cc before the handshake completes.
+ * connection through sl_conn_set_cc (tcp_cc_switch), at any time.
  *
  * During loss recovery TCP's Proportional Rate Reduction (RFC 6937) moves cwnd from where
  * it was towards the ssthresh the module chose in enter_recovery; exit_recovery settles
@@ -167,5 +167,13 @@ tcp_cc_find(const char *name);
 /* The names of all modules, separated by '|' (for messages and --help). */
 const char *
 tcp_cc_names(void);
+
+/* Move the flow f to module cc (sl_conn_set_cc). Before the handshake fixed the MSS (cwnd
+ * still 0) the module only initialises (conn_init follows with the handshake); later the
+ * new module continues from the current window: init, then conn_init with cwnd as the
+ * initial window, with ssthresh kept (a flow in congestion avoidance stays there). The
+ * old module's state is dropped. Nothing happens if f already uses cc. */
+void
+tcp_cc_switch(struct tcp_flow *f, const struct tcp_cc_ops *cc);
 
 #endif /* SL_TCP_CC_H */

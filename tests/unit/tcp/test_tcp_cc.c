@@ -4,8 +4,9 @@
  * duplicate, RTT samples) is played by the helpers below, and every assertion is the window
  * RFC 5681 and RFC 6582 (NewReno), RFC 9438 (CUBIC) and RFC 9406 (HyStart++) ask for.
  * CUBIC's expected windows are the RFC's formulas computed in double here. CUBIC reads the
- * time from its worker, so its flows point at a worker that only has a clock. A fixture test
- * checks that real connections run CUBIC by default and feed HyStart++ their RTT samples. */
+ * time from its worker, so its flows point at a worker that only has a clock. Fixture tests
+ * check that real connections run CUBIC by default, feed HyStart++ their RTT samples, and
+ * change module with sl_conn_set_cc. */
 
 #include <math.h>
 
@@ -927,6 +928,67 @@ test_established_flow_runs_cubic_hystart_gets_rtt_samples(void **state)
 	assert_int_equal(cubic(f)->hs.cur_min_rtt, 30000);
 }
 
+static void
+test_conn_set_cc_switches_module_keeps_window(void **state)
+{
+	struct tt *x = *state;
+	struct sl_conn *c = tpeer_connect(&x->p);
+	struct tcp_flow *f = tpeer_flow(&x->p);
+	struct sl_conn_info info;
+	uint32_t cwnd = f->cwnd;
+
+	assert_int_equal(sl_conn_set_cc(c, "newreno"), 0);
+	assert_ptr_equal(f->cc, &tcp_cc_newreno);
+	assert_int_equal(f->cwnd, cwnd);
+	assert_int_equal(f->ssthresh, TCP_CWND_MAX);
+	assert_int_equal(f->cc_state.newreno.ca_acked, 0);
+	sl_conn_info(c, &info);
+	assert_string_equal(info.cc, "newreno");
+	/* Unknown names change nothing. */
+	assert_int_equal(sl_conn_set_cc(c, "reno"), -EINVAL);
+	assert_int_equal(sl_conn_set_cc(c, NULL), -EINVAL);
+	assert_ptr_equal(f->cc, &tcp_cc_newreno);
+	/* Back to CUBIC in congestion avoidance: the window and ssthresh stay, no
+	 * HyStart++, and the first epoch starts from cwnd. */
+	f->ssthresh = cwnd / 2;
+	f->cc_state.newreno.ca_acked = 1234;
+	assert_int_equal(sl_conn_set_cc(c, "cubic"), 0);
+	assert_ptr_equal(f->cc, &tcp_cc_cubic);
+	assert_int_equal(f->cwnd, cwnd);
+	assert_int_equal(f->ssthresh, cwnd / 2);
+	assert_int_equal(cubic(f)->phase, CUBIC_CA);
+	assert_int_equal(cubic(f)->w_max, 0);
+	assert_false(cubic(f)->flags & CUBIC_EPOCH);
+	sl_conn_info(c, &info);
+	assert_string_equal(info.cc, "cubic");
+	/* The module in use again: nothing changes. */
+	cubic(f)->w_max = 77;
+	assert_int_equal(sl_conn_set_cc(c, "cubic"), 0);
+	assert_int_equal(cubic(f)->w_max, 77);
+}
+
+static void
+test_conn_set_cc_before_handshake_module_starts_with_it(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_conn *c = tpeer_await_syn(p);
+	struct tcp_flow *f = tpeer_flow(p);
+
+	/* SYN-SENT: no MSS yet, so no window; the handshake gives the new module its
+	 * initial window. */
+	assert_int_equal(f->cwnd, 0);
+	assert_int_equal(sl_conn_set_cc(c, "newreno"), 0);
+	assert_ptr_equal(f->cc, &tcp_cc_newreno);
+	assert_int_equal(f->cwnd, 0);
+	assert_int_equal(f->ssthresh, TCP_CWND_MAX);
+	tpeer_synack(p);
+	th_poll(&x->t);
+	assert_int_equal(f->state, SL_TCP_ESTABLISHED);
+	assert_ptr_equal(f->cc, &tcp_cc_newreno);
+	assert_int_equal(f->cwnd, (uint32_t)x->t.w->cfg->init_cwnd * f->mss);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_newreno_init_ssthresh_high_then_initial_window),
 	cmocka_unit_test(test_newreno_slow_start_grows_by_acked_at_most_one_mss_per_ack),
@@ -955,6 +1017,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_hystart_threshold_clamped_between_4_and_16_ms),
 	cmocka_unit_test(test_hystart_one_sample_per_round_judged_at_round_end),
 	TT_TEST(test_established_flow_runs_cubic_hystart_gets_rtt_samples),
+	TT_TEST(test_conn_set_cc_switches_module_keeps_window),
+	TT_TEST(test_conn_set_cc_before_handshake_module_starts_with_it),
 };
 
 UNIT_MAIN("test_tcp_cc", tests)
