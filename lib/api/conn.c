@@ -29,6 +29,7 @@
 #include "framing/framing_priv.h"
 #include "net/ipv4.h"
 #include "api/api_priv.h"
+#include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rxbuf.h"
 #include "tcp/tcp_isn.h"
@@ -504,6 +505,17 @@ sl_conn_set_keepalive(struct sl_conn *c, bool on, uint32_t idle_s, uint32_t intv
 	f->ka_probes = (uint8_t)probes;
 	f->ka_sent = 0;
 	tcp_keepalive_arm(f->w, f);
+	return 0;
+}
+
+int
+sl_conn_set_cc(struct sl_conn *c, const char *name)
+{
+	const struct tcp_cc_ops *cc = name != NULL ? tcp_cc_find(name) : NULL;
+
+	if (cc == NULL)
+		return -EINVAL;
+	tcp_cc_switch(conn_flow(c), cc);
 	return 0;
 }
 

@@ -159,7 +159,7 @@ static const struct sl_opt config_opts[] = {
 	{ .section = "tcp", .name = "cc", .type = SL_OPT_CUSTOM,
 	  .offset = offsetof(struct sl_config, cc), .parse = cc_opt_parse,
 	  .format = cc_opt_format,
-	  .help = "congestion control of new connections: newreno "
+	  .help = "congestion control of new connections: newreno|cubic "
 		  "(per connection: sl_conn_set_cc)" },
 	OPT("tcp", "user-timeout-ms", SL_OPT_U32, user_timeout_ms, 0, 86400000,
 	    "abort a connection whose data stays unacknowledged this long (0: off)"),
@@ -239,7 +239,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->tlp = true;
 	cfg->wscale = true;
 	cfg->init_cwnd = 10;
-	snprintf(cfg->cc, sizeof(cfg->cc), "%s", "newreno");
+	snprintf(cfg->cc, sizeof(cfg->cc), "%s", "cubic");
 	cfg->user_timeout_ms = 0;
 	cfg->port_min = 32768;
 	cfg->port_max = 60999;

@@ -19,7 +19,7 @@
  * them (tcp_output, sl_conn_info); what a module keeps beyond that sits in its member of
  * union tcp_cc_state, zeroed with the control block. A flow points at its table (f->cc),
  * chosen by tcp_flow_init from the configuration's `cc` key (tcp_cc_find), or per
- * connection through sl_conn_set_cc before the handshake completes.
+ * connection through sl_conn_set_cc (tcp_cc_switch), at any time.
  *
  * During loss recovery TCP's Proportional Rate Reduction (RFC 6937) moves cwnd from where
  * it was towards the ssthresh the module chose in enter_recovery; exit_recovery settles
@@ -44,9 +44,53 @@ struct tcp_cc_newreno {
 	uint32_t ca_acked;
 };
 
+/* CUBIC (cc_cubic.c): RFC 9438's variables in bytes, times in milliseconds of the worker
+ * clock (32 bits: differences stay right for 49 days), RTTs in microseconds. The epoch of
+ * congestion avoidance and HyStart++ never run at the same time, so they share storage:
+ * HyStart++ only runs in the first slow start, while ssthresh is still arbitrarily high. */
+struct tcp_cc_cubic {
+	uint32_t w_max;			/* W_max (0: none; the next epoch starts at cwnd) */
+	uint32_t cwnd_prior;		/* cwnd_prior, for alpha_cubic (0: none) */
+	/* What the last reduction changed, for undo: W_max, cwnd_prior, W_est and the
+	 * position on the curve, t - K (CUBIC_UNDO_EPOCH: an epoch was running). */
+	uint32_t undo_w_max;
+	uint32_t undo_cwnd_prior;
+	uint32_t undo_w_est;
+	int32_t undo_t_k;
+	union {
+		struct {		/* congestion avoidance (CUBIC_EPOCH) */
+			uint32_t epoch_ms;	/* t_epoch */
+			uint32_t k_ms;		/* K */
+			uint32_t w_est;		/* W_est */
+			uint32_t est_acked;	/* bytes towards W_est's next SMSS */
+			uint32_t ack_ms;	/* the last ACK: where an idle period began */
+		} ca;
+		struct {		/* HyStart++ (RFC 9406 §4.2), one round at a time */
+			uint32_t window_end;	/* the round ends when snd_una passes it */
+			uint32_t last_min_rtt;	/* lastRoundMinRTT (UINT32_MAX: none) */
+			uint32_t cur_min_rtt;	/* currentRoundMinRTT (UINT32_MAX: none) */
+			uint32_t css_base_rtt;	/* cssBaselineMinRtt */
+			uint8_t samples;	/* rttSampleCount, up to N_RTT_SAMPLE */
+			uint8_t css_rounds;	/* rounds spent in Conservative Slow Start */
+		} hs;
+	};
+	uint8_t phase;			/* enum tcp_cc_cubic_phase */
+	uint8_t flags;			/* CUBIC_EPOCH, CUBIC_UNDO_EPOCH */
+};
+
+enum tcp_cc_cubic_phase {
+	CUBIC_CA = 0,		/* no HyStart++: RFC 5681 slow start, or the curve */
+	CUBIC_HS_SS,		/* HyStart++ slow start */
+	CUBIC_HS_CSS,		/* HyStart++ Conservative Slow Start */
+};
+
+#define CUBIC_EPOCH		(1u << 0)	/* ca holds a running epoch */
+#define CUBIC_UNDO_EPOCH	(1u << 1)	/* undo_* hold an epoch to restore */
+
 /* A module's own per-flow state: a flow uses the member of its module. */
 union tcp_cc_state {
 	struct tcp_cc_newreno newreno;
+	struct tcp_cc_cubic cubic;
 };
 
 struct tcp_cc_ops {
@@ -64,6 +108,11 @@ struct tcp_cc_ops {
 	/* acked bytes of new data were acknowledged outside recovery: slow start or
 	 * congestion avoidance. The hot path: called for nearly every ACK. */
 	void (*on_ack)(struct tcp_flow *f, uint32_t acked);
+
+	/* A round-trip time measurement of rtt_us microseconds (tcp_rtt_sample: RFC 6298
+	 * timing of one segment per round trip, Karn's rule; and the handshake), before the
+	 * on_ack of the same ACK. NULL when the module does not use delay (HyStart++ does). */
+	void (*on_rtt_sample)(struct tcp_flow *f, uint32_t rtt_us);
 
 	/* A loss was detected: set ssthresh, the window recovery leads to (PRR takes cwnd
 	 * there, tcp_recovery.c). Also the reduction of a loss repaired by a tail loss
@@ -106,6 +155,9 @@ struct tcp_cc_ops {
  * partial ACKs. */
 extern const struct tcp_cc_ops tcp_cc_newreno;
 
+/* CUBIC (RFC 9438) with HyStart++ (RFC 9406) in the first slow start: the default. */
+extern const struct tcp_cc_ops tcp_cc_cubic;
+
 /* The module called name ("newreno", ...), or NULL. */
 const struct tcp_cc_ops *
 tcp_cc_find(const char *name);
@@ -113,5 +165,13 @@ tcp_cc_find(const char *name);
 /* The names of all modules, separated by '|' (for messages and --help). */
 const char *
 tcp_cc_names(void);
+
+/* Move the flow f to module cc (sl_conn_set_cc). Before the handshake fixed the MSS (cwnd
+ * still 0) the module only initialises (conn_init follows with the handshake); later the
+ * new module continues from the current window: init, then conn_init with cwnd as the
+ * initial window, with ssthresh kept (a flow in congestion avoidance stays there). The
+ * old module's state is dropped. Nothing happens if f already uses cc. */
+void
+tcp_cc_switch(struct tcp_flow *f, const struct tcp_cc_ops *cc);
 
 #endif /* SL_TCP_CC_H */

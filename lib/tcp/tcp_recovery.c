@@ -231,14 +231,18 @@ static void
 rack_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news *n)
 {
 	struct tcp_rec *r = &f->rec;
+	int32_t d;
 	uint32_t rtt;
 
 	if (n->reordered)
 		r->rack_reord = true;
 	if (!n->delivered)
 		return;
-	rtt = rec_now(w) - n->xmit;
-	if (n->delivered_rtx && r->rack_min_rtt != 0 && rtt < r->rack_min_rtt)
+	/* A stamp can lie a microsecond ahead of the clock (tcp_sack.c sb_stamp). */
+	d = (int32_t)(rec_now(w) - n->xmit);
+	rtt = d > 0 ? (uint32_t)d : 0;
+	/* An ACK sooner than any RTT seen answers the original, not the retransmission. */
+	if (n->delivered_rtx && (rtt == 0 || (r->rack_min_rtt != 0 && rtt < r->rack_min_rtt)))
 		return;
 	r->rack_rtt = rtt;
 	if (r->rack_min_rtt == 0 || rtt < r->rack_min_rtt)

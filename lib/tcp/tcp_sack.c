@@ -99,9 +99,29 @@ sb_make_room(struct tcp_sb *sb)
 	return true;
 }
 
-/* Bytes [seq, end) inside the list were sent again now: retransmitted, no longer lost. */
+/* The time stamp of a transmission now. RACK orders transmissions by time, then by
+ * sequence (RFC 8985 §6.2 RACK_sent_after); within one microsecond a retransmission of
+ * low sequence numbers can follow new data of higher ones, so it takes the next
+ * microsecond: stamps never go back and a retransmission always sorts after what left
+ * before it. */
+static uint32_t
+sb_stamp(struct sl_worker *w, struct tcp_sb *sb, bool rtx)
+{
+	uint32_t now = sb_now(w);
+	int32_t d = (int32_t)(now - sb->last);
+
+	if (d < 0 && d > -1000)
+		now = sb->last;
+	if (rtx && now == sb->last)
+		now++;
+	sb->last = now;
+	return now;
+}
+
+/* Bytes [seq, end) inside the list were sent again at now: retransmitted, no longer
+ * lost. */
 static void
-sb_mark_rtx(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t end)
+sb_mark_rtx(struct tcp_flow *f, uint32_t seq, uint32_t end, uint32_t now)
 {
 	struct tcp_sb *sb = &f->sb;
 	unsigned int i;
@@ -118,7 +138,7 @@ sb_mark_rtx(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t end)
 		if (seq_gt(e, end))
 			sb_split(sb, i, end);	/* full: the whole record counts as resent */
 		sb->rec[i].flags = (uint8_t)((sb->rec[i].flags & ~SB_LOST) | SB_RETRANS);
-		sb->rec[i].xmit = sb_now(w);
+		sb->rec[i].xmit = now;
 	}
 	sb_compact(sb);
 }
@@ -127,11 +147,12 @@ void
 tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
 {
 	struct tcp_sb *sb = &f->sb;
-	uint32_t end = seq + len, top = sb_end(f), now = sb_now(w);
+	uint32_t end = seq + len, top = sb_end(f);
+	uint32_t now = sb_stamp(w, sb, rtx && seq_lt(seq, top));
 	struct tcp_sb_rec *last;
 
 	if (rtx && seq_lt(seq, top))
-		sb_mark_rtx(w, f, seq, seq_min(end, top));
+		sb_mark_rtx(f, seq, seq_min(end, top), now);
 	if (!seq_gt(end, top))
 		return;
 	/* New data (or data beyond what the list covers, such as a window probe's byte):

@@ -46,6 +46,7 @@ struct tcp_sb_rec {
 struct tcp_sb {
 	uint8_t n;		/* records in use */
 	uint32_t fack;		/* highest byte the peer has acknowledged or SACKed, + 1 */
+	uint32_t last;		/* time stamp of the latest transmission recorded */
 	struct tcp_sb_rec rec[TCP_SB_RECS];
 };
 

@@ -141,6 +141,8 @@ tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 	/* RTO = SRTT + max(G, 4 RTTVAR), G = 1 us; clamped to [rto_min, rto_max]. */
 	rto = (f->srtt >> 3) + RTE_MAX(1u, f->rttvar);
 	f->rto = u32_min(u32_max(rto, cfg->rto_min_us), cfg->rto_max_us);
+	if (f->cc->on_rtt_sample != NULL)
+		f->cc->on_rtt_sample(f, rtt);
 }
 
 void

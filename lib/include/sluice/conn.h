@@ -352,6 +352,28 @@ int
 sl_conn_set_keepalive(struct sl_conn *c, bool on, uint32_t idle_s, uint32_t intvl_s,
 		      uint32_t probes);
 
+/**
+ * Choose the congestion control of a connection (default: the stack's configuration,
+ * `cc`), at any time.
+ *
+ * Before the handshake completes (right after sl_worker_connect()), the connection simply
+ * starts with the new module. Later the new module takes over from where the old one
+ * left the window: it continues from the current congestion window (as its initial
+ * window) and slow-start threshold, with none of the old module's history (a CUBIC flow
+ * starts a new epoch). Choosing the module already in use changes nothing. sl_conn_info()
+ * reports the module in use (`cc`).
+ *
+ * @param c
+ *   The connection (on its worker, like every function of this file).
+ * @param name
+ *   A module of the `cc` configuration key: "newreno" or "cubic".
+ * @return
+ *   0, or -EINVAL for a NULL or unknown name (the connection keeps its module).
+ */
+SL_EXPORT
+int
+sl_conn_set_cc(struct sl_conn *c, const char *name);
+
 /** TCP states, as in RFC 9293. */
 enum sl_tcp_state {
 	SL_TCP_CLOSED = 0,

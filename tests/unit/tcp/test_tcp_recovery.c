@@ -1495,6 +1495,18 @@ recovery_setup(void **state)
 	return tt_fixture_setup_cfg(state, &cfg);
 }
 
+/* The PRR tests: NewReno, whose ssthresh (half the flight) their expectations name. */
+static int
+prr_setup(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.tlp = true;
+	snprintf(cfg.cc, sizeof(cfg.cc), "%s", "newreno");
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
 static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_model_lossless_transfer_slow_start_no_retransmission, recovery_setup),
 	TT_TEST_SETUP(test_sack_one_loss_in_window_repaired_without_rto, recovery_setup),
@@ -1510,8 +1522,8 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_sack_four_blocks_without_timestamps, recovery_setup),
 	TT_TEST_SETUP(test_sack_flood_of_tiny_blocks_bounded_transfer_completes, recovery_setup),
 	TT_TEST_SETUP(test_sack_reneging_peer_data_sent_again_transfer_completes, recovery_setup),
-	TT_TEST_SETUP(test_prr_one_loss_proportional_sends_per_ack, recovery_setup),
-	TT_TEST_SETUP(test_prr_heavy_loss_reduction_bound_sends_per_ack, recovery_setup),
+	TT_TEST_SETUP(test_prr_one_loss_proportional_sends_per_ack, prr_setup),
+	TT_TEST_SETUP(test_prr_heavy_loss_reduction_bound_sends_per_ack, prr_setup),
 };
 
 UNIT_MAIN("test_tcp_recovery", tests)

@@ -173,6 +173,18 @@ test_established_rto_retries_exhausted_rst_timeout(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_conn_timeout, 1);
 }
 
+/* The window assertions below are NewReno's (RFC 5681, RFC 6582); CUBIC's are in
+ * test_tcp_cc.c. */
+static int
+setup_newreno(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	snprintf(cfg.cc, sizeof(cfg.cc), "%s", "newreno");
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
 static void
 test_established_rto_go_back_n_from_one_segment(void **state)
 {
@@ -896,7 +908,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_established_rto_fires_then_exponential_backoff),
 	TT_TEST_SETUP(test_established_rto_capped_at_rto_max, setup_rto_max_1s),
 	TT_TEST_SETUP(test_established_rto_retries_exhausted_rst_timeout, setup_retries_3),
-	TT_TEST(test_established_rto_go_back_n_from_one_segment),
+	TT_TEST_SETUP(test_established_rto_go_back_n_from_one_segment, setup_newreno),
 	TT_TEST(test_established_rto_rewind_ack_carries_highest_seq),
 	TT_TEST(test_established_rto_karn_retransmission_not_timed),
 	TT_TEST(test_established_rto_backoff_kept_until_new_rtt_sample),
@@ -904,10 +916,11 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_syn_sent_syn_retransmitted_initial_window_one_segment),
 	TT_TEST_SETUP(test_established_user_timeout_aborts_unacknowledged_data,
 		      setup_user_timeout_2s),
-	TT_TEST(test_established_three_dupacks_fast_retransmit),
+	TT_TEST_SETUP(test_established_three_dupacks_fast_retransmit, setup_newreno),
 	TT_TEST(test_established_first_segment_lost_three_dupacks_fast_retransmit),
 	TT_TEST(test_established_acks_with_window_change_not_duplicates),
-	TT_TEST(test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery),
+	TT_TEST_SETUP(test_newreno_partial_ack_retransmits_next_hole_full_ack_ends_recovery,
+		      setup_newreno),
 	TT_TEST(test_established_zero_window_probes_with_backoff_then_window_opens),
 	TT_TEST(test_established_window_closes_with_data_in_flight_rto_probes),
 	TT_TEST(test_established_small_window_fill_lost_rto_resends_it),
