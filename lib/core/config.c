@@ -158,8 +158,8 @@ static const struct sl_opt config_opts[] = {
 	{ .section = "tcp", .name = "cc", .type = SL_OPT_CUSTOM,
 	  .offset = offsetof(struct sl_config, cc), .parse = cc_opt_parse,
 	  .format = cc_opt_format,
-	  .help = "congestion control of new connections: newreno "
-		  "(per connection: sl_conn_set_cc)" },
+	  .help = "congestion control of new connections: newreno, or dctcp (RFC 8257, for "
+		  "data centres; asks for ECN) (per connection: sl_conn_set_cc)" },
 	{ .section = "tcp", .name = "ecn", .type = SL_OPT_ENUM,
 	  .offset = offsetof(struct sl_config, ecn), .choices = ecn_modes,
 	  .help = "ECN (RFC 3168): off, passive (accept when the peer asks) or on (also ask); "

@@ -13,6 +13,7 @@
 
 static const struct tcp_cc_ops *const tcp_cc_modules[] = {
 	&tcp_cc_newreno,
+	&tcp_cc_dctcp,
 };
 
 const struct tcp_cc_ops *
