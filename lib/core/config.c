@@ -184,8 +184,9 @@ static const struct sl_opt config_opts[] = {
 	{ .section = "fault", .name = "fault", .type = SL_OPT_CUSTOM,
 	  .offset = offsetof(struct sl_config, fault), .parse = fault_opt_parse,
 	  .format = fault_opt_format,
-	  .help = "inject faults: drop=P,dup=P,reorder=P,corrupt=P,truncate=P,"
-		  "reorder-us=N,seed=N,dir=rx|tx|both (P: probability 0..1)" },
+	  .help = "inject faults: drop=P,dup=P,reorder=P,corrupt=P,truncate=P,ce=P,"
+		  "reorder-us=N,seed=N,dir=rx|tx|both (P: probability 0..1; ce: of the "
+		  "ECN-capable frames)" },
 };
 
 void

@@ -48,6 +48,7 @@ struct sl_fault_cfg {
 	uint32_t reorder;		/**< frame held back and released after later ones */
 	uint32_t corrupt;		/**< one bit flipped */
 	uint32_t truncate;		/**< frame cut short */
+	uint32_t ce;			/**< ECN-capable IPv4 frame marked Congestion Experienced */
 	uint32_t reorder_max_us;	/**< longest a held frame waits */
 	uint64_t seed;			/**< PRNG seed (0: chosen at start and logged) */
 	unsigned int dir;		/**< SL_FAULT_RX | SL_FAULT_TX */
