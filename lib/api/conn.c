@@ -32,6 +32,7 @@
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rxbuf.h"
+#include "tcp/tcp_ecn.h"
 #include "tcp/tcp_isn.h"
 #include "tcp/tcp_out.h"
 #include "tcp/tcp_timer.h"
@@ -555,6 +556,7 @@ sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info)
 	info->ts = (f->flags & TF_TS) != 0;
 	info->sack = (f->flags & TF_SACK) != 0;
 	info->wscale = (f->flags & TF_WSCALE) != 0;
+	info->ecn = (f->ecn & TCP_ECN_OK) != 0;
 	snprintf(info->cc, sizeof(info->cc), "%s", f->cc->name);
 	info->recoveries = f->loss.recoveries;
 	info->rack_lost = f->loss.rack_lost;

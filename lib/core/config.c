@@ -32,6 +32,7 @@
 
 static const char *const offload_modes[] = { "auto", "off", NULL };
 static const char *const flush_modes[] = { "iteration", "nagle", "cork", NULL };
+static const char *const ecn_modes[] = { "off", "passive", "on", NULL };	/* sl_ecn_mode */
 
 /* [tcp] cc: the name of a congestion control module (tcp/cc.c). */
 static int
@@ -159,8 +160,13 @@ static const struct sl_opt config_opts[] = {
 	{ .section = "tcp", .name = "cc", .type = SL_OPT_CUSTOM,
 	  .offset = offsetof(struct sl_config, cc), .parse = cc_opt_parse,
 	  .format = cc_opt_format,
-	  .help = "congestion control of new connections: newreno|cubic "
-		  "(per connection: sl_conn_set_cc)" },
+	  .help = "congestion control of new connections: newreno, cubic (the default), or "
+		  "dctcp (RFC 8257, for data centres; asks for ECN) (per connection: "
+		  "sl_conn_set_cc)" },
+	{ .section = "tcp", .name = "ecn", .type = SL_OPT_ENUM,
+	  .offset = offsetof(struct sl_config, ecn), .choices = ecn_modes,
+	  .help = "ECN (RFC 3168): off, passive (accept when the peer asks) or on (also ask); "
+		  "dctcp asks whatever this says" },
 	OPT("tcp", "user-timeout-ms", SL_OPT_U32, user_timeout_ms, 0, 86400000,
 	    "abort a connection whose data stays unacknowledged this long (0: off)"),
 	OPT("tcp", "port-min", SL_OPT_U16, port_min, 1, 65535,
@@ -181,8 +187,9 @@ static const struct sl_opt config_opts[] = {
 	{ .section = "fault", .name = "fault", .type = SL_OPT_CUSTOM,
 	  .offset = offsetof(struct sl_config, fault), .parse = fault_opt_parse,
 	  .format = fault_opt_format,
-	  .help = "inject faults: drop=P,dup=P,reorder=P,corrupt=P,truncate=P,"
-		  "reorder-us=N,seed=N,dir=rx|tx|both (P: probability 0..1)" },
+	  .help = "inject faults: drop=P,dup=P,reorder=P,corrupt=P,truncate=P,ce=P,"
+		  "reorder-us=N,seed=N,dir=rx|tx|both (P: probability 0..1; ce: of the "
+		  "ECN-capable frames)" },
 };
 
 void
@@ -240,6 +247,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->wscale = true;
 	cfg->init_cwnd = 10;
 	snprintf(cfg->cc, sizeof(cfg->cc), "%s", "cubic");
+	cfg->ecn = SL_ECN_PASSIVE;
 	cfg->user_timeout_ms = 0;
 	cfg->port_min = 32768;
 	cfg->port_max = 60999;

@@ -6,9 +6,14 @@
  * TX: port_tx -> fault_tx -> port_txq_add (before the frame reaches the TX queue).
  *
  * Faults are decided independently per frame with the configured probabilities, in this
- * order: drop, truncate, corrupt, duplicate, reorder. A corrupted TX frame first gets its
- * checksums computed in software, so that an offloading port cannot "repair" the damage
- * by computing checksums over the corrupted bytes.
+ * order: drop, CE mark, truncate, corrupt, duplicate, reorder. A corrupted TX frame first
+ * gets its checksums computed in software, so that an offloading port cannot "repair" the
+ * damage by computing checksums over the corrupted bytes.
+ *
+ * The CE mark is what a congested ECN router does (RFC 3168 §5): only an IPv4 frame that
+ * is ECN-capable (ECT(0) or ECT(1)) can get it, with probability ce, and its header
+ * checksum is adjusted (RFC 1624), so a right one stays right and a wrong one wrong. No
+ * other fault draws a number for it: a seed replays the same drops with or without ce.
  */
 
 #include <errno.h>
@@ -18,6 +23,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
@@ -60,7 +66,7 @@ splitmix64(uint64_t *x)
 static bool
 fault_any(const struct sl_fault_cfg *c)
 {
-	return c->drop || c->dup || c->reorder || c->corrupt || c->truncate;
+	return c->drop || c->dup || c->reorder || c->corrupt || c->truncate || c->ce;
 }
 
 void
@@ -81,8 +87,8 @@ fault_init(struct sl_worker *w)
 	f->rx_on = (c->dir & SL_FAULT_RX) != 0;
 	f->tx_on = (c->dir & SL_FAULT_TX) != 0;
 	SL_LOG(NOTICE, "worker %u: fault injection drop=%u dup=%u reorder=%u corrupt=%u "
-	       "truncate=%u ppm, dir=%s, seed=%" PRIu64 " (replay: --fault ...,seed=%" PRIu64
-	       ")", w->id, c->drop, c->dup, c->reorder, c->corrupt, c->truncate,
+	       "truncate=%u ce=%u ppm, dir=%s, seed=%" PRIu64 " (replay: --fault ...,seed=%"
+	       PRIu64 ")", w->id, c->drop, c->dup, c->reorder, c->corrupt, c->truncate, c->ce,
 	       c->dir == (SL_FAULT_RX | SL_FAULT_TX) ? "both" :
 	       (c->dir & SL_FAULT_RX) ? "rx" : "tx", seed, seed);
 }
@@ -127,6 +133,38 @@ fault_finish_cksums(struct rte_mbuf *m)
 	m->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK);
 }
 
+/* Mark an ECN-capable IPv4 frame CE with probability ppm; true when it was marked. The
+ * header must be in the first segment of a frame nobody else holds (a clone's data
+ * belongs to another buffer too). */
+static bool
+fault_mark_ce(struct fault_dir *d, struct rte_mbuf *m, uint32_t ppm)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(uintptr_t)(eh + 1);
+	uint8_t ecn;
+	uint16_t old;
+
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh) + sizeof(*ip) || !RTE_MBUF_DIRECT(m) ||
+	    rte_mbuf_refcnt_read(m) != 1 || eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    (ip->version_ihl >> 4) != 4)
+		return false;
+	ecn = ip->type_of_service & RTE_IPV4_HDR_ECN_MASK;
+	if (ecn == 0 || ecn == RTE_IPV4_HDR_ECN_CE || !fault_hit(d, ppm))
+		return false;
+	/* RFC 1624 equation 3, HC' = ~(~HC + ~m + m'), over the 16-bit word holding the
+	 * TOS byte; a port that computes the checksum on TX sees the new byte anyway. */
+	memcpy(&old, ip, sizeof(old));
+	ip->type_of_service |= RTE_IPV4_HDR_ECN_CE;
+	if (!(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM)) {
+		uint16_t now;
+
+		memcpy(&now, ip, sizeof(now));
+		ip->hdr_checksum = (uint16_t)~cksum_add(cksum_add((uint16_t)~ip->hdr_checksum,
+								  (uint16_t)~old), now);
+	}
+	return true;
+}
+
 /* Decide the fate of one frame. Returns how many copies go on now (0, 1 or 2) in out[];
  * a held frame is stored in d and not returned. */
 static unsigned int
@@ -141,6 +179,8 @@ fault_apply(struct sl_worker *w, struct fault_dir *d, struct rte_mbuf *m, bool t
 		rte_pktmbuf_free(m);
 		return 0;
 	}
+	if (c->ce != 0 && fault_mark_ce(d, m, c->ce))
+		w->stats.fault_ce++;
 	if (fault_hit(d, c->truncate) && m->pkt_len > 1) {
 		w->stats.fault_truncate++;
 		mbuf_trim_to(m, (uint32_t)(fault_rand(d) % m->pkt_len));
@@ -280,7 +320,7 @@ fault_opt_parse(void *field, const char *value, char *err, size_t errlen)
 	}
 	snprintf(buf, sizeof(buf), "%s", value);
 	if (strcmp(buf, "off") == 0 || strcmp(buf, "none") == 0) {
-		c.drop = c.dup = c.reorder = c.corrupt = c.truncate = 0;
+		c.drop = c.dup = c.reorder = c.corrupt = c.truncate = c.ce = 0;
 		*(struct sl_fault_cfg *)field = c;
 		return 0;
 	}
@@ -304,6 +344,8 @@ fault_opt_parse(void *field, const char *value, char *err, size_t errlen)
 			prob = &c.corrupt;
 		else if (strcmp(tok, "truncate") == 0)
 			prob = &c.truncate;
+		else if (strcmp(tok, "ce") == 0)
+			prob = &c.ce;
 		if (prob != NULL) {
 			if (fault_parse_prob(eq, prob) != 0) {
 				snprintf(err, errlen, "%s=%s: expected a probability 0..1", tok, eq);
@@ -339,7 +381,7 @@ fault_opt_parse(void *field, const char *value, char *err, size_t errlen)
 			continue;
 		}
 		snprintf(err, errlen, "unknown fault '%s' (drop, dup, reorder, corrupt, truncate, "
-			 "reorder-us, seed, dir)", tok);
+			 "ce, reorder-us, seed, dir)", tok);
 		return -EINVAL;
 	}
 	*(struct sl_fault_cfg *)field = c;
@@ -355,7 +397,8 @@ fault_opt_format(const void *field, char *buf, size_t len)
 		snprintf(buf, len, "off");
 		return;
 	}
-	snprintf(buf, len, "drop=%g,dup=%g,reorder=%g,corrupt=%g,truncate=%g,seed=%" PRIu64,
+	snprintf(buf, len, "drop=%g,dup=%g,reorder=%g,corrupt=%g,truncate=%g,ce=%g,seed=%" PRIu64,
 		 c->drop / (double)PPM, c->dup / (double)PPM, c->reorder / (double)PPM,
-		 c->corrupt / (double)PPM, c->truncate / (double)PPM, c->seed);
+		 c->corrupt / (double)PPM, c->truncate / (double)PPM, c->ce / (double)PPM,
+		 c->seed);
 }

@@ -4,8 +4,9 @@
 
 /* fault.c: a seeded fault injector between the port and the stack, one per direction:
  * drop, duplicate, reorder (hold a frame back, release it after later ones), flip a bit,
- * truncate. This machine has no netem; the loss and reordering tests use this instead.
- * The seed is logged at start, so any failing run can be replayed exactly. */
+ * truncate, mark an ECN-capable frame CE (a congested router's ECN mark, RFC 3168). This
+ * machine has no netem; the loss, reordering and ECN tests use this instead. The seed is
+ * logged at start, so any failing run can be replayed exactly. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,7 +36,7 @@ struct fault {
 static inline bool
 fault_configured(const struct sl_fault_cfg *c)
 {
-	return (c->drop | c->dup | c->reorder | c->corrupt | c->truncate) != 0;
+	return (c->drop | c->dup | c->reorder | c->corrupt | c->truncate | c->ce) != 0;
 }
 
 /* Set up from the configuration; logs the seed when a fault is enabled. */

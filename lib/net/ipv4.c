@@ -7,7 +7,8 @@
  *     the frame (longer frames are Ethernet padding and are trimmed), header checksum (the
  *     port's verdict when it gives one), options and fragments (counted and dropped: sluice
  *     neither reassembles nor interprets options), source address sanity, destination.
- * TX: tcp_output / icmp -> ipv4_output -> arp_output -> eth_output -> port_tx.
+ * TX: tcp_output / icmp -> ipv4_output -> arp_output -> eth_output -> port_tx. The TOS byte
+ *     is 0 except for its ECN field, which TCP sets on ECN-capable data (ipv4_output_tos).
  */
 
 #include <rte_byteorder.h>
@@ -131,7 +132,8 @@ ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *
 }
 
 void
-ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
+ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
+		uint8_t tos)
 {
 	struct rte_ipv4_hdr *ip;
 	rte_be32_t nexthop = dst;
@@ -151,7 +153,7 @@ ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t pro
 		return;
 	}
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
+	ip->type_of_service = tos;
 	ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
 	/* Atomic datagrams (DF set, never fragmented): the ID carries no meaning (RFC 6864). */
 	ip->packet_id = 0;

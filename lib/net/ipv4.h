@@ -19,9 +19,18 @@ void
 ipv4_input(struct sl_worker *w, struct rte_mbuf *m);
 
 /* Prepend IPv4 and Ethernet headers to m (whose data starts at the L4 header, l4 checksum
- * prepared by the caller), route it and send it. Consumes m. */
+ * prepared by the caller), with tos as the whole TOS byte (DSCP 0; the ECN field of
+ * RFC 3168 §5 in its two low bits), route it and send it. Consumes m. */
 void
-ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto);
+ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
+		uint8_t tos);
+
+/* ipv4_output_tos with TOS 0 (Not-ECT). Consumes m. */
+static inline void
+ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)
+{
+	ipv4_output_tos(w, m, dst, proto, 0);
+}
 
 /* Finish the header checksum of ip in m: by offload when the port has it, else software.
  * m->l2_len and m->l3_len must be set. */

@@ -16,7 +16,7 @@
 static const struct tcp_cc_ops *const tcp_cc_modules[] = {
 	&tcp_cc_newreno,
 	&tcp_cc_cubic,
-	/* dctcp (RFC 8257) goes here. */
+	&tcp_cc_dctcp,
 };
 
 const struct tcp_cc_ops *

@@ -87,10 +87,24 @@ enum tcp_cc_cubic_phase {
 #define CUBIC_EPOCH		(1u << 0)	/* ca holds a running epoch */
 #define CUBIC_UNDO_EPOCH	(1u << 1)	/* undo_* hold an epoch to restore */
 
+/* DCTCP (cc_dctcp.c): the fraction of bytes the peer saw marked CE, an EWMA over windows
+ * of data (RFC 8257 §3.3), in units of 1 / TCP_DCTCP_ALPHA_ONE. It grows the window like
+ * NewReno, so NewReno's state comes first and NewReno's hooks run on it unchanged. */
+#define TCP_DCTCP_ALPHA_ONE (1u << 20)
+
+struct tcp_cc_dctcp {
+	struct tcp_cc_newreno newreno;
+	uint32_t alpha;
+	uint32_t window_end;		/* the observation window ends when SND.UNA passes it */
+	uint32_t bytes_acked;		/* acknowledged in this window */
+	uint32_t bytes_marked;		/* of them, by ACKs with ECE */
+};
+
 /* A module's own per-flow state: a flow uses the member of its module. */
 union tcp_cc_state {
 	struct tcp_cc_newreno newreno;
 	struct tcp_cc_cubic cubic;
+	struct tcp_cc_dctcp dctcp;
 };
 
 struct tcp_cc_ops {
@@ -157,6 +171,10 @@ extern const struct tcp_cc_ops tcp_cc_newreno;
 
 /* CUBIC (RFC 9438) with HyStart++ (RFC 9406) in the first slow start: the default. */
 extern const struct tcp_cc_ops tcp_cc_cubic;
+/* DCTCP (RFC 8257), for data centres where switches mark CE early: the window shrinks in
+ * proportion to the fraction of marked bytes (cwnd * (1 - alpha / 2), once per window)
+ * instead of halving, and grows like NewReno; losses are NewReno's. Needs ECN. */
+extern const struct tcp_cc_ops tcp_cc_dctcp;
 
 /* The module called name ("newreno", ...), or NULL. */
 const struct tcp_cc_ops *

@@ -123,6 +123,8 @@ struct tcp_flow {
 	uint8_t segs_unacked;		/* full segments received since our last ACK */
 	uint8_t nsack;			/* SACK blocks to report */
 	const struct tcp_cc_ops *cc;	/* congestion control module */
+	uint8_t ecn;			/* TCP_ECN_* (tcp_ecn.h): ECN agreed, echo, CWR owed */
+	uint32_t ecn_high;		/* snd_max at the last reduction ECN knows of */
 	uint32_t ts_recent;		/* TSval to echo (RFC 7323) */
 	uint64_t ts_recent_us;		/* when ts_recent was recorded */
 	uint32_t ts_off;		/* per-connection TSval offset */

@@ -21,6 +21,7 @@
  *                                         (tcp_ack_new: RTT, congestion control through
  *                                         f->cc, recovery, timer, FIN acknowledged) or a
  *                                         duplicate (tcp_dupack_in)
+ *       tcp_ecn_input (tcp_ecn.c)         ECN: the ACK's ECE, the data's CWR and CE marks
  *       tcp_text_in, tcp_data_in          seventh, segment text (in order or queued)
  *       tcp_fin_in                        eighth, FIN
  *
@@ -49,6 +50,7 @@
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rxbuf.h"
+#include "tcp/tcp_ecn.h"
 #include "tcp/tcp_in.h"
 #include "tcp/tcp_isn.h"
 #include "tcp/tcp_ooo.h"
@@ -207,6 +209,7 @@ tcp_passive_open(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *m
 	f->snd_una = f->iss;
 	f->recover = f->iss;
 	tcp_negotiate(w, f, &s->opts);
+	tcp_ecn_syn_in(w, f, s->flags);
 	/* The window of a SYN is never scaled (RFC 7323 §2.2). */
 	f->snd_wnd = s->wnd;
 	f->max_snd_wnd = s->wnd;
@@ -229,7 +232,7 @@ tcp_cookie_accept(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *
 	const struct sl_config *cfg = w->cfg;
 	struct tcp_opts o = { 0 };
 	struct tcp_flow *f;
-	bool sack = false;
+	bool sack = false, ecn = false;
 	int ws = -1;
 
 	f = flow_create(w, &s->key);
@@ -257,7 +260,7 @@ tcp_cookie_accept(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *
 	o.has = TO_MSS;
 	o.mss = mss;
 	if (s->opts.has & TO_TS) {
-		tcp_cookie_ts_decode(s->opts.tsecr, &sack, &ws);
+		tcp_cookie_ts_decode(s->opts.tsecr, &sack, &ws, &ecn);
 		o.has |= TO_TS;
 		o.tsval = s->opts.tsval;
 		if (sack)
@@ -268,6 +271,7 @@ tcp_cookie_accept(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *
 		}
 	}
 	tcp_negotiate(w, f, &o);
+	tcp_ecn_cookie_in(w, f, ecn);
 	f->rcv_adv = f->rcv_nxt + RTE_MIN(cfg->rcvbuf, 65535u);
 	f->snd_wl1 = s->seq - 1;	/* so this ACK's window is taken */
 	f->snd_wl2 = s->ack;
@@ -349,6 +353,7 @@ tcp_input_syn_sent(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	f->irs = s->seq;
 	f->rcv_nxt = s->seq + 1;
 	tcp_negotiate(w, f, &s->opts);
+	tcp_ecn_syn_in(w, f, s->flags);
 	f->snd_wnd = s->wnd;
 	f->max_snd_wnd = s->wnd;
 	f->snd_wl1 = s->seq;
@@ -1006,6 +1011,8 @@ tcp_text_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 static void
 tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, struct tcp_seg *s)
 {
+	uint32_t una;
+
 	switch (f->state) {
 	case SL_TCP_SYN_SENT:
 		tcp_input_syn_sent(w, f, m, s);
@@ -1054,10 +1061,13 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 		return;
 	/* The connection ended (LAST-ACK), or CLOSING reached TIME-WAIT: "the only thing
 	 * that can arrive in this state is a retransmission of the remote FIN". */
+	una = f->snd_una;
 	if (!tcp_ack_in(w, f, s) || f->state == SL_TCP_TIME_WAIT) {
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* ECN: the peer's ECE, CWR and CE marks (RFC 3168 §6.1.2, §6.1.3). */
+	tcp_ecn_input(w, f, s, una);
 	/* Seventh and eighth checks: segment text and FIN. */
 	tcp_text_in(w, f, m, s);
 	if (f->flags & (TF_ACKNOW | TF_DELACK) || f->tx.bytes > 0 ||
@@ -1123,6 +1133,7 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 	s->ack = rte_be_to_cpu_32(th->recv_ack);
 	s->wnd = rte_be_to_cpu_16(th->rx_win);
 	s->len = l4len - hlen;
+	s->ecn = ip->type_of_service & RTE_IPV4_HDR_ECN_MASK;
 	s->key.raddr = ip->src_addr;
 	s->key.laddr = ip->dst_addr;
 	s->key.rport = th->src_port;

@@ -29,6 +29,7 @@ struct tcp_seg {
 	uint32_t wnd;			/* raw window field */
 	uint8_t flags;			/* RTE_TCP_*_FLAG */
 	uint8_t hlen;			/* TCP header with options */
+	uint8_t ecn;			/* the IP header's ECN field (RFC 3168 §5) */
 	struct flow_key key;
 	struct tcp_opts opts;
 };

@@ -15,8 +15,9 @@
  *
  * and the connection is created only when an ACK comes back with cookie + 1, at most two
  * periods old and with the right hash. When the SYN carried timestamps, the peer's window
- * scale and SACK-permitted are kept in the low 5 bits of our TSval and come back in the
- * ACK's TSecr, so such connections keep those options (Linux does the same).
+ * scale, SACK-permitted and whether we agreed to ECN are kept in the low 6 bits of our
+ * TSval and come back in the ACK's TSecr, so such connections keep those options (Linux
+ * does the same, bit for bit). Without timestamps a cookie's SYN-ACK agrees to none.
  */
 
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include "core/siphash.h"
 #include "core/worker.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_ecn.h"
 #include "tcp/tcp_in.h"
 #include "tcp/tcp_isn.h"
 #include "tcp/tcp_opt.h"
@@ -33,6 +35,12 @@
 
 #define COOKIE_PERIOD_US (64ull * 1000 * 1000)
 #define COOKIE_HASH_MASK 0x00ffffffu
+
+/* The low bits of a cookie SYN-ACK's TSval: the window scale (0xf: none), SACK, ECN. */
+#define COOKIE_TS_WSCALE 0x0fu
+#define COOKIE_TS_SACK 0x10u
+#define COOKIE_TS_ECN 0x20u
+#define COOKIE_TS_BITS 0x3fu
 
 static const uint16_t cookie_mss[8] = { 48, 216, 536, 1220, 1360, 1440, 1460, 8960 };
 
@@ -110,19 +118,23 @@ tcp_cookie_tsval(struct sl_worker *w, const struct tcp_seg *syn)
 	uint32_t now, ts, opt;
 
 	now = tcp_ts_now(w, &tmp);
-	opt = (syn->opts.has & TO_WSCALE) ? syn->opts.wscale : 0xf;
+	opt = (syn->opts.has & TO_WSCALE) ? syn->opts.wscale : COOKIE_TS_WSCALE;
 	if (syn->opts.has & TO_SACK_OK)
-		opt |= 0x10;
-	ts = (now & ~0x1fu) | opt;
+		opt |= COOKIE_TS_SACK;
+	if (tcp_ecn_syn_ok(w, w->tcp.cc, syn->flags))
+		opt |= COOKIE_TS_ECN;
+	ts = (now & ~COOKIE_TS_BITS) | opt;
 	/* Never ahead of the clock, or the peer's PAWS would reject what follows. */
 	if (seq_gt(ts, now))
-		ts -= 32;
+		ts -= COOKIE_TS_BITS + 1;
 	return ts;
 }
 
 void
-tcp_cookie_ts_decode(uint32_t tsecr, bool *sack, int *wscale)
+tcp_cookie_ts_decode(uint32_t tsecr, bool *sack, int *wscale, bool *ecn)
 {
-	*sack = (tsecr & 0x10) != 0;
-	*wscale = (tsecr & 0xf) == 0xf ? -1 : (int)(tsecr & 0xf);
+	*sack = (tsecr & COOKIE_TS_SACK) != 0;
+	*ecn = (tsecr & COOKIE_TS_ECN) != 0;
+	*wscale = (tsecr & COOKIE_TS_WSCALE) == COOKIE_TS_WSCALE ? -1 :
+		  (int)(tsecr & COOKIE_TS_WSCALE);
 }

@@ -30,12 +30,13 @@ tcp_cookie_make(struct sl_worker *w, const struct tcp_seg *s, uint16_t *mss);
 int
 tcp_cookie_check(struct sl_worker *w, const struct tcp_seg *s, uint16_t *mss);
 
-/* The TSval of a cookie SYN-ACK, carrying the SYN's window scale and SACK-permitted. */
+/* The TSval of a cookie SYN-ACK, carrying the SYN's window scale and SACK-permitted, and
+ * whether we agreed to ECN (tcp_ecn_syn_ok). */
 uint32_t
 tcp_cookie_tsval(struct sl_worker *w, const struct tcp_seg *syn);
 
 /* What tcp_cookie_tsval encoded, from the TSecr of the ACK. */
 void
-tcp_cookie_ts_decode(uint32_t tsecr, bool *sack, int *wscale);
+tcp_cookie_ts_decode(uint32_t tsecr, bool *sack, int *wscale, bool *ecn);
 
 #endif /* SL_TCP_ISN_H */

@@ -39,6 +39,7 @@
 #include "net/mbuf_util.h"
 #include "net/port.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_ecn.h"
 #include "tcp/tcp_in.h"
 #include "tcp/tcp_isn.h"
 #include "tcp/tcp_ooo.h"
@@ -177,6 +178,7 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	struct rte_tcp_hdr *th;
 	bool syn = (tflags & RTE_TCP_SYN_FLAG) != 0;
 	size_t olen, hlen;
+	uint8_t tos;
 
 	if (unlikely(m == NULL)) {
 		w->stats.tcp_tx_nombuf++;
@@ -196,6 +198,7 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
+	tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
 	th->src_port = f->key.lport;
 	th->dst_port = f->key.rport;
 	th->sent_seq = rte_cpu_to_be_32(seq);
@@ -221,7 +224,7 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	}
 	w->stats.tcp_tx_segs++;
 	w->stats.tcp_tx_bytes += len;
-	ipv4_output(w, m, f->key.raddr, IPPROTO_TCP);
+	ipv4_output_tos(w, m, f->key.raddr, IPPROTO_TCP, tos);
 	return 0;
 }
 
@@ -309,6 +312,7 @@ tcp_send_syn(struct sl_worker *w, struct tcp_flow *f)
 
 	if (f->state == SL_TCP_SYN_RCVD)
 		fl |= RTE_TCP_ACK_FLAG;
+	fl |= tcp_ecn_syn_flags(w, f);
 	f->snd_nxt = f->iss + 1;
 	f->snd_max = f->iss + 1;
 	if (f->rcv_adv == 0 || f->state == SL_TCP_SYN_SENT)
@@ -779,6 +783,8 @@ tcp_reply_cookie_synack(struct sl_worker *w, struct rte_mbuf *m, const struct tc
 	olen = tcp_opt_write_syn(opts, (uint16_t)(cfg->mtu - 40), ws, ts && sack, ts,
 				 ts ? tcp_cookie_tsval(w, s) : 0, s->opts.tsval);
 	w->stats.tcp_syncookie_sent++;
-	tcp_reply_inplace(w, m, s, iss, s->seq + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
+	/* ECN agreed only where the timestamp can remember it (tcp_cookie_tsval). */
+	tcp_reply_inplace(w, m, s, iss, s->seq + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
+			  (ts && tcp_ecn_syn_ok(w, w->tcp.cc, s->flags) ? RTE_TCP_ECE_FLAG : 0),
 			  (uint16_t)RTE_MIN(cfg->rcvbuf, 65535u), opts, olen);
 }

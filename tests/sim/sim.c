@@ -32,12 +32,14 @@
  * A run passes when every flow ended with on_eof on both sides after exactly the expected
  * bytes with matching hashes and on_close(NORMAL) on both sides; no flow remains in either
  * table once TIME-WAIT is over; both mbuf pools are back to their baseline; no TCP timer
- * was ever left overdue; sl_stack_destroy() reports no leak; and the retransmission
+ * was ever left overdue; sl_stack_destroy() reports no leak; the retransmission
  * timeouts of both stacks, per MiB the applications received, stay within the profile's
  * limit (max_rto_per_mb, or --max-rto-per-mb): loss recovery (SACK, RACK-TLP) is meant to
  * repair losses without waiting for the RTO, so a rise in timeouts is a regression even
- * when every byte arrives. Every run is bounded in virtual time and in iterations; at a
- * bound it prints each unfinished flow's state.
+ * when every byte arrives; and where the profile marks CE (ecn, dctcp: ECN asked for by
+ * --ecn on or by DCTCP), ECN was in use: some data arrived marked and some window was cut
+ * for it. Every run is bounded in virtual time and in iterations; at a bound it prints
+ * each unfinished flow's state.
  *
  * Fault profiles give rates per hop. A frame meets two injectors on its way (the sender's
  * TX, the receiver's RX), so each gets 1 - sqrt(1 - p) for a hop rate p.
@@ -94,8 +96,8 @@
 struct sim_profile {
 	const char *name;
 	const char *desc;
-	/* Probability per hop, in parts per million. */
-	uint32_t drop, dup, reorder, corrupt, truncate;
+	/* Probability per hop, in parts per million (ce: of the ECN-capable frames). */
+	uint32_t drop, dup, reorder, corrupt, truncate, ce;
 	uint32_t reorder_max_us;	/* 0: the stack's default */
 	uint32_t delay_us;		/* one-way link delay */
 	uint32_t mbufs;			/* mbufs per stack (0: enough for every window) */
@@ -111,6 +113,8 @@ struct sim_profile {
 	 * loss is heavy or the pool is short, and none at 30%. Profiles without loss allow
 	 * (almost) none. */
 	double max_rto_per_mb;
+	bool ecn;			/* both stacks ask for ECN (--ecn on) */
+	const char *cc;			/* congestion control of both (NULL: default) */
 };
 
 static const struct sim_profile sim_profiles[] = {
@@ -137,6 +141,11 @@ static const struct sim_profile sim_profiles[] = {
 	  .max_rto_per_mb = 0.25 },
 	{ .name = "tight", .desc = "512 mbufs per stack (far less than the windows), 1% loss",
 	  .drop = 10000, .mbufs = 512, .max_rto_per_mb = 0.75 },
+	{ .name = "ecn", .desc = "ECN on both sides, 5% of ECN-capable frames marked CE, 1% loss",
+	  .ce = 50000, .drop = 10000, .ecn = true, .max_rto_per_mb = 0.25 },
+	{ .name = "dctcp", .desc = "DCTCP on both sides (precise echo), 5% CE marks, 1% loss, "
+	  "1% reorder", .ce = 50000, .drop = 10000, .reorder = 10000, .reorder_max_us = 2000,
+	  .cc = "dctcp", .max_rto_per_mb = 0.25 },
 };
 
 /* ---- options ---- */
@@ -455,6 +464,10 @@ print_stats(const struct sim_stack *st, bool all)
 	       PRIu64 ", retransmit_segs %" PRIu64 "\n", st->name, s->tcp_rto, s->tcp_recoveries,
 	       s->tcp_rack_lost, s->tcp_tlp_sent, s->tcp_tlp_recovered, s->tcp_undo,
 	       s->tcp_dsack_rx, s->tcp_retransmit_segs);
+	if (s->fault_ce != 0 || s->tcp_ecn_ce_rx != 0 || s->tcp_ece_reductions != 0)
+		printf("  %s: ECN: frames marked CE %" PRIu64 ", data segments received with CE %"
+		       PRIu64 ", window reductions on ECE %" PRIu64 "\n", st->name, s->fault_ce,
+		       s->tcp_ecn_ce_rx, s->tcp_ece_reductions);
 	if (st->nw > 1)
 		printf("  %s: %u workers, segments handed over %" PRIu64 ", ARP copies %" PRIu64
 		       ", ring-full drops %" PRIu64 "\n", st->name, st->nw, s->handoff_segs,
@@ -770,6 +783,11 @@ sim_config(const struct sim *sim, struct sl_config *cfg, rte_be32_t ip, uint16_t
 	cfg->fault.reorder = per_injector(p->reorder);
 	cfg->fault.corrupt = per_injector(p->corrupt);
 	cfg->fault.truncate = per_injector(p->truncate);
+	cfg->fault.ce = per_injector(p->ce);
+	if (p->ecn)
+		cfg->ecn = SL_ECN_ON;
+	if (p->cc != NULL)
+		snprintf(cfg->cc, sizeof(cfg->cc), "%s", p->cc);
 	if (p->reorder_max_us != 0)
 		cfg->fault.reorder_max_us = p->reorder_max_us;
 	cfg->fault.seed = mix64(sim->o.seed * 31 + salt) | 1;
@@ -1314,6 +1332,18 @@ sim_quiesce(struct sim *sim)
 	return 0;
 }
 
+/* With CE marks on the link, did neither stack hear a mark or reduce for one? */
+static bool
+sim_ecn_idle(struct sim *sim)
+{
+	struct sl_stats a, b;
+
+	sl_stack_stats(sim->A.s, &a);
+	sl_stack_stats(sim->B.s, &b);
+	return a.tcp_ecn_ce_rx + b.tcp_ecn_ce_rx == 0 ||
+	       a.tcp_ece_reductions + b.tcp_ece_reductions == 0;
+}
+
 /* Every flow complete and correct, nothing left behind. */
 static int
 sim_check(struct sim *sim)
@@ -1362,6 +1392,10 @@ sim_check(struct sim *sim)
 	}
 	if (!link_empty(sim)) {
 		sim_fail(sim, "frames left on the link");
+		bad++;
+	}
+	if (sim->o.profile->ce != 0 && sim_ecn_idle(sim)) {
+		sim_fail(sim, "CE marks, but no stack echoed or reduced: ECN was not in use");
 		bad++;
 	}
 	return bad == 0 && sim->failures == 0 ? 0 : -1;

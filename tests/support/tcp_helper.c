@@ -51,6 +51,11 @@ tp_build(uint8_t *p, const struct th *t, const struct tseg *s)
 	n = fb_eth(p, &t->mac, &th_peer_mac, RTE_ETHER_TYPE_IPV4);
 	ip = (struct rte_ipv4_hdr *)(p + n);
 	n += fb_ipv4(p + n, src, dst, IPPROTO_TCP, (uint16_t)l4);
+	if (s->tos != 0) {
+		ip->type_of_service = s->tos;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
 	th = (struct rte_tcp_hdr *)(p + n);
 	memset(th, 0, sizeof(*th));
 	th->src_port = rte_cpu_to_be_16(s->sport);
@@ -123,6 +128,7 @@ tp_parse(const struct rte_mbuf *m, const struct th *t, struct tp_out *o)
 	o->src = ip->src_addr;
 	o->dst = ip->dst_addr;
 	o->ttl = ip->time_to_live;
+	o->tos = ip->type_of_service;
 	o->df = (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) != 0;
 	o->sport = rte_be_to_cpu_16(th->src_port);
 	o->dport = rte_be_to_cpu_16(th->dst_port);
@@ -503,7 +509,7 @@ tpeer_xmit_opts(struct tpeer *p, uint8_t flags, uint32_t seq, uint32_t ack, uint
 {
 	struct tseg s = {
 		.sport = p->port, .dport = p->lport, .seq = seq, .ack = ack, .flags = flags,
-		.wnd = wnd, .opts = opts, .olen = olen, .data = data, .len = len,
+		.tos = p->tos, .wnd = wnd, .opts = opts, .olen = olen, .data = data, .len = len,
 	};
 
 	tp_inject(p->t, &s);
@@ -593,9 +599,9 @@ void
 tpeer_syn(struct tpeer *p)
 {
 	p->snd_nxt = p->iss;
-	tpeer_send(p, TH_SYN, NULL, 0);
+	tpeer_send(p, TH_SYN | p->syn_flags, NULL, 0);
 	tpeer_expect(p, &p->syn);
-	assert_int_equal(p->syn.flags, TH_SYN | TH_ACK);
+	assert_int_equal(p->syn.flags & ~(TH_ECE | TH_CWR), TH_SYN | TH_ACK);
 	assert_int_equal(p->syn.ack, p->iss + 1);
 	p->ts_on = p->ts && (p->syn.opts.has & TO_TS);
 }
@@ -628,7 +634,7 @@ tpeer_await_syn(struct tpeer *p)
 	th_poll(p->t);
 	p->lport = 0;
 	tpeer_expect(p, &p->syn);
-	assert_int_equal(p->syn.flags, TH_SYN);
+	assert_int_equal(p->syn.flags & ~(TH_ECE | TH_CWR), TH_SYN);
 	p->lport = p->syn.sport;
 	tc->lport = p->lport;
 	return c;
@@ -639,7 +645,7 @@ tpeer_synack(struct tpeer *p)
 {
 	p->snd_nxt = p->iss;
 	p->ts_on = p->ts && (p->syn.opts.has & TO_TS);
-	tpeer_send(p, TH_SYN | TH_ACK, NULL, 0);
+	tpeer_send(p, TH_SYN | TH_ACK | p->syn_flags, NULL, 0);
 }
 
 struct sl_conn *

@@ -45,6 +45,14 @@
 #define TH_RST	RTE_TCP_RST_FLAG
 #define TH_PSH	RTE_TCP_PSH_FLAG
 #define TH_ACK	RTE_TCP_ACK_FLAG
+#define TH_ECE	RTE_TCP_ECE_FLAG
+#define TH_CWR	RTE_TCP_CWR_FLAG
+
+/* The IP header's ECN field (RFC 3168 §5), in the TOS byte. */
+#define TP_NOT_ECT	0x00
+#define TP_ECT1		0x01
+#define TP_ECT0		0x02
+#define TP_CE		0x03
 
 /* Largest payload a parsed segment keeps (a jumbo frame's worth). */
 #define TP_DATA_MAX	9600
@@ -57,6 +65,7 @@ struct tseg {
 	uint16_t sport, dport;		/* host order */
 	uint32_t seq, ack;
 	uint8_t flags;			/* TH_* */
+	uint8_t tos;			/* the IP TOS byte (its ECN field: TP_ECT0, TP_CE ...) */
 	uint16_t wnd;			/* the raw window field */
 	const uint8_t *opts;		/* raw option bytes, padded with EOL to 4 */
 	size_t olen;
@@ -68,6 +77,7 @@ struct tseg {
 struct tp_out {
 	rte_be32_t src, dst;
 	uint8_t ttl;
+	uint8_t tos;			/* the IP TOS byte */
 	bool df;
 	uint16_t sport, dport;		/* host order */
 	uint32_t seq, ack;
@@ -208,6 +218,10 @@ struct tpeer {
 	int wscale;			/* < 0: no window scale option */
 	bool sack_ok;
 	bool ts;
+	/* ECN: flags added to the peer's SYN or SYN-ACK (TH_ECE | TH_CWR asks for ECN), and
+	 * the TOS byte of every segment it sends (TP_ECT0, TP_CE ...). */
+	uint8_t syn_flags;
+	uint8_t tos;
 	/* Timestamps once both sides use them: the peer's clock (incremented after every
 	 * segment it sends) and the stack's last TSval, which the peer echoes. */
 	bool ts_on;
@@ -276,8 +290,9 @@ tpeer_expect_ack(struct tpeer *p, uint32_t ack);
 void
 tpeer_expect_nothing(struct tpeer *p);
 
-/* Passive open at the stack, first half: the peer sends its SYN and expects the SYN-ACK
- * (kept in p->syn); learns the stack's ISN and whether timestamps are on. */
+/* Passive open at the stack, first half: the peer sends its SYN (with syn_flags) and
+ * expects the SYN-ACK (kept in p->syn; ECE and CWR not checked); learns the stack's ISN and
+ * whether timestamps are on. */
 void
 tpeer_syn(struct tpeer *p);
 
@@ -290,7 +305,8 @@ tpeer_connect(struct tpeer *p);
 struct sl_conn *
 tpeer_await_syn(struct tpeer *p);
 
-/* Answer the stack's SYN with the peer's SYN-ACK (options only as offered). */
+/* Answer the stack's SYN with the peer's SYN-ACK (options only as offered, syn_flags
+ * added). */
 void
 tpeer_synack(struct tpeer *p);
 

@@ -48,6 +48,7 @@ struct sl_fault_cfg {
 	uint32_t reorder;		/**< frame held back and released after later ones */
 	uint32_t corrupt;		/**< one bit flipped */
 	uint32_t truncate;		/**< frame cut short */
+	uint32_t ce;			/**< ECN-capable IPv4 frame marked Congestion Experienced */
 	uint32_t reorder_max_us;	/**< longest a held frame waits */
 	uint64_t seed;			/**< PRNG seed (0: chosen at start and logged) */
 	unsigned int dir;		/**< SL_FAULT_RX | SL_FAULT_TX */
@@ -55,6 +56,14 @@ struct sl_fault_cfg {
 
 #define SL_FAULT_RX 1u	/**< faults on frames received from the port */
 #define SL_FAULT_TX 2u	/**< faults on frames sent to the port */
+
+/** When a connection uses ECN (RFC 3168), the `[tcp] ecn` key. A congestion control module
+ * that needs ECN (DCTCP) requests it whatever this says. */
+enum sl_ecn_mode {
+	SL_ECN_OFF = 0,		/**< never: SYNs asking for it are answered without */
+	SL_ECN_PASSIVE,		/**< accept it when the peer's SYN asks (default, Linux's 2) */
+	SL_ECN_ON,		/**< also ask for it in our SYNs (Linux's 1) */
+};
 
 /** Largest length of a string option, including the terminating NUL. */
 #define SL_OPT_STR_MAX 256
@@ -130,6 +139,7 @@ struct sl_config {
 	bool wscale;			/**< offer window scaling */
 	uint16_t init_cwnd;		/**< initial congestion window (segments) */
 	char cc[SL_CC_NAME_MAX];	/**< congestion control of new connections */
+	unsigned int ecn;		/**< enum sl_ecn_mode */
 	uint32_t user_timeout_ms;	/**< abort when data stays unacknowledged this long */
 	uint16_t port_min, port_max;	/**< ephemeral ports for active opens */
 	uint64_t seed;			/**< secrets and PRNG seed; 0: random at start */

@@ -171,7 +171,8 @@ extern "C" {
 	X(fault_dup,		"fault injector: frames duplicated") \
 	X(fault_reorder,	"fault injector: frames held back") \
 	X(fault_corrupt,	"fault injector: frames with a flipped bit") \
-	X(fault_truncate,	"fault injector: frames truncated")
+	X(fault_truncate,	"fault injector: frames truncated") \
+	X(fault_ce,		"fault injector: ECN-capable frames marked CE")
 
 /** The counters of one worker (or a sum over workers). */
 struct sl_stats {

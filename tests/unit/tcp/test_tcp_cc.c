@@ -356,7 +356,7 @@ test_cubic_init_ssthresh_high_hystart_then_initial_window(void **state)
 	assert_ptr_equal(tcp_cc_find("cubic"), &tcp_cc_cubic);
 	assert_ptr_equal(tcp_cc_find("newreno"), &tcp_cc_newreno);
 	assert_null(tcp_cc_find("reno"));
-	assert_string_equal(tcp_cc_names(), "newreno|cubic");
+	assert_string_equal(tcp_cc_names(), "newreno|cubic|dctcp");
 	assert_true(sizeof(struct tcp_cc_cubic) <= 48);
 	/* HyStart++ takes RTT samples. */
 	assert_non_null(tcp_cc_cubic.on_rtt_sample);
