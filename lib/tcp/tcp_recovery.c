@@ -257,16 +257,35 @@ rack_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news 
 
 /* Step 4: the reordering window. None before reordering was seen once recovery began or
  * DupThresh segments were SACKed (so RACK never waits longer than the three duplicate
- * ACKs would); a quarter of the minimum RTT otherwise, at most SRTT. */
+ * ACKs would); otherwise reo_mult quarters of the minimum RTT, at most SRTT. */
 static uint32_t
 rack_reo_wnd(const struct tcp_flow *f, uint32_t sacked)
 {
 	const struct tcp_rec *r = &f->rec;
+	uint32_t mult;
 
 	if (!r->rack_reord &&
 	    ((f->flags & TF_RECOVERY) || sacked >= TCP_DUPTHRESH * (uint32_t)f->mss))
 		return 0;
-	return RTE_MIN(r->rack_min_rtt / 4, f->srtt >> 3);
+	mult = r->reo_mult > 0 ? r->reo_mult : 1;
+
+	return u32_min(r->rack_min_rtt / 4 * mult, f->srtt >> 3);
+}
+
+/* RFC 8985 §6.2 step 4: a D-SACK says a retransmission was spurious, so the reordering
+ * window was too small: one more quarter of min RTT, at most once per round trip; after
+ * 16 recoveries without one it shrinks back. */
+static void
+rack_reo_adapt(struct tcp_flow *f, const struct tcp_sack_news *n)
+{
+	struct tcp_rec *r = &f->rec;
+
+	if (n->dsack > 0 && (r->reo_mult == 0 || seq_ge(f->snd_una, r->reo_dsack_high))) {
+		r->reo_mult = (uint8_t)RTE_MIN(r->reo_mult + 1u + (r->reo_mult == 0), 64u);
+		r->reo_dsack_high = f->snd_max;
+		r->reo_persist = 16;
+		r->rack_reord = true;
+	}
 }
 
 /* Step 5: every segment sent before the RACK segment and outstanding longer than its RTT
@@ -415,6 +434,10 @@ rec_reno_partial(struct tcp_flow *f, uint32_t acked)
 static void
 rec_exit(struct tcp_flow *f)
 {
+	struct tcp_rec *r = &f->rec;
+
+	if (r->reo_persist > 0 && --r->reo_persist == 0)
+		r->reo_mult = 1;
 	f->cc->exit_recovery(f);
 	f->flags &= ~TF_RECOVERY;
 	f->dupacks = 0;
@@ -429,6 +452,7 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 	rec_undo_check(w, f, s, acked, n);
 	tlp_settle(w, f, acked, n);
 	if (f->flags & TF_SACK) {
+		rack_reo_adapt(f, n);
 		rack_update(w, f, n);
 		lost = rack_detect(w, f);
 		lost += tcp_sb_mark_dupthresh(f, f->mss);

@@ -60,6 +60,9 @@ struct tcp_rec {
 	/* RACK: the most recently sent segment delivered, and RTTs measured from it. */
 	bool rack_valid;
 	bool rack_reord;		/* the peer reorders: keep a reordering window */
+	uint8_t reo_mult;		/* reordering window in quarters of min RTT */
+	uint8_t reo_persist;		/* recoveries left before it shrinks back */
+	uint32_t reo_dsack_high;	/* snd_max when a D-SACK last widened it */
 	uint32_t rack_xmit, rack_end;
 	uint32_t rack_rtt, rack_min_rtt;	/* us */
 };
