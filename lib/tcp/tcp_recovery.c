@@ -27,9 +27,11 @@
 /* RFC 5681's DupThresh. */
 #define TCP_DUPTHRESH		3
 /* RFC 8985 §7.2: the worst-case delayed ACK added to the probe timeout of a flight of
- * one segment, and the floor of the probe timeout (Linux's TCP_TIMEOUT_MIN). */
+ * one segment; and the slack added to 2 SRTT for the jitter of a receiver's ACK (Linux
+ * adds 2 jiffies; sluice's clock is in microseconds, and on a link of 10 us a 2 ms
+ * floor would make every lost ACK of a burst cost 200 round trips). */
 #define TCP_TLP_WCDELACK_US	200000u
-#define TCP_TLP_MIN_US		2000u
+#define TCP_TLP_SLACK_US	200u
 
 static inline uint32_t
 rec_now(const struct sl_worker *w)
@@ -130,10 +132,15 @@ tlp_eligible(const struct tcp_flow *f)
 	default:
 		return false;
 	}
-	return f->w->cfg->tlp && (f->flags & TF_SACK) &&
-	       !(f->flags & (TF_RECOVERY | TF_PERSIST)) &&
+	/* Also during fast recovery, unlike RFC 8985 §7.2 and Linux: there the last
+	 * segments sent are the retransmissions and new data of one burst, which a receiver
+	 * that acknowledges once per burst (sluice, or GRO) answers with one ACK; when that
+	 * ACK or the burst is lost nothing else would show it but the RTO. Not after a
+	 * timeout (go-back-N until recover). */
+	return f->w->cfg->tlp && (f->flags & TF_SACK) && !(f->flags & TF_PERSIST) &&
 	       !f->rec.tlp_out && f->snd_nxt == f->snd_max && f->srtt != 0 &&
-	       f->snd_una != f->snd_max && f->tx.bytes > 0 && seq_ge(f->snd_una, f->recover);
+	       f->snd_una != f->snd_max && f->tx.bytes > 0 &&
+	       ((f->flags & TF_RECOVERY) || seq_ge(f->snd_una, f->recover));
 }
 
 void
@@ -152,11 +159,11 @@ tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 	/* PTO = 2 SRTT, plus the worst-case delayed ACK when one segment is out, at most
 	 * the RTO. */
 	flight = f->snd_max - f->snd_una;
-	pto = f->srtt >> 2;
+	pto = (f->srtt >> 2) + TCP_TLP_SLACK_US;
 	if (flight <= f->mss)
 		pto += TCP_TLP_WCDELACK_US;
 	/* At most the RTO: the probe then takes the RTO's place (RFC 8985 §7.2). */
-	pto = u32_min(u32_max(pto, TCP_TLP_MIN_US), f->rto);
+	pto = u32_min(pto, f->rto);
 	f->rec.rtx_kind = TCP_RTX_TLP;
 	f->rtx_at = w->clock.now_us + pto;
 	tcp_timer_arm(w, f);
@@ -180,6 +187,7 @@ tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 	 * else the last segment sent. */
 	if (tcp_output_probe(w, f) == 0) {
 		f->rec.tlp_out = true;
+		f->rec.tlp_rtx = false;
 		f->rec.tlp_high = f->snd_max;
 		w->stats.tcp_tlp_sent++;
 		f->loss.tlp_sent++;
@@ -191,6 +199,7 @@ tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 		seq = f->snd_una;
 	if (tcp_retransmit_range(w, f, seq, data_end - seq) == 0) {
 		f->rec.tlp_out = true;
+		f->rec.tlp_rtx = true;
 		f->rec.tlp_high = f->snd_max;
 		w->stats.tcp_tlp_sent++;
 		f->loss.tlp_sent++;
@@ -198,10 +207,11 @@ tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 	tcp_rto_arm(w, f);
 }
 
-/* The probe's episode ends when the ACK covers it (RFC 8985 §7.4): with a D-SACK of the
- * probe both copies got there and nothing was lost; otherwise the probe repaired a loss.
- * That calls for a reduction (a D-SACK arriving later undoes it), unless the recovery the
- * probe's SACK started has reduced the window already. */
+/* The probe's episode ends when the ACK covers it (RFC 8985 §7.4): a probe of new data
+ * proves nothing (the ACK of the tail may simply have been lost); for a retransmission, a
+ * D-SACK of it says both copies got there and nothing was lost, otherwise it repaired a
+ * loss. That calls for a reduction (a D-SACK arriving later undoes it), unless the
+ * recovery the probe's SACK started has reduced the window already. */
 static void
 tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 	   const struct tcp_sack_news *n)
@@ -211,7 +221,7 @@ tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 	if (!r->tlp_out || seq_lt(f->snd_una, r->tlp_high))
 		return;
 	r->tlp_out = false;
-	if (n->dsack > 0 || acked == 0)
+	if (!r->tlp_rtx || n->dsack > 0 || acked == 0)
 		return;
 	w->stats.tcp_tlp_recovered++;
 	if ((f->flags & TF_RECOVERY) || seq_ge(f->recover, r->tlp_high))
@@ -523,7 +533,7 @@ tcp_rack_timeout(struct sl_worker *w, struct tcp_flow *f)
 		}
 	}
 	if (f->rtx_at == 0 && f->snd_una != f->snd_max)
-		tcp_rto_arm(w, f);
+		tcp_rtx_arm(w, f, false);
 }
 
 uint32_t

@@ -55,6 +55,7 @@ struct tcp_rec {
 	bool undo_dsacked;		/* a D-SACK reported one of its retransmissions */
 	/* Tail loss probe. */
 	bool tlp_out;			/* a probe is out, not yet settled */
+	bool tlp_rtx;			/* it was a retransmission (not new data) */
 	uint8_t rtx_kind;		/* enum tcp_rtx_kind */
 	uint32_t tlp_high;		/* snd_max when it left */
 	/* RACK: the most recently sent segment delivered, and RTTs measured from it. */
