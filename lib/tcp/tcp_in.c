@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_in.c -- TCP input: RFC 9293 §3.10.7 "SEGMENT ARRIVES", with RFC 5961, RFC 7323
- * (PAWS), RFC 5681/6582 (loss recovery; the window arithmetic is the congestion control
- * module's, cc.h) and RFC 6298 (RTT).
+ * (PAWS), RFC 5681 (duplicate ACKs; the window arithmetic is the congestion control
+ * module's, cc.h, and loss recovery tcp_recovery.c's, fed by the scoreboard of
+ * tcp_sack.c) and RFC 6298 (RTT).
  *
  * ipv4_input -> tcp_input:
  *   tcp_seg_parse      header, checksum, ports and flags; options parsed; then lookup

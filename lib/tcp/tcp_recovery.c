@@ -156,8 +156,7 @@ tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 	/* A pending reordering timer stays (the ACK that follows runs RACK again). */
 	if (!ack && f->rtx_at != 0 && f->rec.rtx_kind == TCP_RTX_REO)
 		return;
-	/* PTO = 2 SRTT, plus the worst-case delayed ACK when one segment is out, at most
-	 * the RTO. */
+	/* PTO = 2 SRTT + slack, plus the worst-case delayed ACK when one segment is out. */
 	flight = f->snd_max - f->snd_una;
 	pto = (f->srtt >> 2) + TCP_TLP_SLACK_US;
 	if (flight <= f->mss)
@@ -169,8 +168,9 @@ tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 	tcp_timer_arm(w, f);
 }
 
-/* The probe: the last segment sent goes again (RFC 8985 §7.3 allows it in place of new
- * data), so that its ACK, with SACK blocks, shows what the tail lost. */
+/* The probe: one segment whatever cwnd says, so that its ACK, with SACK blocks, shows
+ * what the tail lost: new data when there is some and the peer's window takes it, else
+ * the last segment sent again (RFC 8985 §7.3). */
 void
 tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 {
@@ -183,8 +183,6 @@ tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 			tcp_rto_arm(w, f);
 		return;
 	}
-	/* RFC 8985 §7.3: new data when there is some and the peer's window takes it,
-	 * else the last segment sent. */
 	if (tcp_output_probe(w, f) == 0) {
 		f->rec.tlp_out = true;
 		f->rec.tlp_rtx = false;
@@ -194,9 +192,7 @@ tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 		tcp_rto_arm(w, f);
 		return;
 	}
-	seq = seq_gt(data_end - f->snd_una, f->mss) ? data_end - f->mss : f->snd_una;
-	if (seq_lt(seq, f->snd_una))
-		seq = f->snd_una;
+	seq = data_end - f->snd_una > f->mss ? data_end - f->mss : f->snd_una;
 	if (tcp_retransmit_range(w, f, seq, data_end - seq) == 0) {
 		f->rec.tlp_out = true;
 		f->rec.tlp_rtx = true;

@@ -15,8 +15,10 @@
  *
  * Retransmission follows RFC 6298 (SRTT/RTTVAR in microseconds from the TSC, Karn's rule:
  * only segments sent once are timed, exponential backoff up to rto_max), with go-back-N
- * after a timeout: snd_nxt returns to snd_una and the congestion window to the loss
- * window of the flow's congestion control (cc.h: one segment for NewReno).
+ * after a timeout: snd_nxt returns to snd_una (skipping what the peer SACKed) and the
+ * congestion window to the loss window of the flow's congestion control (cc.h: one
+ * segment). rtx_at also carries the tail loss probe and RACK's reordering timer
+ * (tcp_recovery.c; f->rec.rtx_kind says which).
  */
 
 #include <rte_common.h>
