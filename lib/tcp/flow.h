@@ -305,6 +305,16 @@ tcp_flight(const struct tcp_flow *f)
 	return f->snd_max - f->snd_una;
 }
 
+/* States in which data (and a FIN after it) is sent and retransmitted: ESTABLISHED and
+ * CLOSE-WAIT, and what was queued before a close in FIN-WAIT-1, CLOSING and LAST-ACK
+ * (RFC 9293 §3.10.2 SEND, §3.10.4 CLOSE). */
+static inline bool
+tcp_state_sends_data(uint8_t st)
+{
+	return st == SL_TCP_ESTABLISHED || st == SL_TCP_CLOSE_WAIT ||
+	       st == SL_TCP_FIN_WAIT_1 || st == SL_TCP_CLOSING || st == SL_TCP_LAST_ACK;
+}
+
 static inline bool
 tcp_state_synchronized(uint8_t st)
 {

@@ -451,13 +451,9 @@ tcp_fin_sent(struct tcp_flow *f)
 static bool
 tcp_output_gate(struct sl_worker *w, struct tcp_flow *f)
 {
-	switch (f->state) {
-	case SL_TCP_ESTABLISHED:
-	case SL_TCP_CLOSE_WAIT:
-	case SL_TCP_FIN_WAIT_1:
-	case SL_TCP_CLOSING:
-	case SL_TCP_LAST_ACK:
+	if (likely(tcp_state_sends_data(f->state)))
 		return true;
+	switch (f->state) {
 	case SL_TCP_SYN_RCVD:
 		if (f->flags & TF_ACKNOW)
 			tcp_send_syn(w, f);

@@ -122,16 +122,8 @@ rec_undo_check(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 static bool
 tlp_eligible(const struct tcp_flow *f)
 {
-	switch (f->state) {
-	case SL_TCP_ESTABLISHED:
-	case SL_TCP_CLOSE_WAIT:
-	case SL_TCP_FIN_WAIT_1:
-	case SL_TCP_CLOSING:
-	case SL_TCP_LAST_ACK:
-		break;
-	default:
+	if (!tcp_state_sends_data(f->state))
 		return false;
-	}
 	/* Also during fast recovery, unlike RFC 8985 §7.2 and Linux: there the last
 	 * segments sent are the retransmissions and new data of one burst, which a receiver
 	 * that acknowledges once per burst (sluice, or GRO) answers with one ACK; when that
@@ -460,8 +452,14 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 	if (f->flags & TF_SACK) {
 		rack_reo_adapt(f, n);
 		rack_update(w, f, n);
-		lost = rack_detect(w, f);
-		lost += tcp_sb_mark_dupthresh(f, f->mss);
+		/* Nothing can be found lost unless something above SND.UNA was SACKed, a
+		 * retransmission was delivered, or recovery is on: the common ACK skips the
+		 * scans of the scoreboard. */
+		if (seq_gt(f->sb.fack, f->snd_una) || n->delivered_rtx ||
+		    (f->flags & TF_RECOVERY)) {
+			lost = rack_detect(w, f);
+			lost += tcp_sb_mark_dupthresh(f, f->mss);
+		}
 	}
 	if ((f->flags & TF_RECOVERY) && seq_ge(f->snd_una, f->recover)) {
 		rec_exit(f);
