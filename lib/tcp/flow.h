@@ -122,6 +122,7 @@ struct tcp_flow {
 	uint16_t dupacks;
 	uint8_t segs_unacked;		/* full segments received since our last ACK */
 	uint8_t nsack;			/* SACK blocks to report */
+	uint8_t quickack;		/* ACKs still sent at once (a sign of loss was seen) */
 	const struct tcp_cc_ops *cc;	/* congestion control module */
 	uint8_t ecn;			/* TCP_ECN_* (tcp_ecn.h): ECN agreed, echo, CWR owed */
 	uint32_t ecn_high;		/* snd_max at the last reduction ECN knows of */

@@ -477,6 +477,7 @@ tcp_paws_check(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 static void
 tcp_dsack_note(struct tcp_flow *f, uint32_t start, uint32_t end)
 {
+	f->quickack = TCP_QUICKACKS;
 	if (!(f->flags & TF_SACK))
 		return;
 	f->dsack.start = start;
@@ -532,9 +533,17 @@ tcp_seq_check(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		/* Zero-window probe: always answered, with our (zero) window. */
 		w->stats.tcp_probe_answered++;
 		tcp_send_ack(w, f);
-	} else {
-		if (s->len > 0 && seq_le(s->seq + s->len, f->rcv_nxt))
+	} else if (seglen > 0 && !(s->flags & RTE_TCP_SYN_FLAG) &&
+		   seq_le(s->seq + seglen, f->rcv_nxt) && f->rcv_nxt - s->seq <= TCP_DUP_SPAN) {
+		/* Data (or a FIN) we hold already: a retransmission whose ACK was lost, and
+		 * the sender waits for this answer. Never rate-limited (Linux's
+		 * tcp_oow_rate_limited exempts data too: it cannot be part of an ACK loop);
+		 * a D-SACK block reports the duplicate. */
+		if (s->len > 0)
 			tcp_dsack_note(f, s->seq, s->seq + s->len);
+		w->stats.tcp_dup_answered++;
+		tcp_send_ack(w, f);
+	} else {
 		tcp_ack_limited(w, f, false);
 	}
 	return false;
@@ -771,6 +780,11 @@ tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 	tcp_rtx_timer_ack(w, f);
 	flow_mark_dirty(w, f);
 	tcp_recovery_ack(w, f, s, acked, n);
+	/* recover trails SND.UNA outside recovery: it is compared with seq_* only, and a
+	 * value left 2^31 bytes behind would read as ahead, shutting recovery and probes
+	 * out. One behind keeps "covers more than recover" (RFC 6582) true. */
+	if (seq_gt(f->snd_una, f->recover + 1) && !(f->flags & TF_RECOVERY))
+		f->recover = f->snd_una - 1;
 	return fin_acked ? tcp_fin_acked(w, f) : true;
 }
 
@@ -880,9 +894,13 @@ tcp_data_trim(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint3
 	return len;
 }
 
-/* When to acknowledge in-order data (RFC 9293 §3.8.6.3, RFC 5681 §4.2): at once after
+/* When to acknowledge in-order data (RFC 9293 §3.8.6.3, RFC 5681 §4.2): after
  * delack_segs full-sized segments, on PSH when configured, or when delaying is off;
- * otherwise within delack_us. */
+ * otherwise within delack_us. "After" normally means in the output phase, one ACK for all
+ * a burst brought. After a sign of loss (data out of order, or a duplicate: our ACK was
+ * lost) the next TCP_QUICKACKS ACKs leave at once instead, one per delack_segs segments:
+ * one lost ACK per burst would otherwise stall the whole window until the sender's probe
+ * (Linux's quick-ACK mode does the same). */
 static void
 tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t flags)
 {
@@ -894,6 +912,12 @@ tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t 
 	}
 	if (f->segs_unacked >= cfg->delack_segs || cfg->delack_us == 0 ||
 	    (cfg->ack_on_push && (flags & RTE_TCP_PSH_FLAG))) {
+		if (unlikely(f->quickack > 0) && f->ooo.nsegs == 0) {
+			f->quickack--;
+			w->stats.tcp_ack_quick++;
+			if (tcp_send_ack(w, f) == 0)
+				return;
+		}
 		f->flags |= TF_ACKNOW;
 	} else {
 		f->flags |= TF_DELACK;
@@ -968,6 +992,7 @@ tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 			f->ooo.fin_seq = seq;
 		}
 		f->flags |= TF_ACKNOW;
+		f->quickack = TCP_QUICKACKS;
 		return;
 	}
 	if (m != NULL)

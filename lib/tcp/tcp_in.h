@@ -21,6 +21,13 @@ struct sl_worker;
 /* Smallest MSS a peer can make us use (Linux: net.ipv4.tcp_min_snd_mss). */
 #define TCP_MIN_SND_MSS 48u
 
+/* ACKs sent at once, one per delack_segs segments, after a sign of loss (tcp_in.c). */
+#define TCP_QUICKACKS 16u
+
+/* How far below RCV.NXT a duplicate segment is still answered past the ACK budget: the
+ * largest window (RFC 7323 §2.3). */
+#define TCP_DUP_SPAN (1u << 30)
+
 /* A parsed incoming segment. */
 struct tcp_seg {
 	struct rte_tcp_hdr *th;

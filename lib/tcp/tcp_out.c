@@ -375,17 +375,17 @@ tcp_retransmit_range(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint
 	return 0;
 }
 
-/* Recovery: the lost bytes the scoreboard lists, first to last (RFC 6675 NextSeg rule
- * 1), a segment at a time while the window PRR computed has room for it. Returns the
- * segments sent. */
+/* Recovery: the lost bytes the scoreboard lists below limit, first to last (RFC 6675
+ * NextSeg rule 1), a segment at a time while the window PRR computed has room for it.
+ * Returns the segments sent. */
 static unsigned int
-tcp_output_lost(struct sl_worker *w, struct tcp_flow *f)
+tcp_output_lost(struct sl_worker *w, struct tcp_flow *f, uint32_t limit)
 {
 	unsigned int sent = 0;
 	uint32_t seq, len;
 
-	while (tcp_sb_next_lost(f, &seq, &len)) {
-		len = u32_min(len, tcp_payload_mss(w, f));
+	while (tcp_sb_next_lost(f, &seq, &len) && seq_lt(seq, limit)) {
+		len = u32_min(u32_min(len, tcp_payload_mss(w, f)), limit - seq);
 		if (tcp_recovery_room(f) < len ||
 		    tcp_retransmit_range(w, f, seq, len) != 0)
 			break;
@@ -646,10 +646,13 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	/* A D-SACK leaves on a pure ACK (data segments have no room for its block). */
 	if (unlikely(f->dsack_out) && (f->flags & TF_ACKNOW))
 		tcp_send_ack(w, f);
+	sent = 0;
 	if (unlikely(f->flags & TF_RECOVERY))
-		sent = tcp_output_lost(w, f);
-	else
-		sent = 0;
+		sent = tcp_output_lost(w, f, f->snd_max);
+	else if (unlikely(seq_lt(f->snd_una, f->recover)))
+		/* After a timeout, go-back-N resends from snd_nxt on; what RACK found lost
+		 * again below it (a lost retransmission) goes first (Linux's Loss state). */
+		sent = tcp_output_lost(w, f, f->snd_nxt);
 	new_from = f->snd_max;
 	sent += tcp_output_data(w, f, data_end, &held);
 	if (f->snd_nxt == data_end) {

@@ -206,8 +206,16 @@ tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 {
 	struct tcp_rec *r = &f->rec;
 
-	if (!r->tlp_out || seq_lt(f->snd_una, r->tlp_high))
+	if (!r->tlp_out)
 		return;
+	if (seq_lt(f->snd_una, r->tlp_high)) {
+		/* The probe got there (the peer holds the tail) and recovery repairs what
+		 * is missing below it: this probe is done, and the next may guard the
+		 * repairs, which can be lost too. */
+		if ((f->flags & TF_RECOVERY) && seq_ge(f->sb.fack, r->tlp_high))
+			r->tlp_out = false;
+		return;
+	}
 	r->tlp_out = false;
 	if (!r->tlp_rtx || n->dsack > 0 || acked == 0)
 		return;
@@ -462,8 +470,15 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 		}
 	}
 	if ((f->flags & TF_RECOVERY) && seq_ge(f->snd_una, f->recover)) {
+		uint32_t seq, len;
+
 		rec_exit(f);
-		return;
+		/* Losses above recover, found by this ACK or by one before it and not yet
+		 * retransmitted, are a new congestion event: the next episode begins now,
+		 * or nothing but the RTO would ever send them. */
+		if (lost == 0 && !tcp_sb_next_lost(f, &seq, &len))
+			return;
+		lost = RTE_MAX(lost, 1u);
 	}
 	if (lost > 0 && rec_may_enter(f))
 		rec_enter(w, f);

@@ -216,6 +216,8 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 		return true;
 	}
 	w->stats.tcp_rto++;
+	if (f->tx.bytes == 0 && (f->flags & TF_FIN_SENT))
+		w->stats.tcp_rto_fin++;	/* only our FIN was out */
 	tcp_recovery_rto(w, f);
 	/* The window collapses to the loss window (the module's on_rto); RFC 6582 §3.2
 	 * step 4: recover = highest sent, so the ACKs of the go-back-N retransmissions

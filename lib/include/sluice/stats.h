@@ -115,9 +115,12 @@ extern "C" {
 	X(tcp_ack_old,		"segments with an ACK below SND.UNA - MAX.SND.WND (dropped)") \
 	X(tcp_syn_in_window,	"SYNs on a synchronized connection (challenge ACK)") \
 	X(tcp_probe_answered,	"keepalive/zero-window probes answered") \
+	X(tcp_dup_answered,	"duplicate data segments answered (never rate-limited)") \
+	X(tcp_ack_quick,	"ACKs sent at once within a burst after a sign of loss (quick-ACK mode)") \
 	X(tcp_dupacks,		"duplicate ACKs received") \
 	X(tcp_fast_retransmit,	"fast retransmissions (3 duplicate ACKs)") \
 	X(tcp_rto,		"retransmission timeouts") \
+	X(tcp_rto_fin,		"of which with only our FIN outstanding") \
 	X(tcp_recoveries,	"loss recovery episodes entered (SACK/RACK or duplicate ACKs)") \
 	X(tcp_rack_lost,	"segments RACK marked lost (RFC 8985 time-based detection)") \
 	X(tcp_tlp_sent,		"tail loss probes sent (RFC 8985 §7)") \

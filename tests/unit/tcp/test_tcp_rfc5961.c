@@ -263,6 +263,39 @@ test_established_out_of_window_data_acked_within_budget(void **state)
 	assert_int_equal(p->tc->rx_bytes, 0);
 }
 
+/* A segment we hold already is a retransmission whose ACK was lost: the peer waits for
+ * the answer, so it is never rate-limited (as in Linux), and carries a D-SACK block. */
+static void
+test_established_duplicate_data_answered_past_rate_limit(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	const uint32_t budget = x->t.w->cfg->challenge_acks;
+	static uint8_t d[1448];
+	struct tp_out o;
+	unsigned int i;
+
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK, d, sizeof(d));
+	th_tx_drain(&x->t);
+	for (i = 0; i < budget + 1; i++)
+		send_out_of_window(p, TH_ACK);
+	assert_int_equal(count_acks(p), budget);
+	for (i = 0; i < 3; i++) {
+		tpeer_xmit(p, TH_ACK, p->snd_nxt - sizeof(d), p->rcv_nxt, d, sizeof(d));
+		assert_true(tpeer_recv(p, &o));
+		assert_int_equal(o.flags, TH_ACK);
+		assert_int_equal(o.ack, p->snd_nxt);
+		assert_true(o.opts.has & TO_SACK);
+		assert_int_equal(o.opts.sack[0].start, p->snd_nxt - sizeof(d));
+		assert_int_equal(o.opts.sack[0].end, p->snd_nxt);
+		assert_false(tpeer_recv(p, &o));
+	}
+	assert_int_equal(th_stats(&x->t)->tcp_dup_answered, 3);
+	assert_int_equal(th_stats(&x->t)->tcp_ack_ratelimited, 1);
+	assert_int_equal(p->tc->rx_bytes, sizeof(d));
+}
+
 static void
 test_keepalive_probe_from_peer_answered_past_rate_limit(void **state)
 {
@@ -410,6 +443,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_sync_states_in_window_rst_and_syn_get_challenge_acks),
 	TT_TEST(test_challenge_acks_rate_limited_per_connection),
 	TT_TEST(test_established_out_of_window_data_acked_within_budget),
+	TT_TEST(test_established_duplicate_data_answered_past_rate_limit),
 	TT_TEST(test_keepalive_probe_from_peer_answered_past_rate_limit),
 	TT_TEST_SETUP(test_zero_window_probe_from_peer_answered_past_rate_limit, setup_rcvbuf_4k),
 	TT_TEST(test_established_paws_old_timestamp_dropped_and_acked),
