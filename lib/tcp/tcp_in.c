@@ -898,9 +898,10 @@ tcp_data_trim(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint3
  * delack_segs full-sized segments, on PSH when configured, or when delaying is off;
  * otherwise within delack_us. "After" normally means in the output phase, one ACK for all
  * a burst brought. After a sign of loss (data out of order, or a duplicate: our ACK was
- * lost) the next TCP_QUICKACKS ACKs leave at once instead, one per delack_segs segments:
- * one lost ACK per burst would otherwise stall the whole window until the sender's probe
- * (Linux's quick-ACK mode does the same). */
+ * lost) the next TCP_QUICKACKS ACKs leave at once instead, one per delack_segs segments,
+ * and the rest of a burst is acknowledged in the output phase without delay: one lost
+ * ACK per burst would otherwise stall the whole window until the sender's probe (Linux's
+ * quick-ACK mode does the same). */
 static void
 tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t flags)
 {
@@ -910,14 +911,17 @@ tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t 
 		f->rcv_mss = (uint16_t)RTE_MIN(len, 65535u);
 		f->segs_unacked++;
 	}
-	if (f->segs_unacked >= cfg->delack_segs || cfg->delack_us == 0 ||
-	    (cfg->ack_on_push && (flags & RTE_TCP_PSH_FLAG))) {
-		if (unlikely(f->quickack > 0) && f->ooo.nsegs == 0) {
+	if (unlikely(f->quickack > 0)) {
+		/* Nothing waits for the delayed-ACK timer in quick-ACK mode. */
+		if (f->segs_unacked >= cfg->delack_segs && f->ooo.nsegs == 0) {
 			f->quickack--;
 			w->stats.tcp_ack_quick++;
 			if (tcp_send_ack(w, f) == 0)
 				return;
 		}
+		f->flags |= TF_ACKNOW;
+	} else if (f->segs_unacked >= cfg->delack_segs || cfg->delack_us == 0 ||
+		   (cfg->ack_on_push && (flags & RTE_TCP_PSH_FLAG))) {
 		f->flags |= TF_ACKNOW;
 	} else {
 		f->flags |= TF_DELACK;

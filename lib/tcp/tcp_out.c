@@ -635,7 +635,7 @@ void
 tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t data_end, new_from;
-	unsigned int sent;
+	unsigned int sent, lost_sent;
 	bool held = false;
 
 	if (!tcp_output_gate(w, f))
@@ -646,15 +646,15 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	/* A D-SACK leaves on a pure ACK (data segments have no room for its block). */
 	if (unlikely(f->dsack_out) && (f->flags & TF_ACKNOW))
 		tcp_send_ack(w, f);
-	sent = 0;
+	lost_sent = 0;
 	if (unlikely(f->flags & TF_RECOVERY))
-		sent = tcp_output_lost(w, f, f->snd_max);
+		lost_sent = tcp_output_lost(w, f, f->snd_max);
 	else if (unlikely(seq_lt(f->snd_una, f->recover)))
 		/* After a timeout, go-back-N resends from snd_nxt on; what RACK found lost
 		 * again below it (a lost retransmission) goes first (Linux's Loss state). */
-		sent = tcp_output_lost(w, f, f->snd_nxt);
+		lost_sent = tcp_output_lost(w, f, f->snd_nxt);
 	new_from = f->snd_max;
-	sent += tcp_output_data(w, f, data_end, &held);
+	sent = lost_sent + tcp_output_data(w, f, data_end, &held);
 	if (f->snd_nxt == data_end) {
 		/* Everything left: a flush request or a cork hold is settled. */
 		f->flags &= ~TF_PUSH;
@@ -664,8 +664,12 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	/* RFC 6298 (5.1): "Every time a packet containing data is sent (including a
 	 * retransmission), if the timer is not running, start it running". */
 	if (f->snd_una != f->snd_max) {
-		/* A probe timer restarts when new data left (RFC 8985 §7.2). */
-		if (f->rtx_at == 0 || f->snd_max != new_from)
+		/* A probe timer restarts when new data left (RFC 8985 §7.2), and guards
+		 * the repairs of recovery too (tcp_recovery.c tlp_eligible): they can be
+		 * lost as well, and the ACK that started recovery may not have re-armed
+		 * the timer (a duplicate ACK does not). */
+		if (f->rtx_at == 0 || f->snd_max != new_from ||
+		    (lost_sent > 0 && f->rec.rtx_kind == TCP_RTX_RTO))
 			tcp_rtx_arm(w, f, false);
 	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & TF_PERSIST) && !held) {
 		tcp_persist_enter(w, f);

@@ -119,8 +119,9 @@ rec_undo_check(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 
 /* ---- tail loss probe (RFC 8985 §7) ---- */
 
+/* May a probe leave (RFC 8985 §7.2), whether or not one is out already? */
 static bool
-tlp_eligible(const struct tcp_flow *f)
+tlp_can_probe(const struct tcp_flow *f)
 {
 	if (!tcp_state_sends_data(f->state))
 		return false;
@@ -130,16 +131,36 @@ tlp_eligible(const struct tcp_flow *f)
 	 * ACK or the burst is lost nothing else would show it but the RTO. Not after a
 	 * timeout (go-back-N until recover). */
 	return f->w->cfg->tlp && (f->flags & TF_SACK) && !(f->flags & TF_PERSIST) &&
-	       !f->rec.tlp_out && f->snd_nxt == f->snd_max && f->srtt != 0 &&
+	       f->snd_nxt == f->snd_max && f->srtt != 0 &&
 	       f->snd_una != f->snd_max && f->tx.bytes > 0 &&
 	       ((f->flags & TF_RECOVERY) || seq_ge(f->snd_una, f->recover));
+}
+
+static bool
+tlp_eligible(const struct tcp_flow *f)
+{
+	return !f->rec.tlp_out && tlp_can_probe(f);
+}
+
+/* PTO = 2 SRTT + slack, plus the worst-case delayed ACK when one segment is out; at most
+ * the RTO: the probe then takes the RTO's place (RFC 8985 §7.2). */
+static void
+tlp_arm(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t flight = f->snd_max - f->snd_una;
+	uint32_t pto = (f->srtt >> 2) + TCP_TLP_SLACK_US;
+
+	if (flight <= f->mss)
+		pto += TCP_TLP_WCDELACK_US;
+	pto = u32_min(pto, f->rto);
+	f->rec.rtx_kind = TCP_RTX_TLP;
+	f->rtx_at = w->clock.now_us + pto;
+	tcp_timer_arm(w, f);
 }
 
 void
 tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 {
-	uint32_t pto, flight;
-
 	if (!tlp_eligible(f)) {
 		if (ack || f->rtx_at == 0 || f->rec.rtx_kind == TCP_RTX_TLP)
 			tcp_rto_arm(w, f);
@@ -148,50 +169,48 @@ tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 	/* A pending reordering timer stays (the ACK that follows runs RACK again). */
 	if (!ack && f->rtx_at != 0 && f->rec.rtx_kind == TCP_RTX_REO)
 		return;
-	/* PTO = 2 SRTT + slack, plus the worst-case delayed ACK when one segment is out. */
-	flight = f->snd_max - f->snd_una;
-	pto = (f->srtt >> 2) + TCP_TLP_SLACK_US;
-	if (flight <= f->mss)
-		pto += TCP_TLP_WCDELACK_US;
-	/* At most the RTO: the probe then takes the RTO's place (RFC 8985 §7.2). */
-	pto = u32_min(pto, f->rto);
-	f->rec.rtx_kind = TCP_RTX_TLP;
-	f->rtx_at = w->clock.now_us + pto;
-	tcp_timer_arm(w, f);
+	tlp_arm(w, f);
+}
+
+static void
+tlp_sent(struct sl_worker *w, struct tcp_flow *f, bool rtx)
+{
+	f->rec.tlp_out = true;
+	f->rec.tlp_rtx = rtx;
+	f->rec.tlp_high = f->snd_max;
+	w->stats.tcp_tlp_sent++;
+	f->loss.tlp_sent++;
 }
 
 /* The probe: one segment whatever cwnd says, so that its ACK, with SACK blocks, shows
  * what the tail lost: new data when there is some and the peer's window takes it, else
- * the last segment sent again (RFC 8985 §7.3). */
+ * the last segment sent again (RFC 8985 §7.3). A probe of new data that goes unanswered
+ * for another PTO is followed by the last segment sent again, and only then the RTO:
+ * in-order data is what a receiver may hold back its ACK for (a delayed ACK, or Linux
+ * while its application does not read), while a duplicate is answered at once by every
+ * stack, and when the probe itself was lost the second one repairs the tail too. */
 void
 tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 {
+	struct tcp_rec *r = &f->rec;
+	bool again = r->tlp_out && !r->tlp_rtx;
 	uint32_t data_end, seq;
 
-	f->rec.rtx_kind = TCP_RTX_RTO;
+	r->rtx_kind = TCP_RTX_RTO;
 	data_end = seq_min(f->snd_max, f->snd_una + f->tx.bytes);
-	if (!tlp_eligible(f) || !seq_gt(data_end, f->snd_una)) {
+	if (!(again ? tlp_can_probe(f) : tlp_eligible(f)) || !seq_gt(data_end, f->snd_una)) {
 		if (f->snd_una != f->snd_max)
 			tcp_rto_arm(w, f);
 		return;
 	}
-	if (tcp_output_probe(w, f) == 0) {
-		f->rec.tlp_out = true;
-		f->rec.tlp_rtx = false;
-		f->rec.tlp_high = f->snd_max;
-		w->stats.tcp_tlp_sent++;
-		f->loss.tlp_sent++;
-		tcp_rto_arm(w, f);
+	if (!again && tcp_output_probe(w, f) == 0) {
+		tlp_sent(w, f, false);
+		tlp_arm(w, f);
 		return;
 	}
 	seq = data_end - f->snd_una > f->mss ? data_end - f->mss : f->snd_una;
-	if (tcp_retransmit_range(w, f, seq, data_end - seq) == 0) {
-		f->rec.tlp_out = true;
-		f->rec.tlp_rtx = true;
-		f->rec.tlp_high = f->snd_max;
-		w->stats.tcp_tlp_sent++;
-		f->loss.tlp_sent++;
-	}
+	if (tcp_retransmit_range(w, f, seq, data_end - seq) == 0)
+		tlp_sent(w, f, true);
 	tcp_rto_arm(w, f);
 }
 
@@ -209,11 +228,14 @@ tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 	if (!r->tlp_out)
 		return;
 	if (seq_lt(f->snd_una, r->tlp_high)) {
-		/* The probe got there (the peer holds the tail) and recovery repairs what
-		 * is missing below it: this probe is done, and the next may guard the
-		 * repairs, which can be lost too. */
-		if ((f->flags & TF_RECOVERY) && seq_ge(f->sb.fack, r->tlp_high))
+		/* The probe got there (the peer holds the tail) and showed a hole below
+		 * it, which recovery repairs: this probe is done, and the next may guard
+		 * the repairs, which can be lost too. */
+		if (seq_ge(f->sb.fack, r->tlp_high)) {
 			r->tlp_out = false;
+			if (r->tlp_rtx && n->dsack == 0)
+				w->stats.tcp_tlp_recovered++;
+		}
 		return;
 	}
 	r->tlp_out = false;

@@ -874,6 +874,39 @@ test_tlp_whole_window_lost_probe_sends_new_data(void **state)
 	assert_int_equal(s->tcp_recoveries, 1);
 }
 
+/* The same, and the probe of new data (segment 30) is lost too. Nothing at all comes
+ * back, so another PTO after the first probe the last segment sent (30 again) leaves as a
+ * second probe: a duplicate, which every receiver answers at once (in-order data may wait
+ * for a delayed ACK). Its SACK starts the recovery of 10..29; no RTO. */
+static void
+test_tlp_new_data_probe_lost_second_probe_resends_last_no_rto(void **state)
+{
+	struct lp *lp = lp_open(*state, 40, true);
+	const struct sl_stats *s = lp_stats(lp);
+	uint64_t srtt, p1, p2;
+	unsigned int i;
+
+	for (i = 10; i < 30; i++)
+		lp->lose[i] = 1;
+	lp->lose[30] = 1;
+	assert_true(lp_run(lp, 5000000));
+	lp_assert_complete(lp);
+	assert_int_equal(s->tcp_rto, 0);
+	assert_int_equal(s->tcp_tlp_sent, 2);
+	srtt = lp_flow(lp)->srtt >> 3;
+	p1 = lp_tx_at(lp, 30, 1);
+	p2 = lp_tx_at(lp, 30, 2);
+	assert_true(p1 >= lp->t0 + RTT_US + 2 * srtt - TICK_US);
+	assert_true(p2 >= p1 + 2 * srtt - TICK_US);
+	assert_true(p2 <= p1 + 2 * srtt + PTO_SLACK_US + 2 * TICK_US);
+	/* Nothing else left between the two probes. */
+	for (i = 10; i < 30; i++) {
+		assert_true(lp->nth[i] >= 2);
+		assert_true(lp_tx_at(lp, i, 2) > p2);
+	}
+	assert_int_equal(s->tcp_recoveries, 1);
+}
+
 /* ---- 4. a lost retransmission ---- */
 
 /* Segment 15 of 80 is lost, and so is its retransmission. New data keeps flowing during
@@ -1515,6 +1548,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_tlp_last_two_segments_lost_timestamps_probe_sack_counts, recovery_setup),
 	TT_TEST_SETUP(test_tlp_lone_last_segment_lost_probe_not_rto, recovery_setup),
 	TT_TEST_SETUP(test_tlp_whole_window_lost_probe_sends_new_data, recovery_setup),
+	TT_TEST_SETUP(test_tlp_new_data_probe_lost_second_probe_resends_last_no_rto, recovery_setup),
 	TT_TEST_SETUP(test_rack_lost_retransmission_detected_by_time_no_rto, recovery_setup),
 	TT_TEST_SETUP(test_reorder_two_positions_no_retransmission_no_reduction, recovery_setup),
 	TT_TEST_SETUP(test_reorder_five_positions_spurious_rtx_dsack_undoes_reduction, recovery_setup),
