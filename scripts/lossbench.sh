@@ -32,10 +32,11 @@
 # Loss: on the client-side interface only (sl0, or the veth end in slb-la-PID):
 #   iptables -A INPUT  -i IF -p tcp -m statistic --mode random --probability P -j DROP
 #   iptables -A OUTPUT -o IF -p tcp -m statistic --mode random --probability P -j DROP
-# INPUT drops are lost on the wire for the server-side sender. OUTPUT drops are not: the
-# kernel's own TCP gets an error from the netfilter hook (EPERM) and sends the segment
-# again later, without waiting for a timeout. So on both stacks the real losses are those
-# of the server side's segments, and the RTO columns count the server side's timeouts
+# INPUT drops are lost on the wire for the server-side sender. OUTPUT drops of data are
+# not: the kernel's own TCP gets an error from the netfilter hook (EPERM) and sends the
+# segment again later, without waiting for a timeout; a pure ACK it refuses is gone. So on
+# both stacks the real losses are the server side's segments and the Linux client's ACKs,
+# and the RTO columns count the server side's timeouts
 # (sluice's tcp_rto; TcpExtTCPTimeouts of slb-lb-PID); the Linux client's timeouts are in
 # the JSON (peer_rto_total).
 #

@@ -32,6 +32,8 @@
  * floor would make every lost ACK of a burst cost 200 round trips). */
 #define TCP_TLP_WCDELACK_US	200000u
 #define TCP_TLP_SLACK_US	200u
+/* Probes at most before the RTO, while nothing answers (tcp_tlp_fire). */
+#define TCP_TLP_PROBES		4u
 
 static inline uint32_t
 rec_now(const struct sl_worker *w)
@@ -143,18 +145,23 @@ tlp_eligible(const struct tcp_flow *f)
 }
 
 /* PTO = 2 SRTT + slack, plus the worst-case delayed ACK when one segment is out; at most
- * the RTO: the probe then takes the RTO's place (RFC 8985 §7.2). */
+ * the RTO: the probe then takes the RTO's place (RFC 8985 §7.2). A probe that follows
+ * unanswered ones waits 2^shift PTOs, and never as long as the RTO: that arms instead. */
 static void
-tlp_arm(struct sl_worker *w, struct tcp_flow *f)
+tlp_arm(struct sl_worker *w, struct tcp_flow *f, unsigned int shift)
 {
 	uint32_t flight = f->snd_max - f->snd_una;
-	uint32_t pto = (f->srtt >> 2) + TCP_TLP_SLACK_US;
+	uint64_t pto = (f->srtt >> 2) + TCP_TLP_SLACK_US;
 
 	if (flight <= f->mss)
 		pto += TCP_TLP_WCDELACK_US;
-	pto = u32_min(pto, f->rto);
+	pto <<= shift;
+	if (shift > 0 && pto >= f->rto) {
+		tcp_rto_arm(w, f);
+		return;
+	}
 	f->rec.rtx_kind = TCP_RTX_TLP;
-	f->rtx_at = w->clock.now_us + pto;
+	f->rtx_at = w->clock.now_us + RTE_MIN(pto, (uint64_t)f->rto);
 	tcp_timer_arm(w, f);
 }
 
@@ -169,31 +176,36 @@ tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 	/* A pending reordering timer stays (the ACK that follows runs RACK again). */
 	if (!ack && f->rtx_at != 0 && f->rec.rtx_kind == TCP_RTX_REO)
 		return;
-	tlp_arm(w, f);
+	tlp_arm(w, f, 0);
 }
 
 static void
 tlp_sent(struct sl_worker *w, struct tcp_flow *f, bool rtx)
 {
-	f->rec.tlp_out = true;
-	f->rec.tlp_rtx = rtx;
-	f->rec.tlp_high = f->snd_max;
+	struct tcp_rec *r = &f->rec;
+
+	r->tlp_probes = r->tlp_out ? (uint8_t)(r->tlp_probes + 1) : 1;
+	r->tlp_out = true;
+	r->tlp_rtx = rtx;
+	r->tlp_high = f->snd_max;
 	w->stats.tcp_tlp_sent++;
 	f->loss.tlp_sent++;
 }
 
 /* The probe: one segment whatever cwnd says, so that its ACK, with SACK blocks, shows
  * what the tail lost: new data when there is some and the peer's window takes it, else
- * the last segment sent again (RFC 8985 §7.3). A probe of new data that goes unanswered
- * for another PTO is followed by the last segment sent again, and only then the RTO:
- * in-order data is what a receiver may hold back its ACK for (a delayed ACK, or Linux
- * while its application does not read), while a duplicate is answered at once by every
- * stack, and when the probe itself was lost the second one repairs the tail too. */
+ * the last segment sent again (RFC 8985 §7.3). Unlike RFC 8985 (one probe, then the RTO),
+ * a probe that goes unanswered is followed by the last segment sent again, up to
+ * TCP_TLP_PROBES in all, each after twice the wait of the one before, and only then the
+ * RTO: in-order data is what a receiver may hold its ACK back for (a delayed ACK, or Linux
+ * while its application does not read, when that one ACK is all it sends), while a
+ * duplicate is answered at once by every stack; a lost probe or a lost answer then costs
+ * a few PTOs, not the 200 ms of the RTO. Each is one segment, a few per silence. */
 void
 tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 {
 	struct tcp_rec *r = &f->rec;
-	bool again = r->tlp_out && !r->tlp_rtx;
+	bool again = r->tlp_out && r->tlp_probes < TCP_TLP_PROBES;
 	uint32_t data_end, seq;
 
 	r->rtx_kind = TCP_RTX_RTO;
@@ -205,13 +217,19 @@ tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f)
 	}
 	if (!again && tcp_output_probe(w, f) == 0) {
 		tlp_sent(w, f, false);
-		tlp_arm(w, f);
+		tlp_arm(w, f, 0);
 		return;
 	}
 	seq = data_end - f->snd_una > f->mss ? data_end - f->mss : f->snd_una;
-	if (tcp_retransmit_range(w, f, seq, data_end - seq) == 0)
-		tlp_sent(w, f, true);
-	tcp_rto_arm(w, f);
+	if (tcp_retransmit_range(w, f, seq, data_end - seq) != 0) {
+		tcp_rto_arm(w, f);
+		return;
+	}
+	tlp_sent(w, f, true);
+	if (r->tlp_probes < TCP_TLP_PROBES)
+		tlp_arm(w, f, r->tlp_probes - 1u);
+	else
+		tcp_rto_arm(w, f);
 }
 
 /* The probe's episode ends when the ACK covers it (RFC 8985 §7.4): a probe of new data
@@ -228,10 +246,10 @@ tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 	if (!r->tlp_out)
 		return;
 	if (seq_lt(f->snd_una, r->tlp_high)) {
-		/* The probe got there (the peer holds the tail) and showed a hole below
-		 * it, which recovery repairs: this probe is done, and the next may guard
-		 * the repairs, which can be lost too. */
-		if (seq_ge(f->sb.fack, r->tlp_high)) {
+		/* The probe got there (this ACK SACKs the tail for the first time) and
+		 * showed a hole below it, which recovery repairs: this probe is done, and
+		 * the next may guard the repairs, which can be lost too. */
+		if (n->delivered && seq_ge(n->end, r->tlp_high)) {
 			r->tlp_out = false;
 			if (r->tlp_rtx && n->dsack == 0)
 				w->stats.tcp_tlp_recovered++;

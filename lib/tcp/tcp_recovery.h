@@ -56,6 +56,7 @@ struct tcp_rec {
 	/* Tail loss probe. */
 	bool tlp_out;			/* a probe is out, not yet settled */
 	bool tlp_rtx;			/* it was a retransmission (not new data) */
+	uint8_t tlp_probes;		/* probes sent while nothing answered */
 	uint8_t rtx_kind;		/* enum tcp_rtx_kind */
 	uint32_t tlp_high;		/* snd_max when it left */
 	/* RACK: the most recently sent segment delivered, and RTTs measured from it. */

@@ -12,7 +12,8 @@
 #      OUTPUT -o sl0 -p tcp -m statistic --mode random --probability P -j DROP
 #    INPUT drops are sluice's segments lost on the wire: what sluice's recovery must
 #    repair. OUTPUT drops never reach the wire: the kernel's TCP gets an error (EPERM) from
-#    the netfilter hook and sends the (GSO-sized) packet again by itself;
+#    the netfilter hook and sends a (GSO-sized) data packet again by itself, while a pure
+#    ACK it refuses is gone (a lost ACK for sluice as the sender);
 #  - so that Linux's segments are lost on the wire too (and sluice's SACK blocks, D-SACKs
 #    and out-of-order queue are exercised with Linux as the recovering sender), sluice's
 #    fault injector drops P of the frames it receives (--fault drop=P,dir=rx) when

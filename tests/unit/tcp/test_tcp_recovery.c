@@ -907,6 +907,33 @@ test_tlp_new_data_probe_lost_second_probe_resends_last_no_rto(void **state)
 	assert_int_equal(s->tcp_recoveries, 1);
 }
 
+/* Again, and the second probe is lost as well: the third leaves twice as long after the
+ * second (2 PTOs), still well before the RTO, and repairs the tail; no RTO. */
+static void
+test_tlp_probes_lost_twice_third_probe_after_two_ptos_no_rto(void **state)
+{
+	struct lp *lp = lp_open(*state, 40, true);
+	const struct sl_stats *s = lp_stats(lp);
+	uint64_t srtt, p2, p3;
+	unsigned int i;
+
+	for (i = 10; i < 30; i++)
+		lp->lose[i] = 1;
+	lp->lose[30] = 2;
+	assert_true(lp_run(lp, 5000000));
+	lp_assert_complete(lp);
+	assert_int_equal(s->tcp_rto, 0);
+	assert_int_equal(s->tcp_tlp_sent, 3);
+	srtt = lp_flow(lp)->srtt >> 3;
+	p2 = lp_tx_at(lp, 30, 2);
+	p3 = lp_tx_at(lp, 30, 3);
+	assert_true(p3 >= p2 + 2 * (2 * srtt) - TICK_US);
+	assert_true(p3 <= p2 + 2 * (2 * srtt + PTO_SLACK_US) + 2 * TICK_US);
+	for (i = 10; i < 30; i++)
+		assert_true(lp_tx_at(lp, i, 2) > p3);
+	assert_int_equal(s->tcp_recoveries, 1);
+}
+
 /* ---- 4. a lost retransmission ---- */
 
 /* Segment 15 of 80 is lost, and so is its retransmission. New data keeps flowing during
@@ -1549,6 +1576,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_tlp_lone_last_segment_lost_probe_not_rto, recovery_setup),
 	TT_TEST_SETUP(test_tlp_whole_window_lost_probe_sends_new_data, recovery_setup),
 	TT_TEST_SETUP(test_tlp_new_data_probe_lost_second_probe_resends_last_no_rto, recovery_setup),
+	TT_TEST_SETUP(test_tlp_probes_lost_twice_third_probe_after_two_ptos_no_rto, recovery_setup),
 	TT_TEST_SETUP(test_rack_lost_retransmission_detected_by_time_no_rto, recovery_setup),
 	TT_TEST_SETUP(test_reorder_two_positions_no_retransmission_no_reduction, recovery_setup),
 	TT_TEST_SETUP(test_reorder_five_positions_spurious_rtx_dsack_undoes_reduction, recovery_setup),
