@@ -24,7 +24,7 @@ SLUICE = ["tcp_rto", "tcp_recoveries", "tcp_fast_retransmit", "tcp_rack_lost",
           "tcp_tlp_sent", "tcp_tlp_recovered", "tcp_dsack_rx", "tcp_undo",
           "tcp_retransmit_segs", "tcp_dupacks", "tcp_sack_bad", "tcp_sack_full",
           "tcp_ooo_segs", "tcp_ooo_drop", "tcp_dup_bytes", "tcp_tx_data_segs",
-          "tcp_conn_timeout", "fault_drop"]
+          "tcp_conn_timeout", "tcp_dup_answered", "tcp_ack_quick", "fault_drop"]
 LINUX = ["TcpExtTCPTimeouts", "TcpExtTCPSackRecovery", "TcpExtTCPLossProbes",
          "TcpExtTCPLossProbeRecovery", "TcpExtTCPDSACKRecv", "TcpExtTCPSACKReorder",
          "TcpRetransSegs"]
@@ -92,6 +92,10 @@ def cmd_check(a):
                                   if k != "fault_drop"))
     print("  Linux:  " + " ".join("%s=%d" % (k, v) for k, v in ld.items()))
     bound = a.rto_grace + a.drops_in // a.drops_per_rto
+    # Linux's segments are lost by sluice's rx fault injector: Linux repairs them, and
+    # its probes and retransmissions must be answered (never rate-limited), or it
+    # times out.
+    lbound = a.rto_grace + d["fault_drop"] // a.drops_per_rto
     failed = 0
     checks = [
         ("recovery episodes: tcp_recoveries = %d (> 0)" % d["tcp_recoveries"],
@@ -104,6 +108,9 @@ def cmd_check(a):
          d["tcp_rto"] <= bound),
         ("no connection timed out: tcp_conn_timeout = %d" % d["tcp_conn_timeout"],
          d["tcp_conn_timeout"] == 0),
+        ("Linux's timeouts: TcpExtTCPTimeouts = %d (<= %d + %d drops / %d = %d)" %
+         (ld["TcpExtTCPTimeouts"], a.rto_grace, d["fault_drop"], a.drops_per_rto, lbound),
+         ld["TcpExtTCPTimeouts"] <= lbound),
     ]
     for text, ok in checks:
         print("%s: %s: %s" % ("ok" if ok else "FAIL", a.name, text), flush=True)
