@@ -1698,7 +1698,7 @@ main(int argc, char **argv)
 	struct sim *sim = &sim_storage;
 	unsigned int leaked_a, leaked_b, i;
 	double t0, rto_per_mb;
-	char lim[32];
+	char lim[32], drop[32] = "";
 	int rc;
 
 	/* Keep the report in order with the failures printed on stderr. */
@@ -1734,11 +1734,13 @@ main(int argc, char **argv)
 	sim->A.baseline = stack_in_use(&sim->A);
 	sim->B.baseline = stack_in_use(&sim->B);
 
+	if (sim->o.drop_ppm >= 0)
+		snprintf(drop, sizeof(drop), " --drop-ppm %" PRId64, sim->o.drop_ppm);
 	printf("sim: profile %s seed %" PRIu64 " flows %u bytes %" PRIu64 " delay %u us "
 	       "(replay: %s --profile %s --seed %" PRIu64 " --flows %u --bytes %" PRIu64
-	       " --delay-us %u%s%s --workers %u)\n", sim->o.profile->name, sim->o.seed,
+	       " --delay-us %u%s%s%s --workers %u)\n", sim->o.profile->name, sim->o.seed,
 	       sim->o.flows, sim->o.bytes, sim->delay_us, argv[0], sim->o.profile->name,
-	       sim->o.seed, sim->o.flows, sim->o.bytes, sim->delay_us,
+	       sim->o.seed, sim->o.flows, sim->o.bytes, sim->delay_us, drop,
 	       sim->o.pauses ? "" : " --no-pauses", sim->o.abandons ? "" : " --no-abandon",
 	       sim->o.workers);
 

@@ -874,64 +874,80 @@ test_tlp_whole_window_lost_probe_sends_new_data(void **state)
 	assert_int_equal(s->tcp_recoveries, 1);
 }
 
-/* The same, and the probe of new data (segment 30) is lost too. Nothing at all comes
- * back, so another PTO after the first probe the last segment sent (30 again) leaves as a
- * second probe: a duplicate, which every receiver answers at once (in-order data may wait
- * for a delayed ACK). Its SACK starts the recovery of 10..29; no RTO. */
+/* The same, and the probes are lost too: the probe of new data (segment 30) and then
+ * `lost_rtx` of the probes that resend it. Nothing at all comes back, so each further
+ * probe resends the last segment sent (30 again), waiting twice as long as the one
+ * before (1, 2, 4 PTOs): a duplicate, which every receiver answers at once (in-order data
+ * may wait for a delayed ACK). The SACK of the first that gets through starts the
+ * recovery of 10..29; no RTO. */
 static void
-test_tlp_new_data_probe_lost_second_probe_resends_last_no_rto(void **state)
+tail_probes_lost(struct tt *x, unsigned int lost_rtx)
 {
-	struct lp *lp = lp_open(*state, 40, true);
+	struct lp *lp = lp_open(x, 40, true);
 	const struct sl_stats *s = lp_stats(lp);
-	uint64_t srtt, p1, p2;
-	unsigned int i;
+	unsigned int i, n = lost_rtx + 2;	/* probes sent */
+	uint64_t srtt, pto, prev, at;
 
 	for (i = 10; i < 30; i++)
 		lp->lose[i] = 1;
-	lp->lose[30] = 1;
+	lp->lose[30] = (uint8_t)(1 + lost_rtx);
 	assert_true(lp_run(lp, 5000000));
 	lp_assert_complete(lp);
 	assert_int_equal(s->tcp_rto, 0);
-	assert_int_equal(s->tcp_tlp_sent, 2);
+	assert_int_equal(s->tcp_tlp_sent, n);
 	srtt = lp_flow(lp)->srtt >> 3;
-	p1 = lp_tx_at(lp, 30, 1);
-	p2 = lp_tx_at(lp, 30, 2);
-	assert_true(p1 >= lp->t0 + RTT_US + 2 * srtt - TICK_US);
-	assert_true(p2 >= p1 + 2 * srtt - TICK_US);
-	assert_true(p2 <= p1 + 2 * srtt + PTO_SLACK_US + 2 * TICK_US);
-	/* Nothing else left between the two probes. */
+	prev = lp_tx_at(lp, 30, 1);
+	assert_true(prev >= lp->t0 + RTT_US + 2 * srtt - TICK_US);
+	for (i = 2; i <= n; i++) {
+		pto = 2 * srtt << (i - 2);
+		at = lp_tx_at(lp, 30, i);
+		assert_true(at >= prev + pto - TICK_US);
+		assert_true(at <= prev + pto + (PTO_SLACK_US << (i - 2)) + 2 * TICK_US);
+		prev = at;
+	}
+	/* Nothing else left between the probes. */
 	for (i = 10; i < 30; i++) {
 		assert_true(lp->nth[i] >= 2);
-		assert_true(lp_tx_at(lp, i, 2) > p2);
+		assert_true(lp_tx_at(lp, i, 2) > prev);
 	}
 	assert_int_equal(s->tcp_recoveries, 1);
 }
 
-/* Again, and the second probe is lost as well: the third leaves twice as long after the
- * second (2 PTOs), still well before the RTO, and repairs the tail; no RTO. */
+static void
+test_tlp_new_data_probe_lost_second_probe_resends_last_no_rto(void **state)
+{
+	tail_probes_lost(*state, 0);
+}
+
 static void
 test_tlp_probes_lost_twice_third_probe_after_two_ptos_no_rto(void **state)
 {
+	tail_probes_lost(*state, 1);
+}
+
+static void
+test_tlp_probes_lost_three_times_fourth_probe_after_four_ptos_no_rto(void **state)
+{
+	tail_probes_lost(*state, 2);
+}
+
+/* Every probe is lost: after the fourth, the RTO (probes are bounded, whatever the peer
+ * does), and the transfer completes. */
+static void
+test_tlp_all_four_probes_lost_then_rto(void **state)
+{
 	struct lp *lp = lp_open(*state, 40, true);
 	const struct sl_stats *s = lp_stats(lp);
-	uint64_t srtt, p2, p3;
 	unsigned int i;
 
 	for (i = 10; i < 30; i++)
 		lp->lose[i] = 1;
-	lp->lose[30] = 2;
+	lp->lose[30] = 4;
 	assert_true(lp_run(lp, 5000000));
 	lp_assert_complete(lp);
-	assert_int_equal(s->tcp_rto, 0);
-	assert_int_equal(s->tcp_tlp_sent, 3);
-	srtt = lp_flow(lp)->srtt >> 3;
-	p2 = lp_tx_at(lp, 30, 2);
-	p3 = lp_tx_at(lp, 30, 3);
-	assert_true(p3 >= p2 + 2 * (2 * srtt) - TICK_US);
-	assert_true(p3 <= p2 + 2 * (2 * srtt + PTO_SLACK_US) + 2 * TICK_US);
-	for (i = 10; i < 30; i++)
-		assert_true(lp_tx_at(lp, i, 2) > p3);
-	assert_int_equal(s->tcp_recoveries, 1);
+	assert_int_equal(s->tcp_tlp_sent, 4);
+	assert_int_equal(s->tcp_rto, 1);
+	assert_true(lp_tx_at(lp, 10, 2) > lp_tx_at(lp, 30, 4));
 }
 
 /* ---- 4. a lost retransmission ---- */
@@ -1577,6 +1593,9 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_tlp_whole_window_lost_probe_sends_new_data, recovery_setup),
 	TT_TEST_SETUP(test_tlp_new_data_probe_lost_second_probe_resends_last_no_rto, recovery_setup),
 	TT_TEST_SETUP(test_tlp_probes_lost_twice_third_probe_after_two_ptos_no_rto, recovery_setup),
+	TT_TEST_SETUP(test_tlp_probes_lost_three_times_fourth_probe_after_four_ptos_no_rto,
+		      recovery_setup),
+	TT_TEST_SETUP(test_tlp_all_four_probes_lost_then_rto, recovery_setup),
 	TT_TEST_SETUP(test_rack_lost_retransmission_detected_by_time_no_rto, recovery_setup),
 	TT_TEST_SETUP(test_reorder_two_positions_no_retransmission_no_reduction, recovery_setup),
 	TT_TEST_SETUP(test_reorder_five_positions_spurious_rtx_dsack_undoes_reduction, recovery_setup),
