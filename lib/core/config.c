@@ -152,6 +152,9 @@ static const struct sl_opt config_opts[] = {
 	OPT("tcp", "timestamps", SL_OPT_BOOL, timestamps, 0, 1,
 	    "offer RFC 7323 timestamps"),
 	OPT("tcp", "sack", SL_OPT_BOOL, sack, 0, 1, "offer SACK (RFC 2018)"),
+	OPT("tcp", "slow-start-after-idle", SL_OPT_BOOL, idle_restart, 0, 1,
+	    "restart the window at min(init-cwnd, cwnd) after an idle period longer than the "
+	    "RTO (RFC 5681 §4.1; Linux's tcp_slow_start_after_idle)"),
 	OPT("tcp", "tlp", SL_OPT_BOOL, tlp, 0, 1,
 	    "tail loss probes (RFC 8985): a lost tail costs two round trips, not an RTO"),
 	OPT("tcp", "wscale", SL_OPT_BOOL, wscale, 0, 1, "offer window scaling (RFC 7323)"),
@@ -244,6 +247,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->timestamps = true;
 	cfg->sack = true;
 	cfg->tlp = true;
+	cfg->idle_restart = true;
 	cfg->wscale = true;
 	cfg->init_cwnd = 10;
 	snprintf(cfg->cc, sizeof(cfg->cc), "%s", "cubic");

@@ -140,10 +140,11 @@ struct tcp_cc_ops {
 	/* The retransmission timer expired: TCP goes back to SND.UNA and resends. */
 	void (*on_rto)(struct tcp_flow *f);
 
-	/* Sending resumes after an idle period longer than the RTO; iw is the initial window
-	 * in bytes (RFC 5681 §4.1 restart window). NULL: the window is kept. TCP does not
-	 * call it yet: sluice has never restarted the window after idle, and doing so is a
-	 * change of behaviour of its own (RFC 7661 discusses the alternatives). */
+	/* Sending resumes with nothing in flight after a pause of 1 ms or more (tcp_out.c
+	 * tcp_idle_restart): time-based state moves on by the pause (RFC 9438 §5.8). iw is
+	 * the restart window in bytes (RFC 5681 §4.1: cwnd = min(iw, cwnd)) when the pause
+	 * was longer than the RTO and [tcp] slow-start-after-idle is on, else UINT32_MAX
+	 * (the window is kept). NULL: nothing happens. */
 	void (*after_idle)(struct tcp_flow *f, uint32_t iw);
 
 	/* The last reduction (enter_recovery or on_rto) was spurious: TCP has restored

@@ -155,6 +155,7 @@ struct tcp_flow {
 	uint32_t wheel_slot;
 	union tcp_cc_state cc_state;	/* the congestion control module's own */
 	uint64_t last_rx_us;		/* anything received (keepalive idle) */
+	uint64_t idle_since;		/* an ACK emptied the flight then (0: not idle) */
 	uint64_t unacked_since;		/* oldest unacknowledged data was first sent */
 
 	TAILQ_ENTRY(tcp_flow) wheel_link;

@@ -716,6 +716,7 @@ tcp_rtx_timer_ack(struct sl_worker *w, struct tcp_flow *f)
 		if (!(f->flags & TF_PERSIST))
 			f->rtx_at = 0;
 		f->unacked_since = 0;
+		f->idle_since = w->clock.now_us;
 		return;
 	}
 	f->unacked_since = w->clock.now_us;

@@ -616,6 +616,28 @@ tcp_output_fin(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 	return 1;
 }
 
+/* Sending resumes with nothing in flight (RFC 5681 §4.1, RFC 9438 §5.8): after an idle
+ * period longer than the RTO the ACK clock is gone, and the window restarts at
+ * min(IW, cwnd) unless [tcp] slow-start-after-idle is off (Linux's
+ * tcp_slow_start_after_idle, on by default); after any pause of a millisecond or more the
+ * congestion control's clock moves on by it (CUBIC's epoch). */
+static void
+tcp_idle_restart(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint64_t idle = w->clock.now_us - f->idle_since;
+	uint32_t rw = UINT32_MAX;
+
+	f->idle_since = 0;
+	if (f->snd_una != f->snd_max || idle < 1000 || f->cc->after_idle == NULL)
+		return;
+	if (idle > f->rto && w->cfg->idle_restart) {
+		rw = (uint32_t)w->cfg->init_cwnd * f->mss;
+		if (f->cwnd > rw)
+			w->stats.tcp_idle_restarts++;
+	}
+	f->cc->after_idle(f, rw);
+}
+
 /* Persist (RFC 9293 §3.8.6.1): data waits with nothing in flight, so no ACK will come to
  * release it: the window is zero, or too small for silly-window avoidance to use it. The
  * persist timer probes a zero window and overrides SWS avoidance otherwise
@@ -653,6 +675,8 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 		/* After a timeout, go-back-N resends from snd_nxt on; what RACK found lost
 		 * again below it (a lost retransmission) goes first (Linux's Loss state). */
 		lost_sent = tcp_output_lost(w, f, f->snd_nxt);
+	if (f->idle_since != 0 && seq_lt(f->snd_nxt, data_end))
+		tcp_idle_restart(w, f);
 	new_from = f->snd_max;
 	sent = lost_sent + tcp_output_data(w, f, data_end, &held);
 	if (f->snd_nxt == data_end) {

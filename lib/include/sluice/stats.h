@@ -121,6 +121,7 @@ extern "C" {
 	X(tcp_fast_retransmit,	"fast retransmissions (3 duplicate ACKs)") \
 	X(tcp_rto,		"retransmission timeouts") \
 	X(tcp_rto_fin,		"of which with only our FIN outstanding") \
+	X(tcp_idle_restarts,	"windows restarted after an idle period longer than the RTO") \
 	X(tcp_recoveries,	"loss recovery episodes entered (SACK/RACK or duplicate ACKs)") \
 	X(tcp_rack_lost,	"segments RACK marked lost (RFC 8985 time-based detection)") \
 	X(tcp_tlp_sent,		"tail loss probes sent (RFC 8985 §7)") \

@@ -1326,6 +1326,94 @@ test_sack_reneging_peer_data_sent_again_transfer_completes(void **state)
 		assert_true(lp->nth[i] >= 2);
 }
 
+/* ---- 6b. restart after idle ---- */
+
+/* Data segments the stack sent since the last look, taken in by the peer; each one
+ * acknowledged when ack is set. */
+static unsigned int
+idle_data_segs(struct tpeer *p, bool ack)
+{
+	struct tp_out o;
+	unsigned int n = 0;
+
+	while (tpeer_recv(p, &o)) {
+		if (o.len == 0)
+			continue;
+		n++;
+		if (ack)
+			tpeer_ack(p);
+	}
+	return n;
+}
+
+/* RFC 5681 §4.1: after an idle period longer than the RTO (200 ms here) the window
+ * restarts at min(IW, cwnd) = 10 segments before sending resumes; after a shorter one
+ * (100 ms), or with [tcp] slow-start-after-idle off, it is kept. The window first grows in
+ * slow start, the peer acknowledging each segment at once. */
+static void
+idle_restart(struct tt *x, uint64_t idle_us, bool restart)
+{
+	static uint8_t d[40 * 1448];
+	struct tpeer *p = &x->p;
+	struct sl_conn *c = tpeer_connect(p);
+	struct tcp_flow *f = tpeer_flow(p);
+	const struct sl_stats *s = th_stats(&x->t);
+	unsigned int i, n;
+	uint32_t cwnd;
+
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(sl_conn_send(c, d, sizeof(d)), 0);
+		th_poll(&x->t);
+		while (idle_data_segs(p, true) > 0)
+			th_poll(&x->t);
+	}
+	assert_int_equal(f->snd_una, f->snd_max);
+	cwnd = f->cwnd;
+	assert_true(cwnd >= 20u * f->mss);
+	tp_advance(&x->t, idle_us, 10000);
+	assert_int_equal(sl_conn_send(c, d, sizeof(d)), 0);
+	th_poll(&x->t);
+	n = idle_data_segs(p, false);
+	if (restart) {
+		assert_int_equal(f->cwnd, 10u * f->mss);
+		assert_int_equal(n, 10);
+		assert_int_equal(s->tcp_idle_restarts, 1);
+	} else {
+		assert_int_equal(f->cwnd, cwnd);
+		assert_int_equal(n, RTE_MIN(cwnd / f->mss, 40u));
+		assert_int_equal(s->tcp_idle_restarts, 0);
+	}
+}
+
+static void
+test_idle_longer_than_rto_window_restarts_at_iw(void **state)
+{
+	idle_restart(*state, 300000, true);
+}
+
+static void
+test_idle_shorter_than_rto_window_kept(void **state)
+{
+	idle_restart(*state, 100000, false);
+}
+
+static void
+test_idle_restart_off_window_kept(void **state)
+{
+	idle_restart(*state, 300000, false);
+}
+
+static int
+no_idle_restart_setup(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.tlp = true;
+	cfg.idle_restart = false;
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
 /* ---- 7. proportional rate reduction ---- */
 
 /* RFC 6937 §3, computed from the test's own knowledge of the connection: at the ACK that
@@ -1603,6 +1691,9 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_sack_four_blocks_without_timestamps, recovery_setup),
 	TT_TEST_SETUP(test_sack_flood_of_tiny_blocks_bounded_transfer_completes, recovery_setup),
 	TT_TEST_SETUP(test_sack_reneging_peer_data_sent_again_transfer_completes, recovery_setup),
+	TT_TEST_SETUP(test_idle_longer_than_rto_window_restarts_at_iw, recovery_setup),
+	TT_TEST_SETUP(test_idle_shorter_than_rto_window_kept, recovery_setup),
+	TT_TEST_SETUP(test_idle_restart_off_window_kept, no_idle_restart_setup),
 	TT_TEST_SETUP(test_prr_one_loss_proportional_sends_per_ack, prr_setup),
 	TT_TEST_SETUP(test_prr_heavy_loss_reduction_bound_sends_per_ack, prr_setup),
 };
