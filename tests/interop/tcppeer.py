@@ -50,27 +50,28 @@ def recv_exact(s, n):
     return bytes(buf)
 
 
-def cmd_bulk(a):
-    data = os.urandom(a.bytes)
+def echo_exchange(s, data, read_delay_ms=0, stall_ms=0, shut=True):
+    """Send data on s while a thread reads the echo back (read_delay_ms after each
+    read, stall_ms at every 256 KiB); fail unless the echo is byte for byte the same.
+    shut: half-close once everything is sent. Returns the seconds it took."""
     want = hashlib.sha256(data).hexdigest()
-    s = connect(a.host, a.port, a.rcvbuf, timeout=120)
     got = hashlib.sha256()
     count = [0]
     err = []
 
     def reader():
         try:
-            while count[0] < a.bytes:
-                b = s.recv(1024 if a.read_delay_ms else 262144)
+            while count[0] < len(data):
+                b = s.recv(1024 if read_delay_ms else 262144)
                 if not b:
                     break
                 got.update(b)
                 before = count[0]
                 count[0] += len(b)
-                if a.read_delay_ms:
-                    time.sleep(a.read_delay_ms / 1000.0)
-                if a.stall_ms and before // 262144 != count[0] // 262144:
-                    time.sleep(a.stall_ms / 1000.0)
+                if read_delay_ms:
+                    time.sleep(read_delay_ms / 1000.0)
+                if stall_ms and before // 262144 != count[0] // 262144:
+                    time.sleep(stall_ms / 1000.0)
         except OSError as e:
             err.append(str(e))
 
@@ -78,17 +79,26 @@ def cmd_bulk(a):
     th = threading.Thread(target=reader)
     th.start()
     view = memoryview(data)
-    for off in range(0, a.bytes, 1 << 20):
+    for off in range(0, len(data), 1 << 20):
         s.sendall(view[off:off + (1 << 20)])
-    s.shutdown(socket.SHUT_WR)
+    if shut:
+        s.shutdown(socket.SHUT_WR)
     th.join(timeout=600)
     dt = time.time() - t0
     if err:
         fail("read error: " + err[0])
-    if count[0] != a.bytes:
-        fail("received %d of %d bytes" % (count[0], a.bytes))
+    if count[0] != len(data):
+        fail("received %d of %d bytes" % (count[0], len(data)))
     if got.hexdigest() != want:
         fail("sha256 of the echo differs from the bytes sent")
+    return dt
+
+
+def cmd_bulk(a):
+    data = os.urandom(a.bytes)
+    want = hashlib.sha256(data).hexdigest()
+    s = connect(a.host, a.port, a.rcvbuf, timeout=120)
+    dt = echo_exchange(s, data, a.read_delay_ms, a.stall_ms)
     if s.recv(1) != b"":
         fail("no FIN after the echo")
     s.close()
