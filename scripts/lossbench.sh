@@ -15,6 +15,11 @@
 #   --run-timeout S    a transfer not done in S seconds fails and counts as 0 (default 120)
 #   --memif-seconds S  length of each memif stream run (default 4; 0: no memif part)
 #   --out DIR          results (default build/lossbench/<date-time>)
+#   --sluice-opts "O"  more sluice-server options for the tap runs, e.g. "--cc newreno"
+#   --linux-cc NAME    congestion control of every Linux socket (default cubic, sluice's
+#                      default, so the two stacks answer loss with the same algorithm;
+#                      "default": the namespace's net.ipv4.tcp_congestion_control, bbr on
+#                      some kernels, which does not reduce its rate on random loss)
 #   --quick            2m, "0 1 5", 1 repeat, memif 2 s (what the numbers look like, fast)
 #
 # Transfers (the client is Python sockets, the kernel's TCP, in the namespace where the
@@ -53,7 +58,7 @@ set -uo pipefail
 sl_need_root
 
 BYTES=20m LOSSES="0 0.5 1 2 5" REPEATS=3 WORKLOADS="echo up down" RUN_TIMEOUT=120
-MEMIF_S=4 out=''
+MEMIF_S=4 out='' SLUICE_OPTS='' LINUX_CC=cubic
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bytes) BYTES=$2; shift 2 ;;
@@ -63,6 +68,8 @@ while [ $# -gt 0 ]; do
 	--run-timeout) RUN_TIMEOUT=$2; shift 2 ;;
 	--memif-seconds) MEMIF_S=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
+	--sluice-opts) SLUICE_OPTS=$2; shift 2 ;;
+	--linux-cc) LINUX_CC=$2; shift 2 ;;
 	--quick) BYTES=2m LOSSES="0 1 5" REPEATS=1 MEMIF_S=2; shift ;;
 	*) sl_die "unknown option $1 (see the head of $0)" ;;
 	esac
@@ -75,6 +82,17 @@ esac
 [[ "$REPEATS" =~ ^[1-9][0-9]?$ ]] || sl_die "--repeats takes 1 to 99"
 [[ "$RUN_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || sl_die "--run-timeout takes seconds"
 [[ "$MEMIF_S" =~ ^[0-9]+$ ]] || sl_die "--memif-seconds takes seconds"
+[[ "$LINUX_CC" =~ ^[a-z0-9_]+$ ]] || sl_die "--linux-cc takes a name (cubic, reno, bbr, default)"
+CC_OPT=()
+if [ "$LINUX_CC" = default ]; then
+	LINUX_CC=$(sysctl -n net.ipv4.tcp_congestion_control)
+else
+	grep -qw "$LINUX_CC" /proc/sys/net/ipv4/tcp_available_congestion_control ||
+		modprobe "tcp_$LINUX_CC" 2>/dev/null
+	grep -qw "$LINUX_CC" /proc/sys/net/ipv4/tcp_available_congestion_control ||
+		sl_die "--linux-cc $LINUX_CC: not in net.ipv4.tcp_available_congestion_control"
+	CC_OPT=(--cc "$LINUX_CC")
+fi
 for l in $LOSSES; do
 	[[ "$l" =~ ^[0-9]+(\.[0-9]+)?$ ]] && awk -v l="$l" 'BEGIN { exit !(l < 100) }' ||
 		sl_die "--loss takes percentages below 100, e.g. \"0 0.5 1\""
@@ -169,9 +187,9 @@ if r.get("ok"):
 tap_server_start() {	# MODE [options...]
 	local mode=$1 log=$out/logs/sluice.$1.$2.log
 	shift 2
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046,SC2086
 	sl_server_start server_pid "$SNS" "$PREFIX" "$TAP" "$log" -l 0 $(sl_eal_mem 512) -- \
-		--ip "$TAP_SIP/24" --mode "$mode" "$@" ||
+		--ip "$TAP_SIP/24" --mode "$mode" "$@" $SLUICE_OPTS ||
 		{ tail -n 20 "$log"; sl_die "sluice-server --mode $mode did not start"; }
 	sl_tap_peer "$SNS" "$TAP" "$TAP_KMAC" "$TAP_KIP/24"
 	ip netns exec "$SNS" sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1"
@@ -188,7 +206,7 @@ run_client() {
 	local st=$1 wl=$2 loss=$3 rep=$4 ns=$5
 	shift 5
 	if sl_run timeout $((RUN_TIMEOUT + 30)) ip netns exec "$ns" taskset -c 1 "$SL_PY" \
-		"$LB_PY" "$@" --bytes "$BYTES" --timeout "$RUN_TIMEOUT" --iptables \
+		"$LB_PY" "$@" "${CC_OPT[@]}" --bytes "$BYTES" --timeout "$RUN_TIMEOUT" --iptables \
 		--tag "stack=$st" --tag "workload=$wl" --tag "loss=$loss" --tag "rep=$rep" \
 		--out "$out/runs.jsonl" >/dev/null 2>"$out/logs/client.err"; then
 		show_last
@@ -209,7 +227,7 @@ sluice_point() {
 			rm -f "$run"
 			# The sink first (it counts from before the connection), then the server.
 			ip netns exec "$SNS" taskset -c 1 timeout $((RUN_TIMEOUT + 30)) "$SL_PY" \
-				"$LB_PY" sink "$SINK_PORT" --bytes "$BYTES" --timeout "$RUN_TIMEOUT" \
+				"$LB_PY" sink "$SINK_PORT" "${CC_OPT[@]}" --bytes "$BYTES" --timeout "$RUN_TIMEOUT" \
 				--iptables --netns "$SNS" --tag stack=sluice --tag workload=down \
 				--tag "loss=$loss" --tag "rep=$r" --out "$run" >/dev/null \
 				2>"$out/logs/client.err" &
@@ -263,14 +281,14 @@ linux_point() {
 			run=$out/logs/run.$$.json
 			rm -f "$run"
 			ip netns exec "$LA" taskset -c 1 timeout $((RUN_TIMEOUT + 30)) "$SL_PY" \
-				"$LB_PY" sink "$SINK_PORT" --bytes "$BYTES" --timeout "$RUN_TIMEOUT" \
+				"$LB_PY" sink "$SINK_PORT" "${CC_OPT[@]}" --bytes "$BYTES" --timeout "$RUN_TIMEOUT" \
 				--iptables --netns "$LA" --netns "$LB" --tag "role_ns=$LB" \
 				--tag stack=linux --tag workload=down --tag "loss=$loss" --tag "rep=$r" \
 				--out "$run" >/dev/null 2>"$out/logs/client.err" &
 			bg_pid=$!
 			sleep 0.3	# the sink listens
 			sl_run ip netns exec "$LB" taskset -c 0 timeout $((RUN_TIMEOUT + 30)) \
-				"$SL_PY" "$LB_PY" source "$LA_IP" "$SINK_PORT" --bytes "$BYTES" \
+				"$SL_PY" "$LB_PY" source "$LA_IP" "$SINK_PORT" "${CC_OPT[@]}" --bytes "$BYTES" \
 				--timeout "$RUN_TIMEOUT" 2>>"$out/logs/client.err"
 			wait "$bg_pid"
 			rc=$?
@@ -303,7 +321,7 @@ for x in "$LA $VA" "$LB $VB"; do
 	ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
 	offloads_off "$1" "$2"
 done
-ip netns exec "$LB" taskset -c 0 "$SL_PY" "$LB_PY" serve --echo 7 --discard 9 \
+ip netns exec "$LB" taskset -c 0 "$SL_PY" "$LB_PY" serve "${CC_OPT[@]}" --echo 7 --discard 9 \
 	--max-s 36000 >"$out/logs/linux-serve.log" 2>&1 &
 serve_pid=$!
 
@@ -311,6 +329,7 @@ cat >"$out/meta.json" <<EOF
 {"bytes": $BYTES, "mb": $(awk -v b="$BYTES" 'BEGIN { printf "%g", b / 1048576 }'),
  "repeats": $REPEATS, "losses": [$(echo "$LOSSES" | tr -s ' ' ',' | sed 's/^,//; s/,$//')],
  "workloads": "$WORKLOADS", "run_timeout_s": $RUN_TIMEOUT, "memif_seconds": $MEMIF_S,
+ "linux_cc": "$LINUX_CC", "sluice_opts": "$SLUICE_OPTS",
  "commit": "$(git -C "$SL_ROOT" rev-parse --short HEAD 2>/dev/null)"}
 EOF
 echo "results in $out"

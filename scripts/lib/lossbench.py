@@ -16,6 +16,10 @@ Transfers (each prints one JSON line, appended to --out; exit 1 on failure):
   lossbench.py serve --echo P --discard Q  Linux echo and discard servers, threads, until
                                            SIGTERM or --max-s
 
+Every Linux socket of these commands takes --cc NAME: its congestion control
+(setsockopt TCP_CONGESTION; an accepted connection inherits the listener's). Without it,
+the namespace's default applies (net.ipv4.tcp_congestion_control, which may be bbr).
+
 Counters around a transfer (echo, send, sink), as differences in the JSON line:
   --telemetry PREFIX   sluice's /sluice/stats through rte_telemetry (the loss counters)
   --netns NS           the kernel's TCP counters (/proc/net/netstat, /proc/net/snmp) of
@@ -157,9 +161,25 @@ def emit(a, rec):
 
 # ---- transfers ----
 
-def connect(host, port, timeout):
-    s = socket.create_connection((host, port), timeout=timeout)
+def set_cc(s, name):
+    """Give socket s the congestion control name (TCP_CONGESTION), or die."""
+    if not name:
+        return
+    try:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, name.encode())
+        got = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16)
+    except OSError as e:
+        die("congestion control %s: %s (net.ipv4.tcp_available_congestion_control?)"
+            % (name, e))
+    if got.rstrip(b"\0").decode() != name:
+        die("congestion control %s not taken (got %r)" % (name, got))
+
+
+def connect(host, port, timeout, cc=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    set_cc(s, cc)
     s.settimeout(timeout)
+    s.connect((host, port))
     return s
 
 
@@ -182,7 +202,7 @@ def cmd_echo(a):
     data = os.urandom(a.bytes)
     want = hashlib.sha256(data).hexdigest()
     deadline = time.time() + a.timeout
-    s = connect(a.host, a.port, a.timeout)
+    s = connect(a.host, a.port, a.timeout, a.cc)
     c = Counters(a)
     got = hashlib.sha256()
     res, err = [0], []
@@ -220,7 +240,7 @@ def cmd_echo(a):
 def cmd_send(a):
     data = os.urandom(a.bytes)
     deadline = time.time() + a.timeout
-    s = connect(a.host, a.port, a.timeout)
+    s = connect(a.host, a.port, a.timeout, a.cc)
     c = Counters(a)
     t0 = time.time()
     view = memoryview(data)
@@ -243,6 +263,7 @@ def cmd_sink(a):
     deadline = time.time() + a.timeout
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    set_cc(ls, a.cc)
     ls.bind(("0.0.0.0", a.port))
     ls.listen(4)
     ls.settimeout(a.timeout)
@@ -270,7 +291,7 @@ def cmd_sink(a):
 def cmd_source(a):
     data = os.urandom(a.bytes)
     deadline = time.time() + a.timeout
-    s = connect(a.host, a.port, a.timeout)
+    s = connect(a.host, a.port, a.timeout, a.cc)
     view = memoryview(data)
     try:
         for off in range(0, a.bytes, 1 << 20):
@@ -305,6 +326,7 @@ def cmd_serve(a):
     def listener(port, echo):
         ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        set_cc(ls, a.cc)
         ls.bind(("0.0.0.0", port))
         ls.listen(16)
         ls.settimeout(0.5)
@@ -502,6 +524,9 @@ def table_text(meta, summ, memif, losses):
     L.append("lossbench: %s MB per transfer, median of %s run(s), random loss each way "
              "(iptables statistic on the kernel side)" % (meta["mb"], meta["repeats"]))
     L.append("%s; %s" % (meta["date"], meta["machine"]))
+    L.append("Linux congestion control: %s%s" % (
+        meta.get("linux_cc", "?"),
+        "; sluice-server options: " + meta["sluice_opts"] if meta.get("sluice_opts") else ""))
     L.append("goodput Mbit/s (each way for echo); retained = lossy / clean; RTO/MB: "
              "timeouts of the stack in the server role")
     L.append("per MB moved; ratio = sluice retained / Linux retained (goal >= 0.90)")
@@ -722,6 +747,7 @@ def main():
         c.add_argument("--iptables", action="store_true")
         c.add_argument("--tag", action="append", default=[])
         c.add_argument("--out")
+        c.add_argument("--cc")
 
     for name in ("echo", "send"):
         c = sub.add_parser(name)
@@ -736,7 +762,9 @@ def main():
     c.add_argument("port", type=int)
     c.add_argument("--bytes", type=int, required=True)
     c.add_argument("--timeout", type=float, default=120)
+    c.add_argument("--cc")
     c = sub.add_parser("serve")
+    c.add_argument("--cc")
     c.add_argument("--echo", type=int, default=0)
     c.add_argument("--discard", type=int, default=0)
     c.add_argument("--max-s", type=float, default=7200)
