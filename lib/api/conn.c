@@ -28,6 +28,7 @@
 
 #include "framing/framing_priv.h"
 #include "net/ipv4.h"
+#include "net/port.h"
 #include "api/api_priv.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
@@ -213,17 +214,22 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 	f->user = user;
 	f->iss = tcp_isn(w, &k);
 	f->snd_una = f->iss;
+	f->snd_nxt = f->snd_max = f->iss;	/* the SYN is owed */
 	f->recover = f->iss;
-	if (tcp_send_syn(w, f) != 0) {
+	w->stats.tcp_active_opens++;
+	/* Many connects at once (a client opening thousands) would fill the TX queue: past
+	 * its limit the SYN waits for the output phase like data (tcp_output). */
+	if (!port_tx_open(w)) {
+		flow_mark_dirty(w, f);
+		return flow_conn(f);
+	}
+	if (tcp_send_syn_first(w, f) != 0) {
+		w->stats.tcp_active_opens--;
 		f->flags |= TF_CLOSE_DONE;
 		flow_release(w, f);
 		rte_errno = ENOBUFS;
 		return NULL;
 	}
-	f->rtt_timing = true;
-	f->rtt_start = w->clock.now_us;
-	w->stats.tcp_active_opens++;
-	tcp_rto_arm(w, f);
 	return flow_conn(f);
 }
 

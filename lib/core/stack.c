@@ -132,16 +132,47 @@ worker_timers(struct sl_worker *w)
 	arp_timer(w);
 }
 
+/* One pass over the flows dirty when it starts. A flow whose output waited for room in
+ * the TX queue (backpressure, port.h) stays dirty for the next iteration: one that sent
+ * nothing keeps its place, one that sent part of its data goes behind everyone, so no flow
+ * starves while the port is the bottleneck. Once the queue is shut the pass ends, and the
+ * flows not reached keep their order (ACKs do not wait for it: tcp_ack_schedule). */
 static inline void
 worker_output(struct sl_worker *w)
 {
+	struct tcp_flow_list pass, cut;
 	struct tcp_flow *f;
 
-	while ((f = TAILQ_FIRST(&w->tcp.dirty)) != NULL) {
-		TAILQ_REMOVE(&w->tcp.dirty, f, dirty_link);
+	if (TAILQ_EMPTY(&w->tcp.dirty))
+		return;
+	TAILQ_INIT(&pass);
+	TAILQ_INIT(&cut);
+	TAILQ_CONCAT(&pass, &w->tcp.dirty, dirty_link);
+	if (w->txq.shut)
+		port_flush(w);		/* the port may have drained since */
+	while ((f = TAILQ_FIRST(&pass)) != NULL) {
+		if (w->txq.shut) {
+			w->stats.tcp_output_waits++;
+			TAILQ_CONCAT(&w->tcp.dirty, &pass, dirty_link);
+			break;
+		}
+		TAILQ_REMOVE(&pass, f, dirty_link);
 		f->flags &= ~TF_DIRTY;
-		tcp_output(w, f);
+		switch (tcp_output(w, f)) {
+		case TCP_OUT_DONE:
+			break;
+		case TCP_OUT_WAITED:
+			flow_mark_dirty(w, f);
+			break;
+		case TCP_OUT_CUT:
+			if (f->flags & TF_DIRTY)	/* marked again meanwhile */
+				break;
+			f->flags |= TF_DIRTY;
+			TAILQ_INSERT_TAIL(&cut, f, dirty_link);
+			break;
+		}
 	}
+	TAILQ_CONCAT(&w->tcp.dirty, &cut, dirty_link);
 }
 
 static inline void
@@ -176,6 +207,7 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 {
 	const struct sl_config *cfg = &s->cfg;
 	uint32_t mask = cfg->ip.len == 32 ? 0xffffffffu : ~(0xffffffffu >> cfg->ip.len);
+	uint32_t reserve;
 	int rc;
 
 	w->stack = s;
@@ -195,6 +227,11 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 	w->ttl = cfg->ttl;
 
 	w->txq.cap = cfg->tx_queue_max;
+	/* A quarter of the queue, and at least two RX bursts' worth of ACKs (at most half),
+	 * is kept for frames that cannot wait (port.h, TX backpressure). */
+	reserve = RTE_MIN(2u * w->rx_burst, w->txq.cap / 2u);
+	reserve = RTE_MAX(reserve, w->txq.cap / 4u);
+	w->txq.wait_at = (uint16_t)(w->txq.cap - reserve);
 	w->txq.burst = 32;
 	w->txq.flush_at = w->txq.burst;
 	w->txq.pkts = rte_zmalloc_socket("sl_txq", sizeof(w->txq.pkts[0]) * w->txq.cap,

@@ -322,6 +322,7 @@ port_flush(struct sl_worker *w)
 		q->n = 0;
 		q->bytes = 0;
 		q->flush_at = q->burst;
+		q->shut = false;
 		return;
 	}
 	/* The port is full: keep the rest, in order, for the next flush. */
@@ -335,6 +336,30 @@ port_flush(struct sl_worker *w)
 	q->bytes = left_bytes;
 	/* Do not retry on every append while the port is backed up; wait for a new burst. */
 	q->flush_at = (uint16_t)RTE_MIN((uint32_t)q->n + q->burst, (uint32_t)q->cap);
+	q->shut = q->n >= q->wait_at;
+}
+
+bool
+port_tx_open(struct sl_worker *w)
+{
+	struct port_txq *q = &w->txq;
+
+	if (likely(q->n < q->wait_at))
+		return true;
+	if (!q->shut)
+		port_flush(w);
+	return !q->shut;
+}
+
+bool
+port_tx_room(struct sl_worker *w)
+{
+	struct port_txq *q = &w->txq;
+
+	if (likely(q->n < q->cap))
+		return true;
+	port_flush(w);
+	return q->n < q->cap;
 }
 
 void

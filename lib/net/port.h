@@ -18,6 +18,8 @@ struct sl_worker;
 struct port_txq {
 	uint16_t n;			/* frames queued */
 	uint16_t cap;			/* capacity (config tx_queue_max) */
+	uint16_t wait_at;		/* output that can wait stops at this length */
+	bool shut;			/* the last flush left it there: the port is backed up */
 	uint16_t burst;			/* a full burst leaves without waiting */
 	uint16_t flush_at;		/* queue length that triggers an early flush */
 	uint64_t bytes;			/* bytes queued (counted when sent) */
@@ -43,9 +45,26 @@ port_tx(struct sl_worker *w, struct rte_mbuf *m);
 void
 port_txq_add(struct sl_worker *w, struct rte_mbuf *m);
 
+/*
+ * TX backpressure. Output that can wait (TCP data, retransmissions, FIN) goes on while
+ * the queue is shorter than wait_at; the rest of the queue is a reserve for frames that
+ * cannot wait or are few (ACKs, RSTs, SYN-ACKs, SYNs, ARP, ICMP), so nothing sluice
+ * produces is dropped for want of room. Every flush notes whether it left the queue at the
+ * limit (txq.shut): the port is backed up, and output that can wait stays shut until a
+ * flush finds room (the output phase tries once per iteration; input then knows that data
+ * cannot carry an ACK soon, tcp_ack_schedule).
+ */
+bool
+port_tx_open(struct sl_worker *w);
+
+/* Room for one more frame of any kind (after a flush when full). */
+bool
+port_tx_room(struct sl_worker *w);
+
 /* Send everything queued; what the port refuses stays queued. */
 void
 port_flush(struct sl_worker *w);
+
 
 /* Free whatever is still queued (at stop). */
 void

@@ -76,6 +76,7 @@ struct flow_key {
 #define TF_MORE		(1u << 24)	/* last send had SL_SEND_MORE: hold a short tail */
 #define TF_PUSH		(1u << 25)	/* flush requested: send a short tail whatever the mode */
 #define TF_ASM_LATE	(1u << 26)	/* a message's assembly deadline passed (asm_at) */
+#define TF_TX_WAIT	(1u << 27)	/* this output pass stopped for TX room (tcp_output) */
 
 /* Application events waiting for the delivery phase. */
 #define EV_ACCEPT	(1u << 0)

@@ -293,6 +293,13 @@ tcp_ctl_seq(const struct tcp_flow *f)
 int
 tcp_send_ack(struct sl_worker *w, struct tcp_flow *f)
 {
+	if (unlikely(!port_tx_room(w))) {
+		/* Not even the reserve has room: the ACK stays owed, for the next pass. */
+		w->stats.tcp_ctl_waits++;
+		f->flags |= TF_ACKNOW;
+		flow_mark_dirty(w, f);
+		return -ENOBUFS;
+	}
 	return tcp_xmit(w, f, tcp_ctl_seq(f), 0, RTE_TCP_ACK_FLAG);
 }
 
@@ -310,6 +317,16 @@ tcp_send_syn(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint8_t fl = RTE_TCP_SYN_FLAG;
 
+	if (unlikely(!port_tx_room(w))) {
+		/* A SYN-ACK owed is sent by the output phase (TF_ACKNOW); a SYN's retry is the
+		 * RTO's. */
+		w->stats.tcp_ctl_waits++;
+		if (f->state == SL_TCP_SYN_RCVD) {
+			f->flags |= TF_ACKNOW;
+			flow_mark_dirty(w, f);
+		}
+		return -ENOBUFS;
+	}
 	if (f->state == SL_TCP_SYN_RCVD)
 		fl |= RTE_TCP_ACK_FLAG;
 	fl |= tcp_ecn_syn_flags(w, f);
@@ -318,6 +335,17 @@ tcp_send_syn(struct sl_worker *w, struct tcp_flow *f)
 	if (f->rcv_adv == 0 || f->state == SL_TCP_SYN_SENT)
 		f->rcv_adv = f->rcv_nxt + RTE_MIN(tcp_rcv_space(w, f), 65535u);
 	return tcp_xmit(w, f, f->iss, 0, fl);
+}
+
+int
+tcp_send_syn_first(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (tcp_send_syn(w, f) != 0)
+		return -ENOBUFS;
+	f->rtt_timing = true;
+	f->rtt_start = w->clock.now_us;
+	tcp_rto_arm(w, f);
+	return 0;
 }
 
 void
@@ -375,6 +403,17 @@ tcp_retransmit_range(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint
 	return 0;
 }
 
+/* TX backpressure (port.h): output that can wait stops while the worker's TX queue is
+ * full down to its reserve, and the flow notes it (TF_TX_WAIT) to stay dirty. */
+static inline bool
+tcp_tx_wait(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (likely(port_tx_open(w)))
+		return false;
+	f->flags |= TF_TX_WAIT;
+	return true;
+}
+
 /* Recovery: the lost bytes the scoreboard lists below limit, first to last (RFC 6675
  * NextSeg rule 1), a segment at a time while the window PRR computed has room for it.
  * Returns the segments sent. */
@@ -386,7 +425,7 @@ tcp_output_lost(struct sl_worker *w, struct tcp_flow *f, uint32_t limit)
 
 	while (tcp_sb_next_lost(f, &seq, &len) && seq_lt(seq, limit)) {
 		len = u32_min(u32_min(len, tcp_payload_mss(w, f)), limit - seq);
-		if (tcp_recovery_room(f) < len ||
+		if (tcp_recovery_room(f) < len || tcp_tx_wait(w, f) ||
 		    tcp_retransmit_range(w, f, seq, len) != 0)
 			break;
 		sent++;
@@ -441,6 +480,18 @@ tcp_fin_sent(struct tcp_flow *f)
 		f->state = SL_TCP_LAST_ACK;
 }
 
+/* What a pass of tcp_output left: everything, or (TF_TX_WAIT) some or all of it waiting
+ * for room in the TX queue. */
+static enum tcp_out_rc
+tcp_output_rc(struct sl_worker *w, struct tcp_flow *f, unsigned int sent)
+{
+	if (likely(!(f->flags & TF_TX_WAIT)))
+		return TCP_OUT_DONE;
+	f->flags &= ~TF_TX_WAIT;
+	w->stats.tcp_output_waits++;
+	return sent == 0 ? TCP_OUT_WAITED : TCP_OUT_CUT;
+}
+
 /*
  * The output state gate (RFC 9293 §3.10.2 SEND and §3.10.4 CLOSE): data and FIN leave in
  * ESTABLISHED and CLOSE-WAIT, and what was queued before a close is still sent (and
@@ -454,6 +505,11 @@ tcp_output_gate(struct sl_worker *w, struct tcp_flow *f)
 	if (likely(tcp_state_sends_data(f->state)))
 		return true;
 	switch (f->state) {
+	case SL_TCP_SYN_SENT:
+		/* An active open whose SYN waited for room (sl_worker_connect). */
+		if (f->snd_max == f->iss && !tcp_tx_wait(w, f))
+			tcp_send_syn_first(w, f);
+		return false;
 	case SL_TCP_SYN_RCVD:
 		if (f->flags & TF_ACKNOW)
 			tcp_send_syn(w, f);
@@ -565,6 +621,8 @@ tcp_output_data(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, bool
 		len = u32_min(u32_min(u32_min(unsent, mss), wnd - inflight), span);
 		if (!rtx && len < mss && tcp_short_segment_waits(w, f, len, unsent, held))
 			break;
+		if (tcp_tx_wait(w, f))
+			break;
 		segsz = tcp_tso_len(w, rtx, mss, u32_min(unsent, wnd - inflight), &len);
 		if (len == unsent)
 			fl |= RTE_TCP_PSH_FLAG;
@@ -600,7 +658,7 @@ tcp_output_fin(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 {
 	if (!(f->flags & TF_FIN_QUEUED) || f->snd_nxt != data_end ||
 	    ((f->flags & TF_FIN_SENT) && !seq_lt(f->snd_nxt, f->snd_max)) ||
-	    (!(f->flags & TF_FIN_SENT) && tcp_handoff_pending(w, f)))
+	    (!(f->flags & TF_FIN_SENT) && tcp_handoff_pending(w, f)) || tcp_tx_wait(w, f))
 		return 0;
 	if (tcp_xmit(w, f, data_end, 0, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG) != 0)
 		return 0;
@@ -653,7 +711,7 @@ tcp_persist_enter(struct sl_worker *w, struct tcp_flow *f)
 	tcp_rto_arm(w, f);
 }
 
-void
+enum tcp_out_rc
 tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t data_end, new_from;
@@ -661,7 +719,7 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	bool held = false;
 
 	if (!tcp_output_gate(w, f))
-		return;
+		return tcp_output_rc(w, f, 0);
 	data_end = f->snd_una + f->tx.bytes;
 	if (seq_lt(f->snd_nxt, f->snd_una))
 		f->snd_nxt = f->snd_una;
@@ -695,12 +753,14 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 		if (f->rtx_at == 0 || f->snd_max != new_from ||
 		    (lost_sent > 0 && f->rec.rtx_kind == TCP_RTX_RTO))
 			tcp_rtx_arm(w, f, false);
-	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & TF_PERSIST) && !held) {
+	} else if (seq_lt(f->snd_nxt, data_end) && !(f->flags & (TF_PERSIST | TF_TX_WAIT)) &&
+		   !held) {
 		tcp_persist_enter(w, f);
 	}
 	/* Nothing carried the ACK we owe: a pure one. */
 	if (sent == 0 && (f->flags & TF_ACKNOW))
 		tcp_send_ack(w, f);
+	return tcp_output_rc(w, f, sent);
 }
 
 /* ---- replies without a connection, built in the received mbuf ---- */
@@ -718,6 +778,14 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 	struct rte_ipv4_hdr *ip;
 	struct rte_tcp_hdr *th;
 
+	if (unlikely(!port_tx_room(w))) {
+		/* Nothing is kept for a reply without a connection: with no room in the TX
+		 * queue it is not made, and the peer repeats its segment (a SYN, for a SYN
+		 * cookie), as if the segment had been lost on the way in. */
+		w->stats.tcp_reply_shed++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 	mbuf_trim_to(m, l2 + l3);
 	if (m->nb_segs != 1 || rte_pktmbuf_append(m, (uint16_t)hlen) == NULL) {
 		/* The answer must fit behind the IPv4 header in the received buffer: a

@@ -17,17 +17,31 @@
 struct rte_mbuf;
 struct tcp_seg;
 
+/* What tcp_output left behind. */
+enum tcp_out_rc {
+	TCP_OUT_DONE,		/* everything it could send went (or nothing was owed) */
+	TCP_OUT_WAITED,		/* the TX queue had no room for data: nothing of it went */
+	TCP_OUT_CUT,		/* part went, the rest waits for room in the TX queue */
+};
+
 /* Send what the flow owes: data within min(cwnd, peer window), FIN, the ACK, or the SYN
- * (SYN-RECEIVED). */
-void
+ * (SYN-RECEIVED). Data, retransmissions and FIN wait while the worker's TX queue is full
+ * down to its reserve (port_tx_open); the caller keeps the flow dirty unless DONE. */
+enum tcp_out_rc
 tcp_output(struct sl_worker *w, struct tcp_flow *f);
 
-/* A pure ACK now: 0, or -ENOBUFS (counted). */
+/* A pure ACK now: 0, or -ENOBUFS (counted; with a full TX queue the ACK is owed still,
+ * TF_ACKNOW, and the flow dirty). */
 int
 tcp_send_ack(struct sl_worker *w, struct tcp_flow *f);
 
 void
 tcp_send_rst(struct sl_worker *w, struct tcp_flow *f);
+
+/* An active open's first SYN: sent, timed (the handshake's RTT sample) and the RTO armed.
+ * 0, or -ENOBUFS. */
+int
+tcp_send_syn_first(struct sl_worker *w, struct tcp_flow *f);
 
 /* Our SYN, or SYN-ACK in SYN-RECEIVED (sets snd_nxt and snd_max past the ISS): 0, or
  * -ENOBUFS. */

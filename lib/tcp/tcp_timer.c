@@ -243,7 +243,8 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 		tcp_rto_arm(w, f);
 		return false;
 	}
-	tcp_output(w, f);
+	if (tcp_output(w, f) != TCP_OUT_DONE)
+		flow_mark_dirty(w, f);		/* the rest when the TX queue has room */
 	tcp_rto_arm(w, f);
 	return false;
 }

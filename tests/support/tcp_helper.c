@@ -754,6 +754,13 @@ struct tt *
 tt_setup_framed(const struct sl_config *cfg, const struct sl_framing *fr,
 		const struct sl_framing *extra)
 {
+	return tt_setup_ring(cfg, fr, extra, 4096);
+}
+
+struct tt *
+tt_setup_ring(const struct sl_config *cfg, const struct sl_framing *fr,
+	      const struct sl_framing *extra, unsigned int tx_ring_size)
+{
 	struct sl_config def;
 	struct tt *x = &tt_fixture;
 
@@ -764,7 +771,7 @@ tt_setup_framed(const struct sl_config *cfg, const struct sl_framing *fr,
 		tp_config(&def);
 		cfg = &def;
 	}
-	th_setup_hook(&x->t, cfg, 4096, tt_listen, x);
+	th_setup_hook(&x->t, cfg, tx_ring_size, tt_listen, x);
 	tp_learn_peer(&x->t);
 	tpeer_init(&x->p, &x->t, &x->app, TP_PEER_PORT, TP_PORT, TP_PEER_ISS);
 	return x;

@@ -347,6 +347,12 @@ struct tt *
 tt_setup_framed(const struct sl_config *cfg, const struct sl_framing *fr,
 		const struct sl_framing *extra);
 
+/* tt_setup_framed() on a port whose TX ring has tx_ring_size slots (a power of two;
+ * the "NIC" takes one less before it refuses frames). */
+struct tt *
+tt_setup_ring(const struct sl_config *cfg, const struct sl_framing *fr,
+	      const struct sl_framing *extra, unsigned int tx_ring_size);
+
 /* Abort what the application still holds, then th_teardown() (leak check). */
 void
 tt_teardown(struct tt *x);

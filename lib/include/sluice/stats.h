@@ -146,7 +146,11 @@ extern "C" {
 	X(tcp_timewait_evict,	"TIME-WAIT connections evicted for a new connection") \
 	X(tcp_rx_nombuf,	"segments dropped: no buffer to keep their data") \
 	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
+	X(tcp_output_waits,	"output passes that left data for lack of TX queue room") \
+	X(tcp_ctl_waits,	"ACKs, SYNs and SYN-ACKs held back: the TX queue was full") \
+	X(tcp_ack_delayed_tx,	"ACKs left to the delayed-ACK timer: data could not carry them") \
 	X(tcp_reply_no_room,	"RST/SYN-ACK replies not sent: no room in the received mbuf") \
+	X(tcp_reply_shed,	"RST/SYN-cookie replies not made: the TX queue was full") \
 	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool") \
 	X(tcp_app_writes,	"application writes queued (sends, messages, producer records)") \
 	X(tcp_app_bytes,	"bytes those writes carried") \
