@@ -10,6 +10,10 @@
 #   scripts/bench.sh --workers N     the sluice memif workloads with 1 and with N workers on
 #                                    each side (N memif queues), side by side (rows
 #                                    rr64_1B@1w, rr64_1B@Nw); with --quick, for 1 s each
+#   scripts/bench.sh --sweep         the cost curve: sluice rr, depth 1, 1 B, at 1, 64, 1k,
+#                                    4k, 16k and 64k connections (msg/s, p99, retransmits,
+#                                    TX backpressure; sweep.txt, sweep.svg); with --quick,
+#                                    1 s per point
 #   scripts/bench.sh --out DIR       where results go (default build/bench/<date-time>)
 #
 # On this 2-core machine the server runs on CPU 0 and the client on CPU 1:
@@ -28,18 +32,19 @@ set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
 
-mode=full out='' NW=''
+mode=full out='' NW='' sweep=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) mode=quick; shift ;;
 	--instructions) mode=instructions; shift ;;
+	--sweep) sweep=1; shift ;;
 	--workers) NW=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	*) sl_die "unknown option $1 (see the head of $0)" ;;
 	esac
 done
 [ -z "$NW" ] || [[ "$NW" =~ ^[1-9][0-9]?$ ]] || sl_die "--workers takes a count from 1 to 99"
-out=${out:-$SL_ROOT/build/bench/$(date +%Y%m%d-%H%M%S)${mode:+-$mode}${NW:+-w$NW}}
+out=${out:-$SL_ROOT/build/bench/$(date +%Y%m%d-%H%M%S)${mode:+-$mode}${NW:+-w$NW}${sweep:+-sweep}}
 mkdir -p "$out"
 
 "$SL_ROOT/scripts/setup.sh" >/dev/null || sl_die "setup failed"
@@ -98,6 +103,7 @@ lcores() {
 # with SLW=N workers on each side, server lcore i on CPU i, client lcore i on CPU i + 1
 # (modulo the CPU count).
 SLW=1
+SRV_ARGS=()
 sluice_pair() {
 	local name=$1 wl=$2 smode=echo log=$out/$1.sluice.server.log
 	shift 2
@@ -106,7 +112,7 @@ sluice_pair() {
 	"$SERVER" --lcores "$(lcores "$SLW" 0)" --no-pci --huge-unlink -m 512 \
 		--file-prefix "slb-s-$$" \
 		--vdev "net_memif0,role=server,socket=$SOCK" --log-level lib.eal:warning \
-		-- --ip "$SIP/24" --mode "$smode" --mbufs 32767 >"$log" 2>&1 &
+		-- --ip "$SIP/24" --mode "$smode" --mbufs 32767 "${SRV_ARGS[@]}" >"$log" 2>&1 &
 	server_pid=$!
 	sl_wait_server "$log" "$server_pid" 30 || { tail "$log"; sl_die "sluice-server did not start"; }
 	# crr opens and closes a connection per request, several hundred thousand a second:
@@ -257,6 +263,22 @@ instructions() {
 
 if [ "$mode" = instructions ]; then
 	instructions
+	exit $?
+fi
+
+# --sweep: rr at more and more connections (issue 17). Past one port's 4-tuples (the
+# client's ports 1024-65535) the connections spread over two server ports; both sides
+# get the flows and the mbufs for 64k connections, each with a request in flight.
+if [ -n "$sweep" ]; then
+	echo "results in $out"
+	SRV_ARGS=(--max-flows 70000 --mbufs 65535 --ports 2)
+	for n in 1 64 1024 4096 16384 65536; do
+		sl_say "sweep_$n: sluice, rr, $n connection(s), depth 1, 1 B"
+		sluice_pair "sweep_$n" rr --conns "$n" --depth 1 --size 1 --ports 2 \
+			--max-flows 70000 --mbufs 65535 --stats true --progress false
+	done
+	SRV_ARGS=()
+	"$SL_PY" "$SL_ROOT/scripts/lib/bench_report.py" sweep "$out"
 	exit $?
 fi
 

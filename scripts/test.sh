@@ -26,7 +26,8 @@
 #   soak     one minute of scripts/soak.sh: connection churn with 1000 idle connections
 #            held, fault injector on; fails if pools or memory grow
 #   bench    scripts/bench.sh --quick: sluice-bench runs every workload on both stacks
-#            and the raw floor, and its JSON parses (no figure is judged)
+#            and the raw floor, and its JSON parses (no figure is judged); then
+#            --quick --sweep, rr at 1 to 64k connections (retransmits reported)
 set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
@@ -133,10 +134,13 @@ suite_fuzz() {
 }
 
 # The benchmark tool runs and its output parses (scripts/bench.sh --quick: every
-# workload for a second); the figures of so short a run are not judged.
+# workload for a second; then the connection sweep, 1 to 64k connections, a second
+# each); the figures of so short a run are not judged, the sweep's retransmits and TX
+# drops on the lossless link are reported.
 suite_bench() {
 	sl_build build -Dwerror=true || return 1
-	"$SL_ROOT/scripts/bench.sh" --quick --out "$SL_ROOT/build/bench/ci"
+	"$SL_ROOT/scripts/bench.sh" --quick --out "$SL_ROOT/build/bench/ci" &&
+		"$SL_ROOT/scripts/bench.sh" --quick --sweep --out "$SL_ROOT/build/bench/ci-sweep"
 }
 
 suite_soak() {

@@ -170,7 +170,8 @@ bk_close(void *be, uint32_t id)
 static int
 bk_connect(void *be, uint32_t id)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(bk.o->port),
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)(bk.o->port + id % bk.o->ports)),
 				  .sin_addr.s_addr = bk.o->remote };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 

@@ -117,8 +117,8 @@ bs_connect(void *be, uint32_t id)
 	struct bs_lane *l = be;
 	struct bs_slot *sl = &l->slot[id];
 
-	sl->c = sl_worker_connect(l->open[id % l->nopen], l->b->remote, l->o.port,
-				  &bs_client_ops, sl);
+	sl->c = sl_worker_connect(l->open[id % l->nopen], l->b->remote,
+				  (uint16_t)(l->o.port + id % l->o.ports), &bs_client_ops, sl);
 	return sl->c != NULL ? 0 : -rte_errno;
 }
 
@@ -237,7 +237,7 @@ bs_ring_setup(struct bsluice *b, struct sl_config *cfg)
 	struct sl_config scfg;
 	char name[RTE_RING_NAMESIZE];
 	unsigned int i, d;
-	int pa, pb, rc;
+	int pa, pb, rc = 0;
 
 	/* ring[0][i]: client queue i -> server queue i; ring[1][i]: the way back. */
 	for (d = 0; d < 2; d++) {
@@ -265,7 +265,8 @@ bs_ring_setup(struct bsluice *b, struct sl_config *cfg)
 	b->srv = sl_stack_create(&scfg, b->nw);
 	if (b->srv == NULL)
 		return -rte_errno;
-	rc = sl_stack_listen(b->srv, b->o->port, &bs_server_ops, b);
+	for (i = 0; i < b->o->ports && rc == 0; i++)
+		rc = sl_stack_listen(b->srv, (uint16_t)(b->o->port + i), &bs_server_ops, b);
 	if (rc == 0)
 		rc = sl_stack_start(b->srv);
 	return rc;

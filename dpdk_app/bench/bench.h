@@ -37,7 +37,7 @@ bench_workload_raw(enum bench_workload wl)
 enum bench_backend { BE_SLUICE, BE_KERNEL, BE_COUNT };
 enum bench_link { LINK_PORT, LINK_RING, LINK_COUNT };
 
-#define BENCH_MAX_CONNS		4096
+#define BENCH_MAX_CONNS		65536
 #define BENCH_MAX_DEPTH		256
 #define BENCH_MAX_SIZE		(1u << 20)
 
@@ -48,6 +48,7 @@ struct bench_opts {
 	bool serve;			/* kernel backend: be the server */
 	rte_be32_t remote;		/* the server */
 	uint16_t port;			/* its TCP port (0: 7 for rr/crr, 9 for stream) */
+	uint32_t ports;			/* connection i goes to port + i % ports */
 	uint32_t conns;
 	uint32_t depth;			/* rr: requests in flight per connection */
 	uint32_t size;			/* bytes per request (rr, crr), per write (stream),

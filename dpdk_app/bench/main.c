@@ -79,6 +79,9 @@ static const struct sl_opt bench_opts_table[] = {
 	BOPT("remote", SL_OPT_IPV4, remote, 0, 0, "the server's address"),
 	BOPT("port", SL_OPT_U16, port, 0, 65535,
 	     "the server's TCP port (0: 7 for rr and crr, 9 for stream)"),
+	BOPT("ports", SL_OPT_U32, ports, 1, 1024,
+	     "spread the connections over this many server ports from --port (one "
+	     "port's 4-tuples hold --port-max - --port-min + 1; sluice-server --ports)"),
 	BOPT("conns", SL_OPT_U32, conns, 1, BENCH_MAX_CONNS, "connections"),
 	BOPT("depth", SL_OPT_U32, depth, 1, BENCH_MAX_DEPTH,
 	     "rr: requests in flight per connection (1: ping-pong)"),
@@ -111,6 +114,7 @@ bench_opts_defaults(struct bench_opts *o)
 	o->backend = BE_SLUICE;
 	o->link = LINK_PORT;
 	o->conns = 1;
+	o->ports = 1;
 	o->depth = 1;
 	o->size = 1;
 	o->duration_s = BENCH_DURATION_UNSET;	/* main: 10 s, or none for --serve */
@@ -362,6 +366,12 @@ main(int argc, char **argv)
 	}
 	if (o.port == 0)
 		o.port = o.workload == WL_STREAM ? 9 : 7;
+	if ((uint32_t)o.port + o.ports - 1 > UINT16_MAX || (o.serve && o.ports > 1)) {
+		fprintf(stderr, "sluice-bench: --ports %u from port %u: %s\n", o.ports, o.port,
+			o.serve ? "the kernel server listens on one port" :
+				  "runs past 65535");
+		return 2;
+	}
 	if (o.duration_s == BENCH_DURATION_UNSET)
 		o.duration_s = o.serve ? 0 : 10;
 	if (o.duration_s == 0 && o.requests == 0 && !o.serve)

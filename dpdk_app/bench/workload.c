@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_common.h>
+
 #include "bench.h"
 
 enum bc_state { BC_IDLE, BC_CONNECTING, BC_OPEN, BC_CLOSING };
@@ -28,10 +30,10 @@ struct bench_conn {
 	enum bc_state state;
 	uint32_t inflight;		/* rr: requests sent, not answered */
 	uint32_t rx_partial;		/* bytes of the response being received */
-	uint32_t head, tail;		/* send times ring */
+	uint64_t head, tail;		/* send times ring (never wraps) */
 	bool blocked;			/* a send waits for bw_on_writable */
 	uint64_t t_connect;		/* crr */
-	uint64_t ts[BENCH_MAX_DEPTH];
+	uint64_t *ts;			/* rr: --depth send times (a slice of wl->ts) */
 };
 
 struct bench_wl {
@@ -45,6 +47,7 @@ struct bench_wl {
 	uint64_t connect_errors;
 	uint64_t port_waits;		/* connects that found no free local port */
 	uint8_t *req;
+	uint64_t *ts;			/* conns x depth send times */
 	struct hist lat;
 	struct bench_conn c[];
 };
@@ -69,12 +72,15 @@ bw_create(const struct bench_opts *o, const struct bench_io *io)
 	wl->o = *o;
 	wl->io = *io;
 	wl->req = malloc(o->size);
-	if (wl->req == NULL) {
-		free(wl);
+	wl->ts = calloc((size_t)o->conns * RTE_MAX(o->depth, 1u), sizeof(wl->ts[0]));
+	if (wl->req == NULL || wl->ts == NULL) {
+		bw_free(wl);
 		return NULL;
 	}
 	for (i = 0; i < o->size; i++)
 		wl->req[i] = (uint8_t)('a' + i % 26);
+	for (i = 0; i < o->conns; i++)
+		wl->c[i].ts = wl->ts + (size_t)i * RTE_MAX(o->depth, 1u);
 	hist_init(&wl->lat);
 	return wl;
 }
@@ -82,8 +88,10 @@ bw_create(const struct bench_opts *o, const struct bench_io *io)
 void
 bw_free(struct bench_wl *wl)
 {
-	if (wl != NULL)
+	if (wl != NULL) {
 		free(wl->req);
+		free(wl->ts);
+	}
 	free(wl);
 }
 
@@ -146,7 +154,7 @@ bw_send_request(struct bench_wl *wl, uint32_t id)
 		c->state = BC_CLOSING;
 		return false;
 	}
-	c->ts[c->head++ % BENCH_MAX_DEPTH] = bench_now_ns();
+	c->ts[c->head++ % wl->o.depth] = bench_now_ns();
 	c->inflight++;
 	wl->issued++;
 	return true;
@@ -225,7 +233,7 @@ bw_on_data(struct bench_wl *wl, uint32_t id, uint32_t len)
 		wl->bytes += wl->o.size;
 		if (wl->measuring)
 			hist_add(&wl->lat, now - (wl->o.workload == WL_CRR ? c->t_connect :
-						  c->ts[c->tail % BENCH_MAX_DEPTH]));
+						  c->ts[c->tail % wl->o.depth]));
 		c->tail++;
 		if (wl->o.workload == WL_CRR) {
 			c->state = BC_CLOSING;

@@ -23,12 +23,21 @@ int
 server_listen(struct sl_stack *s, struct server_ctx *ctx, const struct sl_conn_ops *ops,
 	      const struct sl_framing *fr)
 {
-	int rc;
+	uint32_t n = RTE_MAX(ctx->opts->ports, 1u), i;
+	int rc = 0;
 
-	if (fr == NULL)
-		return sl_stack_listen(s, ctx->port, ops, ctx);
-	rc = sl_stack_listen_framed(s, ctx->port, ops, ctx, fr);
-	if (rc == -EINVAL && fr->ds != NULL)
+	if ((uint32_t)ctx->port + n - 1 > UINT16_MAX) {
+		fprintf(stderr, "sluice-server: --ports %u from port %u runs past 65535\n", n,
+			ctx->port);
+		return -EINVAL;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		uint16_t port = (uint16_t)(ctx->port + i);
+
+		rc = fr == NULL ? sl_stack_listen(s, port, ops, ctx) :
+				  sl_stack_listen_framed(s, port, ops, ctx, fr);
+	}
+	if (rc == -EINVAL && fr != NULL && fr->ds != NULL)
 		fprintf(stderr, "sluice-server: %s messages of up to %u bytes do not fit the "
 			"receive budget: lower --max-msg or raise --rcvbuf\n", fr->ds->name,
 			fr->ds->max_msg);

@@ -60,6 +60,9 @@ static const struct sl_opt server_opts_table[] = {
 	  .format = server_mode_opt_format, .help = "what the server does" },
 	APP_OPT("port", SL_OPT_U16, port, 0, 65535,
 		"TCP port to listen on (0: the mode's default)"),
+	APP_OPT("ports", SL_OPT_U32, ports, 1, 1024,
+		"listening modes: listen on --port and the ports above it, this many "
+		"(clients beyond one port's 4-tuples: sluice-bench --ports)"),
 	APP_OPT("duration-s", SL_OPT_U32, duration_s, 0, 86400 * 365,
 		"stop after this many seconds (0: run until SIGINT/SIGTERM)"),
 	APP_OPT("stats-interval-s", SL_OPT_U32, stats_interval_s, 0, 3600,
@@ -112,6 +115,7 @@ server_opts_defaults(struct server_opts *o)
 	o->mode = &mode_echo;
 	o->bytes = 1 << 20;
 	o->connections = 1;
+	o->ports = 1;
 	o->write_size = 16384;
 	o->verify = SOURCE_VERIFY_ECHO;
 	o->lenpfx_width = 4;

@@ -83,6 +83,7 @@ enum source_verify {
 struct server_opts {
 	const struct server_mode *mode;
 	uint16_t port;			/* 0: the mode's default */
+	uint32_t ports;			/* listening modes: port .. port + ports - 1 */
 	uint32_t duration_s;
 	uint32_t stats_interval_s;
 	rte_be32_t remote;		/* client modes: the peer */
@@ -152,9 +153,9 @@ server_counters(struct server_ctx *ctx, const struct sl_conn *c)
 	return &ctx->per_worker[sl_worker_id(sl_conn_worker(c))];
 }
 
-/* Listen on ctx->port with ctx as the listen argument: sl_stack_listen(), or with fr
- * (not NULL) sl_stack_listen_framed(), explaining a framing the receive budget cannot
- * hold. 0 or their -errno. */
+/* Listen on ctx->port (and the --ports - 1 ports above it) with ctx as the listen
+ * argument: sl_stack_listen(), or with fr (not NULL) sl_stack_listen_framed(), explaining
+ * a framing the receive budget cannot hold. 0 or their -errno. */
 int
 server_listen(struct sl_stack *s, struct server_ctx *ctx, const struct sl_conn_ops *ops,
 	      const struct sl_framing *fr);

@@ -9,6 +9,10 @@
                                     (a row NAME@Nw is also compared with NAME: one worker)
   bench_report.py workers DIR N     the sluice rows NAME@1w and NAME@Nw side by side:
                                     DIR/workers.txt, DIR/workers.json
+  bench_report.py sweep DIR         the connection sweep (sweep_N.sluice.*): msg/s, p99
+                                    and retransmits against connections, with the TX
+                                    counters of both sides; DIR/sweep.txt, sweep.json,
+                                    sweep.svg (log-scale x)
 
 Exit status 1 when a result is missing or does not parse (what CI checks)."""
 
@@ -282,7 +286,126 @@ def workers(d, n):
     return ok
 
 
+# Counters of a sluice process's exit report ("  name  value" lines) that the sweep shows.
+SWEEP_COUNTERS = ["tx_drop_full", "tcp_output_waits", "tcp_ctl_waits", "tcp_reply_shed",
+                  "tcp_rto", "tcp_retransmit_segs"]
+
+
+def log_counters(path):
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                m = re.match(r"^\s+([a-z0-9_]+)\s+(\d+)\s*$", line)
+                if m:
+                    out[m.group(1)] = out.get(m.group(1), 0) + int(m.group(2))
+    except OSError:
+        pass
+    return out
+
+
+def sweep_svg(rows):
+    """msg/s (left panel) and p99 (right panel) against connections, log-scale x."""
+    import math
+    W, H, PW, PH, M = 980, 360, 380, 260, 60
+    xs = [r["conns"] for r in rows]
+    lx0, lx1 = math.log10(min(xs)), math.log10(max(xs))
+
+    def panel(ox, key, title, unit, logy):
+        vals = [r[key] for r in rows if r[key] is not None and r[key] > 0]
+        if not vals:
+            return []
+        lo, hi = (min(vals), max(vals))
+        if logy:
+            lo, hi = math.log10(lo) - 0.1, math.log10(hi) + 0.1
+        else:
+            lo, hi = 0, hi * 1.1
+
+        def px(c):
+            return ox + (PW * (math.log10(c) - lx0) / (lx1 - lx0) if lx1 > lx0 else PW / 2)
+
+        def py(v):
+            v = math.log10(v) if logy else v
+            return M + PH - PH * (v - lo) / (hi - lo if hi > lo else 1)
+        s = ['<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>' %
+             (ox, M, PW, PH),
+             '<text x="%d" y="%d" font-size="14">%s</text>' % (ox, M - 10, title)]
+        pts = [(px(r["conns"]), py(r[key])) for r in rows if r[key]]
+        s.append('<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="%s"/>' %
+                 " ".join("%.1f,%.1f" % p for p in pts))
+        for (x, y), r in zip(pts, [r for r in rows if r[key]]):
+            s.append('<circle cx="%.1f" cy="%.1f" r="3" fill="#1f77b4"/>' % (x, y))
+            s.append('<text x="%.1f" y="%.1f" font-size="10">%s</text>' %
+                     (x + 4, y - 4, fmt(r[key], unit)))
+            s.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%d</text>' %
+                     (x, M + PH + 14, r["conns"]))
+        s.append('<text x="%d" y="%d" font-size="11">connections (log scale)%s</text>' %
+                 (ox + PW / 2 - 60, M + PH + 32, ", log y" if logy else ""))
+        return s
+    body = panel(M, "rate", "msg/s (rr, depth 1, 1 B)", "msg/s", False)
+    body += panel(M + PW + 60, "p99_us", "p99 latency", "us", True)
+    return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d">\n%s\n</svg>\n'
+            % (W, H, "\n".join(body)))
+
+
+def sweep(d):
+    """The connection sweep: one row per sweep_N.sluice.json."""
+    ok, rows = True, []
+    files = glob.glob(os.path.join(d, "sweep_*.sluice.json"))
+    for p in sorted(files, key=lambda x: int(re.search(r"sweep_(\d+)", x).group(1))):
+        n = int(re.search(r"sweep_(\d+)", p).group(1))
+        try:
+            r = load(p)["result"]
+        except (OSError, ValueError, KeyError) as e:
+            print("missing or bad result %s: %s" % (p, e))
+            ok = False
+            continue
+        base = p[:-len(".json")]
+        cli, srv = log_counters(base + ".log"), log_counters(base + ".server.log")
+        lat = r.get("latency_us", {})
+        rows.append({"conns": n, "rate": r["rate"], "p50_us": lat.get("p50"),
+                     "p99_us": lat.get("p99"), "p999_us": lat.get("p99.9"),
+                     "errors": r["errors"], "retransmits": r["retransmits"],
+                     "client": {k: cli.get(k, 0) for k in SWEEP_COUNTERS},
+                     "server": {k: srv.get(k, 0) for k in SWEEP_COUNTERS}})
+    if not rows:
+        print("no sweep results in %s" % d)
+        return False
+    head = ("conns", "msg/s", "p50 us", "p99 us", "p99.9 us", "retransmits",
+            "tx_drop_full c/s", "output waits c/s", "errors")
+    tab = [(str(r["conns"]), fmt(r["rate"], "msg/s"), "%.1f" % (r["p50_us"] or 0),
+            "%.1f" % (r["p99_us"] or 0), "%.1f" % (r["p999_us"] or 0),
+            "%d" % r["retransmits"],
+            "%d/%d" % (r["client"]["tx_drop_full"], r["server"]["tx_drop_full"]),
+            "%d/%d" % (r["client"]["tcp_output_waits"], r["server"]["tcp_output_waits"]),
+            "%d" % r["errors"]) for r in rows]
+    widths = [max(len(x[i]) for x in tab + [head]) for i in range(len(head))]
+    lines = ["sluice rr, depth 1, 1 B, over memif, by connections (%s; %s)" %
+             (time.strftime("%Y-%m-%d %H:%M"), machine()), ""]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(x, widths)) for x in [head] + tab]
+    by = {r["conns"]: r for r in rows}
+    if 1024 in by and 16384 in by and by[1024]["rate"] > 0:
+        lines.append("")
+        lines.append("16k / 1k connections: %.0f%% of the msg/s (goal: at least 75%%)" %
+                     (100.0 * by[16384]["rate"] / by[1024]["rate"]))
+    rtx = sum(r["retransmits"] for r in rows)
+    lines.append("retransmits on this lossless link: %d (goal: 0)" % rtx)
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(d, "sweep.txt"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(d, "sweep.json"), "w") as f:
+        json.dump({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
+                   "rows": rows}, f, indent=1)
+    with open(os.path.join(d, "sweep.svg"), "w") as f:
+        f.write(sweep_svg(rows))
+    print("written: %s/{sweep.txt,sweep.json,sweep.svg}" % d)
+    return ok
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "sweep":
+        sys.exit(0 if sweep(sys.argv[2]) else 1)
     if len(sys.argv) == 4 and sys.argv[1] == "workers":
         sys.exit(0 if workers(sys.argv[2], sys.argv[3]) else 1)
     if len(sys.argv) != 3 or sys.argv[1] not in ("table", "instructions"):
