@@ -271,7 +271,7 @@ fi
 # get the flows and the mbufs for 64k connections, each with a request in flight.
 if [ -n "$sweep" ]; then
 	echo "results in $out"
-	SRV_ARGS=(--max-flows 70000 --mbufs 65535 --ports 2)
+	SRV_ARGS=(--max-flows 70000 --mbufs 65535 --ports 2 --backlog 65536)
 	for n in 1 64 1024 4096 16384 65536; do
 		sl_say "sweep_$n: sluice, rr, $n connection(s), depth 1, 1 B"
 		sluice_pair "sweep_$n" rr --conns "$n" --depth 1 --size 1 --ports 2 \

@@ -188,6 +188,7 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 {
 	struct flow_key k;
 	struct tcp_flow *f;
+	int rc;
 
 	if (addr == 0 || port == 0 || ipv4_is_martian(addr) || addr == w->ip ||
 	    addr == w->bcast) {
@@ -223,7 +224,14 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 		flow_mark_dirty(w, f);
 		return flow_conn(f);
 	}
-	if (tcp_send_syn_first(w, f) != 0) {
+	rc = tcp_send_syn_first(w, f);
+	if (rc == -EAGAIN) {
+		/* Waiting for room, or for the neighbour's ARP answer. */
+		f->flags &= ~TF_TX_WAIT;
+		flow_mark_dirty(w, f);
+		return flow_conn(f);
+	}
+	if (rc != 0) {
 		w->stats.tcp_active_opens--;
 		f->flags |= TF_CLOSE_DONE;
 		flow_release(w, f);

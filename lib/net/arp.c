@@ -344,8 +344,8 @@ arp_learn(struct sl_worker *w, struct rte_mbuf *m)
 	arp_process(w, m, false);
 }
 
-void
-arp_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop)
+static int
+arp_output_mode(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop, bool refuse)
 {
 	const struct sl_config *cfg = w->cfg;
 	uint64_t now = w->clock.now_us;
@@ -358,15 +358,21 @@ arp_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop)
 			arp_request(w, nexthop, &e->mac);
 		}
 		eth_output(w, m, &e->mac);
-		return;
+		return 0;
 	}
 	if (e == NULL) {
 		e = arp_entry_new(w, nexthop, ARP_INCOMPLETE);
 		if (e == NULL) {
 			w->stats.arp_drop_no_entry++;
 			rte_pktmbuf_free(m);
-			return;
+			return 0;
 		}
+	}
+	if (e->npending == w->arp.per_dest && refuse) {
+		/* The caller keeps its state and tries again once the answer came. */
+		w->stats.arp_pending_refused++;
+		rte_pktmbuf_free(m);
+		return -EAGAIN;
 	}
 	if (e->npending == w->arp.per_dest) {
 		/* Bounded queue: the oldest packet makes room (it has waited longest). */
@@ -388,6 +394,19 @@ arp_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop)
 		e->requested_us = now;
 		arp_request(w, nexthop, NULL);
 	}
+	return 0;
+}
+
+void
+arp_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop)
+{
+	arp_output_mode(w, m, nexthop, false);
+}
+
+int
+arp_output_or_refuse(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop)
+{
+	return arp_output_mode(w, m, nexthop, true);
 }
 
 void

@@ -77,6 +77,12 @@ arp_learn(struct sl_worker *w, struct rte_mbuf *m);
 void
 arp_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop);
 
+/* arp_output, except that a packet finding the neighbour's pending queue full is not
+ * queued in place of the oldest: it is freed and -EAGAIN returned, for a sender that can
+ * wait and produce it again (TCP). 0 otherwise. Consumes m. */
+int
+arp_output_or_refuse(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop);
+
 /* Age entries and retry requests; run on the worker's slow tick. */
 void
 arp_timer(struct sl_worker *w);

@@ -131,9 +131,9 @@ ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *
 	ip->hdr_checksum = (uint16_t)~cksum_raw(ip, rte_ipv4_hdr_len(ip));
 }
 
-void
-ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
-		uint8_t tos)
+static int
+ipv4_output_mode(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
+		 uint8_t tos, bool refuse)
 {
 	struct rte_ipv4_hdr *ip;
 	rte_be32_t nexthop = dst;
@@ -142,7 +142,7 @@ ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t
 		if (w->gateway == 0) {
 			w->stats.ip_tx_no_route++;
 			rte_pktmbuf_free(m);
-			return;
+			return 0;
 		}
 		nexthop = w->gateway;
 	}
@@ -150,7 +150,7 @@ ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t
 	if (unlikely(ip == NULL)) {
 		w->stats.tx_drop_headroom++;
 		rte_pktmbuf_free(m);
-		return;
+		return 0;
 	}
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = tos;
@@ -168,7 +168,24 @@ ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t
 	if (unlikely(eth_prepend(w, m, RTE_ETHER_TYPE_IPV4) == NULL)) {
 		w->stats.tx_drop_headroom++;
 		rte_pktmbuf_free(m);
-		return;
+		return 0;
 	}
+	if (unlikely(refuse))
+		return arp_output_or_refuse(w, m, nexthop);
 	arp_output(w, m, nexthop);
+	return 0;
+}
+
+void
+ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
+		uint8_t tos)
+{
+	ipv4_output_mode(w, m, dst, proto, tos, false);
+}
+
+int
+ipv4_output_or_refuse(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
+		      uint8_t tos)
+{
+	return ipv4_output_mode(w, m, dst, proto, tos, true);
 }

@@ -25,6 +25,13 @@ void
 ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
 		uint8_t tos);
 
+/* ipv4_output_tos for a sender that can produce the packet again: -EAGAIN (m freed) when
+ * the next hop is being resolved and its pending queue is full (arp_output_or_refuse),
+ * else 0. Consumes m. */
+int
+ipv4_output_or_refuse(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
+		      uint8_t tos);
+
 /* ipv4_output_tos with TOS 0 (Not-ECT). Consumes m. */
 static inline void
 ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto)

@@ -216,6 +216,13 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 		m->tso_segsz = (uint16_t)segsz;
 		w->stats.tcp_tx_tso_frames++;
 	}
+	/* A neighbour being resolved holds a few packets (arp-pending); past them the
+	 * segment is made again later, like one waiting for TX room (TF_TX_WAIT): many
+	 * connections opened at once must not lose their SYNs to the first ARP request. */
+	if (unlikely(ipv4_output_or_refuse(w, m, f->key.raddr, IPPROTO_TCP, tos) != 0)) {
+		f->flags |= TF_TX_WAIT;
+		return -EAGAIN;
+	}
 	if (tflags & RTE_TCP_ACK_FLAG) {
 		/* Every segment carrying ACK settles what we owed. */
 		f->flags &= ~(TF_ACKNOW | TF_DELACK);
@@ -224,7 +231,6 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	}
 	w->stats.tcp_tx_segs++;
 	w->stats.tcp_tx_bytes += len;
-	ipv4_output_tos(w, m, f->key.raddr, IPPROTO_TCP, tos);
 	return 0;
 }
 
@@ -316,16 +322,13 @@ int
 tcp_send_syn(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint8_t fl = RTE_TCP_SYN_FLAG;
+	int rc;
 
 	if (unlikely(!port_tx_room(w))) {
-		/* A SYN-ACK owed is sent by the output phase (TF_ACKNOW); a SYN's retry is the
-		 * RTO's. */
 		w->stats.tcp_ctl_waits++;
-		if (f->state == SL_TCP_SYN_RCVD) {
-			f->flags |= TF_ACKNOW;
-			flow_mark_dirty(w, f);
-		}
-		return -ENOBUFS;
+		f->flags |= TF_TX_WAIT;
+		rc = -EAGAIN;
+		goto wait;
 	}
 	if (f->state == SL_TCP_SYN_RCVD)
 		fl |= RTE_TCP_ACK_FLAG;
@@ -334,14 +337,29 @@ tcp_send_syn(struct sl_worker *w, struct tcp_flow *f)
 	f->snd_max = f->iss + 1;
 	if (f->rcv_adv == 0 || f->state == SL_TCP_SYN_SENT)
 		f->rcv_adv = f->rcv_nxt + RTE_MIN(tcp_rcv_space(w, f), 65535u);
-	return tcp_xmit(w, f, f->iss, 0, fl);
+	rc = tcp_xmit(w, f, f->iss, 0, fl);
+	if (likely(rc != -EAGAIN))
+		return rc;
+wait:
+	/* No room (TX queue, or the neighbour's ARP queue): a SYN-ACK owed is sent by the
+	 * output phase (TF_ACKNOW); an active open's first SYN by its caller's; a SYN's
+	 * retry is the RTO's. */
+	if (f->state == SL_TCP_SYN_RCVD) {
+		f->flags |= TF_ACKNOW;
+		flow_mark_dirty(w, f);
+	}
+	return rc;
 }
 
 int
 tcp_send_syn_first(struct sl_worker *w, struct tcp_flow *f)
 {
-	if (tcp_send_syn(w, f) != 0)
-		return -ENOBUFS;
+	int rc = tcp_send_syn(w, f);
+
+	if (rc != 0) {
+		f->snd_nxt = f->snd_max = f->iss;	/* still owed */
+		return rc;
+	}
 	f->rtt_timing = true;
 	f->rtt_start = w->clock.now_us;
 	tcp_rto_arm(w, f);
@@ -718,6 +736,7 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	unsigned int sent, lost_sent;
 	bool held = false;
 
+	f->flags &= ~TF_TX_WAIT;	/* left by a send outside this pass */
 	if (!tcp_output_gate(w, f))
 		return tcp_output_rc(w, f, 0);
 	data_end = f->snd_una + f->tx.bytes;

@@ -39,12 +39,14 @@ void
 tcp_send_rst(struct sl_worker *w, struct tcp_flow *f);
 
 /* An active open's first SYN: sent, timed (the handshake's RTT sample) and the RTO armed.
- * 0, or -ENOBUFS. */
+ * 0, or -ENOBUFS (no mbuf) or -EAGAIN (no room: TX queue or ARP pending queue), when the
+ * SYN is still owed (snd_max == iss). */
 int
 tcp_send_syn_first(struct sl_worker *w, struct tcp_flow *f);
 
 /* Our SYN, or SYN-ACK in SYN-RECEIVED (sets snd_nxt and snd_max past the ISS): 0, or
- * -ENOBUFS. */
+ * -ENOBUFS (no mbuf), or -EAGAIN (no room in the TX queue or the neighbour's ARP queue;
+ * a SYN-ACK is then owed to the output phase). */
 int
 tcp_send_syn(struct sl_worker *w, struct tcp_flow *f);
 

@@ -57,6 +57,7 @@ extern "C" {
 	X(arp_table_full,	"neighbour entries not created: table full") \
 	X(arp_drop_no_entry,	"packets dropped: no neighbour entry free for their next hop") \
 	X(arp_pending_drop,	"packets dropped: pending queue for a destination full") \
+	X(arp_pending_refused,	"TCP segments not queued for an unresolved neighbour: they wait") \
 	X(arp_resolve_fail,	"packets dropped: destination never answered ARP") \
 	X(arp_aged,		"neighbour entries aged out") \
 	X(ip_rx,		"IPv4 packets received") \

@@ -2,7 +2,12 @@
 /* tcp_out.c, port.c and the output phase (stack.c worker_output): TX backpressure. When
  * the port and the worker's TX queue are full, TCP output waits for room instead of
  * dropping its own frames: nothing is dropped, every flow makes progress in fair order,
- * and ACKs do not wait behind data. */
+ * and ACKs do not wait behind data. The same for a neighbour being resolved: SYNs past
+ * its ARP queue wait for the answer. */
+
+#include <netinet/in.h>
+
+#include <rte_arp.h>
 
 #include "unit.h"
 
@@ -161,10 +166,60 @@ test_backpressure_ack_does_not_wait_behind_data(void **state)
 	assert_int_equal(th_stats(&x->t)->tx_drop_full, 0);
 }
 
+/* Frames on the wire: ARP requests and SYNs (to TH_OTHER_IP); everything is freed. */
+static void
+count_wire(struct th *t, unsigned int *arp, unsigned int *syn)
+{
+	struct rte_mbuf *m;
+
+	while ((m = th_tx_pop(t)) != NULL) {
+		const uint8_t *b = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint16_t type = (uint16_t)(b[12] << 8 | b[13]);
+
+		if (type == RTE_ETHER_TYPE_ARP)
+			(*arp)++;
+		else if (type == RTE_ETHER_TYPE_IPV4 && b[14 + 9] == IPPROTO_TCP &&
+			 (b[14 + 20 + 13] & TH_SYN))
+			(*syn)++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static void
+test_backpressure_syns_wait_for_the_arp_answer(void **state)
+{
+	struct tt *x = *state;
+	unsigned int i, arp = 0, syn = 0;
+	uint8_t f[60] = { 0 };
+	size_t n;
+
+	/* 20 connections at once to a neighbour not resolved yet: its ARP queue holds a
+	 * few SYNs, the others wait (nothing dropped, no RTO), and all leave with the
+	 * answer. */
+	for (i = 0; i < 20; i++)
+		assert_non_null(sl_worker_connect(x->t.w, TH_OTHER_IP, 80, &tapp_ops,
+						  tapp_new_conn(&x->app)));
+	th_poll(&x->t);
+	th_poll(&x->t);
+	count_wire(&x->t, &arp, &syn);
+	assert_int_equal(arp, 1);
+	assert_int_equal(syn, 0);
+	n = fb_eth(f, &x->t.mac, &th_other_mac, RTE_ETHER_TYPE_ARP);
+	fb_arp(f + n, RTE_ARP_OP_REPLY, &th_other_mac, TH_OTHER_IP, &x->t.mac, TH_STACK_IP);
+	th_inject_bytes(&x->t, f, sizeof(f));
+	th_poll(&x->t);
+	count_wire(&x->t, &arp, &syn);
+	assert_int_equal(syn, 20);
+	assert_int_equal(th_stats(&x->t)->arp_pending_drop, 0);
+	assert_true(th_stats(&x->t)->arp_pending_refused > 0);
+	assert_int_equal(th_stats(&x->t)->tcp_active_opens, 20);
+}
+
 static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_backpressure_full_port_drops_nothing_and_every_flow_progresses,
 		      setup_full_port),
 	TT_TEST_SETUP(test_backpressure_ack_does_not_wait_behind_data, setup_full_port),
+	TT_TEST(test_backpressure_syns_wait_for_the_arp_answer),
 };
 
 UNIT_MAIN("test_tcp_backpressure", tests)
