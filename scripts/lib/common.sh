@@ -183,6 +183,11 @@ sl_server_start() {
 sl_tap_peer() {
 	ip -n "$1" link set "$2" address "$3"
 	ip -n "$1" addr add "$4" dev "$2"
+	# The kernel's queue towards the DPDK process (the tap's "TX" side) holds 1000
+	# frames by default and drops beyond (ip -s link: TX dropped): a Linux peer with
+	# thousands of connections bursts faster than a poll loop reads a tap, one frame
+	# per read(). A NIC's ring is the same limit on real hardware; here, make it deep.
+	ip -n "$1" link set "$2" txqueuelen 10000
 	ip -n "$1" link set "$2" up
 }
 
