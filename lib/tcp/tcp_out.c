@@ -173,13 +173,22 @@ static int
 tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
 	     uint8_t tflags, uint32_t segsz)
 {
-	struct rte_mbuf *m = worker_mbuf_alloc(w);
+	struct rte_mbuf *m;
 	uint8_t opts[TCP_OPT_MAX];
 	struct rte_tcp_hdr *th;
 	bool syn = (tflags & RTE_TCP_SYN_FLAG) != 0;
 	size_t olen, hlen;
 	uint8_t tos;
 
+	/* Not even the reserve has room (port.h): nothing TCP sends is dropped there; the
+	 * caller keeps what it owes (or, for a probe or an RST, its timer or the peer
+	 * repeats). */
+	if (unlikely(!port_tx_room(w))) {
+		w->stats.tcp_ctl_waits++;
+		f->flags |= TF_TX_WAIT;
+		return -EAGAIN;
+	}
+	m = worker_mbuf_alloc(w);
 	if (unlikely(m == NULL)) {
 		w->stats.tcp_tx_nombuf++;
 		return -ENOBUFS;
@@ -299,14 +308,14 @@ tcp_ctl_seq(const struct tcp_flow *f)
 int
 tcp_send_ack(struct sl_worker *w, struct tcp_flow *f)
 {
-	if (unlikely(!port_tx_room(w))) {
-		/* Not even the reserve has room: the ACK stays owed, for the next pass. */
-		w->stats.tcp_ctl_waits++;
+	int rc = tcp_xmit(w, f, tcp_ctl_seq(f), 0, RTE_TCP_ACK_FLAG);
+
+	if (unlikely(rc == -EAGAIN)) {
+		/* No room (TX queue, ARP queue): the ACK stays owed, for the next pass. */
 		f->flags |= TF_ACKNOW;
 		flow_mark_dirty(w, f);
-		return -ENOBUFS;
 	}
-	return tcp_xmit(w, f, tcp_ctl_seq(f), 0, RTE_TCP_ACK_FLAG);
+	return rc;
 }
 
 void
@@ -324,12 +333,6 @@ tcp_send_syn(struct sl_worker *w, struct tcp_flow *f)
 	uint8_t fl = RTE_TCP_SYN_FLAG;
 	int rc;
 
-	if (unlikely(!port_tx_room(w))) {
-		w->stats.tcp_ctl_waits++;
-		f->flags |= TF_TX_WAIT;
-		rc = -EAGAIN;
-		goto wait;
-	}
 	if (f->state == SL_TCP_SYN_RCVD)
 		fl |= RTE_TCP_ACK_FLAG;
 	fl |= tcp_ecn_syn_flags(w, f);
@@ -340,7 +343,6 @@ tcp_send_syn(struct sl_worker *w, struct tcp_flow *f)
 	rc = tcp_xmit(w, f, f->iss, 0, fl);
 	if (likely(rc != -EAGAIN))
 		return rc;
-wait:
 	/* No room (TX queue, or the neighbour's ARP queue): a SYN-ACK owed is sent by the
 	 * output phase (TF_ACKNOW); an active open's first SYN by its caller's; a SYN's
 	 * retry is the RTO's. */

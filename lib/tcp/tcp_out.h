@@ -30,8 +30,8 @@ enum tcp_out_rc {
 enum tcp_out_rc
 tcp_output(struct sl_worker *w, struct tcp_flow *f);
 
-/* A pure ACK now: 0, or -ENOBUFS (counted; with a full TX queue the ACK is owed still,
- * TF_ACKNOW, and the flow dirty). */
+/* A pure ACK now: 0, -ENOBUFS (no mbuf, counted), or -EAGAIN (no room in the TX queue or
+ * the neighbour's ARP queue: the ACK stays owed, TF_ACKNOW, and the flow dirty). */
 int
 tcp_send_ack(struct sl_worker *w, struct tcp_flow *f);
 
