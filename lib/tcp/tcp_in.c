@@ -923,17 +923,6 @@ tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t 
 		f->flags |= TF_ACKNOW;
 	} else if (f->segs_unacked >= cfg->delack_segs || cfg->delack_us == 0 ||
 		   (cfg->ack_on_push && (flags & RTE_TCP_PSH_FLAG))) {
-		if (unlikely(w->txq.shut) && cfg->delack_us != 0 && !(f->flags & TF_ACKNOW)) {
-			/* The TX queue is backed up (port.h): data waits its turn and may not
-			 * carry this ACK soon, and the output pass may not reach the flow. The
-			 * delayed-ACK timer bounds the wait. */
-			w->stats.tcp_ack_delayed_tx++;
-			if (!(f->flags & TF_DELACK)) {
-				f->flags |= TF_DELACK;
-				tcp_delack_arm(w, f);
-			}
-			return;
-		}
 		f->flags |= TF_ACKNOW;
 	} else {
 		f->flags |= TF_DELACK;
@@ -1112,10 +1101,15 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 	tcp_ecn_input(w, f, s, una);
 	/* Seventh and eighth checks: segment text and FIN. */
 	tcp_text_in(w, f, m, s);
-	/* An ACK owed now does not wait behind data while the TX queue is backed up: the
-	 * output pass may not reach this flow in this iteration (port.h). */
-	if (unlikely(w->txq.shut) && (f->flags & TF_ACKNOW))
+	/* While the TX queue is backed up (port.h) the output pass may not reach this flow
+	 * for a while: an ACK that tells the peer of a loss (duplicate, SACK, D-SACK, quick
+	 * ACKs) leaves now as a pure ACK; any other rides with the flow's data in its turn
+	 * (a pure ACK per request would double the frames of a congested port). */
+	if (unlikely(w->txq.shut) && (f->flags & TF_ACKNOW) &&
+	    (f->quickack > 0 || f->ooo.nsegs > 0 || f->dsack_out)) {
+		w->stats.tcp_ack_urgent_tx++;
 		tcp_send_ack(w, f);
+	}
 	if (f->flags & (TF_ACKNOW | TF_DELACK) || f->tx.bytes > 0 ||
 	    (f->flags & TF_FIN_QUEUED))
 		flow_mark_dirty(w, f);

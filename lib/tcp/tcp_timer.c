@@ -324,7 +324,13 @@ tcp_timer_fire(struct sl_worker *w, struct tcp_flow *f)
 	}
 	if (f->delack_at != 0 && now >= f->delack_at) {
 		f->delack_at = 0;
-		if (f->flags & (TF_DELACK | TF_ACKNOW)) {
+		if (unlikely(w->txq.shut) && (f->flags & TF_DIRTY) &&
+		    seq_lt(f->snd_nxt, f->snd_una + f->tx.bytes)) {
+			/* Data waits for room in a backed-up TX queue (port.h) and will carry
+			 * the ACK in its turn: no extra frame for the congested port. */
+			f->flags = (f->flags & ~TF_DELACK) | TF_ACKNOW;
+			w->stats.tcp_ack_rides_data++;
+		} else if (f->flags & (TF_DELACK | TF_ACKNOW)) {
 			w->stats.tcp_delayed_acks++;
 			tcp_send_ack(w, f);
 		}

@@ -149,7 +149,8 @@ extern "C" {
 	X(tcp_tx_nombuf,	"segments not sent: no mbuf") \
 	X(tcp_output_waits,	"output passes that left data for lack of TX queue room") \
 	X(tcp_ctl_waits,	"ACKs, SYNs and SYN-ACKs held back: the TX queue was full") \
-	X(tcp_ack_delayed_tx,	"ACKs left to the delayed-ACK timer: data could not carry them") \
+	X(tcp_ack_urgent_tx,	"loss-signalling ACKs sent at once past a backed-up TX queue") \
+	X(tcp_ack_rides_data,	"delayed ACKs left to data waiting in a backed-up TX queue") \
 	X(tcp_reply_no_room,	"RST/SYN-ACK replies not sent: no room in the received mbuf") \
 	X(tcp_reply_shed,	"RST/SYN-cookie replies not made: the TX queue was full") \
 	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool") \
