@@ -220,7 +220,7 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 	w->stats.tcp_active_opens++;
 	/* Many connects at once (a client opening thousands) would fill the TX queue: past
 	 * its limit the SYN waits for the output phase like data (tcp_output). */
-	if (!port_tx_open(w)) {
+	if (!worker_tx_open(w)) {
 		flow_mark_dirty(w, f);
 		return flow_conn(f);
 	}

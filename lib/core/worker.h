@@ -106,4 +106,18 @@ struct sl_stack {
 struct rte_mbuf *
 worker_mbuf_alloc(struct sl_worker *w);
 
+/* TX backpressure checks (net/port.h port_tx_open, port_tx_room), inline for the common
+ * case: the queue has room. */
+static inline bool
+worker_tx_open(struct sl_worker *w)
+{
+	return likely(w->txq.n < w->txq.wait_at) || port_tx_open(w);
+}
+
+static inline bool
+worker_tx_room(struct sl_worker *w)
+{
+	return likely(w->txq.n < w->txq.cap) || port_tx_room(w);
+}
+
 #endif /* SL_WORKER_H */

@@ -344,7 +344,7 @@ arp_learn(struct sl_worker *w, struct rte_mbuf *m)
 	arp_process(w, m, false);
 }
 
-static int
+static __rte_always_inline int
 arp_output_mode(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop, bool refuse)
 {
 	const struct sl_config *cfg = w->cfg;

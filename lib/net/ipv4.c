@@ -131,7 +131,7 @@ ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *
 	ip->hdr_checksum = (uint16_t)~cksum_raw(ip, rte_ipv4_hdr_len(ip));
 }
 
-static int
+static __rte_always_inline int
 ipv4_output_mode(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
 		 uint8_t tos, bool refuse)
 {

@@ -183,7 +183,7 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	/* Not even the reserve has room (port.h): nothing TCP sends is dropped there; the
 	 * caller keeps what it owes (or, for a probe or an RST, its timer or the peer
 	 * repeats). */
-	if (unlikely(!port_tx_room(w))) {
+	if (unlikely(!worker_tx_room(w))) {
 		w->stats.tcp_ctl_waits++;
 		f->flags |= TF_TX_WAIT;
 		return -EAGAIN;
@@ -428,7 +428,7 @@ tcp_retransmit_range(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint
 static inline bool
 tcp_tx_wait(struct sl_worker *w, struct tcp_flow *f)
 {
-	if (likely(port_tx_open(w)))
+	if (likely(worker_tx_open(w)))
 		return false;
 	f->flags |= TF_TX_WAIT;
 	return true;
@@ -799,7 +799,7 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 	struct rte_ipv4_hdr *ip;
 	struct rte_tcp_hdr *th;
 
-	if (unlikely(!port_tx_room(w))) {
+	if (unlikely(!worker_tx_room(w))) {
 		/* Nothing is kept for a reply without a connection: with no room in the TX
 		 * queue it is not made, and the peer repeats its segment (a SYN, for a SYN
 		 * cookie), as if the segment had been lost on the way in. */
