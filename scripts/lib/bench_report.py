@@ -247,6 +247,18 @@ def handoff_note(log):
     return " (segments handed off: %s)" % ", ".join(parts) if parts else ""
 
 
+def write_report(d, name, lines, data):
+    """Print the lines and write them as DIR/NAME.txt, and data (with the date and the
+    machine) as DIR/NAME.json."""
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(d, name + ".txt"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(d, name + ".json"), "w") as f:
+        json.dump(dict({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()},
+                       **data), f, indent=1)
+
+
 def workers(d, n):
     """NAME@1w against NAME@Nw: the summed rate and the rate per worker."""
     ok, rows, out = True, [], {}
@@ -276,13 +288,7 @@ def workers(d, n):
                  (os.cpu_count() or 0, n, 2 * n,
                   " share them: these rates do not measure scaling" if
                   2 * n > (os.cpu_count() or 0) else ""))
-    text = "\n".join(lines)
-    print(text)
-    with open(os.path.join(d, "workers.txt"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(d, "workers.json"), "w") as f:
-        json.dump({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
-                   "workers": n, "rows": out}, f, indent=1)
+    write_report(d, "workers", lines, {"workers": n, "rows": out})
     return ok
 
 
@@ -390,13 +396,7 @@ def sweep(d):
                      (100.0 * by[16384]["rate"] / by[1024]["rate"]))
     rtx = sum(r["retransmits"] for r in rows)
     lines.append("retransmits on this lossless link: %d (goal: 0)" % rtx)
-    text = "\n".join(lines)
-    print(text)
-    with open(os.path.join(d, "sweep.txt"), "w") as f:
-        f.write(text + "\n")
-    with open(os.path.join(d, "sweep.json"), "w") as f:
-        json.dump({"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
-                   "rows": rows}, f, indent=1)
+    write_report(d, "sweep", lines, {"rows": rows})
     with open(os.path.join(d, "sweep.svg"), "w") as f:
         f.write(sweep_svg(rows))
     print("written: %s/{sweep.txt,sweep.json,sweep.svg}" % d)
