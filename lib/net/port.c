@@ -322,6 +322,7 @@ port_flush(struct sl_worker *w)
 		q->n = 0;
 		q->bytes = 0;
 		q->flush_at = q->burst;
+		q->refused = 0;
 		q->shut = false;
 		return;
 	}
@@ -330,7 +331,10 @@ port_flush(struct sl_worker *w)
 		left_bytes += q->pkts[i]->pkt_len;
 	w->stats.tx_packets += done;
 	w->stats.tx_bytes += q->bytes - left_bytes;
-	w->stats.tx_deferred += (uint64_t)(q->n - done);
+	/* Each frame counts once however many flushes it waits through. */
+	w->stats.tx_deferred += (uint64_t)(q->n - done) -
+				(q->refused > done ? (uint64_t)(q->refused - done) : 0);
+	q->refused = (uint16_t)(q->n - done);
 	memmove(q->pkts, q->pkts + done, (size_t)(q->n - done) * sizeof(q->pkts[0]));
 	q->n = (uint16_t)(q->n - done);
 	q->bytes = left_bytes;
@@ -407,4 +411,5 @@ port_txq_drain(struct sl_worker *w)
 		rte_pktmbuf_free_bulk(q->pkts, q->n);
 	q->n = 0;
 	q->bytes = 0;
+	q->refused = 0;
 }

@@ -22,6 +22,7 @@ struct port_txq {
 	bool shut;			/* the last flush left it there: the port is backed up */
 	uint16_t burst;			/* a full burst leaves without waiting */
 	uint16_t flush_at;		/* queue length that triggers an early flush */
+	uint16_t refused;		/* head frames already counted in tx_deferred */
 	uint64_t bytes;			/* bytes queued (counted when sent) */
 	struct rte_mbuf **pkts;
 };
