@@ -136,7 +136,8 @@ worker_timers(struct sl_worker *w)
  * the TX queue (backpressure, port.h) stays dirty for the next iteration: one that sent
  * nothing keeps its place, one that sent part of its data goes behind everyone, so no flow
  * starves while the port is the bottleneck. Once the queue is shut the pass ends, and the
- * flows not reached keep their order (ACKs do not wait for it: tcp_ack_schedule). */
+ * flows not reached keep their order; their ACKs ride with their data in their turn, and
+ * those that signal a loss left already, from input (tcp_input_flow). */
 static inline void
 worker_output(struct sl_worker *w)
 {

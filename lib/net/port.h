@@ -47,13 +47,13 @@ void
 port_txq_add(struct sl_worker *w, struct rte_mbuf *m);
 
 /*
- * TX backpressure. Output that can wait (TCP data, retransmissions, FIN) goes on while
- * the queue is shorter than wait_at; the rest of the queue is a reserve for frames that
- * cannot wait or are few (ACKs, RSTs, SYN-ACKs, SYNs, ARP, ICMP), so nothing sluice
- * produces is dropped for want of room. Every flush notes whether it left the queue at the
- * limit (txq.shut): the port is backed up, and output that can wait stays shut until a
- * flush finds room (the output phase tries once per iteration; input then knows that data
- * cannot carry an ACK soon, tcp_ack_schedule).
+ * TX backpressure (docs/send.md). Output that can wait (TCP data, retransmissions, FIN,
+ * the SYN of an active open) goes on while the queue is shorter than wait_at; the rest of
+ * the queue is a reserve for frames that cannot wait or are few (ACKs, SYN-ACKs, RSTs,
+ * ARP, ICMP). TCP checks for room before it makes a segment, so it never loses one here.
+ * Every flush notes whether it left the queue at the limit (txq.shut): the port is backed
+ * up, and output that can wait stays shut until a flush finds room (the output phase
+ * tries once per iteration; meanwhile input sends only the ACKs that signal a loss).
  */
 bool
 port_tx_open(struct sl_worker *w);
@@ -65,7 +65,6 @@ port_tx_room(struct sl_worker *w);
 /* Send everything queued; what the port refuses stays queued. */
 void
 port_flush(struct sl_worker *w);
-
 
 /* Free whatever is still queued (at stop). */
 void

@@ -139,8 +139,10 @@ sl_stack_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops
 /**
  * Open a connection from worker w to addr:port (active open).
  *
- * The SYN leaves at the end of the current poll iteration; on_connect follows when the
- * handshake completes, or on_close (SL_CLOSE_RESET when refused, SL_CLOSE_TIMEOUT when
+ * The SYN leaves at the end of the current poll iteration, or, when the worker's TX queue
+ * is backed up or the peer's MAC is still being resolved, as soon as there is room or an
+ * answer (many connections opened at once lose no SYN to either); on_connect follows when
+ * the handshake completes, or on_close (SL_CLOSE_RESET when refused, SL_CLOSE_TIMEOUT when
  * nobody answers). The local port is chosen from the ephemeral range so that, on a port
  * with several queues, the peer's replies come back to w.
  *
