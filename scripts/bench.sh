@@ -14,6 +14,7 @@
 #                                    4k, 16k and 64k connections (msg/s, p99, retransmits,
 #                                    TX backpressure; sweep.txt, sweep.svg); with --quick,
 #                                    1 s per point
+#   scripts/bench.sh --sweep --points "1024 16384"   only these connection counts
 #   scripts/bench.sh --out DIR       where results go (default build/bench/<date-time>)
 #
 # On this 2-core machine the server runs on CPU 0 and the client on CPU 1:
@@ -32,12 +33,13 @@ set -uo pipefail
 . "$(dirname "$0")/lib/common.sh"
 sl_need_root
 
-mode=full out='' NW='' sweep=''
+mode=full out='' NW='' sweep='' points='1 64 1024 4096 16384 65536'
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) mode=quick; shift ;;
 	--instructions) mode=instructions; shift ;;
 	--sweep) sweep=1; shift ;;
+	--points) points=$2; shift 2 ;;
 	--workers) NW=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	*) sl_die "unknown option $1 (see the head of $0)" ;;
@@ -272,7 +274,9 @@ fi
 if [ -n "$sweep" ]; then
 	echo "results in $out"
 	SRV_ARGS=(--max-flows 70000 --mbufs 65535 --ports 2 --backlog 65536)
-	for n in 1 64 1024 4096 16384 65536; do
+	for n in $points; do
+		[[ "$n" =~ ^[1-9][0-9]*$ ]] && [ "$n" -le 65536 ] ||
+			sl_die "--points takes connection counts from 1 to 65536"
 		sl_say "sweep_$n: sluice, rr, $n connection(s), depth 1, 1 B"
 		sluice_pair "sweep_$n" rr --conns "$n" --depth 1 --size 1 --ports 2 \
 			--max-flows 70000 --mbufs 65535 --stats true --progress false

@@ -34,10 +34,26 @@ cksum_raw(const void *buf, size_t len)
 		s0 += (uint64_t)v[0] + v[2] + v[4] + v[6];
 		s1 += (uint64_t)v[1] + v[3] + v[5] + v[7];
 	}
+	/* Fewer than 32 bytes left: 16, 8 and 4 at most once each (headers are 20 to 60). */
+	if (len >= 4 * sizeof(v[0])) {
+		memcpy(v, p, 4 * sizeof(v[0]));
+		s0 += (uint64_t)v[0] + v[2];
+		s1 += (uint64_t)v[1] + v[3];
+		len -= 4 * sizeof(v[0]);
+		p += 4 * sizeof(v[0]);
+	}
 	s0 += s1;
-	for (; len >= sizeof(v[0]); len -= sizeof(v[0]), p += sizeof(v[0])) {
+	if (len >= 2 * sizeof(v[0])) {
+		memcpy(v, p, 2 * sizeof(v[0]));
+		s0 += (uint64_t)v[0] + v[1];
+		len -= 2 * sizeof(v[0]);
+		p += 2 * sizeof(v[0]);
+	}
+	if (len >= sizeof(v[0])) {
 		memcpy(v, p, sizeof(v[0]));
 		s0 += v[0];
+		len -= sizeof(v[0]);
+		p += sizeof(v[0]);
 	}
 	if (len >= sizeof(h)) {
 		memcpy(&h, p, sizeof(h));

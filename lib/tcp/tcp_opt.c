@@ -42,6 +42,17 @@ tcp_opt_parse(const uint8_t *p, size_t len, struct tcp_opts *o)
 {
 	size_t i = 0;
 
+	/* The layout of nearly every segment after the handshake, as Linux and sluice write
+	 * it (RFC 7323 Appendix A): NOP, NOP, timestamps. One compare instead of the walk. */
+	if (len == 12 && get32(p) == (OPT_NOP << 24 | OPT_NOP << 16 | OPT_TS << 8 | 10)) {
+		o->has = TO_TS;
+		o->wscale = 0;
+		o->nsack = 0;
+		o->mss = 0;
+		o->tsval = get32(p + 4);
+		o->tsecr = get32(p + 8);
+		return 0;
+	}
 	memset(o, 0, sizeof(*o));
 	while (i < len) {
 		uint8_t kind = p[i], olen;

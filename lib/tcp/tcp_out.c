@@ -501,10 +501,13 @@ tcp_fin_sent(struct tcp_flow *f)
 }
 
 /* What a pass of tcp_output left: everything, or (TF_TX_WAIT) some or all of it waiting
- * for room in the TX queue. */
+ * for room in the TX queue. A delayed ACK no segment carried goes into the timer wheel
+ * now (tcp_delack_arm leaves that to this point). */
 static enum tcp_out_rc
 tcp_output_rc(struct sl_worker *w, struct tcp_flow *f, unsigned int sent)
 {
+	if (f->delack_at != 0)
+		tcp_timer_arm_at(w, f, f->delack_at);
 	if (likely(!(f->flags & TF_TX_WAIT)))
 		return TCP_OUT_DONE;
 	f->flags &= ~TF_TX_WAIT;

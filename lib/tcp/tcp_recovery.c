@@ -162,7 +162,7 @@ tlp_arm(struct sl_worker *w, struct tcp_flow *f, unsigned int shift)
 	}
 	f->rec.rtx_kind = TCP_RTX_TLP;
 	f->rtx_at = w->clock.now_us + RTE_MIN(pto, (uint64_t)f->rto);
-	tcp_timer_arm(w, f);
+	tcp_timer_arm_at(w, f, f->rtx_at);
 }
 
 void

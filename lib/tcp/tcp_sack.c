@@ -209,7 +209,9 @@ tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
 		if (seq_gt(r->end, ack))
 			break;
 	}
-	if (i > 0) {
+	if (i == sb->n) {
+		sb->n = 0;	/* all acknowledged: the common case */
+	} else if (i > 0) {
 		memmove(&sb->rec[0], &sb->rec[i], (sb->n - i) * sizeof(sb->rec[0]));
 		sb->n = (uint8_t)(sb->n - i);
 	}

@@ -87,6 +87,14 @@ tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f)
 	f->flags |= TF_IN_WHEEL;
 }
 
+void
+tcp_timer_arm_at(struct sl_worker *w, struct tcp_flow *f, uint64_t at)
+{
+	if ((f->flags & TF_IN_WHEEL) && f->wheel_at <= at)
+		return;
+	tcp_timer_arm(w, f);
+}
+
 uint64_t
 tcp_timers_next(struct sl_worker *w)
 {
@@ -115,7 +123,7 @@ tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f)
 {
 	f->rtx_at = w->clock.now_us + tcp_rto_backed_off(w, f);
 	f->rec.rtx_kind = TCP_RTX_RTO;
-	tcp_timer_arm(w, f);
+	tcp_timer_arm_at(w, f, f->rtx_at);
 }
 
 void
@@ -153,7 +161,10 @@ tcp_delack_arm(struct sl_worker *w, struct tcp_flow *f)
 	if (f->delack_at != 0)
 		return;
 	f->delack_at = w->clock.now_us + w->cfg->delack_us;
-	tcp_timer_arm(w, f);
+	/* Into the wheel only if the output phase finds the ACK still owed (tcp_output):
+	 * an answer written in this iteration carries it, and a request-response flow
+	 * then never touches the wheel for it. */
+	flow_mark_dirty(w, f);
 }
 
 void

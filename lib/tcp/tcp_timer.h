@@ -24,6 +24,12 @@ tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f);
 void
 tcp_timer_remove(struct sl_worker *w, struct tcp_flow *f);
 
+/* tcp_timer_arm() after one deadline was set to `at`: nothing to do when the flow's wheel
+ * entry fires no later (it finds the real deadlines when it does), which is the common
+ * case of a timer pushed later on every segment, as the retransmission timer is. */
+void
+tcp_timer_arm_at(struct sl_worker *w, struct tcp_flow *f, uint64_t at);
+
 /* The timer phase: fire every flow whose deadline has come. */
 void
 tcp_timers_run(struct sl_worker *w);
@@ -36,7 +42,8 @@ tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f);
 void
 tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt_us);
 
-/* The delayed-ACK deadline, unless one runs already. */
+/* The delayed-ACK deadline, unless one runs already; the flow goes on the dirty list and
+ * tcp_output puts it into the wheel if nothing carried the ACK. */
 void
 tcp_delack_arm(struct sl_worker *w, struct tcp_flow *f);
 
