@@ -43,6 +43,7 @@
 #include "api/producer_priv.h"
 #include "api/api_priv.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_in.h"
 #include "tcp/tcp_out.h"
 #include "tcp/tcp_timer.h"
 #include "core/telemetry.h"
@@ -88,6 +89,8 @@ worker_rx(struct sl_worker *w)
 		return 0;
 	w->stats.rx_bursts++;
 	w->stats.rx_packets += rx;
+	if (n > 1 && w->tcp.nflows >= TCP_PREFETCH_MIN_FLOWS)
+		tcp_rx_prefetch(w, pkts, n);
 	for (i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));

@@ -17,6 +17,7 @@
  */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -39,6 +40,10 @@
 #include "tcp/tcp_ooo.h"
 #include "tcp/tcp_timer.h"
 #include "tcp/txbuf.h"
+
+/* The hot lines (flow.h) end after the scoreboard's first two records. */
+_Static_assert(offsetof(struct tcp_flow, sb.rec[2]) <= TCP_FLOW_HOT_LINES * RTE_CACHE_LINE_SIZE,
+	       "struct tcp_flow: the hot fields outgrew TCP_FLOW_HOT_LINES");
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -140,6 +145,7 @@ tcp_worker_init(struct sl_worker *w)
 	for (i = 0; i < TCP_WHEEL_SLOTS; i++)
 		TAILQ_INIT(&t->wheel[i]);
 	t->wheel_tick = 0;
+	t->wheel_cur_next = 0;
 	t->next_port = (uint16_t)(cfg->port_min +
 				  tcp_rand(w) % ((uint32_t)cfg->port_max - cfg->port_min + 1));
 	return 0;

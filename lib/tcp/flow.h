@@ -100,8 +100,17 @@ struct tcp_loss_counts {
 	uint32_t dsack_rx;		/* D-SACK blocks received */
 };
 
+/* Cache lines of struct tcp_flow from its start that a request-response exchange touches
+ * (checked at build time in flow.c against the scoreboard's first records). */
+#define TCP_FLOW_HOT_LINES 12
+
+/* The fields are in the order a segment touches them: the first TCP_FLOW_HOT_LINES cache
+ * lines hold everything a request-response exchange reads or writes in the steady state
+ * (input, delivery, a send, output, the timers), so that with tens of thousands of
+ * connections one request costs those few misses, which the RX burst prefetches
+ * (tcp_rx_prefetch); handshake, loss, keepalive and bookkeeping fields come after. */
 struct tcp_flow {
-	/* Touched by every segment. */
+	/* Line 0: sequence space. */
 	struct flow_key key;
 	uint8_t state;			/* enum sl_tcp_state */
 	uint8_t snd_ws;			/* shift applied to the peer's window */
@@ -117,6 +126,8 @@ struct tcp_flow {
 	uint32_t rcv_adv;		/* right edge of the window we advertised */
 	uint32_t cwnd, ssthresh;	/* changed only by the congestion control (cc.h) */
 	uint32_t recover;		/* RFC 6582: snd_max when recovery began */
+
+	/* Line 1: ACK clock, timestamps, RTT (RFC 6298, microseconds). */
 	uint32_t sack_high;		/* highest sequence the peer has SACKed */
 	uint16_t mss;			/* payload of a full segment we send */
 	uint16_t rcv_mss;		/* largest payload the peer sent (for delayed ACK) */
@@ -124,81 +135,87 @@ struct tcp_flow {
 	uint8_t segs_unacked;		/* full segments received since our last ACK */
 	uint8_t nsack;			/* SACK blocks to report */
 	uint8_t quickack;		/* ACKs still sent at once (a sign of loss was seen) */
-	const struct tcp_cc_ops *cc;	/* congestion control module */
 	uint8_t ecn;			/* TCP_ECN_* (tcp_ecn.h): ECN agreed, echo, CWR owed */
-	uint32_t ecn_high;		/* snd_max at the last reduction ECN knows of */
-	uint32_t ts_recent;		/* TSval to echo (RFC 7323) */
-	uint64_t ts_recent_us;		/* when ts_recent was recorded */
-	uint32_t ts_off;		/* per-connection TSval offset */
-	struct rxbuf rx;
-	struct txbuf tx;
-	struct tcp_ooo ooo;
-	uint32_t rx_held;		/* bytes of messages the application holds */
-
-	/* RTT and retransmission (RFC 6298), microseconds. */
-	uint32_t srtt;			/* << 3 */
-	uint32_t rttvar;		/* << 2 */
-	uint32_t rto;
-	uint32_t rtt_seq;		/* segment being timed (Karn: never a retransmitted one) */
-	uint64_t rtt_start;
+	uint8_t flush_mode;		/* enum sl_flush_mode */
+	bool dsack_out;			/* dsack (below) is owed to the peer */
 	bool rtt_timing;
 	uint8_t backoff;		/* RTO doublings */
 	uint8_t nrtx;			/* consecutive timeouts/probes without progress */
 	uint8_t ka_sent;		/* keepalive probes unanswered */
+	const struct tcp_cc_ops *cc;	/* congestion control module */
+	uint32_t ecn_high;		/* snd_max at the last reduction ECN knows of */
+	uint32_t ts_recent;		/* TSval to echo (RFC 7323) */
+	uint64_t ts_recent_us;		/* when ts_recent was recorded */
+	uint32_t ts_off;		/* per-connection TSval offset */
+	uint32_t srtt;			/* << 3 */
+	uint32_t rttvar;		/* << 2 */
+	uint32_t rto;
 
-	/* Timers: absolute microseconds, 0 when off. wheel_at is where the flow sits in
-	 * the wheel (never later than the earliest of the others). */
+	/* Lines 2-4: the byte streams. */
+	uint32_t rtt_seq;		/* segment being timed (Karn: never a retransmitted one) */
+	uint32_t rx_held;		/* bytes of messages the application holds */
+	uint64_t rtt_start;
+	struct rxbuf rx;
+	uint32_t snd_low, snd_high;	/* send queue water marks (wmark.h) */
+	struct txbuf tx;
+	uint32_t snd_cap;		/* hard cap of the send queue (wmark.h) */
+	uint32_t max_snd_wnd;		/* largest window the peer offered */
+	uint32_t rcv_buf;		/* receive budget (bytes) */
+	uint32_t gen;			/* bumped when the slot is reused */
+	struct tcp_ooo ooo;
+	uint32_t idx;			/* slot in the worker's table */
+	uint32_t cork_us;		/* ceiling of a cork / MORE hold */
+	uint64_t last_rx_us;		/* anything received (keepalive idle) */
+
+	/* Line 5: the worker's lists and the application. */
+	uint64_t idle_since;		/* an ACK emptied the flight then (0: not idle) */
+	uint64_t unacked_since;		/* oldest unacknowledged data was first sent */
+	TAILQ_ENTRY(tcp_flow) ready_link;
+	TAILQ_ENTRY(tcp_flow) dirty_link;
+	const struct sl_conn_ops *ops;
+	void *user;
+
+	/* Line 6: timers: absolute microseconds, 0 when off. wheel_at is where the flow
+	 * sits in the wheel (never later than the earliest of the others). */
 	uint64_t rtx_at;		/* retransmission, SYN/SYN-ACK, or persist */
 	uint64_t delack_at;
 	uint64_t ka_at;
 	uint64_t tw_at;			/* TIME-WAIT end, FIN-WAIT-2 and user timeouts */
-	uint64_t wheel_at;
-	uint32_t wheel_slot;
-	union tcp_cc_state cc_state;	/* the congestion control module's own */
-	uint64_t last_rx_us;		/* anything received (keepalive idle) */
-	uint64_t idle_since;		/* an ACK emptied the flight then (0: not idle) */
-	uint64_t unacked_since;		/* oldest unacknowledged data was first sent */
-
-	TAILQ_ENTRY(tcp_flow) wheel_link;
-	TAILQ_ENTRY(tcp_flow) ready_link;
-	TAILQ_ENTRY(tcp_flow) dirty_link;
-	TAILQ_ENTRY(tcp_flow) tw_link;
-
-	/* Identity and rarely used state. */
-	uint32_t idx;			/* slot in the worker's table */
-	uint32_t gen;			/* bumped when the slot is reused */
-	uint32_t iss, irs;
-	uint32_t max_snd_wnd;		/* largest window the peer offered */
-	uint32_t rcv_buf;		/* receive budget (bytes) */
-	uint32_t snd_low, snd_high, snd_cap;	/* send queue water marks (wmark.h) */
-	uint8_t flush_mode;		/* enum sl_flush_mode */
-	uint32_t cork_us;		/* ceiling of a cork / MORE hold */
 	uint64_t cork_at;		/* a held short segment leaves by then (0: none) */
 	uint64_t asm_at;		/* the incomplete message must be complete by then */
+	uint64_t wheel_at;
+	uint32_t wheel_slot;
+
+	/* Lines 7-10: congestion control, framing, per-connection counters, recovery. */
+	union tcp_cc_state cc_state;	/* the congestion control module's own */
+	TAILQ_ENTRY(tcp_flow) wheel_link;
+	struct framing_flow fr;		/* deserializer state (inst NULL: raw bytes) */
+	uint64_t bytes_acked;		/* payload the peer acknowledged */
+	uint64_t bytes_rcvd;		/* in-order payload received */
+	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
+	uint64_t data_segs;		/* new data segments sent */
+	struct sl_worker *w;
+	struct tcp_rec rec;		/* loss recovery state (tcp_recovery.c) */
+	/* The scoreboard of bytes in flight (tcp_sack.c): its first records are hot, the
+	 * rest is used under loss. Cold fields follow. */
+	struct tcp_sb sb;
+
+	/* Identity and rarely used state. */
+	TAILQ_ENTRY(tcp_flow) tw_link;
+	uint32_t iss, irs;
 	uint32_t ka_idle_us, ka_intvl_us;
 	uint8_t ka_probes;
 	uint8_t close_reason;		/* enum sl_close_reason, with EV_CLOSE */
 	uint16_t peer_mss;
-	uint64_t chack_start;		/* challenge/out-of-window ACK budget window */
 	uint32_t chack_count;
+	uint64_t chack_start;		/* challenge/out-of-window ACK budget window */
 	struct tcp_sack_block sack[4];
 	struct tcp_sack_block dsack;	/* a duplicate received (RFC 2883), with dsack_out */
-	bool dsack_out;
-	const struct sl_conn_ops *ops;
-	void *user;
 	void *listen_arg;		/* sl_stack_listen() argument, for on_accept */
 	struct tcp_listener *listener;	/* while counted in its backlog (SYN-RECEIVED) */
-	struct sl_worker *w;
-	struct framing_flow fr;		/* deserializer state (inst NULL: raw bytes) */
 	struct sl_writer wr;		/* the message being encoded, if any */
-	uint64_t bytes_acked;		/* payload the peer acknowledged */
-	uint64_t bytes_rcvd;		/* in-order payload received */
 	uint64_t retransmits;
-	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
-	uint64_t data_segs;		/* new data segments sent */
 	struct tcp_loss_counts loss;	/* loss recovery and ECN, per connection */
-	struct tcp_rec rec;		/* loss recovery state (tcp_recovery.c) */
-	struct tcp_sb sb;		/* the scoreboard of bytes in flight (tcp_sack.c) */
 };
 
 struct tcp_listener {
@@ -239,6 +256,7 @@ struct tcp_worker {
 	uint32_t ntimewait;
 	struct tcp_flow_list wheel[TCP_WHEEL_SLOTS];	/* tcp_timer.c */
 	uint64_t wheel_tick;		/* next tick to process */
+	uint64_t wheel_cur_next;	/* no deadline in wheel_tick's slot is earlier */
 	struct siphash_key isn_key;
 	struct siphash_key cookie_key;
 	uint64_t rng;

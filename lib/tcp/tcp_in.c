@@ -36,8 +36,11 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_tcp.h>
 
 #include "core/steer.h"
@@ -1212,4 +1215,65 @@ tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m)
 		tcp_input_noflow(w, m, &s);
 	else
 		tcp_input_flow(w, f, m, &s);
+}
+
+/* ---- the RX burst's look-ahead ---- */
+
+static inline void
+flow_prefetch(const struct tcp_flow *f)
+{
+	const char *p = (const char *)f;
+	unsigned int i;
+
+	for (i = 0; i < TCP_FLOW_HOT_LINES; i++)
+		rte_prefetch0(p + i * RTE_CACHE_LINE_SIZE);
+}
+
+/* The 4-tuple of m, when it is a TCP segment in IPv4 in Ethernet whose headers are in its
+ * first segment; false for anything else (tcp_input judges those). */
+static inline bool
+tcp_rx_key(const struct rte_mbuf *m, struct flow_key *k)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
+	const struct rte_tcp_hdr *th;
+	uint32_t ihl;
+
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh) + sizeof(*ip) + sizeof(*th) ||
+	    eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || ip->next_proto_id != IPPROTO_TCP)
+		return false;
+	ihl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+	if (ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < sizeof(*eh) + ihl + sizeof(*th))
+		return false;
+	th = (const struct rte_tcp_hdr *)((const uint8_t *)ip + ihl);
+	k->raddr = ip->src_addr;
+	k->laddr = ip->dst_addr;
+	k->rport = th->src_port;
+	k->lport = th->dst_port;
+	return true;
+}
+
+void
+tcp_rx_prefetch(struct sl_worker *w, struct rte_mbuf *const *pkts, unsigned int n)
+{
+	enum { CHUNK = 32 };	/* at most RTE_HASH_LOOKUP_BULK_MAX */
+	struct flow_key keys[CHUNK];
+	const void *kp[CHUNK];
+	void *data[CHUNK];
+	unsigned int i = 0, j, k;
+	uint64_t hits;
+
+	while (i < n) {
+		for (k = 0; i < n && k < CHUNK; i++)
+			if (tcp_rx_key(pkts[i], &keys[k])) {
+				kp[k] = &keys[k];
+				k++;
+			}
+		hits = 0;
+		if (k == 0 || rte_hash_lookup_bulk_data(w->tcp.flows, kp, k, &hits, data) <= 0)
+			continue;
+		for (j = 0; j < k; j++)
+			if (hits & (UINT64_C(1) << j))
+				flow_prefetch(data[j]);
+	}
 }

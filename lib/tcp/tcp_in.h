@@ -52,4 +52,17 @@ tcp_input(struct sl_worker *w, struct rte_mbuf *m);
 void
 tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m);
 
+/* The look-ahead of an RX burst: with more flows than the caches hold, the control
+ * block of each segment is several misses in a row. This looks up the flows of pkts[0..n)
+ * at once (rte_hash's bulk lookup overlaps the buckets' misses) and prefetches their hot
+ * lines, so that those misses overlap too and tcp_input finds them in cache. A hint only:
+ * the segments are still looked up one by one (flows come and go within a burst), and
+ * nothing else is read or changed. */
+void
+tcp_rx_prefetch(struct sl_worker *w, struct rte_mbuf *const *pkts, unsigned int n);
+
+/* Flows a worker holds before tcp_rx_prefetch is worth its instructions: below this
+ * they all stay in the core's caches. */
+#define TCP_PREFETCH_MIN_FLOWS 256
+
 #endif /* SL_TCP_IN_H */

@@ -81,6 +81,8 @@ tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f)
 		return;
 	tcp_timer_remove(w, f);
 	tick = RTE_MAX(tick_of(next), t->wheel_tick);
+	if (tick == t->wheel_tick)	/* the slot tcp_timers_run walks again */
+		t->wheel_cur_next = RTE_MIN(t->wheel_cur_next, next);
 	f->wheel_slot = (uint32_t)(tick & (TCP_WHEEL_SLOTS - 1));
 	f->wheel_at = next;
 	TAILQ_INSERT_TAIL(&t->wheel[f->wheel_slot], f, wheel_link);
@@ -387,15 +389,22 @@ tcp_timers_run(struct sl_worker *w)
 {
 	struct tcp_worker *t = &w->tcp;
 	uint64_t now = w->clock.now_us, now_tick = tick_of(now), start, n, i;
+	uint64_t cur_next = UINT64_MAX;
+	const uint64_t cur_slot = now_tick & (TCP_WHEEL_SLOTS - 1);
 
 	if (now_tick < t->wheel_tick)
+		return;
+	/* Still in the tick of the last run, before anything left in its slot is due: the
+	 * slot's flows (many, with thousands of connections) are not walked again. */
+	if (now_tick == t->wheel_tick && now < t->wheel_cur_next)
 		return;
 	start = t->wheel_tick;
 	n = RTE_MIN(now_tick - start + 1, (uint64_t)TCP_WHEEL_SLOTS);
 	/* Advance first: a flow re-armed while we run lands in a later tick. */
 	t->wheel_tick = now_tick + 1;
 	for (i = 0; i < n; i++) {
-		struct tcp_flow_list *slot = &t->wheel[(start + i) & (TCP_WHEEL_SLOTS - 1)];
+		const uint64_t idx = (start + i) & (TCP_WHEEL_SLOTS - 1);
+		struct tcp_flow_list *slot = &t->wheel[idx];
 		struct tcp_flow_list later = TAILQ_HEAD_INITIALIZER(later);
 		struct tcp_flow *f;
 
@@ -403,8 +412,10 @@ tcp_timers_run(struct sl_worker *w)
 		while ((f = TAILQ_FIRST(slot)) != NULL) {
 			TAILQ_REMOVE(slot, f, wheel_link);
 			if (f->wheel_at > now) {
-				/* Due in a later rotation. */
+				/* Later in this tick, or due in a later rotation. */
 				TAILQ_INSERT_TAIL(&later, f, wheel_link);
+				if (idx == cur_slot)
+					cur_next = RTE_MIN(cur_next, f->wheel_at);
 				continue;
 			}
 			f->flags &= ~TF_IN_WHEEL;
@@ -413,6 +424,8 @@ tcp_timers_run(struct sl_worker *w)
 		TAILQ_CONCAT(slot, &later, wheel_link);
 	}
 	/* The current tick is not over: a deadline later in it is still in its slot, so the
-	 * next run starts there again rather than a whole rotation later. */
+	 * next run starts there again rather than a whole rotation later, once the earliest
+	 * of them (or of those tcp_timer_arm adds to the slot meanwhile) is due. */
 	t->wheel_tick = now_tick;
+	t->wheel_cur_next = cur_next;
 }
