@@ -33,8 +33,9 @@ struct bench_conn {
 	uint64_t head, tail;		/* send times ring (never wraps) */
 	bool blocked;			/* a send waits for bw_on_writable */
 	uint64_t t_connect;		/* crr */
-	uint64_t *ts;			/* rr: --depth send times (a slice of wl->ts) */
-};
+	uint64_t *ts;			/* rr: --depth send times (ts1, or a slice of wl->ts) */
+	uint64_t ts1;			/* the one send time of --depth 1 */
+} __rte_cache_aligned;			/* one cache line per connection */
 
 struct bench_wl {
 	struct bench_opts o;
@@ -64,23 +65,26 @@ bench_now_ns(void)
 struct bench_wl *
 bw_create(const struct bench_opts *o, const struct bench_io *io)
 {
-	struct bench_wl *wl = calloc(1, sizeof(*wl) + o->conns * sizeof(wl->c[0]));
+	size_t sz = sizeof(struct bench_wl) + o->conns * sizeof(struct bench_conn);
+	struct bench_wl *wl = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE));
 	uint32_t i;
 
 	if (wl == NULL)
 		return NULL;
+	memset(wl, 0, sz);
 	wl->o = *o;
 	wl->io = *io;
 	wl->req = malloc(o->size);
-	wl->ts = calloc((size_t)o->conns * RTE_MAX(o->depth, 1u), sizeof(wl->ts[0]));
-	if (wl->req == NULL || wl->ts == NULL) {
+	if (o->depth > 1)
+		wl->ts = calloc((size_t)o->conns * o->depth, sizeof(wl->ts[0]));
+	if (wl->req == NULL || (o->depth > 1 && wl->ts == NULL)) {
 		bw_free(wl);
 		return NULL;
 	}
 	for (i = 0; i < o->size; i++)
 		wl->req[i] = (uint8_t)('a' + i % 26);
 	for (i = 0; i < o->conns; i++)
-		wl->c[i].ts = wl->ts + (size_t)i * RTE_MAX(o->depth, 1u);
+		wl->c[i].ts = o->depth > 1 ? wl->ts + (size_t)i * o->depth : &wl->c[i].ts1;
 	hist_init(&wl->lat);
 	return wl;
 }

@@ -195,6 +195,7 @@ struct tcp_flow {
 	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
 	uint64_t data_segs;		/* new data segments sent */
 	struct sl_worker *w;
+	void *listen_arg;		/* sl_stack_listen() argument (sl_conn_listen_arg) */
 	struct tcp_rec rec;		/* loss recovery state (tcp_recovery.c) */
 	/* The scoreboard of bytes in flight (tcp_sack.c): its first records are hot, the
 	 * rest is used under loss. Cold fields follow. */
@@ -211,7 +212,6 @@ struct tcp_flow {
 	uint64_t chack_start;		/* challenge/out-of-window ACK budget window */
 	struct tcp_sack_block sack[4];
 	struct tcp_sack_block dsack;	/* a duplicate received (RFC 2883), with dsack_out */
-	void *listen_arg;		/* sl_stack_listen() argument, for on_accept */
 	struct tcp_listener *listener;	/* while counted in its backlog (SYN-RECEIVED) */
 	struct sl_writer wr;		/* the message being encoded, if any */
 	uint64_t retransmits;
