@@ -1275,5 +1275,19 @@ tcp_rx_prefetch(struct sl_worker *w, struct rte_mbuf *const *pkts, unsigned int 
 		for (j = 0; j < k; j++)
 			if (hits & (UINT64_C(1) << j))
 				flow_prefetch(data[j]);
+		/* Then the oldest chunk of each send queue, which an ACK frees (allocated an
+		 * RTT ago, so cold too): a second pass, once the flows' lines are on their
+		 * way, reads where it is. */
+		for (j = 0; j < k; j++) {
+			const struct rte_mbuf *m;
+
+			if (!(hits & (UINT64_C(1) << j)))
+				continue;
+			m = ((const struct tcp_flow *)data[j])->tx.q.head;
+			if (m != NULL) {
+				rte_prefetch0(m);
+				rte_prefetch0((const char *)m + RTE_CACHE_LINE_SIZE);
+			}
+		}
 	}
 }
