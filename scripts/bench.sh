@@ -273,13 +273,15 @@ fi
 # get the flows and the mbufs for 64k connections, each with a request in flight.
 if [ -n "$sweep" ]; then
 	echo "results in $out"
-	SRV_ARGS=(--max-flows 70000 --mbufs 65535 --ports 2 --backlog 65536)
+	# A request in flight holds one mbuf in its sender's queue until it is acknowledged:
+	# 64k connections need more than 64k mbufs on each side (about 300 MB of the -m 512).
+	SRV_ARGS=(--max-flows 70000 --mbufs 131071 --ports 2 --backlog 65536)
 	for n in $points; do
 		[[ "$n" =~ ^[1-9][0-9]*$ ]] && [ "$n" -le 65536 ] ||
 			sl_die "--points takes connection counts from 1 to 65536"
 		sl_say "sweep_$n: sluice, rr, $n connection(s), depth 1, 1 B"
 		sluice_pair "sweep_$n" rr --conns "$n" --depth 1 --size 1 --ports 2 \
-			--max-flows 70000 --mbufs 65535 --stats true --progress false
+			--max-flows 70000 --mbufs 131071 --stats true --progress false
 	done
 	SRV_ARGS=()
 	"$SL_PY" "$SL_ROOT/scripts/lib/bench_report.py" sweep "$out"

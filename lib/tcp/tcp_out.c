@@ -790,8 +790,9 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 /* ---- replies without a connection, built in the received mbuf ---- */
 
 /* Turn the received segment m into our answer: swapped addresses and ports, a fresh
- * TCP header with the given fields and options, no payload. Consumes m. */
-static void
+ * TCP header with the given fields and options, no payload. Consumes m. false when it
+ * was shed for want of room in the TX queue. */
+static bool
 tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s,
 		  uint32_t seq, uint32_t ack, uint8_t tflags, uint16_t win, const uint8_t *opts,
 		  size_t olen)
@@ -808,7 +809,7 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 		 * cookie), as if the segment had been lost on the way in. */
 		w->stats.tcp_reply_shed++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	mbuf_trim_to(m, l2 + l3);
 	if (m->nb_segs != 1 || rte_pktmbuf_append(m, (uint16_t)hlen) == NULL) {
@@ -817,7 +818,7 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 		 * buffer might not. */
 		w->stats.tcp_reply_no_room++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
@@ -850,6 +851,7 @@ tcp_reply_inplace(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg 
 	ipv4_cksum_finish(w, m, ip);
 	w->stats.tcp_tx_segs++;
 	port_tx(w, m);
+	return true;
 }
 
 void
@@ -901,9 +903,9 @@ tcp_reply_cookie_synack(struct sl_worker *w, struct rte_mbuf *m, const struct tc
 	}
 	olen = tcp_opt_write_syn(opts, (uint16_t)(cfg->mtu - 40), ws, ts && sack, ts,
 				 ts ? tcp_cookie_tsval(w, s) : 0, s->opts.tsval);
-	w->stats.tcp_syncookie_sent++;
 	/* ECN agreed only where the timestamp can remember it (tcp_cookie_tsval). */
-	tcp_reply_inplace(w, m, s, iss, s->seq + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
-			  (ts && tcp_ecn_syn_ok(w, w->tcp.cc, s->flags) ? RTE_TCP_ECE_FLAG : 0),
-			  (uint16_t)RTE_MIN(cfg->rcvbuf, 65535u), opts, olen);
+	if (tcp_reply_inplace(w, m, s, iss, s->seq + 1, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
+			      (ts && tcp_ecn_syn_ok(w, w->tcp.cc, s->flags) ? RTE_TCP_ECE_FLAG : 0),
+			      (uint16_t)RTE_MIN(cfg->rcvbuf, 65535u), opts, olen))
+		w->stats.tcp_syncookie_sent++;
 }
