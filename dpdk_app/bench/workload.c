@@ -279,7 +279,8 @@ bw_tick(struct bench_wl *wl)
 {
 	uint32_t i;
 
-	if (!bw_may_issue(wl))
+	/* rr issues from its callbacks alone: no walk over (possibly 64k) connections. */
+	if (wl->o.workload == WL_RR || !bw_may_issue(wl))
 		return;
 	for (i = 0; i < wl->o.conns; i++) {
 		struct bench_conn *c = &wl->c[i];
