@@ -121,7 +121,6 @@ writer_chunk(struct sl_writer *wr)
 	m = worker_mbuf_alloc(w);
 	if (m == NULL)
 		return NULL;
-	m->data_off = 0;	/* chunks have no headroom, see txbuf.c */
 	mbuf_fifo_push(&f->tx.q, m, w->tcp.mdyn);
 	w->tcp.txbuf_mbufs++;
 	return m;

@@ -238,10 +238,12 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 	w->txq.wait_at = (uint16_t)(w->txq.cap - reserve);
 	w->txq.burst = 32;
 	w->txq.flush_at = w->txq.burst;
-	w->txq.pkts = rte_zmalloc_socket("sl_txq", sizeof(w->txq.pkts[0]) * w->txq.cap,
+	w->txq.pkts = rte_zmalloc_socket("sl_txq", (sizeof(w->txq.pkts[0]) +
+					 sizeof(w->txq.lens[0])) * w->txq.cap,
 					 RTE_CACHE_LINE_SIZE, w->socket);
 	if (w->txq.pkts == NULL)
 		return -ENOMEM;
+	w->txq.lens = (uint32_t *)(w->txq.pkts + w->txq.cap);	/* same allocation */
 	fault_init(w);
 	rc = tcp_worker_init(w);
 	if (rc == 0)
@@ -269,6 +271,7 @@ worker_fini(struct sl_worker *w)
 	arp_table_free(w);
 	rte_free(w->txq.pkts);
 	w->txq.pkts = NULL;
+	w->txq.lens = NULL;
 	return leaked;
 }
 

@@ -305,7 +305,7 @@ port_flush(struct sl_worker *w)
 {
 	struct port_txq *q = &w->txq;
 	uint16_t done = 0;
-	uint64_t left_bytes = 0;
+	uint64_t sent_bytes = 0;
 	uint16_t i;
 
 	while (done < q->n) {
@@ -326,18 +326,23 @@ port_flush(struct sl_worker *w)
 		q->shut = false;
 		return;
 	}
-	/* The port is full: keep the rest, in order, for the next flush. */
-	for (i = done; i < q->n; i++)
-		left_bytes += q->pkts[i]->pkt_len;
+	/* The port is full: keep the rest, in order, for the next flush (what went is
+	 * summed from lens[], not from the rest: with the port backed up the rest is most
+	 * of the queue, and this runs at every flush). */
+	for (i = 0; i < done; i++)
+		sent_bytes += q->lens[i];
 	w->stats.tx_packets += done;
-	w->stats.tx_bytes += q->bytes - left_bytes;
+	w->stats.tx_bytes += sent_bytes;
 	/* Each frame counts once however many flushes it waits through. */
 	w->stats.tx_deferred += (uint64_t)(q->n - done) -
 				(q->refused > done ? (uint64_t)(q->refused - done) : 0);
 	q->refused = (uint16_t)(q->n - done);
-	memmove(q->pkts, q->pkts + done, (size_t)(q->n - done) * sizeof(q->pkts[0]));
+	if (done > 0) {
+		memmove(q->pkts, q->pkts + done, (size_t)(q->n - done) * sizeof(q->pkts[0]));
+		memmove(q->lens, q->lens + done, (size_t)(q->n - done) * sizeof(q->lens[0]));
+	}
 	q->n = (uint16_t)(q->n - done);
-	q->bytes = left_bytes;
+	q->bytes -= sent_bytes;
 	/* Do not retry on every append while the port is backed up; wait for a new burst. */
 	q->flush_at = (uint16_t)RTE_MIN((uint32_t)q->n + q->burst, (uint32_t)q->cap);
 	q->shut = q->n >= q->wait_at;
@@ -387,6 +392,7 @@ port_txq_add(struct sl_worker *w, struct rte_mbuf *m)
 			return;
 		}
 	}
+	q->lens[q->n] = m->pkt_len;
 	q->pkts[q->n++] = m;
 	q->bytes += m->pkt_len;
 	if (q->n >= q->flush_at)

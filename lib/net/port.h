@@ -25,6 +25,8 @@ struct port_txq {
 	uint16_t refused;		/* head frames already counted in tx_deferred */
 	uint64_t bytes;			/* bytes queued (counted when sent) */
 	struct rte_mbuf **pkts;
+	uint32_t *lens;			/* pkts[i]->pkt_len, read without the mbuf (which
+					 * the PMD may have freed once it took it) */
 };
 
 /* Configure the port for s->nb_workers queue pairs and create the workers' pools

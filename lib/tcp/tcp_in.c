@@ -1275,15 +1275,18 @@ tcp_rx_prefetch(struct sl_worker *w, struct rte_mbuf *const *pkts, unsigned int 
 		for (j = 0; j < k; j++)
 			if (hits & (UINT64_C(1) << j))
 				flow_prefetch(data[j]);
-		/* Then the oldest chunk of each send queue, which an ACK frees (allocated an
-		 * RTT ago, so cold too): a second pass, once the flows' lines are on their
-		 * way, reads where it is. */
+		/* Then what the flows point to: the send queue's water-mark slot (wmark.h:
+		 * every send and ACK updates it) and its oldest chunk, which an ACK frees
+		 * (allocated an RTT ago, so cold too); a second pass, once the flows' lines
+		 * are on their way, reads where they are. */
 		for (j = 0; j < k; j++) {
+			const struct tcp_flow *f = data[j];
 			const struct rte_mbuf *m;
 
 			if (!(hits & (UINT64_C(1) << j)))
 				continue;
-			m = ((const struct tcp_flow *)data[j])->tx.q.head;
+			rte_prefetch0(wmark_slot(w, f));
+			m = f->tx.q.head;
 			if (m != NULL) {
 				rte_prefetch0(m);
 				rte_prefetch0((const char *)m + RTE_CACHE_LINE_SIZE);

@@ -195,6 +195,12 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	}
 	olen = tcp_opts_build(w, f, tflags, len, opts);
 	hlen = sizeof(*th) + olen;
+	/* The frame begins where the mbuf's last packet began (the pool is LIFO: most often a
+	 * segment just received and read), in cache lines still warm, instead of in the
+	 * headroom before it, which no packet touched since long; the standard headroom
+	 * stays in front of the headers. */
+	m->data_off = (uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_ETHER_HDR_LEN +
+				 sizeof(struct rte_ipv4_hdr) + hlen);
 	if (len > 0 && unlikely(tcp_payload_fill(w, f, m, seq - f->snd_una, len) != 0)) {
 		rte_pktmbuf_free(m);
 		w->stats.tcp_tx_nombuf++;

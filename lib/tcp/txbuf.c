@@ -25,7 +25,7 @@
 uint32_t
 txbuf_chunks_for(const struct sl_worker *w, uint32_t len)
 {
-	uint32_t chunk = rte_pktmbuf_data_room_size(w->pool);
+	uint32_t chunk = txbuf_chunk_room(w->pool);
 
 	return (uint32_t)(((uint64_t)len + chunk - 1) / chunk);
 }
@@ -37,9 +37,7 @@ txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t l
 	struct rte_mbuf *tail = tb->q.tail, *old_tail = tb->q.tail, *fresh[TXBUF_BULK], *m;
 	const uint8_t *src = data;
 	uint32_t room = tail != NULL ? rte_pktmbuf_tailroom(tail) : 0;
-	/* Chunks start at offset 0 (no headroom: headers go in each segment's own mbuf), so
-	 * a chunk holds its whole data room. */
-	uint32_t chunk = rte_pktmbuf_data_room_size(w->pool);
+	uint32_t chunk = txbuf_chunk_room(w->pool);
 	uint32_t old_n = tb->q.n, left, n, i;
 
 	if (len == 0)
@@ -54,10 +52,8 @@ txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t l
 		n = RTE_MIN(left, (uint32_t)TXBUF_BULK);
 		if (rte_pktmbuf_alloc_bulk(w->pool, fresh, n) != 0)
 			goto nomem;
-		for (i = 0; i < n; i++) {
-			fresh[i]->data_off = 0;
+		for (i = 0; i < n; i++)
 			mbuf_fifo_push(&tb->q, fresh[i], off);
-		}
 		w->tcp.txbuf_mbufs += n;
 	}
 	/* Phase 2: copy, starting in the old tail's tailroom. */

@@ -21,6 +21,17 @@ struct txbuf {
 	uint32_t rd_base;	/* ... and the offset of its first byte */
 };
 
+/* Bytes one chunk holds: its data room past the standard headroom, left unused so that a
+ * chunk's first bytes fall in the cache line the mbuf last carried a packet in (the pool is
+ * LIFO: a small answer's chunk is often the request's mbuf, just read), not in a line no
+ * packet touched since long. */
+static inline uint32_t
+txbuf_chunk_room(const struct rte_mempool *pool)
+{
+	return rte_pktmbuf_data_room_size((struct rte_mempool *)(uintptr_t)pool) -
+	       RTE_PKTMBUF_HEADROOM;
+}
+
 /* Chunks (mbufs) len bytes take at most in a send queue. */
 uint32_t
 txbuf_chunks_for(const struct sl_worker *w, uint32_t len);

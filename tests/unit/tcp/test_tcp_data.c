@@ -774,7 +774,7 @@ test_send_queues_stop_at_their_share_of_the_pool_enobufs(void **state)
 	while ((rc = sl_conn_send(c, d, 1024)) == 0)
 		sent += 1024;
 	assert_int_equal(rc, -ENOBUFS);
-	room = rte_pktmbuf_data_room_size(x->t.w->pool);
+	room = txbuf_chunk_room(x->t.w->pool);
 	assert_true(sent + 1024 > 8 * room && sent <= 8 * room);
 	assert_int_equal(th_stats(&x->t)->tcp_txbuf_full, 1);
 	assert_int_equal(tpeer_flow(p)->tx.bytes, sent);
