@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "tcp/txbuf.h"
 #include "core/worker.h"
@@ -106,6 +107,10 @@ txbuf_ack(struct sl_worker *w, struct txbuf *tb, uint32_t n)
 		}
 		n -= m->data_len;
 		mbuf_fifo_pop(&tb->q, w->tcp.mdyn);
+		/* Its first data line, written an RTT ago, is where its next use writes first
+		 * (a chunk or a segment's frame, taken from the LIFO pool within the
+		 * iteration): fetched now, it is there by then. */
+		rte_prefetch0(rte_pktmbuf_mtod(m, const void *));
 		rte_pktmbuf_free(m);
 		w->tcp.txbuf_mbufs--;
 	}
