@@ -82,6 +82,10 @@ static const struct sl_opt config_opts[] = {
 	  .aux_offset = offsetof(struct sl_config, mac_set),
 	  .help = "MAC address to give the port" },
 	OPT("ip", "ttl", SL_OPT_U8, ttl, 1, 255, "TTL of packets we send"),
+	OPT("ip", "min-pmtu", SL_OPT_U16, min_pmtu, 68, 9600,
+	    "smallest path MTU an ICMP \"fragmentation needed\" can teach"),
+	OPT("ip", "pmtu-expire-s", SL_OPT_U32, pmtu_expire_s, 0, 86400,
+	    "a path MTU learnt for a destination is used this long (0: only by open connections)"),
 	OPT("arp", "arp-entries", SL_OPT_U32, arp_entries, 8, 1u << 20,
 	    "neighbour table size per worker"),
 	OPT("arp", "arp-pending", SL_OPT_U16, arp_pending, 0, 1024,
@@ -211,6 +215,8 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->csum_offload = SL_OFFLOAD_AUTO;
 	cfg->promisc = false;
 	cfg->ttl = 64;
+	cfg->min_pmtu = 552;
+	cfg->pmtu_expire_s = 600;
 	cfg->arp_entries = 1024;
 	cfg->arp_pending = 8;
 	cfg->arp_timeout_ms = 30000;

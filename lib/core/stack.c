@@ -39,6 +39,7 @@
 #include "net/eth.h"
 #include "core/log.h"
 #include "core/steer.h"
+#include "net/pmtu.h"
 #include "net/port.h"
 #include "api/producer_priv.h"
 #include "api/api_priv.h"
@@ -250,6 +251,8 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 		rc = msg_ref_pool_init(w);
 	if (rc == 0)
 		rc = steer_worker_init(w);
+	if (rc == 0)
+		rc = pmtu_init(w);
 	if (rc != 0)
 		return rc;
 	return arp_table_init(w);
@@ -269,6 +272,7 @@ worker_fini(struct sl_worker *w)
 	fault_fini(w);
 	port_txq_drain(w);
 	arp_table_free(w);
+	pmtu_fini(w);
 	rte_free(w->txq.pkts);
 	w->txq.pkts = NULL;
 	w->txq.lens = NULL;

@@ -29,9 +29,12 @@
 #include "core/worker.h"
 #include "net/arp.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_icmp.h"
 #include "tcp/tcp_in.h"
 
 #define STEER_TAG_ARP ((uintptr_t)1)
+#define STEER_TAG_ICMP ((uintptr_t)2)
+#define STEER_TAGS (STEER_TAG_ARP | STEER_TAG_ICMP)
 
 /* Entries one drain takes per dequeue, and dequeues per iteration at most (so that a
  * flood from the other workers cannot starve this worker's own queue). */
@@ -171,7 +174,7 @@ steer_worker_fini(struct sl_worker *w)
 	if (w->handoff == NULL)
 		return;
 	while (rte_ring_dequeue(w->handoff, &obj) == 0)
-		rte_pktmbuf_free((struct rte_mbuf *)((uintptr_t)obj & ~STEER_TAG_ARP));
+		rte_pktmbuf_free((struct rte_mbuf *)((uintptr_t)obj & ~STEER_TAGS));
 	rte_ring_free(w->handoff);
 	w->handoff = NULL;
 }
@@ -205,6 +208,22 @@ steer_tcp_handoff(struct sl_worker *w, struct rte_mbuf *m)
 		return false;
 	w->stats.handoff_segs++;
 	steer_enqueue(w, s->workers[owner], m, 0);
+	return true;
+}
+
+bool
+steer_icmp_handoff(struct sl_worker *w, struct rte_mbuf *m, const struct flow_key *k)
+{
+	struct sl_stack *s = w->stack;
+	unsigned int owner;
+
+	if (s->nb_workers == 1)
+		return false;
+	owner = steer_owner(s, k);
+	if (owner == w->id)
+		return false;
+	w->stats.handoff_segs++;
+	steer_enqueue(w, s->workers[owner], m, STEER_TAG_ICMP);
 	return true;
 }
 
@@ -255,6 +274,8 @@ steer_drain(struct sl_worker *w)
 
 			if (unlikely(v & STEER_TAG_ARP))
 				arp_learn(w, (struct rte_mbuf *)(v & ~STEER_TAG_ARP));
+			else if (unlikely(v & STEER_TAG_ICMP))
+				tcp_icmp_input(w, (struct rte_mbuf *)(v & ~STEER_TAG_ICMP));
 			else
 				tcp_input_owned(w, (struct rte_mbuf *)v);
 		}

@@ -24,7 +24,8 @@
  *
  * Neighbours: an ARP frame that may teach something (for our address, or gratuitous) is
  * processed by the worker that received it and copied to every other worker's ring,
- * tagged so that they only learn from it (never answer).
+ * tagged so that they only learn from it (never answer). An ICMP error goes to the owner of
+ * the connection it quotes (steer_icmp_handoff).
  *
  * Each worker's ring is multi-producer (every other worker), single-consumer (the
  * owner), drained in the poll phase worker_handoff. A full ring drops the frame
@@ -93,6 +94,12 @@ steer_worker_fini(struct sl_worker *w);
  * must not touch m again. False: this worker owns it. */
 bool
 steer_tcp_handoff(struct sl_worker *w, struct rte_mbuf *m);
+
+/* From tcp_icmp_input: an ICMP error quoting flow k's segment goes to k's owner, in
+ * both steering modes (a NIC hashes the ICMP message by the router's address, not by the
+ * flow). True: handed over (or dropped, counted); the caller must not touch m again. */
+bool
+steer_icmp_handoff(struct sl_worker *w, struct rte_mbuf *m, const struct flow_key *k);
 
 /* From eth_input, before arp_input may reuse m: copy an ARP frame worth learning to
  * every other worker. m is not consumed. */

@@ -17,6 +17,7 @@
 #include <sluice/stats.h>
 
 #include "net/arp.h"
+#include "net/pmtu.h"
 #include "core/clock.h"
 #include "core/fault.h"
 #include "core/steer.h"
@@ -61,6 +62,7 @@ struct sl_worker {
 	bool rx_tcp_csum;
 
 	struct arp_table arp;
+	struct pmtu_cache pmtu;
 	uint64_t next_slow_tick_us;
 	struct fault fault;
 	struct tcp_worker tcp;

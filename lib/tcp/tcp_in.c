@@ -51,6 +51,7 @@
 #include "net/cksum.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
+#include "net/pmtu.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rxbuf.h"
@@ -94,7 +95,8 @@ tcp_negotiate(struct sl_worker *w, struct tcp_flow *f, const struct tcp_opts *o)
 	 * Linux does (tcp_min_snd_mss): it would make us cut data into absurdly many
 	 * segments, and the timestamps would not even fit. */
 	mss = RTE_MAX((uint32_t)f->peer_mss, TCP_MIN_SND_MSS);
-	mss = RTE_MIN(mss, (uint32_t)cfg->mtu - 40);
+	/* The path MTU learnt for this destination (pmtu.c), else the port's. */
+	mss = RTE_MIN(mss, (uint32_t)pmtu_get(w, f->key.raddr) - 40);
 	if (f->flags & TF_TS)
 		mss -= 12;
 	f->mss = (uint16_t)mss;

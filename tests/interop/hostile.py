@@ -422,10 +422,16 @@ e5 = Conn(next(sport))
 report(e5.open() is not None, "connection for ICMP errors open")
 quoted = IP(src=sip, dst=AIP) / TCP(sport=PORT, dport=e5.sport, seq=(e5.rcv + 9_000_000) %
                                     (1 << 32))
+st = stats()
 send(to_sluice(IP(src=AIP, dst=sip) / ICMP(type=3, code=4, nexthopmtu=68) /
                Raw(bytes(quoted)[:28])))
 send(to_sluice(IP(src=AIP, dst=sip) / ICMP(type=3, code=1) / Raw(bytes(quoted)[:28])))
 report(e5.alive(), "ICMP errors quoting a sequence outside the window: connection alive")
+st2 = stats()
+report(st2["icmp_err_invalid"] - st["icmp_err_invalid"] == 1 and
+       st2["pmtu_learned"] == st["pmtu_learned"],
+       "forged fragmentation-needed (RFC 5927): ignored, counted (%d), no path MTU learnt" %
+       (st2["icmp_err_invalid"] - st["icmp_err_invalid"]))
 e5.reset()
 st = stats()
 for i in range(300):

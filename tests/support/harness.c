@@ -431,3 +431,37 @@ fb_ping(uint8_t *p, const struct th *t, uint16_t id, uint16_t seq, const void *d
 	n += fb_icmp_echo(p + n, RTE_IP_ICMP_ECHO_REQUEST, id, seq, data, dlen);
 	return n;
 }
+
+size_t
+fb_frag_needed(uint8_t *p, const struct th *t, uint16_t lport, uint16_t rport, uint32_t seq,
+	       uint16_t qlen, uint16_t mtu)
+{
+	const size_t l4 = sizeof(struct rte_icmp_hdr) + sizeof(struct rte_ipv4_hdr) + 8;
+	struct rte_ipv4_hdr *qip;
+	uint8_t *ic, *qt;
+	rte_be16_t port;
+	rte_be32_t s = rte_cpu_to_be_32(seq);
+	size_t n = fb_eth(p, &t->mac, &th_peer_mac, RTE_ETHER_TYPE_IPV4);
+
+	n += fb_ipv4(p + n, TH_OTHER_IP, TH_STACK_IP, IPPROTO_ICMP, (uint16_t)l4);
+	ic = p + n;
+	memset(ic, 0, l4);
+	ic[0] = 3;			/* destination unreachable */
+	ic[1] = 4;			/* fragmentation needed and DF set */
+	ic[6] = (uint8_t)(mtu >> 8);	/* next-hop MTU (RFC 1191 §4) */
+	ic[7] = (uint8_t)mtu;
+	qip = (struct rte_ipv4_hdr *)(ic + sizeof(struct rte_icmp_hdr));
+	fb_ipv4((uint8_t *)qip, TH_STACK_IP, TH_PEER_IP, IPPROTO_TCP,
+		(uint16_t)(qlen - sizeof(*qip)));
+	qip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	qip->hdr_checksum = 0;
+	qip->hdr_checksum = rte_ipv4_cksum(qip);
+	qt = (uint8_t *)(qip + 1);
+	port = rte_cpu_to_be_16(lport);
+	memcpy(qt, &port, 2);
+	port = rte_cpu_to_be_16(rport);
+	memcpy(qt + 2, &port, 2);
+	memcpy(qt + 4, &s, 4);
+	((struct rte_icmp_hdr *)ic)->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, l4);
+	return n + l4;
+}

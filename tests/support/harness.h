@@ -193,6 +193,13 @@ size_t
 fb_icmp_echo(uint8_t *p, uint8_t type, uint16_t id, uint16_t seq, const void *data,
 	     size_t dlen);
 
+/* A complete ICMP "fragmentation needed" frame from a router (TH_OTHER_IP) to the stack,
+ * quoting the stack's segment lport -> rport (host order) at seq, qlen bytes long on the
+ * wire, with next-hop MTU mtu (0: an RFC 792 router's). */
+size_t
+fb_frag_needed(uint8_t *p, const struct th *t, uint16_t lport, uint16_t rport, uint32_t seq,
+	       uint16_t qlen, uint16_t mtu);
+
 /* A complete echo request frame from the peer to the stack. */
 size_t
 fb_ping(uint8_t *p, const struct th *t, uint16_t id, uint16_t seq, const void *data,

@@ -96,6 +96,8 @@ struct sl_config {
 	struct rte_ether_addr mac;	/**< port MAC override (when mac_set) */
 	bool mac_set;
 	uint8_t ttl;			/**< TTL of packets we originate */
+	uint16_t min_pmtu;		/**< floor of a path MTU learnt from ICMP */
+	uint32_t pmtu_expire_s;		/**< a learnt path MTU is used this long */
 
 	/* [arp] */
 	uint32_t arp_entries;		/**< neighbour table size */

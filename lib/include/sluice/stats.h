@@ -79,6 +79,12 @@ extern "C" {
 	X(icmp_drop_cksum,	"ICMP dropped: bad checksum") \
 	X(icmp_drop_broadcast,	"ICMP echo requests to a broadcast address (ignored)") \
 	X(icmp_rx_other,	"ICMP messages of other types (counted, not answered)") \
+	X(icmp_rx_frag_needed,	"ICMP fragmentation needed received (RFC 1191)") \
+	X(icmp_err_invalid,	"ICMP errors ignored: malformed, or quoting no segment in flight (RFC 5927)") \
+	X(icmp_err_stale,	"ICMP fragmentation needed that taught nothing new") \
+	X(pmtu_learned,		"path MTUs learnt or lowered for a destination") \
+	X(pmtu_expired,		"learnt path MTUs aged out") \
+	X(tcp_pmtu_shrinks,	"connections whose segment size a path MTU lowered") \
 	X(tcp_rx_segs,		"TCP segments received") \
 	X(tcp_tx_segs,		"TCP segments sent") \
 	X(tcp_rx_bytes,		"TCP payload bytes received in order") \

@@ -279,6 +279,52 @@ test_passive_open_any_queue_handled_by_owner(void **state)
 			 2 * 16 + (NW - 1));	/* + the ARP copy */
 }
 
+/* An ICMP "fragmentation needed" reaches whichever queue the port picks (a NIC hashes it
+ * by the router's address): the worker that receives it hands it to the owner of the
+ * connection it quotes, which shrinks that connection's segments. */
+static void
+test_icmp_frag_needed_reaches_owner(void **state)
+{
+	struct wt *x = *state;
+	const uint16_t p = 41001;
+	struct flow_key k = key_of(p, TP_PORT);
+	unsigned int owner = steer_owner(x->t.s, &k), other = 1 - owner;
+	static uint8_t data[3000];
+	struct tcp_flow *f;
+	struct tconn *tc;
+	struct tp_out o;
+	uint8_t frame[128];
+	uint32_t irs;
+
+	put_arp(x, owner, &th_bcast_mac, RTE_ARP_OP_REQUEST, &th_peer_mac, TH_PEER_IP,
+		TH_STACK_IP);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS, 0, TH_SYN, NULL, 0);
+	th_poll(&x->t);
+	assert_true(tp_pop(&x->t, &o));
+	irs = o.seq;
+	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS + 1, irs + 1, TH_ACK, NULL, 0);
+	th_poll(&x->t);
+	tc = tapp_find(&x->app, p);
+	assert_non_null(tc);
+	assert_int_equal(sl_conn_send(tc->c, data, sizeof(data)), 0);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	f = flow_lookup(wk(x, owner), &k);
+	assert_non_null(f);
+	assert_int_equal(f->mss, 536);	/* the SYN had no MSS option */
+	th_wire_put_q(&x->t, other, th_frame(&x->t, frame, fb_frag_needed(frame, &x->t,
+		      TP_PORT, p, irs + 1, 576, 400)));
+	th_poll(&x->t);
+	assert_int_equal(wk(x, other)->stats.icmp_rx_frag_needed, 1);
+	assert_int_equal(wk(x, other)->stats.handoff_segs, 1);
+	assert_int_equal(wk(x, owner)->stats.tcp_pmtu_shrinks, 1);
+	assert_int_equal(wk(x, owner)->stats.icmp_err_invalid, 0);
+	assert_int_equal(f->mss, 552 - 40);	/* min-pmtu's floor, no timestamps */
+	th_tx_drain(&x->t);
+}
+
 /* Active opens from every worker, over many remote ports: each local port hashes to the
  * opening worker, and a SYN-ACK on either queue completes the open there. */
 static void
@@ -511,6 +557,7 @@ main(int argc, char **argv)
 		WT_TEST(test_hash_is_toeplitz),
 		WT_TEST(test_rss_table_decides_owner_and_skips_check),
 		WT_TEST(test_passive_open_any_queue_handled_by_owner),
+	WT_TEST(test_icmp_frag_needed_reaches_owner),
 		WT_TEST(test_active_opens_land_on_owner),
 		WT_TEST(test_arp_request_learned_by_all_workers),
 		WT_TEST(test_arp_reply_on_other_queue_resolves),

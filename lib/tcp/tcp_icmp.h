@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_TCP_ICMP_H
+#define SL_TCP_ICMP_H
+
+/* tcp_icmp.c: what an ICMP error about one of our segments does to its connection. */
+
+struct rte_mbuf;
+struct sl_worker;
+
+/* An ICMP "fragmentation needed" (type 3, code 4), checksum verified, m->l2_len and
+ * m->l3_len set for the outer headers: validated against the connection it quotes
+ * (RFC 5927), handed to that connection's worker if it is another, then teaches the
+ * destination's path MTU and resends what the path dropped. Consumes m. */
+void
+tcp_icmp_input(struct sl_worker *w, struct rte_mbuf *m);
+
+#endif /* SL_TCP_ICMP_H */
