@@ -86,6 +86,10 @@ static const struct sl_opt config_opts[] = {
 	    "smallest path MTU an ICMP \"fragmentation needed\" can teach"),
 	OPT("ip", "pmtu-expire-s", SL_OPT_U32, pmtu_expire_s, 0, 86400,
 	    "a path MTU learnt for a destination is used this long (0: only by open connections)"),
+	OPT("ip", "frag-entries", SL_OPT_U32, frag_entries, 0, 65536,
+	    "IPv4 datagrams being reassembled per worker, 8 fragments each (0: drop fragments)"),
+	OPT("ip", "frag-timeout-ms", SL_OPT_U32, frag_timeout_ms, 100, 120000,
+	    "an incomplete IPv4 datagram is dropped after this"),
 	OPT("arp", "arp-entries", SL_OPT_U32, arp_entries, 8, 1u << 20,
 	    "neighbour table size per worker"),
 	OPT("arp", "arp-pending", SL_OPT_U16, arp_pending, 0, 1024,
@@ -217,6 +221,8 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->ttl = 64;
 	cfg->min_pmtu = 552;
 	cfg->pmtu_expire_s = 600;
+	cfg->frag_entries = 64;
+	cfg->frag_timeout_ms = 30000;
 	cfg->arp_entries = 1024;
 	cfg->arp_pending = 8;
 	cfg->arp_timeout_ms = 30000;

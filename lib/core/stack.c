@@ -134,6 +134,7 @@ worker_timers(struct sl_worker *w)
 		return;
 	w->next_slow_tick_us = w->clock.now_us + WORKER_SLOW_TICK_US;
 	arp_timer(w);
+	ipfrag_timer(w);
 }
 
 /* One pass over the flows dirty when it starts. A flow whose output waited for room in
@@ -253,6 +254,8 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 		rc = steer_worker_init(w);
 	if (rc == 0)
 		rc = pmtu_init(w);
+	if (rc == 0)
+		rc = ipfrag_init(w);
 	if (rc != 0)
 		return rc;
 	return arp_table_init(w);
@@ -273,6 +276,7 @@ worker_fini(struct sl_worker *w)
 	port_txq_drain(w);
 	arp_table_free(w);
 	pmtu_fini(w);
+	ipfrag_fini(w);
 	rte_free(w->txq.pkts);
 	w->txq.pkts = NULL;
 	w->txq.lens = NULL;

@@ -17,6 +17,7 @@
 #include <sluice/stats.h>
 
 #include "net/arp.h"
+#include "net/ipfrag.h"
 #include "net/pmtu.h"
 #include "core/clock.h"
 #include "core/fault.h"
@@ -63,6 +64,7 @@ struct sl_worker {
 
 	struct arp_table arp;
 	struct pmtu_cache pmtu;
+	struct ipfrag frag;
 	uint64_t next_slow_tick_us;
 	struct fault fault;
 	struct tcp_worker tcp;

@@ -20,6 +20,7 @@
 #include "net/cksum.h"
 #include "net/eth.h"
 #include "net/icmp.h"
+#include "net/ipfrag.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
 #include "tcp/tcp_in.h"
@@ -74,11 +75,6 @@ ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
 		w->stats.ip_drop_options++;
 		goto drop;
 	}
-	if (unlikely(ip->fragment_offset &
-		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
-		w->stats.ip_drop_frag++;
-		goto drop;
-	}
 	if (unlikely(ipv4_is_martian(ip->src_addr) || ip->src_addr == w->bcast ||
 		     ip->src_addr == w->ip)) {
 		w->stats.ip_drop_martian++;
@@ -94,6 +90,18 @@ ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
 	if (unlikely(tot < frame))
 		mbuf_trim_to(m, l2 + tot);
 	m->l3_len = ihl;
+	if (unlikely(ip->fragment_offset &
+		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+		/* No broadcast service takes fragments. */
+		if (bcast) {
+			w->stats.ip_drop_frag++;
+			goto drop;
+		}
+		m = ipfrag_input(w, m, ip);
+		if (m == NULL)
+			return;
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2);
+	}
 
 	switch (ip->next_proto_id) {
 	case IPPROTO_TCP:

@@ -58,7 +58,7 @@ cases = [
     ("ip_drop_len", raw_ipv4(tot=1400)),
     ("ip_drop_cksum", raw_ipv4(cksum=0x1234)),
     ("ip_drop_options", eth / IP(src=peer, dst=ip, options=[IPOption_NOP()] * 4) / ICMP()),
-    ("ip_drop_frag", eth / IP(src=peer, dst=ip, flags="MF") / ICMP() / Raw(b"x" * 16)),
+    ("ip_drop_frag", eth / IP(src=peer, dst=ip, flags="MF") / ICMP() / Raw(b"x" * 17)),
     ("ip_drop_frag", eth / IP(src=peer, dst=ip, frag=100) / Raw(b"x" * 16)),
     ("ip_drop_martian", eth / IP(src="127.0.0.1", dst=ip) / ICMP()),
     ("ip_drop_not_ours", eth / IP(src=peer, dst="198.18.0.77") / ICMP()),

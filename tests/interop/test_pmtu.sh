@@ -10,6 +10,8 @@
 #  - a Linux client behind a 1400-byte, then a 1280-byte link echoes 20 MB byte-exact
 #    through sluice (one sluice-server: the second link teaches a smaller value than the
 #    one cached from the first);
+#  - a client with path MTU discovery off, whose segments the router fragments: sluice
+#    reassembles them (rte_ip_frag) and echoes 4 MB byte-exact;
 #  - sluice as the client (--mode source) sends 20 MB to a Linux server behind a 1400-byte
 #    link and checks every echoed byte;
 #  - counters: frag-needed received, path MTUs learnt, connections shrunk, no RTO, no
@@ -72,6 +74,14 @@ it_expect_stat pmtu_learned -eq 2
 it_expect_stat tcp_pmtu_shrinks -ge 2
 it_expect_stat tcp_rto -eq 0
 it_expect_stat icmp_err_invalid -eq 0
+# A client with path MTU discovery off (no DF): the router fragments its segments onto the
+# 1280-byte link, and sluice reassembles them.
+ip netns exec "$PM_C" sysctl -qw net.ipv4.ip_no_pmtu_disc=1
+ip -n "$PM_C" route flush cache	# the path MTU the client learnt above
+it_check "4 MB echoed from a client whose segments the router fragments" pm_peer bulk \
+	"$IT_SLUICE_IP" 7 --bytes $((4 << 20))
+it_expect_stat ip_frag_reassembled -gt 0
+it_expect_stat ip_drop_frag -eq 0
 it_expect_stat tcp_conn_timeout -eq 0
 it_stop_server
 sl_netns_del "$PM_R"
@@ -80,7 +90,7 @@ sl_netns_del "$IT_NS"
 
 # --- sluice as the client of a Linux server behind the link ---
 it_start_server --mode source --gateway "$IT_KERNEL_IP" --remote "$CLIENT_IP" --port 5001 \
-	--start-delay-ms 2000 --bytes 20m --mbufs 32767
+	--start-delay-ms 6000 --bytes 20m --mbufs 32767
 pm_topology 1400
 pm_peer serve 5001 --conns 1 > "$IT_LOG.peer" 2>&1 &
 peer_pid=$!

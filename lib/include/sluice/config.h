@@ -98,6 +98,8 @@ struct sl_config {
 	uint8_t ttl;			/**< TTL of packets we originate */
 	uint16_t min_pmtu;		/**< floor of a path MTU learnt from ICMP */
 	uint32_t pmtu_expire_s;		/**< a learnt path MTU is used this long */
+	uint32_t frag_entries;		/**< IPv4 datagrams in reassembly per worker (0: off) */
+	uint32_t frag_timeout_ms;	/**< an incomplete datagram is dropped after this */
 
 	/* [arp] */
 	uint32_t arp_entries;		/**< neighbour table size */

@@ -68,7 +68,10 @@ extern "C" {
 	X(ip_drop_cksum,	"IPv4 dropped: bad header checksum") \
 	X(ip_drop_not_ours,	"IPv4 dropped: destination is not our address") \
 	X(ip_drop_broadcast,	"IPv4 broadcasts (no broadcast service; ignored)") \
-	X(ip_drop_frag,		"IPv4 dropped: fragment (reassembly not supported)") \
+	X(ip_drop_frag,		"IPv4 fragments dropped: reassembly off, malformed, an attack shape (RFC 1858), a protocol not served") \
+	X(ip_frag_in,		"IPv4 fragments taken for reassembly") \
+	X(ip_frag_reassembled,	"IPv4 datagrams reassembled") \
+	X(ip_frag_discarded,	"IPv4 fragments given up: timed out, overlapping or repeated, table full") \
 	X(ip_drop_options,	"IPv4 dropped: header carries options") \
 	X(ip_drop_martian,	"IPv4 dropped: impossible source address") \
 	X(ip_drop_proto,	"IPv4 dropped: protocol not served") \

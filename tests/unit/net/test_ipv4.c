@@ -6,6 +6,8 @@
 
 #include "unit.h"
 
+#include <netinet/in.h>
+
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
@@ -145,20 +147,123 @@ test_ipv4_options_dropped(void **state)
 	assert_int_equal(th_tx_count(t), 0);
 }
 
+/* A ping with 64 data bytes (72 bytes of IP payload), cut into fragments: each of the
+ * given IP payload offset and length, with MF when more is set. proto, if not 0,
+ * replaces the protocol field (only the fragment checks look at it then). */
+struct frag {
+	uint16_t ofs, len;
+	bool more;
+};
+
 static void
-test_ipv4_fragments_dropped(void **state)
+inject_frags(struct th *t, const struct frag *fr, unsigned int n, uint8_t proto)
 {
-	struct pkt p;
+	static const char data[64] = "0123456789abcdef0123456789abcdef0123456789abcdef012345678";
+	uint8_t whole[256], f[256];
+	size_t wn = fb_ping(whole, t, 7, 1, data, sizeof(data));
+	const size_t hl = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr);
+	unsigned int i;
+
+	assert_int_equal(wn, hl + 72);
+	for (i = 0; i < n; i++) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
+		size_t len = fr[i].len;
+
+		memcpy(f, whole, hl);
+		if (fr[i].ofs + len <= 72)
+			memcpy(f + hl, whole + hl + fr[i].ofs, len);
+		else
+			memset(f + hl, 0x55, len);
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + len));
+		ip->fragment_offset = rte_cpu_to_be_16((uint16_t)((fr[i].more ?
+						       RTE_IPV4_HDR_MF_FLAG : 0) | fr[i].ofs / 8));
+		if (proto != 0)
+			ip->next_proto_id = proto;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th_inject_bytes(t, f, hl + len);
+	}
+}
+
+static void
+test_ipv4_fragments_reassembled_in_any_order(void **state)
+{
+	static const struct frag fr[] = { { 40, 32, false }, { 16, 24, true }, { 0, 16, true } };
 	struct th *t = *state;
 
-	pkt_ping(&p, t);
-	p.ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_MF_FLAG);		/* first fragment */
-	pkt_recksum(&p);
-	th_inject_bytes(t, p.f, p.n);
-	pkt_ping(&p, t);
-	p.ip->fragment_offset = RTE_BE16(185);				/* last fragment */
-	pkt_recksum(&p);
-	th_inject_bytes(t, p.f, p.n);
+	inject_frags(t, fr, RTE_DIM(fr), 0);
+	assert_int_equal(th_stats(t)->ip_frag_in, 3);
+	assert_int_equal(th_stats(t)->ip_frag_reassembled, 1);
+	assert_int_equal(th_stats(t)->icmp_rx_echo, 1);
+	assert_int_equal(th_stats(t)->icmp_tx_echo_reply, 1);
+	assert_int_equal(th_tx_drain(t), 1);
+}
+
+static void
+test_ipv4_fragment_attacks_dropped(void **state)
+{
+	static const struct frag odd = { 0, 36, true };		/* MF, not 8-aligned */
+	static const struct frag pod = { 65528, 16, false };	/* ends past 65,535 */
+	static const struct frag empty = { 8, 0, false };
+	static const struct frag at8 = { 8, 16, false };	/* RFC 1858 §3.2 */
+	static const struct frag tiny = { 0, 16, true };	/* RFC 1858 §3.1 */
+	struct th *t = *state;
+
+	inject_frags(t, &odd, 1, 0);
+	inject_frags(t, &pod, 1, 0);
+	inject_frags(t, &empty, 1, 0);
+	inject_frags(t, &at8, 1, IPPROTO_TCP);
+	inject_frags(t, &tiny, 1, IPPROTO_TCP);
+	inject_frags(t, &tiny, 1, IPPROTO_UDP);			/* not served */
+	assert_int_equal(th_stats(t)->ip_drop_frag, 6);
+	assert_int_equal(th_stats(t)->ip_frag_in, 0);
+	assert_int_equal(th_tx_count(t), 0);
+}
+
+static void
+test_ipv4_overlapping_fragments_discarded(void **state)
+{
+	static const struct frag fr[] = { { 0, 40, true }, { 32, 40, false } };
+	struct th *t = *state;
+
+	inject_frags(t, fr, RTE_DIM(fr), 0);
+	assert_int_equal(th_stats(t)->ip_frag_in, 2);
+	assert_int_equal(th_stats(t)->ip_frag_reassembled, 0);
+	assert_int_equal(th_stats(t)->ip_frag_discarded, 2);
+	assert_int_equal(th_tx_count(t), 0);
+}
+
+static void
+test_ipv4_incomplete_datagram_times_out(void **state)
+{
+	static const struct frag fr = { 0, 40, true };
+	struct th *t = *state;
+
+	inject_frags(t, &fr, 1, 0);
+	assert_int_equal(th_stats(t)->ip_frag_discarded, 0);
+	th_advance(t, 31ull * 1000000);			/* frag-timeout-ms 30000 */
+	th_poll(t);
+	assert_int_equal(th_stats(t)->ip_frag_discarded, 1);
+	assert_int_equal(th_tx_count(t), 0);
+}
+
+static int
+setup_no_reassembly(void **state)
+{
+	struct sl_config cfg;
+
+	th_config(&cfg);
+	cfg.frag_entries = 0;
+	return th_fixture_setup_cfg(state, &cfg, 4096);
+}
+
+static void
+test_ipv4_fragments_dropped_without_reassembly(void **state)
+{
+	static const struct frag fr[] = { { 0, 40, true }, { 40, 32, false } };
+	struct th *t = *state;
+
+	inject_frags(t, fr, RTE_DIM(fr), 0);
 	assert_int_equal(th_stats(t)->ip_drop_frag, 2);
 	assert_int_equal(th_tx_count(t), 0);
 }
@@ -270,7 +375,11 @@ static const struct CMUnitTest tests[] = {
 	TH_TEST(test_ipv4_total_length_lies_dropped),
 	TH_TEST(test_ipv4_bad_checksum_dropped),
 	TH_TEST(test_ipv4_options_dropped),
-	TH_TEST(test_ipv4_fragments_dropped),
+	TH_TEST(test_ipv4_fragments_reassembled_in_any_order),
+	TH_TEST(test_ipv4_fragment_attacks_dropped),
+	TH_TEST(test_ipv4_overlapping_fragments_discarded),
+	TH_TEST(test_ipv4_incomplete_datagram_times_out),
+	TH_TEST_SETUP(test_ipv4_fragments_dropped_without_reassembly, setup_no_reassembly),
 	TH_TEST(test_ipv4_martian_sources_dropped),
 	TH_TEST(test_ipv4_other_destination_dropped),
 	TH_TEST(test_ipv4_broadcast_and_unknown_protocol_counted),
