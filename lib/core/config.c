@@ -163,6 +163,9 @@ static const struct sl_opt config_opts[] = {
 	OPT("tcp", "slow-start-after-idle", SL_OPT_BOOL, idle_restart, 0, 1,
 	    "restart the window at min(init-cwnd, cwnd) after an idle period longer than the "
 	    "RTO (RFC 5681 §4.1; Linux's tcp_slow_start_after_idle)"),
+	OPT("tcp", "mtu-probing", SL_OPT_BOOL, mtu_probing, 0, 1,
+	    "black-hole detection: after two timeouts in a row of a full-size segment, send "
+	    "smaller ones (1024, then the min-pmtu's; RFC 4821, Linux's tcp_mtu_probing)"),
 	OPT("tcp", "tlp", SL_OPT_BOOL, tlp, 0, 1,
 	    "tail loss probes (RFC 8985): a lost tail costs two round trips, not an RTO"),
 	OPT("tcp", "wscale", SL_OPT_BOOL, wscale, 0, 1, "offer window scaling (RFC 7323)"),
@@ -260,6 +263,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->sack = true;
 	cfg->tlp = true;
 	cfg->idle_restart = true;
+	cfg->mtu_probing = true;
 	cfg->wscale = true;
 	cfg->init_cwnd = 10;
 	snprintf(cfg->cc, sizeof(cfg->cc), "%s", "cubic");

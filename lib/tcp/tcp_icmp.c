@@ -7,6 +7,7 @@
  *
  * RX: ipv4_input -> icmp_input -> tcp_icmp_input [-> steer_icmp_handoff -> the owner's
  * steer_drain -> tcp_icmp_input] -> pmtu_learn, tcp_icmp_shrink.
+ * RTO: tcp_rto_fire -> tcp_icmp_blackhole (a path that drops big segments silently).
  *
  * An ICMP message is easy to forge, so it is believed only when it quotes a connection we
  * have, from our address, and a sequence number we sent and that is not acknowledged yet:
@@ -37,19 +38,27 @@
 /* The quoted TCP header: RFC 792 promises its first 8 bytes (ports, sequence number). */
 #define TCP_ICMP_QUOTE_MIN 8
 
-/* The connection's segment size for a path MTU (as at the handshake, tcp_in.c); the
- * segment is sent again at once if it got smaller, as Linux's tcp_simple_retransmit:
- * everything not SACKed counts as lost and goes back out from SND.UNA, in the new size,
- * without a cut of the congestion window (nothing says the path is congested) and
- * without waiting for the retransmission timer. */
-static void
-tcp_icmp_shrink(struct sl_worker *w, struct tcp_flow *f, uint16_t pmtu)
+/* The segment size for a path MTU, as the handshake computes it (tcp_in.c). */
+static uint32_t
+tcp_icmp_mss(const struct tcp_flow *f, uint16_t pmtu)
 {
 	uint32_t mss = RTE_MAX((uint32_t)f->peer_mss, TCP_MIN_SND_MSS);
 
 	mss = RTE_MIN(mss, (uint32_t)pmtu - 40);
 	if (f->flags & TF_TS)
 		mss -= 12;
+	return mss;
+}
+
+/* The connection's segment size for a path MTU. If it got smaller, what is in flight is
+ * sent again at once, as Linux's tcp_simple_retransmit: everything not SACKed counts as lost and goes back out from SND.UNA, in the new size,
+ * without a cut of the congestion window (nothing says the path is congested) and
+ * without waiting for the retransmission timer. */
+static void
+tcp_icmp_shrink(struct sl_worker *w, struct tcp_flow *f, uint16_t pmtu)
+{
+	uint32_t mss = tcp_icmp_mss(f, pmtu);
+
 	if (mss >= f->mss) {
 		w->stats.icmp_err_stale++;	/* an ICMP about a segment of the old size */
 		return;
@@ -67,6 +76,27 @@ tcp_icmp_shrink(struct sl_worker *w, struct tcp_flow *f, uint16_t pmtu)
 	f->rtt_timing = false;		/* Karn: no sample from what is sent again */
 	f->snd_nxt = f->snd_una;
 	flow_mark_dirty(w, f);
+}
+
+/* Path MTUs the black-hole steps try: Linux's tcp_base_mss (1024) plus the headers, then
+ * the configured floor. */
+#define TCP_BLACKHOLE_MTU 1064
+
+void
+tcp_icmp_blackhole(struct sl_worker *w, struct tcp_flow *f)
+{
+	const struct sl_config *cfg = w->cfg;
+	uint32_t mss;
+
+	if (!cfg->mtu_probing || (f->nrtx != 2 && f->nrtx != 4) ||
+	    !tcp_state_synchronized(f->state) || f->snd_max - f->snd_una < f->mss)
+		return;			/* not a full-size segment that keeps timing out */
+	mss = tcp_icmp_mss(f, f->nrtx == 2 ? TCP_BLACKHOLE_MTU :
+			   RTE_MIN(cfg->min_pmtu, (uint16_t)TCP_BLACKHOLE_MTU));
+	if (mss >= f->mss)
+		return;
+	f->mss = (uint16_t)mss;
+	w->stats.tcp_blackhole_shrinks++;
 }
 
 void

@@ -6,6 +6,7 @@
 
 struct rte_mbuf;
 struct sl_worker;
+struct tcp_flow;
 
 /* An ICMP "fragmentation needed" (type 3, code 4), checksum verified, m->l2_len and
  * m->l3_len set for the outer headers: validated against the connection it quotes
@@ -13,5 +14,13 @@ struct sl_worker;
  * destination's path MTU and resends what the path dropped. Consumes m. */
 void
 tcp_icmp_input(struct sl_worker *w, struct rte_mbuf *m);
+
+/* From the retransmission timer, once it counted this timeout (f->nrtx): a path that
+ * drops full-size segments without telling (ICMP filtered on the way) is a black hole
+ * for them. After the second timeout in a row of a full-size segment the connection
+ * sends segments for a 1064-byte path (Linux's tcp_base_mss, 1024), after the fourth
+ * for [ip] min-pmtu's; [tcp] mtu-probing off: never. */
+void
+tcp_icmp_blackhole(struct sl_worker *w, struct tcp_flow *f);
 
 #endif /* SL_TCP_ICMP_H */

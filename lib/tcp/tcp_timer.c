@@ -28,6 +28,7 @@
 #include "core/worker.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_icmp.h"
 #include "tcp/tcp_out.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_timer.h"
@@ -229,6 +230,7 @@ tcp_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 		return true;
 	}
 	w->stats.tcp_rto++;
+	tcp_icmp_blackhole(w, f);	/* full-size segments that never arrive */
 	if (f->tx.bytes == 0 && (f->flags & TF_FIN_SENT))
 		w->stats.tcp_rto_fin++;	/* only our FIN was out */
 	tcp_recovery_rto(w, f);

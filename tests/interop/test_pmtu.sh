@@ -12,6 +12,8 @@
 #    one cached from the first);
 #  - a client with path MTU discovery off, whose segments the router fragments: sluice
 #    reassembles them (rte_ip_frag) and echoes 4 MB byte-exact;
+#  - with the router's ICMP filtered (iptables), black-hole detection: after two timeouts
+#    of full-size segments sluice sends smaller ones, and 4 MB still echo byte-exact;
 #  - sluice as the client (--mode source) sends 20 MB to a Linux server behind a 1400-byte
 #    link and checks every echoed byte;
 #  - counters: frag-needed received, path MTUs learnt, connections shrunk, no RTO, no
@@ -82,6 +84,20 @@ it_check "4 MB echoed from a client whose segments the router fragments" pm_peer
 	"$IT_SLUICE_IP" 7 --bytes $((4 << 20))
 it_expect_stat ip_frag_reassembled -gt 0
 it_expect_stat ip_drop_frag -eq 0
+it_expect_stat tcp_conn_timeout -eq 0
+it_stop_server
+sl_netns_del "$PM_R"
+sl_netns_del "$PM_C"
+sl_netns_del "$IT_NS"
+
+# --- a black hole: the router's ICMP is filtered ---
+it_start_server --mode echo --gateway "$IT_KERNEL_IP" --mbufs 32767
+pm_topology 1400
+ip netns exec "$IT_NS" iptables -w 5 -A OUTPUT -p icmp --icmp-type fragmentation-needed -j DROP
+it_check "4 MB echoed through a 1400-byte link whose ICMP is filtered" pm_peer bulk \
+	"$IT_SLUICE_IP" 7 --bytes $((4 << 20))
+it_expect_stat icmp_rx_frag_needed -eq 0
+it_expect_stat tcp_blackhole_shrinks -ge 1
 it_expect_stat tcp_conn_timeout -eq 0
 it_stop_server
 sl_netns_del "$PM_R"

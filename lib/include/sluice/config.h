@@ -141,6 +141,7 @@ struct sl_config {
 	bool sack;			/**< offer SACK */
 	bool tlp;			/**< tail loss probes (RFC 8985 §7) */
 	bool idle_restart;		/**< restart window after idle (RFC 5681 §4.1) */
+	bool mtu_probing;		/**< smaller segments after timeouts of full ones */
 	bool wscale;			/**< offer window scaling */
 	uint16_t init_cwnd;		/**< initial congestion window (segments) */
 	char cc[SL_CC_NAME_MAX];	/**< congestion control of new connections */

@@ -88,6 +88,7 @@ extern "C" {
 	X(pmtu_learned,		"path MTUs learnt or lowered for a destination") \
 	X(pmtu_expired,		"learnt path MTUs aged out") \
 	X(tcp_pmtu_shrinks,	"connections whose segment size a path MTU lowered") \
+	X(tcp_blackhole_shrinks,	"segment sizes lowered after timeouts of full-size segments (no ICMP came)") \
 	X(tcp_rx_segs,		"TCP segments received") \
 	X(tcp_tx_segs,		"TCP segments sent") \
 	X(tcp_rx_bytes,		"TCP payload bytes received in order") \

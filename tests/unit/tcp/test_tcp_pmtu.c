@@ -139,11 +139,78 @@ test_learnt_path_used_by_next_connection_until_it_ages(void **state)
 	assert_int_equal(th_stats(&x->t)->pmtu_expired, 1);
 }
 
+/* A path that drops full-size segments and sends no ICMP: after the second timeout in a
+ * row the connection tries segments for a 1064-byte path, after the fourth for min-pmtu's;
+ * every byte still arrives in order. */
+static void
+test_blackhole_timeouts_shrink_segments(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_conn *c = tpeer_connect(p);
+	static const uint16_t want[] = { 1448, 1448 - 436, 1448 - 436, 500 };
+	struct tp_out o;
+	unsigned int i;
+
+	send_four(x, p, c);
+	for (i = 0; i < RTE_DIM(want); i++) {
+		assert_int_not_equal(tp_run_until_tx(&x->t, 100000000), UINT64_MAX);
+		assert_int_equal(tpeer_flow(p)->nrtx, i + 1);
+		assert_int_equal(tpeer_flow(p)->mss, want[i]);
+		tpeer_expect(p, &o);			/* the timeout's retransmission */
+		assert_int_equal(o.seq, tpeer_sseq(p, 0));
+		assert_int_equal(o.len, want[i]);
+		assert_memory_equal(o.data, payload, o.len);
+		while (tp_pop(&x->t, &o))
+			;
+	}
+	assert_int_equal(th_stats(&x->t)->tcp_blackhole_shrinks, 2);
+	/* The small segments get through: everything is delivered and acknowledged. */
+	tpeer_ack(p);
+	tt_flush(x, 5000);
+	while (tpeer_recv(p, &o)) {
+		assert_true(o.len <= 500);
+		tpeer_ack(p);
+		tt_flush(x, 5000);
+	}
+	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
+}
+
+static int
+setup_no_probing(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.mtu_probing = false;
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
+static void
+test_blackhole_detection_off(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_conn *c = tpeer_connect(p);
+	unsigned int i;
+
+	send_four(x, p, c);
+	for (i = 0; i < 4; i++) {
+		assert_int_not_equal(tp_run_until_tx(&x->t, 100000000), UINT64_MAX);
+		while (tp_pop(&x->t, &(struct tp_out){ 0 }))
+			;
+	}
+	assert_int_equal(tpeer_flow(p)->mss, 1448);
+	assert_int_equal(th_stats(&x->t)->tcp_blackhole_shrinks, 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	TT_TEST(test_frag_needed_shrinks_and_resends_at_once),
 	TT_TEST(test_frag_needed_outside_flight_ignored),
 	TT_TEST(test_frag_needed_floor_and_plateau),
 	TT_TEST(test_learnt_path_used_by_next_connection_until_it_ages),
+	TT_TEST(test_blackhole_timeouts_shrink_segments),
+	TT_TEST_SETUP(test_blackhole_detection_off, setup_no_probing),
 };
 
 UNIT_MAIN("test_tcp_pmtu", tests)
