@@ -48,6 +48,7 @@ static const char *const close_reason_names[] = {
 	[SL_CLOSE_TIMEOUT] = "timeout",
 	[SL_CLOSE_ABORTED] = "aborted",
 	[SL_CLOSE_ERROR] = "error",
+	[SL_CLOSE_UNREACHABLE] = "unreachable",
 };
 
 const char *
@@ -579,4 +580,5 @@ sl_conn_info(const struct sl_conn *c, struct sl_conn_info *info)
 	info->rto = f->loss.rto;
 	info->ece_reductions = f->loss.ece_reductions;
 	info->dsack_rx = f->loss.dsack_rx;
+	info->soft_error = f->soft_err;
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * icmp.c -- ICMP: echo requests are turned into replies in the same mbuf; "fragmentation
- * needed" goes to TCP's path MTU discovery (tcp_icmp.c); every other message is counted.
+ * icmp.c -- ICMP: echo requests are turned into replies in the same mbuf; destination
+ * unreachable (with "fragmentation needed", path MTU discovery) and time exceeded go to
+ * TCP (tcp_icmp.c); every other message is counted.
  *
  * RX: ipv4_input -> icmp_input -> port_tx (the reply reuses the request's buffer)
- *                              -> tcp_icmp_input (type 3 code 4)
+ *                              -> tcp_icmp_input (types 3 and 11)
  *
  * Echo requests to a broadcast address are ignored, as Linux does by default
  * (icmp_echo_ignore_broadcasts), so a spoofed broadcast ping cannot make us reflect.
@@ -27,6 +28,7 @@
 /* RFC 792 destination unreachable, RFC 1191 code 4 (DPDK 22.11 names neither). */
 #define ICMP_DEST_UNREACH 3
 #define ICMP_FRAG_NEEDED 4
+#define ICMP_TIME_EXCEEDED 11
 
 /* RFC 1624 incremental update: one 16-bit word of the message changed from old to new. */
 static rte_be16_t
@@ -54,13 +56,17 @@ icmp_input(struct sl_worker *w, struct rte_mbuf *m, bool broadcast)
 		goto drop;
 	}
 	ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, off);
-	if (ic->icmp_type == ICMP_DEST_UNREACH && ic->icmp_code == ICMP_FRAG_NEEDED) {
-		/* Path MTU discovery (tcp_icmp.c). No router sends errors to a broadcast. */
+	if (ic->icmp_type == ICMP_DEST_UNREACH || ic->icmp_type == ICMP_TIME_EXCEEDED) {
+		/* Errors about what we sent (tcp_icmp.c): path MTU discovery, unreachable
+		 * peers. No router sends errors to a broadcast. */
 		if (broadcast || cksum_mbuf(m, off, len) != 0xffff) {
 			w->stats.icmp_err_invalid++;
 			goto drop;
 		}
-		w->stats.icmp_rx_frag_needed++;
+		if (ic->icmp_type == ICMP_DEST_UNREACH && ic->icmp_code == ICMP_FRAG_NEEDED)
+			w->stats.icmp_rx_frag_needed++;
+		else
+			w->stats.icmp_rx_unreach++;
 		tcp_icmp_input(w, m);
 		return;
 	}

@@ -208,6 +208,7 @@ struct tcp_flow {
 	uint8_t ka_probes;
 	uint8_t close_reason;		/* enum sl_close_reason, with EV_CLOSE */
 	uint16_t peer_mss;
+	uint16_t soft_err;		/* errno of the last ICMP error about us (0: none) */
 	uint32_t chack_count;
 	uint64_t chack_start;		/* challenge/out-of-window ACK budget window */
 	struct tcp_sack_block sack[4];

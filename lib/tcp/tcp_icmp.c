@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * tcp_icmp.c -- path MTU discovery (RFC 1191) for TCP: an ICMP "fragmentation needed"
- * lowers the segment size of the connection it quotes and of later ones to that
- * destination (pmtu.c), and what the path dropped is sent again at once, in smaller
- * segments, instead of after a retransmission timeout.
+ * tcp_icmp.c -- what ICMP errors do to TCP connections.
+ *
+ * Path MTU discovery (RFC 1191): an ICMP "fragmentation needed" lowers the segment size
+ * of the connection it quotes and of later ones to that destination (pmtu.c), and what
+ * the path dropped is sent again at once, in smaller segments, instead of after a
+ * retransmission timeout. Other destination-unreachable codes and time exceeded are soft
+ * errors (tcp_icmp_soft_error).
  *
  * RX: ipv4_input -> icmp_input -> tcp_icmp_input [-> steer_icmp_handoff -> the owner's
  * steer_drain -> tcp_icmp_input] -> pmtu_learn, tcp_icmp_shrink.
@@ -18,6 +21,7 @@
  * icmp_err_invalid and ignored.
  */
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -34,6 +38,10 @@
 #include "tcp/tcp_in.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_seq.h"
+
+/* ICMP types and codes (RFC 792, RFC 1191) that DPDK 22.11 does not name. */
+#define TCP_ICMP_UNREACH 3
+#define TCP_ICMP_FRAG_NEEDED 4
 
 /* The quoted TCP header: RFC 792 promises its first 8 bytes (ports, sequence number). */
 #define TCP_ICMP_QUOTE_MIN 8
@@ -99,6 +107,44 @@ tcp_icmp_blackhole(struct sl_worker *w, struct tcp_flow *f)
 	w->stats.tcp_blackhole_shrinks++;
 }
 
+/* Any other destination unreachable, or time exceeded (RFC 1122 §4.2.3.9, RFC 5461): a
+ * soft error, recorded on the connection (sl_conn_info().soft_error) and never a reset:
+ * routes come back, and an attacker who can forge one ICMP message must not be able to
+ * end a connection with it. An active open that then runs out of SYN retries tells the
+ * application "unreachable" instead of "timeout". Protocol unreachable during an active
+ * open is the one hard error: the host there does not speak TCP at all, the attempt ends
+ * at once. */
+static void
+tcp_icmp_soft_error(struct sl_worker *w, struct tcp_flow *f, uint8_t type, uint8_t code)
+{
+	int err = EHOSTUNREACH;
+
+	if (type == TCP_ICMP_UNREACH) {
+		switch (code) {
+		case 0:			/* net unreachable */
+		case 6:			/* destination network unknown */
+		case 9:			/* network administratively prohibited */
+		case 11:		/* network unreachable for TOS */
+			err = ENETUNREACH;
+			break;
+		case 2:			/* protocol unreachable */
+			err = ENOPROTOOPT;
+			break;
+		case 3:			/* port unreachable */
+			err = ECONNREFUSED;
+			break;
+		default:		/* host unreachable, unknown, prohibited, ... */
+			break;
+		}
+	}
+	f->soft_err = (uint16_t)err;
+	w->stats.tcp_icmp_soft_errors++;
+	if (err == ENOPROTOOPT && f->state == SL_TCP_SYN_SENT) {
+		w->stats.tcp_icmp_aborts++;
+		flow_closed(w, f, SL_CLOSE_UNREACHABLE);
+	}
+}
+
 void
 tcp_icmp_input(struct sl_worker *w, struct rte_mbuf *m)
 {
@@ -133,6 +179,11 @@ tcp_icmp_input(struct sl_worker *w, struct rte_mbuf *m)
 	if (f == NULL || f->state == SL_TCP_TIME_WAIT || seq_lt(seq, f->snd_una) ||
 	    !seq_lt(seq, f->snd_max))
 		goto invalid;
+	if (ic->icmp_type != TCP_ICMP_UNREACH || ic->icmp_code != TCP_ICMP_FRAG_NEEDED) {
+		tcp_icmp_soft_error(w, f, ic->icmp_type, ic->icmp_code);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	/* The next-hop MTU is the ICMP header's last 16 bits (RFC 1191 §4); an RFC 792
 	 * router leaves them zero. A value that the quoted datagram fits is no report of a
 	 * smaller path. */

@@ -8,10 +8,11 @@ struct rte_mbuf;
 struct sl_worker;
 struct tcp_flow;
 
-/* An ICMP "fragmentation needed" (type 3, code 4), checksum verified, m->l2_len and
- * m->l3_len set for the outer headers: validated against the connection it quotes
- * (RFC 5927), handed to that connection's worker if it is another, then teaches the
- * destination's path MTU and resends what the path dropped. Consumes m. */
+/* An ICMP destination unreachable (type 3) or time exceeded (11), checksum verified,
+ * m->l2_len and m->l3_len set for the outer headers: validated against the connection it
+ * quotes (RFC 5927), handed to that connection's worker if it is another; then
+ * "fragmentation needed" teaches the destination's path MTU and resends what the path
+ * dropped, the others are soft errors (see tcp_icmp.c). Consumes m. */
 void
 tcp_icmp_input(struct sl_worker *w, struct rte_mbuf *m);
 

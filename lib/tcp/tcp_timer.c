@@ -202,7 +202,10 @@ tcp_syn_rto_fire(struct sl_worker *w, struct tcp_flow *f)
 							       cfg->synack_retries;
 
 	if (++f->nrtx > retries) {
-		flow_closed(w, f, SL_CLOSE_TIMEOUT);
+		/* An ICMP error said why nobody answers (tcp_icmp.c): the application hears
+		 * "unreachable" rather than "timeout" (RFC 1122 §4.2.3.9). */
+		flow_closed(w, f, f->soft_err != 0 && f->state == SL_TCP_SYN_SENT ?
+			    SL_CLOSE_UNREACHABLE : SL_CLOSE_TIMEOUT);
 		return true;
 	}
 	f->backoff++;

@@ -16,6 +16,8 @@
 #    of full-size segments sluice sends smaller ones, and 4 MB still echo byte-exact;
 #  - sluice as the client (--mode source) sends 20 MB to a Linux server behind a 1400-byte
 #    link and checks every echoed byte;
+#  - an active open to a network without a route ends with "unreachable" (the kernel's
+#    ICMP network unreachable, a soft error) after the SYN retries;
 #  - counters: frag-needed received, path MTUs learnt, connections shrunk, no RTO, no
 #    ICMP error rejected as invalid; mbuf pools clean at exit.
 set -uo pipefail
@@ -139,4 +141,28 @@ else
 	it_ok "  no RTO"
 fi
 rm -f "$IT_LOG.peer"
+sl_netns_del "$PM_R"
+sl_netns_del "$PM_C"
+sl_netns_del "$IT_NS"
+
+# --- an active open to a network the router has no route to ---
+# The kernel (sluice's gateway) answers each SYN with ICMP network unreachable: the
+# attempt ends after the SYN retries with "unreachable", not "timeout".
+it_start_server --mode source --gateway "$IT_KERNEL_IP" --remote 198.18.3.9 --port 5001 \
+	--syn-retries 2 --start-delay-ms 1000
+ip netns exec "$IT_NS" sysctl -qw net.ipv4.ip_forward=1	# a router, without that route
+for _ in $(seq 1 120); do
+	kill -0 "$IT_SERVER_PID" 2>/dev/null || break
+	sleep 0.25
+done
+sl_stop_pid "$IT_SERVER_PID" 10
+IT_SERVER_PID=
+if grep -q '^sluice-server: connection 0: .*FAILED: closed: unreachable' "$IT_LOG" &&
+	grep -qE '^  icmp_rx_unreach +[1-9]' "$IT_LOG" &&
+	grep -q '^sluice-server: mbuf pools clean' "$IT_LOG"; then
+	it_ok "active open to an unreachable network: $(grep -m1 '^sluice-server: connection 0' "$IT_LOG")"
+else
+	it_fail "active open to an unreachable network"
+	grep '^sluice-server: connection\|icmp\|LEAK' "$IT_LOG" | head -n 20
+fi
 exit $IT_FAILED

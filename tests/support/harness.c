@@ -433,8 +433,8 @@ fb_ping(uint8_t *p, const struct th *t, uint16_t id, uint16_t seq, const void *d
 }
 
 size_t
-fb_frag_needed(uint8_t *p, const struct th *t, uint16_t lport, uint16_t rport, uint32_t seq,
-	       uint16_t qlen, uint16_t mtu)
+fb_icmp_error(uint8_t *p, const struct th *t, uint8_t type, uint8_t code, uint16_t lport,
+	      uint16_t rport, uint32_t seq, uint16_t qlen, uint16_t mtu)
 {
 	const size_t l4 = sizeof(struct rte_icmp_hdr) + sizeof(struct rte_ipv4_hdr) + 8;
 	struct rte_ipv4_hdr *qip;
@@ -446,8 +446,8 @@ fb_frag_needed(uint8_t *p, const struct th *t, uint16_t lport, uint16_t rport, u
 	n += fb_ipv4(p + n, TH_OTHER_IP, TH_STACK_IP, IPPROTO_ICMP, (uint16_t)l4);
 	ic = p + n;
 	memset(ic, 0, l4);
-	ic[0] = 3;			/* destination unreachable */
-	ic[1] = 4;			/* fragmentation needed and DF set */
+	ic[0] = type;
+	ic[1] = code;
 	ic[6] = (uint8_t)(mtu >> 8);	/* next-hop MTU (RFC 1191 §4) */
 	ic[7] = (uint8_t)mtu;
 	qip = (struct rte_ipv4_hdr *)(ic + sizeof(struct rte_icmp_hdr));
@@ -464,4 +464,11 @@ fb_frag_needed(uint8_t *p, const struct th *t, uint16_t lport, uint16_t rport, u
 	memcpy(qt + 4, &s, 4);
 	((struct rte_icmp_hdr *)ic)->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, l4);
 	return n + l4;
+}
+
+size_t
+fb_frag_needed(uint8_t *p, const struct th *t, uint16_t lport, uint16_t rport, uint32_t seq,
+	       uint16_t qlen, uint16_t mtu)
+{
+	return fb_icmp_error(p, t, 3, 4, lport, rport, seq, qlen, mtu);
 }

@@ -200,6 +200,11 @@ size_t
 fb_frag_needed(uint8_t *p, const struct th *t, uint16_t lport, uint16_t rport, uint32_t seq,
 	       uint16_t qlen, uint16_t mtu);
 
+/* The same for any ICMP error (type, code) quoting that segment. */
+size_t
+fb_icmp_error(uint8_t *p, const struct th *t, uint8_t type, uint8_t code, uint16_t lport,
+	      uint16_t rport, uint32_t seq, uint16_t qlen, uint16_t mtu);
+
 /* A complete echo request frame from the peer to the stack. */
 size_t
 fb_ping(uint8_t *p, const struct th *t, uint16_t id, uint16_t seq, const void *data,

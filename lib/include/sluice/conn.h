@@ -44,6 +44,9 @@ enum sl_close_reason {
 	SL_CLOSE_TIMEOUT,	/**< retransmissions, keepalive probes or the user timeout ran out */
 	SL_CLOSE_ABORTED,	/**< sl_conn_abort() was called (an RST was sent) */
 	SL_CLOSE_ERROR,		/**< the stack gave up (out of memory, protocol error) */
+	SL_CLOSE_UNREACHABLE,	/**< an active open failed after ICMP said the peer is unreachable
+				 *   (net, host, port: after the SYN retries; protocol: at once);
+				 *   sl_conn_info().soft_error says which */
 };
 
 /** Printable name of a close reason ("normal", "reset", ...). */
@@ -425,6 +428,11 @@ struct sl_conn_info {
 	uint32_t rto;				/**< retransmission timeouts */
 	uint32_t ece_reductions;		/**< window reductions on ECN-Echo */
 	uint32_t dsack_rx;			/**< D-SACK blocks received */
+	int soft_error;				/**< the last ICMP error about the connection, an errno
+					 *   (ENETUNREACH, EHOSTUNREACH, ECONNREFUSED,
+					 *   ENOPROTOOPT; time exceeded: EHOSTUNREACH);
+					 *   0: none. Recorded, never a reset (RFC 1122
+					 *   §4.2.3.9, RFC 5461) */
 };
 
 /** Fill info with the current state of c. */

@@ -85,6 +85,9 @@ extern "C" {
 	X(icmp_rx_frag_needed,	"ICMP fragmentation needed received (RFC 1191)") \
 	X(icmp_err_invalid,	"ICMP errors ignored: malformed, or quoting no segment in flight (RFC 5927)") \
 	X(icmp_err_stale,	"ICMP fragmentation needed that taught nothing new") \
+	X(icmp_rx_unreach,	"ICMP destination unreachable (not fragmentation needed) and time exceeded received") \
+	X(tcp_icmp_soft_errors,	"ICMP errors recorded on a connection (never a reset)") \
+	X(tcp_icmp_aborts,	"connection attempts ended at once by protocol unreachable") \
 	X(pmtu_learned,		"path MTUs learnt or lowered for a destination") \
 	X(pmtu_expired,		"learnt path MTUs aged out") \
 	X(tcp_pmtu_shrinks,	"connections whose segment size a path MTU lowered") \

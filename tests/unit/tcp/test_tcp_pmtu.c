@@ -4,6 +4,8 @@
  * one that quotes anything else is ignored and counted (RFC 5927); the floor, the
  * plateau of an RFC 792 router, the cache seen by the next connection, and its aging. */
 
+#include <errno.h>
+
 #include "unit.h"
 
 #include "tcp_helper.h"
@@ -204,6 +206,75 @@ test_blackhole_detection_off(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_blackhole_shrinks, 0);
 }
 
+/* ---- other ICMP errors: soft, except protocol unreachable during an active open ---- */
+
+static void
+inject_icmp(struct tt *x, struct tpeer *p, uint8_t type, uint8_t code, uint32_t seq)
+{
+	uint8_t f[128];
+
+	th_inject_bytes(&x->t, f, fb_icmp_error(f, &x->t, type, code, p->lport, p->port, seq,
+						 60, 0));
+}
+
+static void
+test_unreachable_during_active_open_reported_after_retries(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+
+	tpeer_await_syn(p);
+	inject_icmp(x, p, 3, 1, p->syn.seq);		/* host unreachable */
+	assert_int_equal(th_stats(&x->t)->tcp_icmp_soft_errors, 1);
+	assert_int_equal(tpeer_flow(p)->state, SL_TCP_SYN_SENT);	/* not at once */
+	assert_int_equal(tpeer_flow(p)->soft_err, EHOSTUNREACH);
+	while (tp_run_until_tx(&x->t, 1000000000) != UINT64_MAX)
+		while (tp_pop(&x->t, &(struct tp_out){ 0 }))
+			;
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_UNREACHABLE);
+}
+
+static void
+test_protocol_unreachable_ends_active_open_at_once(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+
+	tpeer_await_syn(p);
+	inject_icmp(x, p, 3, 2, p->syn.seq + 1);	/* not the SYN's number: ignored */
+	assert_int_equal(th_stats(&x->t)->icmp_err_invalid, 1);
+	inject_icmp(x, p, 3, 2, p->syn.seq);
+	assert_int_equal(th_stats(&x->t)->tcp_icmp_aborts, 1);
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_UNREACHABLE);
+	tpeer_expect_nothing(p);			/* no RST to a host without TCP */
+}
+
+static void
+test_soft_errors_in_established_recorded_never_reset(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_conn *c = tpeer_connect(p);
+	uint32_t first = send_four(x, p, c);
+	struct sl_conn_info info;
+
+	inject_icmp(x, p, 3, 0, first);			/* net unreachable */
+	inject_icmp(x, p, 11, 0, first + 1448);		/* time exceeded */
+	inject_icmp(x, p, 3, 3, first + 2896);		/* port unreachable */
+	inject_icmp(x, p, 3, 2, first);			/* protocol unreachable */
+	assert_int_equal(th_stats(&x->t)->tcp_icmp_soft_errors, 4);
+	assert_int_equal(th_stats(&x->t)->tcp_icmp_aborts, 0);
+	sl_conn_info(c, &info);
+	assert_int_equal(info.state, SL_TCP_ESTABLISHED);
+	assert_int_equal(info.soft_error, ENOPROTOOPT);
+	th_poll(&x->t);
+	tpeer_expect_nothing(p);
+	tpeer_ack(p);
+	assert_int_equal(tpeer_flow(p)->tx.bytes, 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	TT_TEST(test_frag_needed_shrinks_and_resends_at_once),
 	TT_TEST(test_frag_needed_outside_flight_ignored),
@@ -211,6 +282,9 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_learnt_path_used_by_next_connection_until_it_ages),
 	TT_TEST(test_blackhole_timeouts_shrink_segments),
 	TT_TEST_SETUP(test_blackhole_detection_off, setup_no_probing),
+	TT_TEST(test_unreachable_during_active_open_reported_after_retries),
+	TT_TEST(test_protocol_unreachable_ends_active_open_at_once),
+	TT_TEST(test_soft_errors_in_established_recorded_never_reset),
 };
 
 UNIT_MAIN("test_tcp_pmtu", tests)
