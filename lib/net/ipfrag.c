@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include <rte_ip_frag.h>
+#include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
@@ -28,6 +29,7 @@ ipfrag_init(struct sl_worker *w)
 {
 	const struct sl_config *cfg = w->cfg;
 	struct ipfrag *fr = &w->frag;
+	int level;
 
 	fr->tbl = NULL;
 	fr->dr = NULL;
@@ -35,10 +37,16 @@ ipfrag_init(struct sl_worker *w)
 		return 0;
 	fr->dr = rte_zmalloc_socket("sl_frag_dr", sizeof(*fr->dr), RTE_CACHE_LINE_SIZE,
 				    w->socket);
-	/* Times are the worker clock's microseconds: rte_ip_frag only compares them. */
+	/* Times are the worker clock's microseconds: rte_ip_frag only compares them. The
+	 * table's creation logs its size at INFO under USER1, once per worker: quiet. */
+	level = rte_log_get_level(RTE_LOGTYPE_USER1);
+	if (level > (int)RTE_LOG_WARNING)
+		rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_WARNING);
 	fr->tbl = rte_ip_frag_table_create(cfg->frag_entries, IPFRAG_BUCKET_ENTRIES,
 					   cfg->frag_entries,
 					   (uint64_t)cfg->frag_timeout_ms * 1000, w->socket);
+	if (level > (int)RTE_LOG_WARNING)
+		rte_log_set_level(RTE_LOGTYPE_USER1, (uint32_t)level);
 	if (fr->dr == NULL || fr->tbl == NULL) {
 		SL_LOG(ERR, "worker %u: cannot create the %u-entry IP reassembly table", w->id,
 		       cfg->frag_entries);
