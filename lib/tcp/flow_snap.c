@@ -169,5 +169,7 @@ flow_snap_read(const struct sl_worker *w, uint32_t idx, struct flow_snap *s)
 		return -EAGAIN;
 	if (s->lport == 0)
 		return -ENOENT;		/* flow_create has not written the key yet */
+	if (s->state > SL_TCP_TIME_WAIT)
+		return -EAGAIN;		/* never written so; a reader must not trust it */
 	return 0;
 }

@@ -41,7 +41,7 @@ conns_cleanup() {
 trap conns_cleanup EXIT
 
 stat() {
-	timeout 60 "$SL_PY" "$STAT_BIN" -p "$IT_PREFIX" "$@"
+	timeout 300 "$SL_PY" "$STAT_BIN" -p "$IT_PREFIX" "$@"
 }
 
 # json_check FILE PYTHON-EXPR...: evaluate with j = the JSON of FILE; print the last value,
