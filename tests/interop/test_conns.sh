@@ -13,7 +13,8 @@
 #    connections open, every client port appears once.
 # 3. Every sluice-stat subcommand works against the running server, and against none
 #    (no socket; a socket nobody listens on) fails with a clear message and status 1.
-# The server exits clean (mbuf pools, its own leak check).
+# 4. Two workers: one listing covers both, --worker selects each.
+# The server exits clean (mbuf pools, its own leak check) each time.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -257,7 +258,7 @@ done
 [ "$n" = 0 ] && it_ok "all $CONNS closed: the listing is empty" ||
 	it_fail "$n connections still listed 60 s after the client closed"
 
-# ---- 4. no server ----
+# ---- 3. (continued) no server ----
 none=sl-none-$$
 bad=0
 for cmd in "conns" "conn 0.0.0" "counters" "top -n 1" "info"; do
@@ -283,5 +284,24 @@ else
 	it_fail "a socket left behind: status $rc, $(cat "$TMP/err")"
 fi
 
+it_stop_server
+
+# ---- 4. two workers: one listing across both, and each worker's alone ----
+IT_LCORES="--lcores 0@0,1@0" it_start_server --mode echo
+peer_start 200
+peer_wait_ready 200 120 || exit 1
+stat conns --json >"$TMP/w.json"
+stat conns --json --worker 0 >"$TMP/w0.json"
+stat conns --json --worker 1 --page-size 7 >"$TMP/w1.json"
+if out=$(json_check "$TMP/w.json" 'j["count"] == 200 and j["total"] == 200' \
+	'set(c["id"].split(".")[0] for c in j["conns"]) == {"0", "1"}' \
+	'len(set(c["id"] for c in j["conns"])) == 200' \
+	'(lambda a, b: a["count"] + b["count"] == 200 and all(c["id"].startswith("0.") for c in a["conns"]) and all(c["id"].startswith("1.") for c in b["conns"]))(json.load(open("'"$TMP/w0.json"'")), json.load(open("'"$TMP/w1.json"'")))' \
+	'"%d on worker 0, %d on worker 1" % (sum(c["id"][0] == "0" for c in j["conns"]), sum(c["id"][0] == "1" for c in j["conns"]))'); then
+	it_ok "two workers: 200 connections listed once each, $out; --worker selects each side"
+else
+	it_fail "two workers: $out"
+fi
+peer_finish 200 120
 it_stop_server
 exit $IT_FAILED
