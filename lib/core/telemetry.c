@@ -125,6 +125,7 @@ tel_send(const char *cmd __rte_unused, const char *params __rte_unused,
 #define TEL_OUTPUT_SLACK	256	/* the command name, braces, rounding */
 #define TEL_CONNS_MAX		500	/* connections per page (< RTE_TEL_MAX_ARRAY_ENTRIES) */
 #define TEL_CONNS_SCAN		65536	/* slots looked at per call */
+_Static_assert(TEL_CONNS_MAX <= RTE_TEL_MAX_ARRAY_ENTRIES, "a page must fit a telemetry array");
 
 /* The columns of /sluice/conns, in reply order: one array per column, entry i of each
  * describing connection i of the page. */
@@ -167,6 +168,7 @@ static const struct {
 	[COL_IDLE] = { "idle_ms", false },	/* since the last segment accepted */
 	[COL_MSS] = { "mss", false },
 };
+_Static_assert(COL_COUNT + 4 <= RTE_TEL_MAX_DICT_ENTRIES, "columns and counts fit a dict");
 
 /* What /sluice/conns and /sluice/conn_info take. */
 struct conn_query {

@@ -142,6 +142,16 @@ if out=$(json_check "$TMP/detail.json" 'j["state"] == "ESTABLISHED"' \
 else
 	it_fail "detail of $ID: $out"
 fi
+# DPDK's own client reaches the same commands; /sluice/conn (worker,slot) still answers.
+out=$(sl_telemetry "$IT_PREFIX" "/sluice/conn,0,$(echo "$ID" | cut -d. -f2)")
+n=$(sl_telemetry "$IT_PREFIX" "/sluice/conns,0,10,state=established" |
+	sl_json_get /sluice/conns count)
+if [ "$(echo "$out" | sl_json_get /sluice/conn id)" = "$ID" ] &&
+	[ "$(echo "$out" | sl_json_get /sluice/conn state)" = ESTABLISHED ] && [ "$n" = 1 ]; then
+	it_ok "dpdk-telemetry.py: /sluice/conns count 1, /sluice/conn,0,slot is $ID"
+else
+	it_fail "dpdk-telemetry.py: /sluice/conns count '$n', /sluice/conn: $out"
+fi
 if stat conn "${ID%.*}.$((${ID##*.} + 1))" >/dev/null 2>"$TMP/err"; then
 	it_fail "an id with another generation was accepted"
 else
