@@ -14,6 +14,8 @@
 # 3. Every sluice-stat subcommand works against the running server, and against none
 #    (no socket; a socket nobody listens on) fails with a clear message and status 1.
 # 4. Two workers: one listing covers both, --worker selects each.
+# 5. A deserializer mid-message: echo-line holding part of a line shows framing "line",
+#    state "partial", the bytes waiting and how many it needs.
 # The server exits clean (mbuf pools, its own leak check) each time.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -313,5 +315,52 @@ else
 	it_fail "two workers: $out"
 fi
 peer_finish 200 120
+it_stop_server
+
+# ---- 5. a deserializer mid-message ----
+it_start_server --mode echo-line
+rm -f "$TMP/ready.line" "$TMP/release.line"
+it_nsexec "$SL_PY" -c '
+import os, socket, sys, time
+s = socket.create_connection((sys.argv[1], 7), timeout=30)
+s.sendall(b"hello\n")
+assert s.recv(16) == b"hello\n"
+s.sendall(b"partial line without end")
+open(sys.argv[2], "w").close()
+end = time.time() + 60
+while not os.path.exists(sys.argv[3]) and time.time() < end:
+    time.sleep(0.05)
+s.sendall(b"\n")
+want = b"partial line without end\n"
+got = b""
+while len(got) < len(want):
+    b = s.recv(64)
+    if not b:
+        break
+    got += b
+assert got == want, got
+s.close()
+' "$IT_SLUICE_IP" "$TMP/ready.line" "$TMP/release.line" >"$TMP/line.log" 2>&1 &
+PEER_PID=$!
+for ((i = 0; i < 300; i++)); do [ -f "$TMP/ready.line" ] && break; sleep 0.1; done
+sleep 0.3	# the partial line reaches sluice
+stat conns --json >"$TMP/line.json"
+stat conn "$(json_check "$TMP/line.json" 'j["conns"][0]["id"]')" --json >"$TMP/line_detail.json"
+if out=$(json_check "$TMP/line.json" 'j["count"] == 1' \
+	'j["conns"][0]["framing"] == "line" and j["conns"][0]["framing_state"] == "partial"' \
+	'j["conns"][0]["recv_q"] == 24' \
+	'json.load(open("'"$TMP/line_detail.json"'"))["framing_need"] == 25' \
+	'"%s(%s), recv_q %d" % (j["conns"][0]["framing"], j["conns"][0]["framing_state"], j["conns"][0]["recv_q"])'); then
+	it_ok "echo-line, 24 bytes of a line without its end: $out, needs 25"
+else
+	it_fail "echo-line mid-message: $out"
+fi
+touch "$TMP/release.line"
+if wait "$PEER_PID"; then
+	it_ok "the line completed and echoed"
+else
+	it_fail "the line's client: $(cat "$TMP/line.log")"
+fi
+PEER_PID=
 it_stop_server
 exit $IT_FAILED
