@@ -311,6 +311,7 @@ flow_create(struct sl_worker *w, const struct flow_key *k)
 	f->idx = idx;
 	f->gen = gen;
 	f->key = *k;
+	f->created_us = w->clock.now_us;
 	f->w = w;
 	f->flags = TF_CLOSE_DONE;	/* nothing owed until the application knows it */
 	if (rte_hash_add_key_data(t->flows, k, f) < 0) {

@@ -217,6 +217,9 @@ struct tcp_flow {
 	struct sl_writer wr;		/* the message being encoded, if any */
 	uint64_t retransmits;
 	struct tcp_loss_counts loss;	/* loss recovery and ECN, per connection */
+	/* When flow_create made it (worker clock): the age telemetry reports. Set once,
+	 * never on the data path; idle time comes from last_rx_us, which keepalive keeps. */
+	uint64_t created_us;
 };
 
 struct tcp_listener {

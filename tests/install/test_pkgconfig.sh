@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libsluice is installable: `meson install` into a staging directory, then an outside
 # program (docs/examples/hello_sluice.c) compiles with `pkg-config sluice` alone, links
-# against the shared library, and runs on a net_null port.
+# against the shared library, and runs on a net_null port; sluice-stat lands in bindir.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib/common.sh"
 
@@ -28,3 +28,8 @@ out=$(LD_LIBRARY_PATH=$libdir "$stage/hello_sluice" -l 0 --no-pci --no-huge -m 2
 	-- --ip 198.18.0.2/24 2>&1)
 echo "$out" | grep -q 'hello from sluice' || { echo "FAIL: hello_sluice: $out"; exit 1; }
 echo "ok: it runs against the shared libsluice: $(echo "$out" | grep "hello from sluice")"
+# sluice-stat installs next to the programs, executable, and runs (standard library only).
+stat=$(find "$stage" -path '*/bin/sluice-stat' | head -n 1)
+[ -n "$stat" ] && [ -x "$stat" ] || { echo "FAIL: sluice-stat not installed in bindir"; exit 1; }
+"$SL_PY" "$stat" --help >/dev/null || { echo "FAIL: $stat --help"; exit 1; }
+echo "ok: sluice-stat installed: ${stat#"$stage"}"
