@@ -110,7 +110,7 @@ struct server_opts {
 struct server_counters {
 	uint64_t accepted;		/* connections accepted (client modes: opened) */
 	uint64_t bytes;			/* bytes of messages answered or consumed */
-	uint64_t closed[SL_CLOSE_ERROR + 1];
+	uint64_t closed[SL_CLOSE_REASON_MAX + 1];
 	uint64_t framing_errors;	/* framed modes: on_error calls */
 } __rte_cache_aligned;
 

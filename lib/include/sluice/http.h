@@ -191,7 +191,8 @@ sl_http_nheaders(const struct sl_msg *m)
  * @param value
  *   Set to the value (offsets within the message) when found.
  * @return
- *   The header index, or -1 when there is none (or m is not contiguous).
+ *   The header index (>= 0), -ENOENT when there is none, or -EINVAL when m is not
+ *   contiguous (a slice list).
  */
 SL_EXPORT
 int
