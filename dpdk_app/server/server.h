@@ -176,8 +176,8 @@ server_on_close(struct sl_conn *c, enum sl_close_reason why);	/* count it by rea
 
 /*
  * on_message's verdict once m was answered with a send that returned rc: 0 counts m's
- * bytes; -EAGAIN (the send queue is full) leaves m in place until server_on_writable()
- * resumes delivery, so a peer that does not read cannot make the server buffer without
+ * bytes; -EAGAIN (the send queue is full) and -ENOBUFS (no mbuf for it now) leave m in
+ * place until server_on_writable() resumes delivery, so a peer that does not read cannot make the server buffer without
  * bound; any other error means the connection can no longer answer: it is aborted.
  */
 int
