@@ -299,7 +299,8 @@ sl_http_fixed_free(struct sl_http_fixed *f);
  *   KEEP_ALIVE.
  * @return
  *   0; -EAGAIN (send queue full: on_writable follows); -EPIPE; -EBUSY (a writer is
- *   open on c); -ENOBUFS; -EMSGSIZE (larger than the send queue can ever hold).
+ *   open on c); -ENOBUFS (no mbuf: on_writable follows at the next poll iteration);
+ *   -EMSGSIZE (larger than the send queue can ever hold).
  */
 SL_EXPORT
 int
