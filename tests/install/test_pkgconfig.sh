@@ -46,6 +46,7 @@ meson install -C "$stage/build-install" >/dev/null
 echo "ok: meson install to a prefix"
 
 # ---- 2. pkg-config ----
+# shellcheck disable=SC2155	# README's line, as a user types it
 export PKG_CONFIG_PATH=$prefix/lib/$(gcc -print-multiarch)/pkgconfig
 [ -f "$PKG_CONFIG_PATH/sluice.pc" ] || fail "sluice.pc is not in $PKG_CONFIG_PATH"
 echo "ok: sluice.pc in $PKG_CONFIG_PATH ($(pkg-config --modversion sluice))"
