@@ -137,13 +137,13 @@ sl_cursor_memmem(const struct sl_cursor *c, uint32_t from, uint32_t to, const vo
 
 		at = sl_cursor_memchr(c, from, to, p[0]);
 		if (at < 0 || (uint64_t)at + plen > c->avail)
-			return -1;
+			return -ENOENT;
 		q = sl_cursor_peek(c, (uint32_t)at, plen, buf);
 		if (q != NULL && memcmp(q, p, plen) == 0)
 			return at;
 		from = (uint32_t)at + 1;
 	}
-	return -1;
+	return -ENOENT;
 }
 
 static bool

@@ -723,6 +723,7 @@ test_framing_error_abort_policy_rst_on_close_reports_framing(void **state)
 
 static struct {
 	unsigned int frames, frames_empty, eofs, eofs_empty;
+	unsigned int search_bad;	/* cursor searches that broke the error convention */
 } zc;
 
 /* Two-byte records, counting how it is called. */
@@ -742,6 +743,13 @@ zc_frame(void *state, const void *arg, const struct sl_cursor *in, uint32_t resu
 		r->need = 2;
 		return SL_DS_NEED;
 	}
+	/* The searches: an offset, or a negative errno (sluice/sluice.h). */
+	if (sl_cursor_memchr(in, 0, avail, sl_cursor_byte(in, 1)) != 1 ||
+	    sl_cursor_memchr(in, 0, avail, 0xee) != -ENOENT ||
+	    sl_cursor_memchr(in, 2, 1, sl_cursor_byte(in, 0)) != -ENOENT ||
+	    sl_cursor_memmem(in, 0, avail, "\xee\xee", 2) != -ENOENT ||
+	    sl_cursor_memmem(in, 0, avail, "x", 0) != -EINVAL)
+		zc.search_bad++;
 	r->consumed = 2;
 	r->msg_len = 2;
 	return SL_DS_FRAME;
@@ -808,6 +816,7 @@ test_frame_never_called_empty_eof_may_be(void **state)
 	assert_int_equal(zc.eofs_empty, 1);
 	assert_int_equal(p->tc->eofs, 1);
 	assert_int_equal(zc.frames, 3);
+	assert_int_equal(zc.search_bad, 0);
 }
 
 static int
