@@ -660,6 +660,11 @@ test_slow_message_times_out_trickled_messages_do_not(void **state)
 	while (tpeer_recv(p, &o))
 		fin |= (o.flags & TH_FIN) != 0;
 	assert_true(fin);
+	/* The peer closes too: a normal TCP close, but on_close says why it began. */
+	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_FRAMING);
 }
 
 /* ---- how a framing error ends a connection (on_close's reason) ---- */
