@@ -95,7 +95,9 @@ enum sl_rx_verdict {
 	SL_RX_OK = 0,		/**< the message is consumed; keep delivering */
 	SL_RX_AGAIN = 1,	/**< not consumed: stop delivering until sl_conn_resume_rx(),
 				 *   then deliver this message again. The receive window closes
-				 *   as unconsumed bytes accumulate. */
+				 *   as unconsumed bytes accumulate. The usual pair: a send
+				 *   refused with -EAGAIN or -ENOBUFS, and on_writable calling
+				 *   sl_conn_resume_rx() (docs/framing.md, "Backpressure"). */
 };
 
 /**
