@@ -16,7 +16,9 @@
 #            reordering, duplication, corruption, truncation and delay: every (profile,
 #            seed) pair must deliver every byte exactly and leave nothing behind
 #            (tests/sim/sim.c; tests/sim/long.sh runs more seeds and bigger transfers)
-#   install  libsluice installs, and an outside program builds with pkg-config sluice
+#   install  libsluice exports sl_* only; README's install commands run verbatim (a prefix
+#            install, shared and static linking), and the project template
+#            (docs/examples/template) builds against it and serves its client on net_tap
 #   fuzz     libFuzzer targets (built with clang in build-fuzz; bounded runs from the
 #            seeds in tests/fuzz/corpus, a few minutes in all): one per deserializer
 #            through the real framing driver; the whole input path of a worker with open

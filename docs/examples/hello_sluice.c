@@ -2,11 +2,13 @@
 /*
  * hello_sluice -- the smallest program built against an installed libsluice:
  *
- *   cc hello_sluice.c $(pkg-config --cflags --libs sluice) -o hello_sluice
+ *   cc hello_sluice.c $(pkg-config --cflags --libs sluice) \
+ *       -Wl,-rpath,"$(pkg-config --variable=libdir sluice)" -o hello_sluice
  *   ./hello_sluice --no-pci --no-huge -m 256 --vdev net_null0 -- --ip 198.18.0.2/24
  *
  * It brings the stack up on whatever port the EAL was given, polls it for a moment,
- * prints the counters and tears everything down.
+ * prints the counters and tears everything down. For a complete server to start from
+ * (lcores, signals, a protocol of its own, backpressure), see template/.
  */
 
 #include <stdio.h>

@@ -78,8 +78,8 @@ server_on_close(struct sl_conn *c, enum sl_close_reason why)
 int
 server_answered(struct sl_conn *c, const struct sl_msg *m, int rc)
 {
-	if (rc == -EAGAIN)
-		return SL_RX_AGAIN;
+	if (rc == -EAGAIN || rc == -ENOBUFS)
+		return SL_RX_AGAIN;	/* on_writable follows either (sluice/conn.h) */
 	if (rc != 0) {
 		sl_conn_abort(c);
 		return SL_RX_OK;

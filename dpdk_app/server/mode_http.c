@@ -94,12 +94,12 @@ http_on_message(struct sl_conn *c, const struct sl_msg *m)
 		break;
 	}
 	rc = sl_conn_send_http_fixed(c, resp, flags);
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN || rc == -ENOBUFS)
 		return SL_RX_AGAIN;	/* answered again after on_writable */
 	k->requests++;
 	server_counters(ctx, c)->bytes += m->len;
 	if (rc != 0) {
-		/* Larger than the send queue can ever take, or no mbuf: give up. */
+		/* Larger than the send queue can ever take, or closed: give up. */
 		k->unsent++;
 		sl_conn_abort(c);
 		return SL_RX_OK;

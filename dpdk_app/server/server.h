@@ -110,7 +110,7 @@ struct server_opts {
 struct server_counters {
 	uint64_t accepted;		/* connections accepted (client modes: opened) */
 	uint64_t bytes;			/* bytes of messages answered or consumed */
-	uint64_t closed[SL_CLOSE_UNREACHABLE + 1];
+	uint64_t closed[SL_CLOSE_REASON_MAX + 1];
 	uint64_t framing_errors;	/* framed modes: on_error calls */
 } __rte_cache_aligned;
 
@@ -176,8 +176,8 @@ server_on_close(struct sl_conn *c, enum sl_close_reason why);	/* count it by rea
 
 /*
  * on_message's verdict once m was answered with a send that returned rc: 0 counts m's
- * bytes; -EAGAIN (the send queue is full) leaves m in place until server_on_writable()
- * resumes delivery, so a peer that does not read cannot make the server buffer without
+ * bytes; -EAGAIN (the send queue is full) and -ENOBUFS (no mbuf for it now) leave m in
+ * place until server_on_writable() resumes delivery, so a peer that does not read cannot make the server buffer without
  * bound; any other error means the connection can no longer answer: it is aborted.
  */
 int

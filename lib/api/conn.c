@@ -48,6 +48,7 @@ static const char *const close_reason_names[] = {
 	[SL_CLOSE_TIMEOUT] = "timeout",
 	[SL_CLOSE_ABORTED] = "aborted",
 	[SL_CLOSE_ERROR] = "error",
+	[SL_CLOSE_FRAMING] = "framing",
 	[SL_CLOSE_UNREACHABLE] = "unreachable",
 };
 
@@ -324,6 +325,8 @@ sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned i
 	rc = txbuf_append(w, &f->tx, data, len);
 	if (rc != 0) {
 		wmark_untake(w, f, len);
+		if (rc == -ENOBUFS)
+			wmark_nobufs(w, f);
 		return rc;
 	}
 	f->app_writes++;

@@ -165,10 +165,11 @@ conn_asm_deadline(struct sl_worker *w, struct tcp_flow *f, bool progress)
 	f->flags &= ~TF_ASM_LATE;
 	w->stats.framing_timeouts++;
 	w->stats.framing_errors++;
+	f->fr.failed = true;	/* on_close reports SL_CLOSE_FRAMING */
 	if (conn_fr_error(f, ETIMEDOUT, off) == SL_FRAMING_ABORT) {
 		if (f->close_reason == SL_CLOSE_NORMAL && f->state != SL_TCP_CLOSED) {
 			sl_conn_abort(flow_conn(f));
-			f->close_reason = SL_CLOSE_ERROR;
+			f->close_reason = SL_CLOSE_FRAMING;
 		}
 	} else if (f->state != SL_TCP_CLOSED && !(f->flags & TF_RX_CLOSED)) {
 		sl_conn_close(flow_conn(f));
@@ -205,7 +206,7 @@ conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
 		 * the unread bytes are dropped and on_close reports the error. */
 		if (f->close_reason == SL_CLOSE_NORMAL) {
 			sl_conn_abort(flow_conn(f));
-			f->close_reason = SL_CLOSE_ERROR;
+			f->close_reason = SL_CLOSE_FRAMING;
 		}
 		return;
 	case FRAMING_GONE:
@@ -217,6 +218,18 @@ conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
 		conn_window_update(w, f);
 	if (rc == FRAMING_IDLE)
 		conn_asm_deadline(w, f, f->rx.bytes < before);
+}
+
+/* What on_close reports. A framing error decides it whatever ended the connection
+ * afterwards (our FIN and the peer's, its RST, a timeout): the application must learn
+ * that the stream was bad, not that TCP closed normally. Only the application's own
+ * sl_conn_abort() (from on_error, say) keeps its reason. */
+static enum sl_close_reason
+conn_close_reason(const struct tcp_flow *f)
+{
+	if (f->fr.failed && f->close_reason != SL_CLOSE_ABORTED)
+		return SL_CLOSE_FRAMING;
+	return (enum sl_close_reason)f->close_reason;
 }
 
 static void
@@ -279,7 +292,7 @@ conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 			return;
 		f->flags |= TF_CLOSE_DONE;
 		if (ops != NULL && ops->on_close != NULL)
-			ops->on_close(c, (enum sl_close_reason)f->close_reason);
+			ops->on_close(c, conn_close_reason(f));
 		if (f->state == SL_TCP_CLOSED)
 			flow_release(w, f);
 	}

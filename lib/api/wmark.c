@@ -3,6 +3,7 @@
  * wmark.c -- the worker's side of the send queue water marks (see wmark.h).
  *
  * sl_conn_send -> wmark_take; tcp_input (ACK) -> wmark_put -> on_writable / producer wake;
+ * sl_conn_send, writer -ENOBUFS -> wmark_nobufs -> on_writable next iteration;
  * close, abort, TIME-WAIT -> wmark_shut; flow_release -> wmark_slot_reset.
  */
 
@@ -91,6 +92,16 @@ wmark_refuse(struct sl_worker *w, struct tcp_flow *f)
 {
 	f->flags |= TF_WANT_WRITE;
 	__atomic_fetch_or(&wmark_slot(w, f)->word, WM_WAIT, __ATOMIC_SEQ_CST);
+}
+
+void
+wmark_nobufs(struct sl_worker *w, struct tcp_flow *f)
+{
+	/* The deferred list is delivered at the start of the next iteration's delivery
+	 * phase, with this event still pending; a flow already on the ready list gets it in
+	 * this phase (flow_defer). Either way never twice in one pass over the flow. */
+	f->events |= EV_WRITABLE;
+	flow_defer(w, f);
 }
 
 void

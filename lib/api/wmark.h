@@ -28,7 +28,10 @@
  * as it writes them (writer.c), so nothing takes the queue past the hard cap.
  *
  * Draining to the low mark after a refusal (TF_WANT_WRITE) owes the application
- * on_writable; draining with WAIT set wakes the worker's producers.
+ * on_writable; draining with WAIT set wakes the worker's producers. A refusal for want of
+ * mbufs (-ENOBUFS) owes on_writable too, at the next poll iteration: the buffers come
+ * back when any connection of the worker is acknowledged, an event this flow's water
+ * marks never see, so the retry is simply offered once per iteration while it lasts.
  */
 
 #include <errno.h>
@@ -139,6 +142,9 @@ void wmark_untake(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* A message already begun does not fit now (but would once the queue drains): owe
  * on_writable and hold producers back until the low mark, as a refused send does. */
 void wmark_refuse(struct sl_worker *w, struct tcp_flow *f);
+/* A send of the application's was refused for want of mbufs (-ENOBUFS): owe on_writable
+ * at the next poll iteration, the application's hook to retry from. */
+void wmark_nobufs(struct sl_worker *w, struct tcp_flow *f);
 /* len bytes left the queue (acknowledged, dropped): edge events at the low mark. */
 void wmark_put(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* The flow takes no more bytes: producers get -EPIPE from now on. */

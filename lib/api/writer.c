@@ -113,14 +113,18 @@ writer_chunk(struct sl_writer *wr)
 	struct sl_worker *w = f->w;
 	struct rte_mbuf *m;
 
-	/* The send queues' share of the pool, as for sl_conn_send() (txbuf.c). */
+	/* The send queues' share of the pool, as for sl_conn_send() (txbuf.c). Either
+	 * refusal is -ENOBUFS to the application, and owes it on_writable to retry from. */
 	if (w->tcp.txbuf_mbufs >= w->tcp.txbuf_mbufs_max) {
 		w->stats.tcp_txbuf_full++;
+		wmark_nobufs(w, f);
 		return NULL;
 	}
 	m = worker_mbuf_alloc(w);
-	if (m == NULL)
+	if (m == NULL) {
+		wmark_nobufs(w, f);
 		return NULL;
+	}
 	mbuf_fifo_push(&f->tx.q, m, w->tcp.mdyn);
 	w->tcp.txbuf_mbufs++;
 	return m;

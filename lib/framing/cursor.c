@@ -11,6 +11,7 @@
  * `avail` or writes anywhere but the caller's scratch buffer.
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -102,7 +103,7 @@ sl_cursor_memchr(const struct sl_cursor *c, uint32_t from, uint32_t to, uint8_t 
 
 	to = RTE_MIN(to, c->avail);
 	if (from >= to)
-		return -1;
+		return -ENOENT;
 	m = cur_seek(c, from, &base);
 	while (m != NULL && base < to) {
 		uint32_t s = from > base ? from - base : 0;
@@ -115,7 +116,7 @@ sl_cursor_memchr(const struct sl_cursor *c, uint32_t from, uint32_t to, uint8_t 
 		base += m->data_len;
 		m = cur_next(c, m);
 	}
-	return -1;
+	return -ENOENT;
 }
 
 int64_t
@@ -127,7 +128,7 @@ sl_cursor_memmem(const struct sl_cursor *c, uint32_t from, uint32_t to, const vo
 	int64_t at;
 
 	if (plen == 0 || plen > sizeof(buf))
-		return -1;
+		return -EINVAL;
 	to = RTE_MIN(to, c->avail);
 	/* Candidates are occurrences of the first byte; each is checked whole (through
 	 * peek, so a pattern split across slices is found too). */
@@ -136,13 +137,13 @@ sl_cursor_memmem(const struct sl_cursor *c, uint32_t from, uint32_t to, const vo
 
 		at = sl_cursor_memchr(c, from, to, p[0]);
 		if (at < 0 || (uint64_t)at + plen > c->avail)
-			return -1;
+			return -ENOENT;
 		q = sl_cursor_peek(c, (uint32_t)at, plen, buf);
 		if (q != NULL && memcmp(q, p, plen) == 0)
 			return at;
 		from = (uint32_t)at + 1;
 	}
-	return -1;
+	return -ENOENT;
 }
 
 static bool

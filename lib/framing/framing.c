@@ -618,11 +618,26 @@ sl_conn_hold_msg(struct sl_conn *c, const struct sl_msg *m)
 	 * application's: after sl_conn_close() or an abort in this same callback they have
 	 * been (or are about to be) freed. A copied message can be held once: its assembly
 	 * buffer goes with the first reference. */
-	if (d->msg != m || d->rb != &f->rx || conn_rx_gone(f) ||
-	    ((m->flags & SL_MSG_COPIED) && (d->ff == NULL || d->ff->asm_buf == NULL)) ||
-	    m->nslices > MSG_REF_SLICES || m->nfields > MSG_REF_FIELDS ||
-	    rte_mempool_get(w->ref_pool, &obj) != 0)
+	if (d->msg != m || d->rb != &f->rx) {
+		rte_errno = EINVAL;
 		goto fail;
+	}
+	if (conn_rx_gone(f)) {
+		rte_errno = EPIPE;
+		goto fail;
+	}
+	if ((m->flags & SL_MSG_COPIED) && (d->ff == NULL || d->ff->asm_buf == NULL)) {
+		rte_errno = EALREADY;
+		goto fail;
+	}
+	if (m->nslices > MSG_REF_SLICES || m->nfields > MSG_REF_FIELDS) {
+		rte_errno = E2BIG;
+		goto fail;
+	}
+	if (rte_mempool_get(w->ref_pool, &obj) != 0) {
+		rte_errno = ENOSPC;
+		goto fail;
+	}
 	ref = obj;
 	memset(ref, 0, sizeof(*ref));
 	ref->w = w;
@@ -650,6 +665,7 @@ sl_conn_hold_msg(struct sl_conn *c, const struct sl_msg *m)
 				while (ref->nmbufs > 0)
 					rte_pktmbuf_free(ref->mbufs[--ref->nmbufs]);
 				rte_mempool_put(w->ref_pool, ref);
+				rte_errno = EINVAL;
 				goto fail;
 			}
 			rte_mbuf_refcnt_update(mb, 1);

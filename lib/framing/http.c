@@ -610,7 +610,7 @@ sl_http_header_find(const struct sl_msg *m, const char *name, uint32_t from,
 	uint32_t i, nh = sl_http_nheaders(m);
 
 	if (m->data == NULL)
-		return -1;
+		return -EINVAL;
 	for (i = from; i < nh; i++) {
 		const struct sl_field *f = &m->fields[SL_HTTP_FIELD_HDR0 + 2 * i];
 
@@ -619,7 +619,7 @@ sl_http_header_find(const struct sl_msg *m, const char *name, uint32_t from,
 			return (int)i;
 		}
 	}
-	return -1;
+	return -ENOENT;
 }
 
 uint16_t

@@ -44,10 +44,21 @@ enum sl_close_reason {
 	SL_CLOSE_TIMEOUT,	/**< retransmissions, keepalive probes or the user timeout ran out */
 	SL_CLOSE_ABORTED,	/**< sl_conn_abort() was called (an RST was sent) */
 	SL_CLOSE_ERROR,		/**< the stack gave up (out of memory, protocol error) */
+	/** The deserializer found the stream bad (on_error was called) and the framing's
+	 *  policy ended the connection: FIN after the queued bytes (SL_FRAMING_CLOSE, and
+	 *  SL_FRAMING_RESYNC when the deserializer cannot resynchronise) or RST
+	 *  (SL_FRAMING_ABORT, and a deserializer that broke its contract, SL_EPLUGIN).
+	 *  Reported whatever way the connection then ended (the peer's FIN, its RST, a
+	 *  timeout), except after sl_conn_abort() from the application (SL_CLOSE_ABORTED). */
+	SL_CLOSE_FRAMING,
 	SL_CLOSE_UNREACHABLE,	/**< an active open failed after ICMP said the peer is unreachable
 				 *   (net, host, port: after the SYN retries; protocol: at once);
 				 *   sl_conn_info().soft_error says which */
 };
+
+/** The highest enum sl_close_reason, for arrays indexed by reason. It grows when a reason
+ * is added (new reasons are appended, so existing values never change). */
+#define SL_CLOSE_REASON_MAX SL_CLOSE_UNREACHABLE
 
 /** Printable name of a close reason ("normal", "reset", ...). */
 SL_EXPORT
@@ -66,7 +77,12 @@ struct sl_msg {
 	const uint8_t *data;	/**< the message, contiguous (NULL for a slice list or len 0) */
 	uint32_t len;		/**< number of bytes */
 	uint32_t type;		/**< deserializer's tag (e.g. RESP value type) */
-	uint64_t stream_off;	/**< offset of the first byte in the connection's stream */
+	/** Stream offset of the message's first byte: 0 is the first byte the peer sent on
+	 *  this connection (the one after its SYN), and every byte it sent counts, consumed,
+	 *  skipped or part of a header, so for a framed message this is the offset of its
+	 *  payload (the deserializer's msg_off is already added), not of its header. 64 bits:
+	 *  it never wraps. */
+	uint64_t stream_off;
 	uint32_t flags;		/**< SL_MSG_* */
 	uint32_t nslices;	/**< slices covering the message (1 when contiguous) */
 	const struct sl_slice *slices;
@@ -82,7 +98,9 @@ enum sl_rx_verdict {
 	SL_RX_OK = 0,		/**< the message is consumed; keep delivering */
 	SL_RX_AGAIN = 1,	/**< not consumed: stop delivering until sl_conn_resume_rx(),
 				 *   then deliver this message again. The receive window closes
-				 *   as unconsumed bytes accumulate. */
+				 *   as unconsumed bytes accumulate. The usual pair: a send
+				 *   refused with -EAGAIN or -ENOBUFS, and on_writable calling
+				 *   sl_conn_resume_rx() (docs/framing.md, "Backpressure"). */
 };
 
 /**
@@ -104,12 +122,24 @@ struct sl_conn_ops {
 	/** The peer sent FIN: every byte has been delivered and no more will come. The
 	 *  connection may still send (half-close) until it calls sl_conn_close(). */
 	void (*on_eof)(struct sl_conn *c);
-	/** sl_conn_send() returned -EAGAIN earlier and there is room again. */
+	/**
+	 * A send on the connection's worker was refused with -EAGAIN (the send queue reached
+	 * its high water mark) and the queue has drained to the low mark; or one was refused
+	 * with -ENOBUFS (no mbuf, or the worker's send queues hold their share of the pool),
+	 * and this is the next poll iteration (again each iteration, while sends keep
+	 * failing so). Edge-triggered: once per refusal. An on_message that returned
+	 * SL_RX_AGAIN because of the refusal resumes here with sl_conn_resume_rx().
+	 */
 	void (*on_writable)(struct sl_conn *c);
 	/**
-	 * The deserializer found the stream bad (err: an errno value, or SL_EPLUGIN) at
-	 * stream offset off. The framing's policy applies when this returns: with
-	 * SL_FRAMING_CLOSE what the callback queues (an error reply) is sent before FIN.
+	 * The deserializer found the stream bad: err is the positive errno value its frame()
+	 * or eof() reported (EPIPE: FIN inside a message, ETIMEDOUT: a message incomplete
+	 * for msg-timeout-ms; EMSGSIZE also when the stack enforced max_msg), or SL_EPLUGIN.
+	 * off is the stream offset of the offending byte, counted like sl_msg.stream_off
+	 * (0 is the first byte the peer sent): the deserializer's err_off plus every byte
+	 * consumed before that frame() call. The framing's policy applies when this returns:
+	 * with SL_FRAMING_CLOSE what the callback queues (an error reply) is sent before FIN.
+	 * Unless the stream resynchronises, on_close then reports SL_CLOSE_FRAMING.
 	 */
 	void (*on_error)(struct sl_conn *c, int err, uint64_t off);
 	/** The connection is gone (see the lifetime rules above). */
@@ -190,7 +220,8 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
  *   -EBUSY while a writer (sl_conn_writer_begin) is open on the connection;
  *   -ENOBUFS when no mbuf is available, or when the send queues of the worker's
  *   connections together hold all of the pool they may (the mbufs beyond rx-desc +
- *   tx-desc + tx-queue); no on_writable follows, so retry later.
+ *   tx-desc + tx-queue); on_writable follows at the next poll iteration, to retry from
+ *   (the buffers come back as peers acknowledge data, independently of this queue).
  */
 SL_EXPORT
 int

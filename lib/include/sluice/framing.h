@@ -100,7 +100,7 @@ sl_cursor_peek(const struct sl_cursor *c, uint32_t off, uint32_t len, void *scra
  * across slices.
  *
  * @return
- *   The offset, or -1 when absent.
+ *   The offset (>= 0), or -ENOENT when absent.
  */
 SL_EXPORT
 int64_t
@@ -111,7 +111,7 @@ sl_cursor_memchr(const struct sl_cursor *c, uint32_t from, uint32_t to, uint8_t 
  * and ends by avail, including occurrences split across slices.
  *
  * @return
- *   The offset, or -1 when absent.
+ *   The offset (>= 0), -ENOENT when absent, or -EINVAL when plen is 0 or above 64.
  */
 SL_EXPORT
 int64_t
@@ -168,7 +168,8 @@ struct sl_ds_result {
 	uint32_t nfields;	/**< FRAME: fields written to fields[] */
 	uint64_t skip;		/**< SKIP, or ERROR with resync: bytes to drop */
 	int err;		/**< ERROR: errno value (EMSGSIZE, EPROTO, EBADMSG...) */
-	uint32_t err_off;	/**< ERROR: offset of the offending byte */
+	uint32_t err_off;	/**< ERROR: offset of the offending byte, from the cursor's
+				 *   offset 0 (<= avail); on_error gets it as a stream offset */
 	bool resync;		/**< ERROR: the deserializer can go on after dropping skip */
 	struct sl_field *fields;	/**< set by the stack: room for max_fields fields */
 	uint32_t max_fields;
@@ -192,12 +193,16 @@ struct sl_deserializer {
 	/**
 	 * Find the next message at the start of the cursor. `resume` is the `scanned` of
 	 * the previous NEED for this message (0 otherwise). Returns the verdict, details in r.
+	 * Never called with nothing available: sl_cursor_avail(in) is at least 1, and at
+	 * least the `need` of the previous NEED for this message.
 	 */
 	enum sl_ds_verdict (*frame)(void *state, const void *arg, const struct sl_cursor *in,
 				    uint32_t resume, struct sl_ds_result *r);
 	/**
 	 * The peer sent FIN and every byte before it has been offered to frame(), which
-	 * said NEED. Return FRAME (a last message; eof is called again), DONE, or ERROR.
+	 * said NEED (or there was nothing to offer). Return FRAME (a last message; eof is
+	 * called again), DONE, or ERROR. May be called with nothing available (avail 0: the
+	 * FIN came between messages): answer DONE unless the state holds a message.
 	 * NULL means: DONE when nothing is left, else ERROR EPIPE (FIN inside a message).
 	 */
 	enum sl_ds_verdict (*eof)(void *state, const void *arg, const struct sl_cursor *in,
@@ -216,10 +221,15 @@ struct sl_writer;
  * Contiguous room for at least min (<= SL_WRITER_MAX_CONTIG) bytes at the end of the
  * message, in mbuf tailroom. *got tells how much room there is; commit what was used.
  *
+ * Like every function of sluice that returns a pointer (sluice/sluice.h), it reports
+ * failure as NULL with rte_errno set; the int-returning writer calls return the same
+ * errors as negative values.
+ *
  * @return
  *   Where to write, or NULL with rte_errno: EAGAIN (the send queue cannot take it now:
  *   abort the message, on_writable follows), EMSGSIZE (the message would exceed the send
- *   queue's hard cap), ENOBUFS (no mbuf), EINVAL (min too large), EPIPE (not open).
+ *   queue's hard cap), ENOBUFS (no mbuf: abort the message, on_writable follows at the
+ *   next poll iteration), EINVAL (min too large), EPIPE (not open).
  */
 SL_EXPORT
 void *
@@ -234,7 +244,8 @@ sl_writer_commit(struct sl_writer *wr, uint32_t n);
  * Append n bytes (any size; spans mbufs).
  *
  * @return
- *   0, -ENOBUFS (no mbuf), -EAGAIN (the send queue cannot take it now: abort the message,
+ *   0, -ENOBUFS (no mbuf: abort the message, on_writable follows at the next poll
+ *   iteration), -EAGAIN (the send queue cannot take it now: abort the message,
  *   on_writable follows), -EMSGSIZE (the message alone would exceed the send queue's hard
  *   cap), -EPIPE (not open).
  */
@@ -346,9 +357,16 @@ sl_conn_set_framing(struct sl_conn *c, const struct sl_framing *fr);
 /**
  * Encode msg with the connection's serializer and queue it, all or nothing.
  *
+ * From on_message, a refusal that will pass (-EAGAIN, -ENOBUFS) is answered by returning
+ * SL_RX_AGAIN, and on_writable by sl_conn_resume_rx(): the message is delivered again
+ * then (docs/framing.md, "Backpressure").
+ *
  * @return
- *   0; -EAGAIN (send queue full: on_writable follows); -EPIPE (cannot send);
- *   -ENOTSUP (no serializer); -ENOBUFS; or the serializer's error.
+ *   0; -EAGAIN (send queue full: on_writable follows once it drains to the low mark);
+ *   -ENOBUFS (no mbuf, or the worker's send queues hold their share of the pool:
+ *   on_writable follows at the next poll iteration); -EPIPE (cannot send); -EBUSY (a
+ *   writer is open on c); -ENOTSUP (no serializer); -EMSGSIZE (larger than the send
+ *   queue's hard cap); or the serializer's error.
  */
 SL_EXPORT
 int
@@ -392,9 +410,10 @@ struct sl_msg_ref;
  * bytes are no longer the application's and holds fail.
  *
  * @return
- *   The reference, or NULL: m is not the message being delivered on c, c was closed or
- *   aborted in this callback, m is a copied message already held, no reference is left,
- *   or m has too many slices or fields. Failures count in framing_hold_fail.
+ *   The reference, or NULL with rte_errno: EINVAL (m is not the message being delivered
+ *   on c), EPIPE (c was closed or aborted in this callback, or reset), EALREADY (m is a
+ *   copied message already held), ENOSPC (no reference is left: msg-holds), E2BIG (m has
+ *   too many slices or fields). Failures count in framing_hold_fail.
  */
 SL_EXPORT
 struct sl_msg_ref *

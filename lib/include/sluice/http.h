@@ -191,7 +191,8 @@ sl_http_nheaders(const struct sl_msg *m)
  * @param value
  *   Set to the value (offsets within the message) when found.
  * @return
- *   The header index, or -1 when there is none (or m is not contiguous).
+ *   The header index (>= 0), -ENOENT when there is none, or -EINVAL when m is not
+ *   contiguous (a slice list).
  */
 SL_EXPORT
 int
@@ -298,7 +299,8 @@ sl_http_fixed_free(struct sl_http_fixed *f);
  *   KEEP_ALIVE.
  * @return
  *   0; -EAGAIN (send queue full: on_writable follows); -EPIPE; -EBUSY (a writer is
- *   open on c); -ENOBUFS; -EMSGSIZE (larger than the send queue can ever hold).
+ *   open on c); -ENOBUFS (no mbuf: on_writable follows at the next poll iteration);
+ *   -EMSGSIZE (larger than the send queue can ever hold).
  */
 SL_EXPORT
 int

@@ -129,7 +129,47 @@ test_refusal_cleared_when_counted_bytes_are_given_back(void **state)
 	th_poll(&x->t);
 }
 
+/* -ENOBUFS (here: the worker's send queues at their share of the pool) owes on_writable at
+ * the next poll iteration, once, so that an application that paused its reader has a
+ * hook to retry from (conn.h); the same for a writer's message. */
+static void
+test_enobufs_owes_writable_next_iteration(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_worker *w = x->t.w;
+	const uint8_t *d = sk_pattern(100, 3);
+	uint32_t max = w->tcp.txbuf_mbufs_max;
+	struct sl_writer *wr;
+	struct sl_conn *c;
+
+	c = tpeer_connect(p);
+	w->tcp.txbuf_mbufs_max = w->tcp.txbuf_mbufs;	/* no chunk for a new queue */
+	assert_int_equal(sl_conn_send(c, d, 100), -ENOBUFS);
+	assert_int_equal(sk_queued(x), 0);
+	assert_int_equal(p->tc->writables, 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->writables, 1);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->writables, 1);		/* once per refusal */
+
+	wr = sl_conn_writer_begin(c);
+	assert_non_null(wr);
+	assert_int_equal(sl_writer_write(wr, d, 100), -ENOBUFS);
+	sl_writer_abort(wr);
+	assert_int_equal(sk_queued(x), 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->writables, 2);
+
+	w->tcp.txbuf_mbufs_max = max;	/* the buffers are back: the retry succeeds */
+	assert_int_equal(sl_conn_send(c, d, 100), 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->writables, 2);
+	th_tx_drain(&x->t);
+}
+
 static const struct CMUnitTest tests[] = {
+	SK_TEST(test_enobufs_owes_writable_next_iteration),
 	SK_TEST(test_water_marks_eagain_and_writable_edge),
 	SK_TEST(test_abort_leaves_nothing_queued),
 	SK_TEST(test_refusal_cleared_when_counted_bytes_are_given_back),

@@ -31,6 +31,8 @@ static const struct sl_lenpfx_cfg lp_cfg = { .width = 4, .max_len = LP_MAX_MSG -
 static struct sl_deserializer lp_ds;
 static const struct sl_framing lp_fr = { .ds = &lp_ds };
 
+static const struct sl_framing lp_abort_fr = { .ds = &lp_ds, .on_error = SL_FRAMING_ABORT };
+
 static const struct sl_line_cfg line_cfg = { .max_len = 100 };
 static struct sl_deserializer line_ds;
 static const struct sl_framing line_fr = { .ds = &line_ds };
@@ -658,6 +660,168 @@ test_slow_message_times_out_trickled_messages_do_not(void **state)
 	while (tpeer_recv(p, &o))
 		fin |= (o.flags & TH_FIN) != 0;
 	assert_true(fin);
+	/* The peer closes too: a normal TCP close, but on_close says why it began. */
+	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_FRAMING);
+}
+
+/* ---- how a framing error ends a connection (on_close's reason) ---- */
+
+static int
+setup_lp_abort(void **state)
+{
+	*state = lc_setup(NULL, &lp_abort_fr, NULL);
+	return 0;
+}
+
+/* A length above the limit, under SL_FRAMING_CLOSE: on_error, FIN from the stack, and once
+ * the peer's FIN completes the close (an ordinary TCP close), on_close reports
+ * SL_CLOSE_FRAMING, not SL_CLOSE_NORMAL: the application must learn that the stream was
+ * bad. */
+static void
+test_framing_error_close_policy_on_close_reports_framing(void **state)
+{
+	static const uint8_t bad[4] = { 0x7f, 0xff, 0xff, 0xff };
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+	bool fin = false;
+
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK | TH_PSH, bad, sizeof(bad));
+	th_poll(&x->t);
+	assert_int_equal(th_stats(&x->t)->framing_errors, 1);
+	while (tpeer_recv(p, &o))
+		fin |= (o.flags & TH_FIN) != 0;
+	assert_true(fin);
+	assert_int_equal(p->tc->closes, 0);
+	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
+	th_poll(&x->t);
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_FRAMING);
+	assert_string_equal(sl_close_reason_str(SL_CLOSE_FRAMING), "framing");
+}
+
+/* The same error under SL_FRAMING_ABORT: RST at once, on_close SL_CLOSE_FRAMING. */
+static void
+test_framing_error_abort_policy_rst_on_close_reports_framing(void **state)
+{
+	static const uint8_t bad[4] = { 0x7f, 0xff, 0xff, 0xff };
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct tp_out o;
+	bool rst = false;
+
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK | TH_PSH, bad, sizeof(bad));
+	th_poll(&x->t);
+	while (tpeer_recv(p, &o))
+		rst |= (o.flags & TH_RST) != 0;
+	assert_true(rst);
+	assert_int_equal(p->tc->closes, 1);
+	assert_int_equal(p->tc->reason, SL_CLOSE_FRAMING);
+}
+
+/* ---- frame() is never called with nothing available; eof() may be ---- */
+
+static struct {
+	unsigned int frames, frames_empty, eofs, eofs_empty;
+	unsigned int search_bad;	/* cursor searches that broke the error convention */
+} zc;
+
+/* Two-byte records, counting how it is called. */
+static enum sl_ds_verdict
+zc_frame(void *state, const void *arg, const struct sl_cursor *in, uint32_t resume,
+	 struct sl_ds_result *r)
+{
+	uint32_t avail = sl_cursor_avail(in);
+
+	(void)state;
+	(void)arg;
+	(void)resume;
+	zc.frames++;
+	if (avail == 0)
+		zc.frames_empty++;
+	if (avail < 2) {
+		r->need = 2;
+		return SL_DS_NEED;
+	}
+	/* The searches: an offset, or a negative errno (sluice/sluice.h). */
+	if (sl_cursor_memchr(in, 0, avail, sl_cursor_byte(in, 1)) != 1 ||
+	    sl_cursor_memchr(in, 0, avail, 0xee) != -ENOENT ||
+	    sl_cursor_memchr(in, 2, 1, sl_cursor_byte(in, 0)) != -ENOENT ||
+	    sl_cursor_memmem(in, 0, avail, "\xee\xee", 2) != -ENOENT ||
+	    sl_cursor_memmem(in, 0, avail, "x", 0) != -EINVAL)
+		zc.search_bad++;
+	r->consumed = 2;
+	r->msg_len = 2;
+	return SL_DS_FRAME;
+}
+
+static enum sl_ds_verdict
+zc_eof(void *state, const void *arg, const struct sl_cursor *in, struct sl_ds_result *r)
+{
+	(void)state;
+	(void)arg;
+	zc.eofs++;
+	if (sl_cursor_avail(in) == 0) {
+		zc.eofs_empty++;
+		return SL_DS_DONE;
+	}
+	r->err = EPIPE;
+	return SL_DS_ERROR;
+}
+
+static const struct sl_deserializer zc_ds = {
+	.name = "pairs",
+	.max_msg = 2,
+	.frame = zc_frame,
+	.eof = zc_eof,
+};
+static const struct sl_framing zc_fr = { .ds = &zc_ds };
+
+static int
+setup_zc(void **state)
+{
+	memset(&zc, 0, sizeof(zc));
+	*state = lc_setup(NULL, &zc_fr, NULL);
+	return 0;
+}
+
+/* docs/framing.md, "The zero-bytes case": pure ACKs, a message that consumes every byte
+ * there is, and a FIN between messages never make the driver call frame() with an empty
+ * cursor, nor again before the `need` it asked for has arrived; eof() is called with an
+ * empty cursor when the FIN comes between messages. */
+static void
+test_frame_never_called_empty_eof_may_be(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK, NULL, 0);			/* a pure ACK: nothing to frame */
+	th_poll(&x->t);
+	assert_int_equal(zc.frames, 0);
+	tpeer_send(p, TH_ACK | TH_PSH, "ab", 2);		/* one record, nothing left */
+	assert_int_equal(zc.frames, 1);
+	tpeer_send(p, TH_ACK | TH_PSH, "c", 1);		/* NEED 2 */
+	assert_int_equal(zc.frames, 2);
+	tpeer_send(p, TH_ACK, NULL, 0);			/* nothing new: no call */
+	th_poll(&x->t);
+	assert_int_equal(zc.frames, 2);
+	tpeer_send(p, TH_ACK | TH_PSH, "d", 1);		/* the NEED is met */
+	assert_int_equal(zc.frames, 3);
+	assert_int_equal(p->tc->msgs, 2);
+	tpeer_send(p, TH_FIN | TH_ACK, NULL, 0);
+	th_poll(&x->t);
+	assert_int_equal(zc.frames_empty, 0);
+	assert_int_equal(zc.eofs, 1);
+	assert_int_equal(zc.eofs_empty, 1);
+	assert_int_equal(p->tc->eofs, 1);
+	assert_int_equal(zc.frames, 3);
+	assert_int_equal(zc.search_bad, 0);
 }
 
 static int
@@ -685,6 +849,11 @@ main(void)
 		cmocka_unit_test(test_prepare_failure_on_second_worker_rolls_back),
 		TT_TEST_SETUP(test_slow_message_times_out_trickled_messages_do_not,
 			      setup_line_msg_timeout_5s),
+		TT_TEST_SETUP(test_framing_error_close_policy_on_close_reports_framing,
+			      setup_lp),
+		TT_TEST_SETUP(test_framing_error_abort_policy_rst_on_close_reports_framing,
+			      setup_lp_abort),
+		TT_TEST_SETUP(test_frame_never_called_empty_eof_may_be, setup_zc),
 	};
 
 	th_eal_init("test_framing_lifecycle");
