@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Integration: graceful drain on SIGTERM (sl_stack_drain), Linux clients over net_tap.
+#
+# Each case: sluice-server --mode http with a 64 KiB response body; 100 Linux connections
+# with a 4 KiB receive buffer each send one GET and do not read yet, so nearly all of
+# every response waits in sluice's send queues (the server's tcp_drain_queued counter
+# proves it). Then SIGTERM, and the clients start reading.
+#  1. every client receives its whole response, exactly, then a FIN (recv returns 0),
+#     never ECONNRESET; the server reports 100 connections closed cleanly, 0 reset,
+#     exits 0 with clean mbuf pools, before the drain deadline; a new connection
+#     during the drain is refused (RST: ECONNREFUSED);
+#  2. one client never reads: its data and FIN cannot leave, so after --drain-s it is
+#     reset (the client sees ECONNRESET) while the 99 others still get all and FIN; the
+#     report counts 99 clean, 1 reset, and the drain lasted at least --drain-s;
+#  3. a second SIGTERM during a drain (held up by a client that never reads, --drain-s
+#     60) stops the server at once: exit 0, pools clean, "drain interrupted".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+CONNS=100
+BODY_LEN=65536
+PEER=$(dirname "$0")/drainpeer.py
+tmp=$(mktemp -d /tmp/sl-drain.XXXXXX)
+trap 'rc=$?; rm -rf "$tmp"; (exit $rc); it_cleanup' EXIT
+
+# wait_for FILE SECONDS
+wait_for() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_exit PID SECONDS: wait for the server to exit by itself; its status in $exit_rc,
+# the time it took in $exit_s. Returns 1 (and kills it) if it did not.
+wait_exit() {
+	local i start=$SECONDS
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	exit_s=$((SECONDS - start))
+	if kill -0 "$1" 2>/dev/null; then
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		return 1
+	fi
+	wait "$1"
+	exit_rc=$?
+	return 0
+}
+
+# start_case NAME DRAIN_S PEER_ARGS...: a fresh namespace and server, the clients
+# started and their requests answered (queued).
+start_case() {
+	local name=$1 drain_s=$2
+	shift 2
+	case_dir=$tmp/$name
+	mkdir -p "$case_dir"
+	it_start_server --mode http --http-body-len "$BODY_LEN" --mbufs 16383 \
+		--drain-s "$drain_s"
+	it_nsexec timeout 120 "$SL_PY" "$PEER" "$IT_SLUICE_IP" 80 --conns "$CONNS" \
+		--body-len "$BODY_LEN" --rcvbuf 4096 --ready "$case_dir/ready" \
+		--go "$case_dir/go" --stuck-go "$case_dir/stuck-go" \
+		--readers-done "$case_dir/readers-done" --timeout 100 "$@" \
+		>"$case_dir/peer.out" 2>&1 &
+	peer_pid=$!
+	if ! wait_for "$case_dir/ready" 60; then
+		it_fail "$name: the clients did not get ready"
+		cat "$case_dir/peer.out"
+		return 1
+	fi
+}
+
+# end_case NAME: the peer's verdict; the namespace goes for the next case.
+end_case() {
+	local name=$1
+	touch "$case_dir/stuck-go"
+	if wait "$peer_pid"; then
+		it_ok "$name: clients: $(tail -n 1 "$case_dir/peer.out")"
+	else
+		it_fail "$name: clients"
+		tail -n 25 "$case_dir/peer.out"
+	fi
+	cp "$IT_LOG" "$case_dir/server.log"
+	sl_netns_del "$IT_NS"
+}
+
+# check_exit NAME: status 0 and the server's own leak check.
+check_exit() {
+	if [ "$exit_rc" -ne 0 ]; then
+		it_fail "$1: sluice-server exited with status $exit_rc"
+	elif ! grep -q '^sluice-server: mbuf pools clean' "$IT_LOG"; then
+		it_fail "$1: sluice-server did not report clean mbuf pools"
+	else
+		it_ok "$1: exit status 0, mbuf pools clean"
+	fi
+}
+
+drain_line() {
+	grep '^sluice-server: drain ' "$IT_LOG" | tail -n 1
+}
+
+# The bytes still queued when the drain began: at least 3/4 of the responses (each
+# client's kernel holds a few KB), or the test would not prove data in flight.
+check_queued() {
+	local queued
+	queued=$(drain_line | sed -n 's/.* with \([0-9]*\) bytes queued.*/\1/p')
+	if [ -n "$queued" ] && [ "$queued" -ge $((CONNS * BODY_LEN * 3 / 4)) ]; then
+		it_ok "$1: $queued bytes were queued in sluice when the drain began"
+	else
+		it_fail "$1: bytes queued at drain start '${queued}', expected >= $((CONNS * BODY_LEN * 3 / 4))"
+	fi
+}
+
+# --- 1. every client: all its data, then FIN
+if start_case all 20; then
+	kill -TERM "$IT_SERVER_PID"
+	touch "$tmp/all/go"
+	# While draining, the listener is closed: a new connection is refused with RST.
+	sleep 0.2
+	if it_nsexec "$SL_PY" -c '
+import socket, sys
+s = socket.socket()
+s.settimeout(5)
+try:
+    s.connect((sys.argv[1], 80))
+except ConnectionRefusedError:
+    sys.exit(0)
+except OSError as e:
+    print("unexpected:", e); sys.exit(1)
+print("connected during the drain"); sys.exit(1)' "$IT_SLUICE_IP"; then
+		it_ok "all: a new connection during the drain is refused (RST)"
+	else
+		it_fail "all: a new connection during the drain was not refused"
+	fi
+	if wait_exit "$IT_SERVER_PID" 30; then
+		IT_SERVER_PID=
+		check_exit all
+		line=$(drain_line)
+		if echo "$line" | grep -q "drain complete after .*: $CONNS connection(s) open with .* $CONNS closed cleanly, 0 reset"; then
+			it_ok "all: ${line#sluice-server: }"
+		else
+			it_fail "all: drain report: '$line'"
+		fi
+		if [ "$exit_s" -lt 20 ]; then
+			it_ok "all: exited ${exit_s}s after SIGTERM, within --drain-s 20"
+		else
+			it_fail "all: took ${exit_s}s, the drain deadline is 20 s"
+		fi
+		check_queued all
+	else
+		IT_SERVER_PID=
+		it_fail "all: sluice-server did not exit within 30 s of SIGTERM"
+	fi
+	end_case all
+fi
+
+# --- 2. a client that never reads: reset at the deadline, the others FIN
+if start_case stuck 3 --stuck 1; then
+	kill -TERM "$IT_SERVER_PID"
+	touch "$tmp/stuck/go"
+	if wait_exit "$IT_SERVER_PID" 30; then
+		IT_SERVER_PID=
+		check_exit stuck
+		line=$(drain_line)
+		if echo "$line" | grep -q "drain complete after .*: $CONNS connection(s) open with .* $((CONNS - 1)) closed cleanly, 1 reset"; then
+			it_ok "stuck: ${line#sluice-server: }"
+		else
+			it_fail "stuck: drain report: '$line'"
+		fi
+		secs=$(echo "$line" | sed -n 's/.*after \([0-9.]*\) s.*/\1/p')
+		if [ -n "$secs" ] && awk -v s="$secs" 'BEGIN { exit !(s >= 3.0 && s < 10) }'; then
+			it_ok "stuck: the drain lasted $secs s: the --drain-s 3 deadline"
+		else
+			it_fail "stuck: the drain lasted '$secs' s, expected the 3 s deadline"
+		fi
+	else
+		IT_SERVER_PID=
+		it_fail "stuck: sluice-server did not exit within 30 s of SIGTERM"
+	fi
+	end_case stuck
+fi
+
+# --- 3. a second SIGTERM during the drain stops at once
+if start_case twice 60 --stuck 1 --stuck-expect none; then
+	kill -TERM "$IT_SERVER_PID"
+	touch "$tmp/twice/go"
+	wait_for "$tmp/twice/readers-done" 60 || it_fail "twice: the readers did not finish"
+	sleep 0.5
+	if ! kill -0 "$IT_SERVER_PID" 2>/dev/null; then
+		it_fail "twice: the server did not wait for the client that does not read"
+	fi
+	kill -TERM "$IT_SERVER_PID"
+	if wait_exit "$IT_SERVER_PID" 10; then
+		IT_SERVER_PID=
+		check_exit twice
+		line=$(drain_line)
+		if echo "$line" | grep -q "drain interrupted after" && [ "$exit_s" -le 5 ]; then
+			it_ok "twice: second SIGTERM: stopped ${exit_s}s later: ${line#sluice-server: }"
+		else
+			it_fail "twice: exit ${exit_s}s after the second SIGTERM, drain report '$line'"
+		fi
+	else
+		IT_SERVER_PID=
+		it_fail "twice: sluice-server did not stop within 10 s of the second SIGTERM"
+	fi
+	end_case twice
+fi
+
+[ "$IT_FAILED" -eq 0 ] || exit 1
+echo "PASS: test_drain"
