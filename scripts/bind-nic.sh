@@ -24,6 +24,8 @@
 # run this again. It also refuses what is not a PCI device (veth, tap, bridge, dummy,
 # lo...: DPDK binds PCI functions; virtual ports are vdevs, see README). --dry-run checks
 # and prints the same plan and changes nothing; a refusal is a refusal with or without it.
+# A device already on the target driver is left alone (exit 0), so a service may run
+# this before every start (docs/deploy.md).
 #
 # The driver a device had is remembered in $SL_BIND_STATE_DIR (default
 # /var/lib/sluice/bind-nic), one file per PCI address, for --restore. SL_SYSFS (default
@@ -173,7 +175,10 @@ if [ "$restore" -eq 1 ]; then
 		driver=$(sed -n 's/^driver=//p' "$state")
 		[ -n "$driver" ] || die "$state names no driver: give it with --driver"
 	fi
-	[ "$cur" != "$driver" ] || die "$pci is already bound to $driver"
+	if [ "$cur" = "$driver" ]; then
+		echo "bind-nic: $pci is already bound to $driver: nothing to do"
+		exit 0
+	fi
 	echo "bind-nic: plan (restore)"
 	printf '  %-15s %s%s\n' device "$pci" "${desc:+ ($desc)}"
 	printf '  %-15s %s\n' "current driver" "$cur"
@@ -199,7 +204,11 @@ for ifc in "${ifaces[@]}"; do
 	[ -z "$why" ] || die "$why"
 done
 driver=${driver:-vfio-pci}
-[ "$cur" != "$driver" ] || die "$pci is already bound to $driver"
+if [ "$cur" = "$driver" ]; then
+	# Nothing to do: a service's ExecStartPre may run this at every start.
+	echo "bind-nic: $pci is already bound to $driver: nothing to do"
+	exit 0
+fi
 iommu="groups present"
 if [ -z "$(ls -A "$SYSFS/kernel/iommu_groups" 2>/dev/null)" ]; then
 	iommu="none (no IOMMU enabled: vfio-pci then needs the unsafe no-IOMMU mode, or use --driver uio_pci_generic)"

@@ -16,7 +16,8 @@
 #            reordering, duplication, corruption, truncation and delay: every (profile,
 #            seed) pair must deliver every byte exactly and leave nothing behind
 #            (tests/sim/sim.c; tests/sim/long.sh runs more seeds and bigger transfers)
-#   install  libsluice installs, and an outside program builds with pkg-config sluice
+#   install  libsluice installs, and an outside program builds with pkg-config sluice;
+#            the example systemd unit verifies against the installed files
 #   fuzz     libFuzzer targets (built with clang in build-fuzz; bounded runs from the
 #            seeds in tests/fuzz/corpus, a few minutes in all): one per deserializer
 #            through the real framing driver; the whole input path of a worker with open
@@ -122,7 +123,8 @@ suite_sim() {
 suite_install() {
 	sl_build build -Dwerror=true || return 1
 	"$SL_ROOT/tests/install/test_exports.sh" || return 1
-	"$SL_ROOT/tests/install/test_pkgconfig.sh"
+	"$SL_ROOT/tests/install/test_pkgconfig.sh" || return 1
+	"$SL_ROOT/tests/install/test_deploy_unit.sh"
 }
 
 suite_fuzz() {
