@@ -13,7 +13,10 @@
 #     reset (the client sees ECONNRESET) while the 99 others still get all and FIN; the
 #     report counts 99 clean, 1 reset, and the drain lasted at least --drain-s;
 #  3. a second SIGTERM during a drain (held up by a client that never reads, --drain-s
-#     60) stops the server at once: exit 0, pools clean, "drain interrupted".
+#     60) stops the server at once: exit 0, pools clean, "drain interrupted";
+#  4. --mode pubsub with producer threads that never stop (--messages 0) and 4 Linux
+#     subscribers: SIGTERM stops the producers, every subscriber receives whole lines in
+#     order (each record handed off before the close), then FIN; 4 closed cleanly.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -209,6 +212,38 @@ if start_case twice 60 --stuck 1 --stuck-expect none; then
 	fi
 	end_case twice
 fi
+
+# --- 4. pubsub: producer threads that never stop must stop on SIGTERM; every record
+# they handed off is sent (whole lines), then FIN
+it_start_server --mode pubsub --producers 2 --messages 0 --drain-s 20
+for i in 1 2 3 4; do
+	it_nsexec timeout 60 "$SL_PY" "$(dirname "$0")/pubsubpeer.py" "$IT_SLUICE_IP" 9000 \
+		--producers 2 --messages 0 --until-eof --timeout 50 >"$tmp/sub$i.out" 2>&1 &
+	eval "sub_pid$i=\$!"
+done
+sleep 2
+kill -TERM "$IT_SERVER_PID"
+if wait_exit "$IT_SERVER_PID" 30; then
+	IT_SERVER_PID=
+	check_exit pubsub
+	line=$(drain_line)
+	if echo "$line" | grep -q "drain complete after .*: 4 connection(s) open with .* 4 closed cleanly, 0 reset"; then
+		it_ok "pubsub: ${line#sluice-server: }"
+	else
+		it_fail "pubsub: drain report: '$line'"
+	fi
+else
+	IT_SERVER_PID=
+	it_fail "pubsub: sluice-server did not exit within 30 s of SIGTERM (producers kept it busy?)"
+fi
+for i in 1 2 3 4; do
+	pid_var=sub_pid$i
+	if wait "${!pid_var}"; then
+		it_ok "pubsub: subscriber $i: $(tail -n 1 "$tmp/sub$i.out")"
+	else
+		it_fail "pubsub: subscriber $i: $(tail -n 3 "$tmp/sub$i.out")"
+	fi
+done
 
 [ "$IT_FAILED" -eq 0 ] || exit 1
 echo "PASS: test_drain"
