@@ -198,9 +198,10 @@ drain_notify(struct sl_worker *w __rte_unused, struct tcp_flow *f)
 	const struct sl_conn_ops *ops = f->ops;
 	int rc = SL_DRAIN_CLOSE;
 
-	/* Ended meanwhile (or refused in on_accept just before): nothing to tell. */
+	/* Ended meanwhile (or refused in on_accept just before), or closed by the
+	 * application already (its FIN follows its data): nothing to tell. */
 	if (f->state == SL_TCP_CLOSED || f->state == SL_TCP_TIME_WAIT ||
-	    (f->flags & TF_CLOSE_DONE))
+	    (f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)))
 		return;
 	if (ops != NULL && ops->on_drain != NULL)
 		rc = ops->on_drain(flow_conn(f));

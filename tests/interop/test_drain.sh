@@ -9,6 +9,7 @@
 #     never ECONNRESET; the server reports 100 connections closed cleanly, 0 reset,
 #     exits 0 with clean mbuf pools, before the drain deadline; a new connection
 #     during the drain is refused (RST: ECONNREFUSED);
+#     The same with two workers (--lcores 0@0,1@0): each drains its own connections;
 #  2. one client never reads: its data and FIN cannot leave, so after --drain-s it is
 #     reset (the client sees ECONNRESET) while the 99 others still get all and FIN; the
 #     report counts 99 clean, 1 reset, and the drain lasted at least --drain-s;
@@ -212,6 +213,28 @@ if start_case twice 60 --stuck 1 --stuck-expect none; then
 	fi
 	end_case twice
 fi
+
+# --- 1b. the same with two workers (software steering on net_tap: each drains its own)
+IT_LCORES="--lcores 0@0,1@0"
+if start_case workers 20; then
+	kill -TERM "$IT_SERVER_PID"
+	touch "$tmp/workers/go"
+	if wait_exit "$IT_SERVER_PID" 30; then
+		IT_SERVER_PID=
+		check_exit workers
+		line=$(drain_line)
+		if echo "$line" | grep -q "drain complete after .*: $CONNS connection(s) open with .* $CONNS closed cleanly, 0 reset"; then
+			it_ok "workers: ${line#sluice-server: }"
+		else
+			it_fail "workers: drain report: '$line'"
+		fi
+	else
+		IT_SERVER_PID=
+		it_fail "workers: sluice-server did not exit within 30 s of SIGTERM"
+	fi
+	end_case workers
+fi
+unset IT_LCORES
 
 # --- 4. pubsub: producer threads that never stop must stop on SIGTERM; every record
 # they handed off is sent (whole lines), then FIN

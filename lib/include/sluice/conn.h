@@ -113,7 +113,8 @@ struct sl_conn_ops {
 	void (*on_close)(struct sl_conn *c, enum sl_close_reason reason);
 	/**
 	 * The stack is draining (sl_stack_drain(), sluice/stack.h): called once, on the
-	 * connection's worker, in the delivery phase after the drain began. The
+	 * connection's worker, in the delivery phase after the drain began (not for a
+	 * connection the application has closed with sl_conn_close() already). The
 	 * application may still send what it owes (finish a response) and returns
 	 * SL_DRAIN_CLOSE to have the stack close the connection now, as sl_conn_close()
 	 * does (every byte queued so far, and every producer record accepted so far,
