@@ -113,7 +113,7 @@ drain_begin(struct sl_worker *w)
 		}
 	}
 	w->stats.tcp_drain_conns += open;
-	w->stats.tcp_drain_reset += reset;
+	w->stats.tcp_drain_handshakes += reset;
 	w->stats.tcp_drain_queued += queued;
 	SL_LOG(INFO, "worker %u: drain: listeners closed, %u connection(s) closing with %"
 	       PRIu64 " bytes queued, %u handshake(s) reset, deadline in %u s", w->id, open,

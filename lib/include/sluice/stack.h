@@ -136,9 +136,9 @@ sl_stack_destroy(struct sl_stack *s);
  *      the flag, resets every connection still open (on_close SL_CLOSE_ABORTED), e.g.
  *      one whose peer stopped reading so its data and FIN cannot leave.
  *
- * The counters tcp_drain_conns (connections open when the drain began) and
- * tcp_drain_reset (those reset at the deadline, and handshakes reset at once) report
- * the outcome (sl_stack_stats()). A drain cannot be cancelled; a second call changes
+ * The counters tcp_drain_conns (connections open when the drain began), tcp_drain_reset
+ * (those reset at the deadline), tcp_drain_handshakes (handshakes reset at once) and
+ * tcp_drain_queued (bytes in their send queues) report the outcome (sl_stack_stats()). A drain cannot be cancelled; a second call changes
  * nothing. To stop at once instead, stop polling (sl_stack_stop(), sl_stack_destroy()).
  *
  * @param s

@@ -143,7 +143,9 @@ test_drain_half_open_handshake_reset(void **state)
 	assert_true(o.flags & TH_RST);
 	assert_null(tpeer_flow(p));
 	assert_int_equal(x->app.n, 0);
-	assert_int_equal(th_stats(&x->t)->tcp_drain_reset, 1);
+	assert_int_equal(th_stats(&x->t)->tcp_drain_handshakes, 1);
+	assert_int_equal(th_stats(&x->t)->tcp_drain_reset, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_drain_conns, 0);
 	th_poll(&x->t);
 	assert_true(sl_stack_drained(x->t.s));
 }
