@@ -17,7 +17,10 @@
 #     60) stops the server at once: exit 0, pools clean, "drain interrupted";
 #  4. --mode pubsub with producer threads that never stop (--messages 0) and 4 Linux
 #     subscribers: SIGTERM stops the producers, every subscriber receives whole lines in
-#     order (each record handed off before the close), then FIN; 4 closed cleanly.
+#     order (each record handed off before the close), then FIN; 4 closed cleanly;
+#  5. --mode source (sluice as the client of a Linux echo server, 4 endless streams):
+#     SIGTERM cuts the streams; the peer received exactly the bytes each stream sent,
+#     then FIN; 4 closed cleanly, exit 0.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -267,6 +270,44 @@ for i in 1 2 3 4; do
 		it_fail "pubsub: subscriber $i: $(tail -n 3 "$tmp/sub$i.out")"
 	fi
 done
+
+sl_netns_del "$IT_NS"
+
+# --- 5. sluice as a client (--mode source, 4 streams of 2 GB to a Linux echo server):
+# SIGTERM cuts the streams where they are; every byte sl_conn_send() accepted reaches the
+# peer (it echoes exactly what each connection sent), then FIN; exit 0
+it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 --start-delay-ms 1500 \
+	--bytes 2g --connections 4 --drain-s 20
+it_peer serve 5001 --conns 4 >"$tmp/serve.out" 2>&1 &
+serve_pid=$!
+sleep 4
+kill -TERM "$IT_SERVER_PID"
+if wait_exit "$IT_SERVER_PID" 30; then
+	IT_SERVER_PID=
+	check_exit source
+	line=$(drain_line)
+	if echo "$line" | grep -q "drain complete after .*: 4 connection(s) open with .* 4 closed cleanly, 0 reset" &&
+		[ "$(grep -c 'drained (SIGTERM)$' "$IT_LOG")" -eq 4 ]; then
+		it_ok "source: ${line#sluice-server: }; 4 streams reported drained"
+	else
+		it_fail "source: drain report: '$line'"
+		grep '^sluice-server: connection' "$IT_LOG"
+	fi
+else
+	IT_SERVER_PID=
+	it_fail "source: sluice-server did not exit within 30 s of SIGTERM"
+fi
+if wait "$serve_pid"; then
+	sent=$(sed -n 's/^sluice-server: connection [0-9]*: sent \([0-9]*\) .*/\1/p' "$IT_LOG" | sort -n | tr '\n' ' ')
+	echoed=$(sed -n 's/^serve: echoed \[\(.*\)\] bytes/\1/p' "$tmp/serve.out" | tr -d ',' | tr ' ' '\n' | sort -n | tr '\n' ' ')
+	if [ -n "$sent" ] && [ "$sent" = "$echoed" ]; then
+		it_ok "source: the Linux peer received exactly what each stream sent: $sent"
+	else
+		it_fail "source: sent '$sent', the peer echoed '$echoed'"
+	fi
+else
+	it_fail "source: the Linux echo server: $(tail -n 3 "$tmp/serve.out")"
+fi
 
 [ "$IT_FAILED" -eq 0 ] || exit 1
 echo "PASS: test_drain"
