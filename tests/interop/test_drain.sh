@@ -28,6 +28,8 @@ CONNS=100
 BODY_LEN=65536
 PEER=$(dirname "$0")/drainpeer.py
 tmp=$(mktemp -d /tmp/sl-drain.XXXXXX)
+# it_cleanup exits with the status it finds: keep the script's own.
+# shellcheck disable=SC2154
 trap 'rc=$?; rm -rf "$tmp"; (exit $rc); it_cleanup' EXIT
 
 # wait_for FILE SECONDS
@@ -218,6 +220,7 @@ if start_case twice 60 --stuck 1 --stuck-expect none; then
 fi
 
 # --- 1b. the same with two workers (software steering on net_tap: each drains its own)
+# shellcheck disable=SC2034  # read by it_start_server (lib.sh)
 IT_LCORES="--lcores 0@0,1@0"
 if start_case workers 20; then
 	kill -TERM "$IT_SERVER_PID"
