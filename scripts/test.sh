@@ -19,6 +19,7 @@
 #   install  libsluice exports sl_* only; README's install commands run verbatim (a prefix
 #            install, shared and static linking), and the project template
 #            (docs/examples/template) builds against it and serves its client on net_tap
+#            the example systemd unit verifies against the installed files
 #   fuzz     libFuzzer targets (built with clang in build-fuzz; bounded runs from the
 #            seeds in tests/fuzz/corpus, a few minutes in all): one per deserializer
 #            through the real framing driver; the whole input path of a worker with open
@@ -124,7 +125,8 @@ suite_sim() {
 suite_install() {
 	sl_build build -Dwerror=true || return 1
 	"$SL_ROOT/tests/install/test_exports.sh" || return 1
-	"$SL_ROOT/tests/install/test_pkgconfig.sh"
+	"$SL_ROOT/tests/install/test_pkgconfig.sh" || return 1
+	"$SL_ROOT/tests/install/test_deploy_unit.sh"
 }
 
 suite_fuzz() {

@@ -6,10 +6,19 @@
  *   sluice-server -l 1 --no-pci --vdev net_tap0,iface=sl0 -- --ip 198.18.0.2/24
  *
  * Every lcore given to the EAL runs one worker (the main lcore runs worker 0). The
- * program runs until SIGINT/SIGTERM or --duration-s, then stops the port, prints the
- * counters and frees everything. What it serves is the --mode's business: main.c only
- * runs the hooks of its struct server_mode (server.h), in order: setup, start, report,
+ * program runs until a signal or --duration-s, then stops the port, prints the counters
+ * and frees everything. What it serves is the --mode's business: main.c only runs the
+ * hooks of its struct server_mode (server.h), in order: setup, start, (drain), report,
  * teardown.
+ *
+ * Signals, as service managers expect (systemd's KillSignal=SIGTERM, Kubernetes'
+ * terminationGracePeriodSeconds, docs/deploy.md):
+ *
+ *   SIGTERM   graceful drain (sl_stack_drain): stop accepting, let every connection send
+ *             what it has queued and close with a FIN, reset what is still open after
+ *             --drain-s, report, exit 0
+ *   SIGINT    stop at once (an operator's Ctrl-C), as does any second signal during a
+ *             drain; connections are simply abandoned
  */
 
 #include <errno.h>
@@ -35,11 +44,17 @@
 
 /* The only process-wide state: what a signal handler can reach. */
 static volatile sig_atomic_t server_stop_requested;
+static volatile sig_atomic_t server_drain_requested;
 
+/* The first SIGTERM asks for a drain, which the main loop begins; SIGINT, or any signal
+ * once a drain was asked for, stops at once. */
 static void
-server_on_signal(int sig __rte_unused)
+server_on_signal(int sig)
 {
-	server_stop_requested = 1;
+	if (sig == SIGTERM && !server_drain_requested)
+		server_drain_requested = 1;
+	else
+		server_stop_requested = 1;
 }
 
 void
@@ -153,6 +168,45 @@ server_worker_loop(void *arg)
 	return 0;
 }
 
+/* SIGTERM: the stack drains (every worker in its own poll loop, lib/api/drain.c); the mode
+ * stops producing new data (pubsub's producers), so that the drain can end. */
+static void
+server_drain_begin(struct sl_stack *s, struct server_ctx *ctx)
+{
+	const struct server_mode *mode = ctx->opts->mode;
+
+	ctx->drain_start = rte_rdtsc();
+	printf("sluice-server: SIGTERM: draining (connections still open after %u s are "
+	       "reset; a second signal stops at once)\n", sl_stack_config(s)->drain_s);
+	fflush(stdout);
+	if (mode->drain != NULL)
+		mode->drain(s, ctx);
+	sl_stack_drain(s);
+}
+
+/* What the drain did, from the workers' counters. */
+static void
+server_print_drain(struct sl_stack *s, const struct server_ctx *ctx, const struct sl_stats *st)
+{
+	double secs = (double)(rte_rdtsc() - ctx->drain_start) / (double)rte_get_tsc_hz();
+
+	if (ctx->drain_start == 0)
+		return;
+	if (!sl_stack_drained(s)) {
+		printf("sluice-server: drain interrupted after %.2f s by a second signal: %"
+		       PRIu64 " connection(s) open when it began with %" PRIu64 " bytes queued, %"
+		       PRIu64 " reset; those still open were abandoned\n", secs,
+		       st->tcp_drain_conns, st->tcp_drain_queued, st->tcp_drain_reset);
+		return;
+	}
+	printf("sluice-server: drain complete after %.2f s: %" PRIu64 " connection(s) open with %"
+	       PRIu64 " bytes queued, %" PRIu64 " closed cleanly, %" PRIu64 " reset\n",
+	       secs, st->tcp_drain_conns,
+	       st->tcp_drain_queued,
+	       st->tcp_drain_conns - RTE_MIN(st->tcp_drain_conns, st->tcp_drain_reset),
+	       st->tcp_drain_reset);
+}
+
 /* The main lcore polls worker 0 and also keeps the time: duration, periodic stats, and
  * the start of client modes (which connect from worker 0, i.e. from this thread). */
 static int
@@ -175,6 +229,12 @@ server_main_loop(struct sl_stack *s, struct server_ctx *ctx)
 		sl_worker_poll(w);
 		if (mode->poll != NULL)
 			mode->poll(w, ctx);
+		if (unlikely(server_drain_requested)) {
+			if (ctx->drain_start == 0)
+				server_drain_begin(s, ctx);
+			if (sl_stack_drained(s))	/* every worker, this one included */
+				server_stop_requested = 1;
+		}
 		if ((++iter & 1023) != 0)
 			continue;
 		uint64_t now = rte_rdtsc();
@@ -342,6 +402,7 @@ main(int argc, char **argv)
 	printf("sluice-server: stopped; counters:\n");
 	sl_stats_print(stdout, &st, 0);
 	server_print_send_path(&st);
+	server_print_drain(s, ctx, &st);
 	if (mode->port != 0)
 		server_print_summary(s, ctx);
 	status = mode->report != NULL ? mode->report(s, ctx) : 0;

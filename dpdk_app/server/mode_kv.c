@@ -1558,6 +1558,20 @@ kv_on_eof(struct sl_conn *c)
 	server_on_eof(c);
 }
 
+/* SIGTERM: a request out with other workers is answered first (its reply closes the
+ * connection, as after on_eof); otherwise close now, after what is queued. */
+static int
+kv_on_drain(struct sl_conn *c)
+{
+	struct kv_conn *kc = sl_conn_user(c);
+
+	if (kc != NULL && kc->nparts != 0) {
+		kc->eof = true;
+		return SL_DRAIN_LATER;
+	}
+	return SL_DRAIN_CLOSE;
+}
+
 static void
 kv_on_writable(struct sl_conn *c)
 {
@@ -1591,6 +1605,7 @@ static const struct sl_conn_ops kv_ops = {
 	.on_accept = kv_on_accept,
 	.on_message = kv_on_message,
 	.on_eof = kv_on_eof,
+	.on_drain = kv_on_drain,
 	.on_writable = kv_on_writable,
 	.on_error = kv_on_error,
 	.on_close = kv_on_close,

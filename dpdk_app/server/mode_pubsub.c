@@ -317,6 +317,17 @@ pubsub_stop(struct pubsub_state *ps)
 		}
 }
 
+/* SIGTERM: no new messages (a producer publishing without end would keep every
+ * subscriber busy until the deadline); what was submitted is sent before each FIN. The
+ * threads end at their next check, within one wait (PUBSUB_WAIT_US); report joins them. */
+static void
+pubsub_drain(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
+{
+	struct pubsub_state *ps = ctx->mode_state;
+
+	ps->stop = 1;
+}
+
 static int
 pubsub_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 {
@@ -360,6 +371,7 @@ const struct server_mode mode_pubsub = {
 	.port = 9000,
 	.setup = pubsub_setup,
 	.start = pubsub_start,
+	.drain = pubsub_drain,
 	.report = pubsub_report,
 	.teardown = pubsub_teardown,
 };

@@ -15,6 +15,9 @@
  *
  * The stream is xorshift64* seeded per connection, so any peer can regenerate it; its
  * FNV-1a 64-bit hash is printed for peers that only hash what they receive.
+ *
+ * SIGTERM (a drain) ends the streams where they are: what was queued is sent, then FIN,
+ * and the report says "drained" instead of "ok" for a stream cut short.
  */
 
 #include <errno.h>
@@ -48,6 +51,7 @@ struct source_conn {
 	uint64_t tx_hash;
 	uint64_t start_tsc, end_tsc;
 	bool eof, closed, failed;
+	bool drained;		/* SIGTERM closed it before the stream was out */
 	enum sl_close_reason reason;
 	char why[96];
 };
@@ -195,6 +199,17 @@ source_on_eof(struct sl_conn *c)
 		sl_conn_close(c);
 }
 
+/* SIGTERM: stop the stream where it is; what was queued leaves, then the FIN (the close
+ * stops delivery, so --verify echo checks nothing more). */
+static int
+source_on_drain(struct sl_conn *c)
+{
+	struct source_conn *sc = sl_conn_user(c);
+
+	sc->drained = sc->sent < sc->ctx->opts->bytes || !sc->eof;
+	return SL_DRAIN_CLOSE;
+}
+
 static void
 source_on_close(struct sl_conn *c, enum sl_close_reason why)
 {
@@ -220,6 +235,7 @@ static const struct sl_conn_ops source_ops = {
 	.on_eof = source_on_eof,
 	.on_writable = source_on_writable,
 	.on_close = source_on_close,
+	.on_drain = source_on_drain,
 };
 
 static int
@@ -296,7 +312,8 @@ source_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 		       " fnv1a64 %016" PRIx64 " in %.3f s (%.1f Mbit/s each way) %s%s\n",
 		       i, sc->sent, sc->received, sc->tx_hash, secs,
 		       secs > 0 ? (double)sc->sent * 8 / secs / 1e6 : 0.0,
-		       sc->failed ? "FAILED: " : "ok", sc->failed ? sc->why : "");
+		       sc->failed ? "FAILED: " : sc->drained ? "drained (SIGTERM)" : "ok",
+		       sc->failed ? sc->why : "");
 	}
 	return failed ? 1 : 0;
 }

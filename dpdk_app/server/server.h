@@ -41,6 +41,9 @@ struct server_ctx;
  *   poll      on every worker's thread, after each sl_worker_poll() (both loops of
  *             main.c): the mode's own phase, e.g. draining messages between workers.
  *             Called on every iteration, so it must cost next to nothing when idle.
+ *   drain     on SIGTERM, on the main lcore, just before sl_stack_drain(): stop making
+ *             new work that would keep connections open (pubsub's producers); what a
+ *             connection owes is finished in its on_drain (sluice/conn.h).
  *   report    after the workers stopped, after the connection summary: print the mode's
  *             own counters; returns the exit status the mode asks for (0, or 1 when what
  *             it did failed).
@@ -54,6 +57,7 @@ struct server_mode {
 	int (*setup)(struct sl_stack *s, struct server_ctx *ctx);
 	int (*start)(struct sl_stack *s, struct server_ctx *ctx);
 	void (*poll)(struct sl_worker *w, struct server_ctx *ctx);
+	void (*drain)(struct sl_stack *s, struct server_ctx *ctx);
 	int (*report)(struct sl_stack *s, struct server_ctx *ctx);
 	void (*teardown)(struct server_ctx *ctx);
 };
@@ -120,6 +124,7 @@ struct server_ctx {
 	const struct server_opts *opts;
 	uint16_t port;			/* --port, or the mode's default */
 	void *mode_state;		/* the mode's own, from setup to teardown */
+	uint64_t drain_start;		/* TSC when SIGTERM's drain began; 0: none */
 	struct server_counters per_worker[RTE_MAX_LCORE];
 };
 

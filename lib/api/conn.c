@@ -197,6 +197,10 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 		rte_errno = EINVAL;
 		return NULL;
 	}
+	if (w->drain.state != DRAIN_NONE) {
+		rte_errno = ESHUTDOWN;
+		return NULL;
+	}
 	k.raddr = addr;
 	k.laddr = w->ip;
 	k.rport = rte_cpu_to_be_16(port);

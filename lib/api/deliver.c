@@ -12,6 +12,8 @@
  *               framed: conn_deliver_framed -> framing_pump -> conn_fr_deliver
  *   on_eof      once every received byte was consumed and the peer's FIN has arrived
  *   on_writable
+ *   on_drain    the stack drains (drain.c): the connection closes unless the application
+ *               says it will close it itself
  *   on_close    last (after which the control block may be freed)
  *
  * Callbacks may call anything in conn.c: sends only queue bytes and mark the flow dirty
@@ -29,6 +31,7 @@
 #include <sluice/framing.h>
 
 #include "api/api_priv.h"
+#include "api/drain.h"
 #include "core/worker.h"
 #include "framing/framing_priv.h"
 #include "tcp/flow.h"
@@ -275,6 +278,8 @@ conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 	if ((ev & EV_WRITABLE) && ops != NULL && ops->on_writable != NULL &&
 	    conn_can_send(f))
 		ops->on_writable(c);
+	if (ev & EV_DRAIN)
+		drain_notify(w, f);
 	if ((f->events & EV_CLOSE) || (ev & EV_CLOSE)) {
 		/* A normal close waits until every received byte and on_eof were delivered:
 		 * while the application has paused delivery, EV_CLOSE stays pending and

@@ -189,6 +189,9 @@ static const struct sl_opt config_opts[] = {
 	    "highest ephemeral port for active opens"),
 	OPT("tcp", "seed", SL_OPT_U64, seed, 0, UINT64_MAX,
 	    "seed for ISN/cookie secrets and the PRNG (0: random; for reproducible tests)"),
+	OPT("tcp", "drain-s", SL_OPT_U32, drain_s, 0, 86400,
+	    "graceful drain (sl_stack_drain, sluice-server on SIGTERM): connections still "
+	    "open this long after it began are reset (0: at once)"),
 	OPT("framing", "framing-batch", SL_OPT_U32, framing_batch, 1, 65536,
 	    "messages delivered per connection per poll iteration (fairness)"),
 	OPT("framing", "framing-asm-mb", SL_OPT_U32, framing_asm_mb, 1, 65536,
@@ -272,6 +275,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->port_min = 32768;
 	cfg->port_max = 60999;
 	cfg->seed = 0;
+	cfg->drain_s = 10;
 	cfg->framing_batch = 64;
 	cfg->framing_asm_mb = 32;
 	cfg->msg_timeout_ms = 60000;

@@ -14,6 +14,9 @@
  *   worker_producers  records from producer threads into the send queues (producer.c)
  *   worker_timers     due TCP timers (RTO, persist, delayed ACK, keepalive, TIME-WAIT)
  *                     and the slow tick (ARP retries and aging)
+ *   worker_drain      only once sl_stack_drain() was called: close the listeners and
+ *                     tell every connection, then watch them close, reset the rest at
+ *                     the deadline (drain.c)
  *   worker_output     tcp_output once per dirty flow: data, ACKs, FINs
  *   worker_flush      one TX flush for everything the iteration produced
  *
@@ -43,6 +46,7 @@
 #include "net/port.h"
 #include "api/producer_priv.h"
 #include "api/api_priv.h"
+#include "api/drain.h"
 #include "tcp/flow.h"
 #include "tcp/tcp_in.h"
 #include "tcp/tcp_out.h"
@@ -137,6 +141,15 @@ worker_timers(struct sl_worker *w)
 	ipfrag_timer(w);
 }
 
+/* One relaxed load of a read-mostly line while no drain was asked for. */
+static inline void
+worker_drain(struct sl_worker *w)
+{
+	if (unlikely(__atomic_load_n(&w->stack->drain_req, __ATOMIC_RELAXED) != 0) &&
+	    w->drain.state != DRAIN_DONE)
+		drain_run(w);
+}
+
 /* One pass over the flows dirty when it starts. A flow whose output waited for room in
  * the TX queue (backpressure, port.h) stays dirty for the next iteration: one that sent
  * nothing keeps its place, one that sent part of its data goes behind everyone, so no flow
@@ -201,6 +214,7 @@ sl_worker_poll(struct sl_worker *w)
 	worker_deliver(w);
 	worker_producers(w);
 	worker_timers(w);
+	worker_drain(w);
 	worker_output(w);
 	worker_flush(w);
 	return n;

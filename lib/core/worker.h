@@ -24,6 +24,7 @@
 #include "core/steer.h"
 #include "framing/framing_priv.h"
 #include "net/port.h"
+#include "api/drain.h"
 #include "api/producer_priv.h"
 #include "tcp/flow.h"
 
@@ -85,6 +86,9 @@ struct sl_worker {
 	struct producer_chan *pchans[WORKER_MAX_PRODUCERS];
 	uint32_t pchan_hi;
 
+	/* Graceful drain (api/drain.c): this worker's part, and whether it is over. */
+	struct drain_worker drain;
+
 	struct sl_stack *stack;
 	const struct sl_config *cfg;
 	unsigned int id;
@@ -103,7 +107,10 @@ struct sl_stack {
 	bool port_configured;
 	bool started;
 	struct steer steer;		/* flow ownership: written at create and start */
-	struct sl_worker *workers[RTE_MAX_LCORE];
+	/* sl_stack_drain() (any thread) sets it; each worker reads it once per iteration.
+	 * On a line of its own: read-mostly, it stays in every worker's cache. */
+	uint32_t drain_req __rte_cache_aligned;
+	struct sl_worker *workers[RTE_MAX_LCORE] __rte_cache_aligned;
 };
 
 /* Allocate one packet mbuf from the worker's pool, counting failures. */

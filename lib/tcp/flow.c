@@ -425,5 +425,7 @@ listener_find(struct sl_worker *w, uint16_t port)
 {
 	uint8_t i = w->tcp.listen_map[port];
 
+	if (unlikely(w->tcp.listen_closed))
+		return NULL;		/* draining (api/drain.c): closed, answered with RST */
 	return i != 0 ? &w->tcp.listeners[i - 1] : NULL;
 }

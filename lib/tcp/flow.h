@@ -85,6 +85,7 @@ struct flow_key {
 #define EV_EOF		(1u << 3)
 #define EV_WRITABLE	(1u << 4)
 #define EV_CLOSE	(1u << 5)
+#define EV_DRAIN	(1u << 6)	/* the stack drains: on_drain, then close */
 
 struct tcp_listener;
 
@@ -253,6 +254,7 @@ struct tcp_worker {
 	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 	uint8_t listen_map[65536];	/* local port -> listener index + 1 */
+	bool listen_closed;		/* draining: every listener answers as closed */
 	struct tcp_flow_list ready;	/* application events to deliver */
 	struct tcp_flow_list dirty;	/* output to produce */
 	struct tcp_flow_list timewait;	/* oldest first, for reuse when the table is full */

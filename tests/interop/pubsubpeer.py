@@ -5,8 +5,10 @@ sequence counts up from 0 with no gap and no repeat, that each line is between -
 --max bytes, and that the filler is the one the server writes (letter (seq + offset) % 26),
 until each of --producers producers has delivered --messages messages (or, with --quit-after
 N, until N lines in all, then it hangs up abruptly). --stall S reads nothing for S seconds
-first, so the server's send queue fills and its producers must wait. Prints one summary
-line; exits 1 on any violation or on the time limit.
+first, so the server's send queue fills and its producers must wait. --until-eof (with
+--messages 0: producers that never stop) reads until the server closes with a FIN, which
+must come after a whole line (the graceful drain: every record accepted is sent), never
+a RST. Prints one summary line; exits 1 on any violation or on the time limit.
 """
 import argparse
 import re
@@ -28,6 +30,7 @@ def main():
     ap.add_argument("--stall", type=float, default=0.0)
     ap.add_argument("--quit-after", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--until-eof", action="store_true")
     a = ap.parse_args()
 
     s = socket.create_connection((a.host, a.port), timeout=10)
@@ -41,7 +44,7 @@ def main():
     nbytes = 0
     buf = b""
     done = 0
-    while done < a.producers:
+    while a.until_eof or done < a.producers:
         if time.monotonic() > deadline:
             print(f"FAIL: time limit; next expected per producer {expect}")
             return 1
@@ -49,6 +52,17 @@ def main():
             chunk = s.recv(1 << 16)
         except socket.timeout:
             continue
+        except ConnectionResetError:
+            print(f"FAIL: connection reset; next expected per producer {expect}")
+            return 1
+        if not chunk and a.until_eof:
+            if buf:
+                print(f"FAIL: FIN after {len(buf)} bytes of an incomplete line")
+                return 1
+            s.close()
+            print(f"{total} messages ({nbytes} bytes) from {a.producers} producers, in "
+                  f"order, whole lines, then FIN")
+            return 0
         if not chunk:
             print(f"FAIL: server closed; next expected per producer {expect}")
             return 1
@@ -79,7 +93,9 @@ def main():
                 return 1
             expect[p] += 1
             total += 1
-            if expect[p] == a.messages:
+            if a.messages == 0:
+                pass
+            elif expect[p] == a.messages:
                 done += 1
             elif expect[p] > a.messages:
                 print(f"FAIL: producer {p}: more than {a.messages} messages")

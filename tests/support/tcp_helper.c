@@ -429,6 +429,16 @@ tapp_on_writable(struct sl_conn *c)
 	tconn_log(tc, 'w');
 }
 
+static int
+tapp_on_drain(struct sl_conn *c)
+{
+	struct tconn *tc = sl_conn_user(c);
+
+	tc->drains++;
+	tconn_log(tc, 'd');
+	return tc->app->drain_rc;
+}
+
 static void
 tapp_on_close(struct sl_conn *c, enum sl_close_reason reason)
 {
@@ -447,6 +457,7 @@ const struct sl_conn_ops tapp_ops = {
 	.on_eof = tapp_on_eof,
 	.on_writable = tapp_on_writable,
 	.on_close = tapp_on_close,
+	.on_drain = tapp_on_drain,
 };
 
 /* ---- the peer ---- */

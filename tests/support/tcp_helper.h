@@ -163,7 +163,7 @@ struct tconn {
 	struct tapp *app;
 	struct sl_conn *c;		/* NULL once on_close returned (or accept refused) */
 	uint16_t lport, rport;		/* host order */
-	unsigned int accepted, connected, msgs, eofs, writables, closes;
+	unsigned int accepted, connected, msgs, eofs, writables, closes, drains;
 	unsigned int paused;		/* on_message calls answered SL_RX_AGAIN */
 	enum sl_close_reason reason;
 	bool refused;			/* on_accept returned an error */
@@ -181,6 +181,7 @@ struct tapp {
 	int accept_rc;			/* what on_accept returns */
 	bool rx_pause;			/* on_message returns SL_RX_AGAIN */
 	bool close_on_eof;		/* on_eof calls sl_conn_close() */
+	int drain_rc;			/* what on_drain returns (SL_DRAIN_CLOSE: 0) */
 	const struct sl_msg *msg;	/* the message of the 'm' event, while the hook runs
 					 * (for sl_conn_hold_msg()) */
 	/* Runs after each event is recorded (ev is its log letter); may call the API. */
@@ -189,7 +190,8 @@ struct tapp {
 
 /* Callbacks that record into struct tconn: on_accept 'a' (listen arg: the struct tapp),
  * on_connect 'c', on_message 'm' (one letter per call), on_eof 'e', on_writable 'w',
- * on_close 'x'. For active opens the user pointer is the struct tconn. */
+ * on_drain 'd' (returns drain_rc), on_close 'x'. For active opens the user pointer is the
+ * struct tconn. */
 extern const struct sl_conn_ops tapp_ops;
 
 /* A fresh record (for an active open). */

@@ -149,6 +149,7 @@ struct sl_config {
 	uint32_t user_timeout_ms;	/**< abort when data stays unacknowledged this long */
 	uint16_t port_min, port_max;	/**< ephemeral ports for active opens */
 	uint64_t seed;			/**< secrets and PRNG seed; 0: random at start */
+	uint32_t drain_s;		/**< sl_stack_drain(): reset what is open after this */
 
 	/* [framing] */
 	uint32_t framing_batch;		/**< messages per connection per poll iteration */

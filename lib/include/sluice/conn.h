@@ -144,6 +144,25 @@ struct sl_conn_ops {
 	void (*on_error)(struct sl_conn *c, int err, uint64_t off);
 	/** The connection is gone (see the lifetime rules above). */
 	void (*on_close)(struct sl_conn *c, enum sl_close_reason reason);
+	/**
+	 * The stack is draining (sl_stack_drain(), sluice/stack.h): called once, on the
+	 * connection's worker, in the delivery phase after the drain began (not for a
+	 * connection the application has closed with sl_conn_close() already). The
+	 * application may still send what it owes (finish a response) and returns
+	 * SL_DRAIN_CLOSE to have the stack close the connection now, as sl_conn_close()
+	 * does (every byte queued so far, and every producer record accepted so far,
+	 * leaves before the FIN; received bytes not yet delivered are discarded), or
+	 * SL_DRAIN_LATER when it will call sl_conn_close() itself once its response is
+	 * complete. Whatever is still open at the drain deadline (drain-s) is reset.
+	 * NULL: SL_DRAIN_CLOSE.
+	 */
+	int (*on_drain)(struct sl_conn *c);
+};
+
+/** on_drain return values. */
+enum sl_drain_verdict {
+	SL_DRAIN_CLOSE = 0,	/**< close now: FIN after everything already queued */
+	SL_DRAIN_LATER = 1,	/**< the application closes it (sl_conn_close()) later */
 };
 
 /**
@@ -191,7 +210,8 @@ sl_stack_listen(struct sl_stack *s, uint16_t port, const struct sl_conn_ops *ops
  *   Initial user pointer (see sl_conn_user()).
  * @return
  *   The connection, or NULL with rte_errno set: EINVAL (bad address or port), ENOSPC (no
- *   free flow or local port), ENOBUFS (no mbuf for the SYN).
+ *   free flow or local port), ENOBUFS (no mbuf for the SYN), ESHUTDOWN (the stack is
+ *   draining, sl_stack_drain()).
  */
 SL_EXPORT
 struct sl_conn *

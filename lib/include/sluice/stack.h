@@ -16,6 +16,8 @@
  *     sl_stack_start(s);
  *     on each lcore i: while (!stop) sl_worker_poll(sl_stack_worker(s, i));
  *     sl_stack_stop(s); sl_stack_destroy(s);
+ *
+ * A graceful stop calls sl_stack_drain() and keeps polling until sl_stack_drained().
  */
 
 #include <stdbool.h>
@@ -111,6 +113,60 @@ SL_EXPORT
 unsigned int
 sl_stack_destroy(struct sl_stack *s);
 
+/**
+ * Begin a graceful drain: stop accepting, close every connection after the data it has
+ * queued, and reset what is still open at the deadline. Callable from any thread (a
+ * signal handler's flag read by the main loop, a control thread): it only sets a flag.
+ * Each worker performs the drain on its own connections in the drain phase of its next
+ * sl_worker_poll() (nothing crosses threads), so the workers must keep polling until
+ * sl_stack_drained() returns true. In that phase a worker:
+ *
+ *   1. closes its listeners: a SYN (or a SYN cookie's ACK) to a listening port is
+ *      answered with RST, as Linux does for a closed listener; handshakes not yet
+ *      complete (SYN-RECEIVED, unknown to the application) are reset; new active opens
+ *      fail with ESHUTDOWN;
+ *   2. tells the application: on_drain (sluice/conn.h) of every open connection, in the
+ *      delivery phase; by default (on_drain NULL or SL_DRAIN_CLOSE) the connection is
+ *      closed as sl_conn_close() does: everything sl_conn_send() and sl_producer_send()
+ *      accepted before leaves, then the FIN; later producer sends get -EPIPE;
+ *   3. waits until every connection has closed or reached TIME-WAIT (TIME-WAIT is not
+ *      waited out: the peer, which closed last, holds none and ours has nothing left to
+ *      send), delivering on_close for each;
+ *   4. at the deadline, drain-s seconds (configuration, sluice/config.h) after it saw
+ *      the flag, resets every connection still open (on_close SL_CLOSE_ABORTED), e.g.
+ *      one whose peer stopped reading so its data and FIN cannot leave.
+ *
+ * The counters tcp_drain_conns (connections open when the drain began), tcp_drain_reset
+ * (those reset at the deadline), tcp_drain_handshakes (handshakes reset at once) and
+ * tcp_drain_queued (bytes in their send queues) report the outcome (sl_stack_stats()). A drain cannot be cancelled; a second call changes
+ * nothing. To stop at once instead, stop polling (sl_stack_stop(), sl_stack_destroy()).
+ *
+ * @param s
+ *   The stack, started.
+ * @return
+ *   0 (also when a drain was already under way).
+ */
+SL_EXPORT
+int
+sl_stack_drain(struct sl_stack *s);
+
+/**
+ * Has sl_stack_drain() been called? Any thread; lets application threads (producers,
+ * timers) stop producing new work.
+ */
+SL_EXPORT
+bool
+sl_stack_draining(const struct sl_stack *s);
+
+/**
+ * Has every worker finished the drain: every connection closed, in TIME-WAIT, or reset at
+ * the deadline, and every on_close delivered? Any thread. False before sl_stack_drain().
+ * Once true the program may stop polling and destroy the stack.
+ */
+SL_EXPORT
+bool
+sl_stack_drained(const struct sl_stack *s);
+
 /** Number of workers. */
 SL_EXPORT
 unsigned int
@@ -189,8 +245,10 @@ sl_stack_telemetry_register(struct sl_stack *s);
  *      of those a previous iteration's delivery budget left waiting;
  *   5. drain the producer channels (sluice/producer.h) into the send queues;
  *   6. run due TCP timers, and the slow tick (ARP retries and aging);
- *   7. TCP output once per dirty connection;
- *   8. flush the TX queue once.
+ *   7. while the stack drains (sl_stack_drain()): begin, watch, or end this worker's
+ *      drain (its callbacks run in phase 4 of the next iteration);
+ *   8. TCP output once per dirty connection;
+ *   9. flush the TX queue once.
  *
  * Callbacks run in phase 4 only, never in the middle of TCP processing. Must be called
  * only by the thread that owns the worker.

@@ -121,6 +121,10 @@ extern "C" {
 	X(tcp_conn_closed,	"connections finished (all reasons)") \
 	X(tcp_conn_reset,	"connections ended by a peer RST") \
 	X(tcp_conn_timeout,	"connections ended by a timeout") \
+	X(tcp_drain_conns,	"connections open when a drain began (sl_stack_drain)") \
+	X(tcp_drain_reset,	"of those, reset at the drain deadline (drain-s)") \
+	X(tcp_drain_handshakes,	"half-open handshakes reset when a drain began") \
+	X(tcp_drain_queued,	"bytes in their send queues when the drain began") \
 	X(tcp_paws_drop,	"segments dropped by PAWS (old timestamp)") \
 	X(tcp_oow_drop,		"segments outside the receive window") \
 	X(tcp_challenge_ack,	"challenge ACKs sent (RFC 5961)") \
