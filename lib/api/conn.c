@@ -17,6 +17,8 @@
  *                      the delivery phase)
  */
 
+#define SL_LOG_MODULE api	/* sluice.api (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

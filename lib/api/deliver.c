@@ -19,6 +19,8 @@
  * events, which this same phase delivers within its budget.
  */
 
+#define SL_LOG_MODULE api	/* sluice.api (core/log.h) */
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>

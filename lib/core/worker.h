@@ -98,6 +98,7 @@ struct sl_stack {
 	uint8_t rss_key[64];
 	bool port_configured;
 	bool started;
+	bool capture;			/* counted in capture.c's users (capture_fini undoes) */
 	struct steer steer;		/* flow ownership: written at create and start */
 	struct sl_worker *workers[RTE_MAX_LCORE];
 };

@@ -28,6 +28,8 @@
  * states (one per connection that may use it) and assembly buffers (max_msg bytes each).
  */
 
+#define SL_LOG_MODULE framing	/* sluice.framing (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

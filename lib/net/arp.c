@@ -13,6 +13,8 @@
  * interval (at most one request per target per arp_retry_ms), retries, entry lifetime.
  */
 
+#define SL_LOG_MODULE arp	/* sluice.arp (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -10,6 +10,8 @@
  * is) so ARP and ICMP can turn a request into its reply in place.
  */
 
+#define SL_LOG_MODULE eth	/* sluice.eth (core/log.h) */
+
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>

@@ -11,6 +11,8 @@
  *     is 0 except for its ECN field, which TCP sets on ECN-capable data (ipv4_output_tos).
  */
 
+#define SL_LOG_MODULE ipv4	/* sluice.ipv4 (core/log.h) */
+
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>

@@ -17,6 +17,8 @@
  * copy out the refused frames; keeping them in place is simpler and keeps order.
  */
 
+#define SL_LOG_MODULE port	/* sluice.port (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -16,6 +16,8 @@
  * is full, the oldest TIME-WAIT connection makes room.
  */
 
+#define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>

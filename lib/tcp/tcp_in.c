@@ -33,6 +33,8 @@
  * reply, or freed.
  */
 
+#define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
+
 #include <string.h>
 
 #include <rte_byteorder.h>

@@ -23,6 +23,8 @@
  * the flow enters persist mode.
  */
 
+#define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
+
 #include <string.h>
 
 #include <rte_byteorder.h>

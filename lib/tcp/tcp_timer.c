@@ -21,6 +21,8 @@
  * (tcp_recovery.c; f->rec.rtx_kind says which).
  */
 
+#define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
+
 #include <rte_common.h>
 
 #include "core/log.h"

@@ -52,6 +52,10 @@ struct sl_port_info {
 	 * port's RSS with the key and RETA sluice set; false, software ownership, segments
 	 * that reach another worker are handed to the owner (always false with one worker). */
 	bool rss_steering;
+	/** dpdk-dumpcap can capture the port: rte_pdump is initialised (`[port] pdump`) and
+	 * the EAL runs on hugepages with its shared configuration (README "Capturing
+	 * packets"). */
+	bool capture;
 	bool link_up;			/**< at the time of the call */
 	uint32_t link_speed_mbps;	/**< at the time of the call, as the port reports it */
 };
