@@ -31,6 +31,7 @@
 #include <sluice/framing.h>
 
 #include "api/api_priv.h"
+#include "core/log.h"
 #include "core/worker.h"
 #include "framing/framing_priv.h"
 #include "tcp/flow.h"
@@ -167,6 +168,10 @@ conn_asm_deadline(struct sl_worker *w, struct tcp_flow *f, bool progress)
 	f->flags &= ~TF_ASM_LATE;
 	w->stats.framing_timeouts++;
 	w->stats.framing_errors++;
+	SL_LOG_RL(DEBUG, "conn " SL_IP4_FMT ":%u > :%u slot %u: message incomplete after "
+		  "%u ms (framing_timeouts)", SL_IP4_ARGS(f->key.raddr),
+		  rte_be_to_cpu_16(f->key.rport), rte_be_to_cpu_16(f->key.lport), f->idx,
+		  w->cfg->msg_timeout_ms);
 	if (conn_fr_error(f, ETIMEDOUT, off) == SL_FRAMING_ABORT) {
 		if (f->close_reason == SL_CLOSE_NORMAL && f->state != SL_TCP_CLOSED) {
 			sl_conn_abort(flow_conn(f));

@@ -60,8 +60,10 @@ worker_mbuf_alloc(struct sl_worker *w)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
-	if (unlikely(m == NULL))
+	if (unlikely(m == NULL)) {
 		w->stats.mbuf_alloc_fail++;
+		SL_LOGM_RL(port, DEBUG, "worker %u: mbuf pool empty (mbuf_alloc_fail)", w->id);
+	}
 	return m;
 }
 

@@ -324,7 +324,7 @@ tcp_timer_fire(struct sl_worker *w, struct tcp_flow *f)
 	if (f->tw_at != 0 && now >= f->tw_at) {
 		f->tw_at = 0;
 		if (f->state == SL_TCP_TIME_WAIT) {
-			f->state = SL_TCP_CLOSED;
+			flow_set_state(f, SL_TCP_CLOSED);
 			if (f->flags & TF_CLOSE_DONE)
 				flow_release(w, f);
 			/* else on_close is pending; the delivery phase frees it */

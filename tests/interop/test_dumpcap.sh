@@ -9,7 +9,9 @@
 #  - checksum offload on (net_tap offers it): what sluice sent is captured before the port
 #    fills its checksums (the README's caveat), what Linux sent is valid;
 #  - after the capture detached, the port still echoes and sluice exits with every mbuf back
-#    in its pool.
+#    in its pool;
+#  - the second run logs at debug (--log-level 'sluice.*:debug'): the connection's state
+#    changes and ARP's answer are in the log, under their module's log type.
 # dpdk-dumpcap is a secondary process: it maps the server's hugepages, so the server runs
 # on hugepages (128 MB, files kept for the secondary; removed by it_cleanup) with the
 # EAL's shared configuration.
@@ -154,6 +156,8 @@ check_capture() {
 }
 
 for offload in off auto; do
+	IT_EAL_EXTRA=
+	[ "$offload" = auto ] && IT_EAL_EXTRA="--log-level sluice.*:debug"
 	it_start_server --mode echo --mbufs 4095 --max-flows 1024 --csum-offload "$offload"
 	if ! grep -q "^sluice-server: capture with: dpdk-dumpcap --file-prefix $IT_PREFIX -i 0" "$IT_LOG"; then
 		it_fail "the banner does not say how to capture"
@@ -173,6 +177,19 @@ for offload in off auto; do
 	it_check "$offload: echo after the capture detached" \
 		it_nsexec "$SL_PY" "$(dirname "$0")/capturepeer.py" "$IT_SLUICE_IP" 7 --sizes "$SIZES" --gap-ms 0
 	it_stop_server
+	if [ -n "$IT_EAL_EXTRA" ]; then
+		conn="sluice.tcp: conn $IT_KERNEL_IP:$CPORT > $IT_SLUICE_IP:7 slot [0-9]*"
+		for want in "$conn: CLOSED -> SYN-RECEIVED" \
+			"$conn: SYN-RECEIVED -> ESTABLISHED" "$conn: ESTABLISHED -> CLOSE-WAIT" \
+			"$conn: CLOSE-WAIT -> LAST-ACK" "$conn: LAST-ACK -> CLOSED" \
+			"$conn closed: normal" "sluice.arp: worker 0: $IT_KERNEL_IP is at "; do
+			if grep -q "^$want" "$IT_LOG"; then
+				it_ok "debug log: $(grep -m1 "^$want" "$IT_LOG")"
+			else
+				it_fail "debug log lacks '$want'"
+			fi
+		done
+	fi
 	sl_netns_del "$IT_NS"
 	sl_eal_files_del "$IT_PREFIX"
 done
