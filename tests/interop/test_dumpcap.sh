@@ -33,7 +33,8 @@ WORK=$(mktemp -d "/tmp/sl-dumpcap.XXXXXX")
 # dpdk-dumpcap builds its own EAL command line (no --no-pci): an empty PCI directory keeps
 # its bus scan away from the machine's devices (DPDK's PCI bus reads SYSFS_PCI_DEVICES).
 mkdir "$WORK/no-pci"
-trap 'rm -rf "$WORK"; it_cleanup' EXIT
+# it_cleanup exits with the status it finds in $?: keep the test's.
+trap 'rc=$?; rm -rf "$WORK"; (exit $rc); it_cleanup' EXIT
 
 # capture_fields FILE: one line per TCP segment of FILE, tab-separated: source address and
 # port, destination address and port, tcp.stream, payload length, SYN, FIN, RST (1/0) and
