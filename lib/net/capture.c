@@ -23,8 +23,6 @@
 
 #define SL_LOG_MODULE port	/* sluice.port (core/log.h) */
 
-#include <errno.h>
-
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_pdump.h>
@@ -36,17 +34,17 @@
 /* Stacks of this process that initialised rte_pdump. */
 static unsigned int capture_users;
 
-int
+void
 capture_init(struct sl_stack *s)
 {
 	if (!s->cfg.pdump)
-		return 0;
+		return;
+	/* Capture is for operators: a stack that cannot offer it still runs. */
 	if (capture_users == 0 && rte_pdump_init() != 0) {
-		int rc = rte_errno != 0 ? rte_errno : ENOMEM;
-
-		SL_LOG(ERR, "packet capture (rte_pdump) cannot be initialised: %s; "
-		       "--pdump false runs without it", rte_strerror(rc));
-		return -rc;
+		SL_LOG(WARNING, "port %u: packet capture unavailable: rte_pdump_init() failed "
+		       "(%s; initialised by the application already?)", s->cfg.port_id,
+		       rte_strerror(rte_errno));
+		return;
 	}
 	capture_users++;
 	s->capture = true;
@@ -57,7 +55,6 @@ capture_init(struct sl_stack *s)
 	if (!s->info.capture)
 		SL_LOG(DEBUG, "port %u: rte_pdump ready, but dpdk-dumpcap cannot attach to a "
 		       "process without hugepages", s->cfg.port_id);
-	return 0;
 }
 
 void

@@ -6,9 +6,10 @@
 
 struct sl_stack;
 
-/* Make the stack's port capturable by dpdk-dumpcap (rte_pdump), when s->cfg.pdump says so.
- * Returns 0, or -errno when rte_pdump cannot be initialised. Sets s->info.capture. */
-int
+/* Make the stack's port capturable by dpdk-dumpcap (rte_pdump), when s->cfg.pdump says so,
+ * and set s->info.capture. When rte_pdump cannot be initialised, the stack runs without
+ * capture (logged). */
+void
 capture_init(struct sl_stack *s);
 
 /* Undo capture_init (sl_stack_destroy). */

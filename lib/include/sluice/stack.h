@@ -65,6 +65,12 @@ struct sl_port_info {
  * worker, create each worker's mbuf pool on its NUMA socket, and allocate every table the
  * workers need. Nothing is allocated later on the data path.
  *
+ * Unless cfg->pdump is false, the port is also made capturable by dpdk-dumpcap: rte_pdump
+ * is initialised (once per process, while any stack asks for it; sl_stack_destroy()
+ * undoes it with the last one). Nothing runs on the data path until a capture attaches.
+ * When rte_pdump cannot be initialised (its memory, or an application that initialised it
+ * itself), the stack is created all the same, without capture, and says so in the log.
+ *
  * Must run on the main lcore after rte_eal_init(). The configuration is copied.
  *
  * @param cfg
