@@ -24,6 +24,8 @@ packages=(
 	iptables
 	# benchmark charts
 	gnuplot-nox
+	# reading dpdk-dumpcap's captures: test_dumpcap.sh
+	tshark
 )
 
 missing=()
@@ -34,6 +36,10 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	sl_say "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
+	# tshark's wireshark-common asks whether non-root users may capture (a setuid
+	# dumpcap); answer no beforehand, so nothing waits for a prompt.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		debconf-set-selections
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -301,6 +301,14 @@ server_print_banner(struct sl_stack *s, const struct server_opts *o)
 	if (sl_stack_worker_count(s) > 1)
 		printf("sluice-server: flows steered by %s\n", info.rss_steering ?
 		       "RSS (key and RETA set by sluice)" : "software ownership with handoff");
+	/* The runtime directory ends with the EAL's --file-prefix, which dpdk-dumpcap needs. */
+	if (info.capture) {
+		const char *prefix = strrchr(rte_eal_get_runtime_dir(), '/');
+
+		printf("sluice-server: capture with: dpdk-dumpcap --file-prefix %s -i %u -w "
+		       "FILE.pcapng\n", prefix != NULL ? prefix + 1 : rte_eal_get_runtime_dir(),
+		       info.port_id);
+	}
 	fflush(stdout);
 }
 

@@ -17,6 +17,8 @@
  *                      the delivery phase)
  */
 
+#define SL_LOG_MODULE api	/* sluice.api (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -214,7 +216,7 @@ sl_worker_connect(struct sl_worker *w, rte_be32_t addr, uint16_t port,
 		return NULL;
 	}
 	tcp_flow_init(w, f);
-	f->state = SL_TCP_SYN_SENT;
+	flow_set_state(f, SL_TCP_SYN_SENT);
 	f->flags &= ~TF_CLOSE_DONE;
 	f->flags |= TF_APP;
 	f->ops = ops;

@@ -21,6 +21,8 @@
  * events, which this same phase delivers within its budget.
  */
 
+#define SL_LOG_MODULE api	/* sluice.api (core/log.h) */
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +34,7 @@
 
 #include "api/api_priv.h"
 #include "api/drain.h"
+#include "core/log.h"
 #include "core/worker.h"
 #include "framing/framing_priv.h"
 #include "tcp/flow.h"
@@ -169,6 +172,10 @@ conn_asm_deadline(struct sl_worker *w, struct tcp_flow *f, bool progress)
 	w->stats.framing_timeouts++;
 	w->stats.framing_errors++;
 	f->fr.failed = true;	/* on_close reports SL_CLOSE_FRAMING */
+	SL_LOG_RL(DEBUG, "conn " SL_IP4_FMT ":%u > :%u slot %u: message incomplete after "
+		  "%u ms (framing_timeouts)", SL_IP4_ARGS(f->key.raddr),
+		  rte_be_to_cpu_16(f->key.rport), rte_be_to_cpu_16(f->key.lport), f->idx,
+		  w->cfg->msg_timeout_ms);
 	if (conn_fr_error(f, ETIMEDOUT, off) == SL_FRAMING_ABORT) {
 		if (f->close_reason == SL_CLOSE_NORMAL && f->state != SL_TCP_CLOSED) {
 			sl_conn_abort(flow_conn(f));

@@ -23,6 +23,8 @@
  * side keeps its own TIME-WAIT when it closed last.
  */
 
+#define SL_LOG_MODULE api	/* sluice.api (core/log.h) */
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>

@@ -74,6 +74,9 @@ static const struct sl_opt config_opts[] = {
 	OPT("port", "tso", SL_OPT_BOOL, tso, 0, 1,
 	    "TCP segmentation offload when the port has it (needs checksum offload; off: "
 	    "segments are cut in software, the reference path)"),
+	OPT("port", "pdump", SL_OPT_BOOL, pdump, 0, 1,
+	    "let dpdk-dumpcap capture the port (rte_pdump; costs nothing until a capture "
+	    "attaches)"),
 	OPT("ip", "ip", SL_OPT_IPV4_PREFIX, ip, 0, 0, "our address and prefix, a.b.c.d/len"),
 	OPT("ip", "gateway", SL_OPT_IPV4, gateway, 0, 0,
 	    "next hop for addresses outside the subnet"),
@@ -224,6 +227,7 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->handoff_ring = 4096;
 	cfg->csum_offload = SL_OFFLOAD_AUTO;
 	cfg->promisc = false;
+	cfg->pdump = true;
 	cfg->ttl = 64;
 	cfg->min_pmtu = 552;
 	cfg->pmtu_expire_s = 600;

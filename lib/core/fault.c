@@ -16,6 +16,8 @@
  * other fault draws a number for it: a seed replays the same drops with or without ce.
  */
 
+#define SL_LOG_MODULE core	/* sluice.core (core/log.h) */
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -23,6 +23,8 @@
  * Nothing on this path allocates memory other than mbufs from the worker's own pool.
  */
 
+#define SL_LOG_MODULE core	/* sluice.core (core/log.h) */
+
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -39,6 +41,7 @@
 #include <sluice/stack.h>
 
 #include "net/arp.h"
+#include "net/capture.h"
 #include "net/eth.h"
 #include "core/log.h"
 #include "core/steer.h"
@@ -54,8 +57,6 @@
 #include "core/telemetry.h"
 #include "core/worker.h"
 
-RTE_LOG_REGISTER_DEFAULT(sl_logtype, INFO);
-
 /* Largest RX burst a worker asks for (config rx_burst is capped to it). */
 #define WORKER_RX_BURST_MAX 512
 
@@ -64,8 +65,10 @@ worker_mbuf_alloc(struct sl_worker *w)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
-	if (unlikely(m == NULL))
+	if (unlikely(m == NULL)) {
 		w->stats.mbuf_alloc_fail++;
+		SL_LOGM_RL(port, DEBUG, "worker %u: mbuf pool empty (mbuf_alloc_fail)", w->id);
+	}
 	return m;
 }
 
@@ -361,6 +364,7 @@ sl_stack_create(const struct sl_config *cfg, unsigned int nb_workers)
 	rc = port_setup(s);
 	if (rc != 0)
 		goto fail;
+	capture_init(s);
 	/* Software ownership until sl_stack_start() knows whether the port steers. */
 	steer_setup(s, NULL, 0, false);
 	for (i = 0; i < nb_workers; i++) {
@@ -420,6 +424,8 @@ sl_stack_destroy(struct sl_stack *s)
 	if (s == NULL)
 		return 0;
 	telemetry_detach(s);
+	/* First: no capture may attach to a port going away. */
+	capture_fini(s);
 	sl_stack_stop(s);
 	for (i = 0; i < s->nb_workers; i++)
 		if (s->workers[i] != NULL)

@@ -12,6 +12,8 @@
  * tag an ARP copy ("learn only") without touching the mbuf.
  */
 
+#define SL_LOG_MODULE core	/* sluice.core (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

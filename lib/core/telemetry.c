@@ -738,6 +738,7 @@ tel_info(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_int(d, "tx_tcp_csum_offload", info.tx_tcp_csum);
 		rte_tel_data_add_dict_int(d, "rx_ip_csum_offload", info.rx_ip_csum);
 		rte_tel_data_add_dict_int(d, "rx_tcp_csum_offload", info.rx_tcp_csum);
+		rte_tel_data_add_dict_int(d, "capture", info.capture);
 		tel_add_load(d, tel.stack);
 		rc = 0;
 	}

@@ -106,6 +106,7 @@ struct sl_stack {
 	uint8_t rss_key[64];
 	bool port_configured;
 	bool started;
+	bool capture;			/* counted in capture.c's users (capture_fini undoes) */
 	struct steer steer;		/* flow ownership: written at create and start */
 	/* sl_stack_drain() (any thread) sets it; each worker reads it once per iteration.
 	 * On a line of its own: read-mostly, it stays in every worker's cache. */

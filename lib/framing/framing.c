@@ -28,6 +28,8 @@
  * states (one per connection that may use it) and assembly buffers (max_msg bytes each).
  */
 
+#define SL_LOG_MODULE framing	/* sluice.framing (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -326,6 +328,13 @@ framing_fail(struct sl_worker *w, struct framing_flow *ff, struct rxbuf *rb, int
 	else
 		w->stats.framing_errors++;
 	pol = cb->error(arg, err, rb->consumed + off);
+	SL_LOG_RL(DEBUG, "worker %u: deserializer %s: %s at stream offset %" PRIu64 "; %s",
+		  w->id, ff->inst->ds->name,
+		  err == SL_EPLUGIN ? "broke its contract (SL_EPLUGIN)" : rte_strerror(err),
+		  rb->consumed + off,
+		  err == SL_EPLUGIN || pol == SL_FRAMING_ABORT ? "connection aborted" :
+		  pol == SL_FRAMING_RESYNC && r != NULL && r->resync ? "resynchronised" :
+		  "connection closed");
 	if (err == SL_EPLUGIN)
 		return FRAMING_ABORT;
 	if (pol == SL_FRAMING_RESYNC && r != NULL && r->resync) {

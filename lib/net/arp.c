@@ -13,6 +13,8 @@
  * interval (at most one request per target per arp_retry_ms), retries, entry lifetime.
  */
 
+#define SL_LOG_MODULE arp	/* sluice.arp (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,6 +209,8 @@ arp_request(struct sl_worker *w, rte_be32_t tip, const struct rte_ether_addr *un
 	ah->arp_data.arp_sip = w->ip;
 	ah->arp_data.arp_tip = tip;
 	w->stats.arp_tx_request++;
+	SL_LOG_RL(DEBUG, "worker %u: who has " SL_IP4_FMT "? (%s)", w->id, SL_IP4_ARGS(tip),
+		  unicast != NULL ? "unicast, checking a stale entry" : "broadcast");
 	eth_output(w, m, unicast != NULL ? unicast : &bcast);
 }
 
@@ -217,6 +221,10 @@ arp_entry_confirm(struct sl_worker *w, struct arp_entry *e, const struct rte_eth
 {
 	uint16_t i;
 
+	if (e->state != ARP_INCOMPLETE && !rte_is_same_ether_addr(mac, &e->mac))
+		SL_LOG_RL(INFO, "worker %u: " SL_IP4_FMT " moved from " RTE_ETHER_ADDR_PRT_FMT
+			  " to " RTE_ETHER_ADDR_PRT_FMT, w->id, SL_IP4_ARGS(e->ip),
+			  RTE_ETHER_ADDR_BYTES(&e->mac), RTE_ETHER_ADDR_BYTES(mac));
 	rte_ether_addr_copy(mac, &e->mac);
 	e->confirmed_us = w->clock.now_us;
 	e->tries = 0;
@@ -225,6 +233,9 @@ arp_entry_confirm(struct sl_worker *w, struct arp_entry *e, const struct rte_eth
 		w->stats.arp_updated++;
 		return;
 	}
+	SL_LOG_RL(DEBUG, "worker %u: " SL_IP4_FMT " is at " RTE_ETHER_ADDR_PRT_FMT
+		  " (%u packets were waiting)", w->id, SL_IP4_ARGS(e->ip),
+		  RTE_ETHER_ADDR_BYTES(mac), e->npending);
 	e->state = ARP_REACHABLE;
 	w->stats.arp_learned++;
 	for (i = 0; i < e->npending; i++)
@@ -271,11 +282,18 @@ arp_process(struct sl_worker *w, struct rte_mbuf *m, bool answer)
 	if (rte_is_multicast_ether_addr(&sha) || rte_is_zero_ether_addr(&sha) ||
 	    (sip != 0 && (ipv4_is_martian(sip) || sip == w->bcast))) {
 		w->stats.arp_drop_bad_sender++;
+		SL_LOG_RL(DEBUG, "worker %u: ARP from " RTE_ETHER_ADDR_PRT_FMT " sender "
+			  SL_IP4_FMT " dropped: arp_drop_bad_sender", w->id,
+			  RTE_ETHER_ADDR_BYTES(&sha), SL_IP4_ARGS(sip));
 		goto drop;
 	}
 	if (unlikely(sip == w->ip)) {
 		/* Someone claims our address. Never learn it; count it so it is seen. */
 		w->stats.arp_drop_spoof++;
+		if (answer)
+			SL_LOG_RL(WARNING, "worker %u: " RTE_ETHER_ADDR_PRT_FMT " claims our "
+				  "address " SL_IP4_FMT " (arp_drop_spoof)", w->id,
+				  RTE_ETHER_ADDR_BYTES(&sha), SL_IP4_ARGS(sip));
 		goto drop;
 	}
 
@@ -427,6 +445,10 @@ arp_timer(struct sl_worker *w)
 			if (now - e->requested_us < retry)
 				break;
 			if (e->tries >= cfg->arp_retries) {
+				SL_LOG_RL(NOTICE, "worker %u: " SL_IP4_FMT " did not answer %u "
+					  "requests: %u waiting packets dropped "
+					  "(arp_resolve_fail)", w->id, SL_IP4_ARGS(e->ip),
+					  e->tries, e->npending);
 				w->stats.arp_resolve_fail += e->npending;
 				arp_entry_release(w, e);
 				break;

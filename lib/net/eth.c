@@ -10,34 +10,57 @@
  * is) so ARP and ICMP can turn a request into its reply in place.
  */
 
+#define SL_LOG_MODULE eth	/* sluice.eth (core/log.h) */
+
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "core/log.h"
 #include "net/arp.h"
 #include "net/eth.h"
 #include "net/ipv4.h"
 #include "net/port.h"
 #include "core/worker.h"
 
+/* A dropped frame at debug level (sluice.eth, rate-limited): addresses and ethertype, and
+ * why -- the name of the counter it went to. Cold. */
+static __rte_noinline void
+eth_drop_note(const struct rte_mbuf *m, const char *why)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh))
+		SL_LOG_RL(DEBUG, "drop %u-byte frame: %s", m->pkt_len, why);
+	else
+		SL_LOG_RL(DEBUG, "drop " RTE_ETHER_ADDR_PRT_FMT " > " RTE_ETHER_ADDR_PRT_FMT
+			  " type 0x%04x len %u: %s", RTE_ETHER_ADDR_BYTES(&eh->src_addr),
+			  RTE_ETHER_ADDR_BYTES(&eh->dst_addr), rte_be_to_cpu_16(eh->ether_type),
+			  m->pkt_len, why);
+}
+
 void
 eth_input(struct sl_worker *w, struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eh;
+	const char *why;
 
 	/* Headers must be in the first segment; a PMD never splits 14 bytes. */
 	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*eh))) {
 		w->stats.eth_drop_runt++;
+		why = "eth_drop_runt";
 		goto drop;
 	}
 	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (unlikely(!rte_is_same_ether_addr(&eh->dst_addr, &w->mac)) &&
 	    !rte_is_broadcast_ether_addr(&eh->dst_addr)) {
 		w->stats.eth_drop_dst++;
+		why = "eth_drop_dst";
 		goto drop;
 	}
 	if (unlikely(rte_is_multicast_ether_addr(&eh->src_addr))) {
 		w->stats.eth_drop_src++;
+		why = "eth_drop_src";
 		goto drop;
 	}
 	m->l2_len = sizeof(*eh);
@@ -51,9 +74,11 @@ eth_input(struct sl_worker *w, struct rte_mbuf *m)
 		return;
 	default:
 		w->stats.eth_drop_ethertype++;
+		why = "eth_drop_ethertype";
 		break;
 	}
 drop:
+	eth_drop_note(m, why);
 	rte_pktmbuf_free(m);
 }
 

@@ -11,6 +11,8 @@
  * (icmp_echo_ignore_broadcasts), so a spoofed broadcast ping cannot make us reflect.
  */
 
+#define SL_LOG_MODULE icmp	/* sluice.icmp (core/log.h) */
+
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_icmp.h>

@@ -5,6 +5,8 @@
  * RX: ipv4_input -> ipfrag_input -> (the whole datagram) -> tcp_input | icmp_input
  */
 
+#define SL_LOG_MODULE ipv4	/* sluice.ipv4 (core/log.h) */
+
 /* rte_ip_frag_table_del_expired_entries() is still experimental in DPDK 22.11. */
 #define ALLOW_EXPERIMENTAL_API
 

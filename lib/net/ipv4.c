@@ -11,11 +11,14 @@
  *     is 0 except for its ECN field, which TCP sets on ECN-capable data (ipv4_output_tos).
  */
 
+#define SL_LOG_MODULE ipv4	/* sluice.ipv4 (core/log.h) */
+
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "core/log.h"
 #include "net/arp.h"
 #include "net/cksum.h"
 #include "net/eth.h"
@@ -38,6 +41,23 @@ ipv4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t 
 	return cksum_raw(ip, ihl) == 0xffff;
 }
 
+/* A dropped datagram at debug level (sluice.ipv4, rate-limited): addresses and protocol
+ * when the header is there, and why -- the name of the counter it went to. Cold. */
+static __rte_noinline void
+ipv4_drop_note(const struct rte_mbuf *m, uint32_t l2, const char *why)
+{
+	const struct rte_ipv4_hdr *ip;
+
+	if (rte_pktmbuf_data_len(m) < l2 + sizeof(*ip)) {
+		SL_LOG_RL(DEBUG, "drop %u-byte datagram: %s", m->pkt_len - l2, why);
+		return;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l2);
+	SL_LOG_RL(DEBUG, "drop " SL_IP4_FMT " > " SL_IP4_FMT " proto %u len %u: %s",
+		  SL_IP4_ARGS(ip->src_addr), SL_IP4_ARGS(ip->dst_addr), ip->next_proto_id,
+		  m->pkt_len - l2, why);
+}
+
 void
 ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
 {
@@ -45,44 +65,53 @@ ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
 	struct rte_ipv4_hdr *ip;
 	uint32_t ihl, tot, frame;
 	bool bcast = false;
+	const char *why;
 
 	w->stats.ip_rx++;
 	if (unlikely(rte_pktmbuf_data_len(m) < l2 + sizeof(*ip))) {
 		w->stats.ip_drop_short++;
+		why = "ip_drop_short";
 		goto drop;
 	}
 	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2);
 	if (unlikely((ip->version_ihl >> 4) != 4)) {
 		w->stats.ip_drop_version++;
+		why = "ip_drop_version";
 		goto drop;
 	}
 	ihl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
 	if (unlikely(ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < l2 + ihl)) {
 		w->stats.ip_drop_ihl++;
+		why = "ip_drop_ihl";
 		goto drop;
 	}
 	tot = rte_be_to_cpu_16(ip->total_length);
 	frame = m->pkt_len - l2;
 	if (unlikely(tot < ihl || tot > frame)) {
 		w->stats.ip_drop_len++;
+		why = "ip_drop_len";
 		goto drop;
 	}
 	if (unlikely(!ipv4_cksum_ok(m, ip, ihl))) {
 		w->stats.ip_drop_cksum++;
+		why = "ip_drop_cksum";
 		goto drop;
 	}
 	if (unlikely(ihl != sizeof(*ip))) {
 		w->stats.ip_drop_options++;
+		why = "ip_drop_options";
 		goto drop;
 	}
 	if (unlikely(ipv4_is_martian(ip->src_addr) || ip->src_addr == w->bcast ||
 		     ip->src_addr == w->ip)) {
 		w->stats.ip_drop_martian++;
+		why = "ip_drop_martian";
 		goto drop;
 	}
 	if (unlikely(ip->dst_addr != w->ip)) {
 		if (ip->dst_addr != RTE_BE32(0xffffffff) && ip->dst_addr != w->bcast) {
 			w->stats.ip_drop_not_ours++;
+			why = "ip_drop_not_ours";
 			goto drop;
 		}
 		bcast = true;
@@ -95,6 +124,7 @@ ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
 		/* No broadcast service takes fragments. */
 		if (bcast) {
 			w->stats.ip_drop_frag++;
+			why = "ip_drop_frag";
 			goto drop;
 		}
 		m = ipfrag_input(w, m, ip);
@@ -110,18 +140,23 @@ ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
 			return;
 		}
 		w->stats.ip_drop_broadcast++;
+		why = "ip_drop_broadcast";
 		break;
 	case IPPROTO_ICMP:
 		icmp_input(w, m, bcast);
 		return;
 	default:
-		if (bcast)
+		if (bcast) {
 			w->stats.ip_drop_broadcast++;
-		else
+			why = "ip_drop_broadcast";
+		} else {
 			w->stats.ip_drop_proto++;
+			why = "ip_drop_proto";
+		}
 		break;
 	}
 drop:
+	ipv4_drop_note(m, l2, why);
 	rte_pktmbuf_free(m);
 }
 

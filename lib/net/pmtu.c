@@ -3,6 +3,8 @@
  * pmtu.c -- the per-destination path MTU cache (RFC 1191); see pmtu.h.
  */
 
+#define SL_LOG_MODULE ipv4	/* sluice.ipv4 (core/log.h) */
+
 #include <errno.h>
 
 #include <rte_common.h>

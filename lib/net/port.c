@@ -17,6 +17,8 @@
  * copy out the refused frames; keeping them in place is simpler and keeps order.
  */
 
+#define SL_LOG_MODULE port	/* sluice.port (core/log.h) */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -380,6 +382,8 @@ port_txq_add(struct sl_worker *w, struct rte_mbuf *m)
 	 * every flush and block everything behind it: drop it here, loudly. */
 	if (unlikely(m->pkt_len > w->max_frame) && !(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
 		w->stats.tx_drop_oversize++;
+		SL_LOG_RL(WARNING, "worker %u: %u-byte frame exceeds the port's %u: dropped "
+			  "(tx_drop_oversize)", w->id, m->pkt_len, w->max_frame);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -389,6 +393,8 @@ port_txq_add(struct sl_worker *w, struct rte_mbuf *m)
 		if (q->n == q->cap) {
 			rte_pktmbuf_free(m);
 			w->stats.tx_drop_full++;
+			SL_LOG_RL(DEBUG, "worker %u: TX queue full (%u frames): frame dropped "
+				  "(tx_drop_full)", w->id, q->cap);
 			return;
 		}
 	}

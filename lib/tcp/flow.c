@@ -16,6 +16,8 @@
  * is full, the oldest TIME-WAIT connection makes room.
  */
 
+#define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -267,7 +269,7 @@ flow_release(struct sl_worker *w, struct tcp_flow *f)
 	f->w = NULL;
 	f->gen++;
 	wmark_slot_reset(w, f);
-	f->state = SL_TCP_CLOSED;
+	flow_set_state(f, SL_TCP_CLOSED);
 	t->nflows--;
 	rte_mempool_put(t->tcb_pool, f);
 }
@@ -368,7 +370,7 @@ flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why)
 	if (f->state == SL_TCP_SYN_RCVD && f->listener != NULL)
 		f->listener->syn_rcvd--;
 	f->listener = NULL;
-	f->state = SL_TCP_CLOSED;
+	flow_set_state(f, SL_TCP_CLOSED);
 	f->rtx_at = f->delack_at = f->ka_at = f->tw_at = f->cork_at = f->asm_at = 0;
 	wmark_shut(w, f);
 	tcp_timer_remove(w, f);
@@ -376,6 +378,10 @@ flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why)
 		TAILQ_REMOVE(&w->tcp.dirty, f, dirty_link);
 		f->flags &= ~TF_DIRTY;
 	}
+	SL_LOG_RL(DEBUG, "conn " SL_IP4_FMT ":%u > " SL_IP4_FMT ":%u slot %u closed: %s",
+		  SL_IP4_ARGS(f->key.raddr), rte_be_to_cpu_16(f->key.rport),
+		  SL_IP4_ARGS(f->key.laddr), rte_be_to_cpu_16(f->key.lport), f->idx,
+		  sl_close_reason_str(why));
 	w->stats.tcp_conn_closed++;
 	if (why == SL_CLOSE_RESET)
 		w->stats.tcp_conn_reset++;
@@ -391,13 +397,25 @@ flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why)
 }
 
 void
+flow_state_note(const struct tcp_flow *f, uint8_t to)
+{
+	if (f->state == to)
+		return;
+	SL_LOG_RL(DEBUG, "conn " SL_IP4_FMT ":%u > " SL_IP4_FMT ":%u slot %u: %s -> %s",
+		  SL_IP4_ARGS(f->key.raddr), rte_be_to_cpu_16(f->key.rport),
+		  SL_IP4_ARGS(f->key.laddr), rte_be_to_cpu_16(f->key.lport), f->idx,
+		  sl_tcp_state_str((enum sl_tcp_state)f->state),
+		  sl_tcp_state_str((enum sl_tcp_state)to));
+}
+
+void
 flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f)
 {
 	struct tcp_worker *t = &w->tcp;
 
 	if (f->state == SL_TCP_SYN_RCVD && f->listener != NULL)
 		f->listener->syn_rcvd--;
-	f->state = SL_TCP_TIME_WAIT;
+	flow_set_state(f, SL_TCP_TIME_WAIT);
 	f->rtx_at = f->ka_at = 0;
 	f->flags &= ~TF_PERSIST;
 	f->tw_at = w->clock.now_us + 2ull * w->cfg->msl_ms * 1000;

@@ -317,6 +317,20 @@ flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why);
 void
 flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f);
 
+/* Log a state change at debug level (sluice.tcp, rate-limited); see flow_set_state. */
+void
+flow_state_note(const struct tcp_flow *f, uint8_t to);
+
+/* Every change of a connection's state goes through here, so that `--log-level
+ * sluice.tcp:debug` shows each one (with the 4-tuple) while nothing is formatted at the
+ * default level. */
+static inline void
+flow_set_state(struct tcp_flow *f, uint8_t to)
+{
+	flow_state_note(f, to);
+	f->state = to;
+}
+
 /* The listener on local port `port` (host order), or NULL. */
 struct tcp_listener *
 listener_find(struct sl_worker *w, uint16_t port);

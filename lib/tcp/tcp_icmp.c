@@ -21,6 +21,8 @@
  * icmp_err_invalid and ignored.
  */
 
+#define SL_LOG_MODULE icmp	/* sluice.icmp (core/log.h) */
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "core/log.h"
 #include "core/steer.h"
 #include "core/worker.h"
 #include "net/pmtu.h"
@@ -71,6 +74,8 @@ tcp_icmp_shrink(struct sl_worker *w, struct tcp_flow *f, uint16_t pmtu)
 		w->stats.icmp_err_stale++;	/* an ICMP about a segment of the old size */
 		return;
 	}
+	SL_LOG_RL(DEBUG, "conn " SL_IP4_FMT ":%u: path MTU %u, segments %u -> %u bytes",
+		  SL_IP4_ARGS(f->key.raddr), rte_be_to_cpu_16(f->key.rport), pmtu, f->mss, mss);
 	f->mss = (uint16_t)mss;
 	f->rcv_mss = (uint16_t)RTE_MIN((uint32_t)f->rcv_mss, mss);
 	w->stats.tcp_pmtu_shrinks++;
@@ -103,6 +108,9 @@ tcp_icmp_blackhole(struct sl_worker *w, struct tcp_flow *f)
 			   RTE_MIN(cfg->min_pmtu, (uint16_t)TCP_BLACKHOLE_MTU));
 	if (mss >= f->mss)
 		return;
+	SL_LOG_RL(DEBUG, "conn " SL_IP4_FMT ":%u: %u timeouts of full-size segments, "
+		  "segments %u -> %u bytes (black hole?)", SL_IP4_ARGS(f->key.raddr),
+		  rte_be_to_cpu_16(f->key.rport), f->nrtx, f->mss, mss);
 	f->mss = (uint16_t)mss;
 	w->stats.tcp_blackhole_shrinks++;
 }
@@ -137,6 +145,9 @@ tcp_icmp_soft_error(struct sl_worker *w, struct tcp_flow *f, uint8_t type, uint8
 			break;
 		}
 	}
+	SL_LOG_RL(DEBUG, "conn " SL_IP4_FMT ":%u: ICMP type %u code %u (%s)",
+		  SL_IP4_ARGS(f->key.raddr), rte_be_to_cpu_16(f->key.rport), type, code,
+		  strerror(err));
 	f->soft_err = (uint16_t)err;
 	w->stats.tcp_icmp_soft_errors++;
 	if (err == ENOPROTOOPT && f->state == SL_TCP_SYN_SENT) {
@@ -199,6 +210,8 @@ tcp_icmp_input(struct sl_worker *w, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 	return;
 invalid:
+	SL_LOG_RL(DEBUG, "ICMP error ignored: it quotes nothing we have in flight "
+		  "(icmp_err_invalid)");
 	w->stats.icmp_err_invalid++;
 	rte_pktmbuf_free(m);
 }

@@ -33,6 +33,8 @@
  * reply, or freed.
  */
 
+#define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
+
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -67,6 +69,24 @@
 
 /* PAWS stops using ts_recent after it has been idle this long (RFC 7323 §5.5). */
 #define PAWS_IDLE_US (24ull * 24 * 3600 * 1000 * 1000)
+
+/* A dropped segment at debug level (sluice.tcp): its 4-tuple, flags and sequence number,
+ * and why -- the name of the counter it went to, as /sluice/stats shows it. What an
+ * operator looks at when a connection does not come up or stalls. Rate-limited (one
+ * budget for every reason: a flood of one kind shows as "+N suppressed"); cold. */
+static __rte_noinline void
+tcp_drop_note(const struct flow_key *k, uint8_t flags, uint32_t seq, const char *why)
+{
+	SL_LOG_RL(DEBUG, "drop " SL_IP4_FMT ":%u > " SL_IP4_FMT ":%u flags 0x%02x seq %u: %s",
+		  SL_IP4_ARGS(k->raddr), rte_be_to_cpu_16(k->rport), SL_IP4_ARGS(k->laddr),
+		  rte_be_to_cpu_16(k->lport), flags, seq, why);
+}
+
+/* Count a parsed segment s dropped under the counter ctr of w, and note it. */
+#define TCP_DROP(w, s, ctr) do { \
+	(w)->stats.ctr++; \
+	tcp_drop_note(&(s)->key, (s)->flags, (s)->seq, #ctr); \
+} while (0)
 
 /* Options from the peer's SYN (or SYN-ACK): what both sides agreed on. */
 static void
@@ -113,7 +133,7 @@ tcp_established(struct sl_worker *w, struct tcp_flow *f)
 	if (f->state == SL_TCP_SYN_RCVD && f->listener != NULL)
 		f->listener->syn_rcvd--;
 	f->listener = NULL;
-	f->state = SL_TCP_ESTABLISHED;
+	flow_set_state(f, SL_TCP_ESTABLISHED);
 	if (seq_lt(f->snd_una, f->iss + 1))
 		f->snd_una = f->iss + 1;
 	if (f->rtt_timing && f->nrtx == 0)
@@ -184,7 +204,7 @@ tcp_passive_open(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *m
 			tcp_reply_cookie_synack(w, m, s);
 			return;
 		}
-		w->stats.tcp_backlog_drop++;
+		TCP_DROP(w, s, tcp_backlog_drop);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -203,7 +223,7 @@ tcp_passive_open(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *m
 		return;
 	}
 	tcp_flow_init(w, f);
-	f->state = SL_TCP_SYN_RCVD;
+	flow_set_state(f, SL_TCP_SYN_RCVD);
 	f->flags |= TF_PASSIVE;
 	f->listener = l;
 	f->ops = l->ops;
@@ -281,7 +301,7 @@ tcp_cookie_accept(struct sl_worker *w, struct tcp_listener *l, struct rte_mbuf *
 	f->rcv_adv = f->rcv_nxt + RTE_MIN(cfg->rcvbuf, 65535u);
 	f->snd_wl1 = s->seq - 1;	/* so this ACK's window is taken */
 	f->snd_wl2 = s->ack;
-	f->state = SL_TCP_SYN_RCVD;
+	flow_set_state(f, SL_TCP_SYN_RCVD);
 	tcp_established(w, f);
 	tcp_input_flow(w, f, m, s);
 }
@@ -295,12 +315,13 @@ tcp_input_noflow(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 	/* CLOSED: "An incoming segment containing a RST is discarded"; LISTEN: "An
 	 * incoming RST should be ignored". */
 	if (s->flags & RTE_TCP_RST_FLAG) {
-		w->stats.tcp_rst_noconn++;
+		TCP_DROP(w, s, tcp_rst_noconn);
 		rte_pktmbuf_free(m);
 		return;
 	}
 	l = listener_find(w, rte_be_to_cpu_16(s->key.lport));
 	if (l == NULL) {
+		tcp_drop_note(&s->key, s->flags, s->seq, "no connection or listener: RST sent");
 		tcp_reply_rst(w, m, s);			/* CLOSED: RST to anything else */
 		return;
 	}
@@ -318,7 +339,7 @@ tcp_input_noflow(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 	if (!(s->flags & RTE_TCP_SYN_FLAG)) {
 		/* "Any other control or text-bearing segment (not containing SYN) must have
 		 * an ACK and thus would be discarded by the ACK processing." */
-		w->stats.tcp_drop_nosyn++;
+		TCP_DROP(w, s, tcp_drop_nosyn);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -351,7 +372,7 @@ tcp_input_syn_sent(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	}
 	if (!(s->flags & RTE_TCP_SYN_FLAG)) {
 		/* "If neither of the SYN or RST bits is set, then drop the segment". */
-		w->stats.tcp_drop_nosyn++;
+		TCP_DROP(w, s, tcp_drop_nosyn);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -372,7 +393,7 @@ tcp_input_syn_sent(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		f->flags |= TF_ACKNOW;
 	} else {
 		/* Simultaneous open: answer with SYN-ACK, same ISS. */
-		f->state = SL_TCP_SYN_RCVD;
+		flow_set_state(f, SL_TCP_SYN_RCVD);
 		f->flags |= TF_ACKNOW;
 	}
 	flow_mark_dirty(w, f);
@@ -471,7 +492,7 @@ tcp_paws_check(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	    !seq_lt(s->opts.tsval, f->ts_recent) ||
 	    w->clock.now_us - f->ts_recent_us >= PAWS_IDLE_US)
 		return true;
-	w->stats.tcp_paws_drop++;
+	TCP_DROP(w, s, tcp_paws_drop);
 	rte_pktmbuf_free(m);
 	tcp_ack_limited(w, f, false);
 	return false;
@@ -523,7 +544,7 @@ tcp_seq_check(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	if (likely(tcp_seq_acceptable(f, s, seglen)) ||
 	    (s->len == 0 && (s->flags & RTE_TCP_FIN_FLAG) && s->seq == f->rcv_nxt))
 		return true;
-	w->stats.tcp_oow_drop++;
+	TCP_DROP(w, s, tcp_oow_drop);
 	rte_pktmbuf_free(m);
 	if (s->flags & RTE_TCP_RST_FLAG) {
 		w->stats.tcp_rst_ignored++;
@@ -737,7 +758,7 @@ tcp_fin_acked(struct sl_worker *w, struct tcp_flow *f)
 {
 	switch (f->state) {
 	case SL_TCP_FIN_WAIT_1:
-		f->state = SL_TCP_FIN_WAIT_2;
+		flow_set_state(f, SL_TCP_FIN_WAIT_2);
 		if (f->flags & TF_RX_CLOSED) {
 			/* Nobody reads any more: the peer gets fin_wait2_ms to finish. */
 			f->tw_at = w->clock.now_us + (uint64_t)w->cfg->fin_wait2_ms * 1000;
@@ -845,7 +866,7 @@ tcp_fin_in(struct sl_worker *w, struct tcp_flow *f)
 	switch (f->state) {
 	case SL_TCP_SYN_RCVD:
 	case SL_TCP_ESTABLISHED:
-		f->state = SL_TCP_CLOSE_WAIT;
+		flow_set_state(f, SL_TCP_CLOSE_WAIT);
 		break;
 	case SL_TCP_FIN_WAIT_1:
 		/* "If our FIN has been ACKed ..., then enter TIME-WAIT ...; otherwise, enter
@@ -853,7 +874,7 @@ tcp_fin_in(struct sl_worker *w, struct tcp_flow *f)
 		if ((f->flags & TF_FIN_SENT) && f->snd_una == f->snd_max)
 			flow_enter_timewait(w, f);
 		else
-			f->state = SL_TCP_CLOSING;
+			flow_set_state(f, SL_TCP_CLOSING);
 		break;
 	case SL_TCP_FIN_WAIT_2:
 		f->tw_at = 0;
@@ -982,7 +1003,7 @@ tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 	if (f->flags & TF_FIN_RCVD) {
 		/* Nothing may follow the peer's FIN; a retransmission of it is re-ACKed. */
 		if (len > 0)
-			w->stats.tcp_drop_after_fin++;
+			TCP_DROP(w, s, tcp_drop_after_fin);
 		rte_pktmbuf_free(m);
 		f->flags |= TF_ACKNOW;
 		return;
@@ -1031,7 +1052,7 @@ tcp_text_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 		break;
 	default:
 		if (s->len > 0)
-			w->stats.tcp_drop_after_fin++;
+			TCP_DROP(w, s, tcp_drop_after_fin);
 		rte_pktmbuf_free(m);
 		f->flags |= TF_ACKNOW;
 		break;
@@ -1058,7 +1079,7 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 		return;
 	case SL_TCP_CLOSED:
 		/* Waiting for the application to hear on_close. */
-		w->stats.tcp_drop_closed++;
+		TCP_DROP(w, s, tcp_drop_closed);
 		rte_pktmbuf_free(m);
 		return;
 	case SL_TCP_SYN_RCVD:
@@ -1086,7 +1107,7 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 	}
 	/* Fifth check: "if the ACK bit is off, drop the segment and return". */
 	if (unlikely(!(s->flags & RTE_TCP_ACK_FLAG))) {
-		w->stats.tcp_drop_noack++;
+		TCP_DROP(w, s, tcp_drop_noack);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -1135,6 +1156,24 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t o
 			 cksum_mbuf(m, off, len)) == 0xffff;
 }
 
+/* A segment that failed the header checks, noted like TCP_DROP with what is known of it
+ * (th NULL: too short for a header). Returns false, for tcp_seg_parse. */
+static __rte_noinline bool
+tcp_parse_drop(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th, const char *why)
+{
+	struct flow_key k = { .raddr = ip->src_addr, .laddr = ip->dst_addr };
+
+	if (th != NULL) {
+		k.rport = th->src_port;
+		k.lport = th->dst_port;
+	}
+	tcp_drop_note(&k, th != NULL ? th->tcp_flags : 0,
+		      th != NULL ? rte_be_to_cpu_32(th->sent_seq) : 0, why);
+	return false;
+}
+
+#define TCP_PARSE_DROP(w, ip, th, ctr) ((w)->stats.ctr++, tcp_parse_drop(ip, th, #ctr))
+
 /* The header checks every segment passes before any state is looked at (RFC 9293
  * §3.10.7, and the impossible flag combinations), and the parsed segment in *s. Returns
  * false, counted, when the segment is malformed; the caller frees it. */
@@ -1148,29 +1187,19 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 	uint32_t hlen;
 	uint8_t fl;
 
-	if (unlikely(l4len < sizeof(*th) || rte_pktmbuf_data_len(m) < off + sizeof(*th))) {
-		w->stats.tcp_drop_short++;
-		return false;
-	}
+	if (unlikely(l4len < sizeof(*th) || rte_pktmbuf_data_len(m) < off + sizeof(*th)))
+		return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
 	th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
 	hlen = (uint32_t)(th->data_off >> 4) * 4;
-	if (unlikely(hlen < sizeof(*th) || hlen > l4len || rte_pktmbuf_data_len(m) < off + hlen)) {
-		w->stats.tcp_drop_doff++;
-		return false;
-	}
-	if (unlikely(!tcp_cksum_ok(m, ip, off, l4len))) {
-		w->stats.tcp_drop_cksum++;
-		return false;
-	}
-	if (unlikely(th->src_port == 0 || th->dst_port == 0)) {
-		w->stats.tcp_drop_port0++;
-		return false;
-	}
+	if (unlikely(hlen < sizeof(*th) || hlen > l4len || rte_pktmbuf_data_len(m) < off + hlen))
+		return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
+	if (unlikely(!tcp_cksum_ok(m, ip, off, l4len)))
+		return TCP_PARSE_DROP(w, ip, th, tcp_drop_cksum);
+	if (unlikely(th->src_port == 0 || th->dst_port == 0))
+		return TCP_PARSE_DROP(w, ip, th, tcp_drop_port0);
 	fl = th->tcp_flags;
-	if (unlikely((fl & RTE_TCP_SYN_FLAG) && (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))) {
-		w->stats.tcp_drop_flags++;
-		return false;
-	}
+	if (unlikely((fl & RTE_TCP_SYN_FLAG) && (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))))
+		return TCP_PARSE_DROP(w, ip, th, tcp_drop_flags);
 	s->th = th;
 	s->flags = fl;
 	s->hlen = (uint8_t)hlen;

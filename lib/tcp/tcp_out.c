@@ -23,6 +23,8 @@
  * the flow enters persist mode.
  */
 
+#define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
+
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -501,9 +503,9 @@ tcp_fin_sent(struct tcp_flow *f)
 {
 	f->flags |= TF_FIN_SENT;
 	if (f->state == SL_TCP_ESTABLISHED || f->state == SL_TCP_SYN_RCVD)
-		f->state = SL_TCP_FIN_WAIT_1;
+		flow_set_state(f, SL_TCP_FIN_WAIT_1);
 	else if (f->state == SL_TCP_CLOSE_WAIT)
-		f->state = SL_TCP_LAST_ACK;
+		flow_set_state(f, SL_TCP_LAST_ACK);
 }
 
 /* What a pass of tcp_output left: everything, or (TF_TX_WAIT) some or all of it waiting

@@ -21,6 +21,8 @@
  * (tcp_recovery.c; f->rec.rtx_kind says which).
  */
 
+#define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
+
 #include <rte_common.h>
 
 #include "core/log.h"
@@ -327,7 +329,7 @@ tcp_timer_fire(struct sl_worker *w, struct tcp_flow *f)
 	if (f->tw_at != 0 && now >= f->tw_at) {
 		f->tw_at = 0;
 		if (f->state == SL_TCP_TIME_WAIT) {
-			f->state = SL_TCP_CLOSED;
+			flow_set_state(f, SL_TCP_CLOSED);
 			if (f->flags & TF_CLOSE_DONE)
 				flow_release(w, f);
 			/* else on_close is pending; the delivery phase frees it */

@@ -116,6 +116,19 @@ sl_eal_mem() {
 	fi
 }
 
+# sl_eal_files_del PREFIX: what a DPDK process with that --file-prefix leaves behind once
+# it has ended: its runtime directory and, when it ran on hugepages without --huge-unlink
+# (a primary that secondary processes such as dpdk-dumpcap attach to), its hugepage files,
+# which hold the pages until removed. Call it only after the process has exited.
+sl_eal_files_del() {
+	local prefix=$1 mnt
+	[ -n "$prefix" ] || return 0
+	for mnt in $(awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts); do
+		rm -f "$mnt/${prefix}map_"* 2>/dev/null
+	done
+	rm -rf "/var/run/dpdk/$prefix"
+}
+
 # sl_netns_add NAME: a fresh namespace with loopback up (a stale one of ours is removed).
 sl_netns_add() {
 	ip netns del "$1" 2>/dev/null || true

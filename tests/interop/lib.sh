@@ -13,15 +13,20 @@ IT_SLUICE_IP=198.18.0.2
 IT_KERNEL_MAC=02:00:00:00:00:01
 IT_LOG=$(mktemp "/tmp/$IT_NAME.XXXXXX.log")
 IT_SERVER_PID=
+IT_PIDS=		# other processes the test started in the background, stopped first
 IT_FAILED=0
 
 it_cleanup() {
 	local rc=$?
 	trap - EXIT
+	for p in $IT_PIDS; do
+		sl_stop_pid "$p" 5 || true
+	done
 	if [ -n "$IT_SERVER_PID" ]; then
 		sl_stop_pid "$IT_SERVER_PID" 10 || true
 	fi
 	sl_netns_del "$IT_NS"
+	sl_eal_files_del "$IT_PREFIX"
 	if [ "$rc" -ne 0 ] || [ "$IT_FAILED" -ne 0 ]; then
 		echo "--- sluice-server log ($IT_LOG)"
 		tail -n 60 "$IT_LOG"
@@ -42,12 +47,13 @@ it_ok() {
 
 # it_start_server [sluice-server options...]: start in the namespace (sluice-server of
 # $SL_BUILD_DIR, default build), wait, configure the kernel side. Extra EAL arguments can
-# be given in IT_EAL_EXTRA, the lcores (default -l 0: one worker) in IT_LCORES.
+# be given in IT_EAL_EXTRA, the lcores (default -l 0: one worker) in IT_LCORES, the memory
+# (default --no-huge -m 512: anonymous memory) in IT_MEM.
 it_start_server() {
 	sl_netns_add "$IT_NS"
 	# shellcheck disable=SC2086
 	sl_server_start IT_SERVER_PID "$IT_NS" "$IT_PREFIX" "$IT_IFACE" "$IT_LOG" \
-		${IT_LCORES:--l 0} --no-huge -m 512 ${IT_EAL_EXTRA:-} -- \
+		${IT_LCORES:--l 0} ${IT_MEM:---no-huge -m 512} ${IT_EAL_EXTRA:-} -- \
 		--ip "$IT_SLUICE_IP/24" --mbufs 8191 --mbuf-cache 64 "$@" ||
 		{ it_fail "sluice-server did not start"; exit 1; }
 	sl_tap_peer "$IT_NS" "$IT_IFACE" "$IT_KERNEL_MAC" "$IT_KERNEL_IP/24"

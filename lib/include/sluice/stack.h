@@ -54,6 +54,10 @@ struct sl_port_info {
 	 * port's RSS with the key and RETA sluice set; false, software ownership, segments
 	 * that reach another worker are handed to the owner (always false with one worker). */
 	bool rss_steering;
+	/** dpdk-dumpcap can capture the port: rte_pdump is initialised (`[port] pdump`) and
+	 * the EAL runs on hugepages with its shared configuration (README "Capturing
+	 * packets"). */
+	bool capture;
 	bool link_up;			/**< at the time of the call */
 	uint32_t link_speed_mbps;	/**< at the time of the call, as the port reports it */
 };
@@ -62,6 +66,12 @@ struct sl_port_info {
  * Create a stack on cfg->port_id: configure the port with one RX and one TX queue per
  * worker, create each worker's mbuf pool on its NUMA socket, and allocate every table the
  * workers need. Nothing is allocated later on the data path.
+ *
+ * Unless cfg->pdump is false, the port is also made capturable by dpdk-dumpcap: rte_pdump
+ * is initialised (once per process, while any stack asks for it; sl_stack_destroy()
+ * undoes it with the last one). Nothing runs on the data path until a capture attaches.
+ * When rte_pdump cannot be initialised (its memory, or an application that initialised it
+ * itself), the stack is created all the same, without capture, and says so in the log.
  *
  * Must run on the main lcore after rte_eal_init(). The configuration is copied.
  *
