@@ -71,6 +71,8 @@ static const struct sl_opt config_opts[] = {
 	  .offset = offsetof(struct sl_config, csum_offload), .choices = offload_modes,
 	  .help = "IPv4/TCP checksum offload: auto (when the port has it) or off" },
 	OPT("port", "promisc", SL_OPT_BOOL, promisc, 0, 1, "promiscuous mode"),
+	OPT("port", "vlan", SL_OPT_U16, vlan, 0, 4094,
+	    "802.1Q VLAN ID: tag every frame sent, accept only frames of that VLAN (0: untagged)"),
 	OPT("port", "tso", SL_OPT_BOOL, tso, 0, 1,
 	    "TCP segmentation offload when the port has it (needs checksum offload; off: "
 	    "segments are cut in software, the reference path)"),

@@ -238,7 +238,9 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 	w->port_id = cfg->port_id;
 	w->queue_id = (uint16_t)w->id;
 	w->rx_burst = RTE_MIN(cfg->rx_burst, (uint16_t)WORKER_RX_BURST_MAX);
-	w->max_frame = (uint32_t)cfg->mtu + RTE_ETHER_HDR_LEN;
+	w->vlan = cfg->vlan;
+	w->max_frame = (uint32_t)cfg->mtu + RTE_ETHER_HDR_LEN +
+		       (cfg->vlan != 0 ? (uint32_t)sizeof(struct rte_vlan_hdr) : 0);
 	clock_init(&w->clock);
 	w->next_slow_tick_us = 0;
 

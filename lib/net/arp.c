@@ -194,12 +194,11 @@ arp_request(struct sl_worker *w, rte_be32_t tip, const struct rte_ether_addr *un
 	if (m == NULL)
 		return;
 	/* A fresh mbuf always has room for a minimum-size frame. */
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, ARP_FRAME_LEN);
-	memset(eh, 0, ARP_FRAME_LEN);
-	rte_ether_addr_copy(&w->mac, &eh->src_addr);
-	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
-	m->l2_len = sizeof(*eh);
-	ah = (struct rte_arp_hdr *)(eh + 1);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(ARP_FRAME_LEN +
+							eth_hdr_len(w) - RTE_ETHER_HDR_LEN));
+	memset(eh, 0, m->data_len);
+	m->l2_len = eth_hdr_write(w, eh, RTE_ETHER_TYPE_ARP);
+	ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, m->l2_len);
 	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
 	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	ah->arp_hlen = RTE_ETHER_ADDR_LEN;

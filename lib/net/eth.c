@@ -6,7 +6,11 @@
  * TX: ipv4_output / arp -> eth_prepend ... eth_output -> port_tx.
  *
  * Accepted frames are addressed to our MAC or to broadcast and come from a unicast
- * source. The data pointer is left at the Ethernet header (m->l2_len says how long it
+ * source. With --vlan ID (802.1Q), every frame sent carries the tag (in software: the
+ * tag stays in the data, so the in-place replies of ARP, ICMP and TCP keep it), and only
+ * frames tagged with that ID are accepted: untagged ones, other VLANs and, without
+ * --vlan, any tagged frame are counted in eth_drop_vlan. Priority bits are sent as 0 and
+ * ignored on receipt; a frame with two tags (QinQ) is another VLAN's. The data pointer is left at the Ethernet header (m->l2_len says how long it
  * is) so ARP and ICMP can turn a request into its reply in place.
  */
 
@@ -44,6 +48,8 @@ eth_input(struct sl_worker *w, struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eh;
 	const char *why;
+	rte_be16_t type;
+	uint32_t l2;
 
 	/* Headers must be in the first segment; a PMD never splits 14 bytes. */
 	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*eh))) {
@@ -63,9 +69,23 @@ eth_input(struct sl_worker *w, struct rte_mbuf *m)
 		why = "eth_drop_src";
 		goto drop;
 	}
-	m->l2_len = sizeof(*eh);
+	type = eh->ether_type;
+	l2 = sizeof(*eh);
+	if (unlikely(type == RTE_BE16(RTE_ETHER_TYPE_VLAN) || w->vlan != 0)) {
+		const struct rte_vlan_hdr *vh = (const struct rte_vlan_hdr *)(eh + 1);
 
-	switch (eh->ether_type) {
+		if (type != RTE_BE16(RTE_ETHER_TYPE_VLAN) || w->vlan == 0 ||
+		    rte_pktmbuf_data_len(m) < sizeof(*eh) + sizeof(*vh) ||
+		    (rte_be_to_cpu_16(vh->vlan_tci) & 0xfff) != w->vlan) {
+			w->stats.eth_drop_vlan++;
+			why = "eth_drop_vlan";
+			goto drop;
+		}
+		type = vh->eth_proto;
+		l2 += sizeof(*vh);
+	}
+	m->l2_len = l2;
+	switch (type) {
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
 		ipv4_input(w, m);
 		return;
@@ -82,17 +102,40 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
+uint32_t
+eth_hdr_len(const struct sl_worker *w)
+{
+	return w->vlan != 0 ? RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr) :
+			      RTE_ETHER_HDR_LEN;
+}
+
+uint32_t
+eth_hdr_write(const struct sl_worker *w, void *p, uint16_t ethertype)
+{
+	struct rte_ether_hdr *eh = p;
+	struct rte_vlan_hdr *vh;
+
+	rte_ether_addr_copy(&w->mac, &eh->src_addr);
+	if (likely(w->vlan == 0)) {
+		eh->ether_type = rte_cpu_to_be_16(ethertype);
+		return sizeof(*eh);
+	}
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
+	vh = (struct rte_vlan_hdr *)(eh + 1);
+	vh->vlan_tci = rte_cpu_to_be_16(w->vlan);
+	vh->eth_proto = rte_cpu_to_be_16(ethertype);
+	return sizeof(*eh) + sizeof(*vh);
+}
+
 struct rte_ether_hdr *
 eth_prepend(struct sl_worker *w, struct rte_mbuf *m, uint16_t ethertype)
 {
 	struct rte_ether_hdr *eh;
 
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, (uint16_t)eth_hdr_len(w));
 	if (unlikely(eh == NULL))
 		return NULL;
-	rte_ether_addr_copy(&w->mac, &eh->src_addr);
-	eh->ether_type = rte_cpu_to_be_16(ethertype);
-	m->l2_len = sizeof(*eh);
+	m->l2_len = eth_hdr_write(w, eh, ethertype);
 	return eh;
 }
 

@@ -17,8 +17,17 @@ struct sl_worker;
 void
 eth_input(struct sl_worker *w, struct rte_mbuf *m);
 
-/* Prepend an Ethernet header with our source MAC and the ethertype (host order); the
- * destination is filled by eth_output(). NULL when m has no headroom. */
+/* Bytes of the Ethernet header we send: 14, or 18 with an 802.1Q tag (--vlan). */
+uint32_t
+eth_hdr_len(const struct sl_worker *w);
+
+/* Write that header at p: our source MAC, the tag if any, the ethertype (host order); the
+ * destination is left for eth_output(). Returns its length. */
+uint32_t
+eth_hdr_write(const struct sl_worker *w, void *p, uint16_t ethertype);
+
+/* Prepend an Ethernet header (eth_hdr_write) and set m->l2_len; the destination is
+ * filled by eth_output(). NULL when m has no headroom. */
 struct rte_ether_hdr *
 eth_prepend(struct sl_worker *w, struct rte_mbuf *m, uint16_t ethertype);
 

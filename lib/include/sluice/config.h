@@ -89,6 +89,7 @@ struct sl_config {
 	unsigned int csum_offload;	/**< enum sl_offload_mode for IPv4/TCP checksums */
 	bool promisc;			/**< put the port in promiscuous mode */
 	bool tso;			/**< TCP segmentation offload, when the port has it */
+	uint16_t vlan;			/**< 802.1Q VLAN ID to tag and accept (0: untagged) */
 	bool pdump;			/**< let dpdk-dumpcap capture the port (rte_pdump) */
 
 	/* [ip] */

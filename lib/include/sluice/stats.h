@@ -42,7 +42,8 @@ extern "C" {
 	X(eth_drop_runt,	"frames shorter than an Ethernet header") \
 	X(eth_drop_dst,		"frames for another MAC or an unjoined multicast group") \
 	X(eth_drop_src,		"frames with a multicast or broadcast source MAC") \
-	X(eth_drop_ethertype,	"frames of an unhandled ethertype (IPv6, VLAN, ...)") \
+	X(eth_drop_ethertype,	"frames of an unhandled ethertype (IPv6, ...)") \
+	X(eth_drop_vlan,	"frames of another VLAN, tagged without --vlan, or untagged with it") \
 	X(arp_rx_request,	"ARP requests received") \
 	X(arp_rx_reply,		"ARP replies received") \
 	X(arp_tx_request,	"ARP requests sent") \
