@@ -13,13 +13,17 @@
 
 #define SL_LOG_MODULE icmp	/* sluice.icmp (core/log.h) */
 
+#include <errno.h>
+
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_icmp.h>
+#include <rte_ip_frag.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "net/cksum.h"
+#include "net/eth.h"
 #include "net/icmp.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
@@ -41,6 +45,54 @@ icmp_cksum_adjust(rte_be16_t cksum, uint16_t old, uint16_t new)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return rte_cpu_to_be_16((uint16_t)~sum);
+}
+
+/* Fragments of the largest echo reply (65,535 bytes in 1,500-byte frames: 45). */
+#define ICMP_REPLY_FRAGS_MAX 48
+
+/* An echo reply larger than the MTU: the answer to a request that came in fragments
+ * (ipfrag.c), whose data it must carry whole (RFC 1122 §3.2.2.6). It leaves in fragments
+ * as the request came, cut by rte_ip_frag (the headers in new mbufs, the data referenced,
+ * not copied). A request that had DF set cannot be answered so (it could not have arrived
+ * larger than our MTU either) and is dropped. Consumes m. */
+static void
+icmp_reply_fragmented(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
+{
+	struct rte_mbuf *out[ICMP_REPLY_FRAGS_MAX];
+	struct rte_ether_addr dst;
+	int n, i;
+
+	rte_ether_addr_copy(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr, &dst);
+	n = -EINVAL;
+	if (!(ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))) {
+		ip->hdr_checksum = 0;
+		rte_pktmbuf_adj(m, m->l2_len);
+		n = rte_ipv4_fragment_packet(m, out, RTE_DIM(out), w->cfg->mtu, w->pool,
+					     w->pool);
+	}
+	rte_pktmbuf_free(m);	/* the fragments hold references to its data */
+	if (n <= 0) {
+		w->stats.icmp_drop_too_big++;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *f = out[i];
+		struct rte_ipv4_hdr *fip = rte_pktmbuf_mtod(f, struct rte_ipv4_hdr *);
+		struct rte_ether_hdr *eh;
+
+		f->l3_len = sizeof(*fip);
+		eh = eth_prepend(w, f, RTE_ETHER_TYPE_IPV4);
+		if (unlikely(eh == NULL)) {
+			w->stats.tx_drop_headroom++;
+			rte_pktmbuf_free(f);
+			continue;
+		}
+		rte_ether_addr_copy(&dst, &eh->dst_addr);
+		ipv4_cksum_finish(w, f, fip);
+		port_tx(w, f);
+	}
+	w->stats.icmp_tx_echo_reply++;
+	w->stats.icmp_tx_reply_frags += (uint64_t)n;
 }
 
 void
@@ -100,6 +152,10 @@ icmp_input(struct sl_worker *w, struct rte_mbuf *m, bool broadcast)
 	rte_ether_addr_copy(&eh->src_addr, &eh->dst_addr);
 	rte_ether_addr_copy(&w->mac, &eh->src_addr);
 	mbuf_ol_reset(m);
+	if (unlikely(m->pkt_len - m->l2_len > w->cfg->mtu)) {
+		icmp_reply_fragmented(w, m, ip);
+		return;
+	}
 	ipv4_cksum_finish(w, m, ip);
 	w->stats.icmp_tx_echo_reply++;
 	port_tx(w, m);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Integration: the Linux kernel as the peer of sluice over net_tap in a namespace.
-#  - ping gets replies with the payload it sent (small, odd and full-MTU sizes);
+#  - ping gets replies with the payload it sent (small, odd and full-MTU sizes, and
+#    larger ones that travel in fragments both ways);
 #  - the kernel resolves sluice's MAC by ARP;
 #  - malformed frames from the kernel side are dropped, each under its own counter;
 #  - ping still works afterwards, and sluice exits with clean mbuf pools.
@@ -9,7 +10,9 @@ set -uo pipefail
 
 it_start_server
 
-for size in 56 1 333 1472; do
+# 4000 and 8000: the kernel fragments the request, sluice reassembles it (ipfrag.c) and
+# answers in fragments (icmp.c), which the kernel puts back together.
+for size in 56 1 333 1472 4000 8000; do
 	out=$(it_nsexec ping -c 10 -i 0.02 -W 2 -s "$size" -p a5c3f00d "$IT_SLUICE_IP" 2>&1)
 	if echo "$out" | grep -q ' 0% packet loss' && ! echo "$out" | grep -qi 'wrong data\|DUP'; then
 		it_ok "ping -s $size: 10/10 replies with the right payload"
@@ -17,6 +20,9 @@ for size in 56 1 333 1472; do
 		it_fail "ping -s $size"; echo "$out"
 	fi
 done
+[ "$(it_stat ip_frag_reassembled)" -eq 20 ] && [ "$(it_stat icmp_tx_reply_frags)" -ge 60 ] &&
+	it_ok "20 fragmented pings reassembled, answered in $(it_stat icmp_tx_reply_frags) fragments" ||
+	it_fail "fragmented pings: $(it_stat ip_frag_reassembled) reassembled, $(it_stat icmp_tx_reply_frags) reply fragments"
 
 mac=$(sl_telemetry "$IT_PREFIX" /sluice/info | sl_json_get /sluice/info mac | tr 'A-F' 'a-f')
 neigh=$(ip -n "$IT_NS" neigh show "$IT_SLUICE_IP")

@@ -82,6 +82,8 @@ extern "C" {
 	X(icmp_drop_short,	"ICMP dropped: shorter than 8 bytes") \
 	X(icmp_drop_cksum,	"ICMP dropped: bad checksum") \
 	X(icmp_drop_broadcast,	"ICMP echo requests to a broadcast address (ignored)") \
+	X(icmp_tx_reply_frags,	"fragments of echo replies larger than the MTU") \
+	X(icmp_drop_too_big,	"echo requests whose reply cannot be sent: DF set, or no mbufs to fragment it") \
 	X(icmp_rx_other,	"ICMP messages of other types (counted, not answered)") \
 	X(icmp_rx_frag_needed,	"ICMP fragmentation needed received (RFC 1191)") \
 	X(icmp_err_invalid,	"ICMP errors ignored: malformed, or quoting no segment in flight (RFC 5927)") \

@@ -199,6 +199,63 @@ test_ipv4_fragments_reassembled_in_any_order(void **state)
 	assert_int_equal(th_tx_drain(t), 1);
 }
 
+/* A ping of 3,000 data bytes in three fragments: the reply is larger than the MTU and
+ * leaves in fragments, which put back together carry the request's data. */
+static void
+test_ipv4_big_ping_reassembled_and_answered_in_fragments(void **state)
+{
+	static uint8_t data[3000], whole[3200], f[1600], back[3200];
+	const size_t hl = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr);
+	struct th *t = *state;
+	size_t wn, ofs, got = 0;
+	struct rte_ipv4_hdr hdr;
+	struct rte_mbuf *m;
+	unsigned int i, nfrag = 0;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 31 + 7);
+	wn = fb_ping(whole, t, 9, 3, data, sizeof(data));
+	for (ofs = 0; ofs < wn - hl; ofs += 1480) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(f + RTE_ETHER_HDR_LEN);
+		size_t len = RTE_MIN((size_t)1480, wn - hl - ofs);
+		bool more = ofs + len < wn - hl;
+
+		memcpy(f, whole, hl);
+		memcpy(f + hl, whole + hl + ofs, len);
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + len));
+		ip->fragment_offset = rte_cpu_to_be_16((uint16_t)((more ? RTE_IPV4_HDR_MF_FLAG :
+								     0) | ofs / 8));
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th_inject_bytes(t, f, hl + len);
+	}
+	assert_int_equal(th_stats(t)->ip_frag_reassembled, 1);
+	assert_int_equal(th_stats(t)->icmp_tx_echo_reply, 1);
+	while ((m = th_tx_pop(t)) != NULL) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+						const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+		uint16_t fo = rte_be_to_cpu_16(ip->fragment_offset);
+		size_t len = rte_be_to_cpu_16(ip->total_length) - sizeof(*ip);
+
+		assert_true(m->pkt_len <= RTE_ETHER_HDR_LEN + 1500);
+		assert_int_equal(ip->dst_addr, TH_PEER_IP);
+		memcpy(&hdr, ip, sizeof(hdr));
+		hdr.hdr_checksum = 0;
+		assert_int_equal(rte_ipv4_cksum(&hdr), ip->hdr_checksum);
+		ofs = (size_t)(fo & RTE_IPV4_HDR_OFFSET_MASK) * 8;
+		assert_true(ofs + len <= sizeof(back));
+		assert_int_equal(rte_pktmbuf_linearize(m), 0);
+		memcpy(back + ofs, rte_pktmbuf_mtod_offset(m, const uint8_t *, hl), len);
+		got += len;
+		nfrag++;
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(nfrag, 3);
+	assert_int_equal(got, 8 + sizeof(data));
+	assert_int_equal(back[0], RTE_IP_ICMP_ECHO_REPLY);
+	assert_memory_equal(back + 8, data, sizeof(data));
+}
+
 static void
 test_ipv4_fragment_attacks_dropped(void **state)
 {
@@ -376,6 +433,7 @@ static const struct CMUnitTest tests[] = {
 	TH_TEST(test_ipv4_bad_checksum_dropped),
 	TH_TEST(test_ipv4_options_dropped),
 	TH_TEST(test_ipv4_fragments_reassembled_in_any_order),
+	TH_TEST(test_ipv4_big_ping_reassembled_and_answered_in_fragments),
 	TH_TEST(test_ipv4_fragment_attacks_dropped),
 	TH_TEST(test_ipv4_overlapping_fragments_discarded),
 	TH_TEST(test_ipv4_incomplete_datagram_times_out),
