@@ -127,8 +127,10 @@ check_queued() {
 # --- 1. every client: all its data, then FIN
 if start_case all 20; then
 	kill -TERM "$IT_SERVER_PID"
-	touch "$tmp/all/go"
-	# While draining, the listener is closed: a new connection is refused with RST.
+	# While draining, the listener is closed: a new connection is refused with RST. The
+	# clients start reading only after this probe, so the drain (which waits for them)
+	# is surely still running: had they read first, it could end, and the server and its
+	# tap be gone, before the probe (ENETUNREACH).
 	sleep 0.2
 	if it_nsexec "$SL_PY" -c '
 import socket, sys
@@ -145,6 +147,7 @@ print("connected during the drain"); sys.exit(1)' "$IT_SLUICE_IP"; then
 	else
 		it_fail "all: a new connection during the drain was not refused"
 	fi
+	touch "$tmp/all/go"
 	if wait_exit "$IT_SERVER_PID" 30; then
 		IT_SERVER_PID=
 		check_exit all
