@@ -206,7 +206,6 @@ ipv4_output_mode(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_
 	ip->src_addr = w->ip;
 	ip->dst_addr = dst;
 	m->l3_len = sizeof(*ip);
-	m->l2_len = eth_hdr_len(w);
 	ipv4_cksum_finish(w, m, ip);
 	if (unlikely(eth_prepend(w, m, RTE_ETHER_TYPE_IPV4) == NULL)) {
 		w->stats.tx_drop_headroom++;

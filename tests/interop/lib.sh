@@ -76,6 +76,19 @@ it_stop_server() {
 	fi
 }
 
+# it_wait_server_exit SECONDS: a server that ends by itself (--mode source) is given up to
+# SECONDS to do so, then stopped; returns its exit status (IT_SERVER_PID is cleared).
+it_wait_server_exit() {
+	local i rc=0
+	for ((i = 0; i < $1 * 4; i++)); do
+		kill -0 "$IT_SERVER_PID" 2>/dev/null || break
+		sleep 0.25
+	done
+	sl_stop_pid "$IT_SERVER_PID" 10 || rc=$?
+	IT_SERVER_PID=
+	return $rc
+}
+
 it_nsexec() {
 	ip netns exec "$IT_NS" "$@"
 }

@@ -112,13 +112,8 @@ it_start_server --mode source --gateway "$IT_KERNEL_IP" --remote "$CLIENT_IP" --
 pm_topology 1400
 pm_peer serve 5001 --conns 1 > "$IT_LOG.peer" 2>&1 &
 peer_pid=$!
-for _ in $(seq 1 240); do
-	kill -0 "$IT_SERVER_PID" 2>/dev/null || break
-	sleep 0.25
-done
 rc=0
-sl_stop_pid "$IT_SERVER_PID" 10 || rc=$?
-IT_SERVER_PID=
+it_wait_server_exit 60 || rc=$?
 wait "$peer_pid" 2>/dev/null
 if [ $rc -eq 0 ] && grep -q '^sluice-server: mbuf pools clean' "$IT_LOG" &&
 	grep -qE '^sluice-server: connection 0: .* ok$' "$IT_LOG"; then
@@ -151,12 +146,7 @@ sl_netns_del "$IT_NS"
 it_start_server --mode source --gateway "$IT_KERNEL_IP" --remote 198.18.3.9 --port 5001 \
 	--syn-retries 2 --start-delay-ms 1000
 ip netns exec "$IT_NS" sysctl -qw net.ipv4.ip_forward=1	# a router, without that route
-for _ in $(seq 1 120); do
-	kill -0 "$IT_SERVER_PID" 2>/dev/null || break
-	sleep 0.25
-done
-sl_stop_pid "$IT_SERVER_PID" 10
-IT_SERVER_PID=
+it_wait_server_exit 30
 if grep -q '^sluice-server: connection 0: .*FAILED: closed: unreachable' "$IT_LOG" &&
 	grep -qE '^  icmp_rx_unreach +[1-9]' "$IT_LOG" &&
 	grep -q '^sluice-server: mbuf pools clean' "$IT_LOG"; then
