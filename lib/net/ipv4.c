@@ -38,6 +38,8 @@ ipv4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t 
 		return true;
 	if (flags == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
+	if (likely(ihl == sizeof(*ip)))
+		return cksum_ipv4_hdr20(ip) == 0xffff;
 	return cksum_raw(ip, ihl) == 0xffff;
 }
 
@@ -171,7 +173,10 @@ ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *
 	if (m->ol_flags & RTE_MBUF_F_TX_L4_MASK)
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = (uint16_t)~cksum_raw(ip, rte_ipv4_hdr_len(ip));
+	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF))
+		ip->hdr_checksum = (uint16_t)~cksum_ipv4_hdr20(ip);
+	else
+		ip->hdr_checksum = (uint16_t)~cksum_raw(ip, rte_ipv4_hdr_len(ip));
 }
 
 static __rte_always_inline int

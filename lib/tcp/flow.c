@@ -146,6 +146,7 @@ tcp_worker_init(struct sl_worker *w)
 	TAILQ_INIT(&t->deferred);
 	for (i = 0; i < TCP_WHEEL_SLOTS; i++)
 		TAILQ_INIT(&t->wheel[i]);
+	memset(t->wheel_used, 0, sizeof(t->wheel_used));
 	t->wheel_tick = 0;
 	t->wheel_cur_next = 0;
 	t->next_port = (uint16_t)(cfg->port_min +

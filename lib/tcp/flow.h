@@ -261,6 +261,8 @@ struct tcp_worker {
 	struct tcp_flow_list deferred;	/* delivery to resume next iteration (budget) */
 	uint32_t ntimewait;
 	struct tcp_flow_list wheel[TCP_WHEEL_SLOTS];	/* tcp_timer.c */
+	/* Which slots hold a flow: a run skips empty slots 64 at a time. */
+	uint64_t wheel_used[TCP_WHEEL_SLOTS / 64];
 	uint64_t wheel_tick;		/* next tick to process */
 	uint64_t wheel_cur_next;	/* no deadline in wheel_tick's slot is earlier */
 	struct siphash_key isn_key;

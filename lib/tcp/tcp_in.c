@@ -1059,6 +1059,92 @@ tcp_text_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 	}
 }
 
+/* The end of every accepted segment's processing: an ACK owed while the TX queue is
+ * backed up, and the flow onto the output list when it has something to send. */
+static void
+tcp_input_done(struct sl_worker *w, struct tcp_flow *f)
+{
+	/* While the TX queue is backed up (port.h) the output pass may not reach this flow
+	 * for a while: an ACK that tells the peer of a loss (duplicate, SACK, D-SACK, quick
+	 * ACKs) leaves now as a pure ACK; any other rides with the flow's data in its turn
+	 * (a pure ACK per request would double the frames of a congested port). */
+	if (unlikely(w->txq.shut) && (f->flags & TF_ACKNOW) &&
+	    (f->quickack > 0 || f->ooo.nsegs > 0 || f->dsack_out)) {
+		w->stats.tcp_ack_urgent_tx++;
+		tcp_send_ack(w, f);
+	}
+	if (f->flags & (TF_ACKNOW | TF_DELACK) || f->tx.bytes > 0 ||
+	    (f->flags & TF_FIN_QUEUED))
+		flow_mark_dirty(w, f);
+}
+
+/*
+ * Header prediction (Van Jacobson's, as in RFC 1323 Appendix and Linux's
+ * tcp_rcv_established): most segments of an established connection are the next one in
+ * sequence, with only the ACK flag (and PSH), only a timestamp that passes PAWS, the
+ * window unchanged, an acknowledgment that is not a duplicate, and data that fits the
+ * window; nothing is out of order, and neither recovery nor persist is on. For those
+ * every check of the full path below would pass, so they go straight to the ACK and the
+ * data. Returns false (nothing done) for any other segment.
+ */
+static inline bool
+tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+		    const struct tcp_seg *s)
+{
+	uint32_t wnd = s->wnd << f->snd_ws;
+	struct tcp_sack_news n = { 0 };
+
+	if (f->state != SL_TCP_ESTABLISHED ||
+	    (s->flags & (uint8_t)~RTE_TCP_PSH_FLAG) != RTE_TCP_ACK_FLAG ||
+	    s->seq != f->rcv_nxt || wnd != f->snd_wnd || s->wnd == 0 ||
+	    (f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_RCVD)) ||
+	    f->ooo.nsegs != 0 || f->ooo.fin)
+		return false;
+	if (f->flags & TF_TS) {
+		if (s->opts.has != TO_TS || seq_lt(s->opts.tsval, f->ts_recent))
+			return false;
+	} else if (s->opts.has != 0) {
+		return false;
+	}
+	/* An acknowledgment of new data, or of nothing new on a segment that is not a
+	 * duplicate ACK (it carries data, or nothing is outstanding). */
+	if (seq_gt(s->ack, f->snd_max) || seq_lt(s->ack, f->snd_una) ||
+	    (s->ack == f->snd_una && s->len == 0 && f->snd_una != f->snd_max))
+		return false;
+	if (s->len > 0 && seq_gt(s->seq + s->len, f->rcv_adv))
+		return false;
+
+	w->stats.tcp_rx_predicted++;
+	f->last_rx_us = w->clock.now_us;
+	f->ka_sent = 0;
+	if (f->flags & TF_TS) {
+		f->ts_recent = s->opts.tsval;
+		f->ts_recent_us = w->clock.now_us;
+	}
+	/* tcp_wnd_update with the window unchanged. */
+	if (seq_lt(f->snd_wl1, s->seq) || (f->snd_wl1 == s->seq && seq_le(f->snd_wl2, s->ack))) {
+		f->snd_wl1 = s->seq;
+		f->snd_wl2 = s->ack;
+	}
+	if (seq_gt(s->ack, f->snd_una)) {
+		uint32_t una = f->snd_una;
+
+		tcp_ack_new(w, f, s, &n);	/* ESTABLISHED: our FIN is not out */
+		tcp_ecn_input(w, f, s, una);
+	} else {
+		tcp_recovery_ack(w, f, s, 0, &n);
+		tcp_ecn_input(w, f, s, f->snd_una);
+	}
+	if (s->len > 0) {
+		rte_pktmbuf_adj(m, (uint16_t)(m->l2_len + m->l3_len + s->hlen));
+		tcp_data_in_order(w, f, m, s->len, s->flags);
+	} else {
+		rte_pktmbuf_free(m);
+	}
+	tcp_input_done(w, f);
+	return true;
+}
+
 /*
  * SYN-RECEIVED and the synchronized states, RFC 9293 §3.10.7.4 "Otherwise", in its
  * order: the sequence number (with PAWS), RST, SYN, ACK, segment text and FIN. Each check
@@ -1070,6 +1156,8 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 {
 	uint32_t una;
 
+	if (likely(tcp_input_predicted(w, f, m, s)))
+		return;
 	switch (f->state) {
 	case SL_TCP_SYN_SENT:
 		tcp_input_syn_sent(w, f, m, s);
@@ -1127,18 +1215,7 @@ tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, stru
 	tcp_ecn_input(w, f, s, una);
 	/* Seventh and eighth checks: segment text and FIN. */
 	tcp_text_in(w, f, m, s);
-	/* While the TX queue is backed up (port.h) the output pass may not reach this flow
-	 * for a while: an ACK that tells the peer of a loss (duplicate, SACK, D-SACK, quick
-	 * ACKs) leaves now as a pure ACK; any other rides with the flow's data in its turn
-	 * (a pure ACK per request would double the frames of a congested port). */
-	if (unlikely(w->txq.shut) && (f->flags & TF_ACKNOW) &&
-	    (f->quickack > 0 || f->ooo.nsegs > 0 || f->dsack_out)) {
-		w->stats.tcp_ack_urgent_tx++;
-		tcp_send_ack(w, f);
-	}
-	if (f->flags & (TF_ACKNOW | TF_DELACK) || f->tx.bytes > 0 ||
-	    (f->flags & TF_FIN_QUEUED))
-		flow_mark_dirty(w, f);
+	tcp_input_done(w, f);
 }
 
 static bool
@@ -1152,8 +1229,7 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t o
 	if (fl == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return false;
 	/* Over a segment that includes its checksum, a correct sum is all ones. */
-	return cksum_add(cksum_ipv4_phdr(ip->src_addr, ip->dst_addr, IPPROTO_TCP, len),
-			 cksum_mbuf(m, off, len)) == 0xffff;
+	return cksum_l4_ipv4(m, ip->src_addr, ip->dst_addr, IPPROTO_TCP, off, len) == 0;
 }
 
 /* A segment that failed the header checks, noted like TCP_DROP with what is known of it

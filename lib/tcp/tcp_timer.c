@@ -41,6 +41,36 @@ tick_of(uint64_t us)
 	return us / TCP_WHEEL_TICK_US;
 }
 
+static inline void
+wheel_used_set(struct tcp_worker *t, uint64_t slot)
+{
+	t->wheel_used[slot / 64] |= UINT64_C(1) << (slot % 64);
+}
+
+static inline void
+wheel_used_clear(struct tcp_worker *t, uint64_t slot)
+{
+	t->wheel_used[slot / 64] &= ~(UINT64_C(1) << (slot % 64));
+}
+
+/* The first slot at or after idx (mod the wheel) that holds a flow, as a distance from
+ * idx; lim when none is closer than lim. */
+static uint64_t
+wheel_next_used(const struct tcp_worker *t, uint64_t idx, uint64_t lim)
+{
+	uint64_t d = 0;
+
+	while (d < lim) {
+		uint64_t slot = (idx + d) & (TCP_WHEEL_SLOTS - 1);
+		uint64_t bits = t->wheel_used[slot / 64] >> (slot % 64);
+
+		if (bits != 0)
+			return RTE_MIN(d + (uint64_t)__builtin_ctzll(bits), lim);
+		d += 64 - slot % 64;
+	}
+	return lim;
+}
+
 static uint64_t
 flow_next_deadline(const struct tcp_flow *f)
 {
@@ -67,6 +97,8 @@ tcp_timer_remove(struct sl_worker *w, struct tcp_flow *f)
 	if (!(f->flags & TF_IN_WHEEL))
 		return;
 	TAILQ_REMOVE(&w->tcp.wheel[f->wheel_slot], f, wheel_link);
+	if (TAILQ_EMPTY(&w->tcp.wheel[f->wheel_slot]))
+		wheel_used_clear(&w->tcp, f->wheel_slot);
 	f->flags &= ~TF_IN_WHEEL;
 }
 
@@ -89,6 +121,7 @@ tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f)
 	f->wheel_slot = (uint32_t)(tick & (TCP_WHEEL_SLOTS - 1));
 	f->wheel_at = next;
 	TAILQ_INSERT_TAIL(&t->wheel[f->wheel_slot], f, wheel_link);
+	wheel_used_set(t, f->wheel_slot);
 	f->flags |= TF_IN_WHEEL;
 }
 
@@ -409,7 +442,8 @@ tcp_timers_run(struct sl_worker *w)
 	n = RTE_MIN(now_tick - start + 1, (uint64_t)TCP_WHEEL_SLOTS);
 	/* Advance first: a flow re-armed while we run lands in a later tick. */
 	t->wheel_tick = now_tick + 1;
-	for (i = 0; i < n; i++) {
+	for (i = wheel_next_used(t, start, n); i < n;
+	     i += 1 + wheel_next_used(t, start + i + 1, n - i - 1)) {
 		const uint64_t idx = (start + i) & (TCP_WHEEL_SLOTS - 1);
 		struct tcp_flow_list *slot = &t->wheel[idx];
 		struct tcp_flow_list later = TAILQ_HEAD_INITIALIZER(later);
@@ -429,6 +463,12 @@ tcp_timers_run(struct sl_worker *w)
 			tcp_timer_fire(w, f);
 		}
 		TAILQ_CONCAT(slot, &later, wheel_link);
+		/* Flows fired here may have re-armed into this very slot (a rotation on),
+		 * or emptied it meanwhile: the bit follows the list as it is now. */
+		if (TAILQ_EMPTY(slot))
+			wheel_used_clear(t, idx);
+		else
+			wheel_used_set(t, idx);
 	}
 	/* The current tick is not over: a deadline later in it is still in its slot, so the
 	 * next run starts there again rather than a whole rotation later, once the earliest

@@ -96,6 +96,7 @@ extern "C" {
 	X(tcp_pmtu_shrinks,	"connections whose segment size a path MTU lowered") \
 	X(tcp_blackhole_shrinks,	"segment sizes lowered after timeouts of full-size segments (no ICMP came)") \
 	X(tcp_rx_segs,		"TCP segments received") \
+	X(tcp_rx_predicted,	"segments that took the header-prediction fast path") \
 	X(tcp_tx_segs,		"TCP segments sent") \
 	X(tcp_rx_bytes,		"TCP payload bytes received in order") \
 	X(tcp_tx_bytes,		"TCP payload bytes sent (retransmissions included)") \
