@@ -193,12 +193,17 @@ sl_producer_stats(const struct sl_producer *p, struct sl_producer_stats *st)
 }
 
 /* A send or abort is refused: remember the sequence armed before its last check, for
- * sl_producer_wait. */
+ * sl_producer_wait. Only the first refusal since the last wake: a later one may have
+ * armed a sequence that a drain for the first one already moved past, and waiting for
+ * that later sequence would sleep through the drain. The sequence only moves forward,
+ * so the first is the one that misses nothing (at worst a spurious return). */
 static int
 producer_refused(struct sl_producer *p, uint32_t seq, int rc)
 {
-	p->refused = true;
-	p->refused_seq = seq;
+	if (!p->refused) {
+		p->refused = true;
+		p->refused_seq = seq;
+	}
 	p->st.refused++;
 	return rc;
 }
