@@ -371,8 +371,10 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 static int
 producer_abort_flow(struct sl_worker *w, struct tcp_flow *f, uint32_t gen)
 {
+	/* Already closed (another producer's request, the peer's RST): nothing to do,
+	 * and nothing to count twice. */
 	if (f == NULL || f->w != w || (f->gen & WM_GEN_MASK) != gen ||
-	    (f->flags & TF_CLOSE_DONE))
+	    f->state == SL_TCP_CLOSED || (f->flags & TF_CLOSE_DONE))
 		return 0;
 	w->stats.prod_aborts++;
 	SL_LOG_RL(INFO, "worker %u: conn " SL_IP4_FMT ":%u slot %u gen %u: reset at a "

@@ -118,7 +118,7 @@ if wait "$STALLED_PID"; then
 else
 	it_fail "disconnect: $(tail -n 3 "$tmp/stalled2")"
 fi
-it_expect_stat prod_aborts -ge 1
+it_expect_stat prod_aborts -eq 1
 it_stop_server
 grep '^sluice-server: pubsub:' "$IT_LOG"
 if grep -q "^sluice-server: pubsub: slow subscriber $IT_KERNEL_IP:[0-9]* (worker 0 slot [0-9]*) reset" "$IT_LOG"; then
