@@ -7,10 +7,11 @@
 #     only required to be >= 0.1 (the same order of magnitude: no timed assertion on a
 #     shared machine); the producers never slept on the stalled one; the largest backlog
 #     stays under the send queue's hard cap;
-#  2. --pubsub-slow disconnect (the default), --pubsub-limit 0,0,1: the stalled subscriber
-#     is reset once it took nothing for a second (it reads ECONNRESET or EOF after an
-#     in-order prefix), counted (prod_aborts, "slow subscribers reset 1") and logged with
-#     its address; the fast one receives everything in order;
+#  2. --pubsub-slow disconnect (the default), --pubsub-limit 0,0,1 and then 0,48k,1: the
+#     stalled subscriber is reset once it took nothing for a second (or stayed at 48k or
+#     more for a second); it reads ECONNRESET or EOF after an in-order prefix; counted
+#     (prod_aborts, "slow subscribers reset 1", close reason aborted) and logged with its
+#     address; the fast one receives everything in order;
 #  3. --pubsub-slow drop: the stalled subscriber stays connected and, when it reads,
 #     sees sequences with gaps, exactly as many as the server counted as skipped;
 #  every server exits with its mbuf pools clean (its own leak check).
@@ -110,27 +111,36 @@ over=$(pubsub_field "subscribers over their limit")
 	it_fail "subscribers over their limit: '$over', expected 0"
 
 # ---- 2. disconnect: the stalled subscriber is reset ----
-start_pubsub --pubsub-limit 0,0,1
-start_stalled "$tmp/stalled2" --stall 4 --expect reset
-run_fast "disconnect: fast subscriber"
-if wait "$STALLED_PID"; then
-	it_ok "disconnect: $(grep -v connected "$tmp/stalled2" | tail -n 1)"
-else
-	it_fail "disconnect: $(tail -n 3 "$tmp/stalled2")"
-fi
-it_expect_stat prod_aborts -eq 1
-it_stop_server
-grep '^sluice-server: pubsub:' "$IT_LOG"
-if grep -q "^sluice-server: pubsub: slow subscriber $IT_KERNEL_IP:[0-9]* (worker 0 slot [0-9]*) reset" "$IT_LOG"; then
-	it_ok "log: $(grep -m1 '^sluice-server: pubsub: slow subscriber' "$IT_LOG")"
-else
-	it_fail "no log line naming the reset subscriber"
-fi
-reset=$(pubsub_field "slow subscribers reset")
-[ "$reset" = 1 ] && it_ok "counted: slow subscribers reset $reset" ||
-	it_fail "slow subscribers reset '$reset', expected 1"
-grep -q '^sluice-server: connections .* aborted 1' "$IT_LOG" &&
-	it_ok "close reason: aborted 1" || it_fail "close reason 'aborted 1' missing: $(grep '^sluice-server: connections' "$IT_LOG")"
+# run_disconnect LIMIT: once with SOFT 0 (taking nothing for a second), once with SOFT in
+# bytes, 48k: the stalled one's backlog stays near its 64k high mark (about 60k: what its
+# kernel took is acknowledged), the fast one's dips to its 32k low mark at every drain.
+run_disconnect() {
+	local lim=$1 reset
+	start_pubsub --pubsub-limit "$lim"
+	start_stalled "$tmp/stalled2" --stall 4 --expect reset
+	run_fast "disconnect $lim: fast subscriber"
+	if wait "$STALLED_PID"; then
+		it_ok "disconnect $lim: $(grep -v connected "$tmp/stalled2" | tail -n 1)"
+	else
+		it_fail "disconnect $lim: $(tail -n 3 "$tmp/stalled2")"
+	fi
+	it_expect_stat prod_aborts -eq 1
+	it_stop_server
+	grep '^sluice-server: pubsub:' "$IT_LOG"
+	if grep -q "^sluice-server: pubsub: slow subscriber $IT_KERNEL_IP:[0-9]* (worker 0 slot [0-9]*) reset" "$IT_LOG"; then
+		it_ok "log: $(grep -m1 '^sluice-server: pubsub: slow subscriber' "$IT_LOG")"
+	else
+		it_fail "no log line naming the reset subscriber"
+	fi
+	reset=$(pubsub_field "slow subscribers reset")
+	[ "$reset" = 1 ] && it_ok "counted: slow subscribers reset $reset" ||
+		it_fail "slow subscribers reset '$reset', expected 1"
+	grep -q '^sluice-server: connections .* aborted 1' "$IT_LOG" &&
+		it_ok "close reason: aborted 1" ||
+		it_fail "close reason 'aborted 1' missing: $(grep '^sluice-server: connections' "$IT_LOG")"
+}
+run_disconnect 0,0,1
+run_disconnect 0,48k,1
 
 # ---- 3. drop: the stalled subscriber sees counted gaps ----
 start_pubsub --pubsub-slow drop --pubsub-limit 0,0,1
