@@ -64,6 +64,7 @@ server_request_stop(void)
 }
 
 static const char *const server_verify_names[] = { "echo", "none", NULL };
+static const char *const server_pubsub_slow_names[] = { "disconnect", "drop", NULL };
 
 #define APP_OPT(nm, ty, field, lo, hi, hlp) { \
 	.section = "app", .name = nm, .type = ty, \
@@ -121,6 +122,17 @@ static const struct sl_opt server_opts_table[] = {
 		"pubsub: smallest message (bytes, the whole line)"),
 	APP_OPT("msg-max", SL_OPT_U32, msg_max, 24, 4096,
 		"pubsub: largest message"),
+	{ .section = "app", .name = "pubsub-slow", .type = SL_OPT_ENUM,
+	  .offset = offsetof(struct server_opts, pubsub_slow),
+	  .choices = server_pubsub_slow_names,
+	  .help = "pubsub: a subscriber over its limit is reset (disconnect) or its "
+		  "messages are skipped while it is over, the gap counted (drop)" },
+	{ .section = "app", .name = "pubsub-limit", .type = SL_OPT_CUSTOM,
+	  .offset = offsetof(struct server_opts, pubsub_limit),
+	  .parse = pubsub_limit_opt_parse, .format = pubsub_limit_opt_format,
+	  .help = "pubsub: HARD[,SOFT,SECONDS] backlog bytes (k/m suffixes): over the limit "
+		  "at HARD (0: none), or at SOFT or above for SECONDS (SOFT 0: taking "
+		  "nothing at its high mark)" },
 };
 
 static void
@@ -142,6 +154,8 @@ server_opts_defaults(struct server_opts *o)
 	o->messages = 0;
 	o->msg_min = 24;
 	o->msg_max = 120;
+	o->pubsub_slow = PUBSUB_SLOW_DISCONNECT;
+	o->pubsub_limit = (struct pubsub_limit){ .hard = 0, .soft = 0, .soft_ms = 5000 };
 }
 
 /* What a worker lcore's loop needs: its worker and the mode's context. */

@@ -12,9 +12,28 @@
  * with sequences counting from 0 per producer and subscriber, and a random size between
  * --msg-min and --msg-max bytes (the whole line). With --messages N a producer sends N
  * messages to each subscriber and then leaves it alone; with 0 it publishes until the
- * server stops. A subscriber that does not read makes its producers wait (water marks),
- * and a message that timed out is sent again later with the same sequence, so every
- * subscriber receives every message exactly once, in order per producer.
+ * server stops.
+ *
+ * A producer never waits on one subscriber (the reference for a fan-out server): it
+ * sends without waiting (sl_producer_send with timeout 0), moves on when a subscriber's
+ * send queue refuses, and when no subscriber took anything in a whole pass it sleeps in
+ * sl_producer_wait until one of the refused ones drained, so the healthy subscribers keep
+ * their rate whatever one of them does. A subscriber's backlog is its send queue, bounded
+ * by the water marks (--sndbuf, --sndbuf-max). A refused message is not lost: the
+ * sequence is sent again at the next pass, so a subscriber that is merely slower
+ * receives every message, in order, at its own pace.
+ *
+ * A subscriber that stays over its limit (--pubsub-limit HARD[,SOFT,SECONDS], as Redis's
+ * client-output-buffer-limit pubsub; server.h struct pubsub_limit) is dealt with by
+ * --pubsub-slow:
+ *   disconnect  (default) the producer asks its worker to reset it (sl_producer_abort):
+ *               an RST, which frees its backlog at once; a FIN would wait behind the very
+ *               bytes the subscriber does not read. Counted (slow subscribers reset, close
+ *               reason "aborted") and logged, rate-limited, with its address and slot.
+ *   drop        its messages are skipped while it is over, a pass's worth at a time
+ *               (the sequences advance: the subscriber sees the gap as a jump in each
+ *               producer's sequence), and counted per subscriber and in total; it
+ *               resumes as soon as its queue takes a message again.
  *
  * Workers register subscribers in a table the producers scan: each entry has an epoch
  * that changes whenever the entry is taken by a new subscriber, so a producer notices a
@@ -42,13 +61,39 @@
 #define PUBSUB_MAX_SUBS 1024
 #define PUBSUB_MAX_PRODUCERS 64
 #define PUBSUB_CHAN_BYTES (1u << 20)
-/* A producer waits this long for room before moving on to the next subscriber. */
-#define PUBSUB_WAIT_US 20000
+/* Messages per subscriber per pass, so subscribers share the producer. */
+#define PUBSUB_BURST 64
+/* Longest sleep of a producer that found no room anywhere: it looks at the stop flag and
+ * the soft limits' clocks at least this often. */
+#define PUBSUB_IDLE_WAIT_US 10000
+/* Log lines per second per thread about slow subscribers (the rest are counted). */
+#define PUBSUB_LOG_PER_S 10
 
 /* One subscriber slot. epoch is odd while a subscriber holds it. */
 struct pubsub_sub {
 	uint64_t epoch;			/* atomic; written by the owning worker */
 	struct sl_conn_ref ref;		/* valid while epoch is odd */
+	uint32_t peer_addr;		/* atomic: network order, for log lines */
+	uint32_t peer_port;		/* atomic: host order */
+	uint64_t slow_epoch;		/* atomic: the epoch a producer found over its limit */
+	uint32_t slow_queued;		/* atomic: its backlog then */
+	uint64_t gaps;			/* atomic: messages skipped for this subscriber */
+};
+
+/* What a producer knows of one slot's subscriber. */
+enum pubsub_sub_state {
+	PS_SEND,		/* publishing */
+	PS_DROPPING,		/* over its limit (drop): skipping its messages */
+	PS_ABORT,		/* over its limit (disconnect): reset to be requested */
+	PS_DONE,		/* gone, reset requested, or --messages reached */
+};
+
+struct pubsub_subst {
+	uint64_t epoch;			/* the subscriber this is about */
+	uint64_t next_seq;
+	int64_t over_since_us;		/* since when over the soft limit; 0: not */
+	uint64_t gaps;			/* messages skipped in the current drop episode */
+	enum pubsub_sub_state state;
 };
 
 struct pubsub_producer {
@@ -58,10 +103,14 @@ struct pubsub_producer {
 	struct pubsub_state *ps;
 	struct sl_producer *p;
 	uint64_t rng;
-	uint64_t sent, eagain, epipe;
-	/* per subscriber slot: the epoch our sequence belongs to, and the next sequence */
-	uint64_t seen_epoch[PUBSUB_MAX_SUBS];
-	uint64_t next_seq[PUBSUB_MAX_SUBS];
+	uint64_t sent, refused, epipe;
+	uint64_t over;			/* subscribers found over their limit */
+	uint64_t gaps;			/* messages skipped (drop) */
+	uint64_t resets;		/* resets requested (disconnect) */
+	uint64_t passes, idle_waits;	/* passes over the subscribers; waits after one
+					 * in which nobody took anything */
+	uint32_t peak_backlog;		/* largest backlog seen, bytes */
+	struct pubsub_subst subs[PUBSUB_MAX_SUBS];
 };
 
 struct pubsub_state {
@@ -69,10 +118,120 @@ struct pubsub_state {
 	volatile int stop;
 	uint32_t nsubs_hi;		/* atomic: one past the highest slot used */
 	uint64_t lock;			/* atomic: slot allocation across workers */
+	uint64_t slow_reset;		/* atomic: subscribers reset for being over their limit */
 	struct pubsub_sub subs[PUBSUB_MAX_SUBS];
 	unsigned int nproducers;
 	struct pubsub_producer *prod[PUBSUB_MAX_PRODUCERS];
 };
+
+/* ---- --pubsub-limit ---- */
+
+/* A byte count with an optional k or m suffix (binary). */
+static int
+pubsub_parse_bytes(const char *s, const char **end, uint32_t *out)
+{
+	char *e;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtoull(s, &e, 10);
+	if (*e == 'k' || *e == 'K') {
+		v <<= 10;
+		e++;
+	} else if (*e == 'm' || *e == 'M') {
+		v <<= 20;
+		e++;
+	}
+	if (v > UINT32_MAX / 2)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	*end = e;
+	return 0;
+}
+
+int
+pubsub_limit_opt_parse(void *field, const char *value, char *err, size_t errlen)
+{
+	struct pubsub_limit lim = { 0, 0, 5000 }, *out = field;
+	const char *p = value;
+	char *e;
+	double sec;
+
+	if (pubsub_parse_bytes(p, &p, &lim.hard) != 0)
+		goto bad;
+	if (*p == ',') {
+		if (pubsub_parse_bytes(p + 1, &p, &lim.soft) != 0 || *p != ',')
+			goto bad;
+		sec = strtod(p + 1, &e);
+		if (e == p + 1 || *e != '\0' || !(sec >= 0) || sec > 86400)
+			goto bad;
+		lim.soft_ms = (uint32_t)(sec * 1000 + 0.5);
+	} else if (*p != '\0') {
+		goto bad;
+	}
+	*out = lim;
+	return 0;
+bad:
+	snprintf(err, errlen, "expected HARD[,SOFT,SECONDS]: bytes (k/m suffixes, below 2 GiB) "
+		 "and seconds (0..86400), e.g. 0,0,5 or 1m,256k,2.5");
+	return -EINVAL;
+}
+
+void
+pubsub_limit_opt_format(const void *field, char *buf, size_t len)
+{
+	const struct pubsub_limit *lim = field;
+
+	snprintf(buf, len, "%u,%u,%u.%03u", lim->hard, lim->soft, lim->soft_ms / 1000,
+		 lim->soft_ms % 1000);
+}
+
+/* ---- log lines about slow subscribers, rate-limited per thread ---- */
+
+struct pubsub_rl {
+	time_t second;
+	unsigned int printed;
+	uint64_t suppressed;
+};
+
+/* May this thread print a line now? *suppressed: lines held back since the last one. */
+static bool
+pubsub_log_allow(struct pubsub_rl *rl, uint64_t *suppressed)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec != rl->second) {
+		rl->second = ts.tv_sec;
+		rl->printed = 0;
+	}
+	if (rl->printed >= PUBSUB_LOG_PER_S) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->printed++;
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return true;
+}
+
+#define PUBSUB_LOG(fmt, ...) do { \
+	static __thread struct pubsub_rl pubsub_rl_; \
+	uint64_t pubsub_sup_; \
+	if (pubsub_log_allow(&pubsub_rl_, &pubsub_sup_)) { \
+		printf("sluice-server: pubsub: " fmt, ##__VA_ARGS__); \
+		if (pubsub_sup_ != 0) \
+			printf(" (+%" PRIu64 " suppressed)", pubsub_sup_); \
+		printf("\n"); \
+		fflush(stdout); \
+	} \
+} while (0)
+
+#define PUBSUB_PEER_FMT "%u.%u.%u.%u:%u (worker %u slot %u)"
+#define PUBSUB_PEER_ARGS(addr, port, ref) \
+	((addr) & 0xff), ((addr) >> 8 & 0xff), ((addr) >> 16 & 0xff), ((addr) >> 24), \
+	(port), (ref).worker, (ref).idx
 
 /* ---- workers: subscribers come and go ---- */
 
@@ -109,6 +268,17 @@ pubsub_ref_load(const struct sl_conn_ref *src)
 	};
 }
 
+static void
+pubsub_peer_store(struct pubsub_sub *sub, const struct sl_conn *c)
+{
+	struct sl_conn_info ci;
+
+	sl_conn_info(c, &ci);
+	__atomic_store_n(&sub->peer_addr, ci.remote_addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&sub->peer_port, ci.remote_port, __ATOMIC_RELAXED);
+	__atomic_store_n(&sub->gaps, 0, __ATOMIC_RELAXED);
+}
+
 static int
 pubsub_on_accept(struct sl_conn *c, void *arg)
 {
@@ -127,6 +297,7 @@ pubsub_on_accept(struct sl_conn *c, void *arg)
 		return -ENOSPC;
 	}
 	pubsub_ref_store(&ps->subs[i].ref, sl_conn_ref(c));
+	pubsub_peer_store(&ps->subs[i], c);
 	/* The reference is visible before the odd epoch that announces it. */
 	__atomic_add_fetch(&ps->subs[i].epoch, 1, __ATOMIC_RELEASE);
 	if (__atomic_load_n(&ps->nsubs_hi, __ATOMIC_RELAXED) < i + 1)
@@ -148,9 +319,29 @@ pubsub_on_close(struct sl_conn *c, enum sl_close_reason why)
 	struct pubsub_state *ps = server_ctx_of(c)->mode_state;
 	uintptr_t slot = (uintptr_t)sl_conn_user(c);
 
-	/* An even epoch: producers leave the entry alone until a new subscriber takes it. */
-	if (slot != 0)
-		__atomic_add_fetch(&ps->subs[slot - 1].epoch, 1, __ATOMIC_RELEASE);
+	if (slot != 0) {
+		struct pubsub_sub *sub = &ps->subs[slot - 1];
+		uint64_t ep = __atomic_load_n(&sub->epoch, __ATOMIC_RELAXED);
+		uint64_t gaps = __atomic_load_n(&sub->gaps, __ATOMIC_RELAXED);
+		struct sl_conn_ref ref = sl_conn_ref(c);
+		uint32_t addr = __atomic_load_n(&sub->peer_addr, __ATOMIC_RELAXED);
+		uint32_t port = __atomic_load_n(&sub->peer_port, __ATOMIC_RELAXED);
+
+		if (why == SL_CLOSE_ABORTED &&
+		    __atomic_load_n(&sub->slow_epoch, __ATOMIC_ACQUIRE) == ep) {
+			__atomic_add_fetch(&ps->slow_reset, 1, __ATOMIC_RELAXED);
+			PUBSUB_LOG("slow subscriber " PUBSUB_PEER_FMT " reset: over its limit "
+				   "(backlog %u bytes)", PUBSUB_PEER_ARGS(addr, port, ref),
+				   __atomic_load_n(&sub->slow_queued, __ATOMIC_RELAXED));
+		} else if (gaps != 0) {
+			PUBSUB_LOG("subscriber " PUBSUB_PEER_FMT " closed; %" PRIu64 " messages "
+				   "were skipped for it (drop)", PUBSUB_PEER_ARGS(addr, port, ref),
+				   gaps);
+		}
+		/* An even epoch: producers leave the entry alone until a new subscriber
+		 * takes it. */
+		__atomic_add_fetch(&sub->epoch, 1, __ATOMIC_RELEASE);
+	}
 	server_on_close(c, why);
 }
 
@@ -191,64 +382,196 @@ pubsub_format(struct pubsub_producer *pp, uint64_t seq, char *buf)
 	return len;
 }
 
+static int64_t
+pubsub_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Has the subscriber stayed over its limit? Samples its backlog at each visit. */
+static bool
+pubsub_over_limit(const struct pubsub_limit *lim, struct pubsub_subst *ss,
+		  const struct sl_producer_backlog *bl, int64_t now)
+{
+	if (lim->hard != 0 && bl->queued >= lim->hard)
+		return true;
+	/* SOFT in bytes: over while every visit finds the backlog at SOFT or above. SOFT 0
+	 * is "at its high mark and taking nothing": the clock starts at a refusal and
+	 * stops at the next message it accepts (pubsub_visit). */
+	if (lim->soft != 0) {
+		if (bl->queued < lim->soft)
+			ss->over_since_us = 0;
+		else if (ss->over_since_us == 0)
+			ss->over_since_us = now;
+	}
+	return ss->over_since_us != 0 && now - ss->over_since_us >= (int64_t)lim->soft_ms * 1000;
+}
+
+/* Ask the subscriber's worker to reset it; on a full channel, again at the next pass. */
+static void
+pubsub_reset(struct pubsub_producer *pp, struct pubsub_subst *ss, struct sl_conn_ref ref)
+{
+	int rc = sl_producer_abort(pp->p, ref);
+
+	if (rc == -EAGAIN)
+		return;
+	ss->state = PS_DONE;
+	if (rc == 0)
+		pp->resets++;
+}
+
+/* One visit of subscriber i: its limit, then up to a burst of messages without waiting.
+ * Returns whether it took a message. */
+static bool
+pubsub_visit(struct pubsub_producer *pp, unsigned int i, struct sl_conn_ref ref, int64_t now)
+{
+	struct pubsub_state *ps = pp->ps;
+	const struct server_opts *o = ps->o;
+	struct pubsub_sub *sub = &ps->subs[i];
+	struct pubsub_subst *ss = &pp->subs[i];
+	struct sl_producer_backlog bl;
+	bool took = false;
+	unsigned int burst;
+	char buf[4200];
+
+	if (ss->state == PS_ABORT) {
+		pubsub_reset(pp, ss, ref);
+		return false;
+	}
+	if (sl_producer_backlog(pp->p, ref, &bl) != 0) {
+		pp->epipe++;		/* gone: skip the slot until a new subscriber takes it */
+		ss->state = PS_DONE;
+		return false;
+	}
+	if (bl.queued > pp->peak_backlog)
+		pp->peak_backlog = bl.queued;
+	if (ss->state == PS_SEND && pubsub_over_limit(&o->pubsub_limit, ss, &bl, now)) {
+		pp->over++;
+		if (o->pubsub_slow == PUBSUB_SLOW_DISCONNECT) {
+			/* Tell on_close why (the epoch names this subscriber, not a later
+			 * one in the slot), then ask for the reset. */
+			__atomic_store_n(&sub->slow_queued, bl.queued, __ATOMIC_RELAXED);
+			__atomic_store_n(&sub->slow_epoch, ss->epoch, __ATOMIC_RELEASE);
+			ss->state = PS_ABORT;
+			pubsub_reset(pp, ss, ref);
+			return false;
+		}
+		ss->state = PS_DROPPING;
+		ss->gaps = 0;
+		PUBSUB_LOG("subscriber " PUBSUB_PEER_FMT " over its limit (backlog %u bytes): "
+			   "producer %u skips its messages while it is",
+			   PUBSUB_PEER_ARGS(__atomic_load_n(&sub->peer_addr, __ATOMIC_RELAXED),
+					    __atomic_load_n(&sub->peer_port, __ATOMIC_RELAXED),
+					    ref), bl.queued, pp->id);
+	}
+	for (burst = 0; burst < PUBSUB_BURST; burst++) {
+		uint32_t len;
+		int rc;
+
+		if (o->messages != 0 && ss->next_seq >= o->messages)
+			break;
+		len = pubsub_format(pp, ss->next_seq, buf);
+		rc = sl_producer_send(pp->p, ref, buf, len, 0, 0);
+		if (rc == 0) {
+			ss->next_seq++;
+			pp->sent++;
+			took = true;
+			if (o->pubsub_limit.soft == 0)
+				ss->over_since_us = 0;
+			if (ss->state == PS_DROPPING) {
+				ss->state = PS_SEND;
+				ss->over_since_us = 0;
+				PUBSUB_LOG("subscriber " PUBSUB_PEER_FMT " takes messages again: "
+					   "producer %u skipped %" PRIu64, PUBSUB_PEER_ARGS(
+					   __atomic_load_n(&sub->peer_addr, __ATOMIC_RELAXED),
+					   __atomic_load_n(&sub->peer_port, __ATOMIC_RELAXED), ref),
+					   pp->id, ss->gaps);
+			}
+			continue;
+		}
+		if (rc != -EAGAIN) {
+			pp->epipe++;
+			ss->state = PS_DONE;
+			break;
+		}
+		pp->refused++;
+		if (ss->state == PS_DROPPING) {
+			/* The rest of this pass's burst is skipped: the subscriber loses what
+			 * the others receive meanwhile, and sees the jump in sequence. */
+			uint64_t skip = PUBSUB_BURST - burst;
+
+			if (o->messages != 0)
+				skip = RTE_MIN(skip, o->messages - ss->next_seq);
+			ss->next_seq += skip;
+			ss->gaps += skip;
+			pp->gaps += skip;
+			__atomic_add_fetch(&sub->gaps, skip, __ATOMIC_RELAXED);
+		} else if (o->pubsub_limit.soft == 0 && ss->over_since_us == 0) {
+			ss->over_since_us = now;
+		}
+		break;	/* the same sequence goes again at the next pass */
+	}
+	return took;
+}
+
 static void *
 pubsub_producer_main(void *arg)
 {
 	struct pubsub_producer *pp = arg;
 	struct pubsub_state *ps = pp->ps;
 	const uint64_t limit = ps->o->messages;
-	char buf[4200];
 
 	while (!ps->stop) {
 		uint32_t i, hi = __atomic_load_n(&ps->nsubs_hi, __ATOMIC_ACQUIRE);
-		bool any = false;
+		int64_t now = pubsub_now_us(), wait_us = PUBSUB_IDLE_WAIT_US;
+		bool any = false, took = false;
 
+		pp->passes++;
 		for (i = 0; i < hi && !ps->stop; i++) {
 			struct pubsub_sub *sub = &ps->subs[i];
+			struct pubsub_subst *ss = &pp->subs[i];
 			uint64_t ep = __atomic_load_n(&sub->epoch, __ATOMIC_ACQUIRE);
 			struct sl_conn_ref ref = pubsub_ref_load(&sub->ref);
-			unsigned int burst;
-			uint32_t len;
-			int rc;
 
 			/* Seqlock read: the reference belongs to the epoch only if the epoch
 			 * did not move while we copied it. */
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if ((ep & 1) == 0 || __atomic_load_n(&sub->epoch, __ATOMIC_RELAXED) != ep)
 				continue;
-			if (pp->seen_epoch[i] != ep) {
-				pp->seen_epoch[i] = ep;	/* a new subscriber: from 0 */
-				pp->next_seq[i] = 0;
-			}
-			if (pp->next_seq[i] == UINT64_MAX ||
-			    (limit != 0 && pp->next_seq[i] >= limit))
+			if (ss->epoch != ep)	/* a new subscriber: from 0 */
+				*ss = (struct pubsub_subst){ .epoch = ep, .state = PS_SEND };
+			if (ss->state != PS_DONE && limit != 0 && ss->next_seq >= limit)
+				ss->state = PS_DONE;
+			if (ss->state == PS_DONE)
 				continue;
 			any = true;
-			/* A few messages per visit, so subscribers share the producer. */
-			for (burst = 0; burst < 64; burst++) {
-				if (limit != 0 && pp->next_seq[i] >= limit)
-					break;
-				len = pubsub_format(pp, pp->next_seq[i], buf);
-				rc = sl_producer_send(pp->p, ref, buf, len, 0, PUBSUB_WAIT_US);
-				if (rc == 0) {
-					pp->next_seq[i]++;
-					pp->sent++;
-					continue;
-				}
-				if (rc == -EPIPE) {
-					/* Gone: skip the slot until a new subscriber takes it. */
-					pp->epipe++;
-					pp->next_seq[i] = UINT64_MAX;
-				} else {
-					pp->eagain++;	/* the same sequence goes again later */
-				}
-				break;
+			if (pubsub_visit(pp, i, ref, now))
+				took = true;
+			/* Wake in time to judge a soft limit that is running. */
+			if (ss->state == PS_SEND && ss->over_since_us != 0) {
+				int64_t due = ss->over_since_us +
+					      (int64_t)ps->o->pubsub_limit.soft_ms * 1000 - now;
+
+				if (due < wait_us)
+					wait_us = due > 0 ? due : 0;
 			}
 		}
 		if (!any) {
 			struct timespec ts = { 0, 200000 };
 
 			nanosleep(&ts, NULL);
+		} else if (!took) {
+			/* Nobody took anything: sleep until a refused subscriber drains (or a
+			 * channel has room again), never on one of them. */
+			pp->idle_waits++;
+			if (sl_producer_wait(pp->p, wait_us) == -EALREADY) {
+				struct timespec ts = { 0, 200000 };
+
+				nanosleep(&ts, NULL);
+			}
 		}
 	}
 	return NULL;
@@ -319,7 +642,8 @@ pubsub_stop(struct pubsub_state *ps)
 
 /* SIGTERM: no new messages (a producer publishing without end would keep every
  * subscriber busy until the deadline); what was submitted is sent before each FIN. The
- * threads end at their next check, within one wait (PUBSUB_WAIT_US); report joins them. */
+ * threads end at their next check, within one wait (PUBSUB_IDLE_WAIT_US); report joins
+ * them. */
 static void
 pubsub_drain(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 {
@@ -334,6 +658,10 @@ pubsub_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 	struct pubsub_state *ps = ctx->mode_state;
 	unsigned int i;
 
+	const struct pubsub_limit *lim = &ctx->opts->pubsub_limit;
+	uint64_t over = 0, gaps = 0, resets = 0;
+	uint32_t peak = 0;
+
 	pubsub_stop(ps);
 	for (i = 0; i < ps->nproducers; i++) {
 		struct pubsub_producer *pp = ps->prod[i];
@@ -342,10 +670,23 @@ pubsub_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 		if (pp->p != NULL)
 			sl_producer_stats(pp->p, &st);
 		printf("sluice-server: producer %u: messages %" PRIu64 ", bytes %" PRIu64
-		       ", no room %" PRIu64 ", waits %" PRIu64 ", timeouts %" PRIu64
-		       ", subscriber gone %" PRIu64 "\n", i, pp->sent, st.bytes, st.full,
-		       st.waits, st.timeouts, pp->epipe);
+		       ", refused %" PRIu64 ", passes %" PRIu64 ", idle waits %" PRIu64
+		       " (slept %" PRIu64 ", woken %" PRIu64 "), subscriber gone %" PRIu64
+		       ", over limit %" PRIu64 ", resets %" PRIu64 ", skipped %" PRIu64 "\n",
+		       i, pp->sent, st.bytes, pp->refused, pp->passes, pp->idle_waits, st.waits,
+		       st.wakes, pp->epipe, pp->over, pp->resets, pp->gaps);
+		over += pp->over;
+		gaps += pp->gaps;
+		resets += pp->resets;
+		peak = RTE_MAX(peak, pp->peak_backlog);
 	}
+	printf("sluice-server: pubsub: slow policy %s, limit hard %u soft %u for %u.%03u s; "
+	       "subscribers over their limit %" PRIu64 ", resets requested %" PRIu64
+	       ", slow subscribers reset %" PRIu64 ", messages skipped %" PRIu64
+	       ", largest backlog %u bytes\n",
+	       ctx->opts->pubsub_slow == PUBSUB_SLOW_DROP ? "drop" : "disconnect", lim->hard,
+	       lim->soft, lim->soft_ms / 1000, lim->soft_ms % 1000, over, resets,
+	       __atomic_load_n(&ps->slow_reset, __ATOMIC_RELAXED), gaps, peak);
 	return 0;
 }
 

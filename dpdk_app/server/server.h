@@ -84,6 +84,22 @@ enum source_verify {
 	SOURCE_VERIFY_NONE,		/* the peer may send anything (a sink) */
 };
 
+/* pubsub: what happens to a subscriber that stays over its limit (--pubsub-slow). */
+enum pubsub_slow_policy {
+	PUBSUB_SLOW_DISCONNECT,		/* reset it (the default) */
+	PUBSUB_SLOW_DROP,		/* skip its messages while over, counting the gap */
+};
+
+/* pubsub: --pubsub-limit HARD[,SOFT,SECONDS], as Redis's client-output-buffer-limit
+ * pubsub: a subscriber is over its limit once its backlog (bytes queued for it) reaches
+ * hard (0: no hard limit), or stays at soft or above for soft_ms (soft 0: stays refused,
+ * at its high mark, taking no message at all). */
+struct pubsub_limit {
+	uint32_t hard;
+	uint32_t soft;
+	uint32_t soft_ms;
+};
+
 struct server_opts {
 	const struct server_mode *mode;
 	uint16_t port;			/* 0: the mode's default */
@@ -108,6 +124,8 @@ struct server_opts {
 	uint32_t producers;		/* pubsub: producer threads */
 	uint64_t messages;		/* pubsub: per producer and subscriber (0: no end) */
 	uint32_t msg_min, msg_max;	/* pubsub: message sizes, bytes */
+	unsigned int pubsub_slow;	/* pubsub: enum pubsub_slow_policy */
+	struct pubsub_limit pubsub_limit; /* pubsub: when a subscriber is too slow */
 };
 
 /* What every mode counts, per worker (each written only by its worker). */
@@ -135,6 +153,12 @@ int
 server_mode_opt_parse(void *field, const char *value, char *err, size_t errlen);
 void
 server_mode_opt_format(const void *field, char *buf, size_t len);
+
+/* SL_OPT_CUSTOM parse and format of --pubsub-limit (mode_pubsub.c). */
+int
+pubsub_limit_opt_parse(void *field, const char *value, char *err, size_t errlen);
+void
+pubsub_limit_opt_format(const void *field, char *buf, size_t len);
 
 /* ---- main.c ---- */
 

@@ -5,8 +5,15 @@
  * producer thread: sl_producer_send -> chan_reserve (room in the channel) ->
  *                  wmark_take_gen (count against the flow's water marks) -> chan_commit
  *                  (publish the record) [-> chan_wait when either is full]
+ *                  sl_producer_send(timeout 0) -EAGAIN ... sl_producer_wait -> chan_notify_wait
  * worker:          sl_worker_poll -> worker_producers -> producer_drain -> txbuf_append
  *                  ACK -> wmark_put -> wmark_wake_producers -> chan_wake
+ *
+ * All of a producer's channels share one wake-up (struct producer_notify), so a producer
+ * waits on one word whatever worker may give it room: the blocking send and
+ * sl_producer_wait alike. A refusal remembers the sequence it armed before its last
+ * check, and sl_producer_wait waits for that sequence to move: a wake between the
+ * -EAGAIN and the wait is never lost.
  *
  * A record's key is the flow's slot and generation; its tag the SL_SEND_* flags. The
  * worker checks the generation against the control block in that slot, so a record for
@@ -19,6 +26,8 @@
  * and the worker frees a channel after its producer marked it closing and the worker
  * drained the last record, so neither side ever touches memory the other freed.
  */
+
+#define SL_LOG_MODULE api	/* sluice.api (core/log.h) */
 
 #include <errno.h>
 #include <string.h>
@@ -36,11 +45,15 @@
 #include "tcp/flow.h"
 #include "tcp/txbuf.h"
 #include "api/wmark.h"
+#include "core/log.h"
 #include "core/worker.h"
 
 struct sl_producer {
 	struct sl_stack *stack;
 	unsigned int nb_workers;
+	struct producer_notify *pn;	/* the wake-up all chans share */
+	bool refused;			/* a send was refused since the last wake */
+	uint32_t refused_seq;		/* the wake-up sequence armed before that refusal */
 	struct sl_producer_stats st;
 	struct producer_chan *chans[];	/* one per worker */
 };
@@ -63,8 +76,18 @@ producer_now_us(void)
 /* ---- the producer's side ---- */
 
 static void
+producer_notify_put(struct producer_notify *pn)
+{
+	if (pn == NULL || __atomic_sub_fetch(&pn->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	chan_notify_fd_close(&pn->nt);
+	rte_free(pn);
+}
+
+static void
 producer_chan_free(struct producer_chan *pc)
 {
+	producer_notify_put(pc->pn);
 	rte_free(pc);
 }
 
@@ -110,6 +133,14 @@ sl_producer_create(struct sl_stack *s, uint32_t bytes)
 	}
 	p->stack = s;
 	p->nb_workers = n;
+	p->pn = rte_zmalloc("sl_pnotify", sizeof(*p->pn), RTE_CACHE_LINE_SIZE);
+	if (p->pn == NULL) {
+		rte_free(p);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	chan_notify_init(&p->pn->nt);
+	p->pn->refs = 1;		/* the producer's */
 	for (i = 0; i < n; i++) {
 		struct sl_worker *w = sl_stack_worker(s, i);
 		size_t sz = RTE_ALIGN_CEIL(sizeof(struct producer_chan), 64) +
@@ -122,6 +153,10 @@ sl_producer_create(struct sl_stack *s, uint32_t bytes)
 			goto fail;
 		}
 		pc->ch = chan_init((uint8_t *)pc + RTE_ALIGN_CEIL(sizeof(*pc), 64), half);
+		chan_set_notify(pc->ch, &p->pn->nt);
+		pc->pn = p->pn;
+		__atomic_add_fetch(&p->pn->refs, 1, __ATOMIC_RELAXED);
+		/* The release of the registration publishes the above to the worker. */
 		rc = producer_register(w, pc);
 		if (rc != 0) {
 			producer_chan_free(pc);
@@ -147,6 +182,7 @@ sl_producer_destroy(struct sl_producer *p)
 	for (i = 0; i < p->nb_workers; i++)
 		if (p->chans[i] != NULL)
 			__atomic_store_n(&p->chans[i]->closing, 1, __ATOMIC_RELEASE);
+	producer_notify_put(p->pn);
 	rte_free(p);
 }
 
@@ -154,6 +190,107 @@ void
 sl_producer_stats(const struct sl_producer *p, struct sl_producer_stats *st)
 {
 	*st = p->st;
+}
+
+/* A send or abort is refused: remember the sequence armed before its last check, for
+ * sl_producer_wait. Only the first refusal since the last wake: a later one may have
+ * armed a sequence that a drain for the first one already moved past, and waiting for
+ * that later sequence would sleep through the drain. The sequence only moves forward,
+ * so the first is the one that misses nothing (at worst a spurious return). */
+static int
+producer_refused(struct sl_producer *p, uint32_t seq, int rc)
+{
+	if (!p->refused) {
+		p->refused = true;
+		p->refused_seq = seq;
+	}
+	p->st.refused++;
+	return rc;
+}
+
+int
+sl_producer_wait(struct sl_producer *p, int64_t timeout_us)
+{
+	bool slept;
+	int rc;
+
+	/* The fd first: a wake after this read (and after the check below) writes it
+	 * again, so a caller polling it never misses one, and a stale write from an older
+	 * episode does not keep it readable. */
+	chan_notify_fd_drain(&p->pn->nt);
+	if (!p->refused)
+		return -EALREADY;
+	rc = chan_notify_wait(&p->pn->nt, p->refused_seq, timeout_us, &slept);
+	if (slept)
+		p->st.waits++;
+	if (rc != 0)
+		return rc;
+	p->refused = false;
+	p->st.wakes++;
+	return 0;
+}
+
+int
+sl_producer_fd(struct sl_producer *p)
+{
+	return chan_notify_fd_open(&p->pn->nt);
+}
+
+/* The slot of a reference, or NULL if the stack has no such worker or slot. */
+static struct wmark_slot *
+producer_ref_slot(const struct sl_producer *p, struct sl_conn_ref ref)
+{
+	struct sl_worker *w;
+
+	if (ref.worker >= p->nb_workers)
+		return NULL;
+	w = sl_stack_worker(p->stack, ref.worker);
+	if (ref.idx >= w->tcp.max_flows)
+		return NULL;
+	return &w->tcp.slots[ref.idx];
+}
+
+int
+sl_producer_abort(struct sl_producer *p, struct sl_conn_ref ref)
+{
+	uint32_t seq = 0;
+	struct chan *ch;
+	int i;
+
+	if (producer_ref_slot(p, ref) == NULL)
+		return -EINVAL;
+	ch = p->chans[ref.worker]->ch;
+	/* As sl_producer_send: try, arm, try again, so that a refusal can be waited for. */
+	for (i = 0; i < 2; i++) {
+		if (i == 1)
+			seq = chan_wake_seq(ch);
+		if (chan_reserve(ch, 0) != NULL) {
+			chan_commit(ch, producer_key(ref.idx, ref.gen), PRODUCER_TAG_ABORT);
+			p->st.aborts++;
+			return 0;
+		}
+	}
+	p->st.full++;
+	return producer_refused(p, seq, -EAGAIN);
+}
+
+int
+sl_producer_backlog(const struct sl_producer *p, struct sl_conn_ref ref,
+		    struct sl_producer_backlog *bl)
+{
+	const struct wmark_slot *s = producer_ref_slot(p, ref);
+	uint64_t word;
+
+	if (s == NULL)
+		return -EINVAL;
+	word = __atomic_load_n(&s->word, __ATOMIC_RELAXED);
+	if ((word >> WM_GEN_SHIFT) != (ref.gen & WM_GEN_MASK) || (word & WM_SHUT))
+		return -EPIPE;
+	bl->queued = (uint32_t)(word & WM_QUEUED);
+	bl->refusing = (word & WM_WAIT) != 0;
+	bl->high = __atomic_load_n(&s->high, __ATOMIC_RELAXED);
+	bl->max = __atomic_load_n(&s->cap, __ATOMIC_RELAXED);
+	return 0;
 }
 
 int
@@ -172,6 +309,7 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 	w = sl_stack_worker(p->stack, ref.worker);
 	if (ref.idx >= w->tcp.max_flows)
 		return -EINVAL;
+	flags &= SL_SEND_MORE | SL_SEND_FLUSH;	/* the other tag bits are requests */
 	pc = p->chans[ref.worker];
 	ch = pc->ch;
 	if (len > chan_max_record(ch))
@@ -213,12 +351,12 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 			continue;
 		p->st.full++;
 		if (timeout_us == 0)
-			return -EAGAIN;
+			return producer_refused(p, seq, -EAGAIN);
 		if (timeout_us > 0) {
 			left = deadline - producer_now_us();
 			if (left <= 0) {
 				p->st.timeouts++;
-				return -ETIMEDOUT;
+				return producer_refused(p, seq, -ETIMEDOUT);
 			}
 		}
 		p->st.waits++;
@@ -228,6 +366,24 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 
 /* ---- the worker's side ---- */
 
+/* sl_producer_abort's request: reset the flow if it is still the one the producer
+ * named. Always consumed. */
+static int
+producer_abort_flow(struct sl_worker *w, struct tcp_flow *f, uint32_t gen)
+{
+	/* Already closed (another producer's request, the peer's RST): nothing to do,
+	 * and nothing to count twice. */
+	if (f == NULL || f->w != w || (f->gen & WM_GEN_MASK) != gen ||
+	    f->state == SL_TCP_CLOSED || (f->flags & TF_CLOSE_DONE))
+		return 0;
+	w->stats.prod_aborts++;
+	SL_LOG_RL(INFO, "worker %u: conn " SL_IP4_FMT ":%u slot %u gen %u: reset at a "
+		  "producer's request", w->id, SL_IP4_ARGS(f->key.raddr),
+		  rte_be_to_cpu_16(f->key.rport), f->idx, gen);
+	sl_conn_abort(flow_conn(f));
+	return 0;
+}
+
 /* Queue one record on its connection: 0 consumed (queued or dropped), < 0 retry. */
 static int
 producer_record_queue(struct sl_worker *w, const struct chan_rec *r)
@@ -236,6 +392,8 @@ producer_record_queue(struct sl_worker *w, const struct chan_rec *r)
 	struct tcp_flow *f = idx < w->tcp.max_flows ? w->tcp.by_idx[idx] : NULL;
 	int rc;
 
+	if (r->tag & PRODUCER_TAG_ABORT)
+		return producer_abort_flow(w, f, gen);
 	if (f == NULL || f->w != w || (f->gen & WM_GEN_MASK) != gen || !conn_takes_handoff(f)) {
 		/* Gone, aborted, or reused: give the bytes back to the generation that
 		 * counted them (a no-op when the slot moved on). */

@@ -7,7 +7,8 @@
 
 #include <stdint.h>
 
-struct chan;
+#include "chan/chan.h"
+
 struct sl_worker;
 
 /* Producers a worker can serve at once. */
@@ -20,10 +21,23 @@ struct sl_worker;
  * overflow. */
 #define PRODUCER_TIMEOUT_MAX_US (INT64_C(1) << 50)
 
+/* A record's tag: the SL_SEND_* flags, or this request for sl_producer_abort(). */
+#define PRODUCER_TAG_ABORT (1u << 31)
+
+/* The producer's wake-up, shared by its channels to every worker (chan_set_notify), so
+ * that one wait covers them all (sl_producer_wait). Held by the producer and by each
+ * channel: the last of them to go frees it, since a worker may still wake it after the
+ * producer is gone. */
+struct producer_notify {
+	struct chan_notify nt;
+	uint32_t refs;			/* atomic */
+};
+
 /* One channel, owned by the worker once registered: the producer marks it closing when
  * it goes, and the worker frees it when it has drained it. */
 struct producer_chan {
 	struct chan *ch;
+	struct producer_notify *pn;	/* shared with the producer's other channels */
 	uint32_t closing;		/* atomic: the producer is gone */
 };
 

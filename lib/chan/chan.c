@@ -44,7 +44,11 @@
  *    bumped since the arm; either way chan_wait(seq) returns, however late it is
  *    entered), or it comes before the arm, and then the condition change precedes the
  *    producer's check, which sees it and does not wait. Only the consumer clears ARMED
- *    and only by bumping, so a producer re-arming is never undone.
+ *    and only by bumping, so a producer re-arming is never undone. The wake-up may be
+ *    shared by several channels, and so by several consumers (struct chan_notify: one
+ *    producer thread writing to many workers waits for any of them): a consumer bumps
+ *    with a compare-and-swap that expects ARMED, so one bump is made per arm and a
+ *    consumer that loses the race sees the sequence already moved.
  *    The arm is in chan_wake_seq, not only in chan_wait, because registering in
  *    chan_wait is too late: a chan_wake between the producer's check and its chan_wait
  *    would find no waiter, do nothing (its fast path leaves no trace) and the producer
@@ -67,6 +71,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -150,8 +155,8 @@ chan_init(void *mem, uint32_t half_bytes)
 	 * there as soon as half 0 is full. */
 	atomic_init(&c->wr[0], 0);
 	atomic_init(&c->wr[1], 0);
-	atomic_init(&c->wake, 0);
-	atomic_init(&c->sleepers, 0);
+	chan_notify_init(&c->own);
+	c->nt = &c->own;
 	atomic_init(&c->records, 0);
 	atomic_init(&c->bytes, 0);
 	atomic_init(&c->full, 0);
@@ -294,12 +299,41 @@ chan_putv(struct chan *c, uint64_t key, uint32_t tag, const struct iovec *iov, i
 	return 0;
 }
 
+/* ---- wake-ups ---- */
+
+void
+chan_notify_init(struct chan_notify *n)
+{
+	atomic_init(&n->wake, 0);
+	atomic_init(&n->sleepers, 0);
+	atomic_init(&n->efd, -1);
+	atomic_init(&n->bumps, 0);
+}
+
+void
+chan_set_notify(struct chan *c, struct chan_notify *n)
+{
+	c->nt = n;
+}
+
+struct chan_notify *
+chan_get_notify(struct chan *c)
+{
+	return c->nt;
+}
+
 uint32_t
-chan_wake_seq(struct chan *c)
+chan_notify_arm(struct chan_notify *n)
 {
 	/* The arm of protocol 4: it must precede the caller's condition check in the
 	 * total order, hence a seq_cst RMW rather than a load. */
-	return atomic_fetch_or_explicit(&c->wake, CHAN_ARMED, memory_order_seq_cst) >> 1;
+	return atomic_fetch_or_explicit(&n->wake, CHAN_ARMED, memory_order_seq_cst) >> 1;
+}
+
+uint32_t
+chan_wake_seq(struct chan *c)
+{
+	return chan_notify_arm(c->nt);
 }
 
 static void
@@ -321,13 +355,15 @@ chan_futex_wait(_Atomic uint32_t *word, uint32_t val, uint64_t deadline)
 	syscall(SYS_futex, (uintptr_t)word, FUTEX_WAIT_PRIVATE, val, tsp, NULL, 0);
 }
 
-/* Sleep until wake's sequence differs from seq: 0, or -ETIMEDOUT at deadline. */
+/* Sleep until wake's sequence differs from seq: 0, or -ETIMEDOUT at deadline. *slept
+ * says whether the thread went to sleep. */
 static int
-chan_sleep(struct chan *c, uint32_t seq, uint64_t deadline)
+chan_sleep(struct chan_notify *n, uint32_t seq, uint64_t deadline, bool *slept)
 {
-	uint32_t w = atomic_load_explicit(&c->wake, memory_order_seq_cst);
+	uint32_t w = atomic_load_explicit(&n->wake, memory_order_seq_cst);
 	int rc = 0;
 
+	*slept = false;
 	if (w >> 1 != seq)
 		return 0;
 	if (chan_now_ns() >= deadline)
@@ -335,33 +371,82 @@ chan_sleep(struct chan *c, uint32_t seq, uint64_t deadline)
 	/* chan_wake_seq armed already, and only a bump (which changes seq) disarms; arm
 	 * anyway for a caller that got seq some other way. */
 	if (!(w & CHAN_ARMED) &&
-	    atomic_fetch_or_explicit(&c->wake, CHAN_ARMED, memory_order_seq_cst) >> 1 != seq)
+	    atomic_fetch_or_explicit(&n->wake, CHAN_ARMED, memory_order_seq_cst) >> 1 != seq)
 		return 0;
-	chan_count(&c->waits, 1);
-	atomic_fetch_add_explicit(&c->sleepers, 1, memory_order_seq_cst);
+	*slept = true;
+	atomic_fetch_add_explicit(&n->sleepers, 1, memory_order_seq_cst);
 	for (;;) {
-		w = atomic_load_explicit(&c->wake, memory_order_seq_cst);
+		w = atomic_load_explicit(&n->wake, memory_order_seq_cst);
 		if (w >> 1 != seq)
 			break;
 		if (chan_now_ns() >= deadline) {
 			rc = -ETIMEDOUT;
 			break;
 		}
-		chan_futex_wait(&c->wake, w, deadline);
+		chan_futex_wait(&n->wake, w, deadline);
 	}
 	/* Relaxed: a consumer that still sees us only pays for a futex_wake nobody needs. */
-	atomic_fetch_sub_explicit(&c->sleepers, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&n->sleepers, 1, memory_order_relaxed);
+	return rc;
+}
+
+int
+chan_notify_wait(struct chan_notify *n, uint32_t seq, int64_t timeout_us, bool *slept)
+{
+	bool s;
+	int rc = chan_sleep(n, seq, chan_deadline(timeout_us), &s);
+
+	if (slept != NULL)
+		*slept = s;
 	return rc;
 }
 
 int
 chan_wait(struct chan *c, uint32_t seq, int64_t timeout_us)
 {
-	int rc = chan_sleep(c, seq, chan_deadline(timeout_us));
+	bool slept;
+	int rc = chan_sleep(c->nt, seq, chan_deadline(timeout_us), &slept);
 
+	if (slept)
+		chan_count(&c->waits, 1);
 	if (rc == -ETIMEDOUT)
 		chan_count(&c->timeouts, 1);
 	return rc;
+}
+
+int
+chan_notify_fd_open(struct chan_notify *n)
+{
+	int fd = atomic_load_explicit(&n->efd, memory_order_acquire);
+
+	if (fd >= 0)
+		return fd;
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Release: a consumer that loads the fd finds it open. The producer is the only
+	 * writer of efd until chan_notify_fd_close. */
+	atomic_store_explicit(&n->efd, fd, memory_order_release);
+	return fd;
+}
+
+void
+chan_notify_fd_drain(struct chan_notify *n)
+{
+	int fd = atomic_load_explicit(&n->efd, memory_order_relaxed);
+	uint64_t v;
+
+	if (fd >= 0 && read(fd, &v, sizeof(v)) < 0)
+		return;		/* EAGAIN: it was empty */
+}
+
+void
+chan_notify_fd_close(struct chan_notify *n)
+{
+	int fd = atomic_exchange_explicit(&n->efd, -1, memory_order_acq_rel);
+
+	if (fd >= 0)
+		close(fd);
 }
 
 int
@@ -382,7 +467,12 @@ chan_put_wait(struct chan *c, uint64_t key, uint32_t tag, const void *data, uint
 		rc = chan_put_try(c, key, tag, data, len);
 		if (rc != -EAGAIN)
 			return rc;
-		if (chan_sleep(c, seq, deadline) != 0) {
+		bool slept;
+
+		rc = chan_sleep(c->nt, seq, deadline, &slept);
+		if (slept)
+			chan_count(&c->waits, 1);
+		if (rc != 0) {
 			chan_count(&c->timeouts, 1);
 			return -ETIMEDOUT;
 		}
@@ -392,17 +482,41 @@ chan_put_wait(struct chan *c, uint64_t key, uint32_t tag, const void *data, uint
 /* ---- consumer ---- */
 
 void
-chan_wake(struct chan *c)
+chan_notify_wake(struct chan_notify *n)
 {
 	/* seq_cst: this load is ordered after the caller's seq_cst change of the condition
 	 * (protocol 4). On x86 it is a plain load. */
-	if (!(atomic_load_explicit(&c->wake, memory_order_seq_cst) & CHAN_ARMED))
-		return;
-	/* ARMED is bit 0 and set: adding 1 clears it and carries into seq. Only this thread
-	 * clears ARMED, so it is still set here. */
-	atomic_fetch_add_explicit(&c->wake, 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&c->sleepers, memory_order_seq_cst) != 0)
-		syscall(SYS_futex, (uintptr_t)&c->wake, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	uint32_t w = atomic_load_explicit(&n->wake, memory_order_seq_cst);
+	int fd;
+
+	/* ARMED is bit 0: adding 1 clears it and carries into seq. Several consumers may
+	 * share the wake-up (chan_set_notify), so the add is a compare-and-swap: one of
+	 * them bumps per arm, the others find it disarmed (the sequence moved, which is
+	 * all the producer needs). */
+	do {
+		if (!(w & CHAN_ARMED))
+			return;
+	} while (!atomic_compare_exchange_weak_explicit(&n->wake, &w, w + 1,
+							memory_order_seq_cst,
+							memory_order_seq_cst));
+	atomic_fetch_add_explicit(&n->bumps, 1, memory_order_relaxed);
+	if (atomic_load_explicit(&n->sleepers, memory_order_seq_cst) != 0)
+		syscall(SYS_futex, (uintptr_t)&n->wake, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+	fd = atomic_load_explicit(&n->efd, memory_order_acquire);
+	if (fd >= 0) {
+		uint64_t one = 1;
+
+		/* Only EAGAIN can fail here (the counter at its maximum): it is readable
+		 * then anyway. */
+		if (write(fd, &one, sizeof(one)) < 0)
+			return;
+	}
+}
+
+void
+chan_wake(struct chan *c)
+{
+	chan_notify_wake(c->nt);
 }
 
 /* Hand a finished half back to the producer and move to the other one. */

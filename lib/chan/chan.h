@@ -33,6 +33,26 @@
 #define CHAN_HALF_MIN 64u
 #define CHAN_HALF_MAX (1u << 30)
 
+/*
+ * A wake-up (an eventcount, see the head of chan.c): a producer arms it and reads its
+ * sequence, checks its condition, then waits for the sequence to move; a consumer changes
+ * the condition, then wakes it. A channel has its own, or shares one with other channels
+ * (chan_set_notify): a producer thread that writes to several consumers then waits on
+ * one word for "something changed on any of them", the condition being its own to
+ * re-check. Several consumers may wake a shared one concurrently.
+ *
+ * Optionally an eventfd (chan_notify_fd_open) becomes readable at every wake that finds
+ * the wake-up armed, for a producer that waits in poll/epoll along with other fds.
+ */
+struct chan_notify {
+	/* (sequence << 1) | armed. The producer sets armed; a wake, seeing it, bumps the
+	 * sequence and clears armed in one compare-and-swap. */
+	_Atomic uint32_t wake;
+	_Atomic uint32_t sleepers;		/* producers inside futex_wait */
+	_Atomic int efd;			/* eventfd written at each bump, or -1 */
+	_Atomic uint64_t bumps;			/* wakes that bumped the sequence */
+};
+
 /* Record header in the channel memory; the payload follows, padded to 8 bytes. */
 struct chan_hdr {
 	uint32_t len;		/* payload bytes, without padding */
@@ -70,10 +90,10 @@ struct chan {
 	 * has left it; 0 once the consumer has cleared it. */
 	alignas(CHAN_CACHE_LINE) _Atomic uint32_t wr[2];
 
-	/* Wake-up: (sequence << 1) | armed. The producer sets armed; the consumer's
-	 * chan_wake, seeing it, bumps the sequence and clears armed in one add. */
-	alignas(CHAN_CACHE_LINE) _Atomic uint32_t wake;
-	_Atomic uint32_t sleepers;		/* producers inside futex_wait (0 or 1) */
+	/* The wake-up this channel uses: its own, or one shared by several channels
+	 * (chan_set_notify). */
+	alignas(CHAN_CACHE_LINE) struct chan_notify *nt;
+	struct chan_notify own;
 };
 
 /**
@@ -220,6 +240,70 @@ chan_wait(struct chan *c, uint32_t seq, int64_t timeout_us);
 int
 chan_put_wait(struct chan *c, uint64_t key, uint32_t tag, const void *data, uint32_t len,
 	      int64_t timeout_us);
+
+/* ---- wake-ups, with or without a channel ---- */
+
+/** Make an unarmed wake-up at sequence 0, without an eventfd. */
+void
+chan_notify_init(struct chan_notify *n);
+
+/**
+ * Make channel c use n instead of its own wake-up (before either side starts).
+ *
+ * Several channels may share n; n must outlive them all.
+ */
+void
+chan_set_notify(struct chan *c, struct chan_notify *n);
+
+/** The wake-up channel c uses. */
+struct chan_notify *
+chan_get_notify(struct chan *c);
+
+/** chan_wake_seq on a wake-up (producer). */
+uint32_t
+chan_notify_arm(struct chan_notify *n);
+
+/**
+ * chan_wait on a wake-up (producer).
+ *
+ * @return
+ *   0 once the sequence differs from seq; -ETIMEDOUT; *slept (if not NULL) tells
+ *   whether the thread went to sleep.
+ */
+int
+chan_notify_wait(struct chan_notify *n, uint32_t seq, int64_t timeout_us, bool *slept);
+
+/**
+ * chan_wake on a wake-up (consumer; any number of consumers at once).
+ *
+ * When the wake-up is armed: bump the sequence (one compare-and-swap, so concurrent
+ * wakes bump it once per arm), futex-wake a sleeper, and write 1 to the eventfd if there
+ * is one. Not armed: one load.
+ */
+void
+chan_notify_wake(struct chan_notify *n);
+
+/**
+ * Give the wake-up an eventfd (non-blocking, close-on-exec) that wakes write to (the
+ * producer; once, before it relies on it). Idempotent.
+ *
+ * @return
+ *   The fd, or -errno from eventfd(2).
+ */
+int
+chan_notify_fd_open(struct chan_notify *n);
+
+/**
+ * Empty the eventfd (producer), if there is one: call it before re-checking the
+ * conditions after the fd polled readable, so that a wake after the check makes it
+ * readable again.
+ */
+void
+chan_notify_fd_drain(struct chan_notify *n);
+
+/** Close the eventfd (when no consumer can wake n any more). */
+void
+chan_notify_fd_close(struct chan_notify *n);
 
 /* A record as the consumer sees it. data points into the channel and stays valid until
  * chan_pop. */

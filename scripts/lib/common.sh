@@ -81,7 +81,7 @@ SL_TSAN_CFLAGS=(-std=gnu11 -O1 -g -fsanitize=thread -Wall -Wextra -Werror -Wcast
 	-I"$SL_ROOT/lib")
 
 # The send channel's tests under ThreadSanitizer.
-SL_TSAN_TESTS=(test_chan test_chan_stress)
+SL_TSAN_TESTS=(test_chan test_chan_notify test_chan_stress)
 
 # sl_build_tsan: build-tsan/<test> for each of SL_TSAN_TESTS. Returns non-zero on failure.
 sl_build_tsan() {

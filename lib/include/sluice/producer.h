@@ -33,11 +33,21 @@
  * by the worker and counted (prod_drop_closed); it never reaches a connection that later
  * reuses the slot.
  *
+ * Serving many connections from one thread: a producer that must not wait on one slow
+ * connection sends with timeout_us 0 and keeps the messages refused with -EAGAIN; then
+ * sl_producer_wait() (or poll/epoll on sl_producer_fd()) returns when anything that
+ * refused one of them may take more: a connection drained to its low mark, shut or went
+ * away, or a worker made room in this producer's channel. The producer then retries what
+ * it kept (docs/send.md, "Serving many connections from one thread"). No wake-up is
+ * lost: a refusal records the wake-up sequence before its last check, so a drain that
+ * happens between the -EAGAIN and the wait makes the wait return at once.
+ *
  * Threading: one thread per producer. Producers may be created and destroyed at any time
  * after sl_stack_create(), from any thread; destroy every producer before
  * sl_stack_destroy().
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sluice/conn.h>
@@ -80,6 +90,87 @@ int
 sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data,
 		 uint32_t len, unsigned int flags, int64_t timeout_us);
 
+/**
+ * Wait until a send this producer was refused may succeed, or a timeout.
+ *
+ * "Refused" is -EAGAIN or -ETIMEDOUT from sl_producer_send() or sl_producer_abort() since
+ * the last time this function returned 0. It returns when, after that refusal, any worker
+ * reported a change that may give room to the producer: a connection whose sends were
+ * refused at its high mark drained to its low mark (any connection's, not only this
+ * producer's: re-check), a connection stopped sending (the retry gets -EPIPE), or a
+ * worker cleared a half of this producer's channel. Spurious returns happen; the caller
+ * retries its refused sends and calls again for what is still refused. Which
+ * connections became writable is not reported: the producer keeps its own list of
+ * refused ones (a retry of a still-full connection costs two loads).
+ *
+ * With sl_producer_fd(), a return of 0 also empties the fd, so the fd becomes readable
+ * again only at the next wake.
+ *
+ * @param timeout_us
+ *   0 only checks; a negative value waits without limit.
+ * @return
+ *   0 (retry); -ETIMEDOUT (nothing changed within timeout_us); -EALREADY (nothing was
+ *   refused since the last return of 0: there is nothing to wait for).
+ */
+SL_EXPORT
+int
+sl_producer_wait(struct sl_producer *p, int64_t timeout_us);
+
+/**
+ * A file descriptor (an eventfd) that polls readable when sl_producer_wait() would
+ * return 0, for a producer thread that waits in poll/epoll with its other fds.
+ *
+ * When it polls readable, call sl_producer_wait(p, 0) (it empties the fd), then retry
+ * the refused sends. The fd belongs to the producer: do not read or close it;
+ * sl_producer_destroy() closes it. Workers write to it only after a refusal, once per
+ * refusal episode.
+ *
+ * @return
+ *   The fd, or -errno (eventfd(2) failed).
+ */
+SL_EXPORT
+int
+sl_producer_fd(struct sl_producer *p);
+
+/**
+ * Ask a connection's worker to reset it (sl_conn_abort(): queued bytes dropped, RST
+ * sent, on_close(SL_CLOSE_ABORTED)), e.g. a subscriber that stays over its limit.
+ *
+ * The request is a record in this producer's channel, after the records submitted
+ * before it; the worker counts it (prod_aborts). A connection that closed meanwhile, or
+ * whose slot was reused, is left alone.
+ *
+ * @return
+ *   0; -EAGAIN (the channel is full: retry after sl_producer_wait()); -EINVAL (a
+ *   reference naming a worker or slot the stack does not have).
+ */
+SL_EXPORT
+int
+sl_producer_abort(struct sl_producer *p, struct sl_conn_ref ref);
+
+/** A connection's send queue, seen from a producer (sl_producer_backlog()). */
+struct sl_producer_backlog {
+	uint32_t queued;	/**< bytes counted against the water marks (unsent,
+				 *   unacknowledged, submitted but not yet drained) */
+	uint32_t high;		/**< its high mark: sends are refused at or above it */
+	uint32_t max;		/**< its hard cap */
+	bool refusing;		/**< a send was refused since it last drained to its low mark
+				 *   (sends are refused until it does) */
+};
+
+/**
+ * How much is queued for a connection, read from any thread (a few relaxed loads: the
+ * value may be stale by the time it is used). For limits on a slow reader's backlog.
+ *
+ * @return
+ *   0; -EPIPE (the connection is gone or no longer sends); -EINVAL (a reference naming
+ *   a worker or slot the stack does not have).
+ */
+SL_EXPORT
+int
+sl_producer_backlog(const struct sl_producer *p, struct sl_conn_ref ref,
+		    struct sl_producer_backlog *bl);
+
 /** What a producer did (its own counters; the workers count drains and drops). */
 struct sl_producer_stats {
 	uint64_t records;	/**< records submitted */
@@ -88,6 +179,9 @@ struct sl_producer_stats {
 	uint64_t waits;		/**< times the producer slept */
 	uint64_t timeouts;	/**< sends that gave up with -ETIMEDOUT */
 	uint64_t pipe;		/**< sends refused with -EPIPE */
+	uint64_t refused;	/**< sends (and aborts) refused with -EAGAIN/-ETIMEDOUT */
+	uint64_t wakes;		/**< sl_producer_wait() returns of 0 */
+	uint64_t aborts;	/**< sl_producer_abort() requests submitted */
 };
 
 /** Counters of p (call from its thread, or after it stopped). */
@@ -97,7 +191,8 @@ sl_producer_stats(const struct sl_producer *p, struct sl_producer_stats *st);
 
 /**
  * Destroy a producer. Records already submitted still reach their connections: each
- * worker frees its channel once it has drained it (or sl_stack_destroy() does).
+ * worker frees its channel once it has drained it (or sl_stack_destroy() does). Closes
+ * the fd of sl_producer_fd() once no worker can write to it any more.
  */
 SL_EXPORT
 void

@@ -186,6 +186,7 @@ extern "C" {
 	X(prod_drop_closed,	"producer records dropped: their connection was gone or shut") \
 	X(prod_drop_big,	"producer records larger than the send queues' mbufs: connection reset") \
 	X(prod_stall,		"producer drains stopped for lack of mbufs (retried)") \
+	X(prod_aborts,		"connections reset at a producer's request (sl_producer_abort)") \
 	X(framing_msgs,		"messages delivered by deserializers") \
 	X(framing_copied,	"messages spanning slices, copied once into an assembly buffer") \
 	X(framing_sliced,	"messages spanning slices, delivered as slice lists") \
