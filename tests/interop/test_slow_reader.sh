@@ -4,24 +4,30 @@
 #
 # For --mode kv, then --mode http (one worker, the default send and receive budgets):
 #  1. baseline: redis-benchmark -t get -c 20 (the key it reads set to a 3-byte value) /
-#     wrk -t1 -c4 (a --http-body-len body) alone: no errors, its rate noted;
-#  2. slowreader.py: a socket with 4 KB of receive buffer, set before connect, pipelines
-#     GETs of a 100 kB value (kv: SET first; http: --http-body-len 102400) without
-#     reading, until send() makes no progress for a second. That must happen: sluice
-#     answers until the connection's send queue reaches its high mark, then leaves the
-#     requests unread (SL_RX_AGAIN), and its receive window to that client closes:
-#     telemetry shows the connection with less than a segment of rcv_wnd left (0, or the
-#     few bytes Linux will not send a short segment into), its send queue within the hard cap
-#     (sndbuf_max), its unread requests within the receive budget, and the server's mbufs
-#     in use within what those two budgets allow; the same again after the benchmark
-#     (nothing grows while the client sits there);
+#     wrk -t1 -c4 (bodies of --http-body-len 102400) alone: no errors, its rate noted;
+#  2. slowreader.py --small: a socket with 4 KB of receive buffer, set before connect,
+#     pipelines short requests for a 100 kB reply (kv: SET big, then `GET big`; http:
+#     `GET /`), one send() each with TCP_NODELAY, without reading, until send() makes no
+#     progress for a second. That must happen: sluice answers until the connection's send
+#     queue reaches its high mark, then leaves the requests unread (SL_RX_AGAIN), and its
+#     receive window to that client closes. Telemetry shows the connection with less than
+#     a segment of rcv_wnd left (0, or the few bytes Linux will not send a short segment
+#     into), its send queue within the hard cap (sndbuf_max), its unread requests within
+#     the receive budget (rcv_buf), and the server's mbufs in use within what those two
+#     budgets allow;
 #  3. the same benchmark beside it: no errors, and a rate of at least MIN_RATIO of the
-#     baseline (printed; loose on purpose, the machine is shared);
-#  4. the slow client then reads: every request the server accepted is answered, exactly
-#     and in order (kv: the 100 kB value byte for byte; http: 200 and the body), then
-#     its last request (PING; GET with Connection: close, then FIN);
-#  5. the server exits cleanly with its pools back (it_stop_server), kv reports requests
-#     paused on a full send queue and no reply lost, http every response queued.
+#     baseline (printed; loose on purpose, the machine is shared). Then the same probe
+#     again: nothing grew, and nothing was written to the paused connection meanwhile;
+#  4. that client reads its first 50 replies (exact) and closes with the rest unread: its
+#     connection leaves the table and the mbufs in use go back to the idle figure;
+#  5. slowreader.py --pad 1000: the same with requests of about 1 kB (a few hundred fill
+#     the receive budget, so reading everything back stays short), then it reads: every
+#     request the server accepted is answered, exactly and in order (kv: the value byte
+#     for byte; http: 200 and the body), then its last request (PING; GET with
+#     Connection: close, then FIN);
+#  6. the server exits cleanly with its pools back (it_stop_server), kv reports requests
+#     paused on a full send queue, no reply lost and its store clean, http every
+#     response queued.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 export PYTHONPATH="$(cd "$(dirname "$0")" && pwd)"
@@ -113,34 +119,37 @@ slow_gone() {
 	fi
 }
 
-# slow_probe MODE WHAT [MBUFS_IDLE]: the slow client's connection in telemetry; sets
+# slow_probe MODE WHAT MBUFS_IDLE [again]: the slow client's connection in telemetry; sets
 # PROBE_MBUFS (the server's mbufs in use); fails unless its window is closed and its
-# queues are within their budgets (and, given MBUFS_IDLE, the mbufs in use above the idle
-# figure within them).
+# queues are within their budgets, and the mbufs in use above the idle figure within
+# them. With "again": nothing was written to it since the previous probe (a paused
+# connection costs the worker nothing but the odd window probe).
 PROBE_MBUFS=
 slow_probe() {
 	local out
 	PROBE_MBUFS=-1
-	if out=$("$SL_PY" - "$IT_PREFIX" "$(sl_json_get port < "$TMP/ready")" "${3:--1}" 2>&1 <<'PY'
-import sys
+	[ "${4:-}" = again ] || rm -f "$TMP/probe.json"
+	if out=$("$SL_PY" - "$IT_PREFIX" "$(sl_json_get port < "$TMP/ready")" "$3" \
+		"$TMP/probe.json" 2>&1 <<'PY'
+import json, os, sys, time
 from sltest import telemetry
 
-prefix, port, idle = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+prefix, port, idle, prev_file = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 page = telemetry(prefix, "/sluice/conns,0,10,rport=%d" % port)
 if page["count"] != 1:
     raise SystemExit("the slow client's connection (port %d) is not listed: %r" % (port, page))
 ci = telemetry(prefix, "/sluice/conn_info," + page["id"][0])
 mbufs = telemetry(prefix, "/sluice/info")["mbufs_in_use"]
-fig = ("state %s, rcv_wnd %d (rcv_mss %d), send_q %d (sndbuf_high %d, max %d), recv_q %d "
+fig = ("state %s, rcv_wnd %d (mss %d), send_q %d (sndbuf_high %d, max %d), recv_q %d "
        "(rcv_buf %d), mbufs in use %d" %
-       (ci["state"], ci["rcv_wnd"], ci["rcv_mss"], ci["send_q"], ci["sndbuf_high"], ci["sndbuf_max"],
-        ci["recv_q"], ci["rcv_buf"], mbufs))
+       (ci["state"], ci["rcv_wnd"], ci["mss"], ci["send_q"], ci["sndbuf_high"],
+        ci["sndbuf_max"], ci["recv_q"], ci["rcv_buf"], mbufs))
 bad = []
 if ci["state"] != "ESTABLISHED":
     bad.append("not ESTABLISHED")
 # Closed: less than a segment left (Linux sends nothing into a window smaller than the
 # segment it has ready, so the last few bytes of the window may stay unused).
-if ci["rcv_wnd"] >= ci["rcv_mss"]:
+if ci["rcv_wnd"] >= ci["mss"]:
     bad.append("receive window open: the server still reads")
 if ci["send_q"] < ci["sndbuf_high"] // 2:
     bad.append("send queue below half its high mark: replies not queued")
@@ -150,8 +159,22 @@ if ci["recv_q"] > ci["rcv_buf"]:
     bad.append("unread requests beyond the receive budget")
 # Every queued byte sits in an mbuf holding at least 1000 of them (full segments in, the
 # coalesced send queue out); the headers and a few control mbufs are the slack.
-if idle >= 0 and mbufs - idle > (ci["sndbuf_max"] + ci["rcv_buf"]) // 1000 + 64:
+if mbufs - idle > (ci["sndbuf_max"] + ci["rcv_buf"]) // 1000 + 64:
     bad.append("%d mbufs in use above idle: more than the budgets explain" % (mbufs - idle))
+now = {"t": time.monotonic(), "app_writes": ci["app_writes"], "segs": ci["data_segments"]}
+if os.path.exists(prev_file):
+    prev = json.load(open(prev_file))
+    dt = now["t"] - prev["t"]
+    fig += "; in %.1f s since: %d replies written, %d data segments sent" % (
+        dt, now["app_writes"] - prev["app_writes"], now["segs"] - prev["segs"])
+    if now["app_writes"] != prev["app_writes"]:
+        bad.append("replies written while the client reads nothing")
+    # The client's window is closed (its 4 KB are full): only window probes go out, and
+    # they back off from the RTO (200 ms at least). Allow a few segments a second, in
+    # case a probe's answer opened a few bytes; a loop sending would show thousands.
+    if now["segs"] - prev["segs"] > 5 * dt + 5:
+        bad.append("segments sent to a closed window")
+json.dump(now, open(prev_file, "w"))
 print(fig)
 if bad:
     raise SystemExit("; ".join(bad) + ": " + fig)
@@ -206,7 +229,7 @@ slow_round() {
 		"$bench" "beside the slow client"
 		beside=$BENCH_RATE
 		server_alive "$mode"
-		slow_probe "$mode" "after the benchmark" "$idle"
+		slow_probe "$mode" "after the benchmark" "$idle" again
 		m2=$PROBE_MBUFS
 		echo "    mbufs in use: idle $idle, slow client held $m1, after the benchmark $m2"
 		rate_check "$mode" "$base" "$beside"
