@@ -38,6 +38,7 @@ import json
 import os
 import random
 import select
+import signal
 import socket
 import sys
 import threading
@@ -121,6 +122,9 @@ def http_check(raw, want_body, n):
 
 
 def main():
+    # Started in the background by a script, we inherit SIGINT ignored: take it back, so
+    # that the test's sl_stop_pid (SIGINT) ends a client that is stuck.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=("kv", "http"))
     ap.add_argument("host")

@@ -333,7 +333,7 @@ BENCH_RATE=
 kv_bench() {
 	local out rc rate
 	BENCH_RATE=0
-	out=$(it_nsexec timeout 300 redis-benchmark -h "$IT_SLUICE_IP" -p "$KV_PORT" \
+	out=$(it_nsexec timeout 120 redis-benchmark -h "$IT_SLUICE_IP" -p "$KV_PORT" \
 		-t get -c 20 -n "$KV_N" -q 2>&1 | tr '\r' '\n')
 	rc=$?
 	rate=$(echo "$out" | sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p')
