@@ -54,6 +54,8 @@ struct sl_producer {
 	struct producer_notify *pn;	/* the wake-up all chans share */
 	bool refused;			/* a send was refused since the last wake */
 	uint32_t refused_seq;		/* the wake-up sequence armed before that refusal */
+	bool wake_pending;		/* a later arm found the sequence moved past
+					 * refused_seq: the wake came, wait returns at once */
 	struct sl_producer_stats st;
 	struct producer_chan *chans[];	/* one per worker */
 };
@@ -74,6 +76,20 @@ producer_now_us(void)
 }
 
 /* ---- the producer's side ---- */
+
+/* Arm the wake-up of ch (all of p's channels share it) and return its sequence. Only a
+ * wake that finds it armed bumps the sequence, and only this thread arms: between two
+ * arms it moves at most once, so a move past refused_seq is seen at the next arm, long
+ * before 2^31 bumps could bring it back (ABA). */
+static uint32_t
+producer_arm(struct sl_producer *p, struct chan *ch)
+{
+	uint32_t seq = chan_wake_seq(ch);
+
+	if (p->refused && seq != p->refused_seq)
+		p->wake_pending = true;
+	return seq;
+}
 
 static void
 producer_notify_put(struct producer_notify *pn)
@@ -196,7 +212,9 @@ sl_producer_stats(const struct sl_producer *p, struct sl_producer_stats *st)
  * sl_producer_wait. Only the first refusal since the last wake: a later one may have
  * armed a sequence that a drain for the first one already moved past, and waiting for
  * that later sequence would sleep through the drain. The sequence only moves forward,
- * so the first is the one that misses nothing (at worst a spurious return). */
+ * so the first is the one that misses nothing (at worst a spurious return). Its 31 bits
+ * wrap, though: producer_arm notes the move the first time it sees it, so an old
+ * refused_seq that the sequence came back to is never taken for "nothing happened". */
 static int
 producer_refused(struct sl_producer *p, uint32_t seq, int rc)
 {
@@ -220,12 +238,15 @@ sl_producer_wait(struct sl_producer *p, int64_t timeout_us)
 	chan_notify_fd_drain(&p->pn->nt);
 	if (!p->refused)
 		return -EALREADY;
-	rc = chan_notify_wait(&p->pn->nt, p->refused_seq, timeout_us, &slept);
-	if (slept)
-		p->st.waits++;
-	if (rc != 0)
-		return rc;
+	if (!p->wake_pending) {
+		rc = chan_notify_wait(&p->pn->nt, p->refused_seq, timeout_us, &slept);
+		if (slept)
+			p->st.waits++;
+		if (rc != 0)
+			return rc;
+	}
 	p->refused = false;
+	p->wake_pending = false;
 	p->st.wakes++;
 	return 0;
 }
@@ -233,7 +254,17 @@ sl_producer_wait(struct sl_producer *p, int64_t timeout_us)
 int
 sl_producer_fd(struct sl_producer *p)
 {
-	return chan_notify_fd_open(&p->pn->nt);
+	int fd = chan_notify_fd_open(&p->pn->nt);
+
+	/* Opened after a refusal: the wake for it may have come before the fd existed and
+	 * written nothing. Readable now if a wait would return at once. */
+	if (fd >= 0 && p->refused) {
+		if (p->wake_pending)
+			chan_notify_fd_kick(&p->pn->nt);
+		else
+			chan_notify_fd_catch_up(&p->pn->nt, p->refused_seq);
+	}
+	return fd;
 }
 
 /* The slot of a reference, or NULL if the stack has no such worker or slot. */
@@ -263,7 +294,7 @@ sl_producer_abort(struct sl_producer *p, struct sl_conn_ref ref)
 	/* As sl_producer_send: try, arm, try again, so that a refusal can be waited for. */
 	for (i = 0; i < 2; i++) {
 		if (i == 1)
-			seq = chan_wake_seq(ch);
+			seq = producer_arm(p, ch);
 		if (chan_reserve(ch, 0) != NULL) {
 			chan_commit(ch, producer_key(ref.idx, ref.gen), PRODUCER_TAG_ABORT);
 			p->st.aborts++;
@@ -321,7 +352,7 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 		/* The first attempt is the fast path. Before the second, arm the wake-up:
 		 * a wake after the attempt moves the sequence on, so the wait below
 		 * returns at once instead of missing it (chan.h, chan_wake_seq). */
-		uint32_t seq = armed ? chan_wake_seq(ch) : 0;
+		uint32_t seq = armed ? producer_arm(p, ch) : 0;
 		int64_t left = -1;
 		void *dst;
 

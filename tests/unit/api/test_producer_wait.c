@@ -20,6 +20,7 @@
 #include <sluice/producer.h>
 
 #include "send_kit.h"
+#include "api/producer_priv.h"
 
 static double
 now_s(void)
@@ -135,6 +136,85 @@ test_fd_polls_readable_when_a_wait_would_return(void **state)
 	assert_false(fd_readable(fd));
 	sl_producer_destroy(pr);
 	th_poll(&x->t);
+}
+
+/* The fd opened after a refusal whose drain came first: that wake wrote to no fd, so
+ * sl_producer_fd itself makes it readable (the promise of sluice/producer.h). */
+static void
+test_fd_opened_after_the_wake_is_readable(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_producer *pr;
+	struct sl_conn_ref ref;
+	int fd;
+
+	refused_conn(x, &pr, &ref);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 3000), NULL, 0);
+	assert_int_equal(sk_queued(x), 1000);	/* drained to the low mark: woken */
+	fd = sl_producer_fd(pr);
+	assert_true(fd >= 0);
+	assert_true(fd_readable(fd));
+	assert_int_equal(sl_producer_wait(pr, 0), 0);
+	assert_false(fd_readable(fd));
+	/* Opening it again (nothing refused now) does not make it readable. */
+	assert_int_equal(sl_producer_fd(pr), fd);
+	assert_false(fd_readable(fd));
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+}
+
+/* The channel (of this test's only producer) on the worker. */
+static struct producer_chan *
+only_pchan(struct tt *x)
+{
+	struct producer_chan *found = NULL;
+	unsigned int i;
+
+	for (i = 0; i < WORKER_MAX_PRODUCERS; i++) {
+		struct producer_chan *pc = x->t.w->pchans[i];
+
+		if (pc != NULL && !pc->closing) {
+			assert_null(found);
+			found = pc;
+		}
+	}
+	assert_non_null(found);
+	return found;
+}
+
+/* The first refusal's 31-bit sequence is kept: after a wake and a later refusal, the
+ * sequence coming back to that value (a wrap, forced here) must not make the wait sleep
+ * through the wake that already came (ABA). */
+static void
+test_wake_survives_a_sequence_wrap(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct producer_chan *pc;
+	struct sl_producer *pr;
+	struct sl_conn_ref ref;
+	uint32_t w0;
+	double t0;
+
+	refused_conn(x, &pr, &ref);
+	pc = only_pchan(x);
+	w0 = atomic_load(&pc->pn->nt.wake);	/* the first refusal's sequence, armed */
+	assert_true(w0 & 1);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 3000), NULL, 0);
+	assert_int_equal(sk_queued(x), 1000);	/* woken: the sequence moved */
+	assert_true(atomic_load(&pc->pn->nt.wake) >> 1 != w0 >> 1);
+	/* Refused again before waiting: it arms the moved sequence. */
+	assert_int_equal(sl_producer_send(pr, ref, sk_pattern(4000, 23), 3500, 0, 0), 0);
+	assert_int_equal(sl_producer_send(pr, ref, "x", 1, 0, 0), -EAGAIN);
+	/* 2^31 wakes later the sequence is back where the first refusal armed it. */
+	atomic_store(&pc->pn->nt.wake, w0);
+	t0 = now_s();
+	assert_int_equal(sl_producer_wait(pr, 200000), 0);
+	assert_true(now_s() - t0 < 0.1);
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
 }
 
 static void
@@ -401,6 +481,8 @@ static const struct CMUnitTest tests[] = {
 	SK_TEST(test_drain_between_refusal_and_wait_returns_at_once),
 	SK_TEST(test_wait_without_room_times_out),
 	SK_TEST(test_fd_polls_readable_when_a_wait_would_return),
+	SK_TEST(test_fd_opened_after_the_wake_is_readable),
+	SK_TEST(test_wake_survives_a_sequence_wrap),
 	SK_TEST(test_room_in_the_channel_wakes),
 	SK_TEST(test_abort_resets_the_named_connection_only),
 	SK_TEST(test_one_thread_feeds_every_flow_but_the_stalled_one),
