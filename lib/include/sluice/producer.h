@@ -143,13 +143,18 @@ sl_producer_fd(struct sl_producer *p);
  * Ask a connection's worker to reset it (sl_conn_abort(): queued bytes dropped, RST
  * sent, on_close(SL_CLOSE_ABORTED)), e.g. a subscriber that stays over its limit.
  *
- * The request is a record in this producer's channel, after the records submitted
- * before it; the worker counts it (prod_aborts). A connection that closed meanwhile, or
- * whose slot was reused, is left alone.
+ * The request goes beside this producer's channel to the worker, not through it: the
+ * worker takes requests before records, so a reset is never held behind records it
+ * cannot queue yet (its send-queue mbufs all taken, perhaps by the very connection to
+ * reset). It may overtake records submitted before it for that connection: they are
+ * dropped with the rest of its queue (prod_drop_closed). The worker counts the reset
+ * (prod_aborts). A connection that closed meanwhile, or whose slot was reused, is left
+ * alone.
  *
  * @return
- *   0; -EAGAIN (the channel is full: retry after sl_producer_wait()); -EINVAL (a
- *   reference naming a worker or slot the stack does not have).
+ *   0; -EAGAIN (64 requests to that worker not yet taken: retry after
+ *   sl_producer_wait()); -EINVAL (a reference naming a worker or slot the stack does
+ *   not have).
  */
 SL_EXPORT
 int

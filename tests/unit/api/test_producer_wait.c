@@ -297,6 +297,53 @@ test_abort_resets_the_named_connection_only(void **state)
 	th_poll(&x->t);
 }
 
+/* A record the worker cannot queue yet stops the drain of its channel (order per flow);
+ * a reset requested after it must not wait behind it: the subscriber it frees may be
+ * what holds the send-queue mbufs the record waits for. Here the worker has no mbuf to
+ * spare (prod_stall), the reset still goes out, and the held record is then dropped as
+ * closed. */
+static void
+test_abort_is_not_held_behind_a_stuck_record(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_worker *w = x->t.w;
+	uint32_t max = w->tcp.txbuf_mbufs_max;
+	struct producer_chan *pc;
+	struct sl_producer *pr;
+	struct sl_conn_ref ref;
+	struct sl_conn *c;
+	struct tp_out o;
+	bool rst = false;
+
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_set_sndbuf(c, 10000, 40000, 80000), 0);
+	ref = sl_conn_ref(c);
+	assert_int_equal(sl_conn_send(c, sk_pattern(4000, 24), 4000), 0);
+	w->tcp.txbuf_mbufs_max = w->tcp.txbuf_mbufs;	/* no mbuf for another chunk */
+	pr = sl_producer_create(x->t.s, 65536);
+	assert_non_null(pr);
+	pc = only_pchan(x);
+	assert_int_equal(sl_producer_send(pr, ref, sk_pattern(3000, 25), 3000, 0, 0), 0);
+	th_poll(&x->t);
+	assert_false(chan_empty(pc->ch));	/* held: no mbuf for it */
+	assert_true(th_stats(&x->t)->prod_stall > 0);
+	assert_int_equal(sl_producer_abort(pr, ref), 0);
+	th_poll(&x->t);
+	while (tpeer_recv(p, &o))
+		if (o.flags & TH_RST)
+			rst = true;
+	assert_true(rst);
+	assert_int_equal(th_stats(&x->t)->prod_aborts, 1);
+	assert_true(chan_empty(pc->ch));	/* and the held record dropped */
+	assert_int_equal(th_stats(&x->t)->prod_drop_closed, 1);
+	assert_int_equal(th_stats(&x->t)->prod_records, 0);
+	assert_int_equal(sl_producer_send(pr, ref, "x", 1, 0, 0), -EPIPE);
+	w->tcp.txbuf_mbufs_max = max;
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+}
+
 /* ---- one producer thread, several connections, one never acknowledged ---- */
 
 #define FW_FLOWS	4		/* the last one is stalled */
@@ -485,6 +532,7 @@ static const struct CMUnitTest tests[] = {
 	SK_TEST(test_wake_survives_a_sequence_wrap),
 	SK_TEST(test_room_in_the_channel_wakes),
 	SK_TEST(test_abort_resets_the_named_connection_only),
+	SK_TEST(test_abort_is_not_held_behind_a_stuck_record),
 	SK_TEST(test_one_thread_feeds_every_flow_but_the_stalled_one),
 };
 
