@@ -2,8 +2,10 @@
 /* A producer serving many connections from one thread (producer.c: sl_producer_wait,
  * sl_producer_fd, sl_producer_abort, sl_producer_backlog): a refusal followed by a drain
  * before the wait is not lost; a wait without room times out; the fd polls readable
- * exactly when a wait would return; room in the channel wakes too; a reset requested by
- * a producer reaches only the connection it named; and, on real threads, a producer
+ * exactly when a wait would return, also when opened after the wake; a wrapped wake-up
+ * sequence does not hide a wake; room in the channel wakes too; a reset requested by a
+ * producer reaches only the connection it named, and is not held behind a record the
+ * worker cannot queue; and, on real threads, a producer
  * that never waits on one connection keeps every other one fed, in order, while one
  * connection is never acknowledged, with no wait running into its timeout (a lost
  * wake-up). The channel-level protocol is also tested without DPDK, under
