@@ -33,7 +33,14 @@
  *   drop        its messages are skipped while it is over, a pass's worth at a time
  *               (the sequences advance: the subscriber sees the gap as a jump in each
  *               producer's sequence), and counted per subscriber and in total; it
- *               resumes as soon as its queue takes a message again.
+ *               resumes as soon as it is under its limit again (below HARD, below
+ *               SOFT bytes, or, with SOFT 0, drained to its low mark).
+ *
+ * The limits' clocks are the subscriber's, shared by all producers (struct pubsub_sub):
+ * with SOFT 0 the time since any producer last got a message into it while it refuses
+ * at its own high mark; with SOFT in bytes the time since producers first found its
+ * backlog at SOFT or above, stopped by any visit that finds it below. HARD and SOFT
+ * must be below the high mark (--sndbuf), which bounds the backlog (checked at setup).
  *
  * Workers register subscribers in a table the producers scan: each entry has an epoch
  * that changes whenever the entry is taken by a new subscriber, so a producer notices a
@@ -50,6 +57,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -78,6 +86,14 @@ struct pubsub_sub {
 	uint64_t slow_epoch;		/* atomic: the epoch a producer found over its limit */
 	uint32_t slow_queued;		/* atomic: its backlog then */
 	uint64_t gaps;			/* atomic: messages skipped for this subscriber */
+	/* The soft limit's clocks belong to the subscriber, not to a producer: its
+	 * backlog is shared by all producers, and after a drain to its low mark the first
+	 * producers to visit refill it, so any one producer may be refused for several
+	 * rounds in a row while the subscriber reads steadily. */
+	int64_t last_take_us;		/* atomic: when any producer last got a message
+					 * into it (set at accept) */
+	int64_t soft_since_us;		/* atomic: since when producers find its backlog at
+					 * SOFT bytes or above; 0: below */
 };
 
 /* What a producer knows of one slot's subscriber. */
@@ -91,7 +107,8 @@ enum pubsub_sub_state {
 struct pubsub_subst {
 	uint64_t epoch;			/* the subscriber this is about */
 	uint64_t next_seq;
-	int64_t over_since_us;		/* since when over the soft limit; 0: not */
+	int64_t clock_us;		/* the subscriber's soft-limit clock as last seen
+					 * (pubsub_over_limit); 0: not running */
 	uint64_t gaps;			/* messages skipped in the current drop episode */
 	enum pubsub_sub_state state;
 };
@@ -104,6 +121,7 @@ struct pubsub_producer {
 	struct sl_producer *p;
 	uint64_t rng;
 	uint64_t sent, refused, epipe;
+	uint64_t toobig;		/* -EMSGSIZE (a message larger than a send accepts) */
 	uint64_t over;			/* subscribers found over their limit */
 	uint64_t gaps;			/* messages skipped (drop) */
 	uint64_t resets;		/* resets requested (disconnect) */
@@ -133,19 +151,25 @@ pubsub_parse_bytes(const char *s, const char **end, uint32_t *out)
 	char *e;
 	unsigned long long v;
 
+	unsigned int shift = 0;
+
 	if (*s < '0' || *s > '9')
 		return -EINVAL;
+	errno = 0;
 	v = strtoull(s, &e, 10);
+	if (errno == ERANGE)
+		return -EINVAL;
 	if (*e == 'k' || *e == 'K') {
-		v <<= 10;
+		shift = 10;
 		e++;
 	} else if (*e == 'm' || *e == 'M') {
-		v <<= 20;
+		shift = 20;
 		e++;
 	}
-	if (v > UINT32_MAX / 2)
+	/* The range before the shift, which would wrap (18014398509481985k is 1024). */
+	if (v > (UINT32_MAX / 2) >> shift)
 		return -EINVAL;
-	*out = (uint32_t)v;
+	*out = (uint32_t)(v << shift);
 	*end = e;
 	return 0;
 }
@@ -163,8 +187,9 @@ pubsub_limit_opt_parse(void *field, const char *value, char *err, size_t errlen)
 	if (*p == ',') {
 		if (pubsub_parse_bytes(p + 1, &p, &lim.soft) != 0 || *p != ',')
 			goto bad;
+		/* Above 0: with 0 a subscriber would be over at its first refusal. */
 		sec = strtod(p + 1, &e);
-		if (e == p + 1 || *e != '\0' || !(sec >= 0) || sec > 86400)
+		if (e == p + 1 || *e != '\0' || !(sec >= 0.001) || sec > 86400)
 			goto bad;
 		lim.soft_ms = (uint32_t)(sec * 1000 + 0.5);
 	} else if (*p != '\0') {
@@ -174,7 +199,7 @@ pubsub_limit_opt_parse(void *field, const char *value, char *err, size_t errlen)
 	return 0;
 bad:
 	snprintf(err, errlen, "expected HARD[,SOFT,SECONDS]: bytes (k/m suffixes, below 2 GiB) "
-		 "and seconds (0..86400), e.g. 0,0,5 or 1m,256k,2.5");
+		 "and seconds (0.001..86400), e.g. 0,0,5 or 1m,256k,2.5");
 	return -EINVAL;
 }
 
@@ -230,10 +255,21 @@ pubsub_log_allow(struct pubsub_rl *rl, uint64_t *suppressed)
 
 #define PUBSUB_PEER_FMT "%u.%u.%u.%u:%u (worker %u slot %u)"
 #define PUBSUB_PEER_ARGS(addr, port, ref) \
-	((addr) & 0xff), ((addr) >> 8 & 0xff), ((addr) >> 16 & 0xff), ((addr) >> 24), \
+	(rte_be_to_cpu_32(addr) >> 24), (rte_be_to_cpu_32(addr) >> 16 & 0xff), \
+	(rte_be_to_cpu_32(addr) >> 8 & 0xff), (rte_be_to_cpu_32(addr) & 0xff), \
 	(port), (ref).worker, (ref).idx
 
 /* ---- workers: subscribers come and go ---- */
+
+static int64_t
+pubsub_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 
 static void
 pubsub_lock(struct pubsub_state *ps)
@@ -277,6 +313,10 @@ pubsub_peer_store(struct pubsub_sub *sub, const struct sl_conn *c)
 	__atomic_store_n(&sub->peer_addr, ci.remote_addr, __ATOMIC_RELAXED);
 	__atomic_store_n(&sub->peer_port, ci.remote_port, __ATOMIC_RELAXED);
 	__atomic_store_n(&sub->gaps, 0, __ATOMIC_RELAXED);
+	/* A new subscriber has taken nothing yet, but has not been refused either: the
+	 * SOFT 0 clock runs only while it refuses (pubsub_over_limit). */
+	__atomic_store_n(&sub->last_take_us, pubsub_now_us(), __ATOMIC_RELAXED);
+	__atomic_store_n(&sub->soft_since_us, 0, __ATOMIC_RELAXED);
 }
 
 static int
@@ -382,32 +422,42 @@ pubsub_format(struct pubsub_producer *pp, uint64_t seq, char *buf)
 	return len;
 }
 
-static int64_t
-pubsub_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* Has the subscriber stayed over its limit? Samples its backlog at each visit. */
+/* Has the subscriber stayed over its limit? Samples its backlog at each visit, into
+ * clocks shared by all producers (struct pubsub_sub). *clock: when the soft limit's clock
+ * started, 0 if it is not running. */
 static bool
-pubsub_over_limit(const struct pubsub_limit *lim, struct pubsub_subst *ss,
-		  const struct sl_producer_backlog *bl, int64_t now)
+pubsub_over_limit(const struct pubsub_limit *lim, struct pubsub_sub *sub,
+		  const struct sl_producer_backlog *bl, int64_t now, int64_t *clock)
 {
+	int64_t t;
+
+	*clock = 0;
 	if (lim->hard != 0 && bl->queued >= lim->hard)
 		return true;
-	/* SOFT in bytes: over while every visit finds the backlog at SOFT or above. SOFT 0
-	 * is "at its high mark and taking nothing": the clock starts at a refusal and
-	 * stops at the next message it accepts (pubsub_visit). */
 	if (lim->soft != 0) {
-		if (bl->queued < lim->soft)
-			ss->over_since_us = 0;
-		else if (ss->over_since_us == 0)
-			ss->over_since_us = now;
+		/* SOFT in bytes: over while every visit, by any producer, finds the backlog
+		 * at SOFT or above; one visit below stops the clock. */
+		t = __atomic_load_n(&sub->soft_since_us, __ATOMIC_RELAXED);
+		if (bl->queued < lim->soft) {
+			if (t != 0)
+				__atomic_store_n(&sub->soft_since_us, 0, __ATOMIC_RELAXED);
+			return false;
+		}
+		if (t == 0 && !__atomic_compare_exchange_n(&sub->soft_since_us, &t, now, false,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			return false;	/* another producer stopped or started it: next visit */
+		if (t == 0)
+			t = now;
+	} else {
+		/* SOFT 0: refusing at its own high mark (not a full producer channel, which
+		 * is no fault of the subscriber's) and no producer got a message into it for
+		 * SECONDS. refusing stays set until it drains to its low mark. */
+		if (!bl->refusing)
+			return false;
+		t = __atomic_load_n(&sub->last_take_us, __ATOMIC_RELAXED);
 	}
-	return ss->over_since_us != 0 && now - ss->over_since_us >= (int64_t)lim->soft_ms * 1000;
+	*clock = t;
+	return now - t >= (int64_t)lim->soft_ms * 1000;
 }
 
 /* Ask the subscriber's worker to reset it; on a full channel, again at the next pass. */
@@ -423,6 +473,22 @@ pubsub_reset(struct pubsub_producer *pp, struct pubsub_subst *ss, struct sl_conn
 		pp->resets++;
 }
 
+/* Skip a pass's worth of subscriber i's messages (drop): it loses what the others
+ * receive meanwhile, and sees the jump in sequence. */
+static void
+pubsub_skip(struct pubsub_producer *pp, struct pubsub_sub *sub, struct pubsub_subst *ss)
+{
+	const struct server_opts *o = pp->ps->o;
+	uint64_t skip = PUBSUB_BURST;
+
+	if (o->messages != 0)
+		skip = RTE_MIN(skip, o->messages - ss->next_seq);
+	ss->next_seq += skip;
+	ss->gaps += skip;
+	pp->gaps += skip;
+	__atomic_add_fetch(&sub->gaps, skip, __ATOMIC_RELAXED);
+}
+
 /* One visit of subscriber i: its limit, then up to a burst of messages without waiting.
  * Returns whether it took a message. */
 static bool
@@ -430,9 +496,11 @@ pubsub_visit(struct pubsub_producer *pp, unsigned int i, struct sl_conn_ref ref,
 {
 	struct pubsub_state *ps = pp->ps;
 	const struct server_opts *o = ps->o;
+	const struct pubsub_limit *lim = &o->pubsub_limit;
 	struct pubsub_sub *sub = &ps->subs[i];
 	struct pubsub_subst *ss = &pp->subs[i];
 	struct sl_producer_backlog bl;
+	uint64_t queued;
 	bool took = false;
 	unsigned int burst;
 	char buf[4200];
@@ -448,9 +516,9 @@ pubsub_visit(struct pubsub_producer *pp, unsigned int i, struct sl_conn_ref ref,
 	}
 	if (bl.queued > pp->peak_backlog)
 		pp->peak_backlog = bl.queued;
-	if (ss->state == PS_SEND && pubsub_over_limit(&o->pubsub_limit, ss, &bl, now)) {
-		pp->over++;
+	if (pubsub_over_limit(lim, sub, &bl, now, &ss->clock_us)) {
 		if (o->pubsub_slow == PUBSUB_SLOW_DISCONNECT) {
+			pp->over++;
 			/* Tell on_close why (the epoch names this subscriber, not a later
 			 * one in the slot), then ask for the reset. */
 			__atomic_store_n(&sub->slow_queued, bl.queued, __ATOMIC_RELAXED);
@@ -459,38 +527,55 @@ pubsub_visit(struct pubsub_producer *pp, unsigned int i, struct sl_conn_ref ref,
 			pubsub_reset(pp, ss, ref);
 			return false;
 		}
-		ss->state = PS_DROPPING;
-		ss->gaps = 0;
-		PUBSUB_LOG("subscriber " PUBSUB_PEER_FMT " over its limit (backlog %u bytes): "
-			   "producer %u skips its messages while it is",
-			   PUBSUB_PEER_ARGS(__atomic_load_n(&sub->peer_addr, __ATOMIC_RELAXED),
-					    __atomic_load_n(&sub->peer_port, __ATOMIC_RELAXED),
-					    ref), bl.queued, pp->id);
+		/* drop: skipped for as long as it is over, whether or not its queue would
+		 * take one more message (it takes up to the high mark). */
+		if (ss->state != PS_DROPPING) {
+			pp->over++;
+			ss->state = PS_DROPPING;
+			ss->gaps = 0;
+			PUBSUB_LOG("subscriber " PUBSUB_PEER_FMT " over its limit (backlog %u "
+				   "bytes): producer %u skips its messages while it is",
+				   PUBSUB_PEER_ARGS(__atomic_load_n(&sub->peer_addr,
+								    __ATOMIC_RELAXED),
+						    __atomic_load_n(&sub->peer_port,
+								    __ATOMIC_RELAXED), ref),
+				   bl.queued, pp->id);
+		}
+		pubsub_skip(pp, sub, ss);
+		return false;
 	}
+	if (ss->state == PS_DROPPING) {
+		ss->state = PS_SEND;
+		PUBSUB_LOG("subscriber " PUBSUB_PEER_FMT " under its limit again: producer %u "
+			   "skipped %" PRIu64, PUBSUB_PEER_ARGS(
+			   __atomic_load_n(&sub->peer_addr, __ATOMIC_RELAXED),
+			   __atomic_load_n(&sub->peer_port, __ATOMIC_RELAXED), ref),
+			   pp->id, ss->gaps);
+	}
+	queued = bl.queued;
 	for (burst = 0; burst < PUBSUB_BURST; burst++) {
 		uint32_t len;
 		int rc;
 
 		if (o->messages != 0 && ss->next_seq >= o->messages)
 			break;
+		/* Not past HARD on this producer's account: the next visit judges it. */
+		if (lim->hard != 0 && queued >= lim->hard)
+			break;
 		len = pubsub_format(pp, ss->next_seq, buf);
 		rc = sl_producer_send(pp->p, ref, buf, len, 0, 0);
 		if (rc == 0) {
 			ss->next_seq++;
 			pp->sent++;
+			queued += len;
 			took = true;
-			if (o->pubsub_limit.soft == 0)
-				ss->over_since_us = 0;
-			if (ss->state == PS_DROPPING) {
-				ss->state = PS_SEND;
-				ss->over_since_us = 0;
-				PUBSUB_LOG("subscriber " PUBSUB_PEER_FMT " takes messages again: "
-					   "producer %u skipped %" PRIu64, PUBSUB_PEER_ARGS(
-					   __atomic_load_n(&sub->peer_addr, __ATOMIC_RELAXED),
-					   __atomic_load_n(&sub->peer_port, __ATOMIC_RELAXED), ref),
-					   pp->id, ss->gaps);
-			}
 			continue;
+		}
+		if (rc == -EMSGSIZE) {
+			/* Cannot happen with msg-max 4096 (checked at setup) and a 512 KiB
+			 * half-channel; a subscriber is not gone for it. */
+			pp->toobig++;
+			break;
 		}
 		if (rc != -EAGAIN) {
 			pp->epipe++;
@@ -498,21 +583,13 @@ pubsub_visit(struct pubsub_producer *pp, unsigned int i, struct sl_conn_ref ref,
 			break;
 		}
 		pp->refused++;
-		if (ss->state == PS_DROPPING) {
-			/* The rest of this pass's burst is skipped: the subscriber loses what
-			 * the others receive meanwhile, and sees the jump in sequence. */
-			uint64_t skip = PUBSUB_BURST - burst;
-
-			if (o->messages != 0)
-				skip = RTE_MIN(skip, o->messages - ss->next_seq);
-			ss->next_seq += skip;
-			ss->gaps += skip;
-			pp->gaps += skip;
-			__atomic_add_fetch(&sub->gaps, skip, __ATOMIC_RELAXED);
-		} else if (o->pubsub_limit.soft == 0 && ss->over_since_us == 0) {
-			ss->over_since_us = now;
-		}
 		break;	/* the same sequence goes again at the next pass */
+	}
+	if (took) {
+		/* Any producer's accepted message restarts the SOFT 0 clock for all. */
+		__atomic_store_n(&sub->last_take_us, pubsub_now_us(), __ATOMIC_RELAXED);
+		if (lim->soft == 0)
+			ss->clock_us = 0;
 	}
 	return took;
 }
@@ -551,8 +628,8 @@ pubsub_producer_main(void *arg)
 			if (pubsub_visit(pp, i, ref, now))
 				took = true;
 			/* Wake in time to judge a soft limit that is running. */
-			if (ss->state == PS_SEND && ss->over_since_us != 0) {
-				int64_t due = ss->over_since_us +
+			if (ss->state == PS_SEND && ss->clock_us != 0) {
+				int64_t due = ss->clock_us +
 					      (int64_t)ps->o->pubsub_limit.soft_ms * 1000 - now;
 
 				if (due < wait_us)
@@ -581,12 +658,25 @@ static int
 pubsub_setup(struct sl_stack *s, struct server_ctx *ctx)
 {
 	const struct server_opts *o = ctx->opts;
+	const struct pubsub_limit *lim = &o->pubsub_limit;
 	struct pubsub_state *ps;
+	uint32_t high;
 
 	if (o->producers == 0 || o->producers > PUBSUB_MAX_PRODUCERS ||
 	    o->msg_min < 24 || o->msg_max > 4096 || o->msg_min > o->msg_max) {
 		fprintf(stderr, "sluice-server: pubsub needs 1..%u producers and "
 			"24 <= msg-min <= msg-max <= 4096\n", PUBSUB_MAX_PRODUCERS);
+		return -EINVAL;
+	}
+	/* Sends are refused at the high mark (--sndbuf), so a backlog never stays at or
+	 * above it: a limit there would never apply (drop would skip nothing, disconnect
+	 * never reset). */
+	high = sl_stack_config(s)->sndbuf;
+	if ((lim->hard != 0 && lim->hard >= high) || (lim->soft != 0 && lim->soft >= high)) {
+		fprintf(stderr, "sluice-server: --pubsub-limit %u,%u: HARD and SOFT bytes must be "
+			"below the send buffer's high mark (--sndbuf %u), which bounds a "
+			"subscriber's backlog: a limit at or above it never applies\n",
+			lim->hard, lim->soft, high);
 		return -EINVAL;
 	}
 	ps = rte_zmalloc("sl_pubsub", sizeof(*ps), RTE_CACHE_LINE_SIZE);
@@ -672,9 +762,10 @@ pubsub_report(struct sl_stack *s __rte_unused, struct server_ctx *ctx)
 		printf("sluice-server: producer %u: messages %" PRIu64 ", bytes %" PRIu64
 		       ", refused %" PRIu64 ", passes %" PRIu64 ", idle waits %" PRIu64
 		       " (slept %" PRIu64 ", woken %" PRIu64 "), subscriber gone %" PRIu64
-		       ", over limit %" PRIu64 ", resets %" PRIu64 ", skipped %" PRIu64 "\n",
+		       ", too big %" PRIu64 ", over limit %" PRIu64 ", resets %" PRIu64
+		       ", skipped %" PRIu64 "\n",
 		       i, pp->sent, st.bytes, pp->refused, pp->passes, pp->idle_waits, st.waits,
-		       st.wakes, pp->epipe, pp->over, pp->resets, pp->gaps);
+		       st.wakes, pp->epipe, pp->toobig, pp->over, pp->resets, pp->gaps);
 		over += pp->over;
 		gaps += pp->gaps;
 		resets += pp->resets;

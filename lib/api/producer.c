@@ -6,7 +6,8 @@
  *                  wmark_take_gen (count against the flow's water marks) -> chan_commit
  *                  (publish the record) [-> chan_wait when either is full]
  *                  sl_producer_send(timeout 0) -EAGAIN ... sl_producer_wait -> chan_notify_wait
- * worker:          sl_worker_poll -> worker_producers -> producer_drain -> txbuf_append
+ * worker:          sl_worker_poll -> worker_producers -> producer_drain -> producer_aborts
+ *                  (reset requests, beside the channel) -> txbuf_append
  *                  ACK -> wmark_put -> wmark_wake_producers -> chan_wake
  *
  * All of a producer's channels share one wake-up (struct producer_notify), so a producer
@@ -54,6 +55,8 @@ struct sl_producer {
 	struct producer_notify *pn;	/* the wake-up all chans share */
 	bool refused;			/* a send was refused since the last wake */
 	uint32_t refused_seq;		/* the wake-up sequence armed before that refusal */
+	bool wake_pending;		/* a later arm found the sequence moved past
+					 * refused_seq: the wake came, wait returns at once */
 	struct sl_producer_stats st;
 	struct producer_chan *chans[];	/* one per worker */
 };
@@ -74,6 +77,20 @@ producer_now_us(void)
 }
 
 /* ---- the producer's side ---- */
+
+/* Arm the wake-up of ch (all of p's channels share it) and return its sequence. Only a
+ * wake that finds it armed bumps the sequence, and only this thread arms: between two
+ * arms it moves at most once, so a move past refused_seq is seen at the next arm, long
+ * before 2^31 bumps could bring it back (ABA). */
+static uint32_t
+producer_arm(struct sl_producer *p, struct chan *ch)
+{
+	uint32_t seq = chan_wake_seq(ch);
+
+	if (p->refused && seq != p->refused_seq)
+		p->wake_pending = true;
+	return seq;
+}
 
 static void
 producer_notify_put(struct producer_notify *pn)
@@ -196,7 +213,9 @@ sl_producer_stats(const struct sl_producer *p, struct sl_producer_stats *st)
  * sl_producer_wait. Only the first refusal since the last wake: a later one may have
  * armed a sequence that a drain for the first one already moved past, and waiting for
  * that later sequence would sleep through the drain. The sequence only moves forward,
- * so the first is the one that misses nothing (at worst a spurious return). */
+ * so the first is the one that misses nothing (at worst a spurious return). Its 31 bits
+ * wrap, though: producer_arm notes the move the first time it sees it, so an old
+ * refused_seq that the sequence came back to is never taken for "nothing happened". */
 static int
 producer_refused(struct sl_producer *p, uint32_t seq, int rc)
 {
@@ -220,12 +239,15 @@ sl_producer_wait(struct sl_producer *p, int64_t timeout_us)
 	chan_notify_fd_drain(&p->pn->nt);
 	if (!p->refused)
 		return -EALREADY;
-	rc = chan_notify_wait(&p->pn->nt, p->refused_seq, timeout_us, &slept);
-	if (slept)
-		p->st.waits++;
-	if (rc != 0)
-		return rc;
+	if (!p->wake_pending) {
+		rc = chan_notify_wait(&p->pn->nt, p->refused_seq, timeout_us, &slept);
+		if (slept)
+			p->st.waits++;
+		if (rc != 0)
+			return rc;
+	}
 	p->refused = false;
+	p->wake_pending = false;
 	p->st.wakes++;
 	return 0;
 }
@@ -233,7 +255,17 @@ sl_producer_wait(struct sl_producer *p, int64_t timeout_us)
 int
 sl_producer_fd(struct sl_producer *p)
 {
-	return chan_notify_fd_open(&p->pn->nt);
+	int fd = chan_notify_fd_open(&p->pn->nt);
+
+	/* Opened after a refusal: the wake for it may have come before the fd existed and
+	 * written nothing. Readable now if a wait would return at once. */
+	if (fd >= 0 && p->refused) {
+		if (p->wake_pending)
+			chan_notify_fd_kick(&p->pn->nt);
+		else
+			chan_notify_fd_catch_up(&p->pn->nt, p->refused_seq);
+	}
+	return fd;
 }
 
 /* The slot of a reference, or NULL if the stack has no such worker or slot. */
@@ -253,19 +285,24 @@ producer_ref_slot(const struct sl_producer *p, struct sl_conn_ref ref)
 int
 sl_producer_abort(struct sl_producer *p, struct sl_conn_ref ref)
 {
-	uint32_t seq = 0;
-	struct chan *ch;
+	struct producer_chan *pc;
+	uint32_t seq = 0, head;
 	int i;
 
 	if (producer_ref_slot(p, ref) == NULL)
 		return -EINVAL;
-	ch = p->chans[ref.worker]->ch;
-	/* As sl_producer_send: try, arm, try again, so that a refusal can be waited for. */
+	pc = p->chans[ref.worker];
+	head = __atomic_load_n(&pc->abort_head, __ATOMIC_RELAXED);	/* ours */
+	/* As sl_producer_send: try, arm, try again, so that a refusal can be waited for
+	 * (the worker wakes after it takes requests out: producer_aborts). seq_cst: the
+	 * load after the arm is ordered after it (chan.h, protocol 4). */
 	for (i = 0; i < 2; i++) {
 		if (i == 1)
-			seq = chan_wake_seq(ch);
-		if (chan_reserve(ch, 0) != NULL) {
-			chan_commit(ch, producer_key(ref.idx, ref.gen), PRODUCER_TAG_ABORT);
+			seq = producer_arm(p, pc->ch);
+		if (head - __atomic_load_n(&pc->abort_tail, __ATOMIC_SEQ_CST) < PRODUCER_ABORTS) {
+			pc->aborts[head % PRODUCER_ABORTS] = producer_key(ref.idx, ref.gen);
+			/* Release: the key before the head that announces it. */
+			__atomic_store_n(&pc->abort_head, head + 1, __ATOMIC_RELEASE);
 			p->st.aborts++;
 			return 0;
 		}
@@ -321,7 +358,7 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 		/* The first attempt is the fast path. Before the second, arm the wake-up:
 		 * a wake after the attempt moves the sequence on, so the wait below
 		 * returns at once instead of missing it (chan.h, chan_wake_seq). */
-		uint32_t seq = armed ? chan_wake_seq(ch) : 0;
+		uint32_t seq = armed ? producer_arm(p, ch) : 0;
 		int64_t left = -1;
 		void *dst;
 
@@ -367,21 +404,44 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
 /* ---- the worker's side ---- */
 
 /* sl_producer_abort's request: reset the flow if it is still the one the producer
- * named. Always consumed. */
-static int
-producer_abort_flow(struct sl_worker *w, struct tcp_flow *f, uint32_t gen)
+ * named. */
+static void
+producer_abort_flow(struct sl_worker *w, uint64_t key)
 {
+	uint32_t idx = (uint32_t)(key >> 32), gen = (uint32_t)key;
+	struct tcp_flow *f = idx < w->tcp.max_flows ? w->tcp.by_idx[idx] : NULL;
+
 	/* Already closed (another producer's request, the peer's RST): nothing to do,
 	 * and nothing to count twice. */
 	if (f == NULL || f->w != w || (f->gen & WM_GEN_MASK) != gen ||
 	    f->state == SL_TCP_CLOSED || (f->flags & TF_CLOSE_DONE))
-		return 0;
+		return;
 	w->stats.prod_aborts++;
 	SL_LOG_RL(INFO, "worker %u: conn " SL_IP4_FMT ":%u slot %u gen %u: reset at a "
 		  "producer's request", w->id, SL_IP4_ARGS(f->key.raddr),
 		  rte_be_to_cpu_16(f->key.rport), f->idx, gen);
 	sl_conn_abort(flow_conn(f));
-	return 0;
+}
+
+/* A channel's reset requests, before its records: a reset overtakes the records
+ * submitted before it (they are dropped as closed: the reset discards queued bytes
+ * anyway), and is never held behind a record the worker cannot queue. */
+static unsigned int
+producer_aborts(struct sl_worker *w, struct producer_chan *pc)
+{
+	uint32_t tail = __atomic_load_n(&pc->abort_tail, __ATOMIC_RELAXED);	/* ours */
+	uint32_t head = __atomic_load_n(&pc->abort_head, __ATOMIC_ACQUIRE);
+	unsigned int n = head - tail;
+
+	if (n == 0)
+		return 0;
+	for (; tail != head; tail++)
+		producer_abort_flow(w, pc->aborts[tail % PRODUCER_ABORTS]);
+	/* seq_cst: the room made is the condition change of chan.h's protocol 4, before
+	 * the wake of a producer refused for want of it. */
+	__atomic_store_n(&pc->abort_tail, tail, __ATOMIC_SEQ_CST);
+	chan_wake(pc->ch);
+	return n;
 }
 
 /* Queue one record on its connection: 0 consumed (queued or dropped), < 0 retry. */
@@ -392,8 +452,6 @@ producer_record_queue(struct sl_worker *w, const struct chan_rec *r)
 	struct tcp_flow *f = idx < w->tcp.max_flows ? w->tcp.by_idx[idx] : NULL;
 	int rc;
 
-	if (r->tag & PRODUCER_TAG_ABORT)
-		return producer_abort_flow(w, f, gen);
 	if (f == NULL || f->w != w || (f->gen & WM_GEN_MASK) != gen || !conn_takes_handoff(f)) {
 		/* Gone, aborted, or reused: give the bytes back to the generation that
 		 * counted them (a no-op when the slot moved on). */
@@ -458,6 +516,7 @@ producer_drain(struct sl_worker *w)
 		/* Closing is read before draining: a record published before the producer
 		 * let go is then seen by this drain. */
 		if (__atomic_load_n(&pc->closing, __ATOMIC_ACQUIRE)) {
+			n += producer_aborts(w, pc);
 			n += producer_drain_chan(w, pc);
 			if (chan_empty(pc->ch)) {
 				__atomic_store_n(&w->pchans[i], NULL, __ATOMIC_RELEASE);
@@ -465,6 +524,7 @@ producer_drain(struct sl_worker *w)
 			}
 			continue;
 		}
+		n += producer_aborts(w, pc);
 		n += producer_drain_chan(w, pc);
 	}
 	return n;

@@ -21,8 +21,8 @@ struct sl_worker;
  * overflow. */
 #define PRODUCER_TIMEOUT_MAX_US (INT64_C(1) << 50)
 
-/* A record's tag: the SL_SEND_* flags, or this request for sl_producer_abort(). */
-#define PRODUCER_TAG_ABORT (1u << 31)
+/* Reset requests (sl_producer_abort) a channel's mailbox holds before refusing. */
+#define PRODUCER_ABORTS 64
 
 /* The producer's wake-up, shared by its channels to every worker (chan_set_notify), so
  * that one wait covers them all (sl_producer_wait). Held by the producer and by each
@@ -39,6 +39,13 @@ struct producer_chan {
 	struct chan *ch;
 	struct producer_notify *pn;	/* shared with the producer's other channels */
 	uint32_t closing;		/* atomic: the producer is gone */
+	/* Reset requests, beside the channel rather than in it: the worker stops draining
+	 * a channel at the first record it cannot queue (no send-queue mbufs, prod_stall),
+	 * and a reset that frees a slow subscriber's mbufs must not wait behind it. A
+	 * single-producer/single-consumer ring of record keys (producer_key). */
+	uint32_t abort_head;		/* atomic: written by the producer */
+	uint32_t abort_tail;		/* atomic: written by the worker */
+	uint64_t aborts[PRODUCER_ABORTS];
 };
 
 /* Drain phase of the poll loop: records into send queues. Returns records drained. */

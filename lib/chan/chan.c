@@ -424,10 +424,41 @@ chan_notify_fd_open(struct chan_notify *n)
 	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* Release: a consumer that loads the fd finds it open. The producer is the only
-	 * writer of efd until chan_notify_fd_close. */
-	atomic_store_explicit(&n->efd, fd, memory_order_release);
+	/* seq_cst, not only release (a consumer that loads the fd finds it open): with
+	 * chan_notify_fd_catch_up's load of the sequence and chan_notify_wake's bump and
+	 * load of efd, a wake around this store either writes the fd or is seen by the
+	 * catch-up. The producer is the only writer of efd until chan_notify_fd_close. */
+	atomic_store_explicit(&n->efd, fd, memory_order_seq_cst);
 	return fd;
+}
+
+static void
+chan_notify_fd_write(int fd)
+{
+	uint64_t one = 1;
+
+	/* Only EAGAIN can fail here (the counter at its maximum): it is readable then
+	 * anyway. */
+	if (write(fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void
+chan_notify_fd_catch_up(struct chan_notify *n, uint32_t seq)
+{
+	int fd = atomic_load_explicit(&n->efd, memory_order_relaxed);
+
+	if (fd >= 0 && atomic_load_explicit(&n->wake, memory_order_seq_cst) >> 1 != seq)
+		chan_notify_fd_write(fd);
+}
+
+void
+chan_notify_fd_kick(struct chan_notify *n)
+{
+	int fd = atomic_load_explicit(&n->efd, memory_order_relaxed);
+
+	if (fd >= 0)
+		chan_notify_fd_write(fd);
 }
 
 void
@@ -502,15 +533,11 @@ chan_notify_wake(struct chan_notify *n)
 	atomic_fetch_add_explicit(&n->bumps, 1, memory_order_relaxed);
 	if (atomic_load_explicit(&n->sleepers, memory_order_seq_cst) != 0)
 		syscall(SYS_futex, (uintptr_t)&n->wake, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-	fd = atomic_load_explicit(&n->efd, memory_order_acquire);
-	if (fd >= 0) {
-		uint64_t one = 1;
-
-		/* Only EAGAIN can fail here (the counter at its maximum): it is readable
-		 * then anyway. */
-		if (write(fd, &one, sizeof(one)) < 0)
-			return;
-	}
+	/* seq_cst: ordered after the bump, against chan_notify_fd_open's store (a fd
+	 * opened after this load is caught up by chan_notify_fd_catch_up). */
+	fd = atomic_load_explicit(&n->efd, memory_order_seq_cst);
+	if (fd >= 0)
+		chan_notify_fd_write(fd);
 }
 
 void

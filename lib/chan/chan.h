@@ -287,11 +287,27 @@ chan_notify_wake(struct chan_notify *n);
  * Give the wake-up an eventfd (non-blocking, close-on-exec) that wakes write to (the
  * producer; once, before it relies on it). Idempotent.
  *
+ * A wake that bumped the sequence before the fd existed wrote nothing: a producer that
+ * armed seq before calling this passes it to chan_notify_fd_catch_up() next.
+ *
  * @return
  *   The fd, or -errno from eventfd(2).
  */
 int
 chan_notify_fd_open(struct chan_notify *n);
+
+/**
+ * After chan_notify_fd_open() (producer): if the sequence already moved past seq, make
+ * the fd readable, for a wake that came before the fd existed. The fd's store and a
+ * wake's load of it are seq_cst, as are the bump and this load of the sequence: either
+ * the wake saw the fd and wrote to it, or this sees the bump and writes (or both).
+ */
+void
+chan_notify_fd_catch_up(struct chan_notify *n, uint32_t seq);
+
+/** Make the fd readable, if there is one (producer: a wake it already knows of). */
+void
+chan_notify_fd_kick(struct chan_notify *n);
 
 /**
  * Empty the eventfd (producer), if there is one: call it before re-checking the

@@ -5,11 +5,16 @@
 #     all along (B: a 4 KiB receive buffer, never reading, its limit out of reach): the
 #     fast one receives every message in order both times; the ratio B/A is printed and
 #     only required to be >= 0.1 (the same order of magnitude: no timed assertion on a
-#     shared machine); the producers never slept on the stalled one; the largest backlog
-#     stays under the send queue's hard cap;
+#     shared machine); the producers never slept on the stalled one: every sleep counted
+#     by sl_producer_stats came from an idle wait after a pass in which no subscriber
+#     took anything (slept <= idle waits), none from a send; the largest backlog stays
+#     under the send queue's hard cap;
+#  0. limits that cannot work (overflowing, 0 seconds, at or above the high mark) stop
+#     the server at startup;
 #  2. --pubsub-slow disconnect (the default), --pubsub-limit 0,0,1 and then 0,48k,1: the
-#     stalled subscriber is reset once it took nothing for a second (or stayed at 48k or
-#     more for a second); it reads ECONNRESET or EOF after an in-order prefix; counted
+#     stalled subscriber (stalled 10 s: a wide margin over the 1 s limit on a loaded
+#     machine) is reset once it took nothing for a second (or stayed at 48k or more for
+#     a second); it reads ECONNRESET or EOF after an in-order prefix; counted
 #     (prod_aborts, "slow subscribers reset 1", close reason aborted) and logged with its
 #     address; the fast one receives everything in order;
 #  3. --pubsub-slow drop: the stalled subscriber stays connected and, when it reads,
@@ -71,6 +76,29 @@ pubsub_field() {
 
 tmp=$(mktemp -d)
 
+# ---- 0. limits that cannot work are refused at startup ----
+# The parser (overflow, seconds <= 0) and the setup's check against the high mark
+# (--sndbuf): on net_null, no namespace needed, exit status non-zero and the reason.
+bad_limit() {
+	local lim=$1 want=$2 out rc
+	out=$(timeout 30 "$SL_ROOT/${SL_BUILD_DIR:-build}/$SL_SERVER_BIN" --no-huge -m 256 \
+		--no-pci --vdev net_null0 --no-shconf --file-prefix "$IT_PREFIX-bad" -l 0 \
+		-- --mode pubsub --ip 198.18.0.1/24 --sndbuf "$PS_SNDBUF" --mbufs 8191 \
+		--pubsub-limit "$lim" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && echo "$out" | grep -q -- "$want"; then
+		it_ok "--pubsub-limit $lim refused (status $rc): $(echo "$out" | grep -m1 -- "$want" | cut -c1-100)"
+	else
+		it_fail "--pubsub-limit $lim: status $rc, expected a refusal with '$want': $(echo "$out" | tail -n 2)"
+	fi
+}
+bad_limit 18014398509481985k "bad value"	# wrapped to 1024 before the fix
+bad_limit 99999999999999999999999 "bad value"	# strtoull's ERANGE
+bad_limit 0,0,0 "bad value"			# would reset at the first refusal
+bad_limit 0,0,-1 "bad value"
+bad_limit 64k "below the send buffer's high mark"	# HARD at the high mark: never reached
+bad_limit 0,1m,1 "below the send buffer's high mark"
+
 # ---- 1. the fast subscriber's rate, alone and beside a stalled one ----
 start_pubsub --pubsub-limit 0,0,600
 run_fast "A: fast subscriber alone"
@@ -106,6 +134,17 @@ if [ -n "$peak" ] && [ "$peak" -gt 0 ] && [ "$peak" -le "$cap" ]; then
 else
 	it_fail "largest subscriber backlog '$peak', expected 1..$cap"
 fi
+# Producers send with timeout 0: they sleep only in sl_producer_wait, after a pass in
+# which nobody took anything, never on the stalled subscriber alone.
+while read -r pl; do
+	idle=$(echo "$pl" | sed -n 's/.*idle waits \([0-9]*\).*/\1/p')
+	slept=$(echo "$pl" | sed -n 's/.*(slept \([0-9]*\),.*/\1/p')
+	if [ -n "$idle" ] && [ -n "$slept" ] && [ "$slept" -le "$idle" ]; then
+		it_ok "$(echo "$pl" | sed -n 's/^sluice-server: \(producer [0-9]*\):.*/\1/p'): slept $slept <= idle waits $idle (never inside a send)"
+	else
+		it_fail "producer sleeps outside idle waits: $pl"
+	fi
+done < <(grep '^sluice-server: producer [0-9]*:' "$IT_LOG")
 over=$(pubsub_field "subscribers over their limit")
 [ "$over" = 0 ] && it_ok "nobody over the limit in runs A and B" ||
 	it_fail "subscribers over their limit: '$over', expected 0"
@@ -117,7 +156,7 @@ over=$(pubsub_field "subscribers over their limit")
 run_disconnect() {
 	local lim=$1 reset
 	start_pubsub --pubsub-limit "$lim"
-	start_stalled "$tmp/stalled2" --stall 4 --expect reset
+	start_stalled "$tmp/stalled2" --stall 10 --expect reset
 	run_fast "disconnect $lim: fast subscriber"
 	if wait "$STALLED_PID"; then
 		it_ok "disconnect $lim: $(grep -v connected "$tmp/stalled2" | tail -n 1)"
@@ -144,7 +183,7 @@ run_disconnect 0,48k,1
 
 # ---- 3. drop: the stalled subscriber sees counted gaps ----
 start_pubsub --pubsub-slow drop --pubsub-limit 0,0,1
-start_stalled "$tmp/stalled3" --stall 4 --expect gaps --idle 3
+start_stalled "$tmp/stalled3" --stall 8 --expect gaps --idle 3
 run_fast "drop: fast subscriber"
 if wait "$STALLED_PID"; then
 	it_ok "drop: $(grep '^stalled: [0-9]' "$tmp/stalled3")"

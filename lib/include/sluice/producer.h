@@ -103,8 +103,9 @@ sl_producer_send(struct sl_producer *p, struct sl_conn_ref ref, const void *data
  * connections became writable is not reported: the producer keeps its own list of
  * refused ones (a retry of a still-full connection costs two loads).
  *
- * With sl_producer_fd(), a return of 0 also empties the fd, so the fd becomes readable
- * again only at the next wake.
+ * With sl_producer_fd(), every call first empties the fd, whatever it then returns; a
+ * wake after that makes the fd readable again, so a thread that polls the fd and then
+ * calls this misses none.
  *
  * @param timeout_us
  *   0 only checks; a negative value waits without limit.
@@ -121,9 +122,15 @@ sl_producer_wait(struct sl_producer *p, int64_t timeout_us);
  * return 0, for a producer thread that waits in poll/epoll with its other fds.
  *
  * When it polls readable, call sl_producer_wait(p, 0) (it empties the fd), then retry
- * the refused sends. The fd belongs to the producer: do not read or close it;
- * sl_producer_destroy() closes it. Workers write to it only after a refusal, once per
- * refusal episode.
+ * the refused sends. Workers write to it only after a refusal, once per refusal
+ * episode. Opened after a refusal whose wake already came (before the fd existed), it
+ * is readable at once.
+ *
+ * The fd belongs to the producer: do not read or close it. It is closed once neither
+ * the producer nor any worker can write to it: after sl_producer_destroy(), possibly
+ * later, by the last worker to drain this producer's channel. Remove it from your
+ * epoll set (or poll list) before sl_producer_destroy(): after that the number may be
+ * closed at any time and reused by another open.
  *
  * @return
  *   The fd, or -errno (eventfd(2) failed).
@@ -136,13 +143,18 @@ sl_producer_fd(struct sl_producer *p);
  * Ask a connection's worker to reset it (sl_conn_abort(): queued bytes dropped, RST
  * sent, on_close(SL_CLOSE_ABORTED)), e.g. a subscriber that stays over its limit.
  *
- * The request is a record in this producer's channel, after the records submitted
- * before it; the worker counts it (prod_aborts). A connection that closed meanwhile, or
- * whose slot was reused, is left alone.
+ * The request goes beside this producer's channel to the worker, not through it: the
+ * worker takes requests before records, so a reset is never held behind records it
+ * cannot queue yet (its send-queue mbufs all taken, perhaps by the very connection to
+ * reset). It may overtake records submitted before it for that connection: they are
+ * dropped with the rest of its queue (prod_drop_closed). The worker counts the reset
+ * (prod_aborts). A connection that closed meanwhile, or whose slot was reused, is left
+ * alone.
  *
  * @return
- *   0; -EAGAIN (the channel is full: retry after sl_producer_wait()); -EINVAL (a
- *   reference naming a worker or slot the stack does not have).
+ *   0; -EAGAIN (64 requests to that worker not yet taken: retry after
+ *   sl_producer_wait()); -EINVAL (a reference naming a worker or slot the stack does
+ *   not have).
  */
 SL_EXPORT
 int

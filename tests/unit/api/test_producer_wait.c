@@ -2,8 +2,10 @@
 /* A producer serving many connections from one thread (producer.c: sl_producer_wait,
  * sl_producer_fd, sl_producer_abort, sl_producer_backlog): a refusal followed by a drain
  * before the wait is not lost; a wait without room times out; the fd polls readable
- * exactly when a wait would return; room in the channel wakes too; a reset requested by
- * a producer reaches only the connection it named; and, on real threads, a producer
+ * exactly when a wait would return, also when opened after the wake; a wrapped wake-up
+ * sequence does not hide a wake; room in the channel wakes too; a reset requested by a
+ * producer reaches only the connection it named, and is not held behind a record the
+ * worker cannot queue; and, on real threads, a producer
  * that never waits on one connection keeps every other one fed, in order, while one
  * connection is never acknowledged, with no wait running into its timeout (a lost
  * wake-up). The channel-level protocol is also tested without DPDK, under
@@ -20,6 +22,7 @@
 #include <sluice/producer.h>
 
 #include "send_kit.h"
+#include "api/producer_priv.h"
 
 static double
 now_s(void)
@@ -137,6 +140,85 @@ test_fd_polls_readable_when_a_wait_would_return(void **state)
 	th_poll(&x->t);
 }
 
+/* The fd opened after a refusal whose drain came first: that wake wrote to no fd, so
+ * sl_producer_fd itself makes it readable (the promise of sluice/producer.h). */
+static void
+test_fd_opened_after_the_wake_is_readable(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_producer *pr;
+	struct sl_conn_ref ref;
+	int fd;
+
+	refused_conn(x, &pr, &ref);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 3000), NULL, 0);
+	assert_int_equal(sk_queued(x), 1000);	/* drained to the low mark: woken */
+	fd = sl_producer_fd(pr);
+	assert_true(fd >= 0);
+	assert_true(fd_readable(fd));
+	assert_int_equal(sl_producer_wait(pr, 0), 0);
+	assert_false(fd_readable(fd));
+	/* Opening it again (nothing refused now) does not make it readable. */
+	assert_int_equal(sl_producer_fd(pr), fd);
+	assert_false(fd_readable(fd));
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+}
+
+/* The channel (of this test's only producer) on the worker. */
+static struct producer_chan *
+only_pchan(struct tt *x)
+{
+	struct producer_chan *found = NULL;
+	unsigned int i;
+
+	for (i = 0; i < WORKER_MAX_PRODUCERS; i++) {
+		struct producer_chan *pc = x->t.w->pchans[i];
+
+		if (pc != NULL && !pc->closing) {
+			assert_null(found);
+			found = pc;
+		}
+	}
+	assert_non_null(found);
+	return found;
+}
+
+/* The first refusal's 31-bit sequence is kept: after a wake and a later refusal, the
+ * sequence coming back to that value (a wrap, forced here) must not make the wait sleep
+ * through the wake that already came (ABA). */
+static void
+test_wake_survives_a_sequence_wrap(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct producer_chan *pc;
+	struct sl_producer *pr;
+	struct sl_conn_ref ref;
+	uint32_t w0;
+	double t0;
+
+	refused_conn(x, &pr, &ref);
+	pc = only_pchan(x);
+	w0 = atomic_load(&pc->pn->nt.wake);	/* the first refusal's sequence, armed */
+	assert_true(w0 & 1);
+	tpeer_xmit(p, TH_ACK, p->snd_nxt, tpeer_sseq(p, 3000), NULL, 0);
+	assert_int_equal(sk_queued(x), 1000);	/* woken: the sequence moved */
+	assert_true(atomic_load(&pc->pn->nt.wake) >> 1 != w0 >> 1);
+	/* Refused again before waiting: it arms the moved sequence. */
+	assert_int_equal(sl_producer_send(pr, ref, sk_pattern(4000, 23), 3500, 0, 0), 0);
+	assert_int_equal(sl_producer_send(pr, ref, "x", 1, 0, 0), -EAGAIN);
+	/* 2^31 wakes later the sequence is back where the first refusal armed it. */
+	atomic_store(&pc->pn->nt.wake, w0);
+	t0 = now_s();
+	assert_int_equal(sl_producer_wait(pr, 200000), 0);
+	assert_true(now_s() - t0 < 0.1);
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+}
+
 static void
 test_room_in_the_channel_wakes(void **state)
 {
@@ -213,6 +295,53 @@ test_abort_resets_the_named_connection_only(void **state)
 	assert_int_equal(sl_producer_send(pr, ref, "x", 1, 0, 0), -EPIPE);
 	/* The refusal was answered by the reset: the wait returns. */
 	assert_int_equal(sl_producer_wait(pr, 1000000), 0);
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+}
+
+/* A record the worker cannot queue yet stops the drain of its channel (order per flow);
+ * a reset requested after it must not wait behind it: the subscriber it frees may be
+ * what holds the send-queue mbufs the record waits for. Here the worker has no mbuf to
+ * spare (prod_stall), the reset still goes out, and the held record is then dropped as
+ * closed. */
+static void
+test_abort_is_not_held_behind_a_stuck_record(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct sl_worker *w = x->t.w;
+	uint32_t max = w->tcp.txbuf_mbufs_max;
+	struct producer_chan *pc;
+	struct sl_producer *pr;
+	struct sl_conn_ref ref;
+	struct sl_conn *c;
+	struct tp_out o;
+	bool rst = false;
+
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_set_sndbuf(c, 10000, 40000, 80000), 0);
+	ref = sl_conn_ref(c);
+	assert_int_equal(sl_conn_send(c, sk_pattern(4000, 24), 4000), 0);
+	w->tcp.txbuf_mbufs_max = w->tcp.txbuf_mbufs;	/* no mbuf for another chunk */
+	pr = sl_producer_create(x->t.s, 65536);
+	assert_non_null(pr);
+	pc = only_pchan(x);
+	assert_int_equal(sl_producer_send(pr, ref, sk_pattern(3000, 25), 3000, 0, 0), 0);
+	th_poll(&x->t);
+	assert_false(chan_empty(pc->ch));	/* held: no mbuf for it */
+	assert_true(th_stats(&x->t)->prod_stall > 0);
+	assert_int_equal(sl_producer_abort(pr, ref), 0);
+	th_poll(&x->t);
+	while (tpeer_recv(p, &o))
+		if (o.flags & TH_RST)
+			rst = true;
+	assert_true(rst);
+	assert_int_equal(th_stats(&x->t)->prod_aborts, 1);
+	assert_true(chan_empty(pc->ch));	/* and the held record dropped */
+	assert_int_equal(th_stats(&x->t)->prod_drop_closed, 1);
+	assert_int_equal(th_stats(&x->t)->prod_records, 0);
+	assert_int_equal(sl_producer_send(pr, ref, "x", 1, 0, 0), -EPIPE);
+	w->tcp.txbuf_mbufs_max = max;
 	sl_producer_destroy(pr);
 	th_poll(&x->t);
 }
@@ -401,8 +530,11 @@ static const struct CMUnitTest tests[] = {
 	SK_TEST(test_drain_between_refusal_and_wait_returns_at_once),
 	SK_TEST(test_wait_without_room_times_out),
 	SK_TEST(test_fd_polls_readable_when_a_wait_would_return),
+	SK_TEST(test_fd_opened_after_the_wake_is_readable),
+	SK_TEST(test_wake_survives_a_sequence_wrap),
 	SK_TEST(test_room_in_the_channel_wakes),
 	SK_TEST(test_abort_resets_the_named_connection_only),
+	SK_TEST(test_abort_is_not_held_behind_a_stuck_record),
 	SK_TEST(test_one_thread_feeds_every_flow_but_the_stalled_one),
 };
 
