@@ -33,6 +33,7 @@
 #include "net/cksum.h"
 #include "core/fault.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "net/mbuf_util.h"
 #include "net/port.h"
 #include "core/worker.h"
@@ -53,16 +54,6 @@ static bool
 fault_hit(struct fault_dir *d, uint32_t ppm)
 {
 	return ppm != 0 && (fault_rand(d) >> 11) % PPM < ppm;
-}
-
-static uint64_t
-splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
 }
 
 static bool

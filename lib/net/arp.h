@@ -83,6 +83,19 @@ arp_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop);
 int
 arp_output_or_refuse(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t nexthop);
 
+/* The entry for nexthop if the one-entry cache holds it and it is REACHABLE: a sender may
+ * use its address at once, with no lookup, refresh or queueing (arp_output does all of
+ * those for every other case). NULL otherwise. */
+static inline const struct arp_entry *
+arp_reachable_cached(const struct arp_table *t, rte_be32_t nexthop)
+{
+	const struct arp_entry *e = t->last_hit;
+
+	if (e != NULL && e->ip == nexthop && e->state == ARP_REACHABLE)
+		return e;
+	return NULL;
+}
+
 /* Age entries and retry requests; run on the worker's slow tick. */
 void
 arp_timer(struct sl_worker *w);

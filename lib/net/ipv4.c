@@ -26,6 +26,7 @@
 #include "net/ipfrag.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
+#include "net/port.h"
 #include "tcp/tcp_in.h"
 #include "core/worker.h"
 
@@ -162,8 +163,8 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-void
-ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
+static __rte_always_inline void
+ipv4_cksum_set(const struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 {
 	if (w->tx_ip_csum) {
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
@@ -177,6 +178,29 @@ ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *
 		ip->hdr_checksum = (uint16_t)~cksum_ipv4_hdr20(ip);
 	else
 		ip->hdr_checksum = (uint16_t)~cksum_raw(ip, rte_ipv4_hdr_len(ip));
+}
+
+void
+ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
+{
+	ipv4_cksum_set(w, m, ip);
+}
+
+/* The IPv4 header of a datagram we send (RFC 791), without its checksum. */
+static __rte_always_inline void
+ipv4_hdr_write(const struct sl_worker *w, struct rte_ipv4_hdr *ip, uint16_t len,
+	       rte_be32_t dst, uint8_t proto, uint8_t tos)
+{
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = tos;
+	ip->total_length = rte_cpu_to_be_16(len);
+	/* Atomic datagrams (DF set, never fragmented): the ID carries no meaning (RFC 6864). */
+	ip->packet_id = 0;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = w->ttl;
+	ip->next_proto_id = proto;
+	ip->src_addr = w->ip;
+	ip->dst_addr = dst;
 }
 
 static __rte_always_inline int
@@ -200,18 +224,9 @@ ipv4_output_mode(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_
 		rte_pktmbuf_free(m);
 		return 0;
 	}
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = tos;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)m->pkt_len);
-	/* Atomic datagrams (DF set, never fragmented): the ID carries no meaning (RFC 6864). */
-	ip->packet_id = 0;
-	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = w->ttl;
-	ip->next_proto_id = proto;
-	ip->src_addr = w->ip;
-	ip->dst_addr = dst;
+	ipv4_hdr_write(w, ip, (uint16_t)m->pkt_len, dst, proto, tos);
 	m->l3_len = sizeof(*ip);
-	ipv4_cksum_finish(w, m, ip);
+	ipv4_cksum_set(w, m, ip);
 	if (unlikely(eth_prepend(w, m, RTE_ETHER_TYPE_IPV4) == NULL)) {
 		w->stats.tx_drop_headroom++;
 		rte_pktmbuf_free(m);
@@ -230,9 +245,38 @@ ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t
 	ipv4_output_mode(w, m, dst, proto, tos, false);
 }
 
+/*
+ * The path of nearly every segment TCP sends: the next hop is the neighbour found last,
+ * REACHABLE, and the port takes untagged frames. Both headers are written in one go
+ * and the frame goes to the port, without the route, lookup and prepend steps of
+ * ipv4_output_mode (which handles everything else, and stays the reference: the frame
+ * built here is byte for byte the one it builds).
+ */
 int
 ipv4_output_or_refuse(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
 		      uint8_t tos)
 {
-	return ipv4_output_mode(w, m, dst, proto, tos, true);
+	const uint16_t hdrs = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr);
+	const struct arp_entry *e;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	rte_be32_t nexthop = dst;
+
+	if (unlikely(((dst ^ w->ip) & w->netmask) != 0))
+		nexthop = w->gateway;
+	e = arp_reachable_cached(&w->arp, nexthop);
+	if (unlikely(e == NULL || nexthop == 0 || w->vlan != 0 ||
+		     rte_pktmbuf_headroom(m) < hdrs))
+		return ipv4_output_mode(w, m, dst, proto, tos, true);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, hdrs);
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	ipv4_hdr_write(w, ip, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN), dst, proto, tos);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = sizeof(*ip);
+	ipv4_cksum_set(w, m, ip);
+	rte_ether_addr_copy(&e->mac, &eh->dst_addr);
+	rte_ether_addr_copy(&w->mac, &eh->src_addr);
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	port_tx(w, m);
+	return 0;
 }

@@ -34,6 +34,7 @@
 #include "api/api_priv.h"
 #include "api/wmark.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "core/worker.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
@@ -46,16 +47,6 @@
 /* The hot lines (flow.h) end after the scoreboard's first two records. */
 _Static_assert(offsetof(struct tcp_flow, sb.rec[2]) <= TCP_FLOW_HOT_LINES * RTE_CACHE_LINE_SIZE,
 	       "struct tcp_flow: the hot fields outgrew TCP_FLOW_HOT_LINES");
-
-static uint64_t
-splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
 
 uint64_t
 tcp_rand(struct sl_worker *w)

@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
 
 #define TCP_OPT_MAX 40		/* bytes of options a header can carry */
 
@@ -49,6 +52,22 @@ tcp_opt_write_syn(uint8_t *p, uint16_t mss, int wscale, int sack_ok, int ts, uin
 size_t
 tcp_opt_write(uint8_t *p, int ts, uint32_t tsval, uint32_t tsecr,
 	      const struct tcp_sack_block *sack, unsigned int nsack);
+
+/* The options of nearly every segment after the handshake (RFC 7323 Appendix A layout):
+ * NOP, NOP, timestamps; TCP_OPT_TS_LEN bytes, what tcp_opt_write(p, 1, .., 0) writes. */
+#define TCP_OPT_TS_LEN 12
+
+static inline void
+tcp_opt_write_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
+{
+	const uint32_t lead = rte_cpu_to_be_32(1u << 24 | 1u << 16 | 8u << 8 | 10u);
+
+	tsval = rte_cpu_to_be_32(tsval);
+	tsecr = rte_cpu_to_be_32(tsecr);
+	memcpy(p, &lead, 4);
+	memcpy(p + 4, &tsval, 4);
+	memcpy(p + 8, &tsecr, 4);
+}
 
 /* Length tcp_opt_write() would produce. */
 static inline size_t

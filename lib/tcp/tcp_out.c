@@ -178,7 +178,7 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	struct rte_mbuf *m;
 	uint8_t opts[TCP_OPT_MAX];
 	struct rte_tcp_hdr *th;
-	bool syn = (tflags & RTE_TCP_SYN_FLAG) != 0;
+	bool syn = (tflags & RTE_TCP_SYN_FLAG) != 0, plain;
 	size_t olen, hlen;
 	uint8_t tos;
 
@@ -195,7 +195,14 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 		w->stats.tcp_tx_nombuf++;
 		return -ENOBUFS;
 	}
-	olen = tcp_opts_build(w, f, tflags, len, opts);
+	/* Most segments carry the timestamps alone: written in place below, without the
+	 * general builder and its copy. */
+	plain = !(tflags & RTE_TCP_SYN_FLAG) && !((f->flags & TF_SACK) && f->ooo.nsegs > 0) &&
+		!f->dsack_out;
+	if (likely(plain))
+		olen = (f->flags & TF_TS) ? TCP_OPT_TS_LEN : 0;
+	else
+		olen = tcp_opts_build(w, f, tflags, len, opts);
 	hlen = sizeof(*th) + olen;
 	/* The frame begins where the mbuf's last packet began (the pool is LIFO: most often a
 	 * segment just received and read), in cache lines still warm, instead of in the
@@ -224,7 +231,10 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	th->tcp_flags = tflags;
 	th->rx_win = rte_cpu_to_be_16(tcp_window_field(w, f, syn));
 	th->tcp_urp = 0;
-	memcpy(th + 1, opts, olen);
+	if (!plain)
+		memcpy(th + 1, opts, olen);
+	else if (olen != 0)
+		tcp_opt_write_ts((uint8_t *)(th + 1), tcp_ts_now(w, f), f->ts_recent);
 	tcp_cksum_set(w, m, th, f->key.laddr, f->key.raddr, (uint32_t)hlen,
 		      (uint32_t)hlen + len, 0);
 	if (segsz != 0) {
