@@ -434,11 +434,17 @@ arp_timer(struct sl_worker *w)
 	uint64_t now = w->clock.now_us;
 	uint64_t retry = (uint64_t)cfg->arp_retry_ms * 1000;
 	uint64_t timeout = (uint64_t)cfg->arp_timeout_ms * 1000;
-	uint32_t i;
+	uint32_t i, seen, used = t->used;
 
-	for (i = 0; i < t->cap && t->used > 0; i++) {
+	/* Entries are handed out from the start of the array (arp_table_init), so the walk
+	 * ends after the last one in use instead of visiting all arp_entries slots every
+	 * tick; those released on the way were counted in `used` already. */
+	for (i = 0, seen = 0; i < t->cap && seen < used; i++) {
 		struct arp_entry *e = &t->entries[i];
 
+		if (e->state == ARP_FREE)
+			continue;
+		seen++;
 		switch (e->state) {
 		case ARP_INCOMPLETE:
 			if (now - e->requested_us < retry)
