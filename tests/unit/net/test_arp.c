@@ -3,6 +3,8 @@
 
 #include "unit.h"
 
+#include <netinet/in.h>
+
 #include <rte_arp.h>
 #include <rte_ip.h>
 
@@ -322,6 +324,55 @@ test_arp_entry_goes_stale_refreshes_then_ages_out(void **state)
 	assert_int_equal(th_stats(t)->arp_aged, 1);
 }
 
+/* An 8-byte payload sent with ipv4_output_or_refuse (TCP's way out: one step for a
+ * REACHABLE neighbour found last, ipv4.c) or with the general ipv4_output_tos. */
+static struct rte_mbuf *
+send_tcp_like(struct th *t, rte_be32_t dst, uint8_t marker, bool refuse)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t->w->pool);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 8);
+
+	memset(p, marker, 8);
+	if (refuse)
+		assert_int_equal(ipv4_output_or_refuse(t->w, m, dst, IPPROTO_TCP, 2), 0);
+	else
+		ipv4_output_tos(t->w, m, dst, IPPROTO_TCP, 2);
+	th_poll(t);
+	return th_tx_pop(t);
+}
+
+static void
+test_arp_reachable_fast_output_matches_general_path(void **state)
+{
+	struct rte_mbuf *fast, *ref;
+	struct th *t = *state;
+
+	learn_peer(t);
+	assert_int_equal(arp_lookup(t->w, TH_PEER_IP)->state, ARP_REACHABLE);
+	fast = send_tcp_like(t, TH_PEER_IP, 7, true);
+	ref = send_tcp_like(t, TH_PEER_IP, 7, false);
+	assert_non_null(fast);
+	assert_non_null(ref);
+	assert_int_equal(th_tx_count(t), 0);
+	/* Byte for byte the same frame, with the same offload metadata. */
+	assert_int_equal(rte_pktmbuf_pkt_len(fast), RTE_ETHER_HDR_LEN + 20 + 8);
+	assert_int_equal(rte_pktmbuf_pkt_len(fast), rte_pktmbuf_pkt_len(ref));
+	assert_memory_equal(rte_pktmbuf_mtod(fast, void *), rte_pktmbuf_mtod(ref, void *),
+			    rte_pktmbuf_pkt_len(ref));
+	assert_int_equal(fast->l2_len, ref->l2_len);
+	assert_int_equal(fast->l3_len, ref->l3_len);
+	assert_int_equal(fast->ol_flags, ref->ol_flags);
+	rte_pktmbuf_free(fast);
+	rte_pktmbuf_free(ref);
+	/* STALE: TCP's way out still refreshes the neighbour (the general path). */
+	th_advance(t, 31 * 1000 * 1000);
+	assert_int_equal(arp_lookup(t->w, TH_PEER_IP)->state, ARP_STALE);
+	fast = send_tcp_like(t, TH_PEER_IP, 8, true);
+	assert_int_equal(arp_of(fast)->arp_opcode, RTE_BE16(RTE_ARP_OP_REQUEST));
+	rte_pktmbuf_free(fast);
+	assert_int_equal(th_tx_drain(t), 1);
+}
+
 static void
 test_arp_table_full_counts_then_evicts_stale(void **state)
 {
@@ -401,6 +452,7 @@ static const struct CMUnitTest tests[] = {
 	TH_TEST(test_arp_pending_queue_bounded_oldest_dropped),
 	TH_TEST(test_arp_requests_rate_limited_then_fail),
 	TH_TEST(test_arp_entry_goes_stale_refreshes_then_ages_out),
+	TH_TEST(test_arp_reachable_fast_output_matches_general_path),
 	TH_TEST(test_arp_table_full_counts_then_evicts_stale),
 	TH_TEST(test_arp_table_full_of_live_entries_packet_dropped_counted),
 	TH_TEST(test_arp_off_subnet_goes_to_gateway_or_counts_no_route),
