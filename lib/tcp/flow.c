@@ -172,6 +172,7 @@ tcp_worker_fini(struct sl_worker *w)
 			}
 		}
 	}
+	txbuf_spares_release(w);
 	rte_hash_free(t->flows);
 	rte_mempool_free(t->tcb_pool);
 	rte_free(t->by_idx);

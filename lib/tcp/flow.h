@@ -251,6 +251,7 @@ struct tcp_worker {
 	 * without which no send queue could ever drain (txbuf.c). */
 	uint32_t txbuf_mbufs;
 	uint32_t txbuf_mbufs_max;
+	struct txbuf_spares txbuf_spares;	/* chunks freed by this iteration's ACKs */
 	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 	uint8_t listen_map[65536];	/* local port -> listener index + 1 */

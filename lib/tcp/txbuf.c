@@ -2,7 +2,8 @@
 /*
  * txbuf.c -- the send/retransmission queue (see txbuf.h).
  *
- * sl_conn_send -> txbuf_append; tcp_output -> txbuf_copy; ACK processing -> txbuf_ack.
+ * sl_conn_send -> txbuf_append; tcp_output -> txbuf_copy; ACK processing -> txbuf_ack;
+ * sl_worker_poll -> txbuf_spares_release (before the output phase).
  *
  * Chunks come from the worker's packet pool, which everything else needs too: the RX
  * ring refills from it and every segment TCP sends is built in a fresh mbuf. Per-flow
@@ -23,6 +24,35 @@
 
 #define TXBUF_BULK 16
 
+/* A chunk an ACK freed: kept for the next write of this iteration (txbuf.h). Only one
+ * nobody else holds a reference to may be written again; the others, and those past the
+ * bound, go to the pool. */
+static inline void
+txbuf_spare_put(struct sl_worker *w, struct rte_mbuf *m)
+{
+	struct txbuf_spares *sp = &w->tcp.txbuf_spares;
+
+	if (likely(sp->n < TXBUF_SPARE_MAX && rte_mbuf_refcnt_read(m) == 1))
+		sp->m[sp->n++] = m;
+	else
+		rte_pktmbuf_free(m);
+}
+
+/* The last spare, empty again. The send queue only ever moves a chunk's data offset
+ * (rte_pktmbuf_adj) and sets its lengths; everything else rte_pktmbuf_reset would
+ * restore is still as the allocation left it (one segment, no flags, no port). */
+static inline struct rte_mbuf *
+txbuf_spare_take(struct txbuf_spares *sp)
+{
+	struct rte_mbuf *m = sp->m[--sp->n];
+
+	rte_pktmbuf_reset_headroom(m);
+	m->data_len = 0;
+	m->pkt_len = 0;
+	__rte_mbuf_sanity_check(m, 1);
+	return m;
+}
+
 uint32_t
 txbuf_chunks_for(const struct sl_worker *w, uint32_t len)
 {
@@ -35,6 +65,7 @@ int
 txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t len)
 {
 	const int off = w->tcp.mdyn;
+	struct txbuf_spares *sp = &w->tcp.txbuf_spares;
 	struct rte_mbuf *tail = tb->q.tail, *old_tail = tb->q.tail, *fresh[TXBUF_BULK], *m;
 	const uint8_t *src = data;
 	uint32_t room = tail != NULL ? rte_pktmbuf_tailroom(tail) : 0;
@@ -48,6 +79,10 @@ txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t l
 	if (w->tcp.txbuf_mbufs + left > w->tcp.txbuf_mbufs_max) {
 		w->stats.tcp_txbuf_full++;
 		return -ENOBUFS;
+	}
+	for (; left > 0 && sp->n > 0; left--) {
+		mbuf_fifo_push(&tb->q, txbuf_spare_take(sp), off);
+		w->tcp.txbuf_mbufs++;
 	}
 	for (; left > 0; left -= n) {
 		n = RTE_MIN(left, (uint32_t)TXBUF_BULK);
@@ -108,10 +143,10 @@ txbuf_ack(struct sl_worker *w, struct txbuf *tb, uint32_t n)
 		n -= m->data_len;
 		mbuf_fifo_pop(&tb->q, w->tcp.mdyn);
 		/* Its first data line, written an RTT ago, is where its next use writes first
-		 * (a chunk or a segment's frame, taken from the LIFO pool within the
-		 * iteration): fetched now, it is there by then. */
+		 * (a chunk, from the spares or the LIFO pool, or a segment's frame, within
+		 * the iteration): fetched now, it is there by then. */
 		rte_prefetch0(rte_pktmbuf_mtod(m, const void *));
-		rte_pktmbuf_free(m);
+		txbuf_spare_put(w, m);
 		w->tcp.txbuf_mbufs--;
 	}
 }
@@ -155,4 +190,13 @@ txbuf_free(struct sl_worker *w, struct txbuf *tb)
 	mbuf_fifo_free(&tb->q, w->tcp.mdyn);
 	tb->bytes = 0;
 	tb->rd = NULL;
+}
+
+void
+txbuf_spares_release(struct sl_worker *w)
+{
+	struct txbuf_spares *sp = &w->tcp.txbuf_spares;
+
+	rte_pktmbuf_free_bulk(sp->m, sp->n);
+	sp->n = 0;
 }
