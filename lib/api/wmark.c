@@ -53,16 +53,6 @@ sl_conn_set_sndbuf(struct sl_conn *c, uint32_t low, uint32_t high, uint32_t max)
 	return 0;
 }
 
-int
-wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
-{
-	int rc = wmark_take_gen(wmark_slot(w, f), f->gen, len);
-
-	if (rc == -EAGAIN)
-		f->flags |= TF_WANT_WRITE;
-	return rc;
-}
-
 bool
 wmark_take_capped(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
 {

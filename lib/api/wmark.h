@@ -129,11 +129,21 @@ wmark_untake_gen(struct wmark_slot *s, uint32_t gen, uint32_t len)
 
 /* ---- worker side (wmark.c) ---- */
 
+/* The worker's own send of len bytes: 0, -EAGAIN (TF_WANT_WRITE set), -EMSGSIZE,
+ * -EPIPE. Inline: every send takes it. */
+static inline int
+wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
+{
+	int rc = wmark_take_gen(wmark_slot(w, f), f->gen, len);
+
+	if (rc == -EAGAIN)
+		f->flags |= TF_WANT_WRITE;
+	return rc;
+}
+
+
 /* New connection: the stack's water marks, the slot's count at zero. */
 void wmark_flow_init(struct sl_worker *w, struct tcp_flow *f);
-/* The worker's own send of len bytes: 0, -EAGAIN (TF_WANT_WRITE set), -EMSGSIZE,
- * -EPIPE. */
-int wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* Count len more bytes of a message already admitted: only the hard cap applies. */
 bool wmark_take_capped(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* Uncount bytes that never reached the queue (a writer's reserve, an aborted message),
