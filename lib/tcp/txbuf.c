@@ -193,18 +193,20 @@ txbuf_copy(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, vo
 		base += m->data_len;
 		m = mdyn(m, w->tcp.mdyn)->link;
 	}
-	while (len > 0) {
+	/* The cursor stays on the chunk of the last byte copied: the next segment starts in
+	 * it or, when this one ended with it, the walk above moves on. */
+	for (;;) {
 		uint32_t in = off - base;
 		uint32_t k = RTE_MIN(len, (uint32_t)m->data_len - in);
 
 		memcpy(d, rte_pktmbuf_mtod_offset(m, uint8_t *, in), k);
+		len -= k;
+		if (len == 0)
+			break;
 		d += k;
 		off += k;
-		len -= k;
-		if (off == base + m->data_len && mdyn(m, w->tcp.mdyn)->link != NULL) {
-			base += m->data_len;
-			m = mdyn(m, w->tcp.mdyn)->link;
-		}
+		base += m->data_len;
+		m = mdyn(m, w->tcp.mdyn)->link;
 	}
 	tb->rd = m;
 	tb->rd_base = base;
