@@ -296,11 +296,12 @@ sl_conn_send_space(const struct sl_conn *c)
 }
 
 /* A send's flush request: MORE holds a short tail (with the cork ceiling as its
- * deadline), anything else releases it. */
-void
-conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags)
+ * deadline), anything else releases it. Inline in the send below, which runs once per
+ * message. */
+static inline void
+conn_flags_apply(struct sl_worker *w, struct tcp_flow *f, unsigned int flags)
 {
-	if (flags & SL_SEND_MORE) {
+	if (unlikely(flags & SL_SEND_MORE)) {
 		if (!(f->flags & TF_MORE) && f->cork_at == 0) {
 			f->cork_at = w->clock.now_us + f->cork_us;
 			tcp_timer_arm(w, f);
@@ -314,8 +315,15 @@ conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags)
 	flow_mark_dirty(w, f);
 }
 
-int
-sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags)
+void
+conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags)
+{
+	conn_flags_apply(w, f, flags);
+}
+
+/* sl_conn_send and sl_conn_send_flags, one body inlined in both. */
+static inline int
+conn_send(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags)
 {
 	struct tcp_flow *f = conn_flow(c);
 	struct sl_worker *w = f->w;
@@ -329,7 +337,7 @@ sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned i
 	if (rc != 0)
 		return rc;
 	rc = txbuf_append(w, &f->tx, data, len);
-	if (rc != 0) {
+	if (unlikely(rc != 0)) {
 		wmark_untake(w, f, len);
 		if (rc == -ENOBUFS)
 			wmark_nobufs(w, f);
@@ -339,14 +347,20 @@ sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned i
 	f->app_bytes += len;
 	w->stats.tcp_app_writes++;
 	w->stats.tcp_app_bytes += len;
-	conn_send_flags(w, f, flags);
+	conn_flags_apply(w, f, flags);
 	return 0;
+}
+
+int
+sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags)
+{
+	return conn_send(c, data, len, flags);
 }
 
 int
 sl_conn_send(struct sl_conn *c, const void *data, uint32_t len)
 {
-	return sl_conn_send_flags(c, data, len, 0);
+	return conn_send(c, data, len, 0);
 }
 
 int

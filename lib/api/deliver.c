@@ -45,9 +45,10 @@
 
 /* After the application consumed bytes: tell the peer when the window has opened a
  * lot (the current one is at most half the buffer and the new one at least twice it),
- * as Linux does; smaller openings ride on the next ACK. */
-void
-conn_window_update(struct sl_worker *w, struct tcp_flow *f)
+ * as Linux does; smaller openings ride on the next ACK. Inline in the delivery below,
+ * which checks after every pass over a flow's bytes; conn_window_update for the rest. */
+static inline void
+deliver_window_update(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t cur, space;
 
@@ -59,6 +60,12 @@ conn_window_update(struct sl_worker *w, struct tcp_flow *f)
 		f->flags |= TF_ACKNOW;
 		flow_mark_dirty(w, f);
 	}
+}
+
+void
+conn_window_update(struct sl_worker *w, struct tcp_flow *f)
+{
+	deliver_window_update(w, f);
 }
 
 static void
@@ -106,7 +113,7 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 		consumed = true;
 	}
 	if (consumed)
-		conn_window_update(w, f);
+		deliver_window_update(w, f);
 }
 
 /* framing_pump callbacks for a connection. */
@@ -225,7 +232,7 @@ conn_deliver_framed(struct sl_worker *w, struct tcp_flow *f)
 		break;
 	}
 	if (f->rx.bytes < before)
-		conn_window_update(w, f);
+		deliver_window_update(w, f);
 	if (rc == FRAMING_IDLE)
 		conn_asm_deadline(w, f, f->rx.bytes < before);
 }

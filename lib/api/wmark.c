@@ -53,16 +53,6 @@ sl_conn_set_sndbuf(struct sl_conn *c, uint32_t low, uint32_t high, uint32_t max)
 	return 0;
 }
 
-int
-wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
-{
-	int rc = wmark_take_gen(wmark_slot(w, f), f->gen, len);
-
-	if (rc == -EAGAIN)
-		f->flags |= TF_WANT_WRITE;
-	return rc;
-}
-
 bool
 wmark_take_capped(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
 {
@@ -105,13 +95,10 @@ wmark_nobufs(struct sl_worker *w, struct tcp_flow *f)
 }
 
 void
-wmark_put(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
+wmark_low(struct sl_worker *w, struct tcp_flow *f, uint64_t word)
 {
 	struct wmark_slot *s = wmark_slot(w, f);
-	uint64_t word = __atomic_sub_fetch(&s->word, len, __ATOMIC_SEQ_CST);
 
-	if ((uint32_t)(word & WM_QUEUED) > f->snd_low)
-		return;
 	if (f->flags & TF_WANT_WRITE) {
 		f->flags &= ~TF_WANT_WRITE;
 		flow_mark_ready(w, f, EV_WRITABLE);

@@ -129,11 +129,21 @@ wmark_untake_gen(struct wmark_slot *s, uint32_t gen, uint32_t len)
 
 /* ---- worker side (wmark.c) ---- */
 
+/* The worker's own send of len bytes: 0, -EAGAIN (TF_WANT_WRITE set), -EMSGSIZE,
+ * -EPIPE. Inline: every send takes it. */
+static inline int
+wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
+{
+	int rc = wmark_take_gen(wmark_slot(w, f), f->gen, len);
+
+	if (rc == -EAGAIN)
+		f->flags |= TF_WANT_WRITE;
+	return rc;
+}
+
+
 /* New connection: the stack's water marks, the slot's count at zero. */
 void wmark_flow_init(struct sl_worker *w, struct tcp_flow *f);
-/* The worker's own send of len bytes: 0, -EAGAIN (TF_WANT_WRITE set), -EMSGSIZE,
- * -EPIPE. */
-int wmark_take(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* Count len more bytes of a message already admitted: only the hard cap applies. */
 bool wmark_take_capped(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
 /* Uncount bytes that never reached the queue (a writer's reserve, an aborted message),
@@ -145,8 +155,22 @@ void wmark_refuse(struct sl_worker *w, struct tcp_flow *f);
 /* A send of the application's was refused for want of mbufs (-ENOBUFS): owe on_writable
  * at the next poll iteration, the application's hook to retry from. */
 void wmark_nobufs(struct sl_worker *w, struct tcp_flow *f);
-/* len bytes left the queue (acknowledged, dropped): edge events at the low mark. */
-void wmark_put(struct sl_worker *w, struct tcp_flow *f, uint32_t len);
+/* The count (word, just updated) is at or under the low mark: on_writable if a send was
+ * refused, producers woken if one was. */
+void wmark_low(struct sl_worker *w, struct tcp_flow *f, uint64_t word);
+
+/* len bytes left the queue (acknowledged, dropped): edge events at the low mark. Inline:
+ * every ACK of new data gives bytes back, and nothing is owed unless a send was refused
+ * (TF_WANT_WRITE, WM_WAIT), which only matters once the count is this low. */
+static inline void
+wmark_put(struct sl_worker *w, struct tcp_flow *f, uint32_t len)
+{
+	uint64_t word = __atomic_sub_fetch(&wmark_slot(w, f)->word, len, __ATOMIC_SEQ_CST);
+
+	if ((uint32_t)(word & WM_QUEUED) <= f->snd_low &&
+	    ((f->flags & TF_WANT_WRITE) || (word & WM_WAIT)))
+		wmark_low(w, f, word);
+}
 /* The flow takes no more bytes: producers get -EPIPE from now on. */
 void wmark_shut(struct sl_worker *w, struct tcp_flow *f);
 /* The slot is being reused (f->gen already bumped): forget everything of the old one. */

@@ -17,7 +17,8 @@
  *   worker_drain      only once sl_stack_drain() was called: close the listeners and
  *                     tell every connection, then watch them close, reset the rest at
  *                     the deadline (drain.c)
- *   worker_output     tcp_output once per dirty flow: data, ACKs, FINs
+ *   worker_output     the chunks ACKs freed and no write reused back to the pool
+ *                     (txbuf.h), then tcp_output once per dirty flow: data, ACKs, FINs
  *   worker_flush      one TX flush for everything the iteration produced
  *
  * Nothing on this path allocates memory other than mbufs from the worker's own pool.
@@ -165,6 +166,10 @@ worker_output(struct sl_worker *w)
 	struct tcp_flow_list pass, cut;
 	struct tcp_flow *f;
 
+	/* The chunks this iteration's ACKs freed that no write took: back to the pool,
+	 * which the segments are built from (txbuf.h). */
+	if (w->tcp.txbuf_spares.n != 0)
+		txbuf_spares_release(w);
 	if (TAILQ_EMPTY(&w->tcp.dirty))
 		return;
 	TAILQ_INIT(&pass);

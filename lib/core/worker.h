@@ -133,4 +133,35 @@ worker_tx_room(struct sl_worker *w)
 	return likely(w->txq.n < w->txq.cap) || port_tx_room(w);
 }
 
+/* The flow list marks of tcp/flow.h, inline here where the worker's lists are visible:
+ * every segment received and every send makes one or two, and most find the flow
+ * marked already. */
+
+/* Output is owed: tcp_output runs on the flow in this iteration's output phase. */
+static inline void
+flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (f->flags & TF_DIRTY)
+		return;
+	f->flags |= TF_DIRTY;
+	TAILQ_INSERT_TAIL(&w->tcp.dirty, f, dirty_link);
+}
+
+/* Application events ev (EV_*) are owed: the delivery phase runs them. A flow waiting
+ * on the deferred list (delivery budget) moves to the ready list with its data owed. */
+static inline void
+flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
+{
+	f->events |= ev;
+	if (f->flags & TF_READY)
+		return;
+	if (f->flags & TF_DEFERRED) {
+		TAILQ_REMOVE(&w->tcp.deferred, f, ready_link);
+		f->flags &= ~TF_DEFERRED;
+		f->events |= EV_DATA;
+	}
+	f->flags |= TF_READY;
+	TAILQ_INSERT_TAIL(&w->tcp.ready, f, ready_link);
+}
+
 #endif /* SL_WORKER_H */

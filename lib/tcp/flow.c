@@ -163,6 +163,7 @@ tcp_worker_fini(struct sl_worker *w)
 			}
 		}
 	}
+	txbuf_spares_release(w);
 	rte_hash_free(t->flows);
 	rte_mempool_free(t->tcb_pool);
 	rte_free(t->by_idx);
@@ -318,15 +319,6 @@ flow_create(struct sl_worker *w, const struct flow_key *k)
 }
 
 void
-flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f)
-{
-	if (f->flags & TF_DIRTY)
-		return;
-	f->flags |= TF_DIRTY;
-	TAILQ_INSERT_TAIL(&w->tcp.dirty, f, dirty_link);
-}
-
-void
 flow_defer(struct sl_worker *w, struct tcp_flow *f)
 {
 	/* Both lists use ready_link, so a flow must never be on both. One already on the
@@ -339,21 +331,6 @@ flow_defer(struct sl_worker *w, struct tcp_flow *f)
 		return;
 	f->flags |= TF_DEFERRED;
 	TAILQ_INSERT_TAIL(&w->tcp.deferred, f, ready_link);
-}
-
-void
-flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
-{
-	f->events |= ev;
-	if (f->flags & TF_READY)
-		return;
-	if (f->flags & TF_DEFERRED) {
-		TAILQ_REMOVE(&w->tcp.deferred, f, ready_link);
-		f->flags &= ~TF_DEFERRED;
-		f->events |= EV_DATA;
-	}
-	f->flags |= TF_READY;
-	TAILQ_INSERT_TAIL(&w->tcp.ready, f, ready_link);
 }
 
 void

@@ -251,6 +251,7 @@ struct tcp_worker {
 	 * without which no send queue could ever drain (txbuf.c). */
 	uint32_t txbuf_mbufs;
 	uint32_t txbuf_mbufs_max;
+	struct txbuf_spares txbuf_spares;	/* chunks freed by this iteration's ACKs */
 	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 	uint8_t listen_map[65536];	/* local port -> listener index + 1 */
@@ -298,13 +299,8 @@ flow_create(struct sl_worker *w, const struct flow_key *k);
 void
 flow_release(struct sl_worker *w, struct tcp_flow *f);
 
-/* Output is owed: tcp_output runs on the flow in this iteration's output phase. */
-void
-flow_mark_dirty(struct sl_worker *w, struct tcp_flow *f);
-
-/* Application events ev (EV_*) are owed: the delivery phase runs them. */
-void
-flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev);
+/* flow_mark_dirty (output owed) and flow_mark_ready (application events owed): inline
+ * in core/worker.h, which sees the worker's lists. */
 
 /* Resume delivery on this flow at the next poll iteration. */
 void

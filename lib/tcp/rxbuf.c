@@ -12,26 +12,37 @@
 #include "tcp/rxbuf.h"
 #include "core/worker.h"
 
-static void
+/* A segment not queued on its own: its bytes (if any) go after the tail's, then it is
+ * freed. Out of line, so that queueing a segment, the usual case, needs no stack frame
+ * for the free. */
+static __rte_noinline void
+rxbuf_merge_seg(struct rte_mbuf *tail, struct rte_mbuf *m)
+{
+	uint16_t len = m->data_len;
+
+	if (len > 0) {
+		memcpy(rte_pktmbuf_mtod_offset(tail, void *, tail->data_len),
+		       rte_pktmbuf_mtod(m, void *), len);
+		tail->data_len = (uint16_t)(tail->data_len + len);
+		tail->pkt_len += len;
+	}
+	rte_pktmbuf_free_seg(m);
+}
+
+static inline void
 rxbuf_push_seg(struct sl_worker *w, struct rxbuf *rb, struct rte_mbuf *m)
 {
 	struct rte_mbuf *tail = rb->q.tail;
 	uint16_t len = m->data_len;
 
-	if (len == 0) {
-		rte_pktmbuf_free_seg(m);
-		return;
-	}
 	rb->bytes += len;
-	/* Merge a small payload into the tail when that mbuf is ours alone: appending
-	 * after its bytes changes nothing anyone else may be looking at. */
-	if (len <= RXBUF_MERGE_MAX && tail != NULL && RTE_MBUF_DIRECT(tail) &&
-	    rte_mbuf_refcnt_read(tail) == 1 && rte_pktmbuf_tailroom(tail) >= len) {
-		memcpy(rte_pktmbuf_mtod_offset(tail, void *, tail->data_len),
-		       rte_pktmbuf_mtod(m, void *), len);
-		tail->data_len = (uint16_t)(tail->data_len + len);
-		tail->pkt_len += len;
-		rte_pktmbuf_free_seg(m);
+	/* An empty segment is dropped. A small payload is merged into the tail when that
+	 * mbuf is ours alone: appending after its bytes changes nothing anyone else may be
+	 * looking at. */
+	if (len == 0 ||
+	    (len <= RXBUF_MERGE_MAX && tail != NULL && RTE_MBUF_DIRECT(tail) &&
+	     rte_mbuf_refcnt_read(tail) == 1 && rte_pktmbuf_tailroom(tail) >= len)) {
+		rxbuf_merge_seg(tail, m);
 		return;
 	}
 	rb->truesize += m->buf_len;

@@ -5,7 +5,9 @@
 /* txbuf.c: a connection's send queue, which is also its retransmission queue. Bytes the
  * application writes are copied into the tailroom of the last chunk (an mbuf from the
  * worker's pool), so many small writes share memory and later share segments. Bytes
- * stay until the peer acknowledges them; segments copy their payload out of the queue. */
+ * stay until the peer acknowledges them; segments copy their payload out of the queue.
+ * Chunks an ACK frees are kept aside for the writes of the same poll iteration (struct
+ * txbuf_spares), the rest go back to the pool before the output phase. */
 
 #include <stdint.h>
 
@@ -13,6 +15,20 @@
 
 struct rte_mbuf;
 struct sl_worker;
+
+/* Chunks the ACKs of this poll iteration freed, in the order freed (the last one is the
+ * warmest, and taken first). A request-response connection gets its answer and the ACK of
+ * its last write in one segment and writes again from on_message: the chunk the ACK freed
+ * becomes the chunk of that write, without a round trip through the mempool (its cache
+ * lookup, the mbuf reset, the reference count). Bounded, and emptied into the pool once
+ * per iteration (txbuf_spares_release), so the pool's counts are exact between polls and
+ * no connection keeps a buffer while it is idle. */
+#define TXBUF_SPARE_MAX 32
+
+struct txbuf_spares {
+	uint32_t n;
+	struct rte_mbuf *m[TXBUF_SPARE_MAX];
+};
 
 struct txbuf {
 	struct mbuf_fifo q;	/* chunks; the head's first byte is snd_una */
@@ -51,5 +67,10 @@ txbuf_copy(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, vo
 /* Free everything. */
 void
 txbuf_free(struct sl_worker *w, struct txbuf *tb);
+
+/* Give the chunks no write took back to the pool (the poll loop, before the output phase
+ * builds segments from it; the worker's teardown). */
+void
+txbuf_spares_release(struct sl_worker *w);
 
 #endif /* SL_TXBUF_H */
