@@ -115,7 +115,7 @@ writer_chunk(struct sl_writer *wr)
 
 	/* The send queues' share of the pool, as for sl_conn_send() (txbuf.c). Either
 	 * refusal is -ENOBUFS to the application, and owes it on_writable to retry from. */
-	if (w->tcp.txbuf_mbufs >= w->tcp.txbuf_mbufs_max) {
+	if (w->tcp.txbuf_mbufs >= w->tcp.txbuf_mbufs_lim) {
 		w->stats.tcp_txbuf_full++;
 		wmark_nobufs(w, f);
 		return NULL;

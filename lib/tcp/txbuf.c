@@ -8,8 +8,10 @@
  * ring refills from it and every segment TCP sends is built in a fresh mbuf. Per-flow
  * budgets (sndbuf) do not bound the sum over many flows, so the send queues of a worker
  * together stop at tcp_worker.txbuf_mbufs_max, leaving the port's descriptors and TX
- * queue their share. Without that limit the application's writes can take the last mbuf;
- * then no segment can leave, no ACK returns, and no send queue ever drains.
+ * queue their share, and, as set each poll iteration (txbuf_mbufs_lim, tcp_mem.h), where
+ * the pool's free count reaches its reserve. Without that limit the application's writes
+ * can take the last mbuf; then no segment can leave, no ACK returns, and no send queue
+ * ever drains.
  */
 
 #include <errno.h>
@@ -45,7 +47,7 @@ txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t l
 		return 0;
 	/* Phase 1: get every chunk the write needs, or fail with the queue untouched. */
 	left = len > room ? (len - room + chunk - 1) / chunk : 0;
-	if (w->tcp.txbuf_mbufs + left > w->tcp.txbuf_mbufs_max) {
+	if (w->tcp.txbuf_mbufs + left > w->tcp.txbuf_mbufs_lim) {
 		w->stats.tcp_txbuf_full++;
 		return -ENOBUFS;
 	}
