@@ -260,6 +260,7 @@ struct tcp_worker {
 	uint32_t mem_pressure_at;
 	uint32_t mem_held_max;
 	uint32_t mem_burst;
+	uint32_t mem_snd_budget;	/* under pressure: send-queue mbufs left this iteration */
 	uint32_t mem_free_min;
 	bool mem_pressure;
 	bool mem_in_reserve;		/* the free count is below mem_reserve */

@@ -3,13 +3,30 @@
  * tcp_mem.c -- the thresholds of the worker's pool pressure (see tcp_mem.h).
  *
  * tcp_worker_init -> tcp_mem_init; each poll iteration -> tcp_mem_update (stack.c);
+ * txbuf_append, writer_chunk -> tcp_mem_snd_admit when the send queues' limit is hit;
  * tcp_data_in -> tcp_mem_hoarding, steer_tcp_handoff -> tcp_mem_handoff_drop, while under
  * pressure.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tcp/tcp_mem.h"
+#include "tcp/txbuf.h"
+
+bool
+tcp_mem_snd_admit(struct sl_worker *w, const struct txbuf *tb, uint32_t n)
+{
+	const struct tcp_flow *f = (const struct tcp_flow *)
+				   ((const char *)tb - offsetof(struct tcp_flow, tx));
+	struct tcp_worker *t = &w->tcp;
+
+	if (!t->mem_pressure || n > t->mem_snd_budget ||
+	    t->txbuf_mbufs + n > t->txbuf_mbufs_max || f->snd_wnd < f->mss)
+		return false;
+	t->mem_snd_budget -= n;
+	return true;
+}
 
 void
 tcp_mem_init(struct sl_worker *w)
@@ -34,6 +51,7 @@ tcp_mem_init(struct sl_worker *w)
 	t->mem_pressure_at = t->mem_reserve + RTE_MAX(t->txbuf_mbufs_max / 8u, TCP_MEM_HELD_MIN);
 	t->mem_held_max = TCP_MEM_HELD_MIN;
 	t->mem_burst = cfg->rx_burst;
+	t->mem_snd_budget = 0;
 	t->mem_free_min = cfg->mbufs;
 	t->mem_pressure = false;
 	t->mem_in_reserve = false;

@@ -22,7 +22,8 @@
  *   reserve      two RX bursts and one TX burst: what refilling the RX ring and sending
  *                need. The send queues may grow by no more than the free count above
  *                it this iteration (txbuf_mbufs_lim), so sends get -ENOBUFS (and
- *                on_writable) rather than the last mbufs.
+ *                on_writable) rather than the last mbufs; under pressure, only for
+ *                connections whose peer's window is open (tcp_mem_snd_admit).
  *   pressure_at  reserve plus an eighth of the pool's send-queue share: below it the
  *                worker is under pressure, and tcp_data_in drops the incoming payload of
  *                connections that already hold more than their share of unread received
@@ -55,6 +56,8 @@
 
 #include "core/worker.h"
 
+struct txbuf;
+
 /* Below this many mbufs of received data (in order and out of order) a connection is
  * never a hoarder: a couple of segments and a partial message always get in. */
 #define TCP_MEM_HELD_MIN 4u
@@ -82,13 +85,13 @@ static inline void
 tcp_mem_update(struct sl_worker *w)
 {
 	struct tcp_worker *t = &w->tcp;
-	uint32_t free = tcp_mem_free(w), lim, share;
+	uint32_t free = tcp_mem_free(w), room, share;
 
-	lim = t->txbuf_mbufs + (free > t->mem_reserve ? free - t->mem_reserve : 0);
-	t->txbuf_mbufs_lim = RTE_MIN(lim, t->txbuf_mbufs_max);
+	room = free > t->mem_reserve ? free - t->mem_reserve : 0;
 	if (unlikely(free < t->mem_free_min))
 		t->mem_free_min = free;
 	if (likely(free >= t->mem_pressure_at)) {
+		t->txbuf_mbufs_lim = RTE_MIN(t->txbuf_mbufs + room, t->txbuf_mbufs_max);
 		t->mem_pressure = false;
 		t->mem_in_reserve = false;
 		return;
@@ -96,6 +99,10 @@ tcp_mem_update(struct sl_worker *w)
 	if (!t->mem_pressure)
 		w->stats.tcp_mem_pressure++;
 	t->mem_pressure = true;
+	/* The send queues grow only through tcp_mem_snd_admit now, from what is left above
+	 * the reserve. */
+	t->txbuf_mbufs_lim = t->txbuf_mbufs;
+	t->mem_snd_budget = room;
 	t->mem_in_reserve = free < t->mem_reserve;
 	if (t->mem_in_reserve) {
 		/* Into the reserve: a connection that holds any received data takes no more,
@@ -131,6 +138,16 @@ tcp_mem_hoarding(const struct sl_worker *w, const struct tcp_flow *f,
 	return held >= w->tcp.mem_held_max + ((f->flags & TF_RX_PAUSED) ? 0u : w->tcp.mem_burst) &&
 	       m->pool == w->pool;
 }
+
+/* Under pressure, the send queues' limit of the iteration stands where they were when it
+ * began; a send that needs n more mbufs for the send queue tb is let through only while
+ * the iteration's room above the reserve lasts, and only for a connection whose peer
+ * reads (its window holds at least a segment): what is queued for a closed window could
+ * not leave, and would take the band that connections which keep up need. False (the
+ * caller answers -ENOBUFS, on_writable follows) otherwise, and always when not under
+ * pressure. Out of line: only reached when the limit is hit. */
+bool
+tcp_mem_snd_admit(struct sl_worker *w, const struct txbuf *tb, uint32_t n);
 
 /* A segment this worker received for a flow another worker owns (software steering,
  * steer.c) stays in this worker's pool while the owner holds it, and the owner cannot see

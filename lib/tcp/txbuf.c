@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "tcp/tcp_mem.h"
 #include "tcp/txbuf.h"
 #include "core/worker.h"
 
@@ -47,7 +48,8 @@ txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t l
 		return 0;
 	/* Phase 1: get every chunk the write needs, or fail with the queue untouched. */
 	left = len > room ? (len - room + chunk - 1) / chunk : 0;
-	if (w->tcp.txbuf_mbufs + left > w->tcp.txbuf_mbufs_lim) {
+	if (w->tcp.txbuf_mbufs + left > w->tcp.txbuf_mbufs_lim &&
+	    !tcp_mem_snd_admit(w, tb, left)) {
 		w->stats.tcp_txbuf_full++;
 		return -ENOBUFS;
 	}

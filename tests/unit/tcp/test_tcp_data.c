@@ -814,7 +814,8 @@ pool_free(struct tt *x)
 /* Under pool pressure (tcp_mem.h), a connection holding more than its share of unread
  * received data takes no more payload (dropped, counted, RCV.NXT unchanged), while its
  * pure ACKs still free its send queue, a connection holding nothing still gets its
- * payload in, and the send queues stop where the free count reaches the reserve; inside
+ * payload in, and the send queues stop where the free count reaches the reserve (at once
+ * for a connection whose peer's window is closed); inside
  * the reserve, every connection holding received data is refused. Once the pool
  * recovers, the dropped payload's retransmission is taken. */
 static void
@@ -829,7 +830,8 @@ test_pool_pressure_drops_hoarded_payload_keeps_acks(void **state)
 	struct rte_mbuf *hold[2048];
 	struct tcp_flow *fa, *fb;
 	struct sl_conn *ca, *cb;
-	uint32_t i, nhold, nres, nxt, txq, free, sent = 0;
+	uint32_t i, nhold, nres, nxt, txq, free, wnd, sent = 0;
+	uint64_t full;
 	int rc;
 
 	/* A: the application stops reading; its peer fills nheld mbufs of receive buffer
@@ -875,6 +877,18 @@ test_pool_pressure_drops_hoarded_payload_keeps_acks(void **state)
 	tpeer_xmit(a, TH_ACK, tpeer_seq(a, nheld * seg), tpeer_sseq(a, 8000), NULL, 0);
 	assert_int_equal(t->txbuf_mbufs, 0);
 	assert_int_equal(fa->tx.bytes, 0);
+	/* A's peer stops reading (its window closes): under pressure A may not queue more,
+	 * what it queued could not leave. */
+	wnd = a->wnd;
+	a->wnd = 0;
+	tpeer_xmit(a, TH_ACK, tpeer_seq(a, nheld * seg), tpeer_sseq(a, 8000), NULL, 0);
+	th_poll(&x->t);
+	full = th_stats(&x->t)->tcp_txbuf_full;
+	assert_int_equal(sl_conn_send(ca, d, 1000), -ENOBUFS);
+	assert_int_equal(th_stats(&x->t)->tcp_txbuf_full, full + 1);
+	a->wnd = wnd;
+	tpeer_xmit(a, TH_ACK, tpeer_seq(a, nheld * seg), tpeer_sseq(a, 8000), NULL, 0);
+	th_tx_drain(&x->t);
 	/* B holds nothing: its payload gets in (the application is paused: held, not lost). */
 	send_range(b, d, 0, seg);
 	send_range(b, d, seg, 2 * seg);
