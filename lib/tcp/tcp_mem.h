@@ -38,9 +38,10 @@
  * segments go through the same test as in-order ones, IP reassembly holds at most
  * --frag-entries x 8 fragments, the ARP and handoff queues are fixed rings. A segment
  * handed to another worker (software steering) stays in this worker's pool while its
- * owner holds it: the owner judges it by its own pressure, and once this pool is into
- * its reserve the payload is dropped before the handoff (tcp_mem_handoff_drop).
- * Inside the reserve every connection that holds received data is refused.
+ * owner holds it, and the owner cannot relieve this pool by dropping it: once this pool
+ * is into its reserve, the payload is dropped here, before the handoff
+ * (tcp_mem_handoff_drop). Inside the reserve every connection that holds received data
+ * is refused.
  */
 
 #include <stdbool.h>
@@ -58,8 +59,9 @@
 
 struct txbuf;
 
-/* Below this many mbufs of received data (in order and out of order) a connection is
- * never a hoarder: a couple of segments and a partial message always get in. */
+/* Under pressure (above the reserve), a connection holding fewer mbufs of received data
+ * than this, or than its share if larger, still takes payload: a couple of segments and
+ * the start of a message. */
 #define TCP_MEM_HELD_MIN 4u
 
 /* The thresholds, from the configuration (tcp_worker_init). */
