@@ -124,10 +124,11 @@ tcp_mem_update(struct sl_worker *w)
  * data than it may keep taking: in mbufs, the unread in-order data, and for a segment
  * after a hole (ooo) the out-of-order queue too; a segment at RCV.NXT is judged by the
  * in-order data alone, so that it can always fill a hole and let the queue behind it
- * drain. A connection whose application reads (not paused by SL_RX_AGAIN) is allowed one
- * RX burst more, except in the reserve: what one burst brings it is delivered in this
- * same iteration, and cutting a bulk transfer short at every burst would cost it
- * timeouts for memory that comes back at once. And only when m is of this worker's pool,
+ * drain. A connection whose application reads (not paused by SL_RX_AGAIN) and whose peer
+ * reads too (its window holds a segment; else the application only waits for room to
+ * answer) is allowed one RX burst more, except in the reserve: what one burst brings it
+ * is delivered in this same iteration, and cutting a bulk transfer short at every burst
+ * would cost it timeouts for memory that comes back at once. And only when m is of this worker's pool,
  * the one under pressure: a segment another worker received and handed over (software
  * steering), or one a test's link moved from the peer stack's pool (tests/sim), frees
  * nothing here. */
@@ -136,8 +137,9 @@ tcp_mem_hoarding(const struct sl_worker *w, const struct tcp_flow *f,
 		 const struct rte_mbuf *m, bool ooo)
 {
 	uint32_t held = f->rx.q.n + (ooo ? f->ooo.nsegs : 0u);
+	bool reads = !(f->flags & TF_RX_PAUSED) && f->snd_wnd >= f->mss;
 
-	return held >= w->tcp.mem_held_max + ((f->flags & TF_RX_PAUSED) ? 0u : w->tcp.mem_burst) &&
+	return held >= w->tcp.mem_held_max + (reads ? w->tcp.mem_burst : 0u) &&
 	       m->pool == w->pool;
 }
 
