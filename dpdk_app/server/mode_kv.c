@@ -1103,7 +1103,7 @@ kv_conn_answer(struct kv_mode *kv, struct kv_worker *kw, struct kv_conn *kc)
 	int rc;
 
 	if (wr == NULL) {
-		if (rte_errno == EAGAIN) {
+		if (rte_errno == EAGAIN || rte_errno == ENOBUFS) {
 			kw->n.paused++;
 			return;
 		}
@@ -1113,7 +1113,7 @@ kv_conn_answer(struct kv_mode *kv, struct kv_worker *kw, struct kv_conn *kc)
 		goto next;
 	}
 	rc = kv_merge_write(kc, wr);
-	if (rc == -EAGAIN) {
+	if (rc == -EAGAIN || rc == -ENOBUFS) {
 		sl_writer_abort(wr);
 		kw->n.paused++;
 		return;
@@ -1130,7 +1130,7 @@ kv_conn_answer(struct kv_mode *kv, struct kv_worker *kw, struct kv_conn *kc)
 			kw->n.err_replies++;
 			rc = sl_resp_write_error(wr, msg, (uint32_t)n);
 		}
-		if (rc == -EAGAIN) {
+		if (rc == -EAGAIN || rc == -ENOBUFS) {
 			if (wr != NULL)
 				sl_writer_abort(wr);
 			kw->n.paused++;
@@ -1444,17 +1444,19 @@ kv_on_message(struct sl_conn *c, const struct sl_msg *m)
 	}
 	q.wr = sl_conn_writer_begin(c);
 	if (q.wr == NULL) {
-		/* Full send queue: leave the request for on_writable. Otherwise the
-		 * connection can no longer answer: drop what it still sends. */
-		if (rte_errno != EAGAIN)
+		/* Full send queue, or no mbuf for it now (the pool is low): leave the
+		 * request for on_writable. Otherwise the connection can no longer answer:
+		 * drop what it still sends. */
+		if (rte_errno != EAGAIN && rte_errno != ENOBUFS)
 			return SL_RX_OK;
 		kw->n.paused++;
 		return SL_RX_AGAIN;
 	}
 	q.now_ms = kv_now_ms();
 	rc = kv_exec(&q);
-	if (rc == -EAGAIN) {
-		/* The reply fits the send queue's hard cap but not now. Nothing changed
+	if (rc == -EAGAIN || rc == -ENOBUFS) {
+		/* The reply fits the send queue's hard cap but not now, or found no mbuf
+		 * (the pool is low: -ENOBUFS owes on_writable too). Nothing changed
 		 * (kv_exec), so the request runs again, whole, after on_writable. */
 		sl_writer_abort(q.wr);
 		kw->n.paused++;

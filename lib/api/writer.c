@@ -23,6 +23,7 @@
 #include "framing/framing_priv.h"
 #include "api/api_priv.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_mem.h"
 #include "tcp/tcp_out.h"
 #include "api/wmark.h"
 #include "core/worker.h"
@@ -115,7 +116,7 @@ writer_chunk(struct sl_writer *wr)
 
 	/* The send queues' share of the pool, as for sl_conn_send() (txbuf.c). Either
 	 * refusal is -ENOBUFS to the application, and owes it on_writable to retry from. */
-	if (w->tcp.txbuf_mbufs >= w->tcp.txbuf_mbufs_max) {
+	if (w->tcp.txbuf_mbufs >= w->tcp.txbuf_mbufs_lim && !tcp_mem_snd_admit(w, &f->tx, 1)) {
 		w->stats.tcp_txbuf_full++;
 		wmark_nobufs(w, f);
 		return NULL;

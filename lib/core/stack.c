@@ -5,6 +5,9 @@
  * sl_worker_poll() is the whole data path, one iteration at a time:
  *
  *   worker_clock      read the TSC once; every timer and timestamp uses this value
+ *   worker_pool       the mbuf pool's free count: under pressure, connections holding
+ *                     unread data take no more payload, and the send queues stop above
+ *                     the reserve the RX ring needs (tcp_mem.h)
  *   worker_rx         one RX burst; each frame goes eth_input -> arp | ipv4 -> icmp | tcp
  *                     (TCP updates state, queues data, marks flows ready and dirty); a
  *                     segment of a flow another worker owns goes to that worker's ring
@@ -53,6 +56,7 @@
 #include "api/drain.h"
 #include "tcp/flow.h"
 #include "tcp/tcp_in.h"
+#include "tcp/tcp_mem.h"
 #include "tcp/tcp_out.h"
 #include "tcp/tcp_timer.h"
 #include "core/telemetry.h"
@@ -79,6 +83,12 @@ static inline void
 worker_clock(struct sl_worker *w)
 {
 	clock_update(&w->clock);
+}
+
+static inline void
+worker_pool(struct sl_worker *w)
+{
+	tcp_mem_update(w);
 }
 
 static inline unsigned int
@@ -217,6 +227,7 @@ sl_worker_poll(struct sl_worker *w)
 	if (unlikely(w->nopen_writers > 0))
 		while (w->nopen_writers > 0)	/* left open outside a callback */
 			writer_abort_open(w->open_writers[0]);
+	worker_pool(w);
 	n = worker_rx(w);
 	worker_handoff(w);
 	worker_deliver(w);

@@ -33,6 +33,7 @@
 #include "tcp/flow.h"
 #include "tcp/tcp_icmp.h"
 #include "tcp/tcp_in.h"
+#include "tcp/tcp_mem.h"
 
 #define STEER_TAG_ARP ((uintptr_t)1)
 #define STEER_TAG_ICMP ((uintptr_t)2)
@@ -208,6 +209,8 @@ steer_tcp_handoff(struct sl_worker *w, struct rte_mbuf *m)
 			       th->dst_port);
 	if (likely(owner == w->id))
 		return false;
+	if (unlikely(w->tcp.mem_pressure) && tcp_mem_handoff_drop(w, m, ip, th))
+		return true;
 	w->stats.handoff_segs++;
 	steer_enqueue(w, s->workers[owner], m, 0);
 	return true;

@@ -686,15 +686,19 @@ tel_conn(const char *cmd __rte_unused, const char *params, struct rte_tel_data *
 
 /* What the stack holds right now, summed over workers: connections (TIME-WAIT
  * included) and mbufs in use. Read from the telemetry thread while the workers run, so
- * each figure is a snapshot, good for watching growth (scripts/soak.sh). */
+ * each figure is a snapshot, good for watching growth (scripts/soak.sh). Also the lowest
+ * free count any worker's pool was seen at (at the start of a poll iteration, since
+ * start) and the reserve of that worker's pool (tcp_mem.h): the closest the stack came
+ * to running dry. */
 static void
 tel_add_load(struct rte_tel_data *d, const struct sl_stack *s)
 {
-	uint64_t flows = 0, timewait = 0, in_use = 0;
+	uint64_t flows = 0, timewait = 0, in_use = 0, free_min = UINT64_MAX, reserve = 0;
 	unsigned int i;
 
 	for (i = 0; i < s->nb_workers; i++) {
 		const struct sl_worker *w = s->workers[i];
+		uint32_t m;
 
 		if (w == NULL)
 			continue;
@@ -702,10 +706,19 @@ tel_add_load(struct rte_tel_data *d, const struct sl_stack *s)
 		timewait += __atomic_load_n(&w->tcp.ntimewait, __ATOMIC_RELAXED);
 		if (w->pool != NULL)
 			in_use += rte_mempool_in_use_count(w->pool);
+		m = __atomic_load_n(&w->tcp.mem_free_min, __ATOMIC_RELAXED);
+		if (m < free_min) {
+			free_min = m;
+			reserve = w->tcp.mem_reserve;
+		}
 	}
 	rte_tel_data_add_dict_u64(d, "flows", flows);
 	rte_tel_data_add_dict_u64(d, "timewait", timewait);
 	rte_tel_data_add_dict_u64(d, "mbufs_in_use", in_use);
+	if (free_min != UINT64_MAX) {
+		rte_tel_data_add_dict_u64(d, "mbufs_free_min", free_min);
+		rte_tel_data_add_dict_u64(d, "mbufs_reserve", reserve);
+	}
 }
 
 static int

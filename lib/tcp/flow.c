@@ -40,6 +40,7 @@
 #include "tcp/flow.h"
 #include "tcp/rxbuf.h"
 #include "tcp/tcp_isn.h"
+#include "tcp/tcp_mem.h"
 #include "tcp/tcp_ooo.h"
 #include "tcp/tcp_timer.h"
 #include "tcp/txbuf.h"
@@ -109,6 +110,7 @@ tcp_worker_init(struct sl_worker *w)
 	/* The configuration guarantees this is above zero. */
 	t->txbuf_mbufs_max = cfg->mbufs - ((uint32_t)cfg->rx_desc + cfg->tx_desc +
 					   cfg->tx_queue_max);
+	tcp_mem_init(w);
 	t->by_idx = rte_zmalloc_socket("sl_flows", sizeof(*t->by_idx) * t->max_flows,
 				       RTE_CACHE_LINE_SIZE, w->socket);
 	t->slots = rte_zmalloc_socket("sl_wmark", sizeof(*t->slots) * t->max_flows,

@@ -252,6 +252,19 @@ struct tcp_worker {
 	uint32_t txbuf_mbufs;
 	uint32_t txbuf_mbufs_max;
 	struct txbuf_spares txbuf_spares;	/* chunks freed by this iteration's ACKs */
+	/* Pool pressure (tcp_mem.h): how far the send queues may grow this poll iteration
+	 * (at most txbuf_mbufs_max), the free counts that bound it and that mean pressure,
+	 * the received mbufs a connection may hold and still take payload under pressure
+	 * (and how many more if its application reads), and the lowest free count seen. */
+	uint32_t txbuf_mbufs_lim;
+	uint32_t mem_reserve;
+	uint32_t mem_pressure_at;
+	uint32_t mem_held_max;
+	uint32_t mem_burst;
+	uint32_t mem_snd_budget;	/* under pressure: send-queue mbufs left this iteration */
+	uint32_t mem_free_min;
+	bool mem_pressure;
+	bool mem_in_reserve;		/* the free count is below mem_reserve */
 	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 	uint8_t listen_map[65536];	/* local port -> listener index + 1 */

@@ -60,6 +60,7 @@
 #include "tcp/tcp_ecn.h"
 #include "tcp/tcp_in.h"
 #include "tcp/tcp_isn.h"
+#include "tcp/tcp_mem.h"
 #include "tcp/tcp_ooo.h"
 #include "tcp/tcp_opt.h"
 #include "tcp/tcp_out.h"
@@ -1013,6 +1014,13 @@ tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 	if (len == 0) {
 		rte_pktmbuf_free(m);
 		m = NULL;
+	} else if (unlikely(w->tcp.mem_pressure) && tcp_mem_hoarding(w, f, m, seq != f->rcv_nxt)) {
+		/* The pool is nearly empty and this connection holds unread data already:
+		 * drop the payload (and the FIN after it) as if lost, so that the RX ring
+		 * keeps the mbufs the ACKs that free memory arrive in (tcp_mem.h). */
+		w->stats.tcp_rx_drop_mempressure++;
+		rte_pktmbuf_free(m);
+		return;
 	}
 	if (seq != f->rcv_nxt) {
 		/* After a hole: queue it and ACK at once, with SACK (RFC 5681 §4.2). */
@@ -1083,7 +1091,8 @@ tcp_input_done(struct sl_worker *w, struct tcp_flow *f)
  * tcp_rcv_established): most segments of an established connection are the next one in
  * sequence, with only the ACK flag (and PSH), only a timestamp that passes PAWS, the
  * window unchanged, an acknowledgment that is not a duplicate, and data that fits the
- * window; nothing is out of order, and neither recovery nor persist is on. For those
+ * window; nothing is out of order, neither recovery nor persist is on, and the pool is
+ * not under pressure (tcp_data_in then decides whether payload may stay). For those
  * every check of the full path below would pass, so they go straight to the ACK and the
  * data. Returns false (nothing done) for any other segment.
  */
@@ -1098,7 +1107,7 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	    (s->flags & (uint8_t)~RTE_TCP_PSH_FLAG) != RTE_TCP_ACK_FLAG ||
 	    s->seq != f->rcv_nxt || wnd != f->snd_wnd || s->wnd == 0 ||
 	    (f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_RCVD)) ||
-	    f->ooo.nsegs != 0 || f->ooo.fin)
+	    f->ooo.nsegs != 0 || f->ooo.fin || w->tcp.mem_pressure)
 		return false;
 	if (f->flags & TF_TS) {
 		if (s->opts.has != TO_TS || seq_lt(s->opts.tsval, f->ts_recent))

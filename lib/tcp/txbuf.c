@@ -9,8 +9,10 @@
  * ring refills from it and every segment TCP sends is built in a fresh mbuf. Per-flow
  * budgets (sndbuf) do not bound the sum over many flows, so the send queues of a worker
  * together stop at tcp_worker.txbuf_mbufs_max, leaving the port's descriptors and TX
- * queue their share. Without that limit the application's writes can take the last mbuf;
- * then no segment can leave, no ACK returns, and no send queue ever drains.
+ * queue their share, and, as set each poll iteration (txbuf_mbufs_lim, tcp_mem.h), where
+ * the pool's free count reaches its reserve. Without that limit the application's writes
+ * can take the last mbuf; then no segment can leave, no ACK returns, and no send queue
+ * ever drains.
  */
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "tcp/tcp_mem.h"
 #include "tcp/txbuf.h"
 #include "core/worker.h"
 
@@ -113,7 +116,8 @@ txbuf_grow(struct sl_worker *w, struct txbuf *tb, uint32_t need)
 	uint32_t chunk = txbuf_chunk_room(w->pool);
 	uint32_t left = need <= chunk ? 1 : (need + chunk - 1) / chunk;
 
-	if (w->tcp.txbuf_mbufs + left > w->tcp.txbuf_mbufs_max) {
+	if (w->tcp.txbuf_mbufs + left > w->tcp.txbuf_mbufs_lim &&
+	    !tcp_mem_snd_admit(w, tb, left)) {
 		w->stats.tcp_txbuf_full++;
 		return -ENOBUFS;
 	}

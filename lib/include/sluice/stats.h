@@ -174,7 +174,9 @@ extern "C" {
 	X(tcp_ack_rides_data,	"delayed ACKs left to data waiting in a backed-up TX queue") \
 	X(tcp_reply_no_room,	"RST/SYN-ACK replies not sent: no room in the received mbuf") \
 	X(tcp_reply_shed,	"RST/SYN-cookie replies not made: the TX queue was full") \
-	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool") \
+	X(tcp_txbuf_full,	"sends refused: the send queues hold their share of the pool, or it is low (tcp_mem.h)") \
+	X(tcp_rx_drop_mempressure, "payload dropped under pool pressure: its connection holds unread data") \
+	X(tcp_mem_pressure,	"times the mbuf pool came under pressure (free count below the threshold)") \
 	X(tcp_app_writes,	"application writes queued (sends, messages, producer records)") \
 	X(tcp_app_bytes,	"bytes those writes carried") \
 	X(tcp_tx_data_segs,	"new data segments sent (retransmissions not counted)") \

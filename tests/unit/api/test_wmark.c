@@ -144,7 +144,8 @@ test_enobufs_owes_writable_next_iteration(void **state)
 	struct sl_conn *c;
 
 	c = tpeer_connect(p);
-	w->tcp.txbuf_mbufs_max = w->tcp.txbuf_mbufs;	/* no chunk for a new queue */
+	/* No chunk for a new queue (the limit of this iteration follows the share). */
+	w->tcp.txbuf_mbufs_max = w->tcp.txbuf_mbufs_lim = w->tcp.txbuf_mbufs;
 	assert_int_equal(sl_conn_send(c, d, 100), -ENOBUFS);
 	assert_int_equal(sk_queued(x), 0);
 	assert_int_equal(p->tc->writables, 0);
@@ -161,7 +162,8 @@ test_enobufs_owes_writable_next_iteration(void **state)
 	th_poll(&x->t);
 	assert_int_equal(p->tc->writables, 2);
 
-	w->tcp.txbuf_mbufs_max = max;	/* the buffers are back: the retry succeeds */
+	/* The buffers are back: the retry succeeds. */
+	w->tcp.txbuf_mbufs_max = w->tcp.txbuf_mbufs_lim = max;
 	assert_int_equal(sl_conn_send(c, d, 100), 0);
 	th_poll(&x->t);
 	assert_int_equal(p->tc->writables, 2);

@@ -23,6 +23,7 @@
 #include "core/steer.h"
 #include "net/arp.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_mem.h"
 #include "tcp_helper.h"
 
 #define NW 2
@@ -325,6 +326,63 @@ test_icmp_frag_needed_reaches_owner(void **state)
 	th_tx_drain(&x->t);
 }
 
+/* Software steering: a segment stays in the pool of the worker that received it while its
+ * owner holds it, and the owner cannot see that pool's pressure. Once the receiving
+ * worker's pool is into its reserve (tcp_mem.h), the payload of a segment for a flow it
+ * does not own is dropped there, counted, before the handoff; a pure ACK still goes, and
+ * once the pool is back the payload is handed over again. */
+static void
+test_handoff_payload_dropped_when_pool_in_reserve(void **state)
+{
+	struct wt *x = *state;
+	const uint16_t p = 41002;
+	struct flow_key k = key_of(p, TP_PORT);
+	unsigned int owner = steer_owner(x->t.s, &k), other = 1 - owner;
+	struct sl_worker *wo = wk(x, other);
+	static struct rte_mbuf *hold[4096];
+	struct tcp_flow *f;
+	struct tp_out o;
+	uint32_t irs, n;
+
+	put_arp(x, owner, &th_bcast_mac, RTE_ARP_OP_REQUEST, &th_peer_mac, TH_PEER_IP,
+		TH_STACK_IP);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS, 0, TH_SYN, NULL, 0);
+	th_poll(&x->t);
+	assert_true(tp_pop(&x->t, &o));
+	irs = o.seq;
+	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS + 1, irs + 1, TH_ACK, NULL, 0);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	f = flow_lookup(wk(x, owner), &k);
+	assert_non_null(f);
+
+	n = tcp_mem_free(wo) - (wo->tcp.mem_reserve - 10);
+	assert_true(n <= RTE_DIM(hold));
+	assert_int_equal(rte_pktmbuf_alloc_bulk(wo->pool, hold, n), 0);
+	th_poll(&x->t);
+	assert_true(wo->tcp.mem_in_reserve);
+	put_seg(x, other, p, TP_PORT, TP_PEER_ISS + 1, irs + 1, TH_ACK, "hello", 5);
+	th_poll(&x->t);
+	assert_int_equal(wo->stats.tcp_rx_drop_mempressure, 1);
+	assert_int_equal(wo->stats.handoff_segs, 0);
+	assert_int_equal(f->rcv_nxt, TP_PEER_ISS + 1);
+	put_seg(x, other, p, TP_PORT, TP_PEER_ISS + 1, irs + 1, TH_ACK, NULL, 0);
+	th_poll(&x->t);
+	assert_int_equal(wo->stats.handoff_segs, 1);
+
+	rte_pktmbuf_free_bulk(hold, n);
+	th_poll(&x->t);
+	assert_false(wo->tcp.mem_in_reserve);
+	put_seg(x, other, p, TP_PORT, TP_PEER_ISS + 1, irs + 1, TH_ACK, "hello", 5);
+	th_poll(&x->t);
+	assert_int_equal(wo->stats.handoff_segs, 2);
+	assert_int_equal(f->rcv_nxt, TP_PEER_ISS + 6);
+	assert_int_equal(wo->stats.tcp_rx_drop_mempressure, 1);
+	th_tx_drain(&x->t);
+}
+
 /* Active opens from every worker, over many remote ports: each local port hashes to the
  * opening worker, and a SYN-ACK on either queue completes the open there. */
 static void
@@ -558,6 +616,7 @@ main(int argc, char **argv)
 		WT_TEST(test_rss_table_decides_owner_and_skips_check),
 		WT_TEST(test_passive_open_any_queue_handled_by_owner),
 	WT_TEST(test_icmp_frag_needed_reaches_owner),
+		WT_TEST(test_handoff_payload_dropped_when_pool_in_reserve),
 		WT_TEST(test_active_opens_land_on_owner),
 		WT_TEST(test_arp_request_learned_by_all_workers),
 		WT_TEST(test_arp_reply_on_other_queue_resolves),

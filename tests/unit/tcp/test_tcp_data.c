@@ -9,6 +9,7 @@
 #include "unit.h"
 
 #include "tcp_helper.h"
+#include "tcp/tcp_mem.h"
 
 static uint8_t payload[70000];
 
@@ -789,6 +790,157 @@ test_send_queues_stop_at_their_share_of_the_pool_enobufs(void **state)
 	assert_int_equal(sl_conn_send(c, d, 1024), 0);
 }
 
+static int
+setup_pool_1024(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	/* Send queues' share 1024 - (64 + 64 + 256) = 640 mbufs; reserve 96 (two RX bursts
+	 * and a TX burst), pressure below 96 + 640 / 8 = 176 free; with two connections,
+	 * each may hold 40 mbufs of received data and still take payload under pressure. */
+	cfg.mbufs = 1024;
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
+/* Free mbufs of the worker's pool, as tcp_mem_update reads them. */
+static uint32_t
+pool_free(struct tt *x)
+{
+	th_tx_drain(&x->t);	/* frames on the (fake) wire are the port's, not the pool's */
+	return tcp_mem_free(x->t.w);
+}
+
+/* Under pool pressure (tcp_mem.h), a connection holding more than its share of unread
+ * received data takes no more payload (dropped, counted, RCV.NXT unchanged), while its
+ * pure ACKs still free its send queue, a connection holding nothing still gets its
+ * payload in, and the send queues stop where the free count reaches the reserve (at once
+ * for a connection whose peer's window is closed); inside
+ * the reserve, every connection holding received data is refused. Once the pool
+ * recovers, the dropped payload's retransmission is taken. */
+static void
+test_pool_pressure_drops_hoarded_payload_keeps_acks(void **state)
+{
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	struct tcp_worker *t = &w->tcp;
+	struct tpeer *a = &x->p, q, *b = &q;
+	const uint32_t seg = 1448, nheld = 44;
+	const uint8_t *d = pattern((nheld + 1) * seg, 40);
+	struct rte_mbuf *hold[2048];
+	struct tcp_flow *fa, *fb;
+	struct sl_conn *ca, *cb;
+	uint32_t i, nhold, nres, nxt, txq, free, wnd, sent = 0;
+	uint64_t full;
+	int rc;
+
+	/* A: the application stops reading; its peer fills nheld mbufs of receive buffer
+	 * and does not acknowledge what A sends (a send queue of a few chunks). */
+	ca = tpeer_connect(a);
+	fa = tpeer_flow(a);
+	x->app.rx_pause = true;
+	for (i = 0; i < nheld; i++)
+		send_range(a, d, i * seg, (i + 1) * seg);
+	assert_int_equal(fa->rx.q.n, nheld);
+	assert_int_equal(sl_conn_send(ca, d, 8000), 0);
+	th_poll(&x->t);
+	txq = t->txbuf_mbufs;
+	assert_true(txq >= 4);
+	/* B: connected, nothing received yet. */
+	th_tx_drain(&x->t);
+	tpeer_init(b, &x->t, &x->app, TP_PEER_PORT + 1, TP_PORT, TP_PEER_ISS + 777777u);
+	cb = tpeer_connect(b);
+	fb = tpeer_flow(b);
+	assert_false(t->mem_pressure);
+
+	/* Whatever else holds the pool takes it to 40 mbufs above the reserve. */
+	free = pool_free(x);
+	assert_true(free > t->mem_pressure_at);
+	nhold = free - (t->mem_reserve + 40);
+	assert_true(nhold <= RTE_DIM(hold));
+	assert_int_equal(rte_pktmbuf_alloc_bulk(w->pool, hold, nhold), 0);
+	th_poll(&x->t);
+	assert_true(t->mem_pressure);
+	assert_int_equal(th_stats(&x->t)->tcp_mem_pressure, 1);
+	assert_int_equal(t->mem_reserve, 96);
+	assert_int_equal(t->mem_pressure_at, 176);
+	assert_int_equal(t->mem_held_max, 40);
+	assert_true(fa->rx.q.n >= t->mem_held_max);
+
+	/* A's next segment, inside its window: dropped as if lost, and counted. */
+	nxt = fa->rcv_nxt;
+	send_range(a, d, nheld * seg, (nheld + 1) * seg);
+	assert_int_equal(th_stats(&x->t)->tcp_rx_drop_mempressure, 1);
+	assert_int_equal(fa->rcv_nxt, nxt);
+	assert_int_equal(fa->rx.q.n, nheld);
+	/* A's pure ACK is processed all the same: its send queue's mbufs come back. */
+	tpeer_xmit(a, TH_ACK, tpeer_seq(a, nheld * seg), tpeer_sseq(a, 8000), NULL, 0);
+	assert_int_equal(t->txbuf_mbufs, 0);
+	assert_int_equal(fa->tx.bytes, 0);
+	/* A's peer stops reading (its window closes): under pressure A may not queue more,
+	 * what it queued could not leave. */
+	wnd = a->wnd;
+	a->wnd = 0;
+	tpeer_xmit(a, TH_ACK, tpeer_seq(a, nheld * seg), tpeer_sseq(a, 8000), NULL, 0);
+	th_poll(&x->t);
+	full = th_stats(&x->t)->tcp_txbuf_full;
+	assert_int_equal(sl_conn_send(ca, d, 1000), -ENOBUFS);
+	assert_int_equal(th_stats(&x->t)->tcp_txbuf_full, full + 1);
+	a->wnd = wnd;
+	tpeer_xmit(a, TH_ACK, tpeer_seq(a, nheld * seg), tpeer_sseq(a, 8000), NULL, 0);
+	th_tx_drain(&x->t);
+	/* B holds nothing: its payload gets in (the application is paused: held, not lost). */
+	send_range(b, d, 0, seg);
+	send_range(b, d, seg, 2 * seg);
+	assert_int_equal(fb->rcv_nxt, tpeer_seq(b, 2 * seg));
+	assert_int_equal(fb->rx.bytes, 2 * seg);
+	assert_int_equal(th_stats(&x->t)->tcp_rx_drop_mempressure, 1);
+
+	/* B's sends stop where the free count would go below the reserve. */
+	th_poll(&x->t);
+	while ((rc = sl_conn_send(cb, d, 1000)) == 0 && sent < 200000)
+		sent += 1000;
+	assert_int_equal(rc, -ENOBUFS);
+	assert_true(th_stats(&x->t)->tcp_txbuf_full > 0);
+	assert_true(pool_free(x) >= t->mem_reserve);
+	for (i = 0; i < 10; i++) {
+		th_poll(&x->t);
+		assert_true(pool_free(x) >= t->mem_reserve);
+	}
+	assert_true(t->mem_free_min >= t->mem_reserve);
+
+	/* Something else takes the pool into its reserve: now any connection holding
+	 * received data takes no more, B too (2 mbufs, well within its share above). */
+	free = pool_free(x);
+	nres = free - (t->mem_reserve - 10);
+	assert_true(nhold + nres <= RTE_DIM(hold));
+	assert_int_equal(rte_pktmbuf_alloc_bulk(w->pool, hold + nhold, nres), 0);
+	th_poll(&x->t);
+	assert_int_equal(t->mem_held_max, 1);
+	send_range(b, d, 2 * seg, 3 * seg);
+	assert_int_equal(th_stats(&x->t)->tcp_rx_drop_mempressure, 2);
+	assert_int_equal(fb->rcv_nxt, tpeer_seq(b, 2 * seg));
+	assert_int_equal(th_stats(&x->t)->tcp_mem_pressure, 1);	/* the same episode */
+
+	/* The pool recovers; the applications read; A's retransmission is taken. */
+	rte_pktmbuf_free_bulk(hold, nhold + nres);
+	th_poll(&x->t);
+	assert_false(t->mem_pressure);
+	x->app.rx_pause = false;
+	sl_conn_resume_rx(ca);
+	sl_conn_resume_rx(cb);
+	th_poll(&x->t);
+	assert_int_equal(a->tc->rx_bytes, nheld * seg);
+	assert_int_equal(b->tc->rx_bytes, 2 * seg);
+	send_range(a, d, nheld * seg, (nheld + 1) * seg);
+	th_poll(&x->t);
+	assert_int_equal(a->tc->rx_bytes, (nheld + 1) * seg);
+	assert_false(a->tc->stream_gap);
+	assert_memory_equal(a->tc->rx, d, (nheld + 1) * seg);
+	assert_int_equal(th_stats(&x->t)->tcp_rx_drop_mempressure, 2);
+	th_tx_drain(&x->t);
+}
+
 static void
 test_send_after_shutdown_epipe(void **state)
 {
@@ -831,6 +983,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_send_queues_stop_at_their_share_of_the_pool_enobufs,
 		      setup_pool_nearly_empty),
 	TT_TEST(test_send_after_shutdown_epipe),
+	TT_TEST_SETUP(test_pool_pressure_drops_hoarded_payload_keeps_acks, setup_pool_1024),
 };
 
 UNIT_MAIN("test_tcp_data", tests)

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_mem.c -- the thresholds of the worker's pool pressure (see tcp_mem.h).
+ *
+ * tcp_worker_init -> tcp_mem_init; each poll iteration -> tcp_mem_update (stack.c);
+ * txbuf_append, writer_chunk -> tcp_mem_snd_admit when the send queues' limit is hit;
+ * tcp_data_in -> tcp_mem_hoarding, steer_tcp_handoff -> tcp_mem_handoff_drop, while under
+ * pressure.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp/tcp_mem.h"
+#include "tcp/txbuf.h"
+
+bool
+tcp_mem_snd_admit(struct sl_worker *w, const struct txbuf *tb, uint32_t n)
+{
+	const struct tcp_flow *f = (const struct tcp_flow *)
+				   ((const char *)tb - offsetof(struct tcp_flow, tx));
+	struct tcp_worker *t = &w->tcp;
+
+	if (!t->mem_pressure || n > t->mem_snd_budget ||
+	    t->txbuf_mbufs + n > t->txbuf_mbufs_max || f->snd_wnd < f->mss)
+		return false;
+	t->mem_snd_budget -= n;
+	return true;
+}
+
+void
+tcp_mem_init(struct sl_worker *w)
+{
+	const struct sl_config *cfg = w->cfg;
+	struct tcp_worker *t = &w->tcp;
+
+	/* What must stay free for the worker to keep receiving: the RX ring refilled after
+	 * two bursts (PMDs refill per burst, or in batches of about that size) and one TX
+	 * burst of frames (ACKs, window updates) on top of what the TX queue and descriptors
+	 * hold already, which the free count leaves out. Frames being sent come back once
+	 * the port has sent them; the mbufs that only an arriving ACK or the application's
+	 * reading frees are the ones that must not take this. At most half of what the
+	 * configuration keeps out of the send queues for the TX queue and descriptors, so that
+	 * an idle worker, whose free count is at least that and the send queues' share, is
+	 * never under pressure. */
+	t->mem_reserve = RTE_MIN(2u * cfg->rx_burst + 32u,
+				 ((uint32_t)cfg->tx_desc + cfg->tx_queue_max) / 2u);
+	/* The configuration guarantees mbufs > rx-desc + tx-desc + tx-queue, so the send
+	 * queues' share is above zero; pressure starts an eighth of it above the reserve:
+	 * the band where connections that keep up still make progress. */
+	t->mem_pressure_at = t->mem_reserve + RTE_MAX(t->txbuf_mbufs_max / 8u, TCP_MEM_HELD_MIN);
+	t->mem_held_max = TCP_MEM_HELD_MIN;
+	t->mem_burst = cfg->rx_burst;
+	t->mem_snd_budget = 0;
+	t->mem_free_min = cfg->mbufs;
+	t->mem_pressure = false;
+	t->mem_in_reserve = false;
+	t->txbuf_mbufs_lim = t->txbuf_mbufs_max;
+}
