@@ -25,6 +25,7 @@
 #include "tcp/flow.h"
 #include "tcp/tcp_mem.h"
 #include "tcp/tcp_out.h"
+#include "tcp/txbuf.h"
 #include "api/wmark.h"
 #include "core/worker.h"
 
@@ -121,7 +122,7 @@ writer_chunk(struct sl_writer *wr)
 		wmark_nobufs(w, f);
 		return NULL;
 	}
-	m = worker_mbuf_alloc(w);
+	m = txbuf_chunk_take(w);
 	if (m == NULL) {
 		wmark_nobufs(w, f);
 		return NULL;

@@ -436,9 +436,11 @@ arp_timer(struct sl_worker *w)
 	uint64_t timeout = (uint64_t)cfg->arp_timeout_ms * 1000;
 	uint32_t i, seen, used = t->used;
 
-	/* Entries are handed out from the start of the array (arp_table_init), so the walk
-	 * ends after the last one in use instead of visiting all arp_entries slots every
-	 * tick; those released on the way were counted in `used` already. */
+	/* The walk ends once it has seen every entry in use instead of visiting all
+	 * arp_entries slots every tick: entries are handed out from the start of the array
+	 * (arp_table_init), and after releases the free list reuses the freed slots first,
+	 * so the entries in use stay near the front. Those released on the way were counted
+	 * in `used` already. */
 	for (i = 0, seen = 0; i < t->cap && seen < used; i++) {
 		struct arp_entry *e = &t->entries[i];
 

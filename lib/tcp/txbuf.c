@@ -56,6 +56,14 @@ txbuf_spare_take(struct txbuf_spares *sp)
 	return m;
 }
 
+struct rte_mbuf *
+txbuf_chunk_take(struct sl_worker *w)
+{
+	struct txbuf_spares *sp = &w->tcp.txbuf_spares;
+
+	return sp->n > 0 ? txbuf_spare_take(sp) : worker_mbuf_alloc(w);
+}
+
 uint32_t
 txbuf_chunks_for(const struct sl_worker *w, uint32_t len)
 {

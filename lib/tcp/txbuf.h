@@ -49,6 +49,12 @@ txbuf_chunk_room(const struct rte_mempool *pool)
 }
 
 /* Chunks (mbufs) len bytes take at most in a send queue. */
+/* An empty chunk for a send queue: a spare freed by this iteration's ACKs when there is
+ * one (counted out of txbuf_mbufs already), else from the pool; NULL when empty. The
+ * caller checks the send queues' share first and counts the chunk in. */
+struct rte_mbuf *
+txbuf_chunk_take(struct sl_worker *w);
+
 uint32_t
 txbuf_chunks_for(const struct sl_worker *w, uint32_t len);
 
