@@ -280,6 +280,25 @@ test_passive_open_any_queue_handled_by_owner(void **state)
 			 2 * 16 + (NW - 1));	/* + the ARP copy */
 }
 
+/* The peer learned, then a connection from its port p opened through queue `owner` (the
+ * worker that owns it): returns our ISS. */
+static uint32_t
+open_on(struct wt *x, unsigned int owner, uint16_t p)
+{
+	struct tp_out o;
+
+	put_arp(x, owner, &th_bcast_mac, RTE_ARP_OP_REQUEST, &th_peer_mac, TH_PEER_IP,
+		TH_STACK_IP);
+	th_poll(&x->t);
+	th_tx_drain(&x->t);
+	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS, 0, TH_SYN, NULL, 0);
+	th_poll(&x->t);
+	assert_true(tp_pop(&x->t, &o));
+	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS + 1, o.seq + 1, TH_ACK, NULL, 0);
+	th_poll(&x->t);
+	return o.seq;
+}
+
 /* An ICMP "fragmentation needed" reaches whichever queue the port picks (a NIC hashes it
  * by the router's address): the worker that receives it hands it to the owner of the
  * connection it quotes, which shrinks that connection's segments. */
@@ -293,20 +312,10 @@ test_icmp_frag_needed_reaches_owner(void **state)
 	static uint8_t data[3000];
 	struct tcp_flow *f;
 	struct tconn *tc;
-	struct tp_out o;
 	uint8_t frame[128];
 	uint32_t irs;
 
-	put_arp(x, owner, &th_bcast_mac, RTE_ARP_OP_REQUEST, &th_peer_mac, TH_PEER_IP,
-		TH_STACK_IP);
-	th_poll(&x->t);
-	th_tx_drain(&x->t);
-	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS, 0, TH_SYN, NULL, 0);
-	th_poll(&x->t);
-	assert_true(tp_pop(&x->t, &o));
-	irs = o.seq;
-	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS + 1, irs + 1, TH_ACK, NULL, 0);
-	th_poll(&x->t);
+	irs = open_on(x, owner, p);
 	tc = tapp_find(&x->app, p);
 	assert_non_null(tc);
 	assert_int_equal(sl_conn_send(tc->c, data, sizeof(data)), 0);
@@ -341,19 +350,9 @@ test_handoff_payload_dropped_when_pool_in_reserve(void **state)
 	struct sl_worker *wo = wk(x, other);
 	static struct rte_mbuf *hold[4096];
 	struct tcp_flow *f;
-	struct tp_out o;
 	uint32_t irs, n;
 
-	put_arp(x, owner, &th_bcast_mac, RTE_ARP_OP_REQUEST, &th_peer_mac, TH_PEER_IP,
-		TH_STACK_IP);
-	th_poll(&x->t);
-	th_tx_drain(&x->t);
-	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS, 0, TH_SYN, NULL, 0);
-	th_poll(&x->t);
-	assert_true(tp_pop(&x->t, &o));
-	irs = o.seq;
-	put_seg(x, owner, p, TP_PORT, TP_PEER_ISS + 1, irs + 1, TH_ACK, NULL, 0);
-	th_poll(&x->t);
+	irs = open_on(x, owner, p);
 	th_tx_drain(&x->t);
 	f = flow_lookup(wk(x, owner), &k);
 	assert_non_null(f);
