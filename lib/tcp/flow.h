@@ -263,6 +263,9 @@ struct tcp_worker {
 	uint32_t mem_burst;
 	uint32_t mem_snd_budget;	/* under pressure: send-queue mbufs left this iteration */
 	uint32_t mem_free_min;
+	/* The common pool's ring when the pool is one of DPDK's ring drivers (the default):
+	 * its free count is read in place, without the driver's call (tcp_mem_free). */
+	const struct rte_ring *mem_ring;
 	bool mem_pressure;
 	bool mem_in_reserve;		/* the free count is below mem_reserve */
 	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tcp/tcp_mem.h"
 #include "tcp/txbuf.h"
@@ -56,4 +57,15 @@ tcp_mem_init(struct sl_worker *w)
 	t->mem_pressure = false;
 	t->mem_in_reserve = false;
 	t->txbuf_mbufs_lim = t->txbuf_mbufs_max;
+	/* DPDK's ring drivers (drivers/mempool/ring: ring_mp_mc, the default, ring_sp_sc,
+	 * ring_mp_sc, ring_sp_mc, ring_mt_rts, ring_mt_hts) keep the pool's objects in the
+	 * rte_ring at pool_data and count them with rte_ring_count; any other driver is
+	 * asked through its get_count. */
+	t->mem_ring = NULL;
+	if (w->pool != NULL) {
+		const struct rte_mempool_ops *ops = rte_mempool_get_ops(w->pool->ops_index);
+
+		if (strncmp(ops->name, "ring_", 5) == 0)
+			t->mem_ring = w->pool->pool_data;
+	}
 }

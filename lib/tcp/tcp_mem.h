@@ -53,6 +53,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 #include <rte_tcp.h>
 
 #include "core/worker.h"
@@ -71,14 +72,24 @@ tcp_mem_init(struct sl_worker *w);
 /* Free mbufs of the worker's pool: the common pool (its driver's get_count, a ring's
  * count for the default one; rte_mempool_ops_get_count is not exported) plus this lcore's
  * cache. Other lcores' caches (workers that freed handed-over mbufs into it) are not
- * counted, which errs on the safe side; rte_mempool_avail_count would walk them all. */
+ * counted, which errs on the safe side; rte_mempool_avail_count would walk them all.
+ * For DPDK's ring drivers (every "ring_*" one keeps its objects in the rte_ring at
+ * pool_data, and its get_count is rte_ring_count of it) the ring is read here, inline:
+ * the same number without an indirect call on every poll iteration. */
 static inline uint32_t
 tcp_mem_free(const struct sl_worker *w)
 {
-	const struct rte_mempool_ops *ops = rte_mempool_get_ops(w->pool->ops_index);
 	const struct rte_mempool_cache *c = rte_mempool_default_cache(w->pool, rte_lcore_id());
+	uint32_t common;
 
-	return ops->get_count(w->pool) + (c != NULL ? c->len : 0);
+	if (likely(w->tcp.mem_ring != NULL)) {
+		common = rte_ring_count(w->tcp.mem_ring);
+	} else {
+		const struct rte_mempool_ops *ops = rte_mempool_get_ops(w->pool->ops_index);
+
+		common = ops->get_count(w->pool);
+	}
+	return common + (c != NULL ? c->len : 0);
 }
 
 /* Once per poll iteration: the pressure flag, the hoarding threshold under pressure, and
