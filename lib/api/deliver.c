@@ -68,7 +68,7 @@ conn_window_update(struct sl_worker *w, struct tcp_flow *f)
 	deliver_window_update(w, f);
 }
 
-static void
+static __rte_always_inline void
 conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 {
 	struct sl_conn *c = flow_conn(f);
@@ -249,12 +249,50 @@ conn_close_reason(const struct tcp_flow *f)
 	return (enum sl_close_reason)f->close_reason;
 }
 
+/* on_close, last: for a normal close only once every received byte and on_eof were
+ * delivered (ev: the events of this pass). */
+static inline void
+conn_deliver_close(struct sl_worker *w, struct tcp_flow *f, const struct sl_conn_ops *ops,
+		   uint8_t ev)
+{
+	if (unlikely((f->events | ev) & EV_CLOSE)) {
+		/* A normal close waits until every received byte and on_eof were delivered:
+		 * while the application has paused delivery, EV_CLOSE stays pending and
+		 * sl_conn_resume_rx() brings the flow back here. */
+		if (f->close_reason == SL_CLOSE_NORMAL &&
+		    !(f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)) && !f->fr.failed &&
+		    (f->rx.bytes > 0 ||
+		     ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE)))) {
+			f->events |= EV_CLOSE;
+			return;
+		}
+		/* Close comes last, even if a callback above caused it. */
+		f->events &= (uint8_t)~EV_CLOSE;
+		if (f->flags & TF_CLOSE_DONE)
+			return;
+		f->flags |= TF_CLOSE_DONE;
+		if (ops != NULL && ops->on_close != NULL)
+			ops->on_close(flow_conn(f), conn_close_reason(f));
+		if (f->state == SL_TCP_CLOSED)
+			flow_release(w, f);
+	}
+}
+
 static void
 conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 {
 	struct sl_conn *c = flow_conn(f);
 	const struct sl_conn_ops *ops = f->ops;
 
+	/* The usual pass: bytes for a raw-stream connection, no other event, no FIN yet.
+	 * Of the steps below only on_message and the close check can apply: on_eof needs
+	 * the FIN, which no callback can bring, and the other callbacks need their event. */
+	if (likely(ev == EV_DATA) && f->fr.inst == NULL && !(f->flags & TF_FIN_RCVD)) {
+		if (f->rx.bytes > 0)
+			conn_deliver_data(w, f);
+		conn_deliver_close(w, f, ops, ev);
+		return;
+	}
 	if (ev & EV_ACCEPT) {
 		int rc = ops != NULL && ops->on_accept != NULL ?
 			 ops->on_accept(c, f->listen_arg) : 0;
@@ -294,27 +332,7 @@ conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 		ops->on_writable(c);
 	if (ev & EV_DRAIN)
 		drain_notify(w, f);
-	if ((f->events & EV_CLOSE) || (ev & EV_CLOSE)) {
-		/* A normal close waits until every received byte and on_eof were delivered:
-		 * while the application has paused delivery, EV_CLOSE stays pending and
-		 * sl_conn_resume_rx() brings the flow back here. */
-		if (f->close_reason == SL_CLOSE_NORMAL &&
-		    !(f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)) && !f->fr.failed &&
-		    (f->rx.bytes > 0 ||
-		     ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE)))) {
-			f->events |= EV_CLOSE;
-			return;
-		}
-		/* Close comes last, even if a callback above caused it. */
-		f->events &= (uint8_t)~EV_CLOSE;
-		if (f->flags & TF_CLOSE_DONE)
-			return;
-		f->flags |= TF_CLOSE_DONE;
-		if (ops != NULL && ops->on_close != NULL)
-			ops->on_close(c, conn_close_reason(f));
-		if (f->state == SL_TCP_CLOSED)
-			flow_release(w, f);
-	}
+	conn_deliver_close(w, f, ops, ev);
 }
 
 void
