@@ -227,10 +227,107 @@ def instructions(d):
                           handoff_note(os.path.join(d, "instr.%s.%s.log" % (name, n2)))))
         if per <= 0:
             ok = False
+    prof = instructions_profile(d, "rr1_1B")
+    if prof is not None:
+        out["rr1_1B"].update(prof)
+        lines.append("")
+        lines.append("rr1_1B per request, by part (source file of each line, inlined code "
+                     "included):")
+        for part, v in prof["by_part"]:
+            lines.append("  %-44s %6.0f" % (part, v))
+        lines.append("rr1_1B per request, the top functions (self cost; after LTO, "
+                     "inlined helpers count in their caller):")
+        for fn, v in prof["top_functions"][:20]:
+            lines.append("  %-44s %6.0f" % (fn, v))
     print("\n".join(lines))
     with open(os.path.join(d, "instructions.json"), "w") as f:
         json.dump(out, f, indent=1)
     return ok
+
+
+# Which part of the program a source line belongs to, by its file.
+PARTS = [
+    ("sluice: TCP (lib/tcp)", "/lib/tcp/"),
+    ("sluice: IP, Ethernet, ARP, port (lib/net)", "/lib/net/"),
+    ("sluice: poll loop, workers (lib/core)", "/lib/core/"),
+    ("sluice: API, delivery (lib/api)", "/lib/api/"),
+    ("sluice: framing (lib/framing)", "/lib/framing/"),
+    ("DPDK inline functions (rte_*.h)", "/dpdk/"),
+    ("the bench application (dpdk_app/bench)", "/dpdk_app/"),
+]
+
+
+def callgrind_annotate(path, *args):
+    try:
+        return subprocess.run(["callgrind_annotate", "--threshold=100", "--show-percs=no"]
+                              + list(args) + [path], capture_output=True, text=True,
+                              check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def profile_load(path):
+    """Per function (self cost) and per part (line level, by source file) from one
+    callgrind file; None without callgrind_annotate."""
+    fn_text = callgrind_annotate(path, "--inclusive=no", "--auto=no")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    line_text = callgrind_annotate(path, "--auto=yes", "--include=" + root)
+    if fn_text is None or line_text is None:
+        return None
+    fns, parts, total = {}, {}, None
+    for line in fn_text.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+(\S.*?)\s*$", line)
+        if not m:
+            continue
+        v = int(m.group(1).replace(",", ""))
+        name = m.group(2)
+        if "PROGRAM TOTALS" in name:
+            total = v
+            continue
+        fn = name.split(" ")[0]
+        fn = fn.split(":", 1)[1] if ":" in fn else fn
+        obj = re.search(r"\[(\S+)\]", name)
+        if fn.startswith("0x"):
+            continue	# no symbol (a PMD's or mempool driver's): in "the rest"
+        fns[fn] = fns.get(fn, 0) + v
+    src = None
+    for line in line_text.splitlines():
+        if line.startswith("-- Auto-annotated source:"):
+            src = line.split(":", 1)[1].strip()
+            continue
+        if "events annotated" in line:
+            break	# the summary after the sources
+        m = re.match(r"\s*([\d,]+)\s+(.*)$", line)
+        if src is None or not m or m.group(2).lstrip().startswith("=>"):
+            continue	# a call line: the callee's inclusive cost, counted in its file
+        part = next((p for p, key in PARTS if key in src), None)
+        if part is not None:
+            parts[part] = parts.get(part, 0) + int(m.group(1).replace(",", ""))
+    return total, fns, parts
+
+
+def instructions_profile(d, name):
+    """Where the instructions of a request go: the difference of the two runs of NAME,
+    per function and per part (the rest: DPDK's libraries and drivers, libc)."""
+    try:
+        runs = [l.split() for l in open(os.path.join(d, "instructions.txt"))
+                if l.split()[0] == name][0]
+    except (OSError, IndexError):
+        return None
+    n1, n2 = int(runs[1]), int(runs[3])
+    a = profile_load(os.path.join(d, "callgrind.%s.%d" % (name, n1)))
+    b = profile_load(os.path.join(d, "callgrind.%s.%d" % (name, n2)))
+    if a is None or b is None or a[0] is None or b[0] is None:
+        return None
+    per = lambda x, y: (y - x) / (n2 - n1)
+    total = per(a[0], b[0])
+    fns = sorted(((per(a[1].get(k, 0), b[1].get(k, 0)), k) for k in set(a[1]) | set(b[1])),
+                 reverse=True)
+    by_part = [(p, per(a[2].get(p, 0), b[2].get(p, 0))) for p, _ in PARTS]
+    by_part.append(("DPDK libraries and drivers, libc (the rest)",
+                    total - sum(v for _, v in by_part)))
+    return {"by_part": by_part,
+            "top_functions": [(k, v) for v, k in fns if v >= 1][:40]}
 
 
 def handoff_note(log):
