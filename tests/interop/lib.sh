@@ -50,7 +50,9 @@ it_ok() {
 # be given in IT_EAL_EXTRA, the lcores (default -l 0: one worker) in IT_LCORES, the memory
 # (default --no-huge -m 512: anonymous memory) in IT_MEM.
 it_start_server() {
-	sl_netns_add "$IT_NS"
+	# IT_NS_READY=1: the caller made the namespace already (to start a Linux peer in it
+	# before sluice, which connects to it).
+	[ "${IT_NS_READY:-0}" = 1 ] || sl_netns_add "$IT_NS"
 	# shellcheck disable=SC2086
 	sl_server_start IT_SERVER_PID "$IT_NS" "$IT_PREFIX" "$IT_IFACE" "$IT_LOG" \
 		${IT_LCORES:--l 0} ${IT_MEM:---no-huge -m 512} ${IT_EAL_EXTRA:-} -- \

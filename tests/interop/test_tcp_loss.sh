@@ -103,14 +103,24 @@ server_run() {
 # sluice as the client: --mode source sends LOSS_BYTES to a Linux echo server and checks
 # every byte that comes back; the counters are its exit report.
 client_run() {
-	local loss=$1 name="sluice client, source/echo, $1% loss each way" peer_pid rc=0
+	local loss=$1 name="sluice client, source/echo, $1% loss each way" peer_pid rc=0 i
+	# The Linux echo server listens before sluice starts: a SYN that found no listener
+	# would be answered with an RST, and a loaded machine can take longer than the
+	# client's start delay to start a Python interpreter.
+	sl_netns_add "$IT_NS"
+	it_peer serve 5001 >"$TMP/peer.log" 2>&1 &
+	peer_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^serve: listening' "$TMP/peer.log" && break
+		sleep 0.1
+	done
+	grep -q '^serve: listening' "$TMP/peer.log" ||
+		{ it_fail "$name: the Linux echo server did not start"; cat "$TMP/peer.log"; }
 	# shellcheck disable=SC2046
-	it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 \
+	IT_NS_READY=1 it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 \
 		--start-delay-ms 1500 --bytes "$LOSS_BYTES" --verify echo $(fault_args "$loss")
 	set_loss "$loss"
 	linux_counters "$TMP/lx0"
-	it_peer serve 5001 >"$TMP/peer.log" 2>&1 &
-	peer_pid=$!
 	# The source stops by itself once its connection closed; 120 s at most.
 	for _ in $(seq 1 480); do
 		kill -0 "$IT_SERVER_PID" 2>/dev/null || break
