@@ -143,8 +143,10 @@ sb_mark_rtx(struct tcp_flow *f, uint32_t seq, uint32_t end, uint32_t now)
 	sb_compact(sb);
 }
 
-void
-tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
+/* tcp_sb_sent's general case, out of line so that the common one (below) needs no
+ * stack frame. */
+static __rte_noinline void
+sb_sent_general(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
 {
 	struct tcp_sb *sb = &f->sb;
 	uint32_t end = seq + len, top = sb_end(f);
@@ -176,6 +178,29 @@ tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
 	last->flags = 0;
 }
 
+/* The common case: new data leaves with nothing else in flight (every request of a
+ * ping-pong). With an empty list sb_sent_general finds top = SND.UNA, stamps the
+ * transmission (not as a retransmission: rtx is false), and, when the data ends above
+ * SND.UNA, appends the one plain record, as here; the same stores in the same order. */
+void
+tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
+{
+	struct tcp_sb *sb = &f->sb;
+	uint32_t now;
+
+	if (unlikely(sb->n != 0 || rtx)) {
+		sb_sent_general(w, f, seq, len, rtx);
+		return;
+	}
+	now = sb_stamp(w, sb, false);
+	if (seq_gt(seq + len, f->snd_una)) {
+		sb->rec[0].end = seq + len;
+		sb->rec[0].xmit = now;
+		sb->rec[0].flags = 0;
+		sb->n = 1;
+	}
+}
+
 /* A newly delivered run [.., end) sent at xmit: keep the latest for RACK (RFC 8985 §6.2
  * step 2: the most recently sent, ties broken by the higher end). */
 static void
@@ -198,6 +223,22 @@ tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
 	struct tcp_sb *sb = &f->sb;
 	unsigned int i;
 
+	/* The common case: one plain record, all of it acknowledged, nothing SACKed above
+	 * SND.UNA (fack <= SND.UNA < end) and no SACK news in n. The loop below would take
+	 * record 0 (e = end > SND.UNA), deliver it (sb_delivered: not a retransmission, not
+	 * reordered as end > fack, and n held nothing to compare with), stop at i == 1 ==
+	 * n, empty the list and raise fack to ack (> SND.UNA >= fack). */
+	if (likely(sb->n == 1 && sb->rec[0].flags == 0 && !n->delivered &&
+		   !seq_lt(ack, sb->rec[0].end) && seq_gt(sb->rec[0].end, f->snd_una) &&
+		   !seq_gt(sb->fack, f->snd_una))) {
+		n->delivered = true;
+		n->delivered_rtx = false;
+		n->xmit = sb->rec[0].xmit;
+		n->end = sb->rec[0].end;
+		sb->n = 0;
+		sb->fack = ack;
+		return;
+	}
 	for (i = 0; i < sb->n; i++) {
 		struct tcp_sb_rec *r = &sb->rec[i];
 		uint32_t e = seq_min(r->end, ack);
