@@ -491,8 +491,8 @@ rec_exit(struct tcp_flow *f)
 
 /* tcp_recovery_ack's general case, out of line: the common ACK (below) needs no stack
  * frame. */
-static __rte_noinline void
-rec_ack_general(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+__rte_noinline void
+tcp_recovery_ack_general(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 		uint32_t acked, const struct tcp_sack_news *n)
 {
 	uint32_t lost = 0, delivered;
@@ -538,7 +538,7 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 		 uint32_t acked, const struct tcp_sack_news *n)
 {
 	/* The common ACK: no recovery, no reduction to undo, no probe out, no D-SACK, no
-	 * retransmission delivered and nothing SACKed above SND.UNA. In rec_ack_general,
+	 * retransmission delivered and nothing SACKed above SND.UNA. In the general path
 	 * rec_undo_check then counts nothing and returns (!undo_ok), tlp_settle returns
 	 * (!tlp_out), rack_reo_adapt does nothing (no D-SACK), the scans are skipped (their
 	 * condition is false), no recovery ends and none begins (lost == 0): RACK's update
@@ -549,7 +549,7 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 			rack_update(w, f, n);
 		return;
 	}
-	rec_ack_general(w, f, s, acked, n);
+	tcp_recovery_ack_general(w, f, s, acked, n);
 }
 
 void

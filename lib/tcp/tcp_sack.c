@@ -145,8 +145,8 @@ sb_mark_rtx(struct tcp_flow *f, uint32_t seq, uint32_t end, uint32_t now)
 
 /* tcp_sb_sent's general case, out of line so that the common one (below) needs no
  * stack frame. */
-static __rte_noinline void
-sb_sent_general(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
+__rte_noinline void
+tcp_sb_sent_general(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
 {
 	struct tcp_sb *sb = &f->sb;
 	uint32_t end = seq + len, top = sb_end(f);
@@ -179,7 +179,7 @@ sb_sent_general(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t 
 }
 
 /* The common case: new data leaves with nothing else in flight (every request of a
- * ping-pong). With an empty list sb_sent_general finds top = SND.UNA, stamps the
+ * ping-pong). With an empty list the general path finds top = SND.UNA, stamps the
  * transmission (not as a retransmission: rtx is false), and, when the data ends above
  * SND.UNA, appends the one plain record, as here; the same stores in the same order. */
 void
@@ -189,7 +189,7 @@ tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
 	uint32_t now;
 
 	if (unlikely(sb->n != 0 || rtx)) {
-		sb_sent_general(w, f, seq, len, rtx);
+		tcp_sb_sent_general(w, f, seq, len, rtx);
 		return;
 	}
 	now = sb_stamp(w, sb, false);
@@ -217,11 +217,37 @@ sb_delivered(struct tcp_sack_news *n, const struct tcp_sb_rec *r, uint32_t end, 
 	}
 }
 
+__rte_noinline void
+tcp_sb_ack_general(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
+{
+	struct tcp_sb *sb = &f->sb;
+	unsigned int i;
+
+	for (i = 0; i < sb->n; i++) {
+		struct tcp_sb_rec *r = &sb->rec[i];
+		uint32_t e = seq_min(r->end, ack);
+
+		if (seq_le(e, tcp_sb_start(sb, f->snd_una, i)))
+			break;
+		if (!(r->flags & SB_SACKED))
+			sb_delivered(n, r, e, f->sb.fack);
+		if (seq_gt(r->end, ack))
+			break;
+	}
+	if (i == sb->n) {
+		sb->n = 0;	/* all acknowledged */
+	} else if (i > 0) {
+		memmove(&sb->rec[0], &sb->rec[i], (sb->n - i) * sizeof(sb->rec[0]));
+		sb->n = (uint8_t)(sb->n - i);
+	}
+	if (seq_gt(ack, f->sb.fack))
+		f->sb.fack = ack;
+}
+
 void
 tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
 {
 	struct tcp_sb *sb = &f->sb;
-	unsigned int i;
 
 	/* The common case: one plain record, all of it acknowledged, nothing SACKed above
 	 * SND.UNA (fack <= SND.UNA < end) and no SACK news in n. The loop below would take
@@ -239,25 +265,7 @@ tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
 		sb->fack = ack;
 		return;
 	}
-	for (i = 0; i < sb->n; i++) {
-		struct tcp_sb_rec *r = &sb->rec[i];
-		uint32_t e = seq_min(r->end, ack);
-
-		if (seq_le(e, tcp_sb_start(sb, f->snd_una, i)))
-			break;
-		if (!(r->flags & SB_SACKED))
-			sb_delivered(n, r, e, f->sb.fack);
-		if (seq_gt(r->end, ack))
-			break;
-	}
-	if (i == sb->n) {
-		sb->n = 0;	/* all acknowledged: the common case */
-	} else if (i > 0) {
-		memmove(&sb->rec[0], &sb->rec[i], (sb->n - i) * sizeof(sb->rec[0]));
-		sb->n = (uint8_t)(sb->n - i);
-	}
-	if (seq_gt(ack, f->sb.fack))
-		f->sb.fack = ack;
+	tcp_sb_ack_general(f, ack, n);
 }
 
 /* Mark [lo, hi) SACKed. */
