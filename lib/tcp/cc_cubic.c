@@ -273,7 +273,8 @@ cubic_reno_ack(struct tcp_flow *f, struct tcp_cc_cubic *c, uint32_t acked)
 	c->ca.est_acked = (uint32_t)n;
 }
 
-static void
+/* Out of line: slow start, the other branch of cubic_on_ack, then needs no stack frame. */
+static __rte_noinline void
 cubic_ca_ack(struct tcp_flow *f, struct tcp_cc_cubic *c, uint32_t acked)
 {
 	uint32_t now_ms = cubic_now_ms(f);
