@@ -157,7 +157,7 @@ hystart_start(struct tcp_flow *f, struct tcp_cc_cubic *c)
  * by RttThresh (§4.2: "if (currentRoundMinRTT >= (lastRoundMinRTT + RttThresh))"), and
  * Conservative Slow Start was a false alarm when it fell below where CSS began
  * ("if (currentRoundMinRTT < cssBaselineMinRtt)"). */
-static void
+static __rte_always_inline void
 hystart_check(struct tcp_cc_cubic *c)
 {
 	uint32_t last = c->hs.last_min_rtt, cur = c->hs.cur_min_rtt, thresh;
@@ -184,7 +184,7 @@ hystart_check(struct tcp_cc_cubic *c)
  * CSS_ROUNDS rounds of CSS, "enter congestion avoidance by setting the ssthresh to the
  * current cwnd"; the epoch begins with the next ACK (cubic_epoch_start: K = 0, W_max =
  * cwnd, RFC 9438 §4.10). */
-static void
+static __rte_always_inline void
 hystart_round(struct tcp_flow *f, struct tcp_cc_cubic *c)
 {
 	if (!seq_gt(f->snd_una, c->hs.window_end))
@@ -273,7 +273,8 @@ cubic_reno_ack(struct tcp_flow *f, struct tcp_cc_cubic *c, uint32_t acked)
 	c->ca.est_acked = (uint32_t)n;
 }
 
-static void
+/* Out of line: slow start, the other branch of cubic_on_ack, then needs no stack frame. */
+static __rte_noinline void
 cubic_ca_ack(struct tcp_flow *f, struct tcp_cc_cubic *c, uint32_t acked)
 {
 	uint32_t now_ms = cubic_now_ms(f);

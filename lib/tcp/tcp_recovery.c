@@ -122,23 +122,23 @@ rec_undo_check(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 /* ---- tail loss probe (RFC 8985 §7) ---- */
 
 /* May a probe leave (RFC 8985 §7.2), whether or not one is out already? */
-static bool
+static __rte_always_inline bool
 tlp_can_probe(const struct tcp_flow *f)
 {
-	if (!tcp_state_sends_data(f->state))
-		return false;
 	/* Also during fast recovery, unlike RFC 8985 §7.2 and Linux: there the last
 	 * segments sent are the retransmissions and new data of one burst, which a receiver
 	 * that acknowledges once per burst (sluice, or GRO) answers with one ACK; when that
 	 * ACK or the burst is lost nothing else would show it but the RTO. Not after a
-	 * timeout (go-back-N until recover). */
-	return f->w->cfg->tlp && (f->flags & TF_SACK) && !(f->flags & TF_PERSIST) &&
-	       f->snd_nxt == f->snd_max && f->srtt != 0 &&
-	       f->snd_una != f->snd_max && f->tx.bytes > 0 &&
-	       ((f->flags & TF_RECOVERY) || seq_ge(f->snd_una, f->recover));
+	 * timeout (go-back-N until recover). The tests have no side effects: their order
+	 * is the cheapest first (the flow's own fields, then its state, then the config). */
+	return (f->flags & (TF_SACK | TF_PERSIST)) == TF_SACK &&
+	       f->snd_nxt == f->snd_max && f->snd_una != f->snd_max &&
+	       f->srtt != 0 && f->tx.bytes > 0 &&
+	       ((f->flags & TF_RECOVERY) || seq_ge(f->snd_una, f->recover)) &&
+	       tcp_state_sends_data(f->state) && f->w->cfg->tlp;
 }
 
-static bool
+static __rte_always_inline bool
 tlp_eligible(const struct tcp_flow *f)
 {
 	return !f->rec.tlp_out && tlp_can_probe(f);
@@ -147,7 +147,7 @@ tlp_eligible(const struct tcp_flow *f)
 /* PTO = 2 SRTT + slack, plus the worst-case delayed ACK when one segment is out; at most
  * the RTO: the probe then takes the RTO's place (RFC 8985 §7.2). A probe that follows
  * unanswered ones waits 2^shift PTOs, and never as long as the RTO: that arms instead. */
-static void
+static __rte_always_inline void
 tlp_arm(struct sl_worker *w, struct tcp_flow *f, unsigned int shift)
 {
 	uint32_t flight = f->snd_max - f->snd_una;
@@ -273,7 +273,7 @@ tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 
 /* Step 2: remember the most recently sent segment delivered by this ACK, and the RTT
  * measured from it, unless it was a retransmission whose ACK may be the original's. */
-static void
+static __rte_always_inline void
 rack_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news *n)
 {
 	struct tcp_rec *r = &f->rec;
@@ -489,9 +489,11 @@ rec_exit(struct tcp_flow *f)
 	f->dupacks = 0;
 }
 
-void
-tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
-		 uint32_t acked, const struct tcp_sack_news *n)
+/* tcp_recovery_ack's general case, out of line: the common ACK (below) needs no stack
+ * frame. */
+__rte_noinline void
+tcp_recovery_ack_general(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+		uint32_t acked, const struct tcp_sack_news *n)
 {
 	uint32_t lost = 0, delivered;
 
@@ -529,6 +531,25 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 		delivered = rec_reno_partial(f, acked);
 	rec_prr(f, delivered);
 	flow_mark_dirty(w, f);
+}
+
+void
+tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+		 uint32_t acked, const struct tcp_sack_news *n)
+{
+	/* The common ACK: no recovery, no reduction to undo, no probe out, no D-SACK, no
+	 * retransmission delivered and nothing SACKed above SND.UNA. In the general path
+	 * rec_undo_check then counts nothing and returns (!undo_ok), tlp_settle returns
+	 * (!tlp_out), rack_reo_adapt does nothing (no D-SACK), the scans are skipped (their
+	 * condition is false), no recovery ends and none begins (lost == 0): RACK's update
+	 * is all that happens. */
+	if (likely(!(f->flags & TF_RECOVERY) && !f->rec.undo_ok && !f->rec.tlp_out &&
+		   n->dsack == 0 && !n->delivered_rtx && !seq_gt(f->sb.fack, f->snd_una))) {
+		if (f->flags & TF_SACK)
+			rack_update(w, f, n);
+		return;
+	}
+	tcp_recovery_ack_general(w, f, s, acked, n);
 }
 
 void

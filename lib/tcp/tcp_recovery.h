@@ -75,6 +75,12 @@ void
 tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 		 uint32_t acked, const struct tcp_sack_news *n);
 
+/* tcp_recovery_ack without its fast path for the common ACK (no loss, no probe, nothing
+ * to undo), which gives the same result: tests compare the two. */
+void
+tcp_recovery_ack_general(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+			 uint32_t acked, const struct tcp_sack_news *n);
+
 /* A duplicate ACK (f->dupacks counts it): the third starts recovery with the first
  * unacknowledged segment lost (RFC 5681 §3.2); during recovery without SACK each one
  * stands for a segment delivered. */

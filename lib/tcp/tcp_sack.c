@@ -143,8 +143,10 @@ sb_mark_rtx(struct tcp_flow *f, uint32_t seq, uint32_t end, uint32_t now)
 	sb_compact(sb);
 }
 
-void
-tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
+/* tcp_sb_sent's general case, out of line so that the common one (below) needs no
+ * stack frame. */
+__rte_noinline void
+tcp_sb_sent_general(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
 {
 	struct tcp_sb *sb = &f->sb;
 	uint32_t end = seq + len, top = sb_end(f);
@@ -176,6 +178,29 @@ tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
 	last->flags = 0;
 }
 
+/* The common case: new data leaves with nothing else in flight (every request of a
+ * ping-pong). With an empty list the general path finds top = SND.UNA, stamps the
+ * transmission (not as a retransmission: rtx is false), and, when the data ends above
+ * SND.UNA, appends the one plain record, as here; the same stores in the same order. */
+void
+tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
+{
+	struct tcp_sb *sb = &f->sb;
+	uint32_t now;
+
+	if (unlikely(sb->n != 0 || rtx)) {
+		tcp_sb_sent_general(w, f, seq, len, rtx);
+		return;
+	}
+	now = sb_stamp(w, sb, false);
+	if (seq_gt(seq + len, f->snd_una)) {
+		sb->rec[0].end = seq + len;
+		sb->rec[0].xmit = now;
+		sb->rec[0].flags = 0;
+		sb->n = 1;
+	}
+}
+
 /* A newly delivered run [.., end) sent at xmit: keep the latest for RACK (RFC 8985 §6.2
  * step 2: the most recently sent, ties broken by the higher end). */
 static void
@@ -192,8 +217,8 @@ sb_delivered(struct tcp_sack_news *n, const struct tcp_sb_rec *r, uint32_t end, 
 	}
 }
 
-void
-tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
+__rte_noinline void
+tcp_sb_ack_general(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
 {
 	struct tcp_sb *sb = &f->sb;
 	unsigned int i;
@@ -210,13 +235,37 @@ tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
 			break;
 	}
 	if (i == sb->n) {
-		sb->n = 0;	/* all acknowledged: the common case */
+		sb->n = 0;	/* all acknowledged */
 	} else if (i > 0) {
 		memmove(&sb->rec[0], &sb->rec[i], (sb->n - i) * sizeof(sb->rec[0]));
 		sb->n = (uint8_t)(sb->n - i);
 	}
 	if (seq_gt(ack, f->sb.fack))
 		f->sb.fack = ack;
+}
+
+void
+tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n)
+{
+	struct tcp_sb *sb = &f->sb;
+
+	/* The common case: one plain record, all of it acknowledged, nothing SACKed above
+	 * SND.UNA (fack <= SND.UNA < end) and no SACK news in n. The loop below would take
+	 * record 0 (e = end > SND.UNA), deliver it (sb_delivered: not a retransmission, not
+	 * reordered as end > fack, and n held nothing to compare with), stop at i == 1 ==
+	 * n, empty the list and raise fack to ack (> SND.UNA >= fack). */
+	if (likely(sb->n == 1 && sb->rec[0].flags == 0 && !n->delivered &&
+		   !seq_lt(ack, sb->rec[0].end) && seq_gt(sb->rec[0].end, f->snd_una) &&
+		   !seq_gt(sb->fack, f->snd_una))) {
+		n->delivered = true;
+		n->delivered_rtx = false;
+		n->xmit = sb->rec[0].xmit;
+		n->end = sb->rec[0].end;
+		sb->n = 0;
+		sb->fack = ack;
+		return;
+	}
+	tcp_sb_ack_general(f, ack, n);
 }
 
 /* Mark [lo, hi) SACKed. */

@@ -71,6 +71,15 @@ tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
 void
 tcp_sb_ack(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n);
 
+/* tcp_sb_sent and tcp_sb_ack take a fast path in the common case (nothing else in
+ * flight; one plain record wholly acknowledged); these are the general paths alone, which
+ * give the same result (tests compare the two). */
+void
+tcp_sb_sent_general(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
+		    bool rtx);
+void
+tcp_sb_ack_general(struct tcp_flow *f, uint32_t ack, struct tcp_sack_news *n);
+
 /* Apply the SACK blocks of an ACK whose cumulative acknowledgment is ack. */
 void
 tcp_sack_in(struct sl_worker *w, struct tcp_flow *f, uint32_t ack,

@@ -8,6 +8,8 @@
 
 #include "core/worker.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_in.h"
+#include "tcp/tcp_recovery.h"
 #include "tcp/tcp_sack.h"
 #include "tcp/tcp_seq.h"
 
@@ -409,6 +411,160 @@ test_full_list_new_data_still_recorded(void **state)
 	assert_int_equal(f->sb.n, 0);
 }
 
+/* ---- the fast paths give the general paths' results ---- */
+
+static struct sl_worker worker_b;
+static struct tcp_flow flow_b;
+
+static uint32_t rng_state;
+
+static uint32_t
+rng(uint32_t lim)
+{
+	rng_state = rng_state * 1103515245u + 12345u;
+	return (rng_state >> 8) % lim;
+}
+
+/* The scoreboard of two flows driven by the same random sends, SACKs, ACKs, timeouts and
+ * undos: one through tcp_sb_sent / tcp_sb_ack (fast path where it applies), the other
+ * through the general paths alone. Records, fack, stamps, what each ACK reports and the
+ * counters are the same after every step, and both fast paths ran many times. */
+static void
+test_sb_fast_paths_match_general_paths(void **state)
+{
+	struct tcp_flow *a = flow_fresh(), *b = &flow_b;
+	unsigned int step, fast_sent = 0, fast_ack = 0;
+
+	(void)state;
+	rng_state = 17;
+	memcpy(&worker_b, &worker, sizeof(worker));
+	memcpy(b, a, sizeof(*a));
+	b->w = &worker_b;
+	for (step = 0; step < 20000; step++) {
+		uint32_t op = rng(100), flight = a->snd_max - a->snd_una;
+		struct tcp_sack_news na = { 0 }, nb = { 0 };
+
+		if (op < 40 || flight == 0) {
+			/* New data, now or a few microseconds on (same-instant records grow). */
+			uint32_t len = 1 + rng(3 * MSS);
+			uint64_t dt = rng(4) == 0 ? 0 : rng(300);
+
+			worker.clock.now_us += dt;
+			worker_b.clock.now_us += dt;
+			if (a->sb.n == 0)
+				fast_sent++;
+			tcp_sb_sent(&worker, a, a->snd_max, len, false);
+			tcp_sb_sent_general(&worker_b, b, b->snd_max, len, false);
+			a->snd_max += len;
+			b->snd_max += len;
+			a->snd_nxt = a->snd_max;
+			b->snd_nxt = b->snd_max;
+		} else if (op < 50) {
+			/* A retransmission of part of the flight. */
+			uint32_t off = rng(flight), len = 1 + rng(flight - off);
+
+			tcp_sb_sent(&worker, a, a->snd_una + off, len, true);
+			tcp_sb_sent_general(&worker_b, b, b->snd_una + off, len, true);
+		} else if (op < 62) {
+			/* A SACK block (both flows take the same function). */
+			struct tcp_sack_block blk;
+			uint32_t off = rng(flight);
+
+			blk.start = a->snd_una + off;
+			blk.end = blk.start + 1 + rng(flight - off);
+			tcp_sack_in(&worker, a, a->snd_una, &blk, 1, &na);
+			tcp_sack_in(&worker_b, b, b->snd_una, &blk, 1, &nb);
+		} else if (op < 64) {
+			tcp_sb_timeout(a, rng(2) == 0);
+			memcpy(&b->sb, &a->sb, sizeof(a->sb));
+		} else if (op < 66) {
+			tcp_sb_clear_lost(a);
+			tcp_sb_clear_lost(b);
+		} else {
+			/* A cumulative ACK: often all of the flight, else part of it. */
+			uint32_t ackv = a->snd_una + (rng(2) == 0 ? flight : 1 + rng(flight));
+
+			if (a->sb.n == 1 && a->sb.rec[0].flags == 0 &&
+			    !seq_lt(ackv, a->sb.rec[0].end) && !seq_gt(a->sb.fack, a->snd_una))
+				fast_ack++;
+			tcp_sb_ack(a, ackv, &na);
+			tcp_sb_ack_general(b, ackv, &nb);
+			a->snd_una = b->snd_una = ackv;
+			if (seq_lt(a->snd_nxt, ackv))
+				a->snd_nxt = b->snd_nxt = ackv;
+		}
+		assert_memory_equal(&na, &nb, sizeof(na));
+		assert_memory_equal(&a->sb, &b->sb, sizeof(a->sb));
+		assert_memory_equal(&worker.stats, &worker_b.stats, sizeof(worker.stats));
+		assert_int_equal(a->snd_una, b->snd_una);
+		if (a->sb.n > 0)
+			check_invariants(a);
+	}
+	assert_true(fast_sent > 1000);
+	assert_true(fast_ack > 500);
+}
+
+/* tcp_recovery_ack in random states where its fast path applies (no recovery, nothing to
+ * undo, no probe out, no D-SACK, no retransmission delivered, nothing SACKed above
+ * SND.UNA), against the general path: the same control block and counters after. */
+static void
+test_recovery_ack_fast_path_matches_general_path(void **state)
+{
+	struct tcp_seg seg;
+	unsigned int i;
+
+	(void)state;
+	rng_state = 4242;
+	memset(&seg, 0, sizeof(seg));
+	for (i = 0; i < 20000; i++) {
+		struct tcp_flow *a = flow_fresh(), *b = &flow_b;
+		struct tcp_sack_news n = { 0 };
+		struct tcp_rec *r = &a->rec;
+		uint32_t now, acked;
+
+		worker.clock.now_us += rng(1u << 30);
+		now = (uint32_t)worker.clock.now_us;
+		a->flags = rng(2) ? TF_SACK : 0;
+		a->snd_una += rng(1u << 20);
+		a->snd_max = a->snd_nxt = a->snd_una + rng(100000);
+		a->sb.fack = a->snd_una - rng(2) * rng(1000);
+		a->srtt = rng(4) == 0 ? 0 : rng(1u << 20);
+		r->reo_mult = (uint8_t)rng(4);
+		r->rack_valid = rng(2);
+		r->rack_reord = rng(2);
+		r->rack_xmit = now - rng(10000) + 5000;
+		r->rack_end = a->snd_una - rng(2) * rng(3000) + rng(3000);
+		r->rack_rtt = rng(20000);
+		r->rack_min_rtt = rng(3) == 0 ? 0 : rng(20000);
+		n.delivered = rng(4) != 0;
+		n.reordered = rng(2);
+		n.sacked = rng(2) * rng(5000);
+		/* xmit sometimes equal to the RACK segment's, sometimes a microsecond ahead
+		 * of the clock (tcp_sack.c sb_stamp). */
+		switch (rng(3)) {
+		case 0:
+			n.xmit = r->rack_xmit;
+			break;
+		case 1:
+			n.xmit = now + rng(2);
+			break;
+		default:
+			n.xmit = now - rng(20000);
+			break;
+		}
+		n.end = r->rack_end + rng(3000) - 1500;
+		acked = 1 + rng(5000);
+		memcpy(&worker_b, &worker, sizeof(worker));
+		memcpy(b, a, sizeof(*a));
+		b->w = &worker_b;
+		tcp_recovery_ack(&worker, a, &seg, acked, &n);
+		tcp_recovery_ack_general(&worker_b, b, &seg, acked, &n);
+		b->w = &worker;
+		assert_memory_equal(a, b, sizeof(*a));
+		assert_memory_equal(&worker.stats, &worker_b.stats, sizeof(worker.stats));
+	}
+}
+
 int
 main(void)
 {
@@ -425,6 +581,8 @@ main(void)
 		cmocka_unit_test(test_hostile_scattered_blocks_bounded),
 		cmocka_unit_test(test_full_list_segment_blocks_bounded),
 		cmocka_unit_test(test_full_list_new_data_still_recorded),
+		cmocka_unit_test(test_sb_fast_paths_match_general_paths),
+		cmocka_unit_test(test_recovery_ack_fast_path_matches_general_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
