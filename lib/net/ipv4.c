@@ -40,7 +40,7 @@ ipv4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t 
 	if (flags == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
 	if (likely(ihl == sizeof(*ip)))
-		return cksum_ipv4_hdr20(ip) == 0xffff;
+		return cksum_ipv4_hdr20_ok(ip);
 	return cksum_raw(ip, ihl) == 0xffff;
 }
 

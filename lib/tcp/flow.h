@@ -286,6 +286,7 @@ struct tcp_worker {
 	int mdyn;			/* mbuf dynamic field offset */
 	bool isn_pinned;		/* tests only: every ISN is isn_pin */
 	uint32_t isn_pin;
+	bool predict_off;		/* tests only: no header prediction (tcp_in.c) */
 };
 
 /* The worker's TCP state: the flow table, the listeners, the ISN and cookie keys. */

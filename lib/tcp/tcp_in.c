@@ -1089,12 +1089,21 @@ tcp_input_done(struct sl_worker *w, struct tcp_flow *f)
 /*
  * Header prediction (Van Jacobson's, as in RFC 1323 Appendix and Linux's
  * tcp_rcv_established): most segments of an established connection are the next one in
- * sequence, with only the ACK flag (and PSH), only a timestamp that passes PAWS, the
- * window unchanged, an acknowledgment that is not a duplicate, and data that fits the
- * window; nothing is out of order, neither recovery nor persist is on, and the pool is
- * not under pressure (tcp_data_in then decides whether payload may stay). For those
+ * sequence, with only the ACK flag (and PSH), only a timestamp that passes PAWS, a
+ * window that is not zero, an acknowledgment that is not a duplicate, and data that fits
+ * the window; nothing is out of order, neither recovery nor persist is on, and the pool
+ * is not under pressure (tcp_data_in then decides whether payload may stay). For those
  * every check of the full path below would pass, so they go straight to the ACK and the
  * data. Returns false (nothing done) for any other segment.
+ *
+ * A changed window is taken here too: the peer's window field moves whenever its free
+ * space crosses a multiple of its scale (with a 1-byte request-response and a shift of
+ * 3, one segment in 8), and the general path does nothing more for it than
+ * tcp_wnd_update does below. The window only weighs in on the general path in two more
+ * places: tcp_is_dupack, which needs an ACK of nothing new without data (excluded here),
+ * and persist mode (excluded, and then a zero window, which is excluded too, is what
+ * keeps it on). Segments that change the window but would be duplicate ACKs if it had
+ * not changed still take the general path.
  */
 static inline bool
 tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
@@ -1105,9 +1114,9 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 
 	if (f->state != SL_TCP_ESTABLISHED ||
 	    (s->flags & (uint8_t)~RTE_TCP_PSH_FLAG) != RTE_TCP_ACK_FLAG ||
-	    s->seq != f->rcv_nxt || wnd != f->snd_wnd || s->wnd == 0 ||
+	    s->seq != f->rcv_nxt || s->wnd == 0 ||
 	    (f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_RCVD)) ||
-	    f->ooo.nsegs != 0 || f->ooo.fin || w->tcp.mem_pressure)
+	    f->ooo.nsegs != 0 || f->ooo.fin || w->tcp.mem_pressure || w->tcp.predict_off)
 		return false;
 	if (f->flags & TF_TS) {
 		if (s->opts.has != TO_TS || seq_lt(s->opts.tsval, f->ts_recent))
@@ -1130,8 +1139,13 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		f->ts_recent = s->opts.tsval;
 		f->ts_recent_us = w->clock.now_us;
 	}
-	/* tcp_wnd_update with the window unchanged. */
+	/* tcp_wnd_update, persist mode off (nothing to stop when the window opens). */
 	if (seq_lt(f->snd_wl1, s->seq) || (f->snd_wl1 == s->seq && seq_le(f->snd_wl2, s->ack))) {
+		if (unlikely(wnd != f->snd_wnd)) {
+			flow_mark_dirty(w, f);
+			f->snd_wnd = wnd;
+			f->max_snd_wnd = RTE_MAX(f->max_snd_wnd, wnd);
+		}
 		f->snd_wl1 = s->seq;
 		f->snd_wl2 = s->ack;
 	}
@@ -1238,7 +1252,7 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t o
 	if (fl == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return false;
 	/* Over a segment that includes its checksum, a correct sum is all ones. */
-	return cksum_l4_ipv4(m, ip->src_addr, ip->dst_addr, IPPROTO_TCP, off, len) == 0;
+	return cksum_l4_ipv4_ok(m, ip->src_addr, ip->dst_addr, IPPROTO_TCP, off, len);
 }
 
 /* A segment that failed the header checks, noted like TCP_DROP with what is known of it
