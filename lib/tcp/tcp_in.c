@@ -958,8 +958,9 @@ tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t 
 }
 
 /* In-order payload (len bytes at RCV.NXT): onto the rx stream for the delivery phase,
- * or discarded after sl_conn_close(). Consumes m. */
-static void
+ * or discarded after sl_conn_close(). Consumes m. Inline in both its callers: header
+ * prediction's copy is on every data segment's path. */
+static __rte_always_inline void
 tcp_data_in_order(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t len,
 		  uint8_t flags)
 {
@@ -970,7 +971,10 @@ tcp_data_in_order(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, u
 		w->stats.tcp_rx_discarded += len;
 		rte_pktmbuf_free(m);
 	} else {
-		rxbuf_append(w, &f->rx, m);
+		if (likely(m->next == NULL))
+			rxbuf_append_seg(&f->rx, m, w->tcp.mdyn);
+		else
+			rxbuf_append(w, &f->rx, m);
 		flow_mark_ready(w, f, EV_DATA);
 	}
 	tcp_ack_schedule(w, f, len, flags);
@@ -1069,7 +1073,7 @@ tcp_text_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 
 /* The end of every accepted segment's processing: an ACK owed while the TX queue is
  * backed up, and the flow onto the output list when it has something to send. */
-static void
+static __rte_always_inline void
 tcp_input_done(struct sl_worker *w, struct tcp_flow *f)
 {
 	/* While the TX queue is backed up (port.h) the output pass may not reach this flow
@@ -1340,7 +1344,11 @@ tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	f = flow_lookup(w, &s.key);
+	/* flow_lookup's one-entry cache, checked here without the call: the flow of the
+	 * last segment is, with one connection busy, the flow of this one. */
+	f = w->tcp.last_hit;
+	if (f == NULL || !flow_key_eq(&f->key, &s.key))
+		f = flow_lookup(w, &s.key);
 	if (f == NULL)
 		tcp_input_noflow(w, m, &s);
 	else
