@@ -199,30 +199,34 @@ cksum_sum_ok(uint64_t s)
 }
 
 /* cksum_raw_from's sum, not folded: the same 64-bit words with their carries added back
- * at the end, for cksum_sum_ok. */
+ * at the end, for cksum_sum_ok. Each word is its own scalar (an array makes the compiler
+ * copy the block to the stack first). */
 static inline uint64_t
 cksum_raw64_from(const void *buf, size_t len, uint64_t s)
 {
 	const uint8_t *p = buf;
-	uint64_t cy = 0, x[4];
+	uint64_t cy = 0, a, b, c, d;
 	uint32_t y;
 	uint16_t h;
 
-	for (; len >= sizeof(x); len -= sizeof(x), p += sizeof(x)) {
-		memcpy(x, p, sizeof(x));
-		s += x[0];
-		cy += s < x[0];
-		s += x[1];
-		cy += s < x[1];
-		s += x[2];
-		cy += s < x[2];
-		s += x[3];
-		cy += s < x[3];
+	for (; len >= 4 * sizeof(a); len -= 4 * sizeof(a), p += 4 * sizeof(a)) {
+		memcpy(&a, p, sizeof(a));
+		memcpy(&b, p + 8, sizeof(b));
+		memcpy(&c, p + 16, sizeof(c));
+		memcpy(&d, p + 24, sizeof(d));
+		s += a;
+		cy += s < a;
+		s += b;
+		cy += s < b;
+		s += c;
+		cy += s < c;
+		s += d;
+		cy += s < d;
 	}
-	for (; len >= sizeof(x[0]); len -= sizeof(x[0]), p += sizeof(x[0])) {
-		memcpy(x, p, sizeof(x[0]));
-		s += x[0];
-		cy += s < x[0];
+	for (; len >= sizeof(a); len -= sizeof(a), p += sizeof(a)) {
+		memcpy(&a, p, sizeof(a));
+		s += a;
+		cy += s < a;
 	}
 	/* The last 0-7 bytes go into cy, which joins s with an end-around carry below
 	 * anyway: no carry to track for them. */
