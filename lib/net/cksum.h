@@ -9,6 +9,7 @@
  * which loses carries: chained packets whose segments split at odd offsets get a wrong
  * sum. Here each piece is folded to 16 bits first, then swapped. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -179,6 +180,108 @@ cksum_l4_ipv4(const struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst, uint8_t 
 						 len, cksum_ipv4_phdr64(src, dst, proto, len));
 	return (uint16_t)~cksum_add(cksum_ipv4_phdr(src, dst, proto, len),
 				    cksum_mbuf(m, off, len));
+}
+
+/* ---- verification on receipt ----
+ *
+ * A received header or segment is good when the ones'-complement sum over it (checksum
+ * field included) folds to 0xffff. The folded sum of a value is congruent to it modulo
+ * 0xffff (2^16 = 1 mod 0xffff) and lies in [1, 0xffff] unless the value is 0, so "folds
+ * to 0xffff" is "a nonzero multiple of 0xffff": one multiply and compare (the compiler's
+ * divisibility test for an odd divisor) instead of four folding steps. */
+
+/* Is the end-around-carried sum s (carries out of bit 63 already added back) that of a
+ * correct checksum? */
+static inline bool
+cksum_sum_ok(uint64_t s)
+{
+	return s != 0 && s % 0xffff == 0;
+}
+
+/* cksum_raw_from's sum, not folded: the same 64-bit words with their carries added back
+ * at the end, for cksum_sum_ok. Each word is its own scalar (an array makes the compiler
+ * copy the block to the stack first). */
+static inline uint64_t
+cksum_raw64_from(const void *buf, size_t len, uint64_t s)
+{
+	const uint8_t *p = buf;
+	uint64_t cy = 0, a, b, c, d;
+	uint32_t y;
+	uint16_t h;
+
+	for (; len >= 4 * sizeof(a); len -= 4 * sizeof(a), p += 4 * sizeof(a)) {
+		memcpy(&a, p, sizeof(a));
+		memcpy(&b, p + 8, sizeof(b));
+		memcpy(&c, p + 16, sizeof(c));
+		memcpy(&d, p + 24, sizeof(d));
+		s += a;
+		cy += s < a;
+		s += b;
+		cy += s < b;
+		s += c;
+		cy += s < c;
+		s += d;
+		cy += s < d;
+	}
+	for (; len >= sizeof(a); len -= sizeof(a), p += sizeof(a)) {
+		memcpy(&a, p, sizeof(a));
+		s += a;
+		cy += s < a;
+	}
+	/* The last 0-7 bytes go into cy, which joins s with an end-around carry below
+	 * anyway: no carry to track for them. */
+	y = 0;
+	if (len >= sizeof(y)) {
+		memcpy(&y, p, sizeof(y));
+		p += sizeof(y);
+		len -= sizeof(y);
+	}
+	cy += y;
+	if (len >= sizeof(h)) {
+		memcpy(&h, p, sizeof(h));
+		cy += h;
+		p += sizeof(h);
+		len -= sizeof(h);
+	}
+	if (len != 0) {
+		/* The odd last byte is the first byte of a zero-padded word. */
+		h = 0;
+		memcpy(&h, p, 1);
+		cy += h;
+	}
+	/* The carries out of bit 63 count 1 each (2^64 = 1 mod 0xffff), as the tail words
+	 * do: back in at bit 0, with the end-around carry of that addition. */
+	s += cy;
+	s += s < cy;
+	return s;
+}
+
+/* Is the IPv4 header without options at hdr (20 bytes, any alignment) intact? Two 64-bit
+ * words and a 32-bit one: cksum_ipv4_hdr20's sum without the folding. */
+static inline bool
+cksum_ipv4_hdr20_ok(const void *hdr)
+{
+	uint64_t a, b, s;
+	uint32_t c;
+
+	memcpy(&a, hdr, sizeof(a));
+	memcpy(&b, (const uint8_t *)hdr + 8, sizeof(b));
+	memcpy(&c, (const uint8_t *)hdr + 16, sizeof(c));
+	s = a + b;
+	/* Below 2^35 after this: the carry of a + b counts 1 (2^64 = 1 mod 0xffff). */
+	s = (s & 0xffffffff) + (s >> 32) + (s < a) + c;
+	return cksum_sum_ok(s);
+}
+
+/* Is the TCP/UDP segment at [off, off + len) of m, checksum field included, intact? */
+static inline bool
+cksum_l4_ipv4_ok(const struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst, uint8_t proto,
+		 uint32_t off, uint32_t len)
+{
+	if (likely(off + len <= rte_pktmbuf_data_len(m)))
+		return cksum_sum_ok(cksum_raw64_from(rte_pktmbuf_mtod_offset(m, const void *, off),
+						     len, cksum_ipv4_phdr64(src, dst, proto, len)));
+	return cksum_l4_ipv4(m, src, dst, proto, off, len) == 0;
 }
 
 #endif /* SL_CKSUM_H */

@@ -40,7 +40,7 @@ ipv4_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t 
 	if (flags == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
 	if (likely(ihl == sizeof(*ip)))
-		return cksum_ipv4_hdr20(ip) == 0xffff;
+		return cksum_ipv4_hdr20_ok(ip);
 	return cksum_raw(ip, ihl) == 0xffff;
 }
 
@@ -77,16 +77,23 @@ ipv4_input(struct sl_worker *w, struct rte_mbuf *m)
 		goto drop;
 	}
 	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2);
-	if (unlikely((ip->version_ihl >> 4) != 4)) {
-		w->stats.ip_drop_version++;
-		why = "ip_drop_version";
-		goto drop;
-	}
-	ihl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
-	if (unlikely(ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < l2 + ihl)) {
-		w->stats.ip_drop_ihl++;
-		why = "ip_drop_ihl";
-		goto drop;
+	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF)) {
+		/* Version 4 without options, nearly every datagram: the version and header
+		 * length checks below pass (the 20 bytes are there, checked above). */
+		ihl = sizeof(*ip);
+	} else {
+		if (unlikely((ip->version_ihl >> 4) != 4)) {
+			w->stats.ip_drop_version++;
+			why = "ip_drop_version";
+			goto drop;
+		}
+		ihl = (uint32_t)(ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) *
+		      RTE_IPV4_IHL_MULTIPLIER;
+		if (unlikely(ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < l2 + ihl)) {
+			w->stats.ip_drop_ihl++;
+			why = "ip_drop_ihl";
+			goto drop;
+		}
 	}
 	tot = rte_be_to_cpu_16(ip->total_length);
 	frame = m->pkt_len - l2;

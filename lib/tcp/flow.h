@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 
 #include <rte_byteorder.h>
@@ -47,6 +48,21 @@ struct flow_key {
 	rte_be16_t rport;
 	rte_be16_t lport;
 };
+
+/* The same 4-tuple: 12 bytes without padding, compared 8 + 4 at a time. */
+static inline bool
+flow_key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	uint64_t a0, b0;
+	uint32_t a1, b1;
+
+	RTE_BUILD_BUG_ON(sizeof(struct flow_key) != 12);
+	memcpy(&a0, a, sizeof(a0));
+	memcpy(&b0, b, sizeof(b0));
+	memcpy(&a1, (const uint8_t *)a + sizeof(a0), sizeof(a1));
+	memcpy(&b1, (const uint8_t *)b + sizeof(b0), sizeof(b1));
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
 
 /* Control-block flags. */
 #define TF_ACKNOW	(1u << 0)	/* send an ACK at the next output */
@@ -289,6 +305,7 @@ struct tcp_worker {
 	int mdyn;			/* mbuf dynamic field offset */
 	bool isn_pinned;		/* tests only: every ISN is isn_pin */
 	uint32_t isn_pin;
+	bool predict_off;		/* tests only: no header prediction (tcp_in.c) */
 };
 
 /* The worker's TCP state: the flow table, the listeners, the ISN and cookie keys. */

@@ -12,10 +12,7 @@
 #include "tcp/rxbuf.h"
 #include "core/worker.h"
 
-/* A segment not queued on its own: its bytes (if any) go after the tail's, then it is
- * freed. Out of line, so that queueing a segment, the usual case, needs no stack frame
- * for the free. */
-static __rte_noinline void
+__rte_noinline void
 rxbuf_merge_seg(struct rte_mbuf *tail, struct rte_mbuf *m)
 {
 	uint16_t len = m->data_len;
@@ -29,26 +26,6 @@ rxbuf_merge_seg(struct rte_mbuf *tail, struct rte_mbuf *m)
 	rte_pktmbuf_free_seg(m);
 }
 
-static inline void
-rxbuf_push_seg(struct sl_worker *w, struct rxbuf *rb, struct rte_mbuf *m)
-{
-	struct rte_mbuf *tail = rb->q.tail;
-	uint16_t len = m->data_len;
-
-	rb->bytes += len;
-	/* An empty segment is dropped. A small payload is merged into the tail when that
-	 * mbuf is ours alone: appending after its bytes changes nothing anyone else may be
-	 * looking at. */
-	if (len == 0 ||
-	    (len <= RXBUF_MERGE_MAX && tail != NULL && RTE_MBUF_DIRECT(tail) &&
-	     rte_mbuf_refcnt_read(tail) == 1 && rte_pktmbuf_tailroom(tail) >= len)) {
-		rxbuf_merge_seg(tail, m);
-		return;
-	}
-	rb->truesize += m->buf_len;
-	mbuf_fifo_push(&rb->q, m, w->tcp.mdyn);
-}
-
 void
 rxbuf_append(struct sl_worker *w, struct rxbuf *rb, struct rte_mbuf *m)
 {
@@ -57,9 +34,7 @@ rxbuf_append(struct sl_worker *w, struct rxbuf *rb, struct rte_mbuf *m)
 		struct rte_mbuf *next = m->next;
 
 		m->next = NULL;
-		m->nb_segs = 1;
-		m->pkt_len = m->data_len;
-		rxbuf_push_seg(w, rb, m);
+		rxbuf_append_seg(rb, m, w->tcp.mdyn);
 		m = next;
 	}
 }

@@ -11,9 +11,10 @@
 
 #include <stdint.h>
 
+#include <rte_mbuf.h>
+
 #include "net/mbuf_dyn.h"
 
-struct rte_mbuf;
 struct sl_worker;
 
 /* Payloads up to this size are merged into the tail mbuf when it has room. */
@@ -29,6 +30,36 @@ struct rxbuf {
 /* Append m (data pointer on the payload; may be chained). Consumes m. */
 void
 rxbuf_append(struct sl_worker *w, struct rxbuf *rb, struct rte_mbuf *m);
+
+/* A segment not queued on its own: its bytes (if any) go after the tail's (tail may be
+ * NULL when there are none), then it is freed. Out of line, so that queueing a segment,
+ * the usual case, needs no stack frame for the free. */
+void
+rxbuf_merge_seg(struct rte_mbuf *tail, struct rte_mbuf *m);
+
+/* rxbuf_append of a single-segment m (m->next is NULL), inline for the receive path;
+ * mdyn is the worker's mbuf dynamic-field offset (w->tcp.mdyn). Consumes m. */
+static inline void
+rxbuf_append_seg(struct rxbuf *rb, struct rte_mbuf *m, int mdyn)
+{
+	struct rte_mbuf *tail = rb->q.tail;
+	uint16_t len = m->data_len;
+
+	m->nb_segs = 1;
+	m->pkt_len = len;
+	rb->bytes += len;
+	/* An empty segment is dropped. A small payload is merged into the tail when that
+	 * mbuf is ours alone: appending after its bytes changes nothing anyone else may be
+	 * looking at. */
+	if (len == 0 ||
+	    (len <= RXBUF_MERGE_MAX && tail != NULL && RTE_MBUF_DIRECT(tail) &&
+	     rte_mbuf_refcnt_read(tail) == 1 && rte_pktmbuf_tailroom(tail) >= len)) {
+		rxbuf_merge_seg(tail, m);
+		return;
+	}
+	rb->truesize += m->buf_len;
+	mbuf_fifo_push(&rb->q, m, mdyn);
+}
 
 /* Drop the first n (<= bytes) bytes. */
 void

@@ -930,7 +930,7 @@ tcp_data_trim(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint3
  * and the rest of a burst is acknowledged in the output phase without delay: one lost
  * ACK per burst would otherwise stall the whole window until the sender's probe (Linux's
  * quick-ACK mode does the same). */
-static void
+static __rte_always_inline void
 tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t flags)
 {
 	const struct sl_config *cfg = w->cfg;
@@ -958,8 +958,9 @@ tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t 
 }
 
 /* In-order payload (len bytes at RCV.NXT): onto the rx stream for the delivery phase,
- * or discarded after sl_conn_close(). Consumes m. */
-static void
+ * or discarded after sl_conn_close(). Consumes m. Inline in both its callers: header
+ * prediction's copy is on every data segment's path. */
+static __rte_always_inline void
 tcp_data_in_order(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t len,
 		  uint8_t flags)
 {
@@ -970,7 +971,10 @@ tcp_data_in_order(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, u
 		w->stats.tcp_rx_discarded += len;
 		rte_pktmbuf_free(m);
 	} else {
-		rxbuf_append(w, &f->rx, m);
+		if (likely(m->next == NULL))
+			rxbuf_append_seg(&f->rx, m, w->tcp.mdyn);
+		else
+			rxbuf_append(w, &f->rx, m);
 		flow_mark_ready(w, f, EV_DATA);
 	}
 	tcp_ack_schedule(w, f, len, flags);
@@ -1069,7 +1073,7 @@ tcp_text_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 
 /* The end of every accepted segment's processing: an ACK owed while the TX queue is
  * backed up, and the flow onto the output list when it has something to send. */
-static void
+static __rte_always_inline void
 tcp_input_done(struct sl_worker *w, struct tcp_flow *f)
 {
 	/* While the TX queue is backed up (port.h) the output pass may not reach this flow
@@ -1089,14 +1093,26 @@ tcp_input_done(struct sl_worker *w, struct tcp_flow *f)
 /*
  * Header prediction (Van Jacobson's, as in RFC 1323 Appendix and Linux's
  * tcp_rcv_established): most segments of an established connection are the next one in
- * sequence, with only the ACK flag (and PSH), only a timestamp that passes PAWS, the
- * window unchanged, an acknowledgment that is not a duplicate, and data that fits the
- * window; nothing is out of order, neither recovery nor persist is on, and the pool is
- * not under pressure (tcp_data_in then decides whether payload may stay). For those
+ * sequence, with only the ACK flag (and PSH), only a timestamp that passes PAWS, a
+ * window that is not zero, an acknowledgment that is not a duplicate, and data that fits
+ * the window; nothing is out of order, neither recovery nor persist is on, and the pool
+ * is not under pressure (tcp_data_in then decides whether payload may stay). For those
  * every check of the full path below would pass, so they go straight to the ACK and the
  * data. Returns false (nothing done) for any other segment.
+ *
+ * A changed window is taken here too: the peer's window field moves whenever its free
+ * space crosses a multiple of its scale (with a 1-byte request-response and a shift of
+ * 3, one segment in 8), and the general path does nothing more for it than
+ * tcp_wnd_update does below. The window only weighs in on the general path in two more
+ * places: tcp_is_dupack, which needs an ACK of nothing new without data (excluded here),
+ * and persist mode (excluded, and then a zero window, which is excluded too, is what
+ * keeps it on). Segments that change the window but would be duplicate ACKs if it had
+ * not changed still take the general path.
+ *
+ * Inline in tcp_input_owned, the one caller: no call and no second stack frame on the
+ * path of nearly every segment.
  */
-static inline bool
+static __rte_always_inline bool
 tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		    const struct tcp_seg *s)
 {
@@ -1105,9 +1121,9 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 
 	if (f->state != SL_TCP_ESTABLISHED ||
 	    (s->flags & (uint8_t)~RTE_TCP_PSH_FLAG) != RTE_TCP_ACK_FLAG ||
-	    s->seq != f->rcv_nxt || wnd != f->snd_wnd || s->wnd == 0 ||
+	    s->seq != f->rcv_nxt || s->wnd == 0 ||
 	    (f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_RCVD)) ||
-	    f->ooo.nsegs != 0 || f->ooo.fin || w->tcp.mem_pressure)
+	    f->ooo.nsegs != 0 || f->ooo.fin || w->tcp.mem_pressure || w->tcp.predict_off)
 		return false;
 	if (f->flags & TF_TS) {
 		if (s->opts.has != TO_TS || seq_lt(s->opts.tsval, f->ts_recent))
@@ -1130,8 +1146,13 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		f->ts_recent = s->opts.tsval;
 		f->ts_recent_us = w->clock.now_us;
 	}
-	/* tcp_wnd_update with the window unchanged. */
+	/* tcp_wnd_update, persist mode off (nothing to stop when the window opens). */
 	if (seq_lt(f->snd_wl1, s->seq) || (f->snd_wl1 == s->seq && seq_le(f->snd_wl2, s->ack))) {
+		if (unlikely(wnd != f->snd_wnd)) {
+			flow_mark_dirty(w, f);
+			f->snd_wnd = wnd;
+			f->max_snd_wnd = RTE_MAX(f->max_snd_wnd, wnd);
+		}
 		f->snd_wl1 = s->seq;
 		f->snd_wl2 = s->ack;
 	}
@@ -1158,15 +1179,14 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
  * SYN-RECEIVED and the synchronized states, RFC 9293 §3.10.7.4 "Otherwise", in its
  * order: the sequence number (with PAWS), RST, SYN, ACK, segment text and FIN. Each check
  * that rejects a segment consumes it; the URG check (sixth) is not implemented and the
- * security check (third) does not apply. Consumes m.
+ * security check (third) does not apply. Consumes m. The segments of established
+ * connections come here when header prediction (tcp_input_owned) did not take them.
  */
 static void
 tcp_input_flow(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, struct tcp_seg *s)
 {
 	uint32_t una;
 
-	if (likely(tcp_input_predicted(w, f, m, s)))
-		return;
 	switch (f->state) {
 	case SL_TCP_SYN_SENT:
 		tcp_input_syn_sent(w, f, m, s);
@@ -1238,7 +1258,7 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t o
 	if (fl == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		return false;
 	/* Over a segment that includes its checksum, a correct sum is all ones. */
-	return cksum_l4_ipv4(m, ip->src_addr, ip->dst_addr, IPPROTO_TCP, off, len) == 0;
+	return cksum_l4_ipv4_ok(m, ip->src_addr, ip->dst_addr, IPPROTO_TCP, off, len);
 }
 
 /* A segment that failed the header checks, noted like TCP_DROP with what is known of it
@@ -1326,10 +1346,14 @@ tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	f = flow_lookup(w, &s.key);
+	/* flow_lookup's one-entry cache, checked here without the call: the flow of the
+	 * last segment is, with one connection busy, the flow of this one. */
+	f = w->tcp.last_hit;
+	if (f == NULL || !flow_key_eq(&f->key, &s.key))
+		f = flow_lookup(w, &s.key);
 	if (f == NULL)
 		tcp_input_noflow(w, m, &s);
-	else
+	else if (unlikely(!tcp_input_predicted(w, f, m, &s)))
 		tcp_input_flow(w, f, m, &s);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* lib/net/cksum.h against DPDK's rte_raw_cksum() (one 16-bit word per step, the reference):
- * every length and start alignment, sums that wrap many times, the pseudo-header, and a
- * chained mbuf split at odd and even offsets. No EAL: the mbufs are plain structs over
+ * every length and start alignment, sums that wrap many times, the pseudo-header, a
+ * chained mbuf split at odd and even offsets, and the verdicts on receipt against the
+ * folded sums. No EAL: the mbufs are plain structs over
  * static buffers. */
 
 #include <stdarg.h>
@@ -109,6 +110,97 @@ test_chained_mbuf_sum_equals_flat_sum(void **state)
 	}
 }
 
+/* The verdicts on receipt (cksum_sum_ok and its users) against the folded sums the
+ * senders use: for every length and alignment, on random bytes (nearly all bad), on the
+ * same bytes with a correct checksum field written (good), and with one bit flipped. */
+static void
+test_verify_agrees_with_fold_for_every_length_and_alignment(void **state)
+{
+	static const uint64_t starts[] = { 0, 0x1234, 0xffffffffffull, UINT64_MAX - 7 };
+	size_t len, off, k;
+
+	(void)state;
+	for (k = 0; k < RTE_DIM(starts); k++) {
+		fill_random(data, sizeof(data), 3 + (unsigned int)k);
+		for (off = 0; off < 8; off++)
+			for (len = 0; len <= 600; len++) {
+				uint8_t *p = data + off;
+				uint16_t c;
+
+				assert_int_equal(cksum_sum_ok(cksum_raw64_from(p, len, starts[k])),
+						 cksum_raw_from(p, len, starts[k]) == 0xffff);
+				if (len < 2)
+					continue;
+				/* A checksum field in the first word that makes the sum right. */
+				p[0] = p[1] = 0;
+				c = (uint16_t)~cksum_raw_from(p, len, starts[k]);
+				memcpy(p, &c, sizeof(c));
+				assert_int_equal(cksum_raw_from(p, len, starts[k]), 0xffff);
+				assert_true(cksum_sum_ok(cksum_raw64_from(p, len, starts[k])));
+				p[len - 1] ^= 0x10;
+				assert_int_equal(cksum_sum_ok(cksum_raw64_from(p, len, starts[k])),
+						 cksum_raw_from(p, len, starts[k]) == 0xffff);
+			}
+	}
+	/* All ones: carries out of every word; all zeros: a sum of 0 is never right. */
+	memset(data, 0xff, sizeof(data));
+	for (len = 0; len <= 2048; len += 3)
+		assert_int_equal(cksum_sum_ok(cksum_raw64_from(data, len, 0)),
+				 cksum_raw_from(data, len, 0) == 0xffff);
+	memset(data, 0, sizeof(data));
+	assert_false(cksum_sum_ok(cksum_raw64_from(data, 64, 0)));
+}
+
+static void
+test_ipv4_hdr20_verify_agrees_with_fold(void **state)
+{
+	struct rte_ipv4_hdr ip;
+	unsigned int i, bit;
+
+	(void)state;
+	for (i = 0; i < 2000; i++) {
+		fill_random((uint8_t *)&ip, sizeof(ip), 100 + i);
+		assert_int_equal(cksum_ipv4_hdr20_ok(&ip), cksum_ipv4_hdr20(&ip) == 0xffff);
+		ip.version_ihl = RTE_IPV4_VHL_DEF;	/* rte_ipv4_cksum sums IHL words */
+		ip.hdr_checksum = 0;
+		ip.hdr_checksum = rte_ipv4_cksum(&ip);
+		assert_true(cksum_ipv4_hdr20_ok(&ip));
+		bit = i % 160;
+		((uint8_t *)&ip)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		assert_int_equal(cksum_ipv4_hdr20_ok(&ip), cksum_ipv4_hdr20(&ip) == 0xffff);
+	}
+	memset(&ip, 0xff, sizeof(ip));
+	assert_int_equal(cksum_ipv4_hdr20_ok(&ip), cksum_ipv4_hdr20(&ip) == 0xffff);
+	memset(&ip, 0, sizeof(ip));
+	assert_false(cksum_ipv4_hdr20_ok(&ip));
+}
+
+static void
+test_l4_verify_agrees_with_sender_sum(void **state)
+{
+	const rte_be32_t src = RTE_BE32(0xc6120001), dst = RTE_BE32(0xc6120002);
+	struct rte_mbuf m;
+	uint32_t len;
+	uint16_t c;
+
+	(void)state;
+	fill_random(data, sizeof(data), 4);
+	memset(&m, 0, sizeof(m));
+	m.buf_addr = data;
+	for (len = 20; len <= 1500; len++) {
+		m.data_len = (uint16_t)len;
+		m.pkt_len = len;
+		data[16] = data[17] = 0;	/* the TCP checksum field */
+		c = cksum_l4_ipv4(&m, src, dst, IPPROTO_TCP, 0, len);
+		memcpy(data + 16, &c, sizeof(c));
+		assert_true(cksum_l4_ipv4_ok(&m, src, dst, IPPROTO_TCP, 0, len));
+		data[len / 2] ^= 0x01;
+		assert_int_equal(cksum_l4_ipv4_ok(&m, src, dst, IPPROTO_TCP, 0, len),
+				 cksum_l4_ipv4(&m, src, dst, IPPROTO_TCP, 0, len) == 0);
+		data[len / 2] ^= 0x01;
+	}
+}
+
 int
 main(void)
 {
@@ -117,6 +209,9 @@ main(void)
 		cmocka_unit_test(test_raw_sum_of_all_ones_folds_like_dpdk),
 		cmocka_unit_test(test_pseudo_header_equals_dpdk),
 		cmocka_unit_test(test_chained_mbuf_sum_equals_flat_sum),
+		cmocka_unit_test(test_verify_agrees_with_fold_for_every_length_and_alignment),
+		cmocka_unit_test(test_ipv4_hdr20_verify_agrees_with_fold),
+		cmocka_unit_test(test_l4_verify_agrees_with_sender_sum),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

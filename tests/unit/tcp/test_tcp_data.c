@@ -504,6 +504,108 @@ test_established_send_limited_by_peer_window(void **state)
 	assert_memory_equal(o.data, d + 3 * 1448, 5000 - 3 * 1448);
 }
 
+/* What a segment that acknowledges new data, carries a request and changes the window
+ * leaves behind: the control block, the segments sent in answer, the counters. */
+struct wnd_change_result {
+	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, snd_una, rcv_nxt, flags;
+	uint64_t predicted;
+	struct sl_stats stats;
+	unsigned int nout;
+	struct {
+		uint32_t seq, ack, len;
+		uint16_t wnd;
+		uint8_t flags;
+	} out[8];
+};
+
+static void
+wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_change_result *r)
+{
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(5000, 21);
+	struct tcp_flow *f;
+	struct sl_conn *c;
+	struct tp_out o;
+	uint64_t before;
+
+	memset(r, 0, sizeof(*r));
+	p->wscale = -1;
+	p->wnd = 3000;
+	c = tpeer_connect(p);
+	assert_int_equal(sl_conn_send(c, d, 5000), 0);
+	th_poll(&x->t);
+	tpeer_expect(p, &o);
+	tpeer_expect(p, &o);
+	tpeer_expect_nothing(p);
+	x->t.w->tcp.predict_off = general;
+	p->wnd = wnd;
+	before = th_stats(&x->t)->tcp_rx_predicted;
+	tpeer_send(p, TH_ACK | TH_PSH, "req", 3);
+	f = tpeer_flow(p);
+	r->predicted = th_stats(&x->t)->tcp_rx_predicted - before;
+	r->snd_wnd = f->snd_wnd;
+	r->max_snd_wnd = f->max_snd_wnd;
+	r->snd_wl1 = f->snd_wl1;
+	r->snd_wl2 = f->snd_wl2;
+	r->snd_una = f->snd_una;
+	r->rcv_nxt = f->rcv_nxt;
+	r->flags = f->flags;
+	th_poll(&x->t);
+	tt_flush(x, 50000);
+	while (r->nout < RTE_DIM(r->out) && tpeer_recv(p, &o)) {
+		r->out[r->nout].seq = o.seq;
+		r->out[r->nout].ack = o.ack;
+		r->out[r->nout].len = o.len;
+		r->out[r->nout].wnd = o.wnd;
+		r->out[r->nout].flags = o.flags;
+		r->nout++;
+	}
+	r->stats = *th_stats(&x->t);
+	r->stats.tcp_rx_predicted = 0;
+	assert_int_equal(p->tc->rx_bytes, 3);
+}
+
+/* Header prediction takes a segment that changes the window (the peer's free space
+ * crossed a multiple of its scale) and does what the general path does with it: the
+ * same window, the same answers, the same counters but the one that counts predictions.
+ * A window that grows lets the queued data out; one that shrinks holds it back. */
+static void
+test_window_change_predicted_matches_general_path(void **state)
+{
+	static const uint16_t wnds[] = { 6000, 2900 };
+	struct wnd_change_result fast, ref;
+	unsigned int i, k;
+
+	for (i = 0; i < RTE_DIM(wnds); i++) {
+		struct tt *x = i == 0 ? *state : tt_fixture_renew(state, NULL);
+
+		wnd_change_run(x, false, wnds[i], &fast);
+		x = tt_fixture_renew(state, NULL);
+		wnd_change_run(x, true, wnds[i], &ref);
+		assert_int_equal(fast.predicted, 1);
+		assert_int_equal(ref.predicted, 0);
+		assert_int_equal(fast.snd_wnd, wnds[i]);
+		assert_int_equal(fast.snd_wnd, ref.snd_wnd);
+		assert_int_equal(fast.max_snd_wnd, ref.max_snd_wnd);
+		assert_int_equal(fast.snd_wl1, ref.snd_wl1);
+		assert_int_equal(fast.snd_wl2, ref.snd_wl2);
+		assert_int_equal(fast.snd_una, ref.snd_una);
+		assert_int_equal(fast.rcv_nxt, ref.rcv_nxt);
+		assert_int_equal(fast.flags, ref.flags);
+		assert_int_equal(fast.nout, ref.nout);
+		for (k = 0; k < fast.nout; k++) {
+			assert_int_equal(fast.out[k].seq, ref.out[k].seq);
+			assert_int_equal(fast.out[k].ack, ref.out[k].ack);
+			assert_int_equal(fast.out[k].len, ref.out[k].len);
+			assert_int_equal(fast.out[k].wnd, ref.out[k].wnd);
+			assert_int_equal(fast.out[k].flags, ref.out[k].flags);
+		}
+		assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
+	}
+	/* The window grew: the rest of the 5000 bytes left, with the ACK of the request. */
+	assert_int_equal(ref.nout >= 1, true);
+}
+
 static void
 test_established_send_initial_window_then_slow_start(void **state)
 {
@@ -971,6 +1073,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_established_send_mss_segments_psh_on_last),
 	TT_TEST(test_established_small_writes_in_one_iteration_coalesced),
 	TT_TEST(test_established_send_limited_by_peer_window),
+	TT_TEST(test_window_change_predicted_matches_general_path),
 	TT_TEST(test_established_send_initial_window_then_slow_start),
 	TT_TEST(test_seq_wrap_stack_isn_near_2_32),
 	TT_TEST(test_seq_wrap_peer_isn_near_2_32),
