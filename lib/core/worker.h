@@ -11,6 +11,7 @@
 
 #include <rte_ether.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
 
 #include <sluice/config.h>
 #include <sluice/stack.h>
@@ -115,9 +116,21 @@ struct sl_stack {
 	struct sl_worker *workers[RTE_MAX_LCORE] __rte_cache_aligned;
 };
 
-/* Allocate one packet mbuf from the worker's pool, counting failures. */
-struct rte_mbuf *
-worker_mbuf_alloc(struct sl_worker *w);
+/* The pool was empty: count it (mbuf_alloc_fail), note it at debug level. Cold. */
+void
+worker_mbuf_alloc_failed(struct sl_worker *w);
+
+/* Allocate one packet mbuf from the worker's pool, counting failures. Inline: every
+ * segment sent takes one. */
+static inline struct rte_mbuf *
+worker_mbuf_alloc(struct sl_worker *w)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+	if (unlikely(m == NULL))
+		worker_mbuf_alloc_failed(w);
+	return m;
+}
 
 /* TX backpressure checks (net/port.h port_tx_open, port_tx_room), inline for the common
  * case: the queue has room. */
