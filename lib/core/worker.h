@@ -146,6 +146,25 @@ worker_tx_room(struct sl_worker *w)
 	return likely(w->txq.n < w->txq.cap) || port_tx_room(w);
 }
 
+/* port_tx for the frames of the data path, inline: with the fault injector off, a frame
+ * the port can carry and room in the queue, port_txq_add's append and nothing else (the
+ * same checks, in the same order of effect); every other case takes port_tx. */
+static inline void
+worker_port_tx(struct sl_worker *w, struct rte_mbuf *m)
+{
+	struct port_txq *q = &w->txq;
+
+	if (likely(!w->fault.tx_on && m->pkt_len <= w->max_frame && q->n < q->cap)) {
+		q->lens[q->n] = m->pkt_len;
+		q->pkts[q->n++] = m;
+		q->bytes += m->pkt_len;
+		if (unlikely(q->n >= q->flush_at))
+			port_flush(w);
+		return;
+	}
+	port_tx(w, m);
+}
+
 /* The flow list marks of tcp/flow.h, inline here where the worker's lists are visible:
  * every segment received and every send makes one or two, and most find the flow
  * marked already. */

@@ -264,6 +264,6 @@ ipv4_output_or_refuse(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, u
 	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, IPV4_DIRECT_HDRS);
 	ipv4_direct_hdrs(w, m, eh, e, dst, proto, tos,
 			 (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN));
-	port_tx(w, m);
+	worker_port_tx(w, m);
 	return 0;
 }

@@ -229,7 +229,7 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	}
 	ipv4_direct_hdrs(w, m, eh, e, f->key.raddr, IPPROTO_TCP, tos,
 			 (uint16_t)(sizeof(struct rte_ipv4_hdr) + hlen + len));
-	port_tx(w, m);
+	worker_port_tx(w, m);
 }
 
 /* What every segment that left settles: one carrying ACK, what we owed; the counters. */
