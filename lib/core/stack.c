@@ -65,16 +65,11 @@
 /* Largest RX burst a worker asks for (config rx_burst is capped to it). */
 #define WORKER_RX_BURST_MAX 512
 
-struct rte_mbuf *
-worker_mbuf_alloc(struct sl_worker *w)
+__rte_cold void
+worker_mbuf_alloc_failed(struct sl_worker *w)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
-
-	if (unlikely(m == NULL)) {
-		w->stats.mbuf_alloc_fail++;
-		SL_LOGM_RL(port, DEBUG, "worker %u: mbuf pool empty (mbuf_alloc_fail)", w->id);
-	}
-	return m;
+	w->stats.mbuf_alloc_fail++;
+	SL_LOGM_RL(port, DEBUG, "worker %u: mbuf pool empty (mbuf_alloc_fail)", w->id);
 }
 
 /* ---- the poll loop phases ---- */

@@ -11,6 +11,7 @@
 
 #include <rte_ether.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
 
 #include <sluice/config.h>
 #include <sluice/stack.h>
@@ -115,9 +116,21 @@ struct sl_stack {
 	struct sl_worker *workers[RTE_MAX_LCORE] __rte_cache_aligned;
 };
 
-/* Allocate one packet mbuf from the worker's pool, counting failures. */
-struct rte_mbuf *
-worker_mbuf_alloc(struct sl_worker *w);
+/* The pool was empty: count it (mbuf_alloc_fail), note it at debug level. Cold. */
+void
+worker_mbuf_alloc_failed(struct sl_worker *w);
+
+/* Allocate one packet mbuf from the worker's pool, counting failures. Inline: every
+ * segment sent takes one. */
+static inline struct rte_mbuf *
+worker_mbuf_alloc(struct sl_worker *w)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+	if (unlikely(m == NULL))
+		worker_mbuf_alloc_failed(w);
+	return m;
+}
 
 /* TX backpressure checks (net/port.h port_tx_open, port_tx_room), inline for the common
  * case: the queue has room. */
@@ -131,6 +144,25 @@ static inline bool
 worker_tx_room(struct sl_worker *w)
 {
 	return likely(w->txq.n < w->txq.cap) || port_tx_room(w);
+}
+
+/* port_tx for the frames of the data path, inline: with the fault injector off, a frame
+ * the port can carry and room in the queue, port_txq_add's append and nothing else (the
+ * same checks, in the same order of effect); every other case takes port_tx. */
+static inline void
+worker_port_tx(struct sl_worker *w, struct rte_mbuf *m)
+{
+	struct port_txq *q = &w->txq;
+
+	if (likely(!w->fault.tx_on && m->pkt_len <= w->max_frame && q->n < q->cap)) {
+		q->lens[q->n] = m->pkt_len;
+		q->pkts[q->n++] = m;
+		q->bytes += m->pkt_len;
+		if (unlikely(q->n >= q->flush_at))
+			port_flush(w);
+		return;
+	}
+	port_tx(w, m);
 }
 
 /* The flow list marks of tcp/flow.h, inline here where the worker's lists are visible:

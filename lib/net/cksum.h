@@ -158,6 +158,19 @@ cksum_ipv4_phdr(rte_be32_t src, rte_be32_t dst, uint8_t proto, uint32_t l4len)
 	return (uint16_t)sum;
 }
 
+/* A partial sum of up to 2^32 32-bit (or 16-bit) words in memory order, folded to 16 bits
+ * (not inverted): the value cksum_raw() gives for the bytes those words were taken from.
+ * For checksums summed from the fields being written rather than from memory. */
+static inline uint16_t
+cksum_fold64(uint64_t s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
 /* Add two folded sums. */
 static inline uint16_t
 cksum_add(uint16_t a, uint16_t b)

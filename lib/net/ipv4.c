@@ -24,6 +24,7 @@
 #include "net/eth.h"
 #include "net/icmp.h"
 #include "net/ipfrag.h"
+#include "net/ipv4_direct.h"
 #include "net/ipv4.h"
 #include "net/mbuf_util.h"
 #include "net/port.h"
@@ -253,37 +254,23 @@ ipv4_output_tos(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t
 }
 
 /*
- * The path of nearly every segment TCP sends: the next hop is the neighbour found last,
- * REACHABLE, and the port takes untagged frames. Both headers are written in one go
- * and the frame goes to the port, without the route, lookup and prepend steps of
- * ipv4_output_mode (which handles everything else, and stays the reference: the frame
- * built here is byte for byte the one it builds).
+ * The path of nearly every datagram sent with a way to wait (TCP): the direct one of
+ * ipv4_direct.h when the neighbour is REACHABLE in the cache and frames go untagged
+ * (TCP's segment builder takes it itself, writing all three headers in one pass), and
+ * ipv4_output_mode, the reference, for everything else.
  */
 int
 ipv4_output_or_refuse(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t proto,
 		      uint8_t tos)
 {
-	const uint16_t hdrs = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr);
-	const struct arp_entry *e;
+	const struct arp_entry *e = ipv4_direct_neighbour(w, dst);
 	struct rte_ether_hdr *eh;
-	struct rte_ipv4_hdr *ip;
-	rte_be32_t nexthop = dst;
 
-	if (unlikely(((dst ^ w->ip) & w->netmask) != 0))
-		nexthop = w->gateway;
-	e = arp_reachable_cached(&w->arp, nexthop);
-	if (unlikely(e == NULL || nexthop == 0 || w->vlan != 0 ||
-		     rte_pktmbuf_headroom(m) < hdrs))
+	if (unlikely(e == NULL || rte_pktmbuf_headroom(m) < IPV4_DIRECT_HDRS))
 		return ipv4_output_mode(w, m, dst, proto, tos, true);
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, hdrs);
-	ip = (struct rte_ipv4_hdr *)(eh + 1);
-	ipv4_hdr_write(w, ip, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN), dst, proto, tos);
-	m->l2_len = RTE_ETHER_HDR_LEN;
-	m->l3_len = sizeof(*ip);
-	ipv4_cksum_set(w, m, ip);
-	rte_ether_addr_copy(&e->mac, &eh->dst_addr);
-	rte_ether_addr_copy(&w->mac, &eh->src_addr);
-	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	port_tx(w, m);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, IPV4_DIRECT_HDRS);
+	ipv4_direct_hdrs(w, m, eh, e, dst, proto, tos,
+			 (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN));
+	worker_port_tx(w, m);
 	return 0;
 }

@@ -57,10 +57,13 @@ tcp_opt_write(uint8_t *p, int ts, uint32_t tsval, uint32_t tsecr,
  * NOP, NOP, timestamps; TCP_OPT_TS_LEN bytes, what tcp_opt_write(p, 1, .., 0) writes. */
 #define TCP_OPT_TS_LEN 12
 
+/* Its first word (NOP, NOP, kind 8, length 10) in memory order, as a checksum adds it. */
+#define TCP_OPT_TS_LEAD RTE_BE32(1u << 24 | 1u << 16 | 8u << 8 | 10u)
+
 static inline void
 tcp_opt_write_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
 {
-	const uint32_t lead = rte_cpu_to_be_32(1u << 24 | 1u << 16 | 8u << 8 | 10u);
+	const uint32_t lead = TCP_OPT_TS_LEAD;
 
 	tsval = rte_cpu_to_be_32(tsval);
 	tsecr = rte_cpu_to_be_32(tsecr);

@@ -38,6 +38,7 @@
 #include "net/cksum.h"
 #include "net/eth.h"
 #include "net/ipv4.h"
+#include "net/ipv4_direct.h"
 #include "net/mbuf_util.h"
 #include "net/port.h"
 #include "tcp/flow.h"
@@ -72,7 +73,7 @@ tcp_cksum_set(struct sl_worker *w, struct rte_mbuf *m, struct rte_tcp_hdr *th,
 
 /* The window field to send, and the new right edge we commit to (never moved left;
  * receiver-side silly window avoidance: small increases are not announced). */
-static uint16_t
+static __rte_always_inline uint16_t
 tcp_window_field(struct sl_worker *w, struct tcp_flow *f, bool syn)
 {
 	uint32_t space = tcp_rcv_space(w, f), cur, win, scaled;
@@ -166,39 +167,112 @@ tcp_opts_build(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t
 }
 
 /*
- * Send one segment from seq: len bytes of data (len 0: a control segment) and tflags.
- * With segsz > 0 the frame is a TSO frame of len / segsz segments that the port cuts
- * (w->tx_tso): the TCP checksum field holds the pseudo-header sum without a length, as
- * the port fills in each segment's.
+ * The headers of a plain segment (no SYN, no SACK blocks: the timestamps alone or no
+ * option, hlen bytes of TCP header; not a TSO frame; the payload, if any, already in m's
+ * one segment) for the neighbour e, in one pass: the three headers written in front of
+ * the payload and both checksums summed from the values written, then handed to the
+ * port. m->data_off leaves exactly the headers' room in front of the payload
+ * (tcp_xmit_seg). The general path (tcp_cksum_set, ipv4_output_or_refuse) stays the
+ * reference: this builds byte for byte its frame, with the same offload metadata
+ * (tests/unit/tcp/test_tcp_xmit_direct.c). The TCP checksum is the ones'-complement sum of
+ * the pseudo-header, the header's 32-bit words as written (the checksum word 0) and the
+ * payload (which starts at a multiple of 4, so its words line up): the sum cksum_l4_ipv4
+ * reads back from the segment, in another order.
  */
-static int
-tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
-	     uint8_t tflags, uint32_t segsz)
+static __rte_always_inline void
+tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+		const struct arp_entry *e, uint32_t seq, uint32_t len, uint8_t tflags,
+		uint32_t hlen, uint8_t tos)
 {
-	struct rte_mbuf *m;
+	const uint32_t hdrs = (uint32_t)IPV4_DIRECT_HDRS + hlen;
+	const struct { rte_be16_t sport, dport; } h0 = { f->key.lport, f->key.rport };
+	const struct { uint8_t off, flags; rte_be16_t win; } h3 = {
+		(uint8_t)((hlen / 4) << 4), tflags,
+		rte_cpu_to_be_16(tcp_window_field(w, f, false)) };
+	const uint32_t sq = rte_cpu_to_be_32(seq);
+	const uint32_t ack = (tflags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(f->rcv_nxt) : 0;
+	struct rte_ether_hdr *eh;
+	struct rte_tcp_hdr *th;
+	uint32_t w0, w3;
+	uint64_t sum;
+
+	/* rte_pktmbuf_prepend without its headroom check: data_off is at least hdrs. */
+	m->data_off = (uint16_t)(m->data_off - hdrs);
+	m->data_len = (uint16_t)(m->data_len + hdrs);
+	m->pkt_len += hdrs;
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	th = (struct rte_tcp_hdr *)((uint8_t *)eh + IPV4_DIRECT_HDRS);
+	memcpy(&w0, &h0, sizeof(w0));
+	memcpy(&w3, &h3, sizeof(w3));
+	memcpy(&th->src_port, &w0, sizeof(w0));
+	th->sent_seq = sq;
+	th->recv_ack = ack;
+	memcpy(&th->data_off, &w3, sizeof(w3));
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	sum = cksum_ipv4_phdr64(f->key.laddr, f->key.raddr, IPPROTO_TCP, hlen + len) +
+	      w0 + sq + ack + w3;
+	if (hlen != sizeof(*th)) {
+		uint32_t tsval = tcp_ts_now(w, f);
+
+		tcp_opt_write_ts((uint8_t *)(th + 1), tsval, f->ts_recent);
+		sum += (uint64_t)TCP_OPT_TS_LEAD + rte_cpu_to_be_32(tsval) +
+		       rte_cpu_to_be_32(f->ts_recent);
+	}
+	if (w->tx_tcp_csum) {
+		/* The port adds the segment to the pseudo-header sum we leave here. */
+		th->cksum = cksum_ipv4_phdr(f->key.laddr, f->key.raddr, IPPROTO_TCP, hlen + len);
+		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
+		m->l4_len = hlen;
+	} else {
+		th->cksum = (uint16_t)~cksum_raw_from((const uint8_t *)th + hlen, len, sum);
+	}
+	ipv4_direct_hdrs(w, m, eh, e, f->key.raddr, IPPROTO_TCP, tos,
+			 (uint16_t)(sizeof(struct rte_ipv4_hdr) + hlen + len));
+	worker_port_tx(w, m);
+}
+
+/* What every segment that left settles: one carrying ACK, what we owed; the counters. */
+static __rte_always_inline void
+tcp_xmit_done(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t len)
+{
+	if (tflags & RTE_TCP_ACK_FLAG) {
+		/* Every segment carrying ACK settles what we owed. */
+		f->flags &= ~(TF_ACKNOW | TF_DELACK);
+		f->delack_at = 0;
+		f->segs_unacked = 0;
+	}
+	w->stats.tcp_tx_segs++;
+	w->stats.tcp_tx_bytes += len;
+}
+
+/* A plain segment: no SYN, no SACK or D-SACK block to carry; its options are the
+ * timestamps alone, or none. */
+static __rte_always_inline bool
+tcp_seg_plain(const struct tcp_flow *f, uint8_t tflags)
+{
+	return !(tflags & RTE_TCP_SYN_FLAG) && !((f->flags & TF_SACK) && f->ooo.nsegs > 0) &&
+	       !f->dsack_out;
+}
+
+/*
+ * tcp_xmit_seg for every segment the direct path does not take (tcp_xmit_seg below): any
+ * options, TSO frames, any neighbour. m is a fresh mbuf; consumed. Out of line: its
+ * option buffer and the general builders stay off the common path.
+ */
+static __rte_noinline int
+tcp_xmit_seg_general(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
+		     uint32_t seq, uint32_t len, uint8_t tflags, uint32_t segsz)
+{
 	uint8_t opts[TCP_OPT_MAX];
 	struct rte_tcp_hdr *th;
 	bool syn = (tflags & RTE_TCP_SYN_FLAG) != 0, plain;
 	size_t olen, hlen;
 	uint8_t tos;
 
-	/* Not even the reserve has room (port.h): nothing TCP sends is dropped there; the
-	 * caller keeps what it owes (or, for a probe or an RST, its timer or the peer
-	 * repeats). */
-	if (unlikely(!worker_tx_room(w))) {
-		w->stats.tcp_ctl_waits++;
-		f->flags |= TF_TX_WAIT;
-		return -EAGAIN;
-	}
-	m = worker_mbuf_alloc(w);
-	if (unlikely(m == NULL)) {
-		w->stats.tcp_tx_nombuf++;
-		return -ENOBUFS;
-	}
 	/* Most segments carry the timestamps alone: written in place below, without the
 	 * general builder and its copy. */
-	plain = !(tflags & RTE_TCP_SYN_FLAG) && !((f->flags & TF_SACK) && f->ooo.nsegs > 0) &&
-		!f->dsack_out;
+	plain = tcp_seg_plain(f, tflags);
 	if (likely(plain))
 		olen = (f->flags & TF_TS) ? TCP_OPT_TS_LEN : 0;
 	else
@@ -250,14 +324,60 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 		f->flags |= TF_TX_WAIT;
 		return -EAGAIN;
 	}
-	if (tflags & RTE_TCP_ACK_FLAG) {
-		/* Every segment carrying ACK settles what we owed. */
-		f->flags &= ~(TF_ACKNOW | TF_DELACK);
-		f->delack_at = 0;
-		f->segs_unacked = 0;
+	tcp_xmit_done(w, f, tflags, len);
+	return 0;
+}
+
+/*
+ * Send one segment from seq: len bytes of data (len 0: a control segment) and tflags.
+ * With segsz > 0 the frame is a TSO frame of len / segsz segments that the port cuts
+ * (w->tx_tso): the TCP checksum field holds the pseudo-header sum without a length, as
+ * the port fills in each segment's.
+ *
+ * Nearly every segment is plain (tcp_seg_plain), fits one mbuf and goes to a REACHABLE
+ * neighbour: its three headers are written in one pass (tcp_xmit_direct). The rest takes
+ * tcp_xmit_seg_general, which builds the same frame for those segments (the unit test
+ * compares them) and everything else.
+ */
+static int
+tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
+	     uint8_t tflags, uint32_t segsz)
+{
+	const struct arp_entry *e = NULL;
+	struct rte_mbuf *m;
+	uint32_t hlen;
+	uint8_t tos;
+
+	/* Not even the reserve has room (port.h): nothing TCP sends is dropped there; the
+	 * caller keeps what it owes (or, for a probe or an RST, its timer or the peer
+	 * repeats). */
+	if (unlikely(!worker_tx_room(w))) {
+		w->stats.tcp_ctl_waits++;
+		f->flags |= TF_TX_WAIT;
+		return -EAGAIN;
 	}
-	w->stats.tcp_tx_segs++;
-	w->stats.tcp_tx_bytes += len;
+	m = worker_mbuf_alloc(w);
+	if (unlikely(m == NULL)) {
+		w->stats.tcp_tx_nombuf++;
+		return -ENOBUFS;
+	}
+	hlen = sizeof(struct rte_tcp_hdr) + ((f->flags & TF_TS) ? TCP_OPT_TS_LEN : 0);
+	/* Where tcp_xmit_seg_general puts the frame (see there), for these headers. */
+	m->data_off = (uint16_t)(RTE_PKTMBUF_HEADROOM + IPV4_DIRECT_HDRS + hlen);
+	if (likely(segsz == 0 && tcp_seg_plain(f, tflags) && len <= rte_pktmbuf_tailroom(m)))
+		e = ipv4_direct_neighbour(w, f->key.raddr);
+	if (unlikely(e == NULL))
+		return tcp_xmit_seg_general(w, f, m, seq, len, tflags, segsz);
+	if (len > 0) {
+		/* One mbuf holds it (checked above): rte_pktmbuf_append's work. */
+		txbuf_copy(w, &f->tx, seq - f->snd_una, len,
+			   rte_pktmbuf_mtod(m, uint8_t *));
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+	}
+	tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
+	tcp_xmit_direct(w, f, m, e, seq, len, tflags, hlen, tos);
+	tcp_xmit_done(w, f, tflags, len);
 	return 0;
 }
 

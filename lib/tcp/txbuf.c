@@ -191,7 +191,7 @@ txbuf_ack(struct sl_worker *w, struct txbuf *tb, uint32_t n)
 }
 
 void
-txbuf_copy(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, void *dst)
+txbuf_copy_walk(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, void *dst)
 {
 	struct rte_mbuf *m = tb->q.head;
 	uint32_t base = 0;

@@ -10,6 +10,9 @@
  * txbuf_spares), the rest go back to the pool before the output phase. */
 
 #include <stdint.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
 
 #include "net/mbuf_dyn.h"
 
@@ -66,9 +69,32 @@ txbuf_append(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t l
 void
 txbuf_ack(struct sl_worker *w, struct txbuf *tb, uint32_t n);
 
-/* Copy bytes [off, off + len) (off from the first queued byte) into dst. */
+/* txbuf_copy for a range that spans chunks (the walk). */
 void
-txbuf_copy(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, void *dst);
+txbuf_copy_walk(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, void *dst);
+
+/* Copy bytes [off, off + len) (off from the first queued byte, len > 0) into dst. Inline
+ * for the usual segment, whose bytes lie in the chunk of the read cursor or, once an ACK
+ * reset it, in the head chunk: one copy, and the cursor left where txbuf_copy_walk leaves
+ * it (on the chunk of the last byte copied). */
+static inline void
+txbuf_copy(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, void *dst)
+{
+	struct rte_mbuf *m = tb->rd;
+	uint32_t base = tb->rd_base;
+
+	if (m == NULL || base > off) {
+		m = tb->q.head;
+		base = 0;
+	}
+	if (likely(off + len <= base + m->data_len)) {
+		memcpy(dst, rte_pktmbuf_mtod_offset(m, uint8_t *, off - base), len);
+		tb->rd = m;
+		tb->rd_base = base;
+		return;
+	}
+	txbuf_copy_walk(w, tb, off, len, dst);
+}
 
 /* Free everything. */
 void
