@@ -48,6 +48,7 @@
 /* RFC 9406 §4.3. */
 #define HS_MIN_RTT_THRESH_US	4000u
 #define HS_MAX_RTT_THRESH_US	16000u
+_Static_assert(HS_MIN_RTT_THRESH_US < HS_MAX_RTT_THRESH_US, "hystart_check clamps in order");
 #define HS_MIN_RTT_DIVISOR	8u
 #define HS_N_RTT_SAMPLE		8u
 #define HS_CSS_GROWTH_DIVISOR	4u
@@ -167,8 +168,14 @@ hystart_check(struct tcp_cc_cubic *c)
 	if (c->phase == CUBIC_HS_SS) {
 		if (last == UINT32_MAX)
 			return;
-		thresh = u32_max(HS_MIN_RTT_THRESH_US,
-				 u32_min(last / HS_MIN_RTT_DIVISOR, HS_MAX_RTT_THRESH_US));
+		/* max(MIN_RTT_THRESH, min(last / MIN_RTT_DIVISOR, MAX_RTT_THRESH)) as
+		 * branches (MIN below MAX): as min and max, the compiler took it to vector
+		 * registers through the stack, on every RTT sample of a slow start. */
+		thresh = last / HS_MIN_RTT_DIVISOR;
+		if (thresh < HS_MIN_RTT_THRESH_US)
+			thresh = HS_MIN_RTT_THRESH_US;
+		else if (thresh > HS_MAX_RTT_THRESH_US)
+			thresh = HS_MAX_RTT_THRESH_US;
 		if ((uint64_t)cur >= (uint64_t)last + thresh) {
 			c->phase = CUBIC_HS_CSS;
 			c->hs.css_base_rtt = cur;
