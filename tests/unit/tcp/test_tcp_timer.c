@@ -926,10 +926,11 @@ test_rtt_estimator_matches_rfc6298_reference(void **state)
 	w.cfg = &cfg;
 	f.cc = &tcp_cc_newreno;
 	for (i = 0; i < 50000; i++) {
-		uint32_t shift = rtt_rng(&x) % 32;
-		uint32_t rtt = rtt_rng(&x) % 8 == 0 ? 0 : rtt_rng(&x) >> shift;
-		uint32_t srtt = rtt_rng(&x) % 4 == 0 ? 0 : rtt_rng(&x) >> (rtt_rng(&x) % 32);
-		uint32_t rttvar = rtt_rng(&x) % 8 == 0 ? 0 : rtt_rng(&x) >> (rtt_rng(&x) % 32);
+		/* rtt_rng() has 31 bits; RTTs up to 2^27 us (134 s, beyond any rto_max)
+		 * keep the RFC's signed arithmetic clear of overflow. */
+		uint32_t rtt = rtt_rng(&x) % 8 == 0 ? 0 : rtt_rng(&x) >> (4 + rtt_rng(&x) % 28);
+		uint32_t srtt = rtt_rng(&x) % 4 == 0 ? 0 : rtt_rng(&x) >> (1 + rtt_rng(&x) % 31);
+		uint32_t rttvar = rtt_rng(&x) % 8 == 0 ? 0 : rtt_rng(&x) >> (4 + rtt_rng(&x) % 28);
 		uint32_t r = rtt == 0 ? 1 : rtt, e_srtt, e_rttvar, e_rto;
 
 		cfg.rto_min_us = rtt_rng(&x) % 16 == 0 ? rtt_rng(&x) : rtt_rng(&x) % 400000;
