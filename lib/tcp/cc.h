@@ -172,6 +172,11 @@ extern const struct tcp_cc_ops tcp_cc_newreno;
 
 /* CUBIC (RFC 9438) with HyStart++ (RFC 9406) in the first slow start: the default. */
 extern const struct tcp_cc_ops tcp_cc_cubic;
+/* CUBIC's on_rtt_sample takes a fast path in the common case (slow start, a round of one
+ * sample ending); this is its general path alone, which gives the same result (tests
+ * compare the two). */
+void
+tcp_cc_cubic_rtt_sample_general(struct tcp_flow *f, uint32_t rtt_us);
 /* DCTCP (RFC 8257), for data centres where switches mark CE early: the window shrinks in
  * proportion to the fraction of marked bytes (cwnd * (1 - alpha / 2), once per window)
  * instead of halving, and grows like NewReno; losses are NewReno's. Needs ECN. */

@@ -48,6 +48,7 @@
 /* RFC 9406 §4.3. */
 #define HS_MIN_RTT_THRESH_US	4000u
 #define HS_MAX_RTT_THRESH_US	16000u
+_Static_assert(HS_MIN_RTT_THRESH_US < HS_MAX_RTT_THRESH_US, "hystart_check clamps in order");
 #define HS_MIN_RTT_DIVISOR	8u
 #define HS_N_RTT_SAMPLE		8u
 #define HS_CSS_GROWTH_DIVISOR	4u
@@ -167,8 +168,14 @@ hystart_check(struct tcp_cc_cubic *c)
 	if (c->phase == CUBIC_HS_SS) {
 		if (last == UINT32_MAX)
 			return;
-		thresh = u32_max(HS_MIN_RTT_THRESH_US,
-				 u32_min(last / HS_MIN_RTT_DIVISOR, HS_MAX_RTT_THRESH_US));
+		/* max(MIN_RTT_THRESH, min(last / MIN_RTT_DIVISOR, MAX_RTT_THRESH)) as
+		 * branches (MIN below MAX): as min and max, the compiler took it to vector
+		 * registers through the stack, on every RTT sample of a slow start. */
+		thresh = last / HS_MIN_RTT_DIVISOR;
+		if (thresh < HS_MIN_RTT_THRESH_US)
+			thresh = HS_MIN_RTT_THRESH_US;
+		else if (thresh > HS_MAX_RTT_THRESH_US)
+			thresh = HS_MAX_RTT_THRESH_US;
 		if ((uint64_t)cur >= (uint64_t)last + thresh) {
 			c->phase = CUBIC_HS_CSS;
 			c->hs.css_base_rtt = cur;
@@ -199,8 +206,8 @@ hystart_round(struct tcp_flow *f, struct tcp_cc_cubic *c)
 	hystart_round_start(f, c);
 }
 
-static void
-cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us)
+__rte_noinline void
+tcp_cc_cubic_rtt_sample_general(struct tcp_flow *f, uint32_t rtt_us)
 {
 	struct tcp_cc_cubic *c = cubic_of(f);
 
@@ -212,6 +219,31 @@ cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us)
 	c->hs.cur_min_rtt = u32_min(c->hs.cur_min_rtt, rtt_us);
 	if (++c->hs.samples == HS_N_RTT_SAMPLE)
 		hystart_check(c);
+}
+
+/* The common sample: HyStart++ slow start, and the ACK ends a round that had one sample
+ * (request-response traffic has one segment, so one sample, per round). The general path
+ * then checks the round (samples is 1: neither 0 nor N_RTT_SAMPLE), starts the next one
+ * (last = cur, cur = infinity, samples = 0, window_end = snd_max), finds the phase still
+ * not CA (hystart_check only moves SS to CSS) and samples under N_RTT_SAMPLE, and takes
+ * the sample: cur = min(infinity, rtt) = rtt, samples back to 1, which is not
+ * N_RTT_SAMPLE. The same state results here without the branches; CSS (rounds counted,
+ * perhaps CA) and every other case take the general path. */
+static void
+cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us)
+{
+	struct tcp_cc_cubic *c = cubic_of(f);
+
+	_Static_assert(HS_N_RTT_SAMPLE > 1, "one sample must not complete a round");
+	if (likely(c->phase == CUBIC_HS_SS && c->hs.samples == 1 &&
+		   seq_gt(f->snd_una, c->hs.window_end))) {
+		hystart_check(c);
+		c->hs.last_min_rtt = c->hs.cur_min_rtt;
+		c->hs.cur_min_rtt = rtt_us;
+		c->hs.window_end = f->snd_max;
+		return;
+	}
+	tcp_cc_cubic_rtt_sample_general(f, rtt_us);
 }
 
 /* ---- congestion avoidance ---- */

@@ -719,8 +719,9 @@ tcp_short_segment_waits(struct sl_worker *w, struct tcp_flow *f, uint32_t len,
 
 /* A data segment of len bytes left from snd_nxt (segsz: TSO segment size, 0 for one
  * segment): count it, start timing it if it is new and nothing is timed (Karn: never a
- * retransmission, RFC 6298 §3), and move snd_nxt and snd_max on. */
-static void
+ * retransmission, RFC 6298 §3), and move snd_nxt and snd_max on. Inline in its two
+ * callers: it runs for every data segment, and a call of its own cost a stack frame. */
+static __rte_always_inline void
 tcp_data_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint32_t segsz,
 	      uint32_t mss, bool rtx)
 {

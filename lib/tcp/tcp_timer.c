@@ -164,31 +164,40 @@ tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f)
 	tcp_timer_arm_at(w, f, f->rtx_at);
 }
 
+/* Written for scalar registers: with min/max (or branches that read as such) the compiler
+ * moved the arithmetic into vector registers, a dozen shuffles per sample. x + (x == 0)
+ * is max(x, 1); the clamps are branches, rarely taken. */
 void
 tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 {
 	const struct sl_config *cfg = w->cfg;
-	uint32_t rto;
+	uint32_t srtt = f->srtt, rttvar, rto;
 
-	if (rtt == 0)
-		rtt = 1;
-	if (f->srtt == 0) {
+	rtt += rtt == 0;
+	if (srtt == 0) {
 		/* RFC 6298 (2.2): SRTT = R, RTTVAR = R/2. */
-		f->srtt = rtt << 3;
-		f->rttvar = rtt << 1;
+		srtt = rtt << 3;
+		rttvar = rtt << 1;
 	} else {
 		/* (2.3): RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|; SRTT = 7/8 SRTT + 1/8 R,
 		 * in fixed point (srtt << 3, rttvar << 2). */
-		int32_t delta = (int32_t)rtt - (int32_t)(f->srtt >> 3);
+		int32_t delta = (int32_t)rtt - (int32_t)(srtt >> 3);
 
-		f->srtt = (uint32_t)((int32_t)f->srtt + delta);
+		rttvar = f->rttvar;
+		srtt = (uint32_t)((int32_t)srtt + delta);
 		if (delta < 0)
 			delta = -delta;
-		f->rttvar = (uint32_t)((int32_t)f->rttvar + delta - (int32_t)(f->rttvar >> 2));
+		rttvar = (uint32_t)((int32_t)rttvar + delta - (int32_t)(rttvar >> 2));
 	}
 	/* RTO = SRTT + max(G, 4 RTTVAR), G = 1 us; clamped to [rto_min, rto_max]. */
-	rto = (f->srtt >> 3) + RTE_MAX(1u, f->rttvar);
-	f->rto = u32_min(u32_max(rto, cfg->rto_min_us), cfg->rto_max_us);
+	rto = (srtt >> 3) + rttvar + (rttvar == 0);
+	if (unlikely(rto < cfg->rto_min_us))
+		rto = cfg->rto_min_us;
+	if (unlikely(rto > cfg->rto_max_us))
+		rto = cfg->rto_max_us;
+	f->srtt = srtt;
+	f->rttvar = rttvar;
+	f->rto = rto;
 	if (f->cc->on_rtt_sample != NULL)
 		f->cc->on_rtt_sample(f, rtt);
 }

@@ -947,6 +947,65 @@ test_conn_set_cc_before_handshake_module_starts_with_it(void **state)
 	assert_int_equal(f->cwnd, (uint32_t)x->t.w->cfg->init_cwnd * f->mss);
 }
 
+/* CUBIC's on_rtt_sample fast path (slow start, a round of one sample ending) against its
+ * general path, from random HyStart++ states around the cases it must tell apart (each
+ * phase; 0, 1, a few and N_RTT_SAMPLE samples; a round ending or not; minimums unset,
+ * close together or far apart): the whole control block is the same after. */
+static struct tcp_flow flow_b;
+
+static uint32_t
+rng_next(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*x >> 33);
+}
+
+static uint32_t
+rtt_pick(uint64_t *x)
+{
+	static const uint32_t v[] = { UINT32_MAX, 1, 999, 1000, 5000, 9000, 10000, 14000,
+				      20000, 200000 };
+
+	return v[rng_next(x) % RTE_DIM(v)];
+}
+
+static void
+test_cubic_rtt_sample_fast_path_matches_general_path(void **state)
+{
+	static const uint8_t samples[] = { 0, 1, 1, 1, 2, 7, 8 };
+	uint64_t x = 17;
+	unsigned int i, fast = 0;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		struct tcp_flow *a = cubic_ready(10), *b = &flow_b;
+		struct tcp_cc_cubic *c = cubic(a);
+		uint32_t rtt = rtt_pick(&x);
+
+		c->phase = (uint8_t)(rng_next(&x) % 4 == 0 ? CUBIC_HS_CSS :
+				     rng_next(&x) % 5 == 0 ? CUBIC_CA : CUBIC_HS_SS);
+		c->hs.samples = samples[rng_next(&x) % RTE_DIM(samples)];
+		c->hs.css_rounds = (uint8_t)(rng_next(&x) % 6);
+		c->hs.last_min_rtt = rtt_pick(&x);
+		c->hs.cur_min_rtt = rtt_pick(&x);
+		c->hs.css_base_rtt = rtt_pick(&x);
+		a->snd_una = rng_next(&x);
+		a->snd_max = a->snd_una + rng_next(&x) % 3 * MSS;
+		c->hs.window_end = a->snd_una + rng_next(&x) % 5 - 2;
+		if (rng_next(&x) % 8 == 0)
+			c->hs.window_end = a->snd_una + (1u << 31);
+		a->cwnd = (1 + rng_next(&x) % 100) * MSS;
+		*b = *a;
+		if (c->phase == CUBIC_HS_SS && c->hs.samples == 1 &&
+		    (int32_t)(a->snd_una - c->hs.window_end) > 0)
+			fast++;
+		a->cc->on_rtt_sample(a, rtt);
+		tcp_cc_cubic_rtt_sample_general(b, rtt);
+		assert_memory_equal(a, b, sizeof(*a));
+	}
+	assert_true(fast > 1000);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_newreno_init_ssthresh_high_then_initial_window),
 	cmocka_unit_test(test_newreno_slow_start_grows_by_acked_at_most_one_mss_per_ack),
@@ -973,6 +1032,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_hystart_css_rounds_then_congestion_avoidance),
 	cmocka_unit_test(test_hystart_threshold_clamped_between_4_and_16_ms),
 	cmocka_unit_test(test_hystart_one_sample_per_round_judged_at_round_end),
+	cmocka_unit_test(test_cubic_rtt_sample_fast_path_matches_general_path),
 	TT_TEST(test_established_flow_runs_cubic_hystart_gets_rtt_samples),
 	TT_TEST(test_conn_set_cc_switches_module_keeps_window),
 	TT_TEST(test_conn_set_cc_before_handshake_module_starts_with_it),

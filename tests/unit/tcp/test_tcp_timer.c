@@ -902,7 +902,64 @@ test_established_keepalive_idle_restarted_by_traffic(void **state)
 	tpeer_ack(p);
 }
 
+/* tcp_rtt_sample's estimator, written for scalar registers, against RFC 6298 §2 written
+ * the plain way (with min and max), over random samples, first samples, zero samples and
+ * clamps, rto_min above rto_max included: the same SRTT, RTTVAR and RTO every time. */
+static uint32_t
+rtt_rng(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	return (uint32_t)(*x >> 33);
+}
+
+static void
+test_rtt_estimator_matches_rfc6298_reference(void **state)
+{
+	static struct sl_worker w;
+	static struct tcp_flow f;
+	struct sl_config cfg;
+	uint64_t x = 5;
+	unsigned int i;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	w.cfg = &cfg;
+	f.cc = &tcp_cc_newreno;
+	for (i = 0; i < 50000; i++) {
+		/* rtt_rng() has 31 bits; RTTs up to 2^27 us (134 s, beyond any rto_max)
+		 * keep the RFC's signed arithmetic clear of overflow. */
+		uint32_t rtt = rtt_rng(&x) % 8 == 0 ? 0 : rtt_rng(&x) >> (4 + rtt_rng(&x) % 28);
+		uint32_t srtt = rtt_rng(&x) % 4 == 0 ? 0 : rtt_rng(&x) >> (1 + rtt_rng(&x) % 31);
+		uint32_t rttvar = rtt_rng(&x) % 8 == 0 ? 0 : rtt_rng(&x) >> (4 + rtt_rng(&x) % 28);
+		uint32_t r = rtt == 0 ? 1 : rtt, e_srtt, e_rttvar, e_rto;
+
+		cfg.rto_min_us = rtt_rng(&x) % 16 == 0 ? rtt_rng(&x) : rtt_rng(&x) % 400000;
+		cfg.rto_max_us = rtt_rng(&x) % 16 == 0 ? rtt_rng(&x) % 400000 : 60000000;
+		if (srtt == 0) {
+			e_srtt = r << 3;
+			e_rttvar = r << 1;
+		} else {
+			int32_t delta = (int32_t)r - (int32_t)(srtt >> 3);
+
+			e_srtt = (uint32_t)((int32_t)srtt + delta);
+			if (delta < 0)
+				delta = -delta;
+			e_rttvar = (uint32_t)((int32_t)rttvar + delta - (int32_t)(rttvar >> 2));
+		}
+		e_rto = (e_srtt >> 3) + RTE_MAX(1u, e_rttvar);
+		e_rto = RTE_MAX(e_rto, cfg.rto_min_us);
+		e_rto = RTE_MIN(e_rto, cfg.rto_max_us);
+		f.srtt = srtt;
+		f.rttvar = rttvar;
+		tcp_rtt_sample(&w, &f, rtt);
+		assert_int_equal(f.srtt, e_srtt);
+		assert_int_equal(f.rttvar, e_rttvar);
+		assert_int_equal(f.rto, e_rto);
+	}
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_rtt_estimator_matches_rfc6298_reference),
 	TT_TEST(test_rtt_first_sample_sets_rto_to_three_rtt),
 	TT_TEST(test_rtt_small_sample_rto_clamped_to_rto_min),
 	TT_TEST(test_established_rto_fires_then_exponential_backoff),
