@@ -302,15 +302,17 @@ port_rss_setup(struct sl_stack *s)
 		       "software ownership with handoff");
 }
 
-void
-port_flush(struct sl_worker *w)
+/* port_flush past a first burst that left frames behind (done of them went): more bursts
+ * while the port takes them, then the full queue's settling or the rest kept in order.
+ * Out of line: the common flush sends everything in one burst. */
+static __rte_noinline void
+port_flush_rest(struct sl_worker *w, uint16_t done)
 {
 	struct port_txq *q = &w->txq;
-	uint16_t done = 0;
 	uint64_t sent_bytes = 0;
 	uint16_t i;
 
-	while (done < q->n) {
+	while (done > 0 && done < q->n) {
 		uint16_t sent = rte_eth_tx_burst(w->port_id, w->queue_id, q->pkts + done,
 						 (uint16_t)(q->n - done));
 		if (sent == 0)
@@ -348,6 +350,39 @@ port_flush(struct sl_worker *w)
 	/* Do not retry on every append while the port is backed up; wait for a new burst. */
 	q->flush_at = (uint16_t)RTE_MIN((uint32_t)q->n + q->burst, (uint32_t)q->cap);
 	q->shut = q->n >= q->wait_at;
+}
+
+/*
+ * Every frame queued, in bursts while the port takes them. The common flush is one burst
+ * that takes the whole queue (or an empty queue, no burst): settled here, without the
+ * loop, its count of done and the partial case. It is the loop of port_flush_rest cut
+ * after its first burst, so the same bursts, counters and queue state: sent == n ends
+ * that loop with done == n as here; anything else continues it there from done = sent
+ * (sent == 0 breaks it at once, as there).
+ */
+void
+port_flush(struct sl_worker *w)
+{
+	struct port_txq *q = &w->txq;
+	uint16_t n = q->n, sent = 0;
+
+	if (n > 0) {
+		sent = rte_eth_tx_burst(w->port_id, w->queue_id, q->pkts, n);
+		if (unlikely(sent != n)) {
+			if (sent > 0)
+				w->stats.tx_bursts++;
+			port_flush_rest(w, sent);
+			return;
+		}
+		w->stats.tx_bursts++;
+	}
+	w->stats.tx_packets += n;
+	w->stats.tx_bytes += q->bytes;
+	q->n = 0;
+	q->bytes = 0;
+	q->flush_at = q->burst;
+	q->refused = 0;
+	q->shut = false;
 }
 
 bool

@@ -97,10 +97,61 @@ test_port_one_flush_per_iteration_counts_bursts(void **state)
 	assert_int_equal(th_stats(t)->rx_bursts, 1);
 }
 
+/* port_flush's one-burst path (everything taken, or an empty queue) and its general loop
+ * (port_flush_rest: the port takes part, or nothing) leave the counters and the queue as
+ * the loop of bursts defines them, at each boundary: 10 frames to a "NIC" of 7. */
+static void
+test_port_flush_fast_and_general_paths_agree(void **state)
+{
+	struct th *t = *state;
+	struct sl_worker *w = t->w;
+	const struct sl_stats before = *th_stats(t);
+	uint8_t f[60] = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < 10; i++)
+		port_txq_add(w, th_frame(t, f, sizeof(f)));
+	assert_int_equal(w->txq.n, 10);
+	/* Part taken: one burst of 7 counted, 3 kept (counted deferred once), in order. */
+	port_flush(w);
+	assert_int_equal(th_tx_count(t), 7);
+	assert_int_equal(th_stats(t)->tx_bursts - before.tx_bursts, 1);
+	assert_int_equal(th_stats(t)->tx_packets - before.tx_packets, 7);
+	assert_int_equal(th_stats(t)->tx_bytes - before.tx_bytes, 7 * sizeof(f));
+	assert_int_equal(th_stats(t)->tx_deferred - before.tx_deferred, 3);
+	assert_int_equal(w->txq.n, 3);
+	assert_int_equal(w->txq.bytes, 3 * sizeof(f));
+	assert_int_equal(w->txq.refused, 3);
+	assert_int_equal(w->txq.flush_at, RTE_MIN(3u + w->txq.burst, (unsigned)w->txq.cap));
+	/* Nothing taken: no burst counted, nothing deferred twice. */
+	port_flush(w);
+	assert_int_equal(th_stats(t)->tx_bursts - before.tx_bursts, 1);
+	assert_int_equal(th_stats(t)->tx_deferred - before.tx_deferred, 3);
+	assert_int_equal(w->txq.n, 3);
+	/* The wire drained: the rest in one burst, the queue reset. */
+	assert_int_equal(th_tx_drain(t), 7);
+	port_flush(w);
+	assert_int_equal(th_tx_count(t), 3);
+	assert_int_equal(th_stats(t)->tx_bursts - before.tx_bursts, 2);
+	assert_int_equal(th_stats(t)->tx_packets - before.tx_packets, 10);
+	assert_int_equal(th_stats(t)->tx_bytes - before.tx_bytes, 10 * sizeof(f));
+	assert_int_equal(w->txq.n, 0);
+	assert_int_equal(w->txq.bytes, 0);
+	assert_int_equal(w->txq.refused, 0);
+	assert_int_equal(w->txq.flush_at, w->txq.burst);
+	assert_false(w->txq.shut);
+	/* An empty queue: no burst, nothing counted. */
+	port_flush(w);
+	assert_int_equal(th_stats(t)->tx_bursts - before.tx_bursts, 2);
+	assert_int_equal(th_stats(t)->tx_packets - before.tx_packets, 10);
+	assert_int_equal(th_tx_drain(t), 3);
+}
+
 static const struct CMUnitTest tests[] = {
 	TH_TEST_SETUP(test_port_refused_frames_kept_in_order, setup_small_nic),
 	TH_TEST_SETUP(test_port_full_worker_queue_drops_newest, setup_small_nic_short_queue),
 	TH_TEST(test_port_one_flush_per_iteration_counts_bursts),
+	TH_TEST_SETUP(test_port_flush_fast_and_general_paths_agree, setup_small_nic),
 };
 
 UNIT_MAIN("test_port", tests)
