@@ -565,6 +565,130 @@ wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_change_resul
 	assert_int_equal(p->tc->rx_bytes, 3);
 }
 
+
+/* Review: more shapes of a window change taken by header prediction (partial ACK, pure
+ * ACK of new data, pure window update with nothing outstanding, no new ACK with data),
+ * each against the general path. */
+struct wnd_shape_result {
+	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, snd_una, snd_nxt, snd_max, rcv_nxt,
+		 rcv_adv, flags, cwnd, ssthresh, dupacks;
+	uint64_t rtx_at, predicted;
+	struct sl_stats stats;
+	unsigned int nout;
+	struct tp_out out[8];
+};
+
+static void
+wnd_shape_run(struct tt *x, bool general, unsigned int shape, uint16_t wnd,
+	      struct wnd_shape_result *r)
+{
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(5000, 22);
+	struct tcp_flow *f;
+	struct sl_conn *c;
+	struct tp_out o;
+	uint64_t before;
+	uint32_t ack;
+
+	memset(r, 0, sizeof(*r));
+	p->wscale = -1;
+	p->wnd = 3000;
+	c = tpeer_connect(p);
+	if (shape != 2) {
+		assert_int_equal(sl_conn_send(c, d, 5000), 0);
+		th_poll(&x->t);
+		while (tpeer_recv(p, &o))
+			;
+	}
+	x->t.w->tcp.predict_off = general;
+	f = tpeer_flow(p);
+	p->wnd = wnd;
+	before = th_stats(&x->t)->tcp_rx_predicted;
+	switch (shape) {
+	case 0:	/* partial ACK with data */
+		ack = f->snd_una + 100;
+		tpeer_xmit(p, TH_ACK | TH_PSH, p->snd_nxt, ack, "req", 3);
+		p->snd_nxt += 3;
+		break;
+	case 1:	/* pure ACK of everything, no data */
+		tpeer_xmit(p, TH_ACK, p->snd_nxt, f->snd_max, NULL, 0);
+		break;
+	case 2:	/* pure window update, nothing outstanding */
+		tpeer_xmit(p, TH_ACK, p->snd_nxt, f->snd_max, NULL, 0);
+		break;
+	default: /* no new ACK, with data */
+		tpeer_xmit(p, TH_ACK | TH_PSH, p->snd_nxt, f->snd_una, "req", 3);
+		p->snd_nxt += 3;
+		break;
+	}
+	r->predicted = th_stats(&x->t)->tcp_rx_predicted - before;
+	r->snd_wnd = f->snd_wnd;
+	r->max_snd_wnd = f->max_snd_wnd;
+	r->snd_wl1 = f->snd_wl1;
+	r->snd_wl2 = f->snd_wl2;
+	r->snd_una = f->snd_una;
+	r->snd_nxt = f->snd_nxt;
+	r->snd_max = f->snd_max;
+	r->rcv_nxt = f->rcv_nxt;
+	r->rcv_adv = f->rcv_adv;
+	r->flags = f->flags;
+	r->cwnd = f->cwnd;
+	r->ssthresh = f->ssthresh;
+	r->dupacks = f->dupacks;
+	r->rtx_at = f->rtx_at;
+	th_poll(&x->t);
+	tt_flush(x, 50000);
+	while (r->nout < RTE_DIM(r->out) && tpeer_recv(p, &r->out[r->nout]))
+		r->nout++;
+	r->stats = *th_stats(&x->t);
+	r->stats.tcp_rx_predicted = 0;
+}
+
+static void
+test_review_window_change_shapes(void **state)
+{
+	static const uint16_t wnds[] = { 6000, 2900, 500, 3000 };
+	struct wnd_shape_result fast, ref;
+	unsigned int i, shape, k;
+	bool first = true;
+
+	for (shape = 0; shape < 4; shape++)
+		for (i = 0; i < RTE_DIM(wnds); i++) {
+			struct tt *x = first ? *state : tt_fixture_renew(state, NULL);
+
+			first = false;
+			wnd_shape_run(x, false, shape, wnds[i], &fast);
+			x = tt_fixture_renew(state, NULL);
+			wnd_shape_run(x, true, shape, wnds[i], &ref);
+			print_message("shape %u wnd %u: predicted %lu, out %u/%u\n", shape, wnds[i],
+				      (unsigned long)fast.predicted, fast.nout, ref.nout);
+			assert_int_equal(ref.predicted, 0);
+			assert_int_equal(fast.snd_wnd, ref.snd_wnd);
+			assert_int_equal(fast.max_snd_wnd, ref.max_snd_wnd);
+			assert_int_equal(fast.snd_wl1, ref.snd_wl1);
+			assert_int_equal(fast.snd_wl2, ref.snd_wl2);
+			assert_int_equal(fast.snd_una, ref.snd_una);
+			assert_int_equal(fast.snd_nxt, ref.snd_nxt);
+			assert_int_equal(fast.snd_max, ref.snd_max);
+			assert_int_equal(fast.rcv_nxt, ref.rcv_nxt);
+			assert_int_equal(fast.rcv_adv, ref.rcv_adv);
+			assert_int_equal(fast.flags, ref.flags);
+			assert_int_equal(fast.cwnd, ref.cwnd);
+			assert_int_equal(fast.ssthresh, ref.ssthresh);
+			assert_int_equal(fast.dupacks, ref.dupacks);
+			assert_int_equal(fast.rtx_at, ref.rtx_at);
+			assert_int_equal(fast.nout, ref.nout);
+			for (k = 0; k < fast.nout; k++) {
+				assert_int_equal(fast.out[k].seq, ref.out[k].seq);
+				assert_int_equal(fast.out[k].ack, ref.out[k].ack);
+				assert_int_equal(fast.out[k].len, ref.out[k].len);
+				assert_int_equal(fast.out[k].wnd, ref.out[k].wnd);
+				assert_int_equal(fast.out[k].flags, ref.out[k].flags);
+			}
+			assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
+		}
+}
+
 /* Header prediction takes a segment that changes the window (the peer's free space
  * crossed a multiple of its scale) and does what the general path does with it: the
  * same window, the same answers, the same counters but the one that counts predictions.
@@ -1074,6 +1198,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_established_small_writes_in_one_iteration_coalesced),
 	TT_TEST(test_established_send_limited_by_peer_window),
 	TT_TEST(test_window_change_predicted_matches_general_path),
+	TT_TEST(test_review_window_change_shapes),
 	TT_TEST(test_established_send_initial_window_then_slow_start),
 	TT_TEST(test_seq_wrap_stack_isn_near_2_32),
 	TT_TEST(test_seq_wrap_peer_isn_near_2_32),
