@@ -63,6 +63,26 @@ it_start_server() {
 	ip netns exec "$IT_NS" sysctl -qw "net.ipv6.conf.$IT_IFACE.disable_ipv6=1"
 }
 
+# it_listener_first LOG CMD...: for sluice as the client of a Linux server: make the
+# test's namespace, start CMD in it in the background (a tcppeer.py/ecnpeer.py serve,
+# which prints "serve: listening"; its PID in IT_PEER_PID, its output in LOG) and wait
+# until it listens. Then start sluice with IT_NS_READY=1 it_start_server: a SYN that
+# found no listener would get an RST, and on a loaded machine a Python interpreter can
+# take longer to start than the client's --start-delay-ms.
+it_listener_first() {
+	local log=$1 i
+	shift
+	sl_netns_add "$IT_NS"
+	"$@" >"$log" 2>&1 &
+	IT_PEER_PID=$!
+	for ((i = 0; i < 150; i++)); do
+		grep -q '^serve: listening' "$log" && return 0
+		sleep 0.1
+	done
+	it_fail "the Linux server did not listen within 15 s: $(tail -n 3 "$log")"
+	return 1
+}
+
 # it_stop_server: SIGINT; the server must exit 0, print its counters, and report clean
 # mbuf pools (its own leak check).
 it_stop_server() {

@@ -282,10 +282,11 @@ sl_netns_del "$IT_NS"
 # --- 5. sluice as a client (--mode source, 4 streams of 2 GB to a Linux echo server):
 # SIGTERM cuts the streams where they are; every byte sl_conn_send() accepted reaches the
 # peer (it echoes exactly what each connection sent), then FIN; exit 0
-it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 --start-delay-ms 1500 \
-	--bytes 2g --connections 4 --drain-s 20
-it_peer serve 5001 --conns 4 >"$tmp/serve.out" 2>&1 &
-serve_pid=$!
+# The Linux echo server listens before sluice starts (lib.sh).
+it_listener_first "$tmp/serve.out" it_peer serve 5001 --conns 4
+serve_pid=$IT_PEER_PID
+IT_NS_READY=1 it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 \
+	--start-delay-ms 1500 --bytes 2g --connections 4 --drain-s 20
 sleep 4
 kill -TERM "$IT_SERVER_PID"
 if wait_exit "$IT_SERVER_PID" 30; then

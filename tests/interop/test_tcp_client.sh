@@ -14,10 +14,11 @@ run_client() {
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do serve+=("$1"); shift; done
 	shift
 	src=("$@")
-	it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 \
+	# The Linux echo server listens before sluice starts (lib.sh).
+	it_listener_first "$IT_LOG.peer" it_peer serve 5001 "${serve[@]}"
+	peer_pid=$IT_PEER_PID
+	IT_NS_READY=1 it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 \
 		--start-delay-ms 1500 "${src[@]}"
-	it_peer serve 5001 "${serve[@]}" > "$IT_LOG.peer" 2>&1 &
-	peer_pid=$!
 	rc=0
 	for _ in $(seq 1 1200); do
 		kill -0 "$IT_SERVER_PID" 2>/dev/null || break

@@ -105,11 +105,13 @@ client() {
 	local name=$1 kecn=$2 peer_pid rc=0
 	shift 2
 	sl_say "$name"
-	it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 \
-		--start-delay-ms 1500 --bytes 20m "$@"
+	# The Linux echo server listens before sluice starts (lib.sh); the namespace's ECN
+	# setting applies to the connections it accepts.
+	it_listener_first "$IT_LOG.peer" ecn_peer serve 5001 --cc reno
+	peer_pid=$IT_PEER_PID
 	kernel_ecn "$kecn"
-	ecn_peer serve 5001 --cc reno >"$IT_LOG.peer" 2>&1 &
-	peer_pid=$!
+	IT_NS_READY=1 it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 \
+		--start-delay-ms 1500 --bytes 20m "$@"
 	for _ in $(seq 1 480); do
 		kill -0 "$IT_SERVER_PID" 2>/dev/null || break
 		sleep 0.25

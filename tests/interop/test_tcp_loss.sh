@@ -103,19 +103,10 @@ server_run() {
 # sluice as the client: --mode source sends LOSS_BYTES to a Linux echo server and checks
 # every byte that comes back; the counters are its exit report.
 client_run() {
-	local loss=$1 name="sluice client, source/echo, $1% loss each way" peer_pid rc=0 i
-	# The Linux echo server listens before sluice starts: a SYN that found no listener
-	# would be answered with an RST, and a loaded machine can take longer than the
-	# client's start delay to start a Python interpreter.
-	sl_netns_add "$IT_NS"
-	it_peer serve 5001 >"$TMP/peer.log" 2>&1 &
-	peer_pid=$!
-	for ((i = 0; i < 100; i++)); do
-		grep -q '^serve: listening' "$TMP/peer.log" && break
-		sleep 0.1
-	done
-	grep -q '^serve: listening' "$TMP/peer.log" ||
-		{ it_fail "$name: the Linux echo server did not start"; cat "$TMP/peer.log"; }
+	local loss=$1 name="sluice client, source/echo, $1% loss each way" peer_pid rc=0
+	# The Linux echo server listens before sluice starts (lib.sh).
+	it_listener_first "$TMP/peer.log" it_peer serve 5001
+	peer_pid=$IT_PEER_PID
 	# shellcheck disable=SC2046
 	IT_NS_READY=1 it_start_server --mode source --remote "$IT_KERNEL_IP" --port 5001 \
 		--start-delay-ms 1500 --bytes "$LOSS_BYTES" --verify echo $(fault_args "$loss")
