@@ -286,7 +286,6 @@ def profile_load(path):
             continue
         fn = name.split(" ")[0]
         fn = fn.split(":", 1)[1] if ":" in fn else fn
-        obj = re.search(r"\[(\S+)\]", name)
         if fn.startswith("0x"):
             continue	# no symbol (a PMD's or mempool driver's): in "the rest"
         fns[fn] = fns.get(fn, 0) + v
@@ -311,7 +310,7 @@ def instructions_profile(d, name):
     per function and per part (the rest: DPDK's libraries and drivers, libc)."""
     try:
         runs = [l.split() for l in open(os.path.join(d, "instructions.txt"))
-                if l.split()[0] == name][0]
+                if l.split()[:1] == [name]][0]
     except (OSError, IndexError):
         return None
     n1, n2 = int(runs[1]), int(runs[3])
