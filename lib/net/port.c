@@ -302,6 +302,19 @@ port_rss_setup(struct sl_stack *s)
 		       "software ownership with handoff");
 }
 
+/* Every frame of the queue went to the port: counted, and the queue empty and open. */
+static inline void
+port_txq_all_sent(struct sl_worker *w, struct port_txq *q)
+{
+	w->stats.tx_packets += q->n;
+	w->stats.tx_bytes += q->bytes;
+	q->n = 0;
+	q->bytes = 0;
+	q->flush_at = q->burst;
+	q->refused = 0;
+	q->shut = false;
+}
+
 /* port_flush past a first burst that left frames behind (done of them went): more bursts
  * while the port takes them, then the full queue's settling or the rest kept in order.
  * Out of line: the common flush sends everything in one burst. */
@@ -321,13 +334,7 @@ port_flush_rest(struct sl_worker *w, uint16_t done)
 		w->stats.tx_bursts++;
 	}
 	if (done == q->n) {
-		w->stats.tx_packets += q->n;
-		w->stats.tx_bytes += q->bytes;
-		q->n = 0;
-		q->bytes = 0;
-		q->flush_at = q->burst;
-		q->refused = 0;
-		q->shut = false;
+		port_txq_all_sent(w, q);
 		return;
 	}
 	/* The port is full: keep the rest, in order, for the next flush (what went is
@@ -376,13 +383,7 @@ port_flush(struct sl_worker *w)
 		}
 		w->stats.tx_bursts++;
 	}
-	w->stats.tx_packets += n;
-	w->stats.tx_bytes += q->bytes;
-	q->n = 0;
-	q->bytes = 0;
-	q->flush_at = q->burst;
-	q->refused = 0;
-	q->shut = false;
+	port_txq_all_sent(w, q);
 }
 
 bool

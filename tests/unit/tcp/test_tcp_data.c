@@ -511,12 +511,26 @@ struct wnd_change_result {
 	uint64_t predicted;
 	struct sl_stats stats;
 	unsigned int nout;
-	struct {
-		uint32_t seq, ack, len;
-		uint16_t wnd;
-		uint8_t flags;
-	} out[8];
+	struct tp_out out[8];
 };
+
+/* The segments two runs sent: the same, in the same order (sequence, ACK, length, window,
+ * flags). */
+static void
+tp_outs_assert_equal(const struct tp_out *a, unsigned int na, const struct tp_out *b,
+		     unsigned int nb)
+{
+	unsigned int k;
+
+	assert_int_equal(na, nb);
+	for (k = 0; k < na; k++) {
+		assert_int_equal(a[k].seq, b[k].seq);
+		assert_int_equal(a[k].ack, b[k].ack);
+		assert_int_equal(a[k].len, b[k].len);
+		assert_int_equal(a[k].wnd, b[k].wnd);
+		assert_int_equal(a[k].flags, b[k].flags);
+	}
+}
 
 static void
 wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_change_result *r)
@@ -552,14 +566,8 @@ wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_change_resul
 	r->flags = f->flags;
 	th_poll(&x->t);
 	tt_flush(x, 50000);
-	while (r->nout < RTE_DIM(r->out) && tpeer_recv(p, &o)) {
-		r->out[r->nout].seq = o.seq;
-		r->out[r->nout].ack = o.ack;
-		r->out[r->nout].len = o.len;
-		r->out[r->nout].wnd = o.wnd;
-		r->out[r->nout].flags = o.flags;
+	while (r->nout < RTE_DIM(r->out) && tpeer_recv(p, &r->out[r->nout]))
 		r->nout++;
-	}
 	r->stats = *th_stats(&x->t);
 	r->stats.tcp_rx_predicted = 0;
 	assert_int_equal(p->tc->rx_bytes, 3);
@@ -649,7 +657,7 @@ test_review_window_change_shapes(void **state)
 {
 	static const uint16_t wnds[] = { 6000, 2900, 500, 3000 };
 	struct wnd_shape_result fast, ref;
-	unsigned int i, shape, k;
+	unsigned int i, shape;
 	bool first = true;
 
 	for (shape = 0; shape < 4; shape++)
@@ -677,14 +685,7 @@ test_review_window_change_shapes(void **state)
 			assert_int_equal(fast.ssthresh, ref.ssthresh);
 			assert_int_equal(fast.dupacks, ref.dupacks);
 			assert_int_equal(fast.rtx_at, ref.rtx_at);
-			assert_int_equal(fast.nout, ref.nout);
-			for (k = 0; k < fast.nout; k++) {
-				assert_int_equal(fast.out[k].seq, ref.out[k].seq);
-				assert_int_equal(fast.out[k].ack, ref.out[k].ack);
-				assert_int_equal(fast.out[k].len, ref.out[k].len);
-				assert_int_equal(fast.out[k].wnd, ref.out[k].wnd);
-				assert_int_equal(fast.out[k].flags, ref.out[k].flags);
-			}
+			tp_outs_assert_equal(fast.out, fast.nout, ref.out, ref.nout);
 			assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
 		}
 }
@@ -698,7 +699,7 @@ test_window_change_predicted_matches_general_path(void **state)
 {
 	static const uint16_t wnds[] = { 6000, 2900 };
 	struct wnd_change_result fast, ref;
-	unsigned int i, k;
+	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(wnds); i++) {
 		struct tt *x = i == 0 ? *state : tt_fixture_renew(state, NULL);
@@ -716,14 +717,7 @@ test_window_change_predicted_matches_general_path(void **state)
 		assert_int_equal(fast.snd_una, ref.snd_una);
 		assert_int_equal(fast.rcv_nxt, ref.rcv_nxt);
 		assert_int_equal(fast.flags, ref.flags);
-		assert_int_equal(fast.nout, ref.nout);
-		for (k = 0; k < fast.nout; k++) {
-			assert_int_equal(fast.out[k].seq, ref.out[k].seq);
-			assert_int_equal(fast.out[k].ack, ref.out[k].ack);
-			assert_int_equal(fast.out[k].len, ref.out[k].len);
-			assert_int_equal(fast.out[k].wnd, ref.out[k].wnd);
-			assert_int_equal(fast.out[k].flags, ref.out[k].flags);
-		}
+		tp_outs_assert_equal(fast.out, fast.nout, ref.out, ref.nout);
 		assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
 	}
 	/* The window grew: the rest of the 5000 bytes left, with the ACK of the request. */
