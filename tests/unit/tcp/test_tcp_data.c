@@ -506,13 +506,47 @@ test_established_send_limited_by_peer_window(void **state)
 
 /* What a segment that acknowledges new data, carries a request and changes the window
  * leaves behind: the control block, the segments sent in answer, the counters. */
-struct wnd_change_result {
-	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, snd_una, rcv_nxt, flags;
-	uint64_t predicted;
+struct wnd_shape_result {
+	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, snd_una, snd_nxt, snd_max, rcv_nxt,
+		 rcv_adv, flags, cwnd, ssthresh, dupacks;
+	uint64_t rtx_at, predicted;
 	struct sl_stats stats;
 	unsigned int nout;
 	struct tp_out out[8];
 };
+
+/* The control block after the segment (before the output phase). */
+static void
+wnd_result_capture(const struct tcp_flow *f, struct wnd_shape_result *r)
+{
+	r->snd_wnd = f->snd_wnd;
+	r->max_snd_wnd = f->max_snd_wnd;
+	r->snd_wl1 = f->snd_wl1;
+	r->snd_wl2 = f->snd_wl2;
+	r->snd_una = f->snd_una;
+	r->snd_nxt = f->snd_nxt;
+	r->snd_max = f->snd_max;
+	r->rcv_nxt = f->rcv_nxt;
+	r->rcv_adv = f->rcv_adv;
+	r->flags = f->flags;
+	r->cwnd = f->cwnd;
+	r->ssthresh = f->ssthresh;
+	r->dupacks = f->dupacks;
+	r->rtx_at = f->rtx_at;
+}
+
+/* Then the output phase: the segments sent in answer and the counters (but the one that
+ * counts predictions). */
+static void
+wnd_result_finish(struct tt *x, struct wnd_shape_result *r)
+{
+	th_poll(&x->t);
+	tt_flush(x, 50000);
+	while (r->nout < RTE_DIM(r->out) && tpeer_recv(&x->p, &r->out[r->nout]))
+		r->nout++;
+	r->stats = *th_stats(&x->t);
+	r->stats.tcp_rx_predicted = 0;
+}
 
 /* The segments two runs sent: the same, in the same order (sequence, ACK, length, window,
  * flags). */
@@ -533,7 +567,7 @@ tp_outs_assert_equal(const struct tp_out *a, unsigned int na, const struct tp_ou
 }
 
 static void
-wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_change_result *r)
+wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_shape_result *r)
 {
 	struct tpeer *p = &x->p;
 	const uint8_t *d = pattern(5000, 21);
@@ -557,19 +591,8 @@ wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_change_resul
 	tpeer_send(p, TH_ACK | TH_PSH, "req", 3);
 	f = tpeer_flow(p);
 	r->predicted = th_stats(&x->t)->tcp_rx_predicted - before;
-	r->snd_wnd = f->snd_wnd;
-	r->max_snd_wnd = f->max_snd_wnd;
-	r->snd_wl1 = f->snd_wl1;
-	r->snd_wl2 = f->snd_wl2;
-	r->snd_una = f->snd_una;
-	r->rcv_nxt = f->rcv_nxt;
-	r->flags = f->flags;
-	th_poll(&x->t);
-	tt_flush(x, 50000);
-	while (r->nout < RTE_DIM(r->out) && tpeer_recv(p, &r->out[r->nout]))
-		r->nout++;
-	r->stats = *th_stats(&x->t);
-	r->stats.tcp_rx_predicted = 0;
+	wnd_result_capture(f, r);
+	wnd_result_finish(x, r);
 	assert_int_equal(p->tc->rx_bytes, 3);
 }
 
@@ -577,14 +600,6 @@ wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_change_resul
 /* Review: more shapes of a window change taken by header prediction (partial ACK, pure
  * ACK of new data, pure window update with nothing outstanding, no new ACK with data),
  * each against the general path. */
-struct wnd_shape_result {
-	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, snd_una, snd_nxt, snd_max, rcv_nxt,
-		 rcv_adv, flags, cwnd, ssthresh, dupacks;
-	uint64_t rtx_at, predicted;
-	struct sl_stats stats;
-	unsigned int nout;
-	struct tp_out out[8];
-};
 
 static void
 wnd_shape_run(struct tt *x, bool general, unsigned int shape, uint16_t wnd,
@@ -630,26 +645,8 @@ wnd_shape_run(struct tt *x, bool general, unsigned int shape, uint16_t wnd,
 		break;
 	}
 	r->predicted = th_stats(&x->t)->tcp_rx_predicted - before;
-	r->snd_wnd = f->snd_wnd;
-	r->max_snd_wnd = f->max_snd_wnd;
-	r->snd_wl1 = f->snd_wl1;
-	r->snd_wl2 = f->snd_wl2;
-	r->snd_una = f->snd_una;
-	r->snd_nxt = f->snd_nxt;
-	r->snd_max = f->snd_max;
-	r->rcv_nxt = f->rcv_nxt;
-	r->rcv_adv = f->rcv_adv;
-	r->flags = f->flags;
-	r->cwnd = f->cwnd;
-	r->ssthresh = f->ssthresh;
-	r->dupacks = f->dupacks;
-	r->rtx_at = f->rtx_at;
-	th_poll(&x->t);
-	tt_flush(x, 50000);
-	while (r->nout < RTE_DIM(r->out) && tpeer_recv(p, &r->out[r->nout]))
-		r->nout++;
-	r->stats = *th_stats(&x->t);
-	r->stats.tcp_rx_predicted = 0;
+	wnd_result_capture(f, r);
+	wnd_result_finish(x, r);
 }
 
 static void
@@ -698,7 +695,7 @@ static void
 test_window_change_predicted_matches_general_path(void **state)
 {
 	static const uint16_t wnds[] = { 6000, 2900 };
-	struct wnd_change_result fast, ref;
+	struct wnd_shape_result fast, ref;
 	unsigned int i;
 
 	for (i = 0; i < RTE_DIM(wnds); i++) {
