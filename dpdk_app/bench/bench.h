@@ -17,7 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
 
 #include "hist.h"
 
@@ -113,7 +115,25 @@ uint64_t bw_port_waits(const struct bench_wl *wl);
 /* The run is over by count (--requests). */
 bool bw_done(const struct bench_wl *wl);
 
-uint64_t bench_now_ns(void);
+/* Nanoseconds of CLOCK_MONOTONIC, from the TSC once bench_clock_init() (after the EAL
+ * is up) has measured its rate (workload.c); inline, read twice per rr request. */
+struct bench_clock {
+	uint64_t tsc0, ns0;
+	uint64_t mult;			/* ns per TSC tick, << 32; 0: use clock_gettime */
+};
+extern struct bench_clock bench_clk;
+
+void bench_clock_init(void);
+uint64_t bench_clock_gettime_ns(void);
+
+static inline uint64_t
+bench_now_ns(void)
+{
+	if (likely(bench_clk.mult != 0))
+		return bench_clk.ns0 + (uint64_t)(((unsigned __int128)(rte_rdtsc() -
+				bench_clk.tsc0) * bench_clk.mult) >> 32);
+	return bench_clock_gettime_ns();
+}
 
 /* ---- backends: run the whole measurement, fill r. 0 or -errno. ---- */
 

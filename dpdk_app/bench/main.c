@@ -338,6 +338,7 @@ main(int argc, char **argv)
 		}
 		argc -= rc;
 		argv += rc;
+		bench_clock_init();
 	} else {
 		/* No EAL: every argument is ours; drop the "--" separator if given. */
 		for (i = 1; i < argc; i++)

@@ -9,7 +9,8 @@
  *
  *   sl_worker_connect  flow_create -> tcp_send_syn (into the worker's TX queue, which the
  *                      poll flushes); tcp_input marks the flow ready for on_connect
- *   sl_conn_send_flags wmark_take -> txbuf_append -> conn_send_flags -> flow_mark_dirty;
+ *   sl_conn_send_flags wmark_take -> txbuf_append_small (txbuf_append) -> conn_flags_apply
+ *                      -> flow_mark_dirty;
  *                      tcp_output sends in the output phase
  *   sl_conn_shutdown,  change state and mark the flow dirty (the FIN leaves in the output
  *   sl_conn_close      phase) or ready (on_close comes in the delivery phase)
@@ -40,6 +41,7 @@
 #include "tcp/tcp_out.h"
 #include "tcp/tcp_timer.h"
 #include "tcp/txbuf.h"
+#include "tcp/txbuf_small.h"
 #include "tcp/tcp_seq.h"
 #include "api/wmark.h"
 #include "core/worker.h"
@@ -321,8 +323,9 @@ conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags)
 	conn_flags_apply(w, f, flags);
 }
 
-/* sl_conn_send and sl_conn_send_flags, one body inlined in both. */
-static inline int
+/* sl_conn_send and sl_conn_send_flags, one body inlined in both (and, with LTO, in the
+ * application's callback that sends). */
+static __rte_always_inline int
 conn_send(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags)
 {
 	struct tcp_flow *f = conn_flow(c);
@@ -336,7 +339,7 @@ conn_send(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags)
 	rc = wmark_take(w, f, len);
 	if (rc != 0)
 		return rc;
-	rc = txbuf_append(w, &f->tx, data, len);
+	rc = txbuf_append_small(w, &f->tx, data, len);
 	if (unlikely(rc != 0)) {
 		wmark_untake(w, f, len);
 		if (rc == -ENOBUFS)

@@ -52,11 +52,14 @@ deliver_window_update(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t cur, space;
 
-	if (!tcp_state_synchronized(f->state) || (f->flags & TF_FIN_RCVD))
-		return;
+	/* The window still open is tested first: more than half the buffer, the usual
+	 * case of a reader that keeps up, needs no update whatever the rest says. */
 	cur = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+	if (2 * cur > f->rcv_buf || !tcp_state_synchronized(f->state) ||
+	    (f->flags & TF_FIN_RCVD))
+		return;
 	space = tcp_rcv_space(w, f);
-	if (2 * cur <= f->rcv_buf && space >= 2 * cur && space - cur >= f->mss) {
+	if (space >= 2 * cur && space - cur >= f->mss) {
 		f->flags |= TF_ACKNOW;
 		flow_mark_dirty(w, f);
 	}
@@ -249,33 +252,54 @@ conn_close_reason(const struct tcp_flow *f)
 	return (enum sl_close_reason)f->close_reason;
 }
 
+/* conn_deliver_close once EV_CLOSE is owed. Out of line: once per connection. */
+static __rte_noinline void
+conn_deliver_closing(struct sl_worker *w, struct tcp_flow *f, const struct sl_conn_ops *ops)
+{
+	/* A normal close waits until every received byte and on_eof were delivered:
+	 * while the application has paused delivery, EV_CLOSE stays pending and
+	 * sl_conn_resume_rx() brings the flow back here. */
+	if (f->close_reason == SL_CLOSE_NORMAL &&
+	    !(f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)) && !f->fr.failed &&
+	    (f->rx.bytes > 0 ||
+	     ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE)))) {
+		f->events |= EV_CLOSE;
+		return;
+	}
+	/* Close comes last, even if a callback above caused it. */
+	f->events &= (uint8_t)~EV_CLOSE;
+	if (f->flags & TF_CLOSE_DONE)
+		return;
+	f->flags |= TF_CLOSE_DONE;
+	if (ops != NULL && ops->on_close != NULL)
+		ops->on_close(flow_conn(f), conn_close_reason(f));
+	if (f->state == SL_TCP_CLOSED)
+		flow_release(w, f);
+}
+
 /* on_close, last: for a normal close only once every received byte and on_eof were
  * delivered (ev: the events of this pass). */
-static inline void
+static __rte_always_inline void
 conn_deliver_close(struct sl_worker *w, struct tcp_flow *f, const struct sl_conn_ops *ops,
 		   uint8_t ev)
 {
-	if (unlikely((f->events | ev) & EV_CLOSE)) {
-		/* A normal close waits until every received byte and on_eof were delivered:
-		 * while the application has paused delivery, EV_CLOSE stays pending and
-		 * sl_conn_resume_rx() brings the flow back here. */
-		if (f->close_reason == SL_CLOSE_NORMAL &&
-		    !(f->flags & (TF_CLOSE_DONE | TF_RX_CLOSED)) && !f->fr.failed &&
-		    (f->rx.bytes > 0 ||
-		     ((f->flags & TF_FIN_RCVD) && !(f->flags & TF_EOF_DONE)))) {
-			f->events |= EV_CLOSE;
-			return;
-		}
-		/* Close comes last, even if a callback above caused it. */
-		f->events &= (uint8_t)~EV_CLOSE;
-		if (f->flags & TF_CLOSE_DONE)
-			return;
-		f->flags |= TF_CLOSE_DONE;
-		if (ops != NULL && ops->on_close != NULL)
-			ops->on_close(flow_conn(f), conn_close_reason(f));
-		if (f->state == SL_TCP_CLOSED)
-			flow_release(w, f);
-	}
+	if (unlikely((f->events | ev) & EV_CLOSE))
+		conn_deliver_closing(w, f, ops);
+}
+
+/* The usual pass: bytes for a raw-stream connection, no other event, no FIN yet. Of the
+ * steps of conn_deliver_flow only on_message and the close check can apply: on_eof needs
+ * the FIN, which no callback can bring, and the other callbacks need their event. Inline
+ * in the delivery loop (conn_deliver_flow would take the same steps). */
+static __rte_always_inline bool
+conn_deliver_usual(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
+{
+	if (unlikely(ev != EV_DATA) || f->fr.inst != NULL || (f->flags & TF_FIN_RCVD))
+		return false;
+	if (f->rx.bytes > 0)
+		conn_deliver_data(w, f);
+	conn_deliver_close(w, f, f->ops, ev);
+	return true;
 }
 
 static void
@@ -284,15 +308,6 @@ conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 	struct sl_conn *c = flow_conn(f);
 	const struct sl_conn_ops *ops = f->ops;
 
-	/* The usual pass: bytes for a raw-stream connection, no other event, no FIN yet.
-	 * Of the steps below only on_message and the close check can apply: on_eof needs
-	 * the FIN, which no callback can bring, and the other callbacks need their event. */
-	if (likely(ev == EV_DATA) && f->fr.inst == NULL && !(f->flags & TF_FIN_RCVD)) {
-		if (f->rx.bytes > 0)
-			conn_deliver_data(w, f);
-		conn_deliver_close(w, f, ops, ev);
-		return;
-	}
 	if (ev & EV_ACCEPT) {
 		int rc = ops != NULL && ops->on_accept != NULL ?
 			 ops->on_accept(c, f->listen_arg) : 0;
@@ -355,7 +370,8 @@ conn_deliver(struct sl_worker *w)
 		TAILQ_REMOVE(&t->ready, f, ready_link);
 		f->flags &= ~TF_READY;
 		f->events = 0;
-		conn_deliver_flow(w, f, ev);
+		if (!conn_deliver_usual(w, f, ev))
+			conn_deliver_flow(w, f, ev);
 	}
 	/* A message must be complete before control returns to the poll loop. */
 	while (w->nopen_writers > 0)

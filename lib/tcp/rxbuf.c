@@ -2,7 +2,8 @@
 /*
  * rxbuf.c -- in-order received bytes, kept in place (see rxbuf.h).
  *
- * tcp_input / tcp_ooo_drain -> rxbuf_append; conn_deliver -> rxbuf_consume.
+ * tcp_input / tcp_ooo_drain -> rxbuf_append; conn_deliver -> rxbuf_consume (rxbuf.h; the
+ * walk over several mbufs here).
  */
 
 #include <string.h>
@@ -40,7 +41,7 @@ rxbuf_append(struct sl_worker *w, struct rxbuf *rb, struct rte_mbuf *m)
 }
 
 void
-rxbuf_consume(struct sl_worker *w, struct rxbuf *rb, uint32_t n)
+rxbuf_consume_walk(struct sl_worker *w, struct rxbuf *rb, uint32_t n)
 {
 	rb->bytes -= n;
 	rb->consumed += n;

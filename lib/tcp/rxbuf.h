@@ -61,9 +61,30 @@ rxbuf_append_seg(struct rxbuf *rb, struct rte_mbuf *m, int mdyn)
 	mbuf_fifo_push(&rb->q, m, mdyn);
 }
 
-/* Drop the first n (<= bytes) bytes. */
+/* rxbuf_consume past its usual case: the walk over the mbufs the n bytes span. */
 void
-rxbuf_consume(struct sl_worker *w, struct rxbuf *rb, uint32_t n);
+rxbuf_consume_walk(struct sl_worker *w, struct rxbuf *rb, uint32_t n);
+
+/* Drop the first n (<= bytes) bytes. Inline for the usual case, every byte of a buffer of
+ * one mbuf (a request-response connection reads each message whole): that mbuf freed and
+ * the buffer empty, as the walk leaves it. */
+static __rte_always_inline void
+rxbuf_consume(struct sl_worker *w, struct rxbuf *rb, uint32_t n)
+{
+	struct rte_mbuf *m = rb->q.head;
+
+	if (likely(n == rb->bytes && n != 0 && m == rb->q.tail)) {
+		rb->q.head = NULL;
+		rb->q.tail = NULL;
+		rb->q.n = 0;
+		rb->bytes = 0;
+		rb->consumed += n;
+		rb->truesize -= m->buf_len;
+		rte_pktmbuf_free_seg(m);
+		return;
+	}
+	rxbuf_consume_walk(w, rb, n);
+}
 
 /* Free everything. */
 void

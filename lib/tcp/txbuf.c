@@ -41,21 +41,6 @@ txbuf_spare_put(struct sl_worker *w, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 }
 
-/* The last spare, empty again. The send queue only ever moves a chunk's data offset
- * (rte_pktmbuf_adj) and sets its lengths; everything else rte_pktmbuf_reset would
- * restore is still as the allocation left it (one segment, no flags, no port). */
-static inline struct rte_mbuf *
-txbuf_spare_take(struct txbuf_spares *sp)
-{
-	struct rte_mbuf *m = sp->m[--sp->n];
-
-	rte_pktmbuf_reset_headroom(m);
-	m->data_len = 0;
-	m->pkt_len = 0;
-	__rte_mbuf_sanity_check(m, 1);
-	return m;
-}
-
 struct rte_mbuf *
 txbuf_chunk_take(struct sl_worker *w)
 {

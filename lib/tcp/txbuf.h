@@ -33,6 +33,21 @@ struct txbuf_spares {
 	struct rte_mbuf *m[TXBUF_SPARE_MAX];
 };
 
+/* The last spare (sp->n > 0), empty again. The send queue only ever moves a chunk's data
+ * offset (rte_pktmbuf_adj) and sets its lengths; everything else rte_pktmbuf_reset would
+ * restore is still as the allocation left it (one segment, no flags, no port). */
+static inline struct rte_mbuf *
+txbuf_spare_take(struct txbuf_spares *sp)
+{
+	struct rte_mbuf *m = sp->m[--sp->n];
+
+	rte_pktmbuf_reset_headroom(m);
+	m->data_len = 0;
+	m->pkt_len = 0;
+	__rte_mbuf_sanity_check(m, 1);
+	return m;
+}
+
 struct txbuf {
 	struct mbuf_fifo q;	/* chunks; the head's first byte is snd_una */
 	uint32_t bytes;		/* bytes queued: unacknowledged + unsent */

@@ -2,7 +2,8 @@
 /* The send queue (txbuf.c) as tcp_out.c drains it: coalescing of small writes into full
  * segments, window-limited output, the flush policies (end of iteration, Nagle, cork, the
  * MORE and FLUSH flags) on the virtual clock, retransmission of the same bytes, a hostile
- * window pattern, and TSO frames cut from the queue. */
+ * window pattern, TSO frames cut from the queue, and the send call's inline path for small
+ * writes (txbuf_small.h) against txbuf_append. */
 
 #include <errno.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "send_kit.h"
 #include "tcp/tcp_seq.h"
+#include "tcp/txbuf_small.h"
 
 /* ---- coalescing ---- */
 
@@ -347,6 +349,151 @@ test_tso_frame_carries_whole_segments_for_the_port(void **state)
 	w->tx_tso = w->tx_tcp_csum = w->tx_ip_csum = false;
 }
 
+/* ---- txbuf_append_small against txbuf_append ---- */
+
+/* What one write left behind: its result, the queue's byte count and every chunk (data
+ * offset, lengths, bytes), the worker's send-queue mbufs, spares and refusals. */
+struct tx_state {
+	int rc;
+	uint32_t len;			/* of the write */
+	uint32_t spares0;		/* spares before it */
+	uint32_t bytes, nchunks;
+	uint32_t mbufs, spares;
+	uint64_t full;
+	uint16_t off[16], len_of[16];
+	uint32_t pkt[16];
+	uint8_t data[16][2048];
+};
+
+static void
+tx_capture(struct sl_worker *w, const struct txbuf *tb, int rc, struct tx_state *s)
+{
+	struct rte_mbuf *m;
+	uint32_t i = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->rc = rc;
+	s->bytes = tb->bytes;
+	s->nchunks = tb->q.n;
+	s->mbufs = w->tcp.txbuf_mbufs;
+	s->spares = w->tcp.txbuf_spares.n;
+	s->full = w->stats.tcp_txbuf_full;
+	for (m = tb->q.head; m != NULL; m = mdyn(m, w->tcp.mdyn)->link, i++) {
+		assert_true(i < RTE_DIM(s->off));
+		assert_true(m->data_len <= sizeof(s->data[0]));
+		s->off[i] = m->data_off;
+		s->len_of[i] = m->data_len;
+		s->pkt[i] = m->pkt_len;
+		memcpy(s->data[i], rte_pktmbuf_mtod(m, void *), m->data_len);
+	}
+	assert_int_equal(i, s->nchunks);
+}
+
+/* Exactly k spare chunks, as ACKs leave them (fresh mbufs of the pool otherwise alike). */
+static void
+tx_spares_set(struct sl_worker *w, uint32_t k)
+{
+	struct txbuf_spares *sp = &w->tcp.txbuf_spares;
+
+	while (sp->n > k)
+		rte_pktmbuf_free(sp->m[--sp->n]);
+	while (sp->n < k) {
+		sp->m[sp->n] = rte_pktmbuf_alloc(w->pool);
+		assert_non_null(sp->m[sp->n]);
+		sp->n++;
+	}
+}
+
+/* One run of the write pattern on f's send queue, by the inline path (small) or by
+ * txbuf_append; states[i] after write i. Leaves the queue empty and no spare. */
+static void
+tx_run(struct sl_worker *w, struct tcp_flow *f, bool small, struct tx_state *states,
+       unsigned int nwrites)
+{
+	const uint8_t *d = sk_pattern(4096, 17);
+	uint32_t seed = 12345, lim = w->tcp.txbuf_mbufs_lim;
+	uint64_t full0 = w->stats.tcp_txbuf_full;
+	unsigned int i;
+
+	for (i = 0; i < nwrites; i++) {
+		uint32_t len, spares, r;
+		int rc;
+
+		seed = seed * 1103515245u + 12345u;
+		r = seed >> 8;
+		/* Mostly small writes (0..70 bytes), some that fill the tail chunk to its last
+		 * byte (the next write finds no room), now and then one of several chunks. */
+		if (r % 8 == 0)
+			len = 1000 + (r >> 3) % 2000;
+		else if (r % 8 == 1 && f->tx.q.tail != NULL)
+			len = rte_pktmbuf_tailroom(f->tx.q.tail);
+		else
+			len = (r >> 3) % 71;
+		spares = (r >> 12) % 3;
+		tx_spares_set(w, spares);
+		/* Every ninth write finds the send queues at their limit. */
+		w->tcp.txbuf_mbufs_lim = i % 9 == 8 ? w->tcp.txbuf_mbufs : lim;
+		rc = small ? txbuf_append_small(w, &f->tx, d + (r % 1024), len) :
+			     txbuf_append(w, &f->tx, d + (r % 1024), len);
+		w->tcp.txbuf_mbufs_lim = lim;
+		tx_capture(w, &f->tx, rc, &states[i]);
+		states[i].full -= full0;
+		states[i].len = len;
+		states[i].spares0 = spares;
+		/* Drop the chunks before the tail now and then, as ACKs would, or every byte
+		 * (the next write finds no tail). */
+		if (i % 7 == 3)
+			txbuf_ack(w, &f->tx, f->tx.bytes);
+		else if (i % 5 == 4 && f->tx.q.n > 1)
+			txbuf_ack(w, &f->tx, f->tx.bytes - f->tx.q.tail->data_len);
+	}
+	txbuf_free(w, &f->tx);
+	tx_spares_set(w, 0);
+}
+
+static void
+test_small_write_inline_same_as_txbuf_append(void **state)
+{
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	struct tcp_flow *f;
+	enum { N = 200 };
+	struct tx_state *a = calloc(N, sizeof(*a)), *b = calloc(N, sizeof(*b));
+	unsigned int i, nsmall = 0, nspare = 0;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	(void)tpeer_connect(&x->p);
+	f = tpeer_flow(&x->p);
+	assert_int_equal(f->tx.bytes, 0);
+	assert_int_equal(w->tcp.txbuf_spares.n, 0);
+	tx_run(w, f, true, a, N);
+	tx_run(w, f, false, b, N);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(a[i].rc, b[i].rc);
+		assert_int_equal(a[i].bytes, b[i].bytes);
+		assert_int_equal(a[i].nchunks, b[i].nchunks);
+		assert_int_equal(a[i].mbufs, b[i].mbufs);
+		assert_int_equal(a[i].spares, b[i].spares);
+		assert_int_equal(a[i].full, b[i].full);
+		assert_memory_equal(a[i].off, b[i].off, sizeof(a[i].off));
+		assert_memory_equal(a[i].len_of, b[i].len_of, sizeof(a[i].len_of));
+		assert_memory_equal(a[i].pkt, b[i].pkt, sizeof(a[i].pkt));
+		assert_memory_equal(a[i].data, b[i].data, sizeof(a[i].data[0]) * a[i].nchunks);
+		if (a[i].rc == 0 && a[i].len >= 1 && a[i].len <= TXBUF_SMALL_MAX)
+			nsmall++;
+		if (a[i].spares < a[i].spares0)
+			nspare++;
+	}
+	/* The pattern took every branch: small writes, spares taken, refusals at the
+	 * limit. */
+	assert_true(nsmall > N / 2);
+	assert_true(nspare > N / 10);
+	assert_true(a[N - 1].full > 0);
+	free(a);
+	free(b);
+}
+
 static const struct CMUnitTest tests[] = {
 	SK_TEST(test_small_writes_coalesce_into_full_segments),
 	SK_TEST(test_output_limited_by_peer_window),
@@ -357,6 +504,7 @@ static const struct CMUnitTest tests[] = {
 	SK_TEST(test_retransmission_resends_the_same_bytes),
 	SK_TEST(test_hostile_window_pattern_never_overruns_or_floods),
 	SK_TEST(test_tso_frame_carries_whole_segments_for_the_port),
+	SK_TEST(test_small_write_inline_same_as_txbuf_append),
 };
 
 UNIT_MAIN("test_txbuf", tests)

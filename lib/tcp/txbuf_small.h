@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_TXBUF_SMALL_H
+#define SL_TXBUF_SMALL_H
+
+/*
+ * txbuf_append for a small write, inline in the send call (conn.c). Request-response
+ * traffic writes a few bytes per message, and the write finds one of two cases:
+ *
+ *   - the tail chunk has room for all of it: the bytes go after the tail's;
+ *   - the queue is empty or its tail is full, and an ACK of this iteration left a spare
+ *     chunk (txbuf.h) under the send queues' limit: the spare becomes the tail.
+ *
+ * Each is what txbuf_append does in that case (the same chunk, the same counts), without
+ * the call, the chunk-size arithmetic and the libc memcpy of a few bytes. Everything else
+ * (a write that spans chunks, a tail with a little room, no spare, the limit reached,
+ * pool pressure) takes txbuf_append, the reference (tests/unit/tcp/test_txbuf.c runs the
+ * two side by side).
+ */
+
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_mbuf.h>
+
+#include "core/worker.h"
+#include "tcp/txbuf.h"
+
+/* Writes up to this many bytes take the inline path. */
+#define TXBUF_SMALL_MAX 64
+
+/* Copy n (1..TXBUF_SMALL_MAX) bytes: up to 16 with two overlapping loads and stores of
+ * the largest power of two that fits (three single bytes under 4), more with memcpy. */
+static __rte_always_inline void
+txbuf_copy_small(uint8_t *d, const uint8_t *s, uint32_t n)
+{
+	if (n >= 8) {
+		uint64_t a, b;
+
+		if (n > 16) {
+			memcpy(d, s, n);
+			return;
+		}
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else {
+		uint8_t a = s[0], b = s[n >> 1], c = s[n - 1];
+
+		d[0] = a;
+		d[n >> 1] = b;
+		d[n - 1] = c;
+	}
+}
+
+/* txbuf_append (all or nothing: 0 or -ENOBUFS), the two small cases inline. */
+static __rte_always_inline int
+txbuf_append_small(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t len)
+{
+	struct tcp_worker *t = &w->tcp;
+	struct txbuf_spares *sp = &t->txbuf_spares;
+	struct rte_mbuf *tail = tb->q.tail;
+	uint32_t room;
+
+	if (unlikely(len - 1 >= TXBUF_SMALL_MAX))	/* 0 too: nothing to place */
+		return txbuf_append(w, tb, data, len);
+	room = tail != NULL ? rte_pktmbuf_tailroom(tail) : 0;
+	if (room < len) {
+		/* A spare as the new tail, as txbuf_grow takes one for a write that needs
+		 * one chunk past a full tail: under the limit, and a chunk holds it (a
+		 * spare's room is its data room past the standard headroom, as any
+		 * chunk's). */
+		if (room != 0 || sp->n == 0 || t->txbuf_mbufs >= t->txbuf_mbufs_lim ||
+		    len + RTE_PKTMBUF_HEADROOM > sp->m[sp->n - 1]->buf_len)
+			return txbuf_append(w, tb, data, len);
+		tail = txbuf_spare_take(sp);
+		mbuf_fifo_push(&tb->q, tail, t->mdyn);
+		t->txbuf_mbufs++;
+	}
+	txbuf_copy_small(rte_pktmbuf_mtod_offset(tail, uint8_t *, tail->data_len), data, len);
+	tail->data_len = (uint16_t)(tail->data_len + len);
+	tail->pkt_len += len;
+	tb->bytes += len;
+	return 0;
+}
+
+#endif /* SL_TXBUF_SMALL_H */
