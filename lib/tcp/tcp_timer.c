@@ -166,8 +166,10 @@ tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f)
 
 /* Written for scalar registers: with min/max (or branches that read as such) the compiler
  * moved the arithmetic into vector registers, a dozen shuffles per sample. x + (x == 0)
- * is max(x, 1); the clamps are branches, rarely taken. */
-void
+ * is max(x, 1); the clamps are branches, rarely taken. `inline` on this external
+ * definition (tcp_timer.h declares it plainly) lets link-time optimisation inline it into
+ * the ACK path, with CUBIC's hook (a direct call, cc.h). */
+inline void
 tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 {
 	const struct sl_config *cfg = w->cfg;
@@ -198,8 +200,7 @@ tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 	f->srtt = srtt;
 	f->rttvar = rttvar;
 	f->rto = rto;
-	if (f->cc->on_rtt_sample != NULL)
-		f->cc->on_rtt_sample(f, rtt);
+	tcp_cc_on_rtt_sample(f->cc, f, rtt);
 }
 
 void
