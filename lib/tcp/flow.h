@@ -306,6 +306,7 @@ struct tcp_worker {
 	bool isn_pinned;		/* tests only: every ISN is isn_pin */
 	uint32_t isn_pin;
 	bool predict_off;		/* tests only: no header prediction (tcp_in.c) */
+	bool ack_all_off;		/* tests only: no tcp_ack_all fast path (tcp_in.c) */
 };
 
 /* The worker's TCP state: the flow table, the listeners, the ISN and cookie keys. */
