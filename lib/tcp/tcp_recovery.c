@@ -555,7 +555,9 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 	tcp_recovery_ack_general(w, f, s, acked, n);
 }
 
-void
+/* `inline` on this external definition: link-time optimisation inlines it into
+ * tcp_ack_all, its one caller. */
+inline void
 tcp_recovery_ack_all(struct sl_worker *w, struct tcp_flow *f, uint32_t xmit, uint32_t end)
 {
 	/* tcp_sb_ack's news for the record: delivered, not a retransmission, not
