@@ -298,6 +298,10 @@ struct tcp_worker {
 	uint64_t wheel_used[TCP_WHEEL_SLOTS / 64];
 	uint64_t wheel_tick;		/* next tick to process */
 	uint64_t wheel_cur_next;	/* no deadline in wheel_tick's slot is earlier */
+	/* The slots of the ticks after wheel_tick and before this one held no flow when
+	 * tcp_timers_run last looked, and tcp_timer_arm lowers it when it puts one there:
+	 * until then, and wheel_cur_next, the timer phase has nothing to look at. */
+	uint64_t wheel_empty_to;
 	struct siphash_key isn_key;
 	struct siphash_key cookie_key;
 	uint64_t rng;
