@@ -177,10 +177,36 @@ extern const struct tcp_cc_ops tcp_cc_cubic;
  * compare the two). */
 void
 tcp_cc_cubic_rtt_sample_general(struct tcp_flow *f, uint32_t rtt_us);
+/* CUBIC's on_ack and on_rtt_sample (the table's hooks), for the direct calls below. */
+void
+tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked);
+void
+tcp_cc_cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us);
 /* DCTCP (RFC 8257), for data centres where switches mark CE early: the window shrinks in
  * proportion to the fraction of marked bytes (cwnd * (1 - alpha / 2), once per window)
  * instead of halving, and grows like NewReno; losses are NewReno's. Needs ECN. */
 extern const struct tcp_cc_ops tcp_cc_dctcp;
+
+/* The per-ACK hooks of the flow's module cc (f->cc), called directly when it is CUBIC,
+ * the default: a call that link-time optimisation can inline into the ACK path instead of
+ * an indirect one through the table; any other module through its table. */
+static inline void
+tcp_cc_on_ack(const struct tcp_cc_ops *cc, struct tcp_flow *f, uint32_t acked)
+{
+	if (cc == &tcp_cc_cubic)
+		tcp_cc_cubic_on_ack(f, acked);
+	else
+		cc->on_ack(f, acked);
+}
+
+static inline void
+tcp_cc_on_rtt_sample(const struct tcp_cc_ops *cc, struct tcp_flow *f, uint32_t rtt_us)
+{
+	if (cc == &tcp_cc_cubic)
+		tcp_cc_cubic_on_rtt_sample(f, rtt_us);
+	else if (cc->on_rtt_sample != NULL)
+		cc->on_rtt_sample(f, rtt_us);
+}
 
 /* The module called name ("newreno", ...), or NULL. */
 const struct tcp_cc_ops *

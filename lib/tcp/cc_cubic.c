@@ -228,9 +228,11 @@ tcp_cc_cubic_rtt_sample_general(struct tcp_flow *f, uint32_t rtt_us)
  * not CA (hystart_check only moves SS to CSS) and samples under N_RTT_SAMPLE, and takes
  * the sample: cur = min(infinity, rtt) = rtt, samples back to 1, which is not
  * N_RTT_SAMPLE. The same state results here without the branches; CSS (rounds counted,
- * perhaps CA) and every other case take the general path. */
-static void
-cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us)
+ * perhaps CA) and every other case take the general path. TCP calls it directly
+ * (cc.h tcp_cc_on_rtt_sample); `inline` on this external definition (cc.h declares it
+ * plainly) lets link-time optimisation inline it into the ACK path. */
+inline void
+tcp_cc_cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us)
 {
 	struct tcp_cc_cubic *c = cubic_of(f);
 
@@ -305,7 +307,8 @@ cubic_reno_ack(struct tcp_flow *f, struct tcp_cc_cubic *c, uint32_t acked)
 	c->ca.est_acked = (uint32_t)n;
 }
 
-/* Out of line: slow start, the other branch of cubic_on_ack, then needs no stack frame. */
+/* Out of line: slow start, the other branch of tcp_cc_cubic_on_ack, then needs no stack
+ * frame. */
 static __rte_noinline void
 cubic_ca_ack(struct tcp_flow *f, struct tcp_cc_cubic *c, uint32_t acked)
 {
@@ -367,8 +370,10 @@ cubic_conn_init(struct tcp_flow *f, uint32_t iw)
 	}
 }
 
-static void
-cubic_on_ack(struct tcp_flow *f, uint32_t acked)
+/* Called directly for every ACK of new data outside recovery (cc.h tcp_cc_on_ack): `inline`
+ * on this external definition lets link-time optimisation inline it there. */
+inline void
+tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked)
 {
 	struct tcp_cc_cubic *c = cubic_of(f);
 	uint32_t inc;
@@ -521,8 +526,8 @@ const struct tcp_cc_ops tcp_cc_cubic = {
 	.name = "cubic",
 	.init = cubic_init,
 	.conn_init = cubic_conn_init,
-	.on_ack = cubic_on_ack,
-	.on_rtt_sample = cubic_on_rtt_sample,
+	.on_ack = tcp_cc_cubic_on_ack,
+	.on_rtt_sample = tcp_cc_cubic_on_rtt_sample,
 	.enter_recovery = cubic_enter_recovery,
 	.exit_recovery = cubic_exit_recovery,
 	.on_rto = cubic_on_rto,

@@ -298,6 +298,10 @@ struct tcp_worker {
 	uint64_t wheel_used[TCP_WHEEL_SLOTS / 64];
 	uint64_t wheel_tick;		/* next tick to process */
 	uint64_t wheel_cur_next;	/* no deadline in wheel_tick's slot is earlier */
+	/* The slots of the ticks after wheel_tick and before this one held no flow when
+	 * tcp_timers_run last looked, and tcp_timer_arm lowers it when it puts one there:
+	 * until then, and wheel_cur_next, the timer phase has nothing to look at. */
+	uint64_t wheel_empty_to;
 	struct siphash_key isn_key;
 	struct siphash_key cookie_key;
 	uint64_t rng;
@@ -306,6 +310,7 @@ struct tcp_worker {
 	bool isn_pinned;		/* tests only: every ISN is isn_pin */
 	uint32_t isn_pin;
 	bool predict_off;		/* tests only: no header prediction (tcp_in.c) */
+	bool ack_all_off;		/* tests only: no tcp_ack_all fast path (tcp_in.c) */
 };
 
 /* The worker's TCP state: the flow table, the listeners, the ISN and cookie keys. */

@@ -720,7 +720,7 @@ tcp_wnd_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
  * one) is acknowledged. Only a new measurement collapses a backed-off RTO (RFC 6298 §5);
  * with timestamps the echo measures this ACK's RTT even for a retransmission (RFC 7323
  * §4), so it counts as one too. */
-static void
+static __rte_always_inline void
 tcp_rtt_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 {
 	if (f->rtt_timing && seq_ge(s->ack, f->rtt_seq)) {
@@ -780,10 +780,11 @@ tcp_fin_acked(struct sl_worker *w, struct tcp_flow *f)
 /* "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK": free what the peer has,
  * time the round trip, grow the congestion window (outside recovery), restart the timer,
  * let loss recovery see what the ACK delivered (n: its SACK news, completed here), and
- * follow our FIN if that was acknowledged. Returns false when the connection ended. */
-static bool
-tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
-	    struct tcp_sack_news *n)
+ * follow our FIN if that was acknowledged. Returns false when the connection ended.
+ * The general case of tcp_ack_new (below), and the reference of its fast path. */
+static __rte_noinline bool
+tcp_ack_new_general(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+		    struct tcp_sack_news *n)
 {
 	uint32_t ack = s->ack;
 	uint32_t acked = ack - f->snd_una;
@@ -802,7 +803,7 @@ tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 	tcp_rtt_ack(w, f, s);
 	f->nrtx = 0;
 	if (likely(!(f->flags & TF_RECOVERY)))
-		f->cc->on_ack(f, acked);
+		tcp_cc_on_ack(f->cc, f, acked);
 	if (likely(!(f->flags & TF_RECOVERY)) || (f->flags & TF_SACK))
 		f->dupacks = 0;	/* without SACK, recovery counts them (tcp_recovery.c) */
 	tcp_rtx_timer_ack(w, f);
@@ -814,6 +815,79 @@ tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 	if (seq_gt(f->snd_una, f->recover + 1) && !(f->flags & TF_RECOVERY))
 		f->recover = f->snd_una - 1;
 	return fin_acked ? tcp_fin_acked(w, f) : true;
+}
+
+/* May tcp_ack_all take this ACK of new data? It acknowledges everything in flight, and
+ * that was data alone (no FIN) sent once in one burst: the scoreboard holds one plain
+ * record ending at the ACK, nothing SACKed above SND.UNA, and the SACK blocks (if any)
+ * told nothing (n empty); no recovery, no reduction to undo, no probe out, no persist.
+ * The request-response exchange, whose every ACK is this one. */
+static __rte_always_inline bool
+tcp_ack_all_ok(const struct sl_worker *w, const struct tcp_flow *f, const struct tcp_seg *s,
+	       const struct tcp_sack_news *n)
+{
+	const struct tcp_sb *sb = &f->sb;
+
+	return s->ack == f->snd_max &&
+	       !(f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_SENT)) &&
+	       sb->n == 1 && sb->rec[0].flags == 0 && sb->rec[0].end == s->ack &&
+	       !seq_gt(sb->fack, f->snd_una) && !f->rec.undo_ok && !f->rec.tlp_out &&
+	       !n->delivered && !n->reordered && n->dsack == 0 &&
+	       s->ack - f->snd_una <= f->tx.bytes && !w->tcp.ack_all_off;
+}
+
+/* tcp_ack_new_general for the ACK tcp_ack_all_ok admits, step by step with what each
+ * step comes to then: tcp_sb_ack empties the scoreboard (its fast path: the record
+ * delivered, fack = SEG.ACK); all acked bytes are data (acked <= tx.bytes, no FIN), and
+ * our FIN is not acknowledged; outside recovery the congestion control sees the ACK and
+ * the duplicate count resets; tcp_rtx_timer_ack finds nothing in flight and no persist,
+ * so the timer stops; tcp_recovery_ack takes its common case (nothing to undo, no probe,
+ * no D-SACK, the delivered record not a retransmission, fack = SND.UNA), which is RACK's
+ * update alone (tcp_recovery_ack_all); recover trails SND.UNA. The same stores in the
+ * same order, without the SACK news passed between the steps or their checks repeated;
+ * tests compare it with the general path (test_tcp_recovery.c). */
+static __rte_always_inline void
+tcp_ack_all(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
+{
+	uint32_t ack = s->ack;
+	uint32_t acked = ack - f->snd_una;
+	uint32_t xmit = f->sb.rec[0].xmit;
+
+	f->sb.n = 0;
+	f->sb.fack = ack;
+	txbuf_ack(w, &f->tx, acked);
+	f->bytes_acked += acked;
+	wmark_put(w, f, acked);	/* on_writable, producers, at the low mark */
+	f->snd_una = ack;
+	if (seq_lt(f->sack_high, ack))
+		f->sack_high = ack;
+	if (seq_lt(f->snd_nxt, ack))
+		f->snd_nxt = ack;
+	tcp_rtt_ack(w, f, s);
+	f->nrtx = 0;
+	tcp_cc_on_ack(f->cc, f, acked);
+	f->dupacks = 0;
+	f->rtx_at = 0;
+	f->unacked_since = 0;
+	f->idle_since = w->clock.now_us;
+	flow_mark_dirty(w, f);
+	tcp_recovery_ack_all(w, f, xmit, ack);
+	if (seq_gt(ack, f->recover + 1))
+		f->recover = ack - 1;
+}
+
+/* An ACK of new data (SND.UNA < SEG.ACK =< SND.MAX); returns false when the connection
+ * ended (f must not be used then). Inline in its callers: header prediction, which
+ * passes no SACK news, then checks nothing about them. */
+static __rte_always_inline bool
+tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
+	    struct tcp_sack_news *n)
+{
+	if (likely(tcp_ack_all_ok(w, f, s, n))) {
+		tcp_ack_all(w, f, s);
+		return true;
+	}
+	return tcp_ack_new_general(w, f, s, n);
 }
 
 /* A duplicate ACK (RFC 5681 §3.2). The first two let one new segment out each (limited

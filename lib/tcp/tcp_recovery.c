@@ -165,7 +165,10 @@ tlp_arm(struct sl_worker *w, struct tcp_flow *f, unsigned int shift)
 	tcp_timer_arm_at(w, f, f->rtx_at);
 }
 
-void
+/* `inline` on this external definition (tcp_recovery.h declares it plainly): a hint that
+ * lets link-time optimisation inline it into tcp_output, which calls it after every send
+ * that finds the timer off. */
+inline void
 tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 {
 	if (!tlp_eligible(f)) {
@@ -550,6 +553,19 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 		return;
 	}
 	tcp_recovery_ack_general(w, f, s, acked, n);
+}
+
+/* `inline` on this external definition: link-time optimisation inlines it into
+ * tcp_ack_all, its one caller. */
+inline void
+tcp_recovery_ack_all(struct sl_worker *w, struct tcp_flow *f, uint32_t xmit, uint32_t end)
+{
+	/* tcp_sb_ack's news for the record: delivered, not a retransmission, not
+	 * reordered (it ends above fack), nothing SACKed, no D-SACK. */
+	const struct tcp_sack_news n = { .delivered = true, .xmit = xmit, .end = end };
+
+	if (f->flags & TF_SACK)
+		rack_update(w, f, &n);
 }
 
 void

@@ -81,6 +81,14 @@ void
 tcp_recovery_ack_general(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 			 uint32_t acked, const struct tcp_sack_news *n);
 
+/* tcp_recovery_ack for an ACK of everything in flight that tcp_in.c's tcp_ack_all takes:
+ * the data was one plain record (sent once at xmit, ending at end, nothing SACKed), and
+ * there is no recovery, no reduction to undo, no probe out and no SACK news. What the
+ * common case of tcp_recovery_ack does then with the news the scoreboard gives (that
+ * record delivered): RACK's update. */
+void
+tcp_recovery_ack_all(struct sl_worker *w, struct tcp_flow *f, uint32_t xmit, uint32_t end);
+
 /* A duplicate ACK (f->dupacks counts it): the third starts recovery with the first
  * unacknowledged segment lost (RFC 5681 §3.2); during recovery without SACK each one
  * stands for a segment delivered. */

@@ -181,8 +181,10 @@ tcp_sb_sent_general(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 /* The common case: new data leaves with nothing else in flight (every request of a
  * ping-pong). With an empty list the general path finds top = SND.UNA, stamps the
  * transmission (not as a retransmission: rtx is false), and, when the data ends above
- * SND.UNA, appends the one plain record, as here; the same stores in the same order. */
-void
+ * SND.UNA, appends the one plain record, as here; the same stores in the same order.
+ * `inline` on this external definition (tcp_sack.h declares it plainly) lets link-time
+ * optimisation inline it into tcp_output's data loop. */
+inline void
 tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx)
 {
 	struct tcp_sb *sb = &f->sb;

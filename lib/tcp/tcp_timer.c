@@ -11,7 +11,8 @@
  * wheel alone: the flow fires early, finds nothing due and re-arms (so the ACK clock,
  * which pushes the RTO forward on every ACK, costs no wheel operation). Slots are
  * TCP_WHEEL_TICK_US wide; one rotation covers about 262 ms and longer deadlines simply
- * stay in their slot for more rotations.
+ * stay in their slot for more rotations. The timer phase knows how far ahead the slots
+ * are empty (wheel_empty_to, a bitmap word's worth) and returns at once until then.
  *
  * Retransmission follows RFC 6298 (SRTT/RTTVAR in microseconds from the TSC, Karn's rule:
  * only segments sent once are timed, exponential backoff up to rto_max), with go-back-N
@@ -34,6 +35,9 @@
 #include "tcp/tcp_out.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_timer.h"
+
+/* How far ahead (ticks) tcp_timers_run looks for the next slot holding a flow. */
+#define TCP_WHEEL_LOOKAHEAD 64
 
 static inline uint64_t
 tick_of(uint64_t us)
@@ -118,6 +122,8 @@ tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f)
 	tick = RTE_MAX(tick_of(next), t->wheel_tick);
 	if (tick == t->wheel_tick)	/* the slot tcp_timers_run walks again */
 		t->wheel_cur_next = RTE_MIN(t->wheel_cur_next, next);
+	else if (tick < t->wheel_empty_to)
+		t->wheel_empty_to = tick;
 	f->wheel_slot = (uint32_t)(tick & (TCP_WHEEL_SLOTS - 1));
 	f->wheel_at = next;
 	TAILQ_INSERT_TAIL(&t->wheel[f->wheel_slot], f, wheel_link);
@@ -166,8 +172,10 @@ tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f)
 
 /* Written for scalar registers: with min/max (or branches that read as such) the compiler
  * moved the arithmetic into vector registers, a dozen shuffles per sample. x + (x == 0)
- * is max(x, 1); the clamps are branches, rarely taken. */
-void
+ * is max(x, 1); the clamps are branches, rarely taken. `inline` on this external
+ * definition (tcp_timer.h declares it plainly) lets link-time optimisation inline it into
+ * the ACK path, with CUBIC's hook (a direct call, cc.h). */
+inline void
 tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 {
 	const struct sl_config *cfg = w->cfg;
@@ -198,8 +206,7 @@ tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 	f->srtt = srtt;
 	f->rttvar = rttvar;
 	f->rto = rto;
-	if (f->cc->on_rtt_sample != NULL)
-		f->cc->on_rtt_sample(f, rtt);
+	tcp_cc_on_rtt_sample(f->cc, f, rtt);
 }
 
 void
@@ -443,9 +450,10 @@ tcp_timers_run(struct sl_worker *w)
 
 	if (now_tick < t->wheel_tick)
 		return;
-	/* Still in the tick of the last run, before anything left in its slot is due: the
-	 * slot's flows (many, with thousands of connections) are not walked again. */
-	if (now_tick == t->wheel_tick && now < t->wheel_cur_next)
+	/* Before anything left in the slot of the last run's tick is due, and before the
+	 * first tick after it whose slot may hold a flow: nothing to walk, neither that
+	 * slot's flows (many, with thousands of connections) nor the bitmap. */
+	if (now < t->wheel_cur_next && now_tick < t->wheel_empty_to)
 		return;
 	start = t->wheel_tick;
 	n = RTE_MIN(now_tick - start + 1, (uint64_t)TCP_WHEEL_SLOTS);
@@ -484,4 +492,9 @@ tcp_timers_run(struct sl_worker *w)
 	 * of them (or of those tcp_timer_arm adds to the slot meanwhile) is due. */
 	t->wheel_tick = now_tick;
 	t->wheel_cur_next = cur_next;
+	/* The next runs have nothing to do until the first slot after this tick that holds a
+	 * flow (looked for one bitmap word ahead, TCP_WHEEL_LOOKAHEAD ticks): a flow whose
+	 * timer is far away (the retransmission timer of a request-response connection sits
+	 * where it was first armed, tcp_timer_arm_at) leaves the phase idle meanwhile. */
+	t->wheel_empty_to = now_tick + 1 + wheel_next_used(t, now_tick + 1, TCP_WHEEL_LOOKAHEAD);
 }

@@ -48,6 +48,7 @@
 #include "unit.h"
 
 #include "tcp_helper.h"
+#include "tcp/tcp_seq.h"
 #include "tcp/tcp_timer.h"
 
 #define RTT_US		10000u
@@ -1647,6 +1648,232 @@ test_prr_heavy_loss_reduction_bound_sends_per_ack(void **state)
 	assert_true(pc.checked_ssrb >= 10);
 }
 
+/* ---- the ACK of everything in flight: fast path against the general path ---- */
+
+#define AA_ROUNDS	48
+#define AA_OUT_MAX	512
+
+/* What a run leaves behind after each round: the sender's state (sequence numbers
+ * relative to its ISN), and everything it sent. */
+struct aa_snap {
+	uint32_t snd_una, snd_nxt, snd_max, recover, sack_high, rtt_seq;
+	uint32_t cwnd, ssthresh, srtt, rttvar, rto, flags, tx_bytes;
+	uint64_t rtx_at, unacked_since, idle_since, bytes_acked;
+	uint8_t nrtx, backoff, rtt_timing, sb_n;
+	uint16_t dupacks;
+	uint32_t sb_fack, sb_last;
+	struct tcp_sb_rec sb_rec[TCP_SB_RECS];
+	struct tcp_rec rec;
+	union tcp_cc_state cc;
+};
+
+struct aa_out {
+	uint32_t seq, ack, len;
+	uint16_t wnd;
+	uint8_t flags;
+};
+
+struct aa_result {
+	struct aa_snap snap[AA_ROUNDS];
+	struct aa_out out[AA_OUT_MAX];
+	unsigned int nout;
+	unsigned int eligible;		/* ACKs the fast path's precondition admits */
+	struct sl_stats stats;
+};
+
+static void
+aa_collect(struct tpeer *p, const struct tcp_flow *f, struct aa_result *r)
+{
+	static struct tp_out o;
+
+	while (tpeer_recv(p, &o)) {
+		assert_true(r->nout < AA_OUT_MAX);
+		r->out[r->nout].seq = o.seq - f->iss;
+		r->out[r->nout].ack = o.ack - p->iss;
+		r->out[r->nout].len = o.len;
+		r->out[r->nout].wnd = o.wnd;
+		r->out[r->nout].flags = o.flags;
+		r->nout++;
+	}
+}
+
+static void
+aa_snap(const struct tcp_flow *f, struct aa_snap *a)
+{
+	unsigned int i;
+
+	memset(a, 0, sizeof(*a));
+	a->snd_una = f->snd_una - f->iss;
+	a->snd_nxt = f->snd_nxt - f->iss;
+	a->snd_max = f->snd_max - f->iss;
+	a->recover = f->recover - f->iss;
+	a->sack_high = f->sack_high - f->iss;
+	a->rtt_seq = f->rtt_seq - f->iss;
+	a->cwnd = f->cwnd;
+	a->ssthresh = f->ssthresh;
+	a->srtt = f->srtt;
+	a->rttvar = f->rttvar;
+	a->rto = f->rto;
+	a->flags = f->flags;
+	a->tx_bytes = f->tx.bytes;
+	a->rtx_at = f->rtx_at;
+	a->unacked_since = f->unacked_since;
+	a->idle_since = f->idle_since;
+	a->bytes_acked = f->bytes_acked;
+	a->nrtx = f->nrtx;
+	a->backoff = f->backoff;
+	a->rtt_timing = f->rtt_timing;
+	a->dupacks = f->dupacks;
+	a->sb_n = f->sb.n;
+	a->sb_fack = f->sb.fack - f->iss;
+	a->sb_last = f->sb.last;
+	for (i = 0; i < f->sb.n; i++) {
+		a->sb_rec[i].end = f->sb.rec[i].end - f->iss;
+		a->sb_rec[i].xmit = f->sb.rec[i].xmit;
+		a->sb_rec[i].flags = f->sb.rec[i].flags;
+	}
+	a->rec = f->rec;
+	a->cc = f->cc_state;
+}
+
+/* The state tcp_in.c's tcp_ack_all_ok asks for, before an ACK of everything in flight. */
+static bool
+aa_eligible(const struct tcp_flow *f)
+{
+	return !(f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_SENT)) && f->sb.n == 1 &&
+	       f->sb.rec[0].flags == 0 && f->sb.rec[0].end == f->snd_max &&
+	       !f->rec.undo_ok && !f->rec.tlp_out && f->snd_una != f->snd_max;
+}
+
+/* An ACK of ack with a D-SACK block [ack - 1, ack) (a duplicate of the last byte). */
+static void
+aa_ack_dsack(struct tpeer *p, uint32_t ack)
+{
+	const struct tcp_sack_block b = { .start = ack - 1, .end = ack };
+	uint8_t o[TCP_OPT_MAX];
+	size_t n = 0;
+
+	if (p->ts_on) {
+		tp_opt_nop(o, &n);
+		tp_opt_nop(o, &n);
+		tp_opt_ts(o, &n, p->tsval, p->ts_recent);
+	}
+	tp_opt_nop(o, &n);
+	tp_opt_nop(o, &n);
+	tp_opt_sack(o, &n, &b, 1);
+	tpeer_xmit_opts(p, TH_ACK, p->snd_nxt, ack, p->wnd, o, n, NULL, 0);
+	p->tsval++;
+}
+
+/* Rounds of a request-response exchange with the peer, each acknowledged another way:
+ * with data of the peer's (header prediction), by a pure ACK, in two steps (a partial
+ * ACK first), with a D-SACK block (the general ACK path), not at all until the tail loss
+ * probe went (a probe out), with a changed window; writes of one byte and of several
+ * segments; general: every ACK takes tcp_ack_new_general. */
+static void
+aa_run(struct tt *x, bool general, struct aa_result *r)
+{
+	static const uint32_t sizes[] = { 1, 3000, 1, 200, 1, 4000, 17 };
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(4000);
+	struct tcp_flow *f;
+	struct sl_conn *c;
+	unsigned int i, k, shape, reqs = 0;
+
+	memset(r, 0, sizeof(*r));
+	x->t.w->tcp.ack_all_off = general;
+	c = tpeer_connect(p);
+	f = tpeer_flow(p);
+	for (i = 0; i < AA_ROUNDS; i++) {
+		uint32_t len = sizes[i % RTE_DIM(sizes)];
+
+		assert_int_equal(sl_conn_send(c, d, len), 0);
+		th_poll(&x->t);
+		aa_collect(p, f, r);
+		tp_advance(&x->t, 20 + (i * 37) % 80, 10);
+		aa_collect(p, f, r);
+		/* The probe last: the reduction it makes may be undone for as long as the
+		 * connection lives, which keeps later ACKs on the general path. */
+		shape = i >= AA_ROUNDS - 6 && i % 3 == 0 ? 5 : i % 5;
+		if ((shape == 0 || shape == 1 || shape == 4) && aa_eligible(f) &&
+		    seq_ge(p->rcv_nxt, f->snd_max))
+			r->eligible++;
+		switch (shape) {
+		case 0:
+			tpeer_send(p, TH_ACK | TH_PSH, "req", 3);
+			reqs++;
+			break;
+		case 1:
+			tpeer_ack(p);
+			break;
+		case 2:
+			tpeer_xmit(p, TH_ACK, p->snd_nxt, f->snd_una + 1, NULL, 0);
+			aa_collect(p, f, r);
+			tp_advance(&x->t, 60, 20);
+			tpeer_ack(p);
+			break;
+		case 3:
+			aa_ack_dsack(p, p->rcv_nxt);
+			break;
+		case 4:
+			p->wnd = (uint16_t)(p->wnd - 64 - i);
+			tpeer_ack(p);
+			break;
+		default:
+			assert_int_not_equal(tp_run_until_tx(&x->t, 2000000), UINT64_MAX);
+			aa_collect(p, f, r);
+			tpeer_ack(p);
+			break;
+		}
+		aa_collect(p, f, r);
+		/* What that ACK let out (a tail the window held back) is ACKed too. */
+		for (k = 0; k < 4 && f->snd_una != f->snd_max; k++) {
+			tpeer_ack(p);
+			aa_collect(p, f, r);
+		}
+		assert_int_equal(f->snd_una, f->snd_max);
+		aa_snap(f, &r->snap[i]);
+	}
+	tt_flush(x, 50000);
+	aa_collect(p, f, r);
+	r->stats = *th_stats(&x->t);
+	assert_int_equal(p->tc->rx_bytes, 3u * reqs);
+}
+
+/* tcp_in.c's tcp_ack_all (an ACK of everything in flight, one plain record, no recovery,
+ * no probe, no SACK news) leaves every round of an exchange as the general path does: the
+ * same sender state (scoreboard, RTT estimator, RACK, CUBIC, timers), the same segments
+ * sent and the same counters; and the exchange gives it many ACKs to take. */
+static void
+test_ack_all_fast_path_matches_general_path(void **state)
+{
+	static struct aa_result fast, ref;
+	struct tt *x = *state;
+	struct sl_config cfg;
+	unsigned int i;
+
+	aa_run(x, false, &fast);
+	tp_config(&cfg);
+	cfg.tlp = true;		/* as recovery_setup */
+	x = tt_fixture_renew(state, &cfg);
+	aa_run(x, true, &ref);
+	print_message("rounds %u, ACKs for the fast path %u, segments %u/%u\n", AA_ROUNDS,
+		      fast.eligible, fast.nout, ref.nout);
+	assert_true(fast.eligible >= AA_ROUNDS / 2);
+	assert_int_equal(fast.eligible, ref.eligible);
+	for (i = 0; i < AA_ROUNDS; i++) {
+		const struct aa_snap *a = &fast.snap[i], *b = &ref.snap[i];
+
+		if (memcmp(a, b, sizeof(*a)) != 0)
+			fail_msg("round %u: state differs (snd_una %u/%u cwnd %u/%u srtt %u/%u "
+				 "rtx_at %" PRIu64 "/%" PRIu64 ")", i, a->snd_una, b->snd_una,
+				 a->cwnd, b->cwnd, a->srtt, b->srtt, a->rtx_at, b->rtx_at);
+	}
+	assert_int_equal(fast.nout, ref.nout);
+	assert_memory_equal(fast.out, ref.out, fast.nout * sizeof(fast.out[0]));
+	assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
+}
+
 /* Every test here runs with tail loss probes on (tp_config leaves them off for the
  * tests of other mechanisms). */
 static int
@@ -1696,6 +1923,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_idle_restart_off_window_kept, no_idle_restart_setup),
 	TT_TEST_SETUP(test_prr_one_loss_proportional_sends_per_ack, prr_setup),
 	TT_TEST_SETUP(test_prr_heavy_loss_reduction_bound_sends_per_ack, prr_setup),
+	TT_TEST_SETUP(test_ack_all_fast_path_matches_general_path, recovery_setup),
 };
 
 UNIT_MAIN("test_tcp_recovery", tests)

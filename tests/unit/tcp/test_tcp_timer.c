@@ -958,8 +958,42 @@ test_rtt_estimator_matches_rfc6298_reference(void **state)
 	}
 }
 
+/* The timer phase returns at once while the slots ahead held no flow when it last ran
+ * (tcp_timers_run's wheel_empty_to, a bitmap word ahead); a deadline armed meanwhile
+ * inside that stretch, in the current tick, at its end or beyond it still fires in the
+ * first poll at or after it, never earlier. */
+static void
+test_wheel_deadline_armed_after_idle_run_fires_on_time(void **state)
+{
+	static const uint64_t after[] = {
+		3 * TCP_WHEEL_TICK_US, 5, TCP_WHEEL_TICK_US + 1, 40 * TCP_WHEEL_TICK_US,
+		64 * TCP_WHEEL_TICK_US, 65 * TCP_WHEEL_TICK_US, 100 * TCP_WHEEL_TICK_US + 7,
+	};
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	struct tcp_flow *f;
+	unsigned int i;
+
+	tpeer_connect(&x->p);
+	f = tpeer_flow(&x->p);
+	for (i = 0; i < RTE_DIM(after); i++) {
+		uint64_t at;
+
+		tp_advance(&x->t, 1000, 10);	/* idle runs: nothing in the wheel ahead */
+		assert_int_equal(f->cork_at, 0);
+		at = w->clock.now_us + after[i];
+		f->cork_at = at;
+		tcp_timer_arm(w, f);
+		tp_advance(&x->t, after[i] - 1, 1);
+		assert_int_equal(f->cork_at, at);
+		tp_advance(&x->t, 1, 1);
+		assert_int_equal(f->cork_at, 0);	/* fired: TF_PUSH, tcp_timer_fire */
+	}
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_rtt_estimator_matches_rfc6298_reference),
+	TT_TEST(test_wheel_deadline_armed_after_idle_run_fires_on_time),
 	TT_TEST(test_rtt_first_sample_sets_rto_to_three_rtt),
 	TT_TEST(test_rtt_small_sample_rto_clamped_to_rto_min),
 	TT_TEST(test_established_rto_fires_then_exponential_backoff),
