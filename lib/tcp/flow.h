@@ -306,6 +306,7 @@ struct tcp_worker {
 	bool isn_pinned;		/* tests only: every ISN is isn_pin */
 	uint32_t isn_pin;
 	bool predict_off;		/* tests only: no header prediction (tcp_in.c) */
+	bool out_one_off;		/* tests only: no one-segment output pass (tcp_out.c) */
 };
 
 /* The worker's TCP state: the flow table, the listeners, the ISN and cookie keys. */
