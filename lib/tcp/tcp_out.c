@@ -353,11 +353,13 @@ tcp_xmit_seg_general(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m
  * Nearly every segment is plain (tcp_seg_plain), fits one mbuf and goes to a REACHABLE
  * neighbour: its three headers are written in one pass (tcp_xmit_direct). The rest takes
  * tcp_xmit_seg_general, which builds the same frame for those segments (the unit test
- * compares them) and everything else.
+ * compares them) and everything else. checked: the caller (tcp_output_one) found room
+ * in the TX queue (worker_tx_open, which implies worker_tx_room) and the segment plain
+ * already, and nothing changed either since; a constant, so the tests fold away.
  */
 static __rte_always_inline int
 tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
-		    uint8_t tflags, uint32_t segsz)
+		    uint8_t tflags, uint32_t segsz, bool checked)
 {
 	const struct arp_entry *e = NULL;
 	struct rte_mbuf *m;
@@ -367,7 +369,7 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 	/* Not even the reserve has room (port.h): nothing TCP sends is dropped there; the
 	 * caller keeps what it owes (or, for a probe or an RST, its timer or the peer
 	 * repeats). */
-	if (unlikely(!worker_tx_room(w))) {
+	if (!checked && unlikely(!worker_tx_room(w))) {
 		w->stats.tcp_ctl_waits++;
 		f->flags |= TF_TX_WAIT;
 		return -EAGAIN;
@@ -380,7 +382,8 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 	hlen = sizeof(struct rte_tcp_hdr) + ((f->flags & TF_TS) ? TCP_OPT_TS_LEN : 0);
 	/* Where tcp_xmit_seg_general puts the frame (see there), for these headers. */
 	m->data_off = (uint16_t)(RTE_PKTMBUF_HEADROOM + IPV4_DIRECT_HDRS + hlen);
-	if (likely(segsz == 0 && tcp_seg_plain(f, tflags) && len <= rte_pktmbuf_tailroom(m)))
+	if (likely(segsz == 0 && (checked || tcp_seg_plain(f, tflags)) &&
+		   len <= rte_pktmbuf_tailroom(m)))
 		e = ipv4_direct_neighbour(w, f->key.raddr);
 	if (unlikely(e == NULL))
 		return tcp_xmit_seg_general(w, f, m, seq, len, tflags, segsz);
@@ -403,7 +406,7 @@ static __rte_noinline int
 tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
 	     uint8_t tflags, uint32_t segsz)
 {
-	return tcp_xmit_seg_inline(w, f, seq, len, tflags, segsz);
+	return tcp_xmit_seg_inline(w, f, seq, len, tflags, segsz, false);
 }
 
 static int
@@ -980,7 +983,7 @@ tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 	len = data_end - f->snd_nxt;
 	if (!tcp_tx_wait(w, f) &&
 	    tcp_xmit_seg_inline(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
-				0) == 0) {
+				0, true) == 0) {
 		tcp_data_sent(w, f, len, 0, f->mss, false);
 		sent = 1;
 	}
