@@ -194,9 +194,6 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		rte_cpu_to_be_16(tcp_window_field(w, f, false)) };
 	const uint32_t sq = rte_cpu_to_be_32(seq);
 	const uint32_t ack = (tflags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(f->rcv_nxt) : 0;
-	/* A payload of up to 8 bytes is summed as one word read from the buffer, which must
-	 * hold 8 bytes from the payload's first on. */
-	const bool small = len <= 8 && (uint32_t)rte_pktmbuf_tailroom(m) + len >= 8;
 	struct rte_ether_hdr *eh;
 	struct rte_tcp_hdr *th;
 	uint32_t w0, w3;
@@ -230,13 +227,15 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		th->cksum = cksum_ipv4_phdr(f->key.laddr, f->key.raddr, IPPROTO_TCP, hlen + len);
 		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
 		m->l4_len = hlen;
-	} else if (TCP_SMALL_SUM && small) {
-		/* The payload (at most 8 bytes) as one zero-padded 64-bit word: the buffer has
-		 * the 8 bytes, the mask drops what follows the payload. */
+	} else if (TCP_SMALL_SUM && len <= 8) {
+		/* The payload (at most 8 bytes) as one zero-padded 64-bit word: the 8 bytes
+		 * that end with it (the TCP header's last ones in front of it, which the
+		 * shifts drop: 8 - len bytes, in two halves so that len 0 leaves 0). */
+		const uint32_t sh = 32 - 4 * len;
 		uint64_t x;
 
-		memcpy(&x, (const uint8_t *)th + hlen, sizeof(x));
-		x &= len == 8 ? UINT64_MAX : (UINT64_C(1) << (len * 8)) - 1;
+		memcpy(&x, (const uint8_t *)th + hlen + len - sizeof(x), sizeof(x));
+		x = (x >> sh) >> sh;
 		sum += x;
 		sum += sum < x;		/* end-around carry */
 		th->cksum = (uint16_t)~cksum_fold64(sum);
