@@ -21,6 +21,12 @@
  * avoidance (RFC 9293 §3.8.6.2.1) holds back a short segment only when the window, not
  * the data, is what makes it short. The FIN follows the last byte; with a zero window
  * the flow enters persist mode.
+ *
+ * Nearly every pass of a request-response flow is one segment of new data from a flow
+ * with nothing else to do: tcp_output_one_ok recognises it with read-only tests, and
+ * tcp_output_one sends it with the segment builder inline and ends as the general pass
+ * does (tcp_output_end). tcp_output_general, the steps above, stays the reference (the
+ * unit test runs both over the same shapes).
  */
 
 #define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
