@@ -222,11 +222,13 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	sum = cksum_ipv4_phdr64(f->key.laddr, f->key.raddr, IPPROTO_TCP, hlen + len) +
 	      w0 + sq + ack + w3;
 	if (hlen != sizeof(*th)) {
-		uint32_t tsval = tcp_ts_now(w, f);
+		/* In network order once, for the option and for the sum (read before the
+		 * option's stores, which the compiler must assume may alias the flow). */
+		const rte_be32_t tsval = rte_cpu_to_be_32(tcp_ts_now(w, f));
+		const rte_be32_t tsecr = rte_cpu_to_be_32(f->ts_recent);
 
-		tcp_opt_write_ts((uint8_t *)(th + 1), tsval, f->ts_recent);
-		sum += (uint64_t)TCP_OPT_TS_LEAD + rte_cpu_to_be_32(tsval) +
-		       rte_cpu_to_be_32(f->ts_recent);
+		tcp_opt_write_ts_be((uint8_t *)(th + 1), tsval, tsecr);
+		sum += (uint64_t)TCP_OPT_TS_LEAD + tsval + tsecr;
 	}
 	if (w->tx_tcp_csum) {
 		/* The port adds the segment to the pseudo-header sum we leave here. */
