@@ -360,30 +360,42 @@ port_flush_rest(struct sl_worker *w, uint16_t done)
 }
 
 /*
- * Every frame queued, in bursts while the port takes them. The common flush is one burst
- * that takes the whole queue (or an empty queue, no burst): settled here, without the
- * loop, its count of done and the partial case. It is the loop of port_flush_rest cut
- * after its first burst, so the same bursts, counters and queue state: sent == n ends
- * that loop with done == n as here; anything else continues it there from done = sent
- * (sent == 0 breaks it at once, as there).
+ * port_flush with frames queued. The common flush is one burst that takes the whole
+ * queue: settled here, without the loop, its count of done and the partial case. It is
+ * the loop of port_flush_rest cut after its first burst, so the same bursts, counters and
+ * queue state: sent == n ends that loop with done == n as here; anything else continues
+ * it there from done = sent (sent == 0 breaks it at once, as there).
+ */
+static __rte_noinline void
+port_flush_queued(struct sl_worker *w)
+{
+	struct port_txq *q = &w->txq;
+	uint16_t n = q->n, sent;
+
+	sent = rte_eth_tx_burst(w->port_id, w->queue_id, q->pkts, n);
+	if (unlikely(sent != n)) {
+		if (sent > 0)
+			w->stats.tx_bursts++;
+		port_flush_rest(w, sent);
+		return;
+	}
+	w->stats.tx_bursts++;
+	port_txq_all_sent(w, q);
+}
+
+/*
+ * Every frame queued, in bursts while the port takes them. The poll loop flushes once per
+ * iteration, and half of those find the queue empty (a request-response peer sends in
+ * every other iteration): nothing to do then, without a stack frame. An empty queue is
+ * always a settled one (port_txq_all_sent's state: a partial flush leaves frames, and
+ * port_txq_drain settles it too), so this is what port_txq_all_sent would leave.
  */
 void
 port_flush(struct sl_worker *w)
 {
-	struct port_txq *q = &w->txq;
-	uint16_t n = q->n, sent = 0;
-
-	if (n > 0) {
-		sent = rte_eth_tx_burst(w->port_id, w->queue_id, q->pkts, n);
-		if (unlikely(sent != n)) {
-			if (sent > 0)
-				w->stats.tx_bursts++;
-			port_flush_rest(w, sent);
-			return;
-		}
-		w->stats.tx_bursts++;
-	}
-	port_txq_all_sent(w, q);
+	if (w->txq.n == 0)
+		return;
+	port_flush_queued(w);
 }
 
 bool
@@ -467,4 +479,7 @@ port_txq_drain(struct sl_worker *w)
 	q->n = 0;
 	q->bytes = 0;
 	q->refused = 0;
+	/* Settled, as an empty queue always is (port_flush relies on it). */
+	q->flush_at = q->burst;
+	q->shut = false;
 }

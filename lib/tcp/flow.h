@@ -311,6 +311,7 @@ struct tcp_worker {
 	uint32_t isn_pin;
 	bool predict_off;		/* tests only: no header prediction (tcp_in.c) */
 	bool ack_all_off;		/* tests only: no tcp_ack_all fast path (tcp_in.c) */
+	bool out_one_off;		/* tests only: no one-segment output pass (tcp_out.c) */
 };
 
 /* The worker's TCP state: the flow table, the listeners, the ISN and cookie keys. */

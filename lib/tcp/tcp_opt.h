@@ -60,16 +60,21 @@ tcp_opt_write(uint8_t *p, int ts, uint32_t tsval, uint32_t tsecr,
 /* Its first word (NOP, NOP, kind 8, length 10) in memory order, as a checksum adds it. */
 #define TCP_OPT_TS_LEAD RTE_BE32(1u << 24 | 1u << 16 | 8u << 8 | 10u)
 
+/* The same from values already in network order. */
 static inline void
-tcp_opt_write_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
+tcp_opt_write_ts_be(uint8_t *p, rte_be32_t tsval, rte_be32_t tsecr)
 {
 	const uint32_t lead = TCP_OPT_TS_LEAD;
 
-	tsval = rte_cpu_to_be_32(tsval);
-	tsecr = rte_cpu_to_be_32(tsecr);
 	memcpy(p, &lead, 4);
 	memcpy(p + 4, &tsval, 4);
 	memcpy(p + 8, &tsecr, 4);
+}
+
+static inline void
+tcp_opt_write_ts(uint8_t *p, uint32_t tsval, uint32_t tsecr)
+{
+	tcp_opt_write_ts_be(p, rte_cpu_to_be_32(tsval), rte_cpu_to_be_32(tsecr));
 }
 
 /* Length tcp_opt_write() would produce. */

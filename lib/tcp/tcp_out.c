@@ -21,6 +21,12 @@
  * avoidance (RFC 9293 §3.8.6.2.1) holds back a short segment only when the window, not
  * the data, is what makes it short. The FIN follows the last byte; with a zero window
  * the flow enters persist mode.
+ *
+ * Nearly every pass of a request-response flow is one segment of new data from a flow
+ * with nothing else to do: tcp_output_one_ok recognises it with read-only tests, and
+ * tcp_output_one sends it with the segment builder inline and ends as the general pass
+ * does (tcp_output_end). tcp_output_general, the steps above, stays the reference (the
+ * unit test runs both over the same shapes).
  */
 
 #define SL_LOG_MODULE tcp	/* sluice.tcp (core/log.h) */
@@ -54,6 +60,9 @@
 
 /* Segments in one TSO frame at most (64 KiB of IP datagram with 1448-byte segments). */
 #define TCP_TSO_MAX_SEGS 44
+
+/* tcp_xmit_direct sums a small payload as one zero-padded little-endian word. */
+#define TCP_SMALL_SUM (RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN)
 
 /* Fill the checksum of the TCP segment at the start of m (l4len bytes). */
 static void
@@ -213,17 +222,31 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	sum = cksum_ipv4_phdr64(f->key.laddr, f->key.raddr, IPPROTO_TCP, hlen + len) +
 	      w0 + sq + ack + w3;
 	if (hlen != sizeof(*th)) {
-		uint32_t tsval = tcp_ts_now(w, f);
+		/* In network order once, for the option and for the sum (read before the
+		 * option's stores, which the compiler must assume may alias the flow). */
+		const rte_be32_t tsval = rte_cpu_to_be_32(tcp_ts_now(w, f));
+		const rte_be32_t tsecr = rte_cpu_to_be_32(f->ts_recent);
 
-		tcp_opt_write_ts((uint8_t *)(th + 1), tsval, f->ts_recent);
-		sum += (uint64_t)TCP_OPT_TS_LEAD + rte_cpu_to_be_32(tsval) +
-		       rte_cpu_to_be_32(f->ts_recent);
+		tcp_opt_write_ts_be((uint8_t *)(th + 1), tsval, tsecr);
+		sum += (uint64_t)TCP_OPT_TS_LEAD + tsval + tsecr;
 	}
 	if (w->tx_tcp_csum) {
 		/* The port adds the segment to the pseudo-header sum we leave here. */
 		th->cksum = cksum_ipv4_phdr(f->key.laddr, f->key.raddr, IPPROTO_TCP, hlen + len);
 		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
 		m->l4_len = hlen;
+	} else if (TCP_SMALL_SUM && len <= 8) {
+		/* The payload (at most 8 bytes) as one zero-padded 64-bit word: the 8 bytes
+		 * that end with it (the TCP header's last ones in front of it, which the
+		 * shifts drop: 8 - len bytes, in two halves so that len 0 leaves 0). */
+		const uint32_t sh = 32 - 4 * len;
+		uint64_t x;
+
+		memcpy(&x, (const uint8_t *)th + hlen + len - sizeof(x), sizeof(x));
+		x = (x >> sh) >> sh;
+		sum += x;
+		sum += sum < x;		/* end-around carry */
+		th->cksum = (uint16_t)~cksum_fold64(sum);
 	} else {
 		th->cksum = (uint16_t)~cksum_raw_from((const uint8_t *)th + hlen, len, sum);
 	}
@@ -337,11 +360,13 @@ tcp_xmit_seg_general(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m
  * Nearly every segment is plain (tcp_seg_plain), fits one mbuf and goes to a REACHABLE
  * neighbour: its three headers are written in one pass (tcp_xmit_direct). The rest takes
  * tcp_xmit_seg_general, which builds the same frame for those segments (the unit test
- * compares them) and everything else.
+ * compares them) and everything else. checked: the caller (tcp_output_one) found room
+ * in the TX queue (worker_tx_open, which implies worker_tx_room) and the segment plain
+ * already, and nothing changed either since; a constant, so the tests fold away.
  */
-static int
-tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
-	     uint8_t tflags, uint32_t segsz)
+static __rte_always_inline int
+tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
+		    uint8_t tflags, uint32_t segsz, bool checked)
 {
 	const struct arp_entry *e = NULL;
 	struct rte_mbuf *m;
@@ -351,7 +376,7 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	/* Not even the reserve has room (port.h): nothing TCP sends is dropped there; the
 	 * caller keeps what it owes (or, for a probe or an RST, its timer or the peer
 	 * repeats). */
-	if (unlikely(!worker_tx_room(w))) {
+	if (!checked && unlikely(!worker_tx_room(w))) {
 		w->stats.tcp_ctl_waits++;
 		f->flags |= TF_TX_WAIT;
 		return -EAGAIN;
@@ -364,7 +389,8 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	hlen = sizeof(struct rte_tcp_hdr) + ((f->flags & TF_TS) ? TCP_OPT_TS_LEN : 0);
 	/* Where tcp_xmit_seg_general puts the frame (see there), for these headers. */
 	m->data_off = (uint16_t)(RTE_PKTMBUF_HEADROOM + IPV4_DIRECT_HDRS + hlen);
-	if (likely(segsz == 0 && tcp_seg_plain(f, tflags) && len <= rte_pktmbuf_tailroom(m)))
+	if (likely(segsz == 0 && (checked || tcp_seg_plain(f, tflags)) &&
+		   len <= rte_pktmbuf_tailroom(m)))
 		e = ipv4_direct_neighbour(w, f->key.raddr);
 	if (unlikely(e == NULL))
 		return tcp_xmit_seg_general(w, f, m, seq, len, tflags, segsz);
@@ -379,6 +405,15 @@ tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len
 	tcp_xmit_direct(w, f, m, e, seq, len, tflags, hlen, tos);
 	tcp_xmit_done(w, f, tflags, len);
 	return 0;
+}
+
+/* tcp_xmit_seg_inline out of line, for every caller but tcp_output's common pass, which
+ * has it inline (its flags and segment size constant). */
+static __rte_noinline int
+tcp_xmit_seg(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
+	     uint8_t tflags, uint32_t segsz)
+{
+	return tcp_xmit_seg_inline(w, f, seq, len, tflags, segsz, false);
 }
 
 static int
@@ -641,7 +676,7 @@ tcp_fin_sent(struct tcp_flow *f)
 /* What a pass of tcp_output left: everything, or (TF_TX_WAIT) some or all of it waiting
  * for room in the TX queue. A delayed ACK no segment carried goes into the timer wheel
  * now (tcp_delack_arm leaves that to this point). */
-static enum tcp_out_rc
+static __rte_always_inline enum tcp_out_rc
 tcp_output_rc(struct sl_worker *w, struct tcp_flow *f, unsigned int sent)
 {
 	if (f->delack_at != 0)
@@ -815,7 +850,7 @@ tcp_output_probe(struct sl_worker *w, struct tcp_flow *f)
 
 /* Our FIN, after the last byte (also after a go-back-N rewind), once the application
  * asked for it and no handed-off bytes are still on their way. Returns 1 when it left. */
-static unsigned int
+static __rte_always_inline unsigned int
 tcp_output_fin(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 {
 	if (!(f->flags & TF_FIN_QUEUED) || f->snd_nxt != data_end ||
@@ -841,7 +876,7 @@ tcp_output_fin(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
  * min(IW, cwnd) unless [tcp] slow-start-after-idle is off (Linux's
  * tcp_slow_start_after_idle, on by default); after any pause of a millisecond or more the
  * congestion control's clock moves on by it (CUBIC's epoch). */
-static void
+static __rte_always_inline void
 tcp_idle_restart(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint64_t idle = w->clock.now_us - f->idle_since;
@@ -873,33 +908,15 @@ tcp_persist_enter(struct sl_worker *w, struct tcp_flow *f)
 	tcp_rto_arm(w, f);
 }
 
-enum tcp_out_rc
-tcp_output(struct sl_worker *w, struct tcp_flow *f)
+/*
+ * The end of every pass of tcp_output (sent: segments that left, lost_sent: of them
+ * repairs; held: the flush policy kept the tail): settle a flush or cork, the FIN, the
+ * retransmission or persist timer and the ACK still owed. Inline in both passes.
+ */
+static __rte_always_inline enum tcp_out_rc
+tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint32_t new_from,
+	       unsigned int sent, unsigned int lost_sent, bool held)
 {
-	uint32_t data_end, new_from;
-	unsigned int sent, lost_sent;
-	bool held = false;
-
-	f->flags &= ~TF_TX_WAIT;	/* left by a send outside this pass */
-	if (!tcp_output_gate(w, f))
-		return tcp_output_rc(w, f, 0);
-	data_end = f->snd_una + f->tx.bytes;
-	if (seq_lt(f->snd_nxt, f->snd_una))
-		f->snd_nxt = f->snd_una;
-	/* A D-SACK leaves on a pure ACK (data segments have no room for its block). */
-	if (unlikely(f->dsack_out) && (f->flags & TF_ACKNOW))
-		tcp_send_ack(w, f);
-	lost_sent = 0;
-	if (unlikely(f->flags & TF_RECOVERY))
-		lost_sent = tcp_output_lost(w, f, f->snd_max);
-	else if (unlikely(seq_lt(f->snd_una, f->recover)))
-		/* After a timeout, go-back-N resends from snd_nxt on; what RACK found lost
-		 * again below it (a lost retransmission) goes first (Linux's Loss state). */
-		lost_sent = tcp_output_lost(w, f, f->snd_nxt);
-	if (f->idle_since != 0 && seq_lt(f->snd_nxt, data_end))
-		tcp_idle_restart(w, f);
-	new_from = f->snd_max;
-	sent = lost_sent + tcp_output_data(w, f, data_end, &held);
 	if (f->snd_nxt == data_end) {
 		/* Everything left: a flush request or a cork hold is settled. */
 		f->flags &= ~TF_PUSH;
@@ -924,6 +941,101 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 	if (sent == 0 && (f->flags & TF_ACKNOW))
 		tcp_send_ack(w, f);
 	return tcp_output_rc(w, f, sent);
+}
+
+/* Flags that send a pass of tcp_output the general way (tcp_output_one_ok). */
+#define TF_OUT_GENERAL (TF_RECOVERY | TF_PERSIST | TF_FIN_QUEUED)
+
+/*
+ * Is this pass the common one: new data that fits one segment, in a flow with nothing
+ * else to do? Then tcp_output_data's loop runs once and sends exactly the unsent bytes,
+ * with PSH, and the steps before it do nothing but the idle restart. The conditions, all
+ * read-only (the general pass stays the reference; tests/unit/tcp/test_tcp_data.c
+ * compares the two): a state that sends data (tcp_output_gate); no recovery, go-back-N
+ * (snd_una below recover), persist, FIN queued or D-SACK owed; nothing to retransmit
+ * (snd_nxt == snd_max, not behind snd_una); no SACK blocks to carry (the payload MSS is
+ * f->mss); no TSO; 0 < unsent <= MSS, within the send window; and a short tail that the
+ * flush policy lets go (tcp_tail_held would say false, without its cork side effects).
+ */
+static __rte_always_inline bool
+tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t data_end)
+{
+	uint32_t unsent = data_end - f->snd_nxt, inflight = f->snd_nxt - f->snd_una;
+
+	if ((f->flags & TF_OUT_GENERAL) || f->dsack_out || !tcp_state_sends_data(f->state) ||
+	    f->snd_nxt != f->snd_max || seq_lt(f->snd_nxt, f->snd_una) ||
+	    seq_lt(f->snd_una, f->recover) || ((f->flags & TF_SACK) && f->ooo.nsegs > 0) ||
+	    w->tx_tso || w->tcp.out_one_off)
+		return false;
+	if (unsent == 0 || unsent > f->mss || inflight >= tcp_send_window(f, f->mss) ||
+	    unsent > tcp_send_window(f, f->mss) - inflight)
+		return false;
+	if (unsent == f->mss || (f->flags & TF_PUSH))
+		return true;
+	return !(f->flags & TF_MORE) && (f->flush_mode == SL_FLUSH_ITERATION ||
+					 (f->flush_mode == SL_FLUSH_NAGLE &&
+					  f->snd_max == f->snd_una));
+}
+
+/* The common pass (tcp_output_one_ok): the data loop's one turn, then the same end. */
+static __rte_always_inline enum tcp_out_rc
+tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
+{
+	uint32_t new_from, len;
+	unsigned int sent = 0;
+
+	if (f->idle_since != 0)
+		tcp_idle_restart(w, f);
+	new_from = f->snd_max;
+	len = data_end - f->snd_nxt;
+	if (!tcp_tx_wait(w, f) &&
+	    tcp_xmit_seg_inline(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+				0, true) == 0) {
+		tcp_data_sent(w, f, len, 0, f->mss, false);
+		sent = 1;
+	}
+	return tcp_output_end(w, f, data_end, new_from, sent, 0, false);
+}
+
+/* Every other pass of tcp_output, step by step (the file's head). */
+static __rte_noinline enum tcp_out_rc
+tcp_output_general(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t data_end, new_from;
+	unsigned int sent, lost_sent;
+	bool held = false;
+
+	if (!tcp_output_gate(w, f))
+		return tcp_output_rc(w, f, 0);
+	data_end = f->snd_una + f->tx.bytes;
+	if (seq_lt(f->snd_nxt, f->snd_una))
+		f->snd_nxt = f->snd_una;
+	/* A D-SACK leaves on a pure ACK (data segments have no room for its block). */
+	if (unlikely(f->dsack_out) && (f->flags & TF_ACKNOW))
+		tcp_send_ack(w, f);
+	lost_sent = 0;
+	if (unlikely(f->flags & TF_RECOVERY))
+		lost_sent = tcp_output_lost(w, f, f->snd_max);
+	else if (unlikely(seq_lt(f->snd_una, f->recover)))
+		/* After a timeout, go-back-N resends from snd_nxt on; what RACK found lost
+		 * again below it (a lost retransmission) goes first (Linux's Loss state). */
+		lost_sent = tcp_output_lost(w, f, f->snd_nxt);
+	if (f->idle_since != 0 && seq_lt(f->snd_nxt, data_end))
+		tcp_idle_restart(w, f);
+	new_from = f->snd_max;
+	sent = lost_sent + tcp_output_data(w, f, data_end, &held);
+	return tcp_output_end(w, f, data_end, new_from, sent, lost_sent, held);
+}
+
+enum tcp_out_rc
+tcp_output(struct sl_worker *w, struct tcp_flow *f)
+{
+	uint32_t data_end = f->snd_una + f->tx.bytes;
+
+	f->flags &= ~TF_TX_WAIT;	/* left by a send outside this pass */
+	if (likely(tcp_output_one_ok(w, f, data_end)))
+		return tcp_output_one(w, f, data_end);
+	return tcp_output_general(w, f);
 }
 
 /* ---- replies without a connection, built in the received mbuf ---- */

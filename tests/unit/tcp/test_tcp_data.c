@@ -687,6 +687,125 @@ test_review_window_change_shapes(void **state)
 		}
 }
 
+/* tcp_output's one-segment pass (tcp_output_one) against the general pass alone
+ * (tcp.out_one_off): shapes of output around the one it takes (a byte each way, a full
+ * segment, Nagle, SL_SEND_MORE, a window smaller than the data, more than a segment, an
+ * idle restart). The segments, the control block and the counters must be the same. */
+
+static void
+out_one_collect(struct tpeer *p, struct wnd_shape_result *r)
+{
+	while (r->nout < RTE_DIM(r->out) && tpeer_recv(p, &r->out[r->nout]))
+		r->nout++;
+}
+
+static void
+out_one_run(struct tt *x, bool general, unsigned int shape, struct wnd_shape_result *r)
+{
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(3000, 23);
+	struct sl_conn *c;
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	p->wscale = -1;
+	if (shape == 4)
+		p->wnd = 700;
+	c = tpeer_connect(p);
+	x->t.w->tcp.out_one_off = general;
+	switch (shape) {
+	case 0:	/* request-response: a byte each way, three times */
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(sl_conn_send(c, d + i, 1), 0);
+			th_poll(&x->t);
+			out_one_collect(p, r);
+			tpeer_send(p, TH_ACK | TH_PSH, "q", 1);
+			th_poll(&x->t);
+			out_one_collect(p, r);
+		}
+		break;
+	case 1:	/* one full segment, then a byte */
+		assert_int_equal(sl_conn_send(c, d, 1448), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		assert_int_equal(sl_conn_send(c, d, 1), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		break;
+	case 2:	/* Nagle: the second byte waits for the ACK of the first */
+		assert_int_equal(sl_conn_set_flush(c, SL_FLUSH_NAGLE, 0), 0);
+		assert_int_equal(sl_conn_send(c, d, 1), 0);
+		th_poll(&x->t);
+		assert_int_equal(sl_conn_send(c, d + 1, 1), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		tpeer_ack(p);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		break;
+	case 3:	/* SL_SEND_MORE holds the tail, sl_conn_flush lets it go */
+		assert_int_equal(sl_conn_send_flags(c, d, 5, SL_SEND_MORE), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		sl_conn_flush(c);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		break;
+	case 4:	/* the peer's window is smaller than the data */
+		assert_int_equal(sl_conn_send(c, d, 1000), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		break;
+	case 5:	/* more than a segment */
+		assert_int_equal(sl_conn_send(c, d, 1500), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		break;
+	default: /* idle past the RTO, then a byte (the idle restart) */
+		assert_int_equal(sl_conn_send(c, d, 1), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		tpeer_ack(p);
+		th_poll(&x->t);
+		th_advance(&x->t, 3 * 1000 * 1000);
+		assert_int_equal(sl_conn_send(c, d + 1, 1), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		break;
+	}
+	wnd_result_capture(tpeer_flow(p), r);
+	wnd_result_finish(x, r);
+}
+
+static void
+test_output_one_segment_pass_matches_general_path(void **state)
+{
+	struct wnd_shape_result fast, ref;
+	unsigned int shape;
+
+	for (shape = 0; shape < 7; shape++) {
+		struct tt *x = shape == 0 ? *state : tt_fixture_renew(state, NULL);
+
+		out_one_run(x, false, shape, &fast);
+		x = tt_fixture_renew(state, NULL);
+		out_one_run(x, true, shape, &ref);
+		print_message("shape %u: out %u/%u\n", shape, fast.nout, ref.nout);
+		assert_true(fast.nout > 0);
+		assert_int_equal(fast.snd_wnd, ref.snd_wnd);
+		assert_int_equal(fast.snd_una, ref.snd_una);
+		assert_int_equal(fast.snd_nxt, ref.snd_nxt);
+		assert_int_equal(fast.snd_max, ref.snd_max);
+		assert_int_equal(fast.rcv_nxt, ref.rcv_nxt);
+		assert_int_equal(fast.rcv_adv, ref.rcv_adv);
+		assert_int_equal(fast.flags, ref.flags);
+		assert_int_equal(fast.cwnd, ref.cwnd);
+		assert_int_equal(fast.ssthresh, ref.ssthresh);
+		assert_int_equal(fast.rtx_at, ref.rtx_at);
+		tp_outs_assert_equal(fast.out, fast.nout, ref.out, ref.nout);
+		assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
+	}
+}
+
 /* Header prediction takes a segment that changes the window (the peer's free space
  * crossed a multiple of its scale) and does what the general path does with it: the
  * same window, the same answers, the same counters but the one that counts predictions.
@@ -1190,6 +1309,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_established_send_limited_by_peer_window),
 	TT_TEST(test_window_change_predicted_matches_general_path),
 	TT_TEST(test_review_window_change_shapes),
+	TT_TEST(test_output_one_segment_pass_matches_general_path),
 	TT_TEST(test_established_send_initial_window_then_slow_start),
 	TT_TEST(test_seq_wrap_stack_isn_near_2_32),
 	TT_TEST(test_seq_wrap_peer_isn_near_2_32),

@@ -102,7 +102,7 @@ connect_with_unacked(struct tt *x, uint32_t n)
 static void
 test_direct_segments_match_general_path(void **state)
 {
-	static const uint32_t lens[] = { 1, 2, 3, 7, 101, 1448 };
+	static const uint32_t lens[] = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 101, 1448 };
 	struct tt *x = *state;
 	struct tp_out o;
 	unsigned int i;
