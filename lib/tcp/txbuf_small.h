@@ -29,38 +29,6 @@
 /* Writes up to this many bytes take the inline path. */
 #define TXBUF_SMALL_MAX 64
 
-/* Copy n (1..TXBUF_SMALL_MAX) bytes: up to 16 with two overlapping loads and stores of
- * the largest power of two that fits (three single bytes under 4), more with memcpy. */
-static __rte_always_inline void
-txbuf_copy_small(uint8_t *d, const uint8_t *s, uint32_t n)
-{
-	if (n >= 8) {
-		uint64_t a, b;
-
-		if (n > 16) {
-			memcpy(d, s, n);
-			return;
-		}
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + n - 8, &b, 8);
-	} else if (n >= 4) {
-		uint32_t a, b;
-
-		memcpy(&a, s, 4);
-		memcpy(&b, s + n - 4, 4);
-		memcpy(d, &a, 4);
-		memcpy(d + n - 4, &b, 4);
-	} else {
-		uint8_t a = s[0], b = s[n >> 1], c = s[n - 1];
-
-		d[0] = a;
-		d[n >> 1] = b;
-		d[n - 1] = c;
-	}
-}
-
 /* txbuf_append (all or nothing: 0 or -ENOBUFS), the two small cases inline. */
 static __rte_always_inline int
 txbuf_append_small(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t len)
@@ -68,6 +36,7 @@ txbuf_append_small(struct sl_worker *w, struct txbuf *tb, const void *data, uint
 	struct tcp_worker *t = &w->tcp;
 	struct txbuf_spares *sp = &t->txbuf_spares;
 	struct rte_mbuf *tail = tb->q.tail;
+	uint8_t *dst;
 	uint32_t room;
 
 	if (unlikely(len - 1 >= TXBUF_SMALL_MAX))	/* 0 too: nothing to place */
@@ -85,7 +54,11 @@ txbuf_append_small(struct sl_worker *w, struct txbuf *tb, const void *data, uint
 		mbuf_fifo_push(&tb->q, tail, t->mdyn);
 		t->txbuf_mbufs++;
 	}
-	txbuf_copy_small(rte_pktmbuf_mtod_offset(tail, uint8_t *, tail->data_len), data, len);
+	dst = rte_pktmbuf_mtod_offset(tail, uint8_t *, tail->data_len);
+	if (len <= 16)
+		txbuf_copy_small(dst, data, len);	/* txbuf.h */
+	else
+		memcpy(dst, data, len);
 	tail->data_len = (uint16_t)(tail->data_len + len);
 	tail->pkt_len += len;
 	tb->bytes += len;
