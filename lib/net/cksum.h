@@ -208,7 +208,10 @@ cksum_l4_ipv4(const struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst, uint8_t 
 static inline bool
 cksum_sum_ok(uint64_t s)
 {
-	return s != 0 && s % 0xffff == 0;
+	/* s % 0xffff == 0, written as that test (s times the inverse of 0xffff modulo
+	 * 2^64 is at most (2^64 - 1) / 0xffff) so that no context the compiler judges cold
+	 * or small turns it into a division. */
+	return s != 0 && s * UINT64_C(0xfffefffefffeffff) <= UINT64_C(0x0001000100010001);
 }
 
 /* cksum_raw_from's sum, not folded: the same 64-bit words with their carries added back
