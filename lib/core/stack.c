@@ -76,13 +76,13 @@ worker_mbuf_alloc_failed(struct sl_worker *w)
 
 /* ---- the poll loop phases ---- */
 
-static inline void
+static __rte_always_inline void
 worker_clock(struct sl_worker *w)
 {
 	clock_update(&w->clock);
 }
 
-static inline void
+static __rte_always_inline void
 worker_pool(struct sl_worker *w)
 {
 	tcp_mem_update(w);
