@@ -91,7 +91,7 @@ rx_direct_input(struct sl_worker *w, struct rte_mbuf *m)
 	w->stats.ip_rx++;
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = sizeof(struct rte_ipv4_hdr);
-	tcp_input(w, m);
+	tcp_input_direct(w, m);
 }
 
 #endif /* SL_RX_DIRECT_H */
