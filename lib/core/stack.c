@@ -202,8 +202,19 @@ worker_output(struct sl_worker *w)
 	 * which the segments are built from (txbuf.h). */
 	if (w->tcp.txbuf_spares.n != 0)
 		txbuf_spares_release(w);
-	if (TAILQ_EMPTY(&w->tcp.dirty))
+	f = TAILQ_FIRST(&w->tcp.dirty);
+	if (f == NULL)
 		return;
+	/* A list of one (a connection busy on its own) and an open queue: the pass below
+	 * without its two lists. A flow that waited, or was cut, goes back on the dirty
+	 * list, at its end, as the pass would put it there. */
+	if (likely(TAILQ_NEXT(f, dirty_link) == NULL && !w->txq.shut)) {
+		TAILQ_INIT(&w->tcp.dirty);
+		f->flags &= ~TF_DIRTY;
+		if (tcp_output(w, f) != TCP_OUT_DONE)
+			flow_mark_dirty(w, f);
+		return;
+	}
 	TAILQ_INIT(&pass);
 	TAILQ_INIT(&cut);
 	TAILQ_CONCAT(&pass, &w->tcp.dirty, dirty_link);
