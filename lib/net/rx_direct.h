@@ -55,18 +55,19 @@ rx_direct_tcp(const struct sl_worker *w, const struct rte_mbuf *m)
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eh + 1);
 	uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	rte_be32_t src;
-
 	uint32_t d4, m4;
 	uint16_t d2, m2;
+	rte_be32_t src;
 
+	/* Both headers in the first segment before any byte of them is read. */
+	if (!w->rx_direct || rte_pktmbuf_data_len(m) < RX_DIRECT_HDRS)
+		return false;
 	/* rte_is_same_ether_addr's compare in two loads a side instead of three. */
 	memcpy(&d4, &eh->dst_addr, sizeof(d4));
 	memcpy(&d2, &eh->dst_addr.addr_bytes[4], sizeof(d2));
 	memcpy(&m4, &w->mac, sizeof(m4));
 	memcpy(&m2, &w->mac.addr_bytes[4], sizeof(m2));
-	if (!w->rx_direct || rte_pktmbuf_data_len(m) < RX_DIRECT_HDRS ||
-	    ((d4 ^ m4) | (uint32_t)(d2 ^ m2)) != 0 ||
+	if (((d4 ^ m4) | (uint32_t)(d2 ^ m2)) != 0 ||
 	    rte_is_multicast_ether_addr(&eh->src_addr) ||
 	    eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
 		return false;
