@@ -8,7 +8,8 @@
  *   worker_pool       the mbuf pool's free count: under pressure, connections holding
  *                     unread data take no more payload, and the send queues stop above
  *                     the reserve the RX ring needs (tcp_mem.h)
- *   worker_rx         one RX burst; each frame goes eth_input -> arp | ipv4 -> icmp | tcp
+ *   worker_rx         one RX burst; each frame goes eth_input -> arp | ipv4 -> icmp | tcp,
+ *                     or straight to tcp when it is of the usual shape (rx_direct.h)
  *                     (TCP updates state, queues data, marks flows ready and dirty); a
  *                     segment of a flow another worker owns goes to that worker's ring
  *   worker_handoff    segments and ARP copies other workers passed to this one, through
@@ -51,6 +52,7 @@
 #include "core/steer.h"
 #include "net/pmtu.h"
 #include "net/port.h"
+#include "net/rx_direct.h"
 #include "api/producer_priv.h"
 #include "api/api_priv.h"
 #include "api/drain.h"
@@ -74,44 +76,69 @@ worker_mbuf_alloc_failed(struct sl_worker *w)
 
 /* ---- the poll loop phases ---- */
 
-static inline void
+static __rte_always_inline void
 worker_clock(struct sl_worker *w)
 {
 	clock_update(&w->clock);
 }
 
-static inline void
+static __rte_always_inline void
 worker_pool(struct sl_worker *w)
 {
 	tcp_mem_update(w);
 }
 
-static inline unsigned int
-worker_rx(struct sl_worker *w)
+/* The frames of one burst, in order, to eth_input; those of the usual shape, a TCP segment
+ * for us, go to TCP directly after the same checks (rx_direct.h). */
+static __rte_always_inline void
+worker_rx_input(struct sl_worker *w, struct rte_mbuf **pkts, unsigned int n)
 {
-	struct rte_mbuf *burst[WORKER_RX_BURST_MAX];
-	struct rte_mbuf *faulty[2 * WORKER_RX_BURST_MAX + FAULT_HOLD_MAX];
-	struct rte_mbuf **pkts = burst;
-	unsigned int i, n, rx;
+	unsigned int i;
 
-	rx = n = rte_eth_rx_burst(w->port_id, w->queue_id, burst, w->rx_burst);
-	if (unlikely(w->fault.rx_on)) {
-		n = fault_rx(w, burst, n, faulty);
-		pkts = faulty;
-	}
-	if (n == 0)
-		return 0;
-	w->stats.rx_bursts++;
-	w->stats.rx_packets += rx;
 	if (n > 1 && w->tcp.nflows >= TCP_PREFETCH_MIN_FLOWS)
 		tcp_rx_prefetch(w, pkts, n);
 	for (i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		w->stats.rx_bytes += pkts[i]->pkt_len;
-		eth_input(w, pkts[i]);
+		if (likely(rx_direct_tcp(w, pkts[i])))
+			rx_direct_input(w, pkts[i]);
+		else
+			eth_input(w, pkts[i]);
 	}
+}
+
+/* A burst through the fault injector (fault.c) first. Out of line: its array of held
+ * frames would otherwise make every poll's stack frame larger. */
+static __rte_noinline __rte_cold unsigned int
+worker_rx_faulty(struct sl_worker *w, struct rte_mbuf **burst, unsigned int rx)
+{
+	struct rte_mbuf *faulty[2 * WORKER_RX_BURST_MAX + FAULT_HOLD_MAX];
+	unsigned int n = fault_rx(w, burst, rx, faulty);
+
+	if (n == 0)
+		return 0;
+	w->stats.rx_bursts++;
+	w->stats.rx_packets += rx;
+	worker_rx_input(w, faulty, n);
 	return rx;
+}
+
+static __rte_always_inline unsigned int
+worker_rx(struct sl_worker *w)
+{
+	struct rte_mbuf *burst[WORKER_RX_BURST_MAX];
+	unsigned int n;
+
+	n = rte_eth_rx_burst(w->port_id, w->queue_id, burst, w->rx_burst);
+	if (unlikely(w->fault.rx_on))
+		return worker_rx_faulty(w, burst, n);
+	if (n == 0)
+		return 0;
+	w->stats.rx_bursts++;
+	w->stats.rx_packets += n;
+	worker_rx_input(w, burst, n);
+	return n;
 }
 
 static inline void
@@ -175,8 +202,19 @@ worker_output(struct sl_worker *w)
 	 * which the segments are built from (txbuf.h). */
 	if (w->tcp.txbuf_spares.n != 0)
 		txbuf_spares_release(w);
-	if (TAILQ_EMPTY(&w->tcp.dirty))
+	f = TAILQ_FIRST(&w->tcp.dirty);
+	if (f == NULL)
 		return;
+	/* A list of one (a connection busy on its own) and an open queue: the pass below
+	 * without its two lists. A flow that waited, or was cut, goes back on the dirty
+	 * list, at its end, as the pass would put it there. */
+	if (likely(TAILQ_NEXT(f, dirty_link) == NULL && !w->txq.shut)) {
+		TAILQ_INIT(&w->tcp.dirty);
+		f->flags &= ~TF_DIRTY;
+		if (tcp_output(w, f) != TCP_OUT_DONE)
+			flow_mark_dirty(w, f);
+		return;
+	}
 	TAILQ_INIT(&pass);
 	TAILQ_INIT(&cut);
 	TAILQ_CONCAT(&pass, &w->tcp.dirty, dirty_link);
@@ -250,6 +288,7 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 	w->queue_id = (uint16_t)w->id;
 	w->rx_burst = RTE_MIN(cfg->rx_burst, (uint16_t)WORKER_RX_BURST_MAX);
 	w->vlan = cfg->vlan;
+	w->rx_direct = cfg->vlan == 0;
 	w->max_frame = (uint32_t)cfg->mtu + RTE_ETHER_HDR_LEN +
 		       (cfg->vlan != 0 ? (uint32_t)sizeof(struct rte_vlan_hdr) : 0);
 	clock_init(&w->clock);

@@ -58,6 +58,8 @@ struct sl_worker {
 	rte_be32_t gateway;		/* 0: none */
 	uint8_t ttl;
 	uint16_t vlan;			/* 802.1Q VLAN ID of every frame (0: untagged) */
+	bool rx_direct;			/* untagged: eth_input may take rx_direct.h's path
+					 * (tests turn it off to compare with the general one) */
 	bool tx_ip_csum;		/* port offloads, as negotiated */
 	bool tx_tcp_csum;
 	bool tx_tso;			/* TSO frames go to the port (--tso) */

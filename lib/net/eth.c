@@ -2,7 +2,9 @@
 /*
  * eth.c -- Ethernet in and out.
  *
- * RX: sl_worker_poll -> eth_input -> arp_input | ipv4_input.
+ * RX: sl_worker_poll -> eth_input -> arp_input | ipv4_input. (The poll loop sends a TCP
+ *     frame of the usual shape to tcp_input itself, after the same checks in one pass:
+ *     rx_direct.h. This is the reference for those, and the path of every other frame.)
  * TX: ipv4_output / arp -> eth_prepend ... eth_output -> port_tx.
  *
  * Accepted frames are addressed to our MAC or to broadcast and come from a unicast

@@ -282,6 +282,10 @@ struct tcp_worker {
 	/* The common pool's ring when the pool is one of DPDK's ring drivers (the default):
 	 * its free count is read in place, without the driver's call (tcp_mem_free). */
 	const struct rte_ring *mem_ring;
+	/* The pool's cache for the lcore that polled last (tcp_mem_free): found again only
+	 * when another lcore polls. LCORE_ID_ANY has none. */
+	const struct rte_mempool_cache *mem_cache;
+	unsigned int mem_lcore;
 	bool mem_pressure;
 	bool mem_in_reserve;		/* the free count is below mem_reserve */
 	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */

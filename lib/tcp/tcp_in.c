@@ -1188,7 +1188,7 @@ tcp_input_done(struct sl_worker *w, struct tcp_flow *f)
  */
 static __rte_always_inline bool
 tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
-		    const struct tcp_seg *s)
+		    const struct tcp_seg *s, uint32_t off)
 {
 	uint32_t wnd = s->wnd << f->snd_ws;
 	struct tcp_sack_news n = { 0 };
@@ -1240,7 +1240,7 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		tcp_ecn_input(w, f, s, f->snd_una);
 	}
 	if (s->len > 0) {
-		rte_pktmbuf_adj(m, (uint16_t)(m->l2_len + m->l3_len + s->hlen));
+		rte_pktmbuf_adj(m, (uint16_t)(off + s->hlen));
 		tcp_data_in_order(w, f, m, s->len, s->flags);
 	} else {
 		rte_pktmbuf_free(m);
@@ -1354,12 +1354,12 @@ tcp_parse_drop(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th, cons
 #define TCP_PARSE_DROP(w, ip, th, ctr) ((w)->stats.ctr++, tcp_parse_drop(ip, th, #ctr))
 
 /* The header checks every segment passes before any state is looked at (RFC 9293
- * §3.10.7, and the impossible flag combinations), and the parsed segment in *s. Returns
- * false, counted, when the segment is malformed; the caller frees it. */
-static bool
-tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
+ * §3.10.7, and the impossible flag combinations), and the parsed segment in *s; off is
+ * where the TCP header starts (m->l2_len + m->l3_len). Returns false, counted, when the
+ * segment is malformed; the caller frees it. */
+static __rte_always_inline bool
+tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const uint32_t off)
 {
-	const uint32_t off = (uint32_t)m->l2_len + m->l3_len;
 	const uint32_t l4len = m->pkt_len - off;
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
 	struct rte_tcp_hdr *th;
@@ -1400,6 +1400,31 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s)
 	return true;
 }
 
+/* tcp_input_owned and tcp_input_direct, off being where the TCP header starts (one copy:
+ * the path of every segment is big enough that a second one, specialised for the direct
+ * path's constant, would leave the compiler's inlining budget short for its helpers). */
+static __rte_noinline void
+tcp_input_at(struct sl_worker *w, struct rte_mbuf *m, const uint32_t off)
+{
+	struct tcp_flow *f;
+	struct tcp_seg s;
+
+	w->stats.tcp_rx_segs++;
+	if (unlikely(!tcp_seg_parse(w, m, &s, off))) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* flow_lookup's one-entry cache, checked here without the call: the flow of the
+	 * last segment is, with one connection busy, the flow of this one. */
+	f = w->tcp.last_hit;
+	if (f == NULL || !flow_key_eq(&f->key, &s.key))
+		f = flow_lookup(w, &s.key);
+	if (f == NULL)
+		tcp_input_noflow(w, m, &s);
+	else if (unlikely(!tcp_input_predicted(w, f, m, &s, off)))
+		tcp_input_flow(w, f, m, &s);
+}
+
 void
 tcp_input(struct sl_worker *w, struct rte_mbuf *m)
 {
@@ -1412,23 +1437,15 @@ tcp_input(struct sl_worker *w, struct rte_mbuf *m)
 void
 tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m)
 {
-	struct tcp_flow *f;
-	struct tcp_seg s;
+	tcp_input_at(w, m, (uint32_t)m->l2_len + m->l3_len);
+}
 
-	w->stats.tcp_rx_segs++;
-	if (unlikely(!tcp_seg_parse(w, m, &s))) {
-		rte_pktmbuf_free(m);
+void
+tcp_input_direct(struct sl_worker *w, struct rte_mbuf *m)
+{
+	if (unlikely(w->stack->steer.check) && steer_tcp_handoff(w, m))
 		return;
-	}
-	/* flow_lookup's one-entry cache, checked here without the call: the flow of the
-	 * last segment is, with one connection busy, the flow of this one. */
-	f = w->tcp.last_hit;
-	if (f == NULL || !flow_key_eq(&f->key, &s.key))
-		f = flow_lookup(w, &s.key);
-	if (f == NULL)
-		tcp_input_noflow(w, m, &s);
-	else if (unlikely(!tcp_input_predicted(w, f, m, &s)))
-		tcp_input_flow(w, f, m, &s);
+	tcp_input_at(w, m, RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr));
 }
 
 /* ---- the RX burst's look-ahead ---- */

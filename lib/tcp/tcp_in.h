@@ -52,6 +52,11 @@ tcp_input(struct sl_worker *w, struct rte_mbuf *m);
 void
 tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m);
 
+/* tcp_input of a frame rx_direct.h passed (so l2_len 14, l3_len 20): the same, with the
+ * header's place known. Consumes m. */
+void
+tcp_input_direct(struct sl_worker *w, struct rte_mbuf *m);
+
 /* The look-ahead of an RX burst: with more flows than the caches hold, the control
  * block of each segment is several misses in a row. This looks up the flows of pkts[0..n)
  * at once (rte_hash's bulk lookup overlaps the buckets' misses) and prefetches their hot

@@ -127,6 +127,60 @@ test_backpressure_full_port_drops_nothing_and_every_flow_progresses(void **state
 		assert_false(tpeer_flow(&peers[i])->flags & TF_PERSIST);
 }
 
+/* The same port, and one connection whose first window (BIG segments) is more than the
+ * wire and the queue take: the output phase's pass for a list of one flow. */
+#define BIG 64
+static uint8_t big[BIG * MSS];
+
+static int
+setup_full_port_one_flow(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.tx_queue_max = 64;
+	cfg.init_cwnd = BIG;
+	*state = tt_setup_ring(&cfg, NULL, NULL, 16);
+	return 0;
+}
+
+static void
+test_backpressure_one_flow_cut_goes_on_in_order(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &peers[0];
+	unsigned int got = 0, rounds = 0, first;
+	struct sl_conn *c;
+	struct tp_out o;
+
+	tpeer_init(p, &x->t, &x->app, 41000, TP_PORT, TP_PEER_ISS);
+	c = tpeer_connect(p);
+	assert_non_null(c);
+	assert_true(tpeer_flow(p)->cwnd >= sizeof(big));
+	assert_true(tpeer_flow(p)->snd_wnd >= sizeof(big));
+	assert_int_equal(sl_conn_send(c, big, sizeof(big)), 0);
+	th_poll(&x->t);
+	/* The wire took 15 and the queue holds 32: the flow was cut, and stays on the dirty
+	 * list for the next pass. */
+	first = (tpeer_flow(p)->snd_nxt - p->irs - 1) / MSS;
+	assert_true(first > 0 && first < BIG);
+	assert_true(tpeer_flow(p)->flags & TF_DIRTY);
+	assert_int_equal(th_stats(&x->t)->tx_drop_full, 0);
+	while (rounds++ < 64 && got < BIG) {
+		while (tp_pop(&x->t, &o)) {
+			assert_int_equal(o.len, MSS);
+			assert_int_equal(o.seq, tpeer_sseq(p, got * MSS));
+			got++;
+		}
+		th_poll(&x->t);
+	}
+	assert_int_equal(got, BIG);
+	assert_int_equal(th_stats(&x->t)->tx_drop_full, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_tx_data_segs, BIG);
+	assert_int_equal(th_stats(&x->t)->tcp_retransmit_segs, 0);
+	assert_false(tpeer_flow(p)->flags & TF_PERSIST);
+}
+
 static void
 test_backpressure_ack_does_not_wait_behind_data(void **state)
 {
@@ -218,6 +272,7 @@ test_backpressure_syns_wait_for_the_arp_answer(void **state)
 static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_backpressure_full_port_drops_nothing_and_every_flow_progresses,
 		      setup_full_port),
+	TT_TEST_SETUP(test_backpressure_one_flow_cut_goes_on_in_order, setup_full_port_one_flow),
 	TT_TEST_SETUP(test_backpressure_ack_does_not_wait_behind_data, setup_full_port),
 	TT_TEST(test_backpressure_syns_wait_for_the_arp_answer),
 };
