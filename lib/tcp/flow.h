@@ -105,6 +105,9 @@ flow_key_eq(const struct flow_key *a, const struct flow_key *b)
 
 struct tcp_listener;
 
+/* Flows of one RX burst that tcp_rx_prefetch hands to tcp_input (struct tcp_worker). */
+#define TCP_RX_HINTS 64
+
 /* What loss recovery and ECN did on one connection (sl_conn_info, telemetry); the
  * worker's counters of the same names (stats.h) sum them. */
 struct tcp_loss_counts {
@@ -264,6 +267,18 @@ struct tcp_worker {
 	 * which a burst of one connection's segments or a ping-pong hits every time; it
 	 * is always a flow in the hash (flow_release clears it). */
 	struct tcp_flow *last_hit;
+	/* The flows tcp_rx_prefetch found for the segments of the RX burst, in burst
+	 * order, which tcp_input takes instead of looking each one up a second time. A
+	 * hint is the flow in the table for its key until a flow is released
+	 * (flow_release empties the list), and tcp_input still compares the key: so one
+	 * left over (its segment was dropped before TCP) is harmless until the next
+	 * burst's tcp_rx_prefetch replaces the list, and nothing else has to clear it. */
+	struct {
+		const struct rte_mbuf *m;
+		struct tcp_flow *f;
+	} rx_hint[TCP_RX_HINTS];
+	uint32_t rx_hint_n;		/* hints in rx_hint */
+	uint32_t rx_hint_i;		/* the first one tcp_input has not taken */
 	uint32_t max_flows;
 	uint32_t nflows;
 	/* mbufs held by the send queues of all flows, and their limit: the rest of the

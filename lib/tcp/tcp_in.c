@@ -1335,6 +1335,26 @@ tcp_input(struct sl_worker *w, struct rte_mbuf *m)
 	tcp_input_owned(w, m);
 }
 
+/* The flow of k: the one tcp_rx_prefetch found for m, if it did (the key compared
+ * again, which also covers an mbuf address seen twice), else flow_lookup. Hints are
+ * taken in burst order; a segment without one (no flow then, or not parsed) leaves
+ * them for the segments after it. */
+static inline struct tcp_flow *
+tcp_rx_hinted(struct sl_worker *w, const struct rte_mbuf *m, const struct flow_key *k)
+{
+	struct tcp_worker *t = &w->tcp;
+	uint32_t i;
+
+	for (i = t->rx_hint_i; i < t->rx_hint_n; i++)
+		if (t->rx_hint[i].m == m) {
+			t->rx_hint_i = i + 1;
+			if (likely(flow_key_eq(&t->rx_hint[i].f->key, k)))
+				return t->rx_hint[i].f;
+			break;
+		}
+	return flow_lookup(w, k);
+}
+
 void
 tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m)
 {
@@ -1350,7 +1370,7 @@ tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m)
 	 * last segment is, with one connection busy, the flow of this one. */
 	f = w->tcp.last_hit;
 	if (f == NULL || !flow_key_eq(&f->key, &s.key))
-		f = flow_lookup(w, &s.key);
+		f = tcp_rx_hinted(w, m, &s.key);
 	if (f == NULL)
 		tcp_input_noflow(w, m, &s);
 	else if (unlikely(!tcp_input_predicted(w, f, m, &s)))
@@ -1399,22 +1419,32 @@ tcp_rx_prefetch(struct sl_worker *w, struct rte_mbuf *const *pkts, unsigned int 
 	enum { CHUNK = 32 };	/* at most RTE_HASH_LOOKUP_BULK_MAX */
 	struct flow_key keys[CHUNK];
 	const void *kp[CHUNK];
+	const struct rte_mbuf *km[CHUNK];
 	void *data[CHUNK];
+	struct tcp_worker *t = &w->tcp;
 	unsigned int i = 0, j, k;
 	uint64_t hits;
 
+	t->rx_hint_n = t->rx_hint_i = 0;
 	while (i < n) {
 		for (k = 0; i < n && k < CHUNK; i++)
 			if (tcp_rx_key(pkts[i], &keys[k])) {
 				kp[k] = &keys[k];
+				km[k] = pkts[i];
 				k++;
 			}
 		hits = 0;
-		if (k == 0 || rte_hash_lookup_bulk_data(w->tcp.flows, kp, k, &hits, data) <= 0)
+		if (k == 0 || rte_hash_lookup_bulk_data(t->flows, kp, k, &hits, data) <= 0)
 			continue;
 		for (j = 0; j < k; j++)
-			if (hits & (UINT64_C(1) << j))
+			if (hits & (UINT64_C(1) << j)) {
 				flow_prefetch(data[j]);
+				if (t->rx_hint_n < TCP_RX_HINTS) {
+					t->rx_hint[t->rx_hint_n].m = km[j];
+					t->rx_hint[t->rx_hint_n].f = data[j];
+					t->rx_hint_n++;
+				}
+			}
 		/* Then what the flows point to: the send queue's water-mark slot (wmark.h:
 		 * every send and ACK updates it) and its oldest chunk, which an ACK frees
 		 * (allocated an RTT ago, so cold too); a second pass, once the flows' lines
