@@ -1338,8 +1338,9 @@ tcp_input(struct sl_worker *w, struct rte_mbuf *m)
 /* The flow of k: the one tcp_rx_prefetch found for m, if it did (the key compared
  * again, which also covers an mbuf address seen twice), else flow_lookup. Hints are
  * taken in burst order; a segment without one (no flow then, or not parsed) leaves
- * them for the segments after it. */
-static inline struct tcp_flow *
+ * them for the segments after it. Out of line: without hints (fewer flows than
+ * TCP_PREFETCH_MIN_FLOWS) tcp_input goes straight to flow_lookup. */
+static __rte_noinline struct tcp_flow *
 tcp_rx_hinted(struct sl_worker *w, const struct rte_mbuf *m, const struct flow_key *k)
 {
 	struct tcp_worker *t = &w->tcp;
@@ -1370,7 +1371,8 @@ tcp_input_owned(struct sl_worker *w, struct rte_mbuf *m)
 	 * last segment is, with one connection busy, the flow of this one. */
 	f = w->tcp.last_hit;
 	if (f == NULL || !flow_key_eq(&f->key, &s.key))
-		f = tcp_rx_hinted(w, m, &s.key);
+		f = w->tcp.rx_hint_i < w->tcp.rx_hint_n ? tcp_rx_hinted(w, m, &s.key) :
+							   flow_lookup(w, &s.key);
 	if (f == NULL)
 		tcp_input_noflow(w, m, &s);
 	else if (unlikely(!tcp_input_predicted(w, f, m, &s)))
