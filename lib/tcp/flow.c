@@ -256,6 +256,7 @@ flow_release(struct sl_worker *w, struct tcp_flow *f)
 	rte_hash_del_key(t->flows, &f->key);
 	if (t->last_hit == f)
 		t->last_hit = NULL;
+	t->rx_hint_n = 0;	/* f may be one of them: no hint outlives a release */
 	wmark_shut(w, f);	/* no edge events from what writer_forget gives back */
 	writer_forget(&f->wr);
 	framing_flow_fini(&f->fr);

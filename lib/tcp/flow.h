@@ -105,6 +105,9 @@ flow_key_eq(const struct flow_key *a, const struct flow_key *b)
 
 struct tcp_listener;
 
+/* Flows of one RX burst that tcp_rx_prefetch hands to tcp_input (struct tcp_worker). */
+#define TCP_RX_HINTS 64
+
 /* What loss recovery and ECN did on one connection (sl_conn_info, telemetry); the
  * worker's counters of the same names (stats.h) sum them. */
 struct tcp_loss_counts {
@@ -159,6 +162,9 @@ struct tcp_flow {
 	uint8_t backoff;		/* RTO doublings */
 	uint8_t nrtx;			/* consecutive timeouts/probes without progress */
 	uint8_t ka_sent;		/* keepalive probes unanswered */
+	/* Here rather than with the cold fields: every delivery and every send checks
+	 * it (conn_gone), and a byte of this line was padding. */
+	uint8_t close_reason;		/* enum sl_close_reason, with EV_CLOSE */
 	const struct tcp_cc_ops *cc;	/* congestion control module */
 	uint32_t ecn_high;		/* snd_max at the last reduction ECN knows of */
 	uint32_t ts_recent;		/* TSval to echo (RFC 7323) */
@@ -212,7 +218,9 @@ struct tcp_flow {
 	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
 	uint64_t data_segs;		/* new data segments sent */
 	struct sl_worker *w;
-	void *listen_arg;		/* sl_stack_listen() argument (sl_conn_listen_arg) */
+	/* The message being encoded, if any: every sl_send checks wr.open, so it is hot
+	 * although only the serializer path uses the rest. */
+	struct sl_writer wr;
 	struct tcp_rec rec;		/* loss recovery state (tcp_recovery.c) */
 	/* The scoreboard of bytes in flight (tcp_sack.c): its first records are hot, the
 	 * rest is used under loss. Cold fields follow. */
@@ -223,7 +231,6 @@ struct tcp_flow {
 	uint32_t iss, irs;
 	uint32_t ka_idle_us, ka_intvl_us;
 	uint8_t ka_probes;
-	uint8_t close_reason;		/* enum sl_close_reason, with EV_CLOSE */
 	uint16_t peer_mss;
 	uint16_t soft_err;		/* errno of the last ICMP error about us (0: none) */
 	uint32_t chack_count;
@@ -231,7 +238,7 @@ struct tcp_flow {
 	struct tcp_sack_block sack[4];
 	struct tcp_sack_block dsack;	/* a duplicate received (RFC 2883), with dsack_out */
 	struct tcp_listener *listener;	/* while counted in its backlog (SYN-RECEIVED) */
-	struct sl_writer wr;		/* the message being encoded, if any */
+	void *listen_arg;		/* sl_stack_listen() argument (sl_conn_listen_arg) */
 	uint64_t retransmits;
 	struct tcp_loss_counts loss;	/* loss recovery and ECN, per connection */
 	/* When flow_create made it (worker clock): the age telemetry reports. Set once,
@@ -260,6 +267,18 @@ struct tcp_worker {
 	 * which a burst of one connection's segments or a ping-pong hits every time; it
 	 * is always a flow in the hash (flow_release clears it). */
 	struct tcp_flow *last_hit;
+	/* The flows tcp_rx_prefetch found for the segments of the RX burst, in burst
+	 * order, which tcp_input takes instead of looking each one up a second time. A
+	 * hint is the flow in the table for its key until a flow is released
+	 * (flow_release empties the list), and tcp_input still compares the key: so one
+	 * left over (its segment was dropped before TCP) is harmless until the next
+	 * burst's tcp_rx_prefetch replaces the list, and nothing else has to clear it. */
+	struct {
+		const struct rte_mbuf *m;
+		struct tcp_flow *f;
+	} rx_hint[TCP_RX_HINTS];
+	uint32_t rx_hint_n;		/* hints in rx_hint */
+	uint32_t rx_hint_i;		/* the first one tcp_input has not taken */
 	uint32_t max_flows;
 	uint32_t nflows;
 	/* mbufs held by the send queues of all flows, and their limit: the rest of the

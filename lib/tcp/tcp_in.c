@@ -1400,6 +1400,27 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const 
 	return true;
 }
 
+/* The flow of k: the one tcp_rx_prefetch found for m, if it did (the key compared
+ * again, which also covers an mbuf address seen twice), else flow_lookup. Hints are
+ * taken in burst order; a segment without one (no flow then, or not parsed) leaves
+ * them for the segments after it. Out of line: without hints (fewer flows than
+ * TCP_PREFETCH_MIN_FLOWS) tcp_input goes straight to flow_lookup. */
+static __rte_noinline struct tcp_flow *
+tcp_rx_hinted(struct sl_worker *w, const struct rte_mbuf *m, const struct flow_key *k)
+{
+	struct tcp_worker *t = &w->tcp;
+	uint32_t i;
+
+	for (i = t->rx_hint_i; i < t->rx_hint_n; i++)
+		if (t->rx_hint[i].m == m) {
+			t->rx_hint_i = i + 1;
+			if (likely(flow_key_eq(&t->rx_hint[i].f->key, k)))
+				return t->rx_hint[i].f;
+			break;
+		}
+	return flow_lookup(w, k);
+}
+
 /* tcp_input_owned and tcp_input_direct, off being where the TCP header starts (one copy:
  * the path of every segment is big enough that a second one, specialised for the direct
  * path's constant, would leave the compiler's inlining budget short for its helpers). */
@@ -1418,7 +1439,8 @@ tcp_input_at(struct sl_worker *w, struct rte_mbuf *m, const uint32_t off)
 	 * last segment is, with one connection busy, the flow of this one. */
 	f = w->tcp.last_hit;
 	if (f == NULL || !flow_key_eq(&f->key, &s.key))
-		f = flow_lookup(w, &s.key);
+		f = w->tcp.rx_hint_i < w->tcp.rx_hint_n ? tcp_rx_hinted(w, m, &s.key) :
+							   flow_lookup(w, &s.key);
 	if (f == NULL)
 		tcp_input_noflow(w, m, &s);
 	else if (unlikely(!tcp_input_predicted(w, f, m, &s, off)))
@@ -1490,22 +1512,32 @@ tcp_rx_prefetch(struct sl_worker *w, struct rte_mbuf *const *pkts, unsigned int 
 	enum { CHUNK = 32 };	/* at most RTE_HASH_LOOKUP_BULK_MAX */
 	struct flow_key keys[CHUNK];
 	const void *kp[CHUNK];
+	const struct rte_mbuf *km[CHUNK];
 	void *data[CHUNK];
+	struct tcp_worker *t = &w->tcp;
 	unsigned int i = 0, j, k;
 	uint64_t hits;
 
+	t->rx_hint_n = t->rx_hint_i = 0;
 	while (i < n) {
 		for (k = 0; i < n && k < CHUNK; i++)
 			if (tcp_rx_key(pkts[i], &keys[k])) {
 				kp[k] = &keys[k];
+				km[k] = pkts[i];
 				k++;
 			}
 		hits = 0;
-		if (k == 0 || rte_hash_lookup_bulk_data(w->tcp.flows, kp, k, &hits, data) <= 0)
+		if (k == 0 || rte_hash_lookup_bulk_data(t->flows, kp, k, &hits, data) <= 0)
 			continue;
 		for (j = 0; j < k; j++)
-			if (hits & (UINT64_C(1) << j))
+			if (hits & (UINT64_C(1) << j)) {
 				flow_prefetch(data[j]);
+				if (t->rx_hint_n < TCP_RX_HINTS) {
+					t->rx_hint[t->rx_hint_n].m = km[j];
+					t->rx_hint[t->rx_hint_n].f = data[j];
+					t->rx_hint_n++;
+				}
+			}
 		/* Then what the flows point to: the send queue's water-mark slot (wmark.h:
 		 * every send and ACK updates it) and its oldest chunk, which an ACK frees
 		 * (allocated an RTT ago, so cold too); a second pass, once the flows' lines

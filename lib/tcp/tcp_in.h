@@ -60,9 +60,10 @@ tcp_input_direct(struct sl_worker *w, struct rte_mbuf *m);
 /* The look-ahead of an RX burst: with more flows than the caches hold, the control
  * block of each segment is several misses in a row. This looks up the flows of pkts[0..n)
  * at once (rte_hash's bulk lookup overlaps the buckets' misses) and prefetches their hot
- * lines, so that those misses overlap too and tcp_input finds them in cache. A hint only:
- * the segments are still looked up one by one (flows come and go within a burst), and
- * nothing else is read or changed. */
+ * lines, so that those misses overlap too and tcp_input finds them in cache. The flows
+ * found are kept as hints (struct tcp_worker's rx_hint) that tcp_input takes instead of
+ * a second lookup; a release of any flow drops them (flows come and go within a burst),
+ * and nothing else is read or changed. */
 void
 tcp_rx_prefetch(struct sl_worker *w, struct rte_mbuf *const *pkts, unsigned int n);
 

@@ -9,6 +9,9 @@
 #include "unit.h"
 
 #include "tcp_helper.h"
+#include "net/eth.h"
+#include "tcp/flow.h"
+#include "tcp/tcp_in.h"
 #include "tcp/tcp_mem.h"
 
 static uint8_t payload[70000];
@@ -471,6 +474,102 @@ test_established_small_writes_in_one_iteration_coalesced(void **state)
 	assert_int_equal(o.len, 10);
 	assert_memory_equal(o.data, "0123456789", 10);
 	tpeer_expect_nothing(p);
+}
+
+/* The frame of the peer's next segment carrying data (as tpeer_send would send it), in
+ * an mbuf rather than on the wire. */
+static struct rte_mbuf *
+peer_frame(struct tpeer *p, const void *data, size_t len)
+{
+	static uint8_t frame[TP_DATA_MAX + 256];
+	uint8_t o[TCP_OPT_MAX];
+	size_t n = 0;
+	struct tseg s = {
+		.sport = p->port, .dport = p->lport, .seq = p->snd_nxt, .ack = p->rcv_nxt,
+		.flags = TH_ACK | TH_PSH, .tos = p->tos, .wnd = p->wnd, .data = data,
+		.len = len,
+	};
+
+	if (p->ts_on) {
+		tp_opt_nop(o, &n);
+		tp_opt_nop(o, &n);
+		tp_opt_ts(o, &n, p->tsval++, p->ts_recent);
+	}
+	s.opts = o;
+	s.olen = n;
+	p->snd_nxt += (uint32_t)len;
+	return th_frame(p->t, frame, tp_build(frame, p->t, &s));
+}
+
+/* tcp_rx_prefetch's hints stand for the lookups tcp_input would make: each segment of the
+ * burst gets the flow flow_lookup finds (and the data reaches its connection), a segment
+ * without a flow gets none, and a release in the burst drops them all (a segment after it
+ * is looked up: here it finds no flow and is answered with a RST, as without hints). */
+static void
+test_rx_prefetch_hints_match_lookup(void **state)
+{
+	struct tt *x = *state;
+	struct tcp_worker *t = &x->t.w->tcp;
+	struct tpeer *a = &x->p, b, c;
+	struct rte_mbuf *m[4];
+	struct tcp_flow *fa, *fb, *fc;
+	struct flow_key kc;
+	struct tp_out o;
+
+	tpeer_connect(a);
+	tpeer_init(&b, &x->t, &x->app, TP_PEER_PORT + 1, TP_PORT, TP_PEER_ISS + 1000u);
+	tpeer_connect(&b);
+	fa = tpeer_flow(a);
+	fb = tpeer_flow(&b);
+	th_tx_drain(&x->t);
+
+	/* b, a, then a segment of a connection nobody opened, then a again. */
+	tpeer_init(&c, &x->t, &x->app, TP_PEER_PORT + 2, TP_PORT, TP_PEER_ISS + 2000u);
+	m[0] = peer_frame(&b, "b0", 2);
+	m[1] = peer_frame(a, "a0", 2);
+	m[2] = peer_frame(&c, "c0", 2);
+	m[3] = peer_frame(a, "a1", 2);
+	tcp_rx_prefetch(x->t.w, m, 4);
+	assert_int_equal(t->rx_hint_n, 3);
+	assert_ptr_equal(t->rx_hint[0].f, fb);
+	assert_ptr_equal(t->rx_hint[1].f, fa);
+	assert_ptr_equal(t->rx_hint[2].f, fa);
+	assert_ptr_equal(t->rx_hint[2].m, m[3]);
+	t->last_hit = NULL;		/* every segment goes past the one-entry cache */
+	eth_input(x->t.w, m[0]);
+	assert_int_equal(t->rx_hint_i, 1);
+	eth_input(x->t.w, m[1]);
+	assert_int_equal(t->rx_hint_i, 2);
+	eth_input(x->t.w, m[2]);	/* no flow, no hint: the hints wait */
+	assert_int_equal(t->rx_hint_i, 2);
+	t->last_hit = NULL;
+	eth_input(x->t.w, m[3]);
+	assert_int_equal(t->rx_hint_i, 3);
+	th_poll(&x->t);
+	assert_int_equal(tapp_find(&x->app, a->port)->rx_bytes, 4);
+	assert_memory_equal(tapp_find(&x->app, a->port)->rx, "a0a1", 4);
+	assert_int_equal(tapp_find(&x->app, b.port)->rx_bytes, 2);
+	assert_int_equal(fa->rcv_nxt, tpeer_seq(a, 4));
+	assert_int_equal(fb->rcv_nxt, tpeer_seq(&b, 2));
+	th_tx_drain(&x->t);
+
+	/* A flow released between the look-ahead and its segment: no hint survives, and
+	 * the segment finds no flow (a RST answers it, as it would without the hints). */
+	kc = (struct flow_key){ .raddr = fa->key.raddr, .laddr = fa->key.laddr,
+				.rport = rte_cpu_to_be_16(c.port), .lport = fa->key.lport };
+	fc = flow_create(x->t.w, &kc);
+	assert_non_null(fc);
+	tcp_flow_init(x->t.w, fc);
+	m[0] = peer_frame(&c, "c1", 2);
+	tcp_rx_prefetch(x->t.w, m, 1);
+	assert_int_equal(t->rx_hint_n, 1);
+	assert_ptr_equal(t->rx_hint[0].f, fc);
+	flow_release(x->t.w, fc);
+	assert_int_equal(t->rx_hint_n, 0);
+	eth_input(x->t.w, m[0]);
+	port_flush(x->t.w);
+	assert_true(tpeer_recv(&c, &o));
+	assert_true(o.flags & TH_RST);
 }
 
 static void
@@ -1307,6 +1406,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_established_send_mss_segments_psh_on_last),
 	TT_TEST(test_established_small_writes_in_one_iteration_coalesced),
 	TT_TEST(test_established_send_limited_by_peer_window),
+	TT_TEST(test_rx_prefetch_hints_match_lookup),
 	TT_TEST(test_window_change_predicted_matches_general_path),
 	TT_TEST(test_review_window_change_shapes),
 	TT_TEST(test_output_one_segment_pass_matches_general_path),
