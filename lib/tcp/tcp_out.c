@@ -910,12 +910,13 @@ tcp_persist_enter(struct sl_worker *w, struct tcp_flow *f)
 
 /*
  * The end of every pass of tcp_output (sent: segments that left, lost_sent: of them
- * repairs; held: the flush policy kept the tail): settle a flush or cork, the FIN, the
- * retransmission or persist timer and the ACK still owed. Inline in both passes.
+ * repairs; held: the flush policy kept the tail; one: the one-segment pass, a constant):
+ * settle a flush or cork, the FIN, the retransmission or persist timer and the ACK still
+ * owed. Inline in both passes.
  */
 static __rte_always_inline enum tcp_out_rc
 tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint32_t new_from,
-	       unsigned int sent, unsigned int lost_sent, bool held)
+	       unsigned int sent, unsigned int lost_sent, bool held, bool one)
 {
 	if (f->snd_nxt == data_end) {
 		/* Everything left: a flush request or a cork hold is settled. */
@@ -925,7 +926,10 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
 	sent += tcp_output_fin(w, f, data_end);
 	/* RFC 6298 (5.1): "Every time a packet containing data is sent (including a
 	 * retransmission), if the timer is not running, start it running". */
-	if (f->snd_una != f->snd_max) {
+	if (one && sent == 1) {
+		/* The one-segment pass sent new data (and no FIN: none was queued). */
+		tcp_rtx_arm_new(w, f);
+	} else if (f->snd_una != f->snd_max) {
 		/* A probe timer restarts when new data left (RFC 8985 §7.2), and guards
 		 * the repairs of recovery too (tcp_recovery.c tlp_eligible): they can be
 		 * lost as well, and the ACK that started recovery may not have re-armed
@@ -994,7 +998,7 @@ tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 		tcp_data_sent(w, f, len, 0, f->mss, false);
 		sent = 1;
 	}
-	return tcp_output_end(w, f, data_end, new_from, sent, 0, false);
+	return tcp_output_end(w, f, data_end, new_from, sent, 0, false, true);
 }
 
 /* Every other pass of tcp_output, step by step (the file's head). */
@@ -1024,7 +1028,7 @@ tcp_output_general(struct sl_worker *w, struct tcp_flow *f)
 		tcp_idle_restart(w, f);
 	new_from = f->snd_max;
 	sent = lost_sent + tcp_output_data(w, f, data_end, &held);
-	return tcp_output_end(w, f, data_end, new_from, sent, lost_sent, held);
+	return tcp_output_end(w, f, data_end, new_from, sent, lost_sent, held, false);
 }
 
 enum tcp_out_rc

@@ -510,6 +510,8 @@ struct wnd_shape_result {
 	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, snd_una, snd_nxt, snd_max, rcv_nxt,
 		 rcv_adv, flags, cwnd, ssthresh, dupacks;
 	uint64_t rtx_at, predicted;
+	uint8_t rtx_kind;		/* what rtx_at is: RTO, probe, reordering */
+	bool tlp_out;
 	struct sl_stats stats;
 	unsigned int nout;
 	struct tp_out out[8];
@@ -533,6 +535,8 @@ wnd_result_capture(const struct tcp_flow *f, struct wnd_shape_result *r)
 	r->ssthresh = f->ssthresh;
 	r->dupacks = f->dupacks;
 	r->rtx_at = f->rtx_at;
+	r->rtx_kind = f->rec.rtx_kind;
+	r->tlp_out = f->rec.tlp_out;
 }
 
 /* Then the output phase: the segments sent in answer and the counters (but the one that
@@ -777,19 +781,28 @@ out_one_run(struct tt *x, bool general, unsigned int shape, struct wnd_shape_res
 	wnd_result_finish(x, r);
 }
 
+/* Each shape twice: with the tests' config (no tail loss probe: the retransmission timer
+ * after a send) and with probes on (the probe timer the pass arms itself,
+ * tcp_rtx_arm_new, against tcp_rtx_arm's). */
 static void
 test_output_one_segment_pass_matches_general_path(void **state)
 {
 	struct wnd_shape_result fast, ref;
-	unsigned int shape;
+	struct sl_config cfg;
+	unsigned int run;
 
-	for (shape = 0; shape < 7; shape++) {
-		struct tt *x = shape == 0 ? *state : tt_fixture_renew(state, NULL);
+	tp_config(&cfg);
+	cfg.tlp = true;
+	for (run = 0; run < 14; run++) {
+		const struct sl_config *c = run < 7 ? NULL : &cfg;
+		unsigned int shape = run % 7;
+		struct tt *x = run == 0 ? *state : tt_fixture_renew(state, c);
 
 		out_one_run(x, false, shape, &fast);
-		x = tt_fixture_renew(state, NULL);
+		x = tt_fixture_renew(state, c);
 		out_one_run(x, true, shape, &ref);
-		print_message("shape %u: out %u/%u\n", shape, fast.nout, ref.nout);
+		print_message("shape %u tlp %d: out %u/%u, timer kind %u/%u\n", shape, run >= 7,
+			      fast.nout, ref.nout, fast.rtx_kind, ref.rtx_kind);
 		assert_true(fast.nout > 0);
 		assert_int_equal(fast.snd_wnd, ref.snd_wnd);
 		assert_int_equal(fast.snd_una, ref.snd_una);
@@ -801,6 +814,8 @@ test_output_one_segment_pass_matches_general_path(void **state)
 		assert_int_equal(fast.cwnd, ref.cwnd);
 		assert_int_equal(fast.ssthresh, ref.ssthresh);
 		assert_int_equal(fast.rtx_at, ref.rtx_at);
+		assert_int_equal(fast.rtx_kind, ref.rtx_kind);
+		assert_int_equal(fast.tlp_out, ref.tlp_out);
 		tp_outs_assert_equal(fast.out, fast.nout, ref.out, ref.nout);
 		assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
 	}
