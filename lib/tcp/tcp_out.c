@@ -964,15 +964,17 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
 static __rte_always_inline bool
 tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t data_end)
 {
-	uint32_t unsent = data_end - f->snd_nxt, inflight = f->snd_nxt - f->snd_una;
+	uint32_t unsent = data_end - f->snd_nxt;
 
 	if ((f->flags & TF_OUT_GENERAL) || f->dsack_out || !tcp_state_sends_data(f->state) ||
 	    f->snd_nxt != f->snd_max || seq_lt(f->snd_nxt, f->snd_una) ||
 	    seq_lt(f->snd_una, f->recover) || ((f->flags & TF_SACK) && f->ooo.nsegs > 0) ||
 	    w->tx_tso || w->tcp.out_one_off)
 		return false;
-	if (unsent == 0 || unsent > f->mss || inflight >= tcp_send_window(f, f->mss) ||
-	    unsent > tcp_send_window(f, f->mss) - inflight)
+	/* 0 < unsent <= MSS (one unsigned test), and inflight + unsent (the whole queue,
+	 * f->tx.bytes, as snd_una <= snd_nxt <= data_end here) within the send window:
+	 * which holds inflight below it too. */
+	if (unsent - 1 >= f->mss || f->tx.bytes > tcp_send_window(f, f->mss))
 		return false;
 	if (unsent == f->mss || (f->flags & TF_PUSH))
 		return true;
