@@ -80,24 +80,15 @@ tcp_cksum_set(struct sl_worker *w, struct rte_mbuf *m, struct rte_tcp_hdr *th,
 	th->cksum = cksum_l4_ipv4(m, src, dst, IPPROTO_TCP, l4off, l4len);
 }
 
-/* The window field to send, and the new right edge we commit to (never moved left;
- * receiver-side silly window avoidance: small increases are not announced). */
+/* The window field to send, and the new right edge we commit to (tcp_window_scaled). */
 static __rte_always_inline uint16_t
 tcp_window_field(struct sl_worker *w, struct tcp_flow *f, bool syn)
 {
-	uint32_t space = tcp_rcv_space(w, f), cur, win, scaled;
+	uint32_t space = tcp_rcv_space(w, f);
 
 	if (syn)
 		return (uint16_t)RTE_MIN(space, 65535u);
-	cur = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
-	win = space;
-	if (win < cur || win - cur < RTE_MIN(f->rcv_buf / 2, (uint32_t)f->mss))
-		win = cur;
-	scaled = RTE_MIN(win >> f->rcv_ws, 65535u);
-	win = scaled << f->rcv_ws;
-	if (seq_gt(f->rcv_nxt + win, f->rcv_adv))
-		f->rcv_adv = f->rcv_nxt + win;
-	return (uint16_t)scaled;
+	return tcp_window_scaled(f, space);
 }
 
 /* Copy len bytes of the send queue, from offset off, to the end of m; mbufs are chained
