@@ -901,13 +901,12 @@ tcp_persist_enter(struct sl_worker *w, struct tcp_flow *f)
 
 /*
  * The end of every pass of tcp_output (sent: segments that left, lost_sent: of them
- * repairs; held: the flush policy kept the tail; one: the one-segment pass, a constant):
- * settle a flush or cork, the FIN, the retransmission or persist timer and the ACK still
- * owed. Inline in both passes.
+ * repairs; held: the flush policy kept the tail): settle a flush or cork, the FIN, the
+ * retransmission or persist timer and the ACK still owed. Inline in both passes.
  */
 static __rte_always_inline enum tcp_out_rc
 tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint32_t new_from,
-	       unsigned int sent, unsigned int lost_sent, bool held, bool one)
+	       unsigned int sent, unsigned int lost_sent, bool held)
 {
 	if (f->snd_nxt == data_end) {
 		/* Everything left: a flush request or a cork hold is settled. */
@@ -917,10 +916,7 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
 	sent += tcp_output_fin(w, f, data_end);
 	/* RFC 6298 (5.1): "Every time a packet containing data is sent (including a
 	 * retransmission), if the timer is not running, start it running". */
-	if (one && sent == 1) {
-		/* The one-segment pass sent new data (and no FIN: none was queued). */
-		tcp_rtx_arm_new(w, f);
-	} else if (f->snd_una != f->snd_max) {
+	if (f->snd_una != f->snd_max) {
 		/* A probe timer restarts when new data left (RFC 8985 §7.2), and guards
 		 * the repairs of recovery too (tcp_recovery.c tlp_eligible): they can be
 		 * lost as well, and the ACK that started recovery may not have re-armed
@@ -974,12 +970,12 @@ tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t 
 					  f->snd_max == f->snd_una));
 }
 
-/* The common pass (tcp_output_one_ok): the data loop's one turn, then the same end. */
+/* The common pass (tcp_output_one_ok): the data loop's one turn, then what tcp_output_end
+ * does after it (the general end when the segment did not leave). */
 static __rte_always_inline enum tcp_out_rc
 tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 {
 	uint32_t new_from, len;
-	unsigned int sent = 0;
 
 	if (f->idle_since != 0)
 		tcp_idle_restart(w, f);
@@ -989,9 +985,17 @@ tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 	    tcp_xmit_seg_inline(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
 				0, true) == 0) {
 		tcp_data_sent(w, f, len, 0, f->mss, false);
-		sent = 1;
+		/* tcp_output_end after the segment left, with what this pass settled: all
+		 * the queue went (the flush or cork settled); no FIN was queued
+		 * (tcp_output_one_ok); new data is in flight, so the timer that restarts
+		 * with it (tcp_rtx_arm_new); the segment carried the ACK, so nothing is owed
+		 * and no delayed ACK is due (tcp_xmit_done); nothing waited for room. */
+		f->flags &= ~TF_PUSH;
+		f->cork_at = 0;
+		tcp_rtx_arm_new(w, f);
+		return TCP_OUT_DONE;
 	}
-	return tcp_output_end(w, f, data_end, new_from, sent, 0, false, true);
+	return tcp_output_end(w, f, data_end, new_from, 0, 0, false);
 }
 
 /* Every other pass of tcp_output, step by step (the file's head). */
@@ -1021,7 +1025,7 @@ tcp_output_general(struct sl_worker *w, struct tcp_flow *f)
 		tcp_idle_restart(w, f);
 	new_from = f->snd_max;
 	sent = lost_sent + tcp_output_data(w, f, data_end, &held);
-	return tcp_output_end(w, f, data_end, new_from, sent, lost_sent, held, false);
+	return tcp_output_end(w, f, data_end, new_from, sent, lost_sent, held);
 }
 
 enum tcp_out_rc
