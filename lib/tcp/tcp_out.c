@@ -80,24 +80,15 @@ tcp_cksum_set(struct sl_worker *w, struct rte_mbuf *m, struct rte_tcp_hdr *th,
 	th->cksum = cksum_l4_ipv4(m, src, dst, IPPROTO_TCP, l4off, l4len);
 }
 
-/* The window field to send, and the new right edge we commit to (never moved left;
- * receiver-side silly window avoidance: small increases are not announced). */
+/* The window field to send, and the new right edge we commit to (tcp_window_scaled). */
 static __rte_always_inline uint16_t
 tcp_window_field(struct sl_worker *w, struct tcp_flow *f, bool syn)
 {
-	uint32_t space = tcp_rcv_space(w, f), cur, win, scaled;
+	uint32_t space = tcp_rcv_space(w, f);
 
 	if (syn)
 		return (uint16_t)RTE_MIN(space, 65535u);
-	cur = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
-	win = space;
-	if (win < cur || win - cur < RTE_MIN(f->rcv_buf / 2, (uint32_t)f->mss))
-		win = cur;
-	scaled = RTE_MIN(win >> f->rcv_ws, 65535u);
-	win = scaled << f->rcv_ws;
-	if (seq_gt(f->rcv_nxt + win, f->rcv_adv))
-		f->rcv_adv = f->rcv_nxt + win;
-	return (uint16_t)scaled;
+	return tcp_window_scaled(f, space);
 }
 
 /* Copy len bytes of the send queue, from offset off, to the end of m; mbufs are chained
@@ -960,15 +951,17 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
 static __rte_always_inline bool
 tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t data_end)
 {
-	uint32_t unsent = data_end - f->snd_nxt, inflight = f->snd_nxt - f->snd_una;
+	uint32_t unsent = data_end - f->snd_nxt;
 
 	if ((f->flags & TF_OUT_GENERAL) || f->dsack_out || !tcp_state_sends_data(f->state) ||
 	    f->snd_nxt != f->snd_max || seq_lt(f->snd_nxt, f->snd_una) ||
 	    seq_lt(f->snd_una, f->recover) || ((f->flags & TF_SACK) && f->ooo.nsegs > 0) ||
 	    w->tx_tso || w->tcp.out_one_off)
 		return false;
-	if (unsent == 0 || unsent > f->mss || inflight >= tcp_send_window(f, f->mss) ||
-	    unsent > tcp_send_window(f, f->mss) - inflight)
+	/* 0 < unsent <= MSS (one unsigned test), and inflight + unsent (the whole queue,
+	 * f->tx.bytes, as snd_una <= snd_nxt <= data_end here) within the send window:
+	 * which holds inflight below it too. */
+	if (unsent - 1 >= f->mss || f->tx.bytes > tcp_send_window(f, f->mss))
 		return false;
 	if (unsent == f->mss || (f->flags & TF_PUSH))
 		return true;
@@ -977,12 +970,12 @@ tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t 
 					  f->snd_max == f->snd_una));
 }
 
-/* The common pass (tcp_output_one_ok): the data loop's one turn, then the same end. */
+/* The common pass (tcp_output_one_ok): the data loop's one turn, then what tcp_output_end
+ * does after it (the general end when the segment did not leave). */
 static __rte_always_inline enum tcp_out_rc
 tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 {
 	uint32_t new_from, len;
-	unsigned int sent = 0;
 
 	if (f->idle_since != 0)
 		tcp_idle_restart(w, f);
@@ -992,9 +985,17 @@ tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 	    tcp_xmit_seg_inline(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
 				0, true) == 0) {
 		tcp_data_sent(w, f, len, 0, f->mss, false);
-		sent = 1;
+		/* tcp_output_end after the segment left, with what this pass settled: all
+		 * the queue went (the flush or cork settled); no FIN was queued
+		 * (tcp_output_one_ok); new data is in flight, so the timer that restarts
+		 * with it (tcp_rtx_arm_new); the segment carried the ACK, so nothing is owed
+		 * and no delayed ACK is due (tcp_xmit_done); nothing waited for room. */
+		f->flags &= ~TF_PUSH;
+		f->cork_at = 0;
+		tcp_rtx_arm_new(w, f);
+		return TCP_OUT_DONE;
 	}
-	return tcp_output_end(w, f, data_end, new_from, sent, 0, false);
+	return tcp_output_end(w, f, data_end, new_from, 0, 0, false);
 }
 
 /* Every other pass of tcp_output, step by step (the file's head). */

@@ -13,6 +13,7 @@
 
 #include "core/worker.h"
 #include "tcp/flow.h"
+#include "tcp/tcp_seq.h"
 
 struct rte_mbuf;
 struct tcp_seg;
@@ -76,6 +77,54 @@ tcp_reply_rst(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
 /* Answer a SYN with a SYN-ACK carrying a cookie, in place. Consumes m. */
 void
 tcp_reply_cookie_synack(struct sl_worker *w, struct rte_mbuf *m, const struct tcp_seg *s);
+
+/*
+ * The window field a segment of f announces, from the free receive space, and the right
+ * edge it commits to, f->rcv_adv (receiver-side silly window avoidance, RFC 9293
+ * §3.8.6.2.2: an increase smaller than min(RCV.BUFF / 2, MSS) is not announced; the edge
+ * is never moved left). tcp_window_calc is the rule as it reads; tcp_window_scaled
+ * computes the same (tests/unit/tcp/test_tcp_data.c compares them over a sweep) with the
+ * common case first, the one every segment of a request-response flow takes: the window
+ * a little under what was announced, kept as it is.
+ */
+static inline uint16_t
+tcp_window_calc(struct tcp_flow *f, uint32_t space)
+{
+	uint32_t cur, win, scaled;
+
+	cur = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+	win = space;
+	if (win < cur || win - cur < RTE_MIN(f->rcv_buf / 2, (uint32_t)f->mss))
+		win = cur;
+	scaled = RTE_MIN(win >> f->rcv_ws, 65535u);
+	win = scaled << f->rcv_ws;
+	if (seq_gt(f->rcv_nxt + win, f->rcv_adv))
+		f->rcv_adv = f->rcv_nxt + win;
+	return (uint16_t)scaled;
+}
+
+static __rte_always_inline uint16_t
+tcp_window_scaled(struct tcp_flow *f, uint32_t space)
+{
+	uint32_t cur, win, scaled;
+
+	cur = seq_gt(f->rcv_adv, f->rcv_nxt) ? f->rcv_adv - f->rcv_nxt : 0;
+	/* space < cur, or space - cur below the threshold, in one test (cur is below 2^31,
+	 * the threshold at most an MSS: no wrap). Then the window stays: what is left of
+	 * it, rounded down to the scale, ends no further than rcv_adv, which only an
+	 * overrun window (cur 0, rcv_nxt past rcv_adv) moves, to rcv_nxt. */
+	if (space < cur + RTE_MIN(f->rcv_buf / 2, (uint32_t)f->mss)) {
+		if (cur == 0 && seq_gt(f->rcv_nxt, f->rcv_adv))
+			f->rcv_adv = f->rcv_nxt;
+		return (uint16_t)RTE_MIN(cur >> f->rcv_ws, 65535u);
+	}
+	win = space;
+	scaled = RTE_MIN(win >> f->rcv_ws, 65535u);
+	win = scaled << f->rcv_ws;
+	if (seq_gt(f->rcv_nxt + win, f->rcv_adv))
+		f->rcv_adv = f->rcv_nxt + win;
+	return (uint16_t)scaled;
+}
 
 /* The TSval we send now on this flow (milliseconds plus the flow's offset). Inline: every
  * segment carries one. */

@@ -182,6 +182,27 @@ tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 	tlp_arm(w, f, 0);
 }
 
+/* tcp_rtx_arm(w, f, false) after the one-segment pass: of tlp_can_probe's tests, that
+ * pass leaves all but four true (its gate found no persist, recovery or go-back-N, and
+ * a state that sends data; the new bytes it sent make snd_nxt == snd_max, above
+ * snd_una, and the queue not empty), so only those are made: the flow's SACK, its RTT
+ * sample, no probe out, the config. Every send of new data arms the timer here, so
+ * the few tests saved count (tests/unit/tcp/test_tcp_data.c compares the pass with the
+ * general one, the timer's deadline and kind included). */
+inline void
+tcp_rtx_arm_new(struct sl_worker *w, struct tcp_flow *f)
+{
+	if (likely((f->flags & TF_SACK) && f->srtt != 0 && !f->rec.tlp_out && w->cfg->tlp)) {
+		/* A pending reordering timer stays (the ACK that follows runs RACK again). */
+		if (f->rtx_at != 0 && f->rec.rtx_kind == TCP_RTX_REO)
+			return;
+		tlp_arm(w, f, 0);
+		return;
+	}
+	if (f->rtx_at == 0 || f->rec.rtx_kind == TCP_RTX_TLP)
+		tcp_rto_arm(w, f);
+}
+
 static void
 tlp_sent(struct sl_worker *w, struct tcp_flow *f, bool rtx)
 {

@@ -114,6 +114,12 @@ tcp_recovery_sent(struct tcp_flow *f, uint32_t len, bool rtx);
 void
 tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack);
 
+/* tcp_rtx_arm(w, f, false) right after tcp_output's one-segment pass sent new data
+ * (tcp_out.c tcp_output_one_ok held before it and the segment left): the same timer,
+ * with only the tests that pass leaves open. */
+void
+tcp_rtx_arm_new(struct sl_worker *w, struct tcp_flow *f);
+
 /* rtx_at passed with rtx_kind TLP or REO. */
 void
 tcp_tlp_fire(struct sl_worker *w, struct tcp_flow *f);

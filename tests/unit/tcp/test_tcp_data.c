@@ -13,6 +13,7 @@
 #include "tcp/flow.h"
 #include "tcp/tcp_in.h"
 #include "tcp/tcp_mem.h"
+#include "tcp/tcp_out.h"
 
 static uint8_t payload[70000];
 
@@ -609,6 +610,8 @@ struct wnd_shape_result {
 	uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2, snd_una, snd_nxt, snd_max, rcv_nxt,
 		 rcv_adv, flags, cwnd, ssthresh, dupacks;
 	uint64_t rtx_at, predicted;
+	uint8_t rtx_kind;		/* what rtx_at is: RTO, probe, reordering */
+	bool tlp_out;
 	struct sl_stats stats;
 	unsigned int nout;
 	struct tp_out out[8];
@@ -632,6 +635,8 @@ wnd_result_capture(const struct tcp_flow *f, struct wnd_shape_result *r)
 	r->ssthresh = f->ssthresh;
 	r->dupacks = f->dupacks;
 	r->rtx_at = f->rtx_at;
+	r->rtx_kind = f->rec.rtx_kind;
+	r->tlp_out = f->rec.tlp_out;
 }
 
 /* Then the output phase: the segments sent in answer and the counters (but the one that
@@ -876,19 +881,28 @@ out_one_run(struct tt *x, bool general, unsigned int shape, struct wnd_shape_res
 	wnd_result_finish(x, r);
 }
 
+/* Each shape twice: with the tests' config (no tail loss probe: the retransmission timer
+ * after a send) and with probes on (the probe timer the pass arms itself,
+ * tcp_rtx_arm_new, against tcp_rtx_arm's). */
 static void
 test_output_one_segment_pass_matches_general_path(void **state)
 {
 	struct wnd_shape_result fast, ref;
-	unsigned int shape;
+	struct sl_config cfg;
+	unsigned int run;
 
-	for (shape = 0; shape < 7; shape++) {
-		struct tt *x = shape == 0 ? *state : tt_fixture_renew(state, NULL);
+	tp_config(&cfg);
+	cfg.tlp = true;
+	for (run = 0; run < 14; run++) {
+		const struct sl_config *c = run < 7 ? NULL : &cfg;
+		unsigned int shape = run % 7;
+		struct tt *x = run == 0 ? *state : tt_fixture_renew(state, c);
 
 		out_one_run(x, false, shape, &fast);
-		x = tt_fixture_renew(state, NULL);
+		x = tt_fixture_renew(state, c);
 		out_one_run(x, true, shape, &ref);
-		print_message("shape %u: out %u/%u\n", shape, fast.nout, ref.nout);
+		print_message("shape %u tlp %d: out %u/%u, timer kind %u/%u\n", shape, run >= 7,
+			      fast.nout, ref.nout, fast.rtx_kind, ref.rtx_kind);
 		assert_true(fast.nout > 0);
 		assert_int_equal(fast.snd_wnd, ref.snd_wnd);
 		assert_int_equal(fast.snd_una, ref.snd_una);
@@ -900,9 +914,65 @@ test_output_one_segment_pass_matches_general_path(void **state)
 		assert_int_equal(fast.cwnd, ref.cwnd);
 		assert_int_equal(fast.ssthresh, ref.ssthresh);
 		assert_int_equal(fast.rtx_at, ref.rtx_at);
+		assert_int_equal(fast.rtx_kind, ref.rtx_kind);
+		assert_int_equal(fast.tlp_out, ref.tlp_out);
 		tp_outs_assert_equal(fast.out, fast.nout, ref.out, ref.nout);
 		assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
 	}
+}
+
+/* The window every segment announces (tcp_window_scaled, the common case first) against
+ * the rule as it reads (tcp_window_calc): the same field and the same new right edge over
+ * a sweep of scales, buffers, MSSes, sequence numbers around the wrap, edges behind,
+ * at and ahead of rcv_nxt, and free space on both sides of each threshold. */
+static void
+test_window_field_fast_matches_rule(void **state)
+{
+	static const uint8_t wss[] = { 0, 1, 7, 14 };
+	static const uint16_t msss[] = { 536, 1448, 8948 };
+	static const uint32_t bufs[] = { 1000, 65535, 262144, 4u << 20 };
+	static const uint32_t nxts[] = { 0, 1000, 0x7fffff00u, 0xfffffff0u };
+	static const int64_t offs[] = { -100000, -1, 0, 1, 535, 1447, 1448, 4095, 65535,
+					 262144, 1073725440 };
+	static const int64_t dspace[] = { -1449, -1448, -1, 0, 1, 535, 536, 1447, 1448, 4096,
+					  1 << 20 };
+	static struct tcp_flow fast, ref;
+	unsigned int a, b, c, d, e, g, n = 0;
+
+	(void)state;
+	for (a = 0; a < RTE_DIM(wss); a++)
+	for (b = 0; b < RTE_DIM(msss); b++)
+	for (c = 0; c < RTE_DIM(bufs); c++)
+	for (d = 0; d < RTE_DIM(nxts); d++)
+	for (e = 0; e < RTE_DIM(offs); e++)
+	for (g = 0; g < RTE_DIM(dspace) + 3; g++) {
+		int64_t cur = offs[e] > 0 ? offs[e] : 0;
+		uint32_t thr = RTE_MIN(bufs[c] / 2, (uint32_t)msss[b]), space;
+		uint16_t wf, wr;
+
+		if (g < RTE_DIM(dspace))	/* around cur + thr, where the rule turns */
+			space = (uint32_t)RTE_MAX(cur + thr + dspace[g], (int64_t)0);
+		else				/* none, the whole buffer, around cur */
+			space = g == RTE_DIM(dspace) ? 0 : g == RTE_DIM(dspace) + 1 ?
+				bufs[c] : (uint32_t)cur;
+		memset(&fast, 0, sizeof(fast));
+		fast.rcv_ws = wss[a];
+		fast.mss = msss[b];
+		fast.rcv_buf = bufs[c];
+		fast.rcv_nxt = nxts[d];
+		fast.rcv_adv = nxts[d] + (uint32_t)offs[e];
+		ref = fast;
+		wf = tcp_window_scaled(&fast, space);
+		wr = tcp_window_calc(&ref, space);
+		if (wf != wr || fast.rcv_adv != ref.rcv_adv)
+			print_message("ws %u mss %u buf %u nxt %u off %lld space %u: %u/%u %u/%u\n",
+				      wss[a], msss[b], bufs[c], nxts[d], (long long)offs[e], space,
+				      wf, wr, fast.rcv_adv, ref.rcv_adv);
+		assert_int_equal(wf, wr);
+		assert_int_equal(fast.rcv_adv, ref.rcv_adv);
+		n++;
+	}
+	assert_true(n > 10000);
 }
 
 /* Header prediction takes a segment that changes the window (the peer's free space
@@ -1410,6 +1480,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_window_change_predicted_matches_general_path),
 	TT_TEST(test_review_window_change_shapes),
 	TT_TEST(test_output_one_segment_pass_matches_general_path),
+	cmocka_unit_test(test_window_field_fast_matches_rule),
 	TT_TEST(test_established_send_initial_window_then_slow_start),
 	TT_TEST(test_seq_wrap_stack_isn_near_2_32),
 	TT_TEST(test_seq_wrap_peer_isn_near_2_32),
