@@ -370,9 +370,10 @@ cubic_conn_init(struct tcp_flow *f, uint32_t iw)
 	}
 }
 
-/* Called directly for every ACK of new data outside recovery (cc.h tcp_cc_on_ack): `inline`
- * on this external definition lets link-time optimisation inline it there. */
-inline void
+/* Called directly for every ACK of new data outside recovery (cc.h tcp_cc_on_ack):
+ * always_inline on this external definition makes link-time optimisation inline it there
+ * (a plain `inline` hint lost out to the ACK path's growth). */
+__rte_always_inline void
 tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked)
 {
 	struct tcp_cc_cubic *c = cubic_of(f);

@@ -890,6 +890,23 @@ tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 	return tcp_ack_new_general(w, f, s, n);
 }
 
+/* tcp_ack_new for header prediction, whose ACKs bring no SACK news: tcp_ack_all_ok's
+ * tests of the news are left out, and the empty news is made only for the general
+ * path. */
+static __rte_always_inline void
+tcp_ack_new_predicted(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
+{
+	static const struct tcp_sack_news none;
+
+	if (likely(tcp_ack_all_ok(w, f, s, &none))) {
+		tcp_ack_all(w, f, s);
+	} else {
+		struct tcp_sack_news n = { 0 };
+
+		tcp_ack_new_general(w, f, s, &n);
+	}
+}
+
 /* A duplicate ACK (RFC 5681 §3.2). The first two let one new segment out each (limited
  * transmit, RFC 3042), so that a small flight still produces a third instead of waiting
  * for the RTO. The third starts fast retransmit and recovery (tcp_recovery_dupack), unless
@@ -1191,7 +1208,6 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		    const struct tcp_seg *s, uint32_t off)
 {
 	uint32_t wnd = s->wnd << f->snd_ws;
-	struct tcp_sack_news n = { 0 };
 
 	if (f->state != SL_TCP_ESTABLISHED ||
 	    (s->flags & (uint8_t)~RTE_TCP_PSH_FLAG) != RTE_TCP_ACK_FLAG ||
@@ -1230,12 +1246,15 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		f->snd_wl1 = s->seq;
 		f->snd_wl2 = s->ack;
 	}
+	/* No SACK news: only the general paths are given a zero one to pass on. */
 	if (seq_gt(s->ack, f->snd_una)) {
 		uint32_t una = f->snd_una;
 
-		tcp_ack_new(w, f, s, &n);	/* ESTABLISHED: our FIN is not out */
+		tcp_ack_new_predicted(w, f, s);	/* ESTABLISHED: our FIN is not out */
 		tcp_ecn_input(w, f, s, una);
 	} else {
+		struct tcp_sack_news n = { 0 };
+
 		tcp_recovery_ack(w, f, s, 0, &n);
 		tcp_ecn_input(w, f, s, f->snd_una);
 	}
