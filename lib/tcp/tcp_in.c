@@ -863,9 +863,21 @@ tcp_ack_all(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		f->sack_high = ack;
 	if (seq_lt(f->snd_nxt, ack))
 		f->snd_nxt = ack;
-	tcp_rtt_ack(w, f, s);
-	f->nrtx = 0;
-	tcp_cc_on_ack(f->cc, f, acked);
+	/* tcp_rtt_ack, with the congestion control's two hooks as one call when the ACK
+	 * measured the RTT (no hook reads rtt_timing, backoff or nrtx). */
+	if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
+		uint32_t rtt = tcp_rtt_estimate(w, f, (uint32_t)(w->clock.now_us - f->rtt_start));
+
+		f->rtt_timing = false;
+		f->backoff = 0;
+		f->nrtx = 0;
+		tcp_cc_on_rtt_sample_ack(f->cc, f, rtt, acked);
+	} else {
+		if ((f->flags & TF_TS) && (s->opts.has & TO_TS))
+			f->backoff = 0;
+		f->nrtx = 0;
+		tcp_cc_on_ack(f->cc, f, acked);
+	}
 	f->dupacks = 0;
 	f->rtx_at = 0;
 	f->unacked_since = 0;
