@@ -33,6 +33,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_common.h>
+
 struct tcp_flow;
 
 /* Largest congestion window, and the initial "arbitrarily high" ssthresh (RFC 5681 §3.1). */
@@ -182,6 +184,9 @@ void
 tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked);
 void
 tcp_cc_cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us);
+/* on_rtt_sample(rtt_us) then on_ack(acked), as one (the usual ACK carries both). */
+void
+tcp_cc_cubic_on_rtt_sample_ack(struct tcp_flow *f, uint32_t rtt_us, uint32_t acked);
 /* DCTCP (RFC 8257), for data centres where switches mark CE early: the window shrinks in
  * proportion to the fraction of marked bytes (cwnd * (1 - alpha / 2), once per window)
  * instead of halving, and grows like NewReno; losses are NewReno's. Needs ECN. */
@@ -206,6 +211,21 @@ tcp_cc_on_rtt_sample(const struct tcp_cc_ops *cc, struct tcp_flow *f, uint32_t r
 		tcp_cc_cubic_on_rtt_sample(f, rtt_us);
 	else if (cc->on_rtt_sample != NULL)
 		cc->on_rtt_sample(f, rtt_us);
+}
+
+/* An ACK of new data outside recovery that also measured the RTT: the module's
+ * on_rtt_sample, then its on_ack (CUBIC's two as one). */
+static __rte_always_inline void
+tcp_cc_on_rtt_sample_ack(const struct tcp_cc_ops *cc, struct tcp_flow *f, uint32_t rtt_us,
+			 uint32_t acked)
+{
+	if (cc == &tcp_cc_cubic) {
+		tcp_cc_cubic_on_rtt_sample_ack(f, rtt_us, acked);
+	} else {
+		if (cc->on_rtt_sample != NULL)
+			cc->on_rtt_sample(f, rtt_us);
+		cc->on_ack(f, acked);
+	}
 }
 
 /* The module called name ("newreno", ...), or NULL. */

@@ -248,6 +248,35 @@ tcp_cc_cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us)
 	tcp_cc_cubic_rtt_sample_general(f, rtt_us);
 }
 
+/* on_rtt_sample then on_ack for the ACK of request-response traffic: the sample's fast
+ * path above (slow start, a round of one sample ending), and an ACK in slow start below
+ * ssthresh. on_ack then finds the round just begun (window_end = snd_max, which snd_una
+ * does not pass), so hystart_round does nothing, and cwnd grows by min(acked, L*SMSS),
+ * a quarter of it if hystart_check moved to CSS. Anything else: the two hooks (tests
+ * compare them). Called directly (cc.h tcp_cc_on_rtt_sample_ack), inlined into the ACK
+ * path. */
+__rte_always_inline void
+tcp_cc_cubic_on_rtt_sample_ack(struct tcp_flow *f, uint32_t rtt_us, uint32_t acked)
+{
+	struct tcp_cc_cubic *c = cubic_of(f);
+	uint32_t inc;
+
+	if (likely(c->phase == CUBIC_HS_SS && c->hs.samples == 1 &&
+		   seq_gt(f->snd_una, c->hs.window_end) && f->cwnd < f->ssthresh)) {
+		hystart_check(c);
+		c->hs.last_min_rtt = c->hs.cur_min_rtt;
+		c->hs.cur_min_rtt = rtt_us;
+		c->hs.window_end = f->snd_max;
+		inc = (uint32_t)u64_min(acked, (uint64_t)HS_L * f->mss);
+		if (c->phase == CUBIC_HS_CSS)
+			inc /= HS_CSS_GROWTH_DIVISOR;
+		f->cwnd = (uint32_t)u64_min((uint64_t)f->cwnd + inc, f->ssthresh);
+		return;
+	}
+	tcp_cc_cubic_on_rtt_sample(f, rtt_us);
+	tcp_cc_cubic_on_ack(f, acked);
+}
+
 /* ---- congestion avoidance ---- */
 
 /* A congestion avoidance stage begins (§4.2): t_epoch is now, and K brings the curve from
@@ -370,9 +399,10 @@ cubic_conn_init(struct tcp_flow *f, uint32_t iw)
 	}
 }
 
-/* Called directly for every ACK of new data outside recovery (cc.h tcp_cc_on_ack): `inline`
- * on this external definition lets link-time optimisation inline it there. */
-inline void
+/* Called directly for every ACK of new data outside recovery (cc.h tcp_cc_on_ack):
+ * always_inline on this external definition makes link-time optimisation inline it there
+ * (a plain `inline` hint lost out to the ACK path's growth). */
+__rte_always_inline void
 tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked)
 {
 	struct tcp_cc_cubic *c = cubic_of(f);

@@ -306,6 +306,9 @@ struct tcp_worker {
 	const struct rte_mempool_cache *mem_cache;
 	unsigned int mem_lcore;
 	bool mem_pressure;
+	/* tests only: no header prediction (tcp_in.c). Beside mem_pressure: prediction's
+	 * gate tests the two as one 16-bit word. */
+	bool predict_off;
 	bool mem_in_reserve;		/* the free count is below mem_reserve */
 	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
@@ -332,7 +335,6 @@ struct tcp_worker {
 	int mdyn;			/* mbuf dynamic field offset */
 	bool isn_pinned;		/* tests only: every ISN is isn_pin */
 	uint32_t isn_pin;
-	bool predict_off;		/* tests only: no header prediction (tcp_in.c) */
 	bool ack_all_off;		/* tests only: no tcp_ack_all fast path (tcp_in.c) */
 	bool out_one_off;		/* tests only: no one-segment output pass (tcp_out.c) */
 };

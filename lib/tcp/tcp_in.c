@@ -863,9 +863,21 @@ tcp_ack_all(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 		f->sack_high = ack;
 	if (seq_lt(f->snd_nxt, ack))
 		f->snd_nxt = ack;
-	tcp_rtt_ack(w, f, s);
-	f->nrtx = 0;
-	tcp_cc_on_ack(f->cc, f, acked);
+	/* tcp_rtt_ack, with the congestion control's two hooks as one call when the ACK
+	 * measured the RTT (no hook reads rtt_timing, backoff or nrtx). */
+	if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
+		uint32_t rtt = tcp_rtt_estimate(w, f, (uint32_t)(w->clock.now_us - f->rtt_start));
+
+		f->rtt_timing = false;
+		f->backoff = 0;
+		f->nrtx = 0;
+		tcp_cc_on_rtt_sample_ack(f->cc, f, rtt, acked);
+	} else {
+		if ((f->flags & TF_TS) && (s->opts.has & TO_TS))
+			f->backoff = 0;
+		f->nrtx = 0;
+		tcp_cc_on_ack(f->cc, f, acked);
+	}
 	f->dupacks = 0;
 	f->rtx_at = 0;
 	f->unacked_since = 0;
@@ -888,6 +900,23 @@ tcp_ack_new(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 		return true;
 	}
 	return tcp_ack_new_general(w, f, s, n);
+}
+
+/* tcp_ack_new for header prediction, whose ACKs bring no SACK news: tcp_ack_all_ok's
+ * tests of the news are left out, and the empty news is made only for the general
+ * path. */
+static __rte_always_inline void
+tcp_ack_new_predicted(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
+{
+	static const struct tcp_sack_news none;
+
+	if (likely(tcp_ack_all_ok(w, f, s, &none))) {
+		tcp_ack_all(w, f, s);
+	} else {
+		struct tcp_sack_news n = { 0 };
+
+		tcp_ack_new_general(w, f, s, &n);
+	}
 }
 
 /* A duplicate ACK (RFC 5681 §3.2). The first two let one new segment out each (limited
@@ -1191,7 +1220,6 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		    const struct tcp_seg *s, uint32_t off)
 {
 	uint32_t wnd = s->wnd << f->snd_ws;
-	struct tcp_sack_news n = { 0 };
 
 	if (f->state != SL_TCP_ESTABLISHED ||
 	    (s->flags & (uint8_t)~RTE_TCP_PSH_FLAG) != RTE_TCP_ACK_FLAG ||
@@ -1230,12 +1258,15 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		f->snd_wl1 = s->seq;
 		f->snd_wl2 = s->ack;
 	}
+	/* No SACK news: only the general paths are given a zero one to pass on. */
 	if (seq_gt(s->ack, f->snd_una)) {
 		uint32_t una = f->snd_una;
 
-		tcp_ack_new(w, f, s, &n);	/* ESTABLISHED: our FIN is not out */
+		tcp_ack_new_predicted(w, f, s);	/* ESTABLISHED: our FIN is not out */
 		tcp_ecn_input(w, f, s, una);
 	} else {
+		struct tcp_sack_news n = { 0 };
+
 		tcp_recovery_ack(w, f, s, 0, &n);
 		tcp_ecn_input(w, f, s, f->snd_una);
 	}

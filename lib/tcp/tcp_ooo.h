@@ -21,10 +21,12 @@ struct tcp_ooo {
 	struct rte_mbuf *head;		/* lowest sequence */
 	struct rte_mbuf *tail;		/* highest sequence */
 	uint32_t nsegs;
+	/* A FIN follows the segment ending at fin_seq. Beside nsegs: header prediction
+	 * tests "nothing queued" as one word. */
+	bool fin;
 	uint32_t bytes;			/* payload */
 	uint32_t truesize;		/* mbuf memory held (data room), the real cost */
 	uint32_t last_seq, last_end;	/* most recent arrival (first SACK block) */
-	bool fin;			/* a FIN follows the segment ending at fin_seq */
 	uint32_t fin_seq;
 };
 

@@ -51,10 +51,12 @@ struct tcp_rec {
 	uint32_t undo_tsval;		/* our TSval then (Eifel) */
 	uint16_t undo_retrans;		/* its retransmissions not yet D-SACKed */
 	bool undo_ok;			/* a reduction that may still be undone */
+	/* Tail loss probe: a probe is out, not yet settled. Beside undo_ok: tcp_ack_all's
+	 * gate tests the two as one word. */
+	bool tlp_out;
 	bool undo_ts;			/* the first ACK of new data decides (Eifel) */
 	bool undo_dsacked;		/* a D-SACK reported one of its retransmissions */
 	/* Tail loss probe. */
-	bool tlp_out;			/* a probe is out, not yet settled */
 	bool tlp_rtx;			/* it was a retransmission (not new data) */
 	uint8_t tlp_probes;		/* probes sent while nothing answered */
 	uint8_t rtx_kind;		/* enum tcp_rtx_kind */

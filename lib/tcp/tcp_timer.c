@@ -175,8 +175,8 @@ tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f)
  * is max(x, 1); the clamps are branches, rarely taken. `inline` on this external
  * definition (tcp_timer.h declares it plainly) lets link-time optimisation inline it into
  * the ACK path, with CUBIC's hook (a direct call, cc.h). */
-inline void
-tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
+__rte_always_inline uint32_t
+tcp_rtt_estimate(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 {
 	const struct sl_config *cfg = w->cfg;
 	uint32_t srtt = f->srtt, rttvar, rto;
@@ -206,6 +206,13 @@ tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 	f->srtt = srtt;
 	f->rttvar = rttvar;
 	f->rto = rto;
+	return rtt;
+}
+
+inline void
+tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
+{
+	rtt = tcp_rtt_estimate(w, f, rtt);
 	tcp_cc_on_rtt_sample(f->cc, f, rtt);
 }
 

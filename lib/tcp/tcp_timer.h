@@ -38,9 +38,16 @@ tcp_timers_run(struct sl_worker *w);
 void
 tcp_rto_arm(struct sl_worker *w, struct tcp_flow *f);
 
-/* One RTT measurement (microseconds) into SRTT, RTTVAR and RTO (RFC 6298 §2). */
+/* One RTT measurement (microseconds) into SRTT, RTTVAR and RTO (RFC 6298 §2), then the
+ * congestion control's on_rtt_sample. */
 void
 tcp_rtt_sample(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt_us);
+
+/* tcp_rtt_sample without the congestion control's hook: returns the RTT the hook is to
+ * be given (0 counts as 1). For tcp_ack_all, which gives it with the ACK's (cc.h
+ * tcp_cc_on_rtt_sample_ack). */
+uint32_t
+tcp_rtt_estimate(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt_us);
 
 /* The delayed-ACK deadline, unless one runs already; the flow goes on the dirty list and
  * tcp_output puts it into the wheel if nothing carried the ACK. */

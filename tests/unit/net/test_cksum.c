@@ -151,6 +151,50 @@ test_verify_agrees_with_fold_for_every_length_and_alignment(void **state)
 	assert_false(cksum_sum_ok(cksum_raw64_from(data, 64, 0)));
 }
 
+/* The short segment's sum (a header with timestamps and up to 8 payload bytes) against
+ * the general one: the same verdict for every length, alignment and start, on random
+ * bytes, with a correct checksum field, with any one bit flipped, and on all ones and
+ * all zeros. */
+static void
+test_verify_32to40_agrees_with_general(void **state)
+{
+	static const uint64_t starts[] = { 0, 1, 0x1234, 0xffffffffffull, UINT64_MAX - 7 };
+	uint32_t len, off, k, bit;
+
+	(void)state;
+	for (k = 0; k < RTE_DIM(starts); k++)
+		for (off = 0; off < 8; off++)
+			for (len = 32; len <= 40; len++) {
+				uint8_t *p = data + off;
+				uint16_t c;
+
+				fill_random(data, 64, 50 + k * 100 + off * 10 + len);
+				assert_int_equal(cksum_sum_ok(cksum_raw64_32to40(p, len, starts[k])),
+						 cksum_sum_ok(cksum_raw64_from(p, len, starts[k])));
+				p[16] = p[17] = 0;
+				c = (uint16_t)~cksum_raw_from(p, len, starts[k]);
+				memcpy(p + 16, &c, sizeof(c));
+				assert_true(cksum_sum_ok(cksum_raw64_32to40(p, len, starts[k])));
+				for (bit = 0; bit < len * 8; bit++) {
+					p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+					assert_int_equal(
+						cksum_sum_ok(cksum_raw64_32to40(p, len, starts[k])),
+						cksum_sum_ok(cksum_raw64_from(p, len, starts[k])));
+					p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+				}
+				/* Bytes past the end do not count. */
+				p[len] ^= 0xa5;
+				assert_true(cksum_sum_ok(cksum_raw64_32to40(p, len, starts[k])));
+			}
+	for (len = 32; len <= 40; len++) {
+		memset(data, 0xff, sizeof(data));
+		assert_int_equal(cksum_sum_ok(cksum_raw64_32to40(data, len, 0)),
+				 cksum_sum_ok(cksum_raw64_from(data, len, 0)));
+		memset(data, 0, sizeof(data));
+		assert_false(cksum_sum_ok(cksum_raw64_32to40(data, len, 0)));
+	}
+}
+
 static void
 test_ipv4_hdr20_verify_agrees_with_fold(void **state)
 {
@@ -210,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_pseudo_header_equals_dpdk),
 		cmocka_unit_test(test_chained_mbuf_sum_equals_flat_sum),
 		cmocka_unit_test(test_verify_agrees_with_fold_for_every_length_and_alignment),
+		cmocka_unit_test(test_verify_32to40_agrees_with_general),
 		cmocka_unit_test(test_ipv4_hdr20_verify_agrees_with_fold),
 		cmocka_unit_test(test_l4_verify_agrees_with_sender_sum),
 	};

@@ -1006,6 +1006,53 @@ test_cubic_rtt_sample_fast_path_matches_general_path(void **state)
 	assert_true(fast > 1000);
 }
 
+/* The ACK that measured the RTT: CUBIC's two hooks as one (tcp_cc_on_rtt_sample_ack)
+ * leave what on_rtt_sample then on_ack leave, in every phase, round and window. */
+static void
+test_cubic_rtt_sample_ack_matches_the_two_hooks(void **state)
+{
+	static const uint8_t samples[] = { 0, 1, 1, 1, 2, 7, 8 };
+	uint64_t x = 29;
+	unsigned int i, fast = 0, css = 0;
+
+	(void)state;
+	for (i = 0; i < 20000; i++) {
+		struct tcp_flow *a = cubic_ready(10), *b = &flow_b;
+		struct tcp_cc_cubic *c = cubic(a);
+		uint32_t rtt = rtt_pick(&x), acked = 1 + rng_next(&x) % (12 * MSS);
+
+		c->phase = (uint8_t)(rng_next(&x) % 4 == 0 ? CUBIC_HS_CSS :
+				     rng_next(&x) % 5 == 0 ? CUBIC_CA : CUBIC_HS_SS);
+		c->hs.samples = samples[rng_next(&x) % RTE_DIM(samples)];
+		c->hs.css_rounds = (uint8_t)(rng_next(&x) % 6);
+		c->hs.last_min_rtt = rtt_pick(&x);
+		c->hs.cur_min_rtt = rtt_pick(&x);
+		c->hs.css_base_rtt = rtt_pick(&x);
+		a->snd_una = rng_next(&x);
+		a->snd_max = a->snd_una + rng_next(&x) % 3 * MSS;
+		c->hs.window_end = a->snd_una + rng_next(&x) % 5 - 2;
+		if (rng_next(&x) % 8 == 0)
+			c->hs.window_end = a->snd_una + (1u << 31);
+		a->cwnd = (1 + rng_next(&x) % 100) * MSS;
+		if (rng_next(&x) % 3 == 0)
+			a->ssthresh = a->cwnd + rng_next(&x) % 3 * MSS - MSS;
+		*b = *a;
+		if (c->phase == CUBIC_HS_SS && c->hs.samples == 1 &&
+		    (int32_t)(a->snd_una - c->hs.window_end) > 0 && a->cwnd < a->ssthresh) {
+			fast++;
+			if (c->hs.last_min_rtt != UINT32_MAX && c->hs.cur_min_rtt != UINT32_MAX &&
+			    c->hs.cur_min_rtt >= c->hs.last_min_rtt + 4000)
+				css++;
+		}
+		tcp_cc_on_rtt_sample_ack(a->cc, a, rtt, acked);
+		b->cc->on_rtt_sample(b, rtt);
+		b->cc->on_ack(b, acked);
+		assert_memory_equal(a, b, sizeof(*a));
+	}
+	assert_true(fast > 1000);
+	assert_true(css > 50);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_newreno_init_ssthresh_high_then_initial_window),
 	cmocka_unit_test(test_newreno_slow_start_grows_by_acked_at_most_one_mss_per_ack),
@@ -1031,6 +1078,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_hystart_rtt_increase_enters_css_decrease_resumes_slow_start),
 	cmocka_unit_test(test_hystart_css_rounds_then_congestion_avoidance),
 	cmocka_unit_test(test_hystart_threshold_clamped_between_4_and_16_ms),
+	cmocka_unit_test(test_cubic_rtt_sample_ack_matches_the_two_hooks),
 	cmocka_unit_test(test_hystart_one_sample_per_round_judged_at_round_end),
 	cmocka_unit_test(test_cubic_rtt_sample_fast_path_matches_general_path),
 	TT_TEST(test_established_flow_runs_cubic_hystart_gets_rtt_samples),

@@ -494,6 +494,63 @@ test_small_write_inline_same_as_txbuf_append(void **state)
 	free(b);
 }
 
+/* txbuf_ack's shortcut for the ACK of exactly the one chunk queued leaves what its loop
+ * leaves: an empty queue, the chunk among the spares, one chunk fewer counted; an ACK of
+ * part of it, or of the head of two, takes the loop and keeps the rest in place. */
+static void
+test_ack_of_the_one_chunk_same_as_the_loop(void **state)
+{
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	const uint8_t *d = sk_pattern(4096, 23);
+	static const uint32_t lens[] = { 1, 2, 7, 100, 1000 };
+	struct tcp_flow *f;
+	unsigned int i, k;
+
+	(void)tpeer_connect(&x->p);
+	f = tpeer_flow(&x->p);
+	for (i = 0; i < RTE_DIM(lens); i++)
+		for (k = 0; k < 3; k++) {
+			uint32_t len = lens[i], n = k == 0 ? len : k == 1 ? 1 : len - 1;
+			uint32_t mbufs, spares;
+
+			if (n == 0)
+				continue;
+			tx_spares_set(w, 0);
+			assert_int_equal(txbuf_append(w, &f->tx, d, len), 0);
+			assert_int_equal(f->tx.q.n, 1);
+			mbufs = w->tcp.txbuf_mbufs;
+			spares = w->tcp.txbuf_spares.n;
+			txbuf_ack(w, &f->tx, n);
+			assert_int_equal(f->tx.bytes, len - n);
+			assert_null(f->tx.rd);
+			if (n == len) {
+				assert_null(f->tx.q.head);
+				assert_null(f->tx.q.tail);
+				assert_int_equal(f->tx.q.n, 0);
+				assert_int_equal(w->tcp.txbuf_mbufs, mbufs - 1);
+				assert_int_equal(w->tcp.txbuf_spares.n, spares + 1);
+			} else {
+				assert_int_equal(f->tx.q.n, 1);
+				assert_ptr_equal(f->tx.q.head, f->tx.q.tail);
+				assert_int_equal(f->tx.q.head->data_len, len - n);
+				assert_int_equal(*rte_pktmbuf_mtod(f->tx.q.head, const uint8_t *),
+						 d[n]);
+				assert_int_equal(w->tcp.txbuf_mbufs, mbufs);
+				txbuf_free(w, &f->tx);
+			}
+		}
+	/* Two chunks: the ACK of the first takes the loop, which keeps the second. */
+	assert_int_equal(txbuf_append(w, &f->tx, d, 4096), 0);
+	assert_true(f->tx.q.n > 1);
+	k = f->tx.q.n;
+	txbuf_ack(w, &f->tx, f->tx.q.head->data_len);
+	assert_int_equal(f->tx.q.n, k - 1);
+	assert_non_null(f->tx.q.head);
+	txbuf_free(w, &f->tx);
+	tx_spares_set(w, 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	SK_TEST(test_small_writes_coalesce_into_full_segments),
 	SK_TEST(test_output_limited_by_peer_window),
@@ -505,6 +562,7 @@ static const struct CMUnitTest tests[] = {
 	SK_TEST(test_hostile_window_pattern_never_overruns_or_floods),
 	SK_TEST(test_tso_frame_carries_whole_segments_for_the_port),
 	SK_TEST(test_small_write_inline_same_as_txbuf_append),
+	SK_TEST(test_ack_of_the_one_chunk_same_as_the_loop),
 };
 
 UNIT_MAIN("test_txbuf", tests)
