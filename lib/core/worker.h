@@ -81,6 +81,10 @@ struct sl_worker {
 	struct sl_field fr_fields[FRAMING_MAX_FIELDS];
 	struct sl_slice fr_slices[FRAMING_MAX_SLICES];
 	struct framing_delivery fr_cur;
+	/* The message of a raw-stream delivery (deliver.c): one slice, no fields, no
+	 * flags, set once (worker_init); each delivery writes only where and how long. */
+	struct sl_msg raw_msg;
+	struct sl_slice raw_slice;
 	struct rte_mempool *ref_pool;
 	struct sl_writer *open_writers[WORKER_MAX_WRITERS];
 	unsigned int nopen_writers;
