@@ -384,8 +384,9 @@ conn_send_direct(struct sl_conn *c, const void *data, uint32_t len)
 	/* wmark_take_gen's read and its admission, here for the worker's own generation. */
 	word = __atomic_load_n(&s->word, __ATOMIC_SEQ_CST);
 	chunk = txbuf_small_chunk(w, &f->tx, len);
-	if (unlikely(chunk == NULL || (word >> WM_GEN_SHIFT) != (f->gen & WM_GEN_MASK) ||
-		     (word & (WM_SHUT | WM_WAIT)) ||
+	/* The generation is the flow's and neither SHUT nor WAIT is set: every bit above
+	 * the count as wmark_gen_word(f->gen) has it. */
+	if (unlikely(chunk == NULL || ((word ^ wmark_gen_word(f->gen)) & ~WM_QUEUED) != 0 ||
 		     (uint32_t)(word & WM_QUEUED) >= __atomic_load_n(&s->high, __ATOMIC_RELAXED) ||
 		     (word & WM_QUEUED) + len > __atomic_load_n(&s->cap, __ATOMIC_RELAXED) ||
 		     !__atomic_compare_exchange_n(&s->word, &word, word + len, false,
