@@ -193,9 +193,9 @@ static inline void
 flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 {
 	f->events |= ev;
-	if (f->flags & TF_READY)
-		return;
-	if (f->flags & TF_DEFERRED) {
+	if (unlikely(f->flags & (TF_READY | TF_DEFERRED))) {
+		if (f->flags & TF_READY)
+			return;
 		TAILQ_REMOVE(&w->tcp.deferred, f, ready_link);
 		f->flags &= ~TF_DEFERRED;
 		f->events |= EV_DATA;
