@@ -323,9 +323,9 @@ conn_send_flags(struct sl_worker *w, struct tcp_flow *f, unsigned int flags)
 	conn_flags_apply(w, f, flags);
 }
 
-/* sl_conn_send and sl_conn_send_flags, one body inlined in both (and, with LTO, in the
- * application's callback that sends). */
-static __rte_always_inline int
+/* The send, every case: sl_conn_send_flags, and sl_conn_send past its direct case. The
+ * reference for conn_send_direct below. */
+static __rte_noinline int
 conn_send(struct sl_conn *c, const void *data, uint32_t len, unsigned int flags)
 {
 	struct tcp_flow *f = conn_flow(c);
@@ -360,10 +360,52 @@ sl_conn_send_flags(struct sl_conn *c, const void *data, uint32_t len, unsigned i
 	return conn_send(c, data, len, flags);
 }
 
+/*
+ * sl_conn_send's usual case, a message of a few bytes that the water marks admit and
+ * the send queue's tail (or an ACK's spare chunk) takes whole: conn_send's steps for it,
+ * in its order of effect, with every test made before anything changes, so that any
+ * other case (a refusal, a larger write, a producer's update between the read and the
+ * compare-and-swap) can still go to conn_send from the start. No call on the way, and
+ * so no stack frame: this runs in the application's callback once per message.
+ * tests/unit/api/test_conn_api.c runs it against sl_conn_send_flags(c, ..., 0).
+ */
+static __rte_always_inline int
+conn_send_direct(struct sl_conn *c, const void *data, uint32_t len)
+{
+	struct tcp_flow *f = conn_flow(c);
+	struct sl_worker *w = f->w;
+	struct wmark_slot *s;
+	struct rte_mbuf *chunk;
+	uint64_t word;
+
+	if (unlikely(!conn_can_send(f) || f->wr.open || len - 1 >= TXBUF_SMALL_MAX))
+		return conn_send(c, data, len, 0);
+	s = wmark_slot(w, f);
+	/* wmark_take_gen's read and its admission, here for the worker's own generation. */
+	word = __atomic_load_n(&s->word, __ATOMIC_SEQ_CST);
+	chunk = txbuf_small_chunk(w, &f->tx, len);
+	/* The generation is the flow's and neither SHUT nor WAIT is set: every bit above
+	 * the count as wmark_gen_word(f->gen) has it. */
+	if (unlikely(chunk == NULL || ((word ^ wmark_gen_word(f->gen)) & ~WM_QUEUED) != 0 ||
+		     (uint32_t)(word & WM_QUEUED) >= __atomic_load_n(&s->high, __ATOMIC_RELAXED) ||
+		     (word & WM_QUEUED) + len > __atomic_load_n(&s->cap, __ATOMIC_RELAXED) ||
+		     !__atomic_compare_exchange_n(&s->word, &word, word + len, false,
+						  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)))
+		return conn_send(c, data, len, 0);
+	txbuf_small_place(w, &f->tx, chunk, data, len);
+	f->app_writes++;
+	f->app_bytes += len;
+	w->stats.tcp_app_writes++;
+	w->stats.tcp_app_bytes += len;
+	f->flags &= ~TF_MORE;		/* conn_flags_apply without flags */
+	flow_mark_dirty(w, f);
+	return 0;
+}
+
 int
 sl_conn_send(struct sl_conn *c, const void *data, uint32_t len)
 {
-	return conn_send(c, data, len, 0);
+	return conn_send_direct(c, data, len);
 }
 
 int

@@ -82,25 +82,23 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 	 * them. After a reset or an abort they are not delivered. */
 	while (f->rx.bytes > 0 && !(f->flags & TF_RX_PAUSED) && !conn_rx_gone(f)) {
 		struct rte_mbuf *m = f->rx.q.head;
-		struct sl_slice sl = { rte_pktmbuf_mtod(m, const uint8_t *), m->data_len };
-		struct sl_msg msg = {
-			.data = sl.data,
-			.len = sl.len,
-			.stream_off = f->rx.consumed,
-			.nslices = 1,
-			.slices = &sl,
-		};
+		struct sl_msg *msg = &w->raw_msg;	/* one slice, the rest zero */
 		int rc = SL_RX_OK;
 
 		if (n++ == w->cfg->framing_batch) {
 			flow_defer(w, f);	/* the rest at the next iteration */
 			break;
 		}
-		w->fr_cur.msg = &msg;
+		msg->data = rte_pktmbuf_mtod(m, const uint8_t *);
+		msg->len = m->data_len;
+		msg->stream_off = f->rx.consumed;
+		w->raw_slice.data = msg->data;
+		w->raw_slice.len = msg->len;
+		w->fr_cur.msg = msg;
 		w->fr_cur.ff = NULL;
 		w->fr_cur.rb = &f->rx;
 		if (f->ops != NULL && f->ops->on_message != NULL)
-			rc = f->ops->on_message(c, &msg);
+			rc = f->ops->on_message(c, msg);
 		w->fr_cur.msg = NULL;
 		/* The callback may have closed or aborted the connection (even in TIME-WAIT,
 		 * where the flow is back on the ready list for on_close and must not also
@@ -111,8 +109,8 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 			f->flags |= TF_RX_PAUSED;
 			break;
 		}
-		if (f->rx.bytes >= msg.len && f->rx.q.head == m)
-			rxbuf_consume(w, &f->rx, msg.len);
+		if (f->rx.bytes >= msg->len && f->rx.q.head == m)
+			rxbuf_consume(w, &f->rx, msg->len);
 		consumed = true;
 	}
 	if (consumed)

@@ -293,6 +293,9 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 		       (cfg->vlan != 0 ? (uint32_t)sizeof(struct rte_vlan_hdr) : 0);
 	clock_init(&w->clock);
 	w->next_slow_tick_us = 0;
+	memset(&w->raw_msg, 0, sizeof(w->raw_msg));
+	w->raw_msg.nslices = 1;
+	w->raw_msg.slices = &w->raw_slice;
 
 	w->ip = cfg->ip.addr;
 	w->netmask = rte_cpu_to_be_32(mask);

@@ -81,6 +81,10 @@ struct sl_worker {
 	struct sl_field fr_fields[FRAMING_MAX_FIELDS];
 	struct sl_slice fr_slices[FRAMING_MAX_SLICES];
 	struct framing_delivery fr_cur;
+	/* The message of a raw-stream delivery (deliver.c): one slice, no fields, no
+	 * flags, set once (worker_init); each delivery writes only where and how long. */
+	struct sl_msg raw_msg;
+	struct sl_slice raw_slice;
 	struct rte_mempool *ref_pool;
 	struct sl_writer *open_writers[WORKER_MAX_WRITERS];
 	unsigned int nopen_writers;
@@ -189,9 +193,9 @@ static inline void
 flow_mark_ready(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 {
 	f->events |= ev;
-	if (f->flags & TF_READY)
-		return;
-	if (f->flags & TF_DEFERRED) {
+	if (unlikely(f->flags & (TF_READY | TF_DEFERRED))) {
+		if (f->flags & TF_READY)
+			return;
 		TAILQ_REMOVE(&w->tcp.deferred, f, ready_link);
 		f->flags &= ~TF_DEFERRED;
 		f->events |= EV_DATA;

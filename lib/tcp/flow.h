@@ -298,6 +298,10 @@ struct tcp_worker {
 	uint32_t mem_burst;
 	uint32_t mem_snd_budget;	/* under pressure: send-queue mbufs left this iteration */
 	uint32_t mem_free_min;
+	/* The free count and send-queue mbufs the last update without pressure found
+	 * (tcp_mem_update): the same two again give the same limit. UINT32_MAX: none. */
+	uint32_t mem_last_free;
+	uint32_t mem_last_txbuf;
 	/* The common pool's ring when the pool is one of DPDK's ring drivers (the default):
 	 * its free count is read in place, without the driver's call (tcp_mem_free). */
 	const struct rte_ring *mem_ring;

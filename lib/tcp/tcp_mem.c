@@ -57,6 +57,7 @@ tcp_mem_init(struct sl_worker *w)
 	t->mem_pressure = false;
 	t->mem_in_reserve = false;
 	t->txbuf_mbufs_lim = t->txbuf_mbufs_max;
+	t->mem_last_free = UINT32_MAX;
 	/* DPDK's ring drivers (drivers/mempool/ring: ring_mp_mc, the default, ring_sp_sc,
 	 * ring_mp_sc, ring_sp_mc, ring_mt_rts, ring_mt_hts) keep the pool's objects in the
 	 * rte_ring at pool_data and count them with rte_ring_count; any other driver is

@@ -106,6 +106,11 @@ tcp_mem_update(struct sl_worker *w)
 	struct tcp_worker *t = &w->tcp;
 	uint32_t free = tcp_mem_free(w), room, share;
 
+	/* No pressure last time, and the same free count and send-queue mbufs as then
+	 * (a connection busy on its own finds them so iteration after iteration): every
+	 * value below is what it was set to then. */
+	if (likely(free == t->mem_last_free && t->txbuf_mbufs == t->mem_last_txbuf))
+		return;
 	if (unlikely(free < t->mem_free_min))
 		t->mem_free_min = free;
 	if (likely(free >= t->mem_pressure_at)) {
@@ -114,8 +119,12 @@ tcp_mem_update(struct sl_worker *w)
 					     t->txbuf_mbufs_max);
 		t->mem_pressure = false;
 		t->mem_in_reserve = false;
+		t->mem_last_free = free;
+		t->mem_last_txbuf = t->txbuf_mbufs;
 		return;
 	}
+	/* Under pressure the send budget is per iteration: recomputed every time. */
+	t->mem_last_free = UINT32_MAX;
 	room = free > t->mem_reserve ? free - t->mem_reserve : 0;
 	if (!t->mem_pressure)
 		w->stats.tcp_mem_pressure++;

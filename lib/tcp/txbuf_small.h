@@ -29,39 +29,64 @@
 /* Writes up to this many bytes take the inline path. */
 #define TXBUF_SMALL_MAX 64
 
-/* txbuf_append (all or nothing: 0 or -ENOBUFS), the two small cases inline. */
-static __rte_always_inline int
-txbuf_append_small(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t len)
+/* The chunk a small write of len bytes (1..TXBUF_SMALL_MAX) goes into, without taking
+ * it: the tail when it has room for all of it, else a spare when the tail is full or
+ * absent (as txbuf_grow takes one for a write that needs one chunk past a full tail:
+ * under the limit, and a chunk holds it; a spare's room is its data room past the
+ * standard headroom, as any chunk's). NULL: txbuf_append's case. Changes nothing, so a
+ * caller may still decline (conn.c's direct send checks the water marks after it). */
+static __rte_always_inline struct rte_mbuf *
+txbuf_small_chunk(struct sl_worker *w, const struct txbuf *tb, uint32_t len)
+{
+	const struct tcp_worker *t = &w->tcp;
+	const struct txbuf_spares *sp = &t->txbuf_spares;
+	struct rte_mbuf *tail = tb->q.tail;
+	uint32_t room = tail != NULL ? rte_pktmbuf_tailroom(tail) : 0;
+
+	if (room >= len)
+		return tail;
+	if (room != 0 || sp->n == 0 || t->txbuf_mbufs >= t->txbuf_mbufs_lim ||
+	    len + RTE_PKTMBUF_HEADROOM > sp->m[sp->n - 1]->buf_len)
+		return NULL;
+	return sp->m[sp->n - 1];
+}
+
+/* Place the len bytes at data in chunk, what txbuf_small_chunk returned for them: a spare
+ * becomes the new tail first. Cannot fail. */
+static __rte_always_inline void
+txbuf_small_place(struct sl_worker *w, struct txbuf *tb, struct rte_mbuf *chunk,
+		  const void *data, uint32_t len)
 {
 	struct tcp_worker *t = &w->tcp;
-	struct txbuf_spares *sp = &t->txbuf_spares;
-	struct rte_mbuf *tail = tb->q.tail;
 	uint8_t *dst;
-	uint32_t room;
 
-	if (unlikely(len - 1 >= TXBUF_SMALL_MAX))	/* 0 too: nothing to place */
-		return txbuf_append(w, tb, data, len);
-	room = tail != NULL ? rte_pktmbuf_tailroom(tail) : 0;
-	if (room < len) {
-		/* A spare as the new tail, as txbuf_grow takes one for a write that needs
-		 * one chunk past a full tail: under the limit, and a chunk holds it (a
-		 * spare's room is its data room past the standard headroom, as any
-		 * chunk's). */
-		if (room != 0 || sp->n == 0 || t->txbuf_mbufs >= t->txbuf_mbufs_lim ||
-		    len + RTE_PKTMBUF_HEADROOM > sp->m[sp->n - 1]->buf_len)
-			return txbuf_append(w, tb, data, len);
-		tail = txbuf_spare_take(sp);
-		mbuf_fifo_push(&tb->q, tail, t->mdyn);
+	if (chunk != tb->q.tail) {
+		chunk = txbuf_spare_take(&t->txbuf_spares);
+		mbuf_fifo_push(&tb->q, chunk, t->mdyn);
 		t->txbuf_mbufs++;
 	}
-	dst = rte_pktmbuf_mtod_offset(tail, uint8_t *, tail->data_len);
+	dst = rte_pktmbuf_mtod_offset(chunk, uint8_t *, chunk->data_len);
 	if (len <= 16)
 		txbuf_copy_small(dst, data, len);	/* txbuf.h */
 	else
 		memcpy(dst, data, len);
-	tail->data_len = (uint16_t)(tail->data_len + len);
-	tail->pkt_len += len;
+	chunk->data_len = (uint16_t)(chunk->data_len + len);
+	chunk->pkt_len += len;
 	tb->bytes += len;
+}
+
+/* txbuf_append (all or nothing: 0 or -ENOBUFS), the two small cases inline. */
+static __rte_always_inline int
+txbuf_append_small(struct sl_worker *w, struct txbuf *tb, const void *data, uint32_t len)
+{
+	struct rte_mbuf *chunk;
+
+	if (unlikely(len - 1 >= TXBUF_SMALL_MAX))	/* 0 too: nothing to place */
+		return txbuf_append(w, tb, data, len);
+	chunk = txbuf_small_chunk(w, tb, len);
+	if (chunk == NULL)
+		return txbuf_append(w, tb, data, len);
+	txbuf_small_place(w, tb, chunk, data, len);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "send_kit.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/txbuf_small.h"
+#include "api/wmark.h"
 
 /* ---- coalescing ---- */
 
@@ -360,6 +361,9 @@ struct tx_state {
 	uint32_t bytes, nchunks;
 	uint32_t mbufs, spares;
 	uint64_t full;
+	uint64_t word;			/* the water-mark word (sends only) */
+	uint32_t flags;			/* the flow's send flags (sends only) */
+	uint64_t writes;
 	uint16_t off[16], len_of[16];
 	uint32_t pkt[16];
 	uint8_t data[16][2048];
@@ -404,10 +408,41 @@ tx_spares_set(struct sl_worker *w, uint32_t k)
 	}
 }
 
-/* One run of the write pattern on f's send queue, by the inline path (small) or by
- * txbuf_append; states[i] after write i. Leaves the queue empty and no spare. */
+/* How tx_run writes: txbuf_append, its inline small path, or the whole send call, by
+ * sl_conn_send (its direct path) or by sl_conn_send_flags without flags (the general
+ * one). */
+enum tx_how { TX_APPEND, TX_SMALL, TX_SEND, TX_SEND_FLAGS };
+
+static int
+tx_write(struct sl_worker *w, struct tcp_flow *f, enum tx_how how, const uint8_t *d,
+	 uint32_t len)
+{
+	switch (how) {
+	case TX_APPEND:
+		return txbuf_append(w, &f->tx, d, len);
+	case TX_SMALL:
+		return txbuf_append_small(w, &f->tx, d, len);
+	case TX_SEND:
+		return sl_conn_send((struct sl_conn *)f, d, len);
+	default:
+		return sl_conn_send_flags((struct sl_conn *)f, d, len, 0);
+	}
+}
+
+/* Acknowledge n bytes of f's send queue, as an ACK would: the chunks and, for the send
+ * calls, the water-mark count. */
 static void
-tx_run(struct sl_worker *w, struct tcp_flow *f, bool small, struct tx_state *states,
+tx_ack(struct sl_worker *w, struct tcp_flow *f, enum tx_how how, uint32_t n)
+{
+	txbuf_ack(w, &f->tx, n);
+	if (how >= TX_SEND && n != 0)
+		wmark_put(w, f, n);
+}
+
+/* One run of the write pattern on f's send queue, written as how says; states[i] after
+ * write i. Leaves the queue empty and no spare. */
+static void
+tx_run(struct sl_worker *w, struct tcp_flow *f, enum tx_how how, struct tx_state *states,
        unsigned int nwrites)
 {
 	const uint8_t *d = sk_pattern(4096, 17);
@@ -433,20 +468,28 @@ tx_run(struct sl_worker *w, struct tcp_flow *f, bool small, struct tx_state *sta
 		tx_spares_set(w, spares);
 		/* Every ninth write finds the send queues at their limit. */
 		w->tcp.txbuf_mbufs_lim = i % 9 == 8 ? w->tcp.txbuf_mbufs : lim;
-		rc = small ? txbuf_append_small(w, &f->tx, d + (r % 1024), len) :
-			     txbuf_append(w, &f->tx, d + (r % 1024), len);
+		/* A send flag left by the write before must be cleared by this one. */
+		if (i % 3 == 1)
+			f->flags |= TF_MORE;
+		rc = tx_write(w, f, how, d + (r % 1024), len);
 		w->tcp.txbuf_mbufs_lim = lim;
 		tx_capture(w, &f->tx, rc, &states[i]);
 		states[i].full -= full0;
+		if (how >= TX_SEND) {
+			states[i].word = w->tcp.slots[f->idx].word;
+			states[i].flags = f->flags & (TF_MORE | TF_PUSH | TF_DIRTY | TF_WANT_WRITE);
+			states[i].writes = f->app_writes;
+		}
 		states[i].len = len;
 		states[i].spares0 = spares;
 		/* Drop the chunks before the tail now and then, as ACKs would, or every byte
 		 * (the next write finds no tail). */
 		if (i % 7 == 3)
-			txbuf_ack(w, &f->tx, f->tx.bytes);
+			tx_ack(w, f, how, f->tx.bytes);
 		else if (i % 5 == 4 && f->tx.q.n > 1)
-			txbuf_ack(w, &f->tx, f->tx.bytes - f->tx.q.tail->data_len);
+			tx_ack(w, f, how, f->tx.bytes - f->tx.q.tail->data_len);
 	}
+	tx_ack(w, f, how, f->tx.bytes);
 	txbuf_free(w, &f->tx);
 	tx_spares_set(w, 0);
 }
@@ -467,8 +510,8 @@ test_small_write_inline_same_as_txbuf_append(void **state)
 	f = tpeer_flow(&x->p);
 	assert_int_equal(f->tx.bytes, 0);
 	assert_int_equal(w->tcp.txbuf_spares.n, 0);
-	tx_run(w, f, true, a, N);
-	tx_run(w, f, false, b, N);
+	tx_run(w, f, TX_SMALL, a, N);
+	tx_run(w, f, TX_APPEND, b, N);
 	for (i = 0; i < N; i++) {
 		assert_int_equal(a[i].rc, b[i].rc);
 		assert_int_equal(a[i].bytes, b[i].bytes);
@@ -551,6 +594,63 @@ test_ack_of_the_one_chunk_same_as_the_loop(void **state)
 	tx_spares_set(w, 0);
 }
 
+/* sl_conn_send's direct path (conn.c, conn_send_direct) against the general send
+ * (sl_conn_send_flags without flags), the same write pattern from the same state: the
+ * same result, queue, chunks, spares, water-mark word, send flags and counters, write
+ * after write, refusals (water marks, the send queues' limit) included. */
+static void
+test_send_direct_same_as_general_send(void **state)
+{
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	struct tcp_flow *f;
+	enum { N = 300 };
+	struct tx_state *a = calloc(N, sizeof(*a)), *b = calloc(N, sizeof(*b));
+	unsigned int i, nsmall = 0, nagain = 0, nspare = 0;
+	uint64_t w0;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(sl_conn_set_sndbuf(tpeer_connect(&x->p), 2000, 6000, 12000), 0);
+	f = tpeer_flow(&x->p);
+	assert_int_equal(f->tx.bytes, 0);
+	w0 = w->tcp.slots[f->idx].word;
+	tx_run(w, f, TX_SEND, a, N);
+	assert_int_equal(w->tcp.slots[f->idx].word, w0);
+	f->app_writes = 0;
+	tx_run(w, f, TX_SEND_FLAGS, b, N);
+	assert_int_equal(w->tcp.slots[f->idx].word, w0);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(a[i].rc, b[i].rc);
+		assert_int_equal(a[i].bytes, b[i].bytes);
+		assert_int_equal(a[i].nchunks, b[i].nchunks);
+		assert_int_equal(a[i].mbufs, b[i].mbufs);
+		assert_int_equal(a[i].spares, b[i].spares);
+		assert_int_equal(a[i].full - a[0].full, b[i].full - b[0].full);
+		assert_true(a[i].word == b[i].word);
+		assert_int_equal(a[i].flags, b[i].flags);
+		assert_true(a[i].writes == b[i].writes);
+		assert_memory_equal(a[i].off, b[i].off, sizeof(a[i].off));
+		assert_memory_equal(a[i].len_of, b[i].len_of, sizeof(a[i].len_of));
+		assert_memory_equal(a[i].pkt, b[i].pkt, sizeof(a[i].pkt));
+		assert_memory_equal(a[i].data, b[i].data, sizeof(a[i].data[0]) * a[i].nchunks);
+		if (a[i].rc == 0 && a[i].len >= 1 && a[i].len <= TXBUF_SMALL_MAX)
+			nsmall++;
+		if (a[i].rc == -EAGAIN)
+			nagain++;
+		if (a[i].spares < a[i].spares0)
+			nspare++;
+	}
+	/* Both paths' cases: small writes (spares taken too), refusals at the water marks,
+	 * and at the send queues' limit. */
+	assert_true(nsmall > N / 3);
+	assert_true(nspare > N / 20);
+	assert_true(nagain > 0);
+	assert_true(a[N - 1].full > a[0].full);
+	free(a);
+	free(b);
+}
+
 static const struct CMUnitTest tests[] = {
 	SK_TEST(test_small_writes_coalesce_into_full_segments),
 	SK_TEST(test_output_limited_by_peer_window),
@@ -563,6 +663,7 @@ static const struct CMUnitTest tests[] = {
 	SK_TEST(test_tso_frame_carries_whole_segments_for_the_port),
 	SK_TEST(test_small_write_inline_same_as_txbuf_append),
 	SK_TEST(test_ack_of_the_one_chunk_same_as_the_loop),
+	SK_TEST(test_send_direct_same_as_general_send),
 };
 
 UNIT_MAIN("test_txbuf", tests)
