@@ -670,6 +670,31 @@ tp_outs_assert_equal(const struct tp_out *a, unsigned int na, const struct tp_ou
 	}
 }
 
+/* Two runs' control blocks, segments and counters: the same (the fast path against the
+ * general one). */
+static void
+wnd_results_assert_equal(const struct wnd_shape_result *a, const struct wnd_shape_result *b)
+{
+	assert_int_equal(a->snd_wnd, b->snd_wnd);
+	assert_int_equal(a->max_snd_wnd, b->max_snd_wnd);
+	assert_int_equal(a->snd_wl1, b->snd_wl1);
+	assert_int_equal(a->snd_wl2, b->snd_wl2);
+	assert_int_equal(a->snd_una, b->snd_una);
+	assert_int_equal(a->snd_nxt, b->snd_nxt);
+	assert_int_equal(a->snd_max, b->snd_max);
+	assert_int_equal(a->rcv_nxt, b->rcv_nxt);
+	assert_int_equal(a->rcv_adv, b->rcv_adv);
+	assert_int_equal(a->flags, b->flags);
+	assert_int_equal(a->cwnd, b->cwnd);
+	assert_int_equal(a->ssthresh, b->ssthresh);
+	assert_int_equal(a->dupacks, b->dupacks);
+	assert_int_equal(a->rtx_at, b->rtx_at);
+	assert_int_equal(a->rtx_kind, b->rtx_kind);
+	assert_int_equal(a->tlp_out, b->tlp_out);
+	tp_outs_assert_equal(a->out, a->nout, b->out, b->nout);
+	assert_memory_equal(&a->stats, &b->stats, sizeof(a->stats));
+}
+
 static void
 wnd_change_run(struct tt *x, bool general, uint16_t wnd, struct wnd_shape_result *r)
 {
@@ -772,22 +797,7 @@ test_review_window_change_shapes(void **state)
 			print_message("shape %u wnd %u: predicted %lu, out %u/%u\n", shape, wnds[i],
 				      (unsigned long)fast.predicted, fast.nout, ref.nout);
 			assert_int_equal(ref.predicted, 0);
-			assert_int_equal(fast.snd_wnd, ref.snd_wnd);
-			assert_int_equal(fast.max_snd_wnd, ref.max_snd_wnd);
-			assert_int_equal(fast.snd_wl1, ref.snd_wl1);
-			assert_int_equal(fast.snd_wl2, ref.snd_wl2);
-			assert_int_equal(fast.snd_una, ref.snd_una);
-			assert_int_equal(fast.snd_nxt, ref.snd_nxt);
-			assert_int_equal(fast.snd_max, ref.snd_max);
-			assert_int_equal(fast.rcv_nxt, ref.rcv_nxt);
-			assert_int_equal(fast.rcv_adv, ref.rcv_adv);
-			assert_int_equal(fast.flags, ref.flags);
-			assert_int_equal(fast.cwnd, ref.cwnd);
-			assert_int_equal(fast.ssthresh, ref.ssthresh);
-			assert_int_equal(fast.dupacks, ref.dupacks);
-			assert_int_equal(fast.rtx_at, ref.rtx_at);
-			tp_outs_assert_equal(fast.out, fast.nout, ref.out, ref.nout);
-			assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
+			wnd_results_assert_equal(&fast, &ref);
 		}
 }
 
@@ -904,20 +914,7 @@ test_output_one_segment_pass_matches_general_path(void **state)
 		print_message("shape %u tlp %d: out %u/%u, timer kind %u/%u\n", shape, run >= 7,
 			      fast.nout, ref.nout, fast.rtx_kind, ref.rtx_kind);
 		assert_true(fast.nout > 0);
-		assert_int_equal(fast.snd_wnd, ref.snd_wnd);
-		assert_int_equal(fast.snd_una, ref.snd_una);
-		assert_int_equal(fast.snd_nxt, ref.snd_nxt);
-		assert_int_equal(fast.snd_max, ref.snd_max);
-		assert_int_equal(fast.rcv_nxt, ref.rcv_nxt);
-		assert_int_equal(fast.rcv_adv, ref.rcv_adv);
-		assert_int_equal(fast.flags, ref.flags);
-		assert_int_equal(fast.cwnd, ref.cwnd);
-		assert_int_equal(fast.ssthresh, ref.ssthresh);
-		assert_int_equal(fast.rtx_at, ref.rtx_at);
-		assert_int_equal(fast.rtx_kind, ref.rtx_kind);
-		assert_int_equal(fast.tlp_out, ref.tlp_out);
-		tp_outs_assert_equal(fast.out, fast.nout, ref.out, ref.nout);
-		assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
+		wnd_results_assert_equal(&fast, &ref);
 	}
 }
 
@@ -995,15 +992,7 @@ test_window_change_predicted_matches_general_path(void **state)
 		assert_int_equal(fast.predicted, 1);
 		assert_int_equal(ref.predicted, 0);
 		assert_int_equal(fast.snd_wnd, wnds[i]);
-		assert_int_equal(fast.snd_wnd, ref.snd_wnd);
-		assert_int_equal(fast.max_snd_wnd, ref.max_snd_wnd);
-		assert_int_equal(fast.snd_wl1, ref.snd_wl1);
-		assert_int_equal(fast.snd_wl2, ref.snd_wl2);
-		assert_int_equal(fast.snd_una, ref.snd_una);
-		assert_int_equal(fast.rcv_nxt, ref.rcv_nxt);
-		assert_int_equal(fast.flags, ref.flags);
-		tp_outs_assert_equal(fast.out, fast.nout, ref.out, ref.nout);
-		assert_memory_equal(&fast.stats, &ref.stats, sizeof(fast.stats));
+		wnd_results_assert_equal(&fast, &ref);
 	}
 	/* The window grew: the rest of the 5000 bytes left, with the ACK of the request. */
 	assert_int_equal(ref.nout >= 1, true);

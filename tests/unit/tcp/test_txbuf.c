@@ -494,6 +494,22 @@ tx_run(struct sl_worker *w, struct tcp_flow *f, enum tx_how how, struct tx_state
 	tx_spares_set(w, 0);
 }
 
+/* Two runs' send queues after the same write: the same result, bytes, chunks (offsets,
+ * lengths, packet lengths, contents), mbuf and spare counts. */
+static void
+tx_states_assert_equal(const struct tx_state *a, const struct tx_state *b)
+{
+	assert_int_equal(a->rc, b->rc);
+	assert_int_equal(a->bytes, b->bytes);
+	assert_int_equal(a->nchunks, b->nchunks);
+	assert_int_equal(a->mbufs, b->mbufs);
+	assert_int_equal(a->spares, b->spares);
+	assert_memory_equal(a->off, b->off, sizeof(a->off));
+	assert_memory_equal(a->len_of, b->len_of, sizeof(a->len_of));
+	assert_memory_equal(a->pkt, b->pkt, sizeof(a->pkt));
+	assert_memory_equal(a->data, b->data, sizeof(a->data[0]) * a->nchunks);
+}
+
 static void
 test_small_write_inline_same_as_txbuf_append(void **state)
 {
@@ -513,16 +529,8 @@ test_small_write_inline_same_as_txbuf_append(void **state)
 	tx_run(w, f, TX_SMALL, a, N);
 	tx_run(w, f, TX_APPEND, b, N);
 	for (i = 0; i < N; i++) {
-		assert_int_equal(a[i].rc, b[i].rc);
-		assert_int_equal(a[i].bytes, b[i].bytes);
-		assert_int_equal(a[i].nchunks, b[i].nchunks);
-		assert_int_equal(a[i].mbufs, b[i].mbufs);
-		assert_int_equal(a[i].spares, b[i].spares);
+		tx_states_assert_equal(&a[i], &b[i]);
 		assert_int_equal(a[i].full, b[i].full);
-		assert_memory_equal(a[i].off, b[i].off, sizeof(a[i].off));
-		assert_memory_equal(a[i].len_of, b[i].len_of, sizeof(a[i].len_of));
-		assert_memory_equal(a[i].pkt, b[i].pkt, sizeof(a[i].pkt));
-		assert_memory_equal(a[i].data, b[i].data, sizeof(a[i].data[0]) * a[i].nchunks);
 		if (a[i].rc == 0 && a[i].len >= 1 && a[i].len <= TXBUF_SMALL_MAX)
 			nsmall++;
 		if (a[i].spares < a[i].spares0)
@@ -621,19 +629,11 @@ test_send_direct_same_as_general_send(void **state)
 	tx_run(w, f, TX_SEND_FLAGS, b, N);
 	assert_int_equal(w->tcp.slots[f->idx].word, w0);
 	for (i = 0; i < N; i++) {
-		assert_int_equal(a[i].rc, b[i].rc);
-		assert_int_equal(a[i].bytes, b[i].bytes);
-		assert_int_equal(a[i].nchunks, b[i].nchunks);
-		assert_int_equal(a[i].mbufs, b[i].mbufs);
-		assert_int_equal(a[i].spares, b[i].spares);
+		tx_states_assert_equal(&a[i], &b[i]);
 		assert_int_equal(a[i].full - a[0].full, b[i].full - b[0].full);
 		assert_true(a[i].word == b[i].word);
 		assert_int_equal(a[i].flags, b[i].flags);
 		assert_true(a[i].writes == b[i].writes);
-		assert_memory_equal(a[i].off, b[i].off, sizeof(a[i].off));
-		assert_memory_equal(a[i].len_of, b[i].len_of, sizeof(a[i].len_of));
-		assert_memory_equal(a[i].pkt, b[i].pkt, sizeof(a[i].pkt));
-		assert_memory_equal(a[i].data, b[i].data, sizeof(a[i].data[0]) * a[i].nchunks);
 		if (a[i].rc == 0 && a[i].len >= 1 && a[i].len <= TXBUF_SMALL_MAX)
 			nsmall++;
 		if (a[i].rc == -EAGAIN)
