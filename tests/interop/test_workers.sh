@@ -112,7 +112,12 @@ sl_netns_del "$IT_NS"
 
 # The same echo test over net_af_packet with two queue pairs on a veth pair: the kernel's
 # packet fanout picks the queue. The Linux side computes its checksums (tx off), since
-# af_packet hands sluice frames whose checksum the kernel left to an offload.
+# af_packet hands sluice frames whose checksum the kernel left to an offload. The fanout
+# rolls a frame over to the other queue when its own ring runs low: a flow's segments then
+# take two paths (one through the handoff ring) and may be processed out of order, and a
+# late ACK of a connection closed meanwhile gets an RST, as from any TCP. 1000 SYNs at once
+# fill the default ring of 512 frames; with 4096 frames per ring the fanout keeps every
+# flow on its queue, so any RST here is sluice's.
 sl_netns_add "$IT_NS"
 ip -n "$IT_NS" link add slv0 type veth peer name slv1
 ip -n "$IT_NS" link set slv1 address "$IT_KERNEL_MAC"
@@ -125,7 +130,7 @@ it_nsexec sysctl -qw net.ipv6.conf.slv1.disable_ipv6=1 net.ipv6.conf.slv0.disabl
 # Not through it_nsexec: a function run in the background is a subshell, and its PID
 # would not be the server's (ip netns exec execs the server in its own process).
 ip netns exec "$IT_NS" "$SL_ROOT/${SL_BUILD_DIR:-build}/$SL_SERVER_BIN" --no-pci --file-prefix "$IT_PREFIX" \
-	--vdev net_af_packet0,iface=slv0,qpairs=2 --log-level lib.eal:warning $IT_LCORES \
+	--vdev net_af_packet0,iface=slv0,qpairs=2,framecnt=4096 --log-level lib.eal:warning $IT_LCORES \
 	--no-huge -m 512 -- --ip "$IT_SLUICE_IP/24" --mbufs 8191 --mbuf-cache 64 --mode echo \
 	--port 7 > "$IT_LOG" 2>&1 &
 IT_SERVER_PID=$!
