@@ -969,10 +969,32 @@ rtt_pick(uint64_t *x)
 	return v[rng_next(x) % RTE_DIM(v)];
 }
 
+/* A CUBIC state drawn from x: phase, HyStart++ round and samples, RTTs, sequence
+ * numbers around the round's end, cwnd. */
+static void
+cubic_state_random(uint64_t *x, struct tcp_flow *a)
+{
+	static const uint8_t samples[] = { 0, 1, 1, 1, 2, 7, 8 };
+	struct tcp_cc_cubic *c = cubic(a);
+
+	c->phase = (uint8_t)(rng_next(x) % 4 == 0 ? CUBIC_HS_CSS :
+			     rng_next(x) % 5 == 0 ? CUBIC_CA : CUBIC_HS_SS);
+	c->hs.samples = samples[rng_next(x) % RTE_DIM(samples)];
+	c->hs.css_rounds = (uint8_t)(rng_next(x) % 6);
+	c->hs.last_min_rtt = rtt_pick(x);
+	c->hs.cur_min_rtt = rtt_pick(x);
+	c->hs.css_base_rtt = rtt_pick(x);
+	a->snd_una = rng_next(x);
+	a->snd_max = a->snd_una + rng_next(x) % 3 * MSS;
+	c->hs.window_end = a->snd_una + rng_next(x) % 5 - 2;
+	if (rng_next(x) % 8 == 0)
+		c->hs.window_end = a->snd_una + (1u << 31);
+	a->cwnd = (1 + rng_next(x) % 100) * MSS;
+}
+
 static void
 test_cubic_rtt_sample_fast_path_matches_general_path(void **state)
 {
-	static const uint8_t samples[] = { 0, 1, 1, 1, 2, 7, 8 };
 	uint64_t x = 17;
 	unsigned int i, fast = 0;
 
@@ -982,19 +1004,7 @@ test_cubic_rtt_sample_fast_path_matches_general_path(void **state)
 		struct tcp_cc_cubic *c = cubic(a);
 		uint32_t rtt = rtt_pick(&x);
 
-		c->phase = (uint8_t)(rng_next(&x) % 4 == 0 ? CUBIC_HS_CSS :
-				     rng_next(&x) % 5 == 0 ? CUBIC_CA : CUBIC_HS_SS);
-		c->hs.samples = samples[rng_next(&x) % RTE_DIM(samples)];
-		c->hs.css_rounds = (uint8_t)(rng_next(&x) % 6);
-		c->hs.last_min_rtt = rtt_pick(&x);
-		c->hs.cur_min_rtt = rtt_pick(&x);
-		c->hs.css_base_rtt = rtt_pick(&x);
-		a->snd_una = rng_next(&x);
-		a->snd_max = a->snd_una + rng_next(&x) % 3 * MSS;
-		c->hs.window_end = a->snd_una + rng_next(&x) % 5 - 2;
-		if (rng_next(&x) % 8 == 0)
-			c->hs.window_end = a->snd_una + (1u << 31);
-		a->cwnd = (1 + rng_next(&x) % 100) * MSS;
+		cubic_state_random(&x, a);
 		*b = *a;
 		if (c->phase == CUBIC_HS_SS && c->hs.samples == 1 &&
 		    (int32_t)(a->snd_una - c->hs.window_end) > 0)
@@ -1011,7 +1021,6 @@ test_cubic_rtt_sample_fast_path_matches_general_path(void **state)
 static void
 test_cubic_rtt_sample_ack_matches_the_two_hooks(void **state)
 {
-	static const uint8_t samples[] = { 0, 1, 1, 1, 2, 7, 8 };
 	uint64_t x = 29;
 	unsigned int i, fast = 0, css = 0;
 
@@ -1021,19 +1030,7 @@ test_cubic_rtt_sample_ack_matches_the_two_hooks(void **state)
 		struct tcp_cc_cubic *c = cubic(a);
 		uint32_t rtt = rtt_pick(&x), acked = 1 + rng_next(&x) % (12 * MSS);
 
-		c->phase = (uint8_t)(rng_next(&x) % 4 == 0 ? CUBIC_HS_CSS :
-				     rng_next(&x) % 5 == 0 ? CUBIC_CA : CUBIC_HS_SS);
-		c->hs.samples = samples[rng_next(&x) % RTE_DIM(samples)];
-		c->hs.css_rounds = (uint8_t)(rng_next(&x) % 6);
-		c->hs.last_min_rtt = rtt_pick(&x);
-		c->hs.cur_min_rtt = rtt_pick(&x);
-		c->hs.css_base_rtt = rtt_pick(&x);
-		a->snd_una = rng_next(&x);
-		a->snd_max = a->snd_una + rng_next(&x) % 3 * MSS;
-		c->hs.window_end = a->snd_una + rng_next(&x) % 5 - 2;
-		if (rng_next(&x) % 8 == 0)
-			c->hs.window_end = a->snd_una + (1u << 31);
-		a->cwnd = (1 + rng_next(&x) % 100) * MSS;
+		cubic_state_random(&x, a);
 		if (rng_next(&x) % 3 == 0)
 			a->ssthresh = a->cwnd + rng_next(&x) % 3 * MSS - MSS;
 		*b = *a;
