@@ -777,6 +777,22 @@ tcp_fin_acked(struct sl_worker *w, struct tcp_flow *f)
 	}
 }
 
+/* What every ACK of new data does to the send side, the general path and tcp_ack_all
+ * alike: the data bytes acknowledged leave the send queue (their room goes back to the
+ * writer's water marks), snd_una moves to ack, and the marks behind it follow. */
+static __rte_always_inline void
+tcp_ack_advance(struct sl_worker *w, struct tcp_flow *f, uint32_t ack, uint32_t data)
+{
+	txbuf_ack(w, &f->tx, data);
+	f->bytes_acked += data;
+	wmark_put(w, f, data);	/* on_writable, producers, at the low mark */
+	f->snd_una = ack;
+	if (seq_lt(f->sack_high, ack))
+		f->sack_high = ack;
+	if (seq_lt(f->snd_nxt, ack))
+		f->snd_nxt = ack;
+}
+
 /* "If SND.UNA < SEG.ACK =< SND.NXT, then set SND.UNA <- SEG.ACK": free what the peer has,
  * time the round trip, grow the congestion window (outside recovery), restart the timer,
  * let loss recovery see what the ACK delivered (n: its SACK news, completed here), and
@@ -792,14 +808,7 @@ tcp_ack_new_general(struct sl_worker *w, struct tcp_flow *f, const struct tcp_se
 	bool fin_acked = (f->flags & TF_FIN_SENT) && ack == f->snd_max && acked > data;
 
 	tcp_sb_ack(f, ack, n);
-	txbuf_ack(w, &f->tx, data);
-	f->bytes_acked += data;
-	wmark_put(w, f, data);	/* on_writable, producers, at the low mark */
-	f->snd_una = ack;
-	if (seq_lt(f->sack_high, ack))
-		f->sack_high = ack;
-	if (seq_lt(f->snd_nxt, f->snd_una))
-		f->snd_nxt = f->snd_una;
+	tcp_ack_advance(w, f, ack, data);
 	tcp_rtt_ack(w, f, s);
 	f->nrtx = 0;
 	if (likely(!(f->flags & TF_RECOVERY)))
@@ -855,14 +864,7 @@ tcp_ack_all(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 
 	f->sb.n = 0;
 	f->sb.fack = ack;
-	txbuf_ack(w, &f->tx, acked);
-	f->bytes_acked += acked;
-	wmark_put(w, f, acked);	/* on_writable, producers, at the low mark */
-	f->snd_una = ack;
-	if (seq_lt(f->sack_high, ack))
-		f->sack_high = ack;
-	if (seq_lt(f->snd_nxt, ack))
-		f->snd_nxt = ack;
+	tcp_ack_advance(w, f, ack, acked);
 	/* tcp_rtt_ack, with the congestion control's two hooks as one call when the ACK
 	 * measured the RTT (no hook reads rtt_timing, backoff or nrtx). */
 	if (f->rtt_timing && seq_ge(ack, f->rtt_seq)) {
