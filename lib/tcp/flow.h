@@ -93,6 +93,18 @@ flow_key_eq(const struct flow_key *a, const struct flow_key *b)
 #define TF_PUSH		(1u << 25)	/* flush requested: send a short tail whatever the mode */
 #define TF_ASM_LATE	(1u << 26)	/* a message's assembly deadline passed (asm_at) */
 #define TF_TX_WAIT	(1u << 27)	/* this output pass stopped for TX room (tcp_output) */
+/*
+ * The fast paths' gates (tcp_input_predicted, tcp_ack_all_ok, tcp_output_one_ok) test
+ * conditions that change rarely but live in other fields, some on other cache lines. These
+ * four flags mirror them, so that each gate tests them with the flags above as one word:
+ * each is set and cleared where its condition changes, through the helpers below (a
+ * zeroed control block has every condition false, and every mirror clear), and
+ * tcp_flow_gate_ok recomputes them (the unit tests check it after every poll).
+ */
+#define TF_ESTAB	(1u << 28)	/* state == ESTABLISHED (flow_set_state) */
+#define TF_OOO		(1u << 29)	/* ooo holds a segment or a FIN (flow_gate_ooo) */
+#define TF_DSACK_OUT	(1u << 30)	/* dsack_out (flow_dsack_set) */
+#define TF_REC_OPEN	(1u << 31)	/* rec.undo_ok or rec.tlp_out (flow_gate_rec) */
 
 /* Application events waiting for the delivery phase. */
 #define EV_ACCEPT	(1u << 0)
@@ -383,6 +395,47 @@ flow_closed(struct sl_worker *w, struct tcp_flow *f, enum sl_close_reason why);
 void
 flow_enter_timewait(struct sl_worker *w, struct tcp_flow *f);
 
+/* Set or clear one of the flags. */
+static inline void
+flow_flag_put(struct tcp_flow *f, uint32_t flag, bool on)
+{
+	f->flags = on ? f->flags | flag : f->flags & ~flag;
+}
+
+/* After any change of the out-of-order queue's segment count or FIN (tcp_ooo.c). */
+static inline void
+flow_gate_ooo(struct tcp_flow *f)
+{
+	flow_flag_put(f, TF_OOO, f->ooo.nsegs != 0 || f->ooo.fin);
+}
+
+/* After any change of rec.undo_ok or rec.tlp_out (tcp_recovery.c, tcp_icmp.c). */
+static inline void
+flow_gate_rec(struct tcp_flow *f)
+{
+	flow_flag_put(f, TF_REC_OPEN, f->rec.undo_ok || f->rec.tlp_out);
+}
+
+/* A D-SACK is owed to the peer (on), or has left (off). */
+static inline void
+flow_dsack_set(struct tcp_flow *f, bool on)
+{
+	f->dsack_out = on;
+	flow_flag_put(f, TF_DSACK_OUT, on);
+}
+
+/* Do the gate flags (TF_ESTAB, TF_OOO, TF_DSACK_OUT, TF_REC_OPEN) say what the fields
+ * they mirror say? A missed writer is a fast path taken when it must not be (or not
+ * taken): the unit tests call this after every poll, for every flow. */
+static inline bool
+tcp_flow_gate_ok(const struct tcp_flow *f)
+{
+	return !(f->flags & TF_ESTAB) == (f->state != SL_TCP_ESTABLISHED) &&
+	       !(f->flags & TF_OOO) == (f->ooo.nsegs == 0 && !f->ooo.fin) &&
+	       !(f->flags & TF_DSACK_OUT) == !f->dsack_out &&
+	       !(f->flags & TF_REC_OPEN) == (!f->rec.undo_ok && !f->rec.tlp_out);
+}
+
 /* Log a state change at debug level (sluice.tcp, rate-limited); see flow_set_state. */
 void
 flow_state_note(const struct tcp_flow *f, uint8_t to);
@@ -395,6 +448,7 @@ flow_set_state(struct tcp_flow *f, uint8_t to)
 {
 	flow_state_note(f, to);
 	f->state = to;
+	flow_flag_put(f, TF_ESTAB, to == SL_TCP_ESTABLISHED);
 }
 
 /* The listener on local port `port` (host order), or NULL. */

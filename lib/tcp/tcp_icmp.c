@@ -84,6 +84,7 @@ tcp_icmp_shrink(struct sl_worker *w, struct tcp_flow *f, uint16_t pmtu)
 		return;
 	tcp_sb_timeout(f, false);
 	f->rec.tlp_out = false;
+	flow_gate_rec(f);
 	f->recover = f->snd_max;	/* the go-back's ACKs start no fast retransmit */
 	f->dupacks = 0;
 	f->rtt_timing = false;		/* Karn: no sample from what is sent again */

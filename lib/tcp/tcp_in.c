@@ -509,7 +509,7 @@ tcp_dsack_note(struct tcp_flow *f, uint32_t start, uint32_t end)
 		return;
 	f->dsack.start = start;
 	f->dsack.end = end;
-	f->dsack_out = true;
+	flow_dsack_set(f, true);
 }
 
 /* Is any part of the segment inside our window (RFC 9293 §3.10.7.4, the table of the
@@ -837,10 +837,11 @@ tcp_ack_all_ok(const struct sl_worker *w, const struct tcp_flow *f, const struct
 {
 	const struct tcp_sb *sb = &f->sb;
 
+	/* TF_REC_OPEN: a reduction to undo or a probe out (flow.h). */
 	return s->ack == f->snd_max &&
-	       !(f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_SENT)) &&
+	       !(f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_SENT | TF_REC_OPEN)) &&
 	       sb->n == 1 && sb->rec[0].flags == 0 && sb->rec[0].end == s->ack &&
-	       !seq_gt(sb->fack, f->snd_una) && !f->rec.undo_ok && !f->rec.tlp_out &&
+	       !seq_gt(sb->fack, f->snd_una) &&
 	       !n->delivered && !n->reordered && n->dsack == 0 &&
 	       s->ack - f->snd_una <= f->tx.bytes && !w->tcp.ack_all_off;
 }
@@ -1138,6 +1139,7 @@ tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 		} else if (fin) {
 			f->ooo.fin = true;
 			f->ooo.fin_seq = seq;
+			flow_gate_ooo(f);
 		}
 		f->flags |= TF_ACKNOW;
 		f->quickack = TCP_QUICKACKS;
@@ -1145,7 +1147,7 @@ tcp_data_in(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, const s
 	}
 	if (m != NULL)
 		tcp_data_in_order(w, f, m, len, s->flags);
-	if ((f->ooo.nsegs > 0 || f->ooo.fin) && tcp_data_fill_hole(w, f))
+	if ((f->flags & TF_OOO) && tcp_data_fill_hole(w, f))
 		fin = true;
 	if (fin)
 		tcp_fin_in(w, f);
@@ -1195,6 +1197,10 @@ tcp_input_done(struct sl_worker *w, struct tcp_flow *f)
 		flow_mark_dirty(w, f);
 }
 
+/* Flags that send a segment the general way (tcp_input_predicted): recovery, persist, a
+ * FIN received, anything queued out of order. */
+#define TF_IN_GENERAL (TF_RECOVERY | TF_PERSIST | TF_FIN_RCVD | TF_OOO)
+
 /*
  * Header prediction (Van Jacobson's, as in RFC 1323 Appendix and Linux's
  * tcp_rcv_established): most segments of an established connection are the next one in
@@ -1223,11 +1229,10 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 {
 	uint32_t wnd = s->wnd << f->snd_ws;
 
-	if (f->state != SL_TCP_ESTABLISHED ||
+	/* ESTABLISHED, and none of the rest (flow.h TF_ESTAB, TF_OOO: one test). */
+	if ((f->flags & (TF_ESTAB | TF_IN_GENERAL)) != TF_ESTAB ||
 	    (s->flags & (uint8_t)~RTE_TCP_PSH_FLAG) != RTE_TCP_ACK_FLAG ||
-	    s->seq != f->rcv_nxt || s->wnd == 0 ||
-	    (f->flags & (TF_RECOVERY | TF_PERSIST | TF_FIN_RCVD)) ||
-	    f->ooo.nsegs != 0 || f->ooo.fin || w->tcp.mem_pressure || w->tcp.predict_off)
+	    s->seq != f->rcv_nxt || s->wnd == 0 || w->tcp.mem_pressure || w->tcp.predict_off)
 		return false;
 	if (f->flags & TF_TS) {
 		if (s->opts.has != TO_TS || seq_lt(s->opts.tsval, f->ts_recent))

@@ -61,9 +61,8 @@ ooo_evict_tail(struct sl_worker *w, struct tcp_ooo *q)
 	w->stats.tcp_ooo_drop++;
 }
 
-void
-tcp_ooo_insert(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t seq,
-	       bool fin)
+static void
+ooo_insert(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t seq, bool fin)
 {
 	const struct sl_config *cfg = w->cfg;
 	const int off = w->tcp.mdyn;
@@ -154,6 +153,16 @@ done:
 	q->last_end = end;
 }
 
+/* The queue's gate flag (flow.h TF_OOO) follows whatever the insertion did, on every
+ * way out of it: a drop after evictions may have emptied the queue. */
+void
+tcp_ooo_insert(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m, uint32_t seq,
+	       bool fin)
+{
+	ooo_insert(w, f, m, seq, fin);
+	flow_gate_ooo(f);
+}
+
 bool
 tcp_ooo_drain(struct sl_worker *w, struct tcp_flow *f)
 {
@@ -185,8 +194,10 @@ tcp_ooo_drain(struct sl_worker *w, struct tcp_flow *f)
 	}
 	if (q->fin && q->fin_seq == f->rcv_nxt) {
 		q->fin = false;
+		flow_gate_ooo(f);
 		return true;
 	}
+	flow_gate_ooo(f);
 	return false;
 }
 
@@ -205,6 +216,7 @@ tcp_ooo_free(struct sl_worker *w, struct tcp_flow *f)
 	q->tail = NULL;
 	q->nsegs = q->bytes = q->truesize = 0;
 	q->fin = false;
+	flow_gate_ooo(f);
 }
 
 void

@@ -159,7 +159,7 @@ tcp_opts_build(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t
 
 		b[0] = f->dsack;
 		memcpy(&b[1], f->sack, nsack * sizeof(b[0]));
-		f->dsack_out = false;
+		flow_dsack_set(f, false);
 		return tcp_opt_write(opts, !!(f->flags & TF_TS), tsval, f->ts_recent, b,
 				     nsack + 1);
 	}
@@ -934,18 +934,20 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
 	return tcp_output_rc(w, f, sent);
 }
 
-/* Flags that send a pass of tcp_output the general way (tcp_output_one_ok). */
-#define TF_OUT_GENERAL (TF_RECOVERY | TF_PERSIST | TF_FIN_QUEUED)
+/* Flags that send a pass of tcp_output the general way (tcp_output_one_ok): recovery,
+ * persist, a FIN queued, a D-SACK owed, anything queued out of order (SACK blocks to
+ * carry; without SACK the general pass does the same as the one-segment pass would). */
+#define TF_OUT_GENERAL (TF_RECOVERY | TF_PERSIST | TF_FIN_QUEUED | TF_DSACK_OUT | TF_OOO)
 
 /*
  * Is this pass the common one: new data that fits one segment, in a flow with nothing
  * else to do? Then tcp_output_data's loop runs once and sends exactly the unsent bytes,
  * with PSH, and the steps before it do nothing but the idle restart. The conditions, all
  * read-only (the general pass stays the reference; tests/unit/tcp/test_tcp_data.c
- * compares the two): a state that sends data (tcp_output_gate); no recovery, go-back-N
- * (snd_una below recover), persist, FIN queued or D-SACK owed; nothing to retransmit
- * (snd_nxt == snd_max, not behind snd_una); no SACK blocks to carry (the payload MSS is
- * f->mss); no TSO; 0 < unsent <= MSS, within the send window; and a short tail that the
+ * compares the two): ESTABLISHED (of the states tcp_output_gate lets send data, the
+ * common one); no recovery, go-back-N (snd_una below recover), persist, FIN queued or
+ * D-SACK owed; nothing to retransmit (snd_nxt == snd_max, not behind snd_una); nothing
+ * queued out of order (no SACK blocks to carry: the payload MSS is f->mss); no TSO; 0 < unsent <= MSS, within the send window; and a short tail that the
  * flush policy lets go (tcp_tail_held would say false, without its cork side effects).
  */
 static __rte_always_inline bool
@@ -953,10 +955,11 @@ tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t 
 {
 	uint32_t unsent = data_end - f->snd_nxt;
 
-	if ((f->flags & TF_OUT_GENERAL) || f->dsack_out || !tcp_state_sends_data(f->state) ||
+	/* ESTABLISHED (the other states that send data take the general pass), and none
+	 * of TF_OUT_GENERAL: one test. */
+	if ((f->flags & (TF_ESTAB | TF_OUT_GENERAL)) != TF_ESTAB ||
 	    f->snd_nxt != f->snd_max || seq_lt(f->snd_nxt, f->snd_una) ||
-	    seq_lt(f->snd_una, f->recover) || ((f->flags & TF_SACK) && f->ooo.nsegs > 0) ||
-	    w->tx_tso || w->tcp.out_one_off)
+	    seq_lt(f->snd_una, f->recover) || w->tx_tso || w->tcp.out_one_off)
 		return false;
 	/* 0 < unsent <= MSS (one unsigned test), and inflight + unsent (the whole queue,
 	 * f->tx.bytes, as snd_una <= snd_nxt <= data_end here) within the send window:

@@ -55,6 +55,7 @@ rec_undo_begin(struct sl_worker *w, struct tcp_flow *f)
 	r->undo_tsval = tcp_ts_now(w, f);
 	r->undo_retrans = 0;
 	r->undo_ok = true;
+	flow_gate_rec(f);
 	r->undo_ts = (f->flags & TF_TS) != 0;
 	r->undo_dsacked = false;
 }
@@ -72,6 +73,7 @@ rec_undo(struct sl_worker *w, struct tcp_flow *f)
 	if (f->cc->undo != NULL)
 		f->cc->undo(f);
 	r->undo_ok = false;
+	flow_gate_rec(f);
 	w->stats.tcp_undo++;
 	f->loss.undo++;
 	f->flags &= ~TF_RECOVERY;
@@ -210,6 +212,7 @@ tlp_sent(struct sl_worker *w, struct tcp_flow *f, bool rtx)
 
 	r->tlp_probes = r->tlp_out ? (uint8_t)(r->tlp_probes + 1) : 1;
 	r->tlp_out = true;
+	flow_gate_rec(f);
 	r->tlp_rtx = rtx;
 	r->tlp_high = f->snd_max;
 	w->stats.tcp_tlp_sent++;
@@ -275,12 +278,14 @@ tlp_settle(struct sl_worker *w, struct tcp_flow *f, uint32_t acked,
 		 * the next may guard the repairs, which can be lost too. */
 		if (n->delivered && seq_ge(n->end, r->tlp_high)) {
 			r->tlp_out = false;
+			flow_gate_rec(f);
 			if (r->tlp_rtx && n->dsack == 0)
 				w->stats.tcp_tlp_recovered++;
 		}
 		return;
 	}
 	r->tlp_out = false;
+	flow_gate_rec(f);
 	if (!r->tlp_rtx || n->dsack > 0 || acked == 0)
 		return;
 	w->stats.tcp_tlp_recovered++;
@@ -621,6 +626,7 @@ tcp_recovery_rto(struct sl_worker *w, struct tcp_flow *f)
 	 * peer may have dropped what it reported holding (RFC 2018 §8). */
 	tcp_sb_timeout(f, f->nrtx > 1);
 	r->tlp_out = false;
+	flow_gate_rec(f);
 	r->rtx_kind = TCP_RTX_RTO;
 }
 

@@ -24,6 +24,7 @@
 #include <rte_ring.h>
 
 #include "harness.h"
+#include "tcp/flow.h"
 
 const struct rte_ether_addr th_peer_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
 const struct rte_ether_addr th_other_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x03 } };
@@ -245,6 +246,29 @@ th_inject_bytes(struct th *t, const void *frame, size_t len)
 	th_inject(t, th_frame(t, frame, len));
 }
 
+/* The fast paths' gate flags (flow.h tcp_flow_gate_ok) of every live flow of w agree
+ * with the fields they mirror: run after every poll, so that every test checks them
+ * through whatever transitions it drives (a writer that forgot its flag fails here). */
+void
+th_gate_check(struct sl_worker *w)
+{
+	const struct tcp_worker *tw = &w->tcp;
+	uint32_t i;
+
+	if (tw->by_idx == NULL)
+		return;
+	for (i = 0; i < tw->max_flows; i++) {
+		const struct tcp_flow *f = tw->by_idx[i];
+
+		if (f != NULL && f->w == w && !tcp_flow_gate_ok(f)) {
+			fail_msg("flow %u: gate flags %#x disagree (state %u, ooo %u/%d, "
+				 "dsack_out %d, undo_ok %d, tlp_out %d)", i, f->flags, f->state,
+				 f->ooo.nsegs, f->ooo.fin, f->dsack_out, f->rec.undo_ok,
+				 f->rec.tlp_out);
+		}
+	}
+}
+
 void
 th_poll(struct th *t)
 {
@@ -259,6 +283,9 @@ th_poll(struct th *t)
 		sl_worker_poll(sl_stack_worker(t->s, i));
 	if (t->nworkers > 1)
 		sl_worker_poll(t->w);
+	th_gate_check(t->w);
+	for (i = 1; i < t->nworkers; i++)
+		th_gate_check(sl_stack_worker(t->s, i));
 }
 
 void

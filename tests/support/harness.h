@@ -141,6 +141,12 @@ th_wire_put_q(struct th *t, unsigned int q, struct rte_mbuf *m);
 void
 th_inject_bytes(struct th *t, const void *frame, size_t len);
 
+/* Fail unless every live flow of w has its fast-path gate flags (tcp/flow.h,
+ * tcp_flow_gate_ok) in agreement with the fields they mirror. th_poll runs it after every
+ * poll; tests that call the TCP functions directly call it themselves. */
+void
+th_gate_check(struct sl_worker *w);
+
 /* Run one poll iteration of every worker at the current virtual time (worker 0's). */
 void
 th_poll(struct th *t);
