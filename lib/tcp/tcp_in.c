@@ -1228,6 +1228,7 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		    const struct tcp_seg *s, uint32_t off)
 {
 	uint32_t wnd = s->wnd << f->snd_ws;
+	uint32_t acked;
 
 	/* ESTABLISHED, and none of the rest (flow.h TF_ESTAB, TF_OOO: one test). */
 	if ((f->flags & (TF_ESTAB | TF_IN_GENERAL)) != TF_ESTAB ||
@@ -1241,9 +1242,12 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		return false;
 	}
 	/* An acknowledgment of new data, or of nothing new on a segment that is not a
-	 * duplicate ACK (it carries data, or nothing is outstanding). */
-	if (seq_gt(s->ack, f->snd_max) || seq_lt(s->ack, f->snd_una) ||
-	    (s->ack == f->snd_una && s->len == 0 && f->snd_una != f->snd_max))
+	 * duplicate ACK (it carries data, or nothing is outstanding). SND.UNA =< SEG.ACK =<
+	 * SND.MAX is one unsigned test: SND.MAX - SND.UNA is below 2^31, so an ACK below
+	 * SND.UNA wraps to more than it. */
+	acked = s->ack - f->snd_una;
+	if (acked > f->snd_max - f->snd_una ||
+	    (acked == 0 && s->len == 0 && f->snd_una != f->snd_max))
 		return false;
 	if (s->len > 0 && seq_gt(s->seq + s->len, f->rcv_adv))
 		return false;
@@ -1266,7 +1270,7 @@ tcp_input_predicted(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		f->snd_wl2 = s->ack;
 	}
 	/* No SACK news: only the general paths are given a zero one to pass on. */
-	if (seq_gt(s->ack, f->snd_una)) {
+	if (acked != 0) {
 		uint32_t una = f->snd_una;
 
 		tcp_ack_new_predicted(w, f, s);	/* ESTABLISHED: our FIN is not out */

@@ -718,7 +718,8 @@ tcp_send_window(const struct tcp_flow *f, uint32_t mss)
 {
 	uint32_t wnd = f->cwnd;
 
-	if (!(f->flags & TF_RECOVERY) && f->dupacks > 0 && f->dupacks < 3)
+	/* 0 < dupacks < 3 as one unsigned test, first: nearly always false. */
+	if (unlikely((uint32_t)f->dupacks - 1u < 2u) && !(f->flags & TF_RECOVERY))
 		wnd += (uint32_t)f->dupacks * mss;
 	return RTE_MIN(f->snd_wnd, wnd);
 }
@@ -957,8 +958,8 @@ tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t 
 
 	/* ESTABLISHED (the other states that send data take the general pass), and none
 	 * of TF_OUT_GENERAL: one test. */
-	if ((f->flags & (TF_ESTAB | TF_OUT_GENERAL)) != TF_ESTAB ||
-	    f->snd_nxt != f->snd_max || seq_lt(f->snd_nxt, f->snd_una) ||
+	/* snd_nxt == snd_max is not behind snd_una: no ACK above snd_max is taken. */
+	if ((f->flags & (TF_ESTAB | TF_OUT_GENERAL)) != TF_ESTAB || f->snd_nxt != f->snd_max ||
 	    seq_lt(f->snd_una, f->recover) || w->tx_tso || w->tcp.out_one_off)
 		return false;
 	/* 0 < unsent <= MSS (one unsigned test), and inflight + unsent (the whole queue,

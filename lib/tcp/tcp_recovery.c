@@ -194,7 +194,9 @@ tcp_rtx_arm(struct sl_worker *w, struct tcp_flow *f, bool ack)
 inline void
 tcp_rtx_arm_new(struct sl_worker *w, struct tcp_flow *f)
 {
-	if (likely((f->flags & TF_SACK) && f->srtt != 0 && !f->rec.tlp_out && w->cfg->tlp)) {
+	/* With TF_REC_OPEN clear no probe is out (flow.h): rec is read only when it is set. */
+	if (likely(((f->flags & (TF_SACK | TF_REC_OPEN)) == TF_SACK ||
+		    ((f->flags & TF_SACK) && !f->rec.tlp_out)) && f->srtt != 0 && w->cfg->tlp)) {
 		/* A pending reordering timer stays (the ACK that follows runs RACK again). */
 		if (f->rtx_at != 0 && f->rec.rtx_kind == TCP_RTX_REO)
 			return;
