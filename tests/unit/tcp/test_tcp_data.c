@@ -918,6 +918,123 @@ test_output_one_segment_pass_matches_general_path(void **state)
 	}
 }
 
+/* Drain what the stack sent; returns how many segments. */
+static unsigned int
+gate_drain(struct tpeer *p)
+{
+	struct tp_out o;
+	unsigned int n = 0;
+
+	while (tpeer_recv(p, &o))
+		n++;
+	return n;
+}
+
+/* The gate flags (flow.h TF_ESTAB, TF_OOO, TF_DSACK_OUT, TF_REC_OPEN) through the
+ * transitions they mirror: each one seen set where its condition holds and clear once it
+ * ends, with tcp_flow_gate_ok true throughout (th_poll checks it after every poll, this
+ * test at each step as well): establishment, out-of-order data and the hole filled, a
+ * duplicate (its D-SACK), a tail loss probe, a timeout (a reduction that may be undone),
+ * persist, the peer's FIN and our own. */
+static void
+test_gate_flags_follow_transitions(void **state)
+{
+	struct sl_config cfg;
+	struct tt *x;
+	struct tpeer *p;
+	struct tcp_flow *f;
+	struct sl_conn *c;
+	const uint8_t *d = pattern(4000, 31);
+	struct tp_out o;
+	unsigned int i;
+
+	tp_config(&cfg);
+	cfg.tlp = true;
+	x = tt_fixture_renew(state, &cfg);
+	p = &x->p;
+	c = tpeer_connect(p);
+	f = tpeer_flow(p);
+	assert_true(tcp_flow_gate_ok(f));
+	assert_int_equal(f->flags & (TF_ESTAB | TF_OOO | TF_DSACK_OUT | TF_REC_OPEN), TF_ESTAB);
+
+	/* Out of order: queued, then the hole filled; a FIN beyond a hole too. */
+	send_range(p, d, 1000, 2000);
+	assert_true(f->ooo.nsegs > 0 && (f->flags & TF_OOO));
+	gate_drain(p);
+	send_range(p, d, 0, 1000);
+	assert_int_equal(f->ooo.nsegs, 0);
+	assert_false(f->flags & TF_OOO);
+	gate_drain(p);
+	assert_true(tcp_flow_gate_ok(f));
+
+	/* A duplicate owes a D-SACK (set and cleared within the poll: the pure ACK that
+	 * answers at once carries it). */
+	send_range(p, d, 1000, 2000);
+	expect_ack_now(p, tpeer_seq(p, 2000), &o);
+	assert_true(o.opts.has & TO_SACK);
+	assert_sack(&o, 0, tpeer_seq(p, 1000), tpeer_seq(p, 2000));
+	assert_false(f->dsack_out);
+	assert_false(f->flags & TF_DSACK_OUT);
+	gate_drain(p);
+	assert_true(tcp_flow_gate_ok(f));
+	p->snd_nxt = tpeer_seq(p, 2000);	/* send_range leaves the peer's own count */
+
+	/* A byte not acknowledged: the tail loss probe goes out (tlp_out), its ACK settles
+	 * it. */
+	assert_int_equal(sl_conn_send(c, d, 1), 0);
+	th_poll(&x->t);
+	assert_int_equal(gate_drain(p), 1);
+	assert_false(f->flags & TF_REC_OPEN);
+	tp_advance(&x->t, 250 * 1000, 1000);
+	assert_true(f->rec.tlp_out);
+	assert_true(f->flags & TF_REC_OPEN);
+	gate_drain(p);
+	tpeer_ack(p);
+	assert_false(f->rec.tlp_out);
+	assert_true(tcp_flow_gate_ok(f));
+
+	/* A timeout: its reduction may be undone (undo_ok) until an ACK decides. */
+	assert_int_equal(sl_conn_send(c, d + 1, 1), 0);
+	th_poll(&x->t);
+	gate_drain(p);
+	for (i = 0; i < 5000 && !f->rec.undo_ok; i++)
+		th_advance(&x->t, 1000);
+	assert_true(f->rec.undo_ok);
+	assert_true(f->flags & TF_REC_OPEN);
+	assert_true(tcp_flow_gate_ok(f));
+	gate_drain(p);
+	tpeer_ack(p);
+	assert_true(tcp_flow_gate_ok(f));
+	gate_drain(p);
+	/* Whatever the ACK decided, once nothing is pending the flag is clear again. */
+	if (!f->rec.undo_ok && !f->rec.tlp_out)
+		assert_false(f->flags & TF_REC_OPEN);
+
+	/* Persist: the peer's window closes with data queued, then opens. */
+	p->wnd = 0;
+	tpeer_ack(p);
+	assert_int_equal(sl_conn_send(c, d + 2, 100), 0);
+	th_poll(&x->t);
+	assert_true(f->flags & TF_PERSIST);
+	assert_true(tcp_flow_gate_ok(f));
+	p->wnd = 65535;
+	tpeer_ack(p);
+	gate_drain(p);
+	tpeer_ack(p);
+	assert_false(f->flags & TF_PERSIST);
+
+	/* The peer's FIN: CLOSE-WAIT, no longer ESTABLISHED; then ours. */
+	tpeer_send(p, TH_ACK | TH_FIN, NULL, 0);
+	assert_int_equal(f->state, SL_TCP_CLOSE_WAIT);
+	assert_false(f->flags & TF_ESTAB);
+	assert_true(tcp_flow_gate_ok(f));
+	gate_drain(p);
+	sl_conn_close(c);
+	th_poll(&x->t);
+	assert_true(tpeer_recv(p, &o));
+	assert_true(tcp_flow_gate_ok(f));
+}
+
 /* The window every segment announces (tcp_window_scaled, the common case first) against
  * the rule as it reads (tcp_window_calc): the same field and the same new right edge over
  * a sweep of scales, buffers, MSSes, sequence numbers around the wrap, edges behind,
@@ -1469,6 +1586,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_window_change_predicted_matches_general_path),
 	TT_TEST(test_review_window_change_shapes),
 	TT_TEST(test_output_one_segment_pass_matches_general_path),
+	TT_TEST(test_gate_flags_follow_transitions),
 	cmocka_unit_test(test_window_field_fast_matches_rule),
 	TT_TEST(test_established_send_initial_window_then_slow_start),
 	TT_TEST(test_seq_wrap_stack_isn_near_2_32),
