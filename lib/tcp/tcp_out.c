@@ -967,6 +967,10 @@ tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t 
 	 * which holds inflight below it too. */
 	if (unsent - 1 >= f->mss || f->tx.bytes > tcp_send_window(f, f->mss))
 		return false;
+	/* The common policy first: flush every iteration, no flush or MORE pending. Either
+	 * way of what follows would let the segment go then. */
+	if (likely(!(f->flags & (TF_PUSH | TF_MORE)) && f->flush_mode == SL_FLUSH_ITERATION))
+		return true;
 	if (unsent == f->mss || (f->flags & TF_PUSH))
 		return true;
 	return !(f->flags & TF_MORE) && (f->flush_mode == SL_FLUSH_ITERATION ||
