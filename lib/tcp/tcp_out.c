@@ -875,7 +875,8 @@ tcp_idle_restart(struct sl_worker *w, struct tcp_flow *f)
 	uint32_t rw = UINT32_MAX;
 
 	f->idle_since = 0;
-	if (f->snd_una != f->snd_max || idle < 1000 || f->cc->after_idle == NULL)
+	/* The pause first: between a request's reply and the next it is short. */
+	if (idle < 1000 || f->snd_una != f->snd_max || f->cc->after_idle == NULL)
 		return;
 	if (idle > f->rto && w->cfg->idle_restart) {
 		rw = (uint32_t)w->cfg->init_cwnd * f->mss;
