@@ -965,8 +965,12 @@ tcp_output_one_ok(const struct sl_worker *w, const struct tcp_flow *f, uint32_t 
 		return false;
 	/* 0 < unsent <= MSS (one unsigned test), and inflight + unsent (the whole queue,
 	 * f->tx.bytes, as snd_una <= snd_nxt <= data_end here) within the send window:
-	 * which holds inflight below it too. */
-	if (unsent - 1 >= f->mss || f->tx.bytes > tcp_send_window(f, f->mss))
+	 * which holds inflight below it too. Within both cwnd and the peer's window is
+	 * within it (tcp_send_window only ever adds to cwnd), and needs no more. */
+	if (unsent - 1 >= f->mss)
+		return false;
+	if (unlikely(f->tx.bytes > f->cwnd || f->tx.bytes > f->snd_wnd) &&
+	    f->tx.bytes > tcp_send_window(f, f->mss))
 		return false;
 	/* The common policy first: flush every iteration, no flush or MORE pending. Either
 	 * way of what follows would let the segment go then. */
