@@ -169,7 +169,7 @@ struct tcp_flow {
 	uint8_t quickack;		/* ACKs still sent at once (a sign of loss was seen) */
 	uint8_t ecn;			/* TCP_ECN_* (tcp_ecn.h): ECN agreed, echo, CWR owed */
 	uint8_t flush_mode;		/* enum sl_flush_mode */
-	bool dsack_out;			/* dsack (below) is owed to the peer */
+	bool dsack_out;			/* dsack (below) is owed: set through flow_dsack_set */
 	bool rtt_timing;
 	uint8_t backoff;		/* RTO doublings */
 	uint8_t nrtx;			/* consecutive timeouts/probes without progress */

@@ -20,10 +20,11 @@ struct tcp_flow;
 struct tcp_ooo {
 	struct rte_mbuf *head;		/* lowest sequence */
 	struct rte_mbuf *tail;		/* highest sequence */
+	/* nsegs and fin: the fast paths' gates see "something queued" as one flag, TF_OOO
+	 * (flow.h): whoever changes either outside tcp_ooo.c's entry points calls
+	 * flow_gate_ooo after. */
 	uint32_t nsegs;
-	/* A FIN follows the segment ending at fin_seq. Beside nsegs: header prediction
-	 * tests "nothing queued" as one word. */
-	bool fin;
+	bool fin;			/* a FIN follows the segment ending at fin_seq */
 	uint32_t bytes;			/* payload */
 	uint32_t truesize;		/* mbuf memory held (data room), the real cost */
 	uint32_t last_seq, last_end;	/* most recent arrival (first SACK block) */

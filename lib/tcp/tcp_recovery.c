@@ -573,8 +573,8 @@ tcp_recovery_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *
 	 * rec_undo_check then counts nothing and returns (!undo_ok), tlp_settle returns
 	 * (!tlp_out), rack_reo_adapt does nothing (no D-SACK), the scans are skipped (their
 	 * condition is false), no recovery ends and none begins (lost == 0): RACK's update
-	 * is all that happens. */
-	if (likely(!(f->flags & TF_RECOVERY) && !f->rec.undo_ok && !f->rec.tlp_out &&
+	 * is all that happens. TF_REC_OPEN (flow.h) stands for undo_ok and tlp_out. */
+	if (likely(!(f->flags & (TF_RECOVERY | TF_REC_OPEN)) &&
 		   n->dsack == 0 && !n->delivered_rtx && !seq_gt(f->sb.fack, f->snd_una))) {
 		if (f->flags & TF_SACK)
 			rack_update(w, f, n);

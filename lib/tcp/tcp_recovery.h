@@ -50,10 +50,10 @@ struct tcp_rec {
 	uint32_t undo_marker;		/* SND.UNA when it began */
 	uint32_t undo_tsval;		/* our TSval then (Eifel) */
 	uint16_t undo_retrans;		/* its retransmissions not yet D-SACKed */
+	/* undo_ok and tlp_out: the fast paths' gates see the two as one flag, TF_REC_OPEN
+	 * (flow.h): whoever writes either calls flow_gate_rec after. */
 	bool undo_ok;			/* a reduction that may still be undone */
-	/* Tail loss probe: a probe is out, not yet settled. Beside undo_ok: tcp_ack_all's
-	 * gate tests the two as one word. */
-	bool tlp_out;
+	bool tlp_out;			/* tail loss probe: a probe is out, not yet settled */
 	bool undo_ts;			/* the first ACK of new data decides (Eifel) */
 	bool undo_dsacked;		/* a D-SACK reported one of its retransmissions */
 	/* Tail loss probe. */
