@@ -318,7 +318,8 @@ rack_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news 
 	r->rack_rtt = rtt;
 	if (r->rack_min_rtt == 0 || rtt < r->rack_min_rtt)
 		r->rack_min_rtt = RTE_MAX(rtt, 1u);
-	if (!r->rack_valid || (int32_t)(n->xmit - r->rack_xmit) > 0 ||
+	/* Sent after the RACK segment first: the usual answer, which settles it. */
+	if ((int32_t)(n->xmit - r->rack_xmit) > 0 || !r->rack_valid ||
 	    (n->xmit == r->rack_xmit && seq_gt(n->end, r->rack_end))) {
 		r->rack_xmit = n->xmit;
 		r->rack_end = n->end;
