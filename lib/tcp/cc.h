@@ -127,7 +127,9 @@ struct tcp_cc_ops {
 
 	/* A round-trip time measurement of rtt_us microseconds (tcp_rtt_sample: RFC 6298
 	 * timing of one segment per round trip, Karn's rule; and the handshake), before the
-	 * on_ack of the same ACK. NULL when the module does not use delay (HyStart++ does). */
+	 * on_ack of the same ACK. NULL when the module does not use delay (HyStart++ does).
+	 * An ACK outside recovery gives both through tcp_cc_on_rtt_sample_ack (below), which
+	 * a module may take as one event. */
 	void (*on_rtt_sample)(struct tcp_flow *f, uint32_t rtt_us);
 
 	/* A loss was detected: set ssthresh, the window recovery leads to (PRR takes cwnd
@@ -184,7 +186,9 @@ void
 tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked);
 void
 tcp_cc_cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us);
-/* on_rtt_sample(rtt_us) then on_ack(acked), as one (the usual ACK carries both). */
+/* on_rtt_sample(rtt_us) then on_ack(acked), as one (the usual ACK carries both); except
+ * that in slow start an ACK that finds the window not in use changes nothing, HyStart++'s
+ * round and samples included (cc_cubic.c). */
 void
 tcp_cc_cubic_on_rtt_sample_ack(struct tcp_flow *f, uint32_t rtt_us, uint32_t acked);
 /* DCTCP (RFC 8257), for data centres where switches mark CE early: the window shrinks in
@@ -214,7 +218,7 @@ tcp_cc_on_rtt_sample(const struct tcp_cc_ops *cc, struct tcp_flow *f, uint32_t r
 }
 
 /* An ACK of new data outside recovery that also measured the RTT: the module's
- * on_rtt_sample, then its on_ack (CUBIC's two as one). */
+ * on_rtt_sample, then its on_ack (CUBIC's two as one, tcp_cc_cubic_on_rtt_sample_ack). */
 static __rte_always_inline void
 tcp_cc_on_rtt_sample_ack(const struct tcp_cc_ops *cc, struct tcp_flow *f, uint32_t rtt_us,
 			 uint32_t acked)

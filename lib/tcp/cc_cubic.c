@@ -3,9 +3,9 @@
  * cc_cubic.c -- CUBIC congestion control (RFC 9438), with HyStart++ (RFC 9406) in the
  * first slow start.
  *
- * tcp_in.c (ACK processing) -> on_rtt_sample (via tcp_rtt_sample), on_ack, enter_recovery,
- * exit_recovery, undo, on_ece; tcp_timer.c (RTO) -> on_rto; flow.c and the handshake ->
- * init, conn_init. The hooks only compute cwnd and ssthresh (cc.h); TCP decides when
+ * tcp_in.c (ACK processing) -> on_rtt_sample and on_ack (one call when an ACK brings both,
+ * tcp_cc_cubic_on_rtt_sample_ack), enter_recovery, exit_recovery, undo, on_ece;
+ * tcp_timer.c (RTO) -> on_rto; flow.c and the handshake -> init, conn_init. The hooks only compute cwnd and ssthresh (cc.h); TCP decides when
  * recovery starts and ends and sends every retransmission.
  *
  * Congestion avoidance follows the window curve W_cubic(t) = C*(t-K)^3 + W_max (RFC 9438
@@ -37,6 +37,12 @@
  * part of t (§5.8): an ACK that finds the window neither full nor holding back queued data
  * leaves cwnd alone and moves the epoch on by the time since the previous ACK;
  * after_idle (sending resumes after an idle period) does the same for the idle period.
+ * Slow start too grows only a window in use (RFC 7661's intent; Linux's
+ * tcp_is_cwnd_limited): an ACK that finds the flight before it at most half of cwnd and
+ * no data held back by the window changes nothing, neither cwnd nor HyStart++'s rounds
+ * and samples (nothing grows, so there is no exit to find; the round in progress goes on
+ * when the window is used again). A request-response flow then keeps its initial window
+ * instead of raising it by every byte it exchanges.
  */
 
 #include "core/util.h"
@@ -248,19 +254,43 @@ tcp_cc_cubic_on_rtt_sample(struct tcp_flow *f, uint32_t rtt_us)
 	tcp_cc_cubic_rtt_sample_general(f, rtt_us);
 }
 
-/* on_rtt_sample then on_ack for the ACK of request-response traffic: the sample's fast
- * path above (slow start, a round of one sample ending), and an ACK in slow start below
- * ssthresh. on_ack then finds the round just begun (window_end = snd_max, which snd_una
- * does not pass), so hystart_round does nothing, and cwnd grows by min(acked, L*SMSS),
- * a quarter of it if hystart_check moved to CSS. Anything else: the two hooks (tests
- * compare them). Called directly (cc.h tcp_cc_on_rtt_sample_ack), inlined into the ACK
- * path. */
+/* Does slow start use its window at this ACK (acked bytes newly acknowledged, SND.UNA
+ * already moved)? When the flight before the ACK was above half of cwnd: the ACKs of a
+ * window that was full grow it, as Linux's "cwnd < 2 * max_packets_out" (its maximum
+ * over a window; the flight before each ACK, here, is that of its part of the window), or
+ * when data waits that only the window held back (cubic_cwnd_limited). Windows in bytes
+ * below 2^30 keep the sums in 32 bits. */
+static __rte_always_inline bool
+cubic_ss_in_use(const struct tcp_flow *f, uint32_t acked)
+{
+	uint32_t flight = tcp_flight(f);
+
+	if (2 * ((uint64_t)flight + acked) > f->cwnd)
+		return true;
+	return f->tx.bytes >= flight + f->mss && f->snd_wnd >= f->cwnd;
+}
+
+static __rte_always_inline void
+cubic_ack(struct tcp_flow *f, struct tcp_cc_cubic *c, uint32_t acked);
+
+/* on_rtt_sample then on_ack for an ACK that measured the RTT, except in slow start with
+ * the window not in use, where nothing changes (the header; request-response traffic,
+ * every ACK). Then a fast path: the sample's (slow start, a round of one sample ending),
+ * and an ACK in slow start below ssthresh. on_ack then finds the round just begun
+ * (window_end = snd_max, which snd_una does not pass), so hystart_round does nothing,
+ * and cwnd grows by min(acked, L*SMSS), a quarter of it if hystart_check moved to CSS.
+ * Anything else: the two hooks (tests compare them). Called directly (cc.h
+ * tcp_cc_on_rtt_sample_ack, which the ACK path uses whenever both come), inlined into
+ * the ACK path. */
 __rte_always_inline void
 tcp_cc_cubic_on_rtt_sample_ack(struct tcp_flow *f, uint32_t rtt_us, uint32_t acked)
 {
 	struct tcp_cc_cubic *c = cubic_of(f);
 	uint32_t inc;
 
+	/* Slow start with the window not in use: nothing changes (the header). */
+	if (likely(f->cwnd < f->ssthresh && !cubic_ss_in_use(f, acked)))
+		return;
 	if (likely(c->phase == CUBIC_HS_SS && c->hs.samples == 1 &&
 		   seq_gt(f->snd_una, c->hs.window_end) && f->cwnd < f->ssthresh)) {
 		hystart_check(c);
@@ -274,7 +304,7 @@ tcp_cc_cubic_on_rtt_sample_ack(struct tcp_flow *f, uint32_t rtt_us, uint32_t ack
 		return;
 	}
 	tcp_cc_cubic_on_rtt_sample(f, rtt_us);
-	tcp_cc_cubic_on_ack(f, acked);
+	cubic_ack(f, c, acked);
 }
 
 /* ---- congestion avoidance ---- */
@@ -399,13 +429,11 @@ cubic_conn_init(struct tcp_flow *f, uint32_t iw)
 	}
 }
 
-/* Called directly for every ACK of new data outside recovery (cc.h tcp_cc_on_ack):
- * always_inline on this external definition makes link-time optimisation inline it there
- * (a plain `inline` hint lost out to the ACK path's growth). */
-__rte_always_inline void
-tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked)
+/* on_ack once slow start was found to use its window (or in congestion avoidance, which
+ * judges that itself, cubic_ca_ack). */
+static __rte_always_inline void
+cubic_ack(struct tcp_flow *f, struct tcp_cc_cubic *c, uint32_t acked)
 {
-	struct tcp_cc_cubic *c = cubic_of(f);
 	uint32_t inc;
 
 	if (c->phase != CUBIC_CA)
@@ -426,6 +454,18 @@ tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked)
 			inc /= HS_CSS_GROWTH_DIVISOR;
 	}
 	f->cwnd = (uint32_t)u64_min((uint64_t)f->cwnd + inc, f->ssthresh);
+}
+
+/* Called directly for every ACK of new data outside recovery (cc.h tcp_cc_on_ack):
+ * always_inline on this external definition makes link-time optimisation inline it there
+ * (a plain `inline` hint lost out to the ACK path's growth). */
+__rte_always_inline void
+tcp_cc_cubic_on_ack(struct tcp_flow *f, uint32_t acked)
+{
+	/* Slow start with the window not in use: nothing changes (the header). */
+	if (f->cwnd < f->ssthresh && !cubic_ss_in_use(f, acked))
+		return;
+	cubic_ack(f, cubic_of(f), acked);
 }
 
 /* A congestion event (§4.6, §4.7): remember what undo would restore, lower W_max by fast

@@ -143,6 +143,7 @@ tcp_worker_init(struct sl_worker *w)
 	t->wheel_tick = 0;
 	t->wheel_cur_next = 0;
 	t->wheel_empty_to = 0;
+	t->wheel_run_at = 0;
 	t->next_port = (uint16_t)(cfg->port_min +
 				  tcp_rand(w) % ((uint32_t)cfg->port_max - cfg->port_min + 1));
 	return 0;

@@ -344,6 +344,10 @@ struct tcp_worker {
 	 * tcp_timers_run last looked, and tcp_timer_arm lowers it when it puts one there:
 	 * until then, and wheel_cur_next, the timer phase has nothing to look at. */
 	uint64_t wheel_empty_to;
+	/* The three above as one time (us), max(wheel_tick, min(wheel_cur_next,
+	 * wheel_empty_to)) with the ticks' first microseconds: before it the timer phase
+	 * has nothing to do, which its every idle call then finds with one comparison. */
+	uint64_t wheel_run_at;
 	struct siphash_key isn_key;
 	struct siphash_key cookie_key;
 	uint64_t rng;

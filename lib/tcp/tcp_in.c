@@ -719,17 +719,21 @@ tcp_wnd_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s,
 /* RTT sampling (RFC 6298 §3, Karn's algorithm): the timed segment (never a retransmitted
  * one) is acknowledged. Only a new measurement collapses a backed-off RTO (RFC 6298 §5);
  * with timestamps the echo measures this ACK's RTT even for a retransmission (RFC 7323
- * §4), so it counts as one too. */
-static __rte_always_inline void
+ * §4), so it counts as one too. Returns the sample for the congestion control's hooks
+ * (tcp_rtt_estimate: at least 1), 0 when the ACK measured nothing. */
+static __rte_always_inline uint32_t
 tcp_rtt_ack(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 {
+	uint32_t rtt = 0;
+
 	if (f->rtt_timing && seq_ge(s->ack, f->rtt_seq)) {
-		tcp_rtt_sample(w, f, (uint32_t)(w->clock.now_us - f->rtt_start));
+		rtt = tcp_rtt_estimate(w, f, (uint32_t)(w->clock.now_us - f->rtt_start));
 		f->rtt_timing = false;
 		f->backoff = 0;
 	} else if ((f->flags & TF_TS) && (s->opts.has & TO_TS)) {
 		f->backoff = 0;
 	}
+	return rtt;
 }
 
 /* The retransmission timer after an ACK of new data: (5.2) "When all outstanding data
@@ -806,13 +810,23 @@ tcp_ack_new_general(struct sl_worker *w, struct tcp_flow *f, const struct tcp_se
 	uint32_t acked = ack - f->snd_una;
 	uint32_t data = RTE_MIN(acked, f->tx.bytes);
 	bool fin_acked = (f->flags & TF_FIN_SENT) && ack == f->snd_max && acked > data;
+	uint32_t rtt;
 
 	tcp_sb_ack(f, ack, n);
 	tcp_ack_advance(w, f, ack, data);
-	tcp_rtt_ack(w, f, s);
+	rtt = tcp_rtt_ack(w, f, s);
 	f->nrtx = 0;
-	if (likely(!(f->flags & TF_RECOVERY)))
-		tcp_cc_on_ack(f->cc, f, acked);
+	/* The congestion control hears the sample and the ACK as one when both come
+	 * (cc.h tcp_cc_on_rtt_sample_ack; no hook reads rtt_timing, backoff or nrtx);
+	 * during recovery, the sample alone. */
+	if (likely(!(f->flags & TF_RECOVERY))) {
+		if (rtt != 0)
+			tcp_cc_on_rtt_sample_ack(f->cc, f, rtt, acked);
+		else
+			tcp_cc_on_ack(f->cc, f, acked);
+	} else if (rtt != 0) {
+		tcp_cc_on_rtt_sample(f->cc, f, rtt);
+	}
 	if (likely(!(f->flags & TF_RECOVERY)) || (f->flags & TF_SACK))
 		f->dupacks = 0;	/* without SACK, recovery counts them (tcp_recovery.c) */
 	tcp_rtx_timer_ack(w, f);

@@ -746,11 +746,15 @@ tcp_short_segment_waits(struct sl_worker *w, struct tcp_flow *f, uint32_t len,
 
 /* A data segment of len bytes left from snd_nxt (segsz: TSO segment size, 0 for one
  * segment): count it, start timing it if it is new and nothing is timed (Karn: never a
- * retransmission, RFC 6298 §3), and move snd_nxt and snd_max on. Inline in its two
- * callers: it runs for every data segment, and a call of its own cost a stack frame. */
+ * retransmission, RFC 6298 §3), and move snd_nxt and snd_max on. one: the one-segment
+ * pass (tcp_output_one_ok found no recovery and snd_nxt not below snd_una, and the data
+ * is new), whose scoreboard record needs no test of where it ends (tcp_sb_sent_new) and
+ * whose PRR and undo counts do not move (tcp_recovery_sent: not in recovery, not a
+ * retransmission). Inline in its callers: it runs for every data segment, and a call of
+ * its own cost a stack frame. */
 static __rte_always_inline void
 tcp_data_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint32_t segsz,
-	      uint32_t mss, bool rtx)
+	      uint32_t mss, bool rtx, bool one)
 {
 	if (rtx) {
 		w->stats.tcp_retransmit_segs++;
@@ -770,8 +774,12 @@ tcp_data_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint32_t se
 	}
 	if (f->snd_una == f->snd_max)
 		f->unacked_since = w->clock.now_us;
-	tcp_sb_sent(w, f, f->snd_nxt, len, rtx);
-	tcp_recovery_sent(f, len, rtx);
+	if (one) {
+		tcp_sb_sent_new(w, f, f->snd_nxt, len);
+	} else {
+		tcp_sb_sent(w, f, f->snd_nxt, len, rtx);
+		tcp_recovery_sent(f, len, rtx);
+	}
 	f->snd_nxt += len;
 	f->snd_max = seq_max(f->snd_max, f->snd_nxt);
 }
@@ -817,7 +825,7 @@ tcp_output_data(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, bool
 			fl |= RTE_TCP_PSH_FLAG;
 		if (tcp_xmit_seg(w, f, f->snd_nxt, len, fl, segsz) != 0)
 			break;
-		tcp_data_sent(w, f, len, segsz, mss, rtx);
+		tcp_data_sent(w, f, len, segsz, mss, rtx, false);
 		sent++;
 	}
 	return sent;
@@ -836,7 +844,7 @@ tcp_output_probe(struct sl_worker *w, struct tcp_flow *f)
 	len = u32_min(u32_min(data_end - f->snd_nxt, mss), f->snd_wnd - inflight);
 	if (tcp_xmit_seg(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG, 0) != 0)
 		return -EAGAIN;
-	tcp_data_sent(w, f, len, 0, mss, false);
+	tcp_data_sent(w, f, len, 0, mss, false, false);
 	return 0;
 }
 
@@ -997,7 +1005,7 @@ tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 	if (!tcp_tx_wait(w, f) &&
 	    tcp_xmit_seg_inline(w, f, f->snd_nxt, len, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
 				0, true) == 0) {
-		tcp_data_sent(w, f, len, 0, f->mss, false);
+		tcp_data_sent(w, f, len, 0, f->mss, false, true);
 		/* tcp_output_end after the segment left, with what this pass settled: all
 		 * the queue went (the flush or cork settled); no FIN was queued
 		 * (tcp_output_one_ok); new data is in flight, so the timer that restarts

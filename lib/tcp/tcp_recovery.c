@@ -315,16 +315,18 @@ rack_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news 
 		r->rack_reord = true;
 	if (!n->delivered)
 		return;
-	/* A stamp can lie a microsecond ahead of the clock (tcp_sack.c sb_stamp). */
+	/* A stamp can lie a microsecond ahead of the clock (tcp_sack.c sb_stamp). max(d, 0)
+	 * as a mask: as a conditional, the compiler took it to a vector register and back. */
 	d = (int32_t)(rec_now(w) - n->xmit);
-	rtt = d > 0 ? (uint32_t)d : 0;
+	rtt = (uint32_t)d & ~(uint32_t)(d >> 31);
 	/* An ACK sooner than any RTT seen answers the original, not the retransmission. */
 	if (n->delivered_rtx && (rtt == 0 || (r->rack_min_rtt != 0 && rtt < r->rack_min_rtt)))
 		return;
 	r->rack_rtt = rtt;
 	if (r->rack_min_rtt == 0 || rtt < r->rack_min_rtt)
 		r->rack_min_rtt = RTE_MAX(rtt, 1u);
-	if (!r->rack_valid || (int32_t)(n->xmit - r->rack_xmit) > 0 ||
+	/* Sent after the RACK segment first: the usual answer, which settles it. */
+	if ((int32_t)(n->xmit - r->rack_xmit) > 0 || !r->rack_valid ||
 	    (n->xmit == r->rack_xmit && seq_gt(n->end, r->rack_end))) {
 		r->rack_xmit = n->xmit;
 		r->rack_end = n->end;

@@ -203,6 +203,26 @@ tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
 	}
 }
 
+/* tcp_sb_sent for new data that ends above SND.UNA: the test the fast path above makes of
+ * that is left out (tests/unit/tcp/test_tcp_sack.c compares the two). `inline` as
+ * tcp_sb_sent's. */
+inline void
+tcp_sb_sent_new(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len)
+{
+	struct tcp_sb *sb = &f->sb;
+	uint32_t now;
+
+	if (unlikely(sb->n != 0)) {
+		tcp_sb_sent_general(w, f, seq, len, false);
+		return;
+	}
+	now = sb_stamp(w, sb, false);
+	sb->rec[0].end = seq + len;
+	sb->rec[0].xmit = now;
+	sb->rec[0].flags = 0;
+	sb->n = 1;
+}
+
 /* A newly delivered run [.., end) sent at xmit: keep the latest for RACK (RFC 8985 §6.2
  * step 2: the most recently sent, ties broken by the higher end). */
 static void

@@ -66,6 +66,12 @@ struct tcp_sack_news {
 void
 tcp_sb_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len, bool rtx);
 
+/* tcp_sb_sent(w, f, seq, len, false) for new data ending above SND.UNA (the one-segment
+ * output pass: its gate found snd_nxt not below snd_una, and len > 0): the fast path
+ * without the test of that. */
+void
+tcp_sb_sent_new(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len);
+
 /* SND.UNA moves to ack: the records below it go. Fills n with what the cumulative ACK
  * delivered that was not SACKed before (for RACK). Call before f->snd_una changes. */
 void

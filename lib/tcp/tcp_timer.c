@@ -45,6 +45,18 @@ tick_of(uint64_t us)
 	return us / TCP_WHEEL_TICK_US;
 }
 
+/* wheel_run_at after wheel_tick, wheel_cur_next or wheel_empty_to changed: tcp_timers_run
+ * returns at once while now_tick < wheel_tick, or while now < wheel_cur_next and now_tick <
+ * wheel_empty_to; as now_tick < x is now < x * TCP_WHEEL_TICK_US, that is now below the
+ * larger of wheel_tick's first microsecond and the smaller of the other two. */
+static inline void
+wheel_run_at_update(struct tcp_worker *t)
+{
+	uint64_t at = RTE_MIN(t->wheel_cur_next, t->wheel_empty_to * TCP_WHEEL_TICK_US);
+
+	t->wheel_run_at = RTE_MAX(at, t->wheel_tick * TCP_WHEEL_TICK_US);
+}
+
 static inline void
 wheel_used_set(struct tcp_worker *t, uint64_t slot)
 {
@@ -124,6 +136,7 @@ tcp_timer_arm(struct sl_worker *w, struct tcp_flow *f)
 		t->wheel_cur_next = RTE_MIN(t->wheel_cur_next, next);
 	else if (tick < t->wheel_empty_to)
 		t->wheel_empty_to = tick;
+	wheel_run_at_update(t);
 	f->wheel_slot = (uint32_t)(tick & (TCP_WHEEL_SLOTS - 1));
 	f->wheel_at = next;
 	TAILQ_INSERT_TAIL(&t->wheel[f->wheel_slot], f, wheel_link);
@@ -455,12 +468,11 @@ tcp_timers_run(struct sl_worker *w)
 	uint64_t cur_next = UINT64_MAX;
 	const uint64_t cur_slot = now_tick & (TCP_WHEEL_SLOTS - 1);
 
-	if (now_tick < t->wheel_tick)
-		return;
-	/* Before anything left in the slot of the last run's tick is due, and before the
-	 * first tick after it whose slot may hold a flow: nothing to walk, neither that
-	 * slot's flows (many, with thousands of connections) nor the bitmap. */
-	if (now < t->wheel_cur_next && now_tick < t->wheel_empty_to)
+	/* Before the next tick to process; or before anything left in the slot of the last
+	 * run's tick is due and before the first tick after it whose slot may hold a flow:
+	 * nothing to walk, neither that slot's flows (many, with thousands of connections)
+	 * nor the bitmap. The three tests as one (wheel_run_at_update). */
+	if (now < t->wheel_run_at)
 		return;
 	start = t->wheel_tick;
 	n = RTE_MIN(now_tick - start + 1, (uint64_t)TCP_WHEEL_SLOTS);
@@ -504,4 +516,5 @@ tcp_timers_run(struct sl_worker *w)
 	 * timer is far away (the retransmission timer of a request-response connection sits
 	 * where it was first armed, tcp_timer_arm_at) leaves the phase idle meanwhile. */
 	t->wheel_empty_to = now_tick + 1 + wheel_next_used(t, now_tick + 1, TCP_WHEEL_LOOKAHEAD);
+	wheel_run_at_update(t);
 }

@@ -714,12 +714,15 @@ test_cubic_app_limited_acks_no_growth_time_not_counted(void **state)
 /* ---- HyStart++ (RFC 9406) ---- */
 
 /* One round of slow start: the whole window leaves at its start and comes back in ACKs of
- * one segment, the first `samples` of them timed at rtt_us. */
+ * one segment, the first `samples` of them timed at rtt_us. More data waits than the
+ * window lets out (a bulk sender): every ACK finds the window in use. */
 static void
 ss_round(struct tcp_flow *f, uint32_t rtt_us, unsigned int samples)
 {
 	unsigned int i, n = f->cwnd / MSS;
 
+	f->snd_wnd = TCP_CWND_MAX;
+	f->tx.bytes = TCP_CWND_MAX;
 	f->snd_max = f->snd_una + f->cwnd;
 	for (i = 0; i < n; i++) {
 		f->snd_una += MSS;
@@ -854,6 +857,68 @@ test_hystart_one_sample_per_round_judged_at_round_end(void **state)
 	assert_int_equal(c->hs.css_base_rtt, 14000);
 }
 
+/* The ACK of flight bytes (all that was out) when `waiting` more bytes are queued, through
+ * the ACK path's hook: timed at 10 ms. */
+static void
+ss_ack_all(struct tcp_flow *f, uint32_t flight, uint32_t waiting)
+{
+	f->snd_max = f->snd_una + flight;
+	f->snd_una = f->snd_max;
+	f->tx.bytes = waiting;
+	tcp_cc_on_rtt_sample_ack(f->cc, f, 10000, flight);
+}
+
+/* Slow start grows only a window in use (RFC 7661's intent, Linux's tcp_is_cwnd_limited):
+ * the flight before the ACK above half of cwnd, or data held back by the window. Otherwise
+ * nothing changes, HyStart++'s round and samples included. */
+static void
+test_cubic_slow_start_grows_only_a_window_in_use(void **state)
+{
+	struct tcp_flow *f = cubic_ready(10), before;
+	unsigned int i;
+
+	(void)state;
+	f->snd_wnd = TCP_CWND_MAX;
+	/* Request-response: one small segment at a time, or half the window. */
+	for (i = 0; i < 100; i++) {
+		before = *f;
+		ss_ack_all(f, i % 2 == 0 ? 1 : 5 * MSS, 0);
+		before.snd_una = f->snd_una;
+		before.snd_max = f->snd_max;
+		assert_memory_equal(f, &before, sizeof(before));
+	}
+	assert_int_equal(f->cwnd, 10 * MSS);
+	assert_int_equal(cubic(f)->hs.samples, 0);
+	/* More than half of it: the window grows, and HyStart++ takes the sample. */
+	ss_ack_all(f, 5 * MSS + 1, 0);
+	assert_int_equal(f->cwnd, 10 * MSS + 5 * MSS + 1);
+	assert_int_equal(cubic(f)->hs.samples, 1);
+	/* A small flight while data waits that the window held back: it grows. */
+	ss_ack_all(f, MSS, 4 * MSS);
+	assert_int_equal(f->cwnd, 16 * MSS + 1);
+	/* ... but not when the peer's window held it back. */
+	f->snd_wnd = 2 * MSS;
+	ss_ack_all(f, MSS, 4 * MSS);
+	assert_int_equal(f->cwnd, 16 * MSS + 1);
+	/* The hook on its own (an ACK without a sample) decides alike. */
+	f->snd_wnd = TCP_CWND_MAX;
+	f->snd_max = f->snd_una + MSS;
+	f->snd_una = f->snd_max;
+	f->tx.bytes = 0;
+	f->cc->on_ack(f, MSS);
+	assert_int_equal(f->cwnd, 16 * MSS + 1);
+	f->snd_max = f->snd_una + 10 * MSS;
+	f->snd_una = f->snd_max;
+	f->cc->on_ack(f, 10 * MSS);
+	assert_int_equal(f->cwnd, 24 * MSS + 1);
+	/* Congestion avoidance keeps its own rule (§5.8, cubic_cwnd_limited). */
+	f->ssthresh = f->cwnd;
+	before = *f;
+	ss_ack_all(f, MSS, 0);
+	assert_int_equal(f->cwnd, before.cwnd);
+	assert_true(cubic(f)->flags & CUBIC_EPOCH);
+}
+
 /* ---- real connections ---- */
 
 static void
@@ -863,6 +928,8 @@ test_established_flow_runs_cubic_hystart_gets_rtt_samples(void **state)
 	struct tpeer *p = &x->p;
 	struct tcp_flow *f;
 	struct tp_out o;
+	char buf[16384];
+	uint32_t cwnd;
 
 	/* The handshake takes 20 ms: its RTT is HyStart++'s first sample. */
 	tpeer_syn(p);
@@ -875,15 +942,33 @@ test_established_flow_runs_cubic_hystart_gets_rtt_samples(void **state)
 	assert_int_equal(cubic(f)->phase, CUBIC_HS_SS);
 	assert_int_equal(cubic(f)->hs.samples, 1);
 	assert_int_equal(cubic(f)->hs.cur_min_rtt, 20000);
-	/* A data segment acknowledged 30 ms later starts the next round with its sample. */
+	/* Five bytes, acknowledged 40 ms later: the window was not in use, so neither it
+	 * nor HyStart++'s round changes. */
 	p->tc = tapp_find(&x->app, p->port);
 	assert_int_equal(sl_conn_send(p->tc->c, "hello", 5), 0);
 	th_poll(&x->t);
 	tpeer_expect(p, &o);
+	tp_advance(&x->t, 40000, 40000);
+	tpeer_ack(p);
+	assert_int_equal(f->cwnd, (uint32_t)x->t.w->cfg->init_cwnd * f->mss);
+	assert_int_equal(cubic(f)->hs.samples, 1);
+	assert_int_equal(cubic(f)->hs.last_min_rtt, UINT32_MAX);
+	assert_int_equal(cubic(f)->hs.cur_min_rtt, 20000);
+	/* A full window acknowledged 30 ms later starts the next round with its sample,
+	 * and grows the window by L = 8 segments at most. */
+	cwnd = f->cwnd;
+	assert_true(cwnd <= sizeof(buf));
+	memset(buf, 'x', cwnd);
+	assert_int_equal(sl_conn_send(p->tc->c, buf, cwnd), 0);
+	th_poll(&x->t);
+	while (tpeer_recv(p, &o))
+		;
+	assert_int_equal(f->snd_max - f->snd_una, cwnd);
 	tp_advance(&x->t, 30000, 30000);
 	tpeer_ack(p);
 	assert_int_equal(cubic(f)->hs.last_min_rtt, 20000);
 	assert_int_equal(cubic(f)->hs.cur_min_rtt, 30000);
+	assert_int_equal(f->cwnd, cwnd + 8 * f->mss);
 }
 
 static void
@@ -1017,15 +1102,18 @@ test_cubic_rtt_sample_fast_path_matches_general_path(void **state)
 }
 
 /* The ACK that measured the RTT: CUBIC's two hooks as one (tcp_cc_on_rtt_sample_ack)
- * leave what on_rtt_sample then on_ack leave, in every phase, round and window. */
+ * leave what on_rtt_sample then on_ack leave, in every phase, round and window; except
+ * in slow start when the window is not in use (the flight before the ACK at most half of
+ * cwnd, no data held back by it), where neither changes anything. */
 static void
 test_cubic_rtt_sample_ack_matches_the_two_hooks(void **state)
 {
 	uint64_t x = 29;
-	unsigned int i, fast = 0, css = 0;
+	unsigned int i, fast = 0, css = 0, idle = 0;
+	bool in_use;
 
 	(void)state;
-	for (i = 0; i < 20000; i++) {
+	for (i = 0; i < 40000; i++) {
 		struct tcp_flow *a = cubic_ready(10), *b = &flow_b;
 		struct tcp_cc_cubic *c = cubic(a);
 		uint32_t rtt = rtt_pick(&x), acked = 1 + rng_next(&x) % (12 * MSS);
@@ -1033,7 +1121,19 @@ test_cubic_rtt_sample_ack_matches_the_two_hooks(void **state)
 		cubic_state_random(&x, a);
 		if (rng_next(&x) % 3 == 0)
 			a->ssthresh = a->cwnd + rng_next(&x) % 3 * MSS - MSS;
+		/* Data waiting beyond the flight (or not), and the peer's window. */
+		a->tx.bytes = (uint32_t)(a->snd_max - a->snd_una) + rng_next(&x) % 3 * MSS;
+		a->snd_wnd = rng_next(&x) % 4 != 0 ? TCP_CWND_MAX : MSS;
 		*b = *a;
+		in_use = 2 * (uint64_t)(a->snd_max - a->snd_una + acked) > a->cwnd ||
+			 (a->tx.bytes >= a->snd_max - a->snd_una + MSS && a->snd_wnd >= a->cwnd);
+		if (a->cwnd < a->ssthresh && !in_use) {
+			/* Slow start that does not use its window: nothing changes. */
+			idle++;
+			tcp_cc_on_rtt_sample_ack(a->cc, a, rtt, acked);
+			assert_memory_equal(a, b, sizeof(*a));
+			continue;
+		}
 		if (c->phase == CUBIC_HS_SS && c->hs.samples == 1 &&
 		    (int32_t)(a->snd_una - c->hs.window_end) > 0 && a->cwnd < a->ssthresh) {
 			fast++;
@@ -1048,6 +1148,7 @@ test_cubic_rtt_sample_ack_matches_the_two_hooks(void **state)
 	}
 	assert_true(fast > 1000);
 	assert_true(css > 50);
+	assert_true(idle > 1000);
 }
 
 static const struct CMUnitTest tests[] = {
@@ -1078,6 +1179,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_cubic_rtt_sample_ack_matches_the_two_hooks),
 	cmocka_unit_test(test_hystart_one_sample_per_round_judged_at_round_end),
 	cmocka_unit_test(test_cubic_rtt_sample_fast_path_matches_general_path),
+	cmocka_unit_test(test_cubic_slow_start_grows_only_a_window_in_use),
 	TT_TEST(test_established_flow_runs_cubic_hystart_gets_rtt_samples),
 	TT_TEST(test_conn_set_cc_switches_module_keeps_window),
 	TT_TEST(test_conn_set_cc_before_handshake_module_starts_with_it),

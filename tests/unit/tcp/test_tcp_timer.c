@@ -958,6 +958,31 @@ test_rtt_estimator_matches_rfc6298_reference(void **state)
 	}
 }
 
+/* tcp_timers_run's one comparison (now < wheel_run_at) against the three tests it stands
+ * for, at the times around each of their bounds. */
+static void
+assert_wheel_gate(const struct tcp_worker *t)
+{
+	const uint64_t T = TCP_WHEEL_TICK_US;
+	const uint64_t bounds[] = {
+		t->wheel_tick * T, t->wheel_empty_to * T, t->wheel_cur_next, t->wheel_run_at,
+	};
+	unsigned int i;
+	int d;
+
+	for (i = 0; i < RTE_DIM(bounds); i++) {
+		for (d = -(int)T - 1; d <= (int)T + 1; d++) {
+			uint64_t now = bounds[i] + (uint64_t)(int64_t)d, tick = now / T;
+			bool idle = tick < t->wheel_tick ||
+				    (now < t->wheel_cur_next && tick < t->wheel_empty_to);
+
+			if (bounds[i] == UINT64_MAX || (d < 0 && bounds[i] < (uint64_t)-d))
+				continue;
+			assert_int_equal(now < t->wheel_run_at, idle);
+		}
+	}
+}
+
 /* The timer phase returns at once while the slots ahead held no flow when it last ran
  * (tcp_timers_run's wheel_empty_to, a bitmap word ahead); a deadline armed meanwhile
  * inside that stretch, in the current tick, at its end or beyond it still fires in the
@@ -980,13 +1005,17 @@ test_wheel_deadline_armed_after_idle_run_fires_on_time(void **state)
 		uint64_t at;
 
 		tp_advance(&x->t, 1000, 10);	/* idle runs: nothing in the wheel ahead */
+		assert_wheel_gate(&w->tcp);
 		assert_int_equal(f->cork_at, 0);
 		at = w->clock.now_us + after[i];
 		f->cork_at = at;
 		tcp_timer_arm(w, f);
+		assert_wheel_gate(&w->tcp);
 		tp_advance(&x->t, after[i] - 1, 1);
+		assert_wheel_gate(&w->tcp);
 		assert_int_equal(f->cork_at, at);
 		tp_advance(&x->t, 1, 1);
+		assert_wheel_gate(&w->tcp);
 		assert_int_equal(f->cork_at, 0);	/* fired: TF_PUSH, tcp_timer_fire */
 	}
 }
