@@ -164,10 +164,19 @@ worker_producers(struct sl_worker *w)
 		producer_drain(w);
 }
 
-static inline void
+/* tcp_timers_run's first tests (tcp_timer.c) are made here, inline: most iterations have
+ * nothing due, and the call would cost more than they do (the run itself makes them
+ * again). Before the tick after its last run, nothing new is due; nor before both the
+ * earliest deadline left in that tick's slot and the first later slot that holds a flow. */
+static __rte_always_inline void
 worker_timers(struct sl_worker *w)
 {
-	tcp_timers_run(w);
+	const struct tcp_worker *t = &w->tcp;
+	const uint64_t now = w->clock.now_us, now_tick = now / TCP_WHEEL_TICK_US;
+
+	if (now_tick >= t->wheel_tick &&
+	    (now >= t->wheel_cur_next || now_tick >= t->wheel_empty_to))
+		tcp_timers_run(w);
 	if (unlikely(w->fault.tx_on))
 		fault_tick(w);
 	if (likely(w->clock.now_us < w->next_slow_tick_us))
@@ -191,30 +200,14 @@ worker_drain(struct sl_worker *w)
  * nothing keeps its place, one that sent part of its data goes behind everyone, so no flow
  * starves while the port is the bottleneck. Once the queue is shut the pass ends, and the
  * flows not reached keep their order; their ACKs ride with their data in their turn, and
- * those that signal a loss left already, from input (tcp_input_flow). */
-static inline void
-worker_output(struct sl_worker *w)
+ * those that signal a loss left already, from input (tcp_input_flow). Out of line: the
+ * poll loop settles a list of one itself (worker_output). */
+static __rte_noinline void
+worker_output_pass(struct sl_worker *w)
 {
 	struct tcp_flow_list pass, cut;
 	struct tcp_flow *f;
 
-	/* The chunks this iteration's ACKs freed that no write took: back to the pool,
-	 * which the segments are built from (txbuf.h). */
-	if (w->tcp.txbuf_spares.n != 0)
-		txbuf_spares_release(w);
-	f = TAILQ_FIRST(&w->tcp.dirty);
-	if (f == NULL)
-		return;
-	/* A list of one (a connection busy on its own) and an open queue: the pass below
-	 * without its two lists. A flow that waited, or was cut, goes back on the dirty
-	 * list, at its end, as the pass would put it there. */
-	if (likely(TAILQ_NEXT(f, dirty_link) == NULL && !w->txq.shut)) {
-		TAILQ_INIT(&w->tcp.dirty);
-		f->flags &= ~TF_DIRTY;
-		if (tcp_output(w, f) != TCP_OUT_DONE)
-			flow_mark_dirty(w, f);
-		return;
-	}
 	TAILQ_INIT(&pass);
 	TAILQ_INIT(&cut);
 	TAILQ_CONCAT(&pass, &w->tcp.dirty, dirty_link);
@@ -245,10 +238,36 @@ worker_output(struct sl_worker *w)
 	TAILQ_CONCAT(&w->tcp.dirty, &cut, dirty_link);
 }
 
-static inline void
+/* Inline in the poll loop, whose frame it shares: nothing dirty (an idle iteration, or
+ * half of a request-response peer's) costs a test, and a list of one (a connection busy on
+ * its own) with an open queue is worker_output_pass without its two lists: a flow that
+ * waited, or was cut, goes back on the dirty list, at its end, as the pass would put it. */
+static __rte_always_inline void
+worker_output(struct sl_worker *w)
+{
+	struct tcp_flow *f;
+
+	/* The chunks this iteration's ACKs freed that no write took: back to the pool,
+	 * which the segments are built from (txbuf.h). */
+	if (w->tcp.txbuf_spares.n != 0)
+		txbuf_spares_release(w);
+	f = TAILQ_FIRST(&w->tcp.dirty);
+	if (f == NULL)
+		return;
+	if (likely(TAILQ_NEXT(f, dirty_link) == NULL && !w->txq.shut)) {
+		TAILQ_INIT(&w->tcp.dirty);
+		f->flags &= ~TF_DIRTY;
+		if (tcp_output(w, f) != TCP_OUT_DONE)
+			flow_mark_dirty(w, f);
+		return;
+	}
+	worker_output_pass(w);
+}
+
+static __rte_always_inline void
 worker_flush(struct sl_worker *w)
 {
-	port_flush(w);
+	worker_port_flush(w);
 }
 
 unsigned int

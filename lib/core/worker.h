@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -171,6 +172,46 @@ worker_port_tx(struct sl_worker *w, struct rte_mbuf *m)
 		return;
 	}
 	port_tx(w, m);
+}
+
+/* Every frame of the queue went to the port: counted, and the queue empty and open. */
+static __rte_always_inline void
+port_txq_all_sent(struct sl_worker *w, struct port_txq *q)
+{
+	w->stats.tx_packets += q->n;
+	w->stats.tx_bytes += q->bytes;
+	q->n = 0;
+	q->bytes = 0;
+	q->flush_at = q->burst;
+	q->refused = 0;
+	q->shut = false;
+}
+
+/*
+ * port_flush, inline for the poll loop's flush phase (port.c's port_flush_queued is the
+ * same body out of line, for every other caller). An empty queue is always a settled one
+ * (port_txq_all_sent's state), so it needs nothing. The common flush is one burst that
+ * takes the whole queue: settled here, without a call. Anything else continues in
+ * port_flush_rest from done = sent, the same bursts, counters and queue state as its loop
+ * would have produced from the start.
+ */
+static __rte_always_inline void
+worker_port_flush(struct sl_worker *w)
+{
+	struct port_txq *q = &w->txq;
+	uint16_t n = q->n, sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->port_id, w->queue_id, q->pkts, n);
+	if (unlikely(sent != n)) {
+		if (sent > 0)
+			w->stats.tx_bursts++;
+		port_flush_rest(w, sent);
+		return;
+	}
+	w->stats.tx_bursts++;
+	port_txq_all_sent(w, q);
 }
 
 /* The flow list marks of tcp/flow.h, inline here where the worker's lists are visible:

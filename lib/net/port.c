@@ -302,23 +302,10 @@ port_rss_setup(struct sl_stack *s)
 		       "software ownership with handoff");
 }
 
-/* Every frame of the queue went to the port: counted, and the queue empty and open. */
-static inline void
-port_txq_all_sent(struct sl_worker *w, struct port_txq *q)
-{
-	w->stats.tx_packets += q->n;
-	w->stats.tx_bytes += q->bytes;
-	q->n = 0;
-	q->bytes = 0;
-	q->flush_at = q->burst;
-	q->refused = 0;
-	q->shut = false;
-}
-
 /* port_flush past a first burst that left frames behind (done of them went): more bursts
  * while the port takes them, then the full queue's settling or the rest kept in order.
  * Out of line: the common flush sends everything in one burst. */
-static __rte_noinline void
+__rte_noinline void
 port_flush_rest(struct sl_worker *w, uint16_t done)
 {
 	struct port_txq *q = &w->txq;
@@ -360,42 +347,15 @@ port_flush_rest(struct sl_worker *w, uint16_t done)
 }
 
 /*
- * port_flush with frames queued. The common flush is one burst that takes the whole
- * queue: settled here, without the loop, its count of done and the partial case. It is
- * the loop of port_flush_rest cut after its first burst, so the same bursts, counters and
- * queue state: sent == n ends that loop with done == n as here; anything else continues
- * it there from done = sent (sent == 0 breaks it at once, as there).
- */
-static __rte_noinline void
-port_flush_queued(struct sl_worker *w)
-{
-	struct port_txq *q = &w->txq;
-	uint16_t n = q->n, sent;
-
-	sent = rte_eth_tx_burst(w->port_id, w->queue_id, q->pkts, n);
-	if (unlikely(sent != n)) {
-		if (sent > 0)
-			w->stats.tx_bursts++;
-		port_flush_rest(w, sent);
-		return;
-	}
-	w->stats.tx_bursts++;
-	port_txq_all_sent(w, q);
-}
-
-/*
  * Every frame queued, in bursts while the port takes them. The poll loop flushes once per
- * iteration, and half of those find the queue empty (a request-response peer sends in
- * every other iteration): nothing to do then, without a stack frame. An empty queue is
- * always a settled one (port_txq_all_sent's state: a partial flush leaves frames, and
- * port_txq_drain settles it too), so this is what port_txq_all_sent would leave.
+ * iteration with worker_port_flush inline (worker.h); this is the same for every other
+ * caller (an early flush of a full burst, backpressure checks, the output pass), out of
+ * line.
  */
 void
 port_flush(struct sl_worker *w)
 {
-	if (w->txq.n == 0)
-		return;
-	port_flush_queued(w);
+	worker_port_flush(w);
 }
 
 bool

@@ -68,6 +68,13 @@ port_tx_room(struct sl_worker *w);
 void
 port_flush(struct sl_worker *w);
 
+/* port_flush past a first burst that left frames behind (done of them went, possibly
+ * none): more bursts while the port takes them, then the full queue's settling or the
+ * rest kept in order. Out of line: the common flush sends everything in one burst
+ * (worker_port_flush, core/worker.h). */
+void
+port_flush_rest(struct sl_worker *w, uint16_t done);
+
 /* Free whatever is still queued (at stop). */
 void
 port_txq_drain(struct sl_worker *w);
