@@ -164,18 +164,15 @@ worker_producers(struct sl_worker *w)
 		producer_drain(w);
 }
 
-/* tcp_timers_run's first tests (tcp_timer.c) are made here, inline: most iterations have
- * nothing due, and the call would cost more than they do (the run itself makes them
- * again). Before the tick after its last run, nothing new is due; nor before both the
- * earliest deadline left in that tick's slot and the first later slot that holds a flow. */
+/* tcp_timers_run's first test (tcp_timer.c) is made here, inline: most iterations have
+ * nothing due, and the call would cost more than the test (the run itself makes it
+ * again). wheel_run_at is the first microsecond anything may be due: the tick after the
+ * last run, and both the earliest deadline left in that tick's slot and the first later
+ * slot that holds a flow (wheel_run_at_update). */
 static __rte_always_inline void
 worker_timers(struct sl_worker *w)
 {
-	const struct tcp_worker *t = &w->tcp;
-	const uint64_t now = w->clock.now_us, now_tick = now / TCP_WHEEL_TICK_US;
-
-	if (now_tick >= t->wheel_tick &&
-	    (now >= t->wheel_cur_next || now_tick >= t->wheel_empty_to))
+	if (w->clock.now_us >= w->tcp.wheel_run_at)
 		tcp_timers_run(w);
 	if (unlikely(w->fault.tx_on))
 		fault_tick(w);
