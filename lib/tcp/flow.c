@@ -45,9 +45,33 @@
 #include "tcp/tcp_timer.h"
 #include "tcp/txbuf.h"
 
-/* The hot lines (flow.h) end after the scoreboard's first two records. */
-_Static_assert(offsetof(struct tcp_flow, sb.rec[2]) <= TCP_FLOW_HOT_LINES * RTE_CACHE_LINE_SIZE,
+/* The hot lines of struct tcp_flow (flow.h): from the recovery state's hot tail, which
+ * begins the first of them, to the scoreboard's first record, which ends in the last;
+ * the fields a request never touches before or after them. */
+#define FLOW_HOT_START (TCP_FLOW_HOT_FIRST * RTE_CACHE_LINE_SIZE)
+#define FLOW_HOT_END ((TCP_FLOW_HOT_FIRST + TCP_FLOW_HOT_LINES) * RTE_CACHE_LINE_SIZE)
+#define FLOW_COLD(field)							\
+	_Static_assert(offsetof(struct tcp_flow, field) + sizeof(((struct tcp_flow *)0)->field) \
+		       <= FLOW_HOT_START || offsetof(struct tcp_flow, field) >= FLOW_HOT_END, \
+		       "struct tcp_flow: " #field " is in a hot line")
+_Static_assert(offsetof(struct tcp_flow, rec.undo_ok) == FLOW_HOT_START,
+	       "struct tcp_flow: the recovery state's hot tail must begin the hot lines");
+_Static_assert(offsetof(struct tcp_flow, sb.rec[1]) <= FLOW_HOT_END,
 	       "struct tcp_flow: the hot fields outgrew TCP_FLOW_HOT_LINES");
+_Static_assert(offsetof(struct tcp_flow, sb.rec[1]) > FLOW_HOT_END - RTE_CACHE_LINE_SIZE,
+	       "struct tcp_flow: TCP_FLOW_HOT_LINES counts a line the hot fields left");
+FLOW_COLD(wheel_link);
+FLOW_COLD(ka_at);
+FLOW_COLD(rec.prr_delivered);
+FLOW_COLD(rec.undo_dsacked);
+FLOW_COLD(sb.rec[2]);
+FLOW_COLD(wheel_slot);
+FLOW_COLD(snd_cap);
+FLOW_COLD(max_snd_wnd);
+FLOW_COLD(cork_us);
+FLOW_COLD(ecn_high);
+FLOW_COLD(tw_at);
+FLOW_COLD(asm_at);
 
 uint64_t
 tcp_rand(struct sl_worker *w)

@@ -1508,7 +1508,7 @@ tcp_input_direct(struct sl_worker *w, struct rte_mbuf *m)
 static inline void
 flow_prefetch(const struct tcp_flow *f)
 {
-	const char *p = (const char *)f;
+	const char *p = (const char *)f + TCP_FLOW_HOT_FIRST * RTE_CACHE_LINE_SIZE;
 	unsigned int i;
 
 	for (i = 0; i < TCP_FLOW_HOT_LINES; i++)
