@@ -121,26 +121,31 @@ struct tcp_loss_counts {
 };
 
 /* The cache lines of struct tcp_flow that a request-response exchange touches in the
- * steady state: TCP_FLOW_HOT_LINES of them from line TCP_FLOW_HOT_FIRST (checked at build
- * time in flow.c against the groups' offsets). */
-#define TCP_FLOW_HOT_FIRST 1
-#define TCP_FLOW_HOT_LINES 10
+ * steady state, one bit each: lines 1-5 and 7-10, nine lines (checked at build time in
+ * flow.c against the groups' offsets). */
+#define TCP_FLOW_HOT_MASK 0x7beu
 
 /*
  * The fields are grouped by when a segment touches them. With tens of thousands of
  * connections the control blocks leave the caches, and a request costs one miss per line
  * it touches on each side (the RX burst prefetches them, tcp_rx_prefetch, but at 16k
- * connections the line count is what the caches hold): the lines from TCP_FLOW_HOT_FIRST
- * on hold everything a request-response exchange reads or writes (input, the ACK,
- * delivery, a send, output, the timer restart), and nothing else. Line 0 holds what only
- * the timer wheel's own operations touch (a flow is re-filed about once a rotation, not
- * per request) and the loss-recovery state that ACKs of an unbroken exchange never read;
- * the handshake, loss, keepalive and bookkeeping fields follow the hot lines.
+ * connections the line count is what the caches hold): the lines of TCP_FLOW_HOT_MASK
+ * hold everything a request-response exchange reads or writes (input, the ACK, delivery,
+ * a send, output, the timer restart), and nothing else. Line 0 holds what only the timer
+ * wheel's own operations touch (a flow is re-filed about once a rotation, not per
+ * request) and the loss-recovery state that ACKs of an unbroken exchange never read;
+ * line 6 the cold parts of the out-of-order queue and of the message writer; the
+ * handshake, loss, keepalive and bookkeeping fields follow line 10.
  *
- * Two groups straddle a boundary so that no hot line carries their cold part: the
- * recovery state (struct tcp_rec keeps its per-ACK fields, RACK's and the probe's flags,
- * at its end) ends in line 1, and the scoreboard (struct tcp_sb: its count and first
- * records are per segment, the rest is used under loss) begins in the last hot line.
+ * Four groups straddle a boundary between hot and cold lines so that no hot line carries
+ * their cold part: the recovery state (struct tcp_rec keeps its per-ACK fields at its
+ * end) ends in line 1; the out-of-order queue (its counts first) begins at the end of
+ * line 5; the writer (wr.open, its last field, is hot) ends in line 7; the scoreboard
+ * (its count and first record are per segment, the rest is used under loss) begins in
+ * line 10. A field added to a hot group moves what follows it: flow.c's asserts then
+ * say which group left its lines. Lines 1-5 are full; lines 7-10 have 8 bytes to spare
+ * (sb.rec[0] may move that far), so 8 bytes added before ooo need 8 bytes of lines 1-5
+ * moved behind wr.
  */
 struct tcp_flow {
 	/* Line 0, cold: the timer wheel's links (written when the flow is filed in a slot
@@ -149,10 +154,10 @@ struct tcp_flow {
 	TAILQ_ENTRY(tcp_flow) wheel_link;
 	uint64_t ka_at;
 	/* Straddles lines 0 and 1: its hot tail (RACK, the probe flags, undo_ok) begins
-	 * line 1 (static assert in flow.c). */
+	 * line 1. */
 	struct tcp_rec rec;		/* loss recovery state (tcp_recovery.c) */
 
-	/* Line 1 on (hot): the 4-tuple, state and flags, the sequence space. */
+	/* Lines 1-5 (hot): the 4-tuple, state and flags, the sequence space. */
 	struct flow_key key;
 	uint8_t state;			/* enum sl_tcp_state */
 	uint8_t snd_ws;			/* shift applied to the peer's window */
@@ -206,15 +211,22 @@ struct tcp_flow {
 	uint32_t gen;			/* bumped when the slot is reused */
 	uint32_t idx;			/* slot in the worker's table */
 	uint64_t last_rx_us;		/* anything received (keepalive idle) */
-
-	/* The worker's lists and the application. */
 	uint64_t idle_since;		/* an ACK emptied the flight then (0: not idle) */
 	uint64_t unacked_since;		/* oldest unacknowledged data was first sent */
+	struct sl_worker *w;
+	/* Straddles lines 5 and 6: its counts end line 5, its queue is in line 6. */
+	struct tcp_ooo ooo;
+
+	/* Line 6, cold: the rest of ooo, then the writer's cold head. */
+	/* The message being encoded, if any: every sl_send checks wr.open (its last
+	 * field), which begins line 7; only the serializer path uses the rest. */
+	struct sl_writer wr;
+
+	/* Lines 7-10 (hot): the worker's lists and the application. */
 	TAILQ_ENTRY(tcp_flow) ready_link;
 	TAILQ_ENTRY(tcp_flow) dirty_link;
 	const struct sl_conn_ops *ops;
 	void *user;
-	struct sl_worker *w;
 
 	/* Timers: absolute microseconds, 0 when off. wheel_at is where the flow sits in
 	 * the wheel (never later than the earliest of the others); the deadlines that a
@@ -232,11 +244,7 @@ struct tcp_flow {
 	uint64_t bytes_rcvd;		/* in-order payload received */
 	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
 	uint64_t data_segs;		/* new data segments sent */
-	/* The message being encoded, if any: every sl_send checks wr.open, so it is hot
-	 * although only the serializer path uses the rest. */
-	struct sl_writer wr;
-	struct tcp_ooo ooo;
-	/* Straddles the last hot line and the cold ones: the scoreboard of bytes in flight
+	/* Straddles line 10 and the cold lines: the scoreboard of bytes in flight
 	 * (tcp_sack.c), whose count and first record are hot, the rest used under loss. */
 	struct tcp_sb sb;
 

@@ -18,14 +18,17 @@ struct tcp_flow;
 
 /* The queue: segments after a hole, sorted, non-overlapping. */
 struct tcp_ooo {
-	struct rte_mbuf *head;		/* lowest sequence */
-	struct rte_mbuf *tail;		/* highest sequence */
+	/* First the 16 bytes every segment reads (nsegs, fin; bytes for the receive
+	 * window): struct tcp_flow keeps them at the end of a hot line and the rest,
+	 * used only when segments arrive out of order, in a cold one. */
 	uint32_t nsegs;
 	/* A FIN follows the segment ending at fin_seq. Beside nsegs: header prediction
 	 * tests "nothing queued" as one word. */
 	bool fin;
 	uint32_t bytes;			/* payload */
 	uint32_t truesize;		/* mbuf memory held (data room), the real cost */
+	struct rte_mbuf *head;		/* lowest sequence */
+	struct rte_mbuf *tail;		/* highest sequence */
 	uint32_t last_seq, last_end;	/* most recent arrival (first SACK block) */
 	uint32_t fin_seq;
 };
