@@ -45,9 +45,55 @@
 #include "tcp/tcp_timer.h"
 #include "tcp/txbuf.h"
 
-/* The hot lines (flow.h) end after the scoreboard's first two records. */
-_Static_assert(offsetof(struct tcp_flow, sb.rec[2]) <= TCP_FLOW_HOT_LINES * RTE_CACHE_LINE_SIZE,
-	       "struct tcp_flow: the hot fields outgrew TCP_FLOW_HOT_LINES");
+/* The hot lines of struct tcp_flow (flow.h, TCP_FLOW_HOT_MASK): each group a request
+ * touches lies in them, and the fields it never touches outside them. */
+#define FLOW_LINES(field)							\
+	((((UINT32_C(1) << ((offsetof(struct tcp_flow, field) +			\
+			     sizeof(((struct tcp_flow *)0)->field) - 1) / RTE_CACHE_LINE_SIZE + 1)) - 1) & \
+	  ~((UINT32_C(1) << (offsetof(struct tcp_flow, field) / RTE_CACHE_LINE_SIZE)) - 1)))
+#define FLOW_HOT(field)								\
+	_Static_assert((FLOW_LINES(field) & ~TCP_FLOW_HOT_MASK) == 0,		\
+		       "struct tcp_flow: " #field " left the hot lines")
+#define FLOW_COLD(field)							\
+	_Static_assert((FLOW_LINES(field) & TCP_FLOW_HOT_MASK) == 0,		\
+		       "struct tcp_flow: " #field " is in a hot line")
+/* The straddling groups: the hot parts in, the cold parts out. */
+FLOW_COLD(rec.undo_dsacked);
+FLOW_HOT(rec.undo_ok);
+FLOW_HOT(rec.rack_min_rtt);
+FLOW_HOT(ooo.nsegs);
+FLOW_HOT(ooo.bytes);
+FLOW_COLD(ooo.head);
+FLOW_COLD(wr.resv);
+FLOW_HOT(wr.open);
+FLOW_HOT(sb.n);
+FLOW_HOT(sb.rec[0]);
+FLOW_COLD(sb.rec[2]);
+/* The hot groups between them. */
+FLOW_HOT(key);
+FLOW_HOT(flags);
+FLOW_HOT(recover);
+FLOW_HOT(close_reason);
+FLOW_HOT(rtt_start);
+FLOW_HOT(rx);
+FLOW_HOT(tx);
+FLOW_HOT(unacked_since);
+FLOW_HOT(ready_link);
+FLOW_HOT(w);
+FLOW_HOT(wheel_at);
+FLOW_HOT(cc_state);
+FLOW_HOT(fr);
+FLOW_HOT(data_segs);
+/* What only the timer phase, loss, ECN, corking or the producers read. */
+FLOW_COLD(wheel_link);
+FLOW_COLD(ka_at);
+FLOW_COLD(wheel_slot);
+FLOW_COLD(snd_cap);
+FLOW_COLD(max_snd_wnd);
+FLOW_COLD(cork_us);
+FLOW_COLD(ecn_high);
+FLOW_COLD(tw_at);
+FLOW_COLD(asm_at);
 
 uint64_t
 tcp_rand(struct sl_worker *w)

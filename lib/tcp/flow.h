@@ -132,17 +132,44 @@ struct tcp_loss_counts {
 	uint32_t dsack_rx;		/* D-SACK blocks received */
 };
 
-/* Cache lines of struct tcp_flow from its start that a request-response exchange touches
- * (checked at build time in flow.c against the scoreboard's first records). */
-#define TCP_FLOW_HOT_LINES 12
+/* The cache lines of struct tcp_flow that a request-response exchange touches in the
+ * steady state, one bit each: lines 1-5 and 7-10, nine lines (checked at build time in
+ * flow.c against the groups' offsets). */
+#define TCP_FLOW_HOT_MASK 0x7beu
 
-/* The fields are in the order a segment touches them: the first TCP_FLOW_HOT_LINES cache
- * lines hold everything a request-response exchange reads or writes in the steady state
- * (input, delivery, a send, output, the timers), so that with tens of thousands of
- * connections one request costs those few misses, which the RX burst prefetches
- * (tcp_rx_prefetch); handshake, loss, keepalive and bookkeeping fields come after. */
+/*
+ * The fields are grouped by when a segment touches them. With tens of thousands of
+ * connections the control blocks leave the caches, and a request costs one miss per line
+ * it touches on each side (the RX burst prefetches them, tcp_rx_prefetch, but at 16k
+ * connections the line count is what the caches hold): the lines of TCP_FLOW_HOT_MASK
+ * hold everything a request-response exchange reads or writes (input, the ACK, delivery,
+ * a send, output, the timer restart), and nothing else. Line 0 holds what only the timer
+ * wheel's own operations touch (a flow is re-filed about once a rotation, not per
+ * request) and the loss-recovery state that ACKs of an unbroken exchange never read;
+ * line 6 the cold parts of the out-of-order queue and of the message writer; the
+ * handshake, loss, keepalive and bookkeeping fields follow line 10.
+ *
+ * Four groups straddle a boundary between hot and cold lines so that no hot line carries
+ * their cold part: the recovery state (struct tcp_rec keeps its per-ACK fields at its
+ * end) ends in line 1; the out-of-order queue (its counts first) begins at the end of
+ * line 5; the writer (wr.open, its last field, is hot) ends in line 7; the scoreboard
+ * (its count and first record are per segment, the rest is used under loss) begins in
+ * line 10. A field added to a hot group moves what follows it: flow.c's asserts then
+ * say which group left its lines. Lines 1-5 are full; lines 7-10 have 8 bytes to spare
+ * (sb.rec[0] may move that far), so 8 bytes added before ooo need 8 bytes of lines 1-5
+ * moved behind wr.
+ */
 struct tcp_flow {
-	/* Line 0: sequence space. */
+	/* Line 0, cold: the timer wheel's links (written when the flow is filed in a slot
+	 * or taken out, and by its neighbours' filing), the keepalive deadline, and the
+	 * recovery state's cold head. */
+	TAILQ_ENTRY(tcp_flow) wheel_link;
+	uint64_t ka_at;
+	/* Straddles lines 0 and 1: its hot tail (RACK, the probe flags, undo_ok) begins
+	 * line 1. */
+	struct tcp_rec rec;		/* loss recovery state (tcp_recovery.c) */
+
+	/* Lines 1-5 (hot): the 4-tuple, state and flags, the sequence space. */
 	struct flow_key key;
 	uint8_t state;			/* enum sl_tcp_state */
 	uint8_t snd_ws;			/* shift applied to the peer's window */
@@ -159,7 +186,7 @@ struct tcp_flow {
 	uint32_t cwnd, ssthresh;	/* changed only by the congestion control (cc.h) */
 	uint32_t recover;		/* RFC 6582: snd_max when recovery began */
 
-	/* Line 1: ACK clock, timestamps, RTT (RFC 6298, microseconds). */
+	/* ACK clock, timestamps, RTT (RFC 6298, microseconds). */
 	uint32_t sack_high;		/* highest sequence the peer has SACKed */
 	uint16_t mss;			/* payload of a full segment we send */
 	uint16_t rcv_mss;		/* largest payload the peer sent (for delayed ACK) */
@@ -175,70 +202,72 @@ struct tcp_flow {
 	uint8_t nrtx;			/* consecutive timeouts/probes without progress */
 	uint8_t ka_sent;		/* keepalive probes unanswered */
 	/* Here rather than with the cold fields: every delivery and every send checks
-	 * it (conn_gone), and a byte of this line was padding. */
+	 * it (conn_gone). */
 	uint8_t close_reason;		/* enum sl_close_reason, with EV_CLOSE */
 	const struct tcp_cc_ops *cc;	/* congestion control module */
-	uint32_t ecn_high;		/* snd_max at the last reduction ECN knows of */
 	uint32_t ts_recent;		/* TSval to echo (RFC 7323) */
-	uint64_t ts_recent_us;		/* when ts_recent was recorded */
 	uint32_t ts_off;		/* per-connection TSval offset */
+	uint64_t ts_recent_us;		/* when ts_recent was recorded */
 	uint32_t srtt;			/* << 3 */
 	uint32_t rttvar;		/* << 2 */
 	uint32_t rto;
-
-	/* Lines 2-4: the byte streams. */
 	uint32_t rtt_seq;		/* segment being timed (Karn: never a retransmitted one) */
-	uint32_t rx_held;		/* bytes of messages the application holds */
 	uint64_t rtt_start;
-	struct rxbuf rx;
-	uint32_t snd_low, snd_high;	/* send queue water marks (wmark.h) */
-	struct txbuf tx;
-	uint32_t snd_cap;		/* hard cap of the send queue (wmark.h) */
-	uint32_t max_snd_wnd;		/* largest window the peer offered */
-	uint32_t rcv_buf;		/* receive budget (bytes) */
-	uint32_t gen;			/* bumped when the slot is reused */
-	struct tcp_ooo ooo;
-	uint32_t idx;			/* slot in the worker's table */
-	uint32_t cork_us;		/* ceiling of a cork / MORE hold */
-	uint64_t last_rx_us;		/* anything received (keepalive idle) */
 
-	/* Line 5: the worker's lists and the application. */
+	/* The byte streams and the receive window. */
+	struct rxbuf rx;
+	uint32_t rx_held;		/* bytes of messages the application holds */
+	uint32_t rcv_buf;		/* receive budget (bytes) */
+	struct txbuf tx;
+	uint32_t snd_low, snd_high;	/* send queue water marks (wmark.h) */
+	uint32_t gen;			/* bumped when the slot is reused */
+	uint32_t idx;			/* slot in the worker's table */
+	uint64_t last_rx_us;		/* anything received (keepalive idle) */
 	uint64_t idle_since;		/* an ACK emptied the flight then (0: not idle) */
 	uint64_t unacked_since;		/* oldest unacknowledged data was first sent */
+	struct sl_worker *w;
+	/* Straddles lines 5 and 6: its counts end line 5, its queue is in line 6. */
+	struct tcp_ooo ooo;
+
+	/* Line 6, cold: the rest of ooo, then the writer's cold head. */
+	/* The message being encoded, if any: every sl_send checks wr.open (its last
+	 * field), which begins line 7; only the serializer path uses the rest. */
+	struct sl_writer wr;
+
+	/* Lines 7-10 (hot): the worker's lists and the application. */
 	TAILQ_ENTRY(tcp_flow) ready_link;
 	TAILQ_ENTRY(tcp_flow) dirty_link;
 	const struct sl_conn_ops *ops;
 	void *user;
 
-	/* Line 6: timers: absolute microseconds, 0 when off. wheel_at is where the flow
-	 * sits in the wheel (never later than the earliest of the others). */
+	/* Timers: absolute microseconds, 0 when off. wheel_at is where the flow sits in
+	 * the wheel (never later than the earliest of the others); the deadlines that a
+	 * request never sets (keepalive, TIME-WAIT, message assembly) are with the cold
+	 * fields, and only the timer phase reads them. */
 	uint64_t rtx_at;		/* retransmission, SYN/SYN-ACK, or persist */
 	uint64_t delack_at;
-	uint64_t ka_at;
-	uint64_t tw_at;			/* TIME-WAIT end, FIN-WAIT-2 and user timeouts */
 	uint64_t cork_at;		/* a held short segment leaves by then (0: none) */
-	uint64_t asm_at;		/* the incomplete message must be complete by then */
 	uint64_t wheel_at;
-	uint32_t wheel_slot;
 
-	/* Lines 7-10: congestion control, framing, per-connection counters, recovery. */
+	/* Congestion control, framing, per-connection counters. */
 	union tcp_cc_state cc_state;	/* the congestion control module's own */
-	TAILQ_ENTRY(tcp_flow) wheel_link;
 	struct framing_flow fr;		/* deserializer state (inst NULL: raw bytes) */
 	uint64_t bytes_acked;		/* payload the peer acknowledged */
 	uint64_t bytes_rcvd;		/* in-order payload received */
 	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
 	uint64_t data_segs;		/* new data segments sent */
-	struct sl_worker *w;
-	/* The message being encoded, if any: every sl_send checks wr.open, so it is hot
-	 * although only the serializer path uses the rest. */
-	struct sl_writer wr;
-	struct tcp_rec rec;		/* loss recovery state (tcp_recovery.c) */
-	/* The scoreboard of bytes in flight (tcp_sack.c): its first records are hot, the
-	 * rest is used under loss. Cold fields follow. */
+	/* Straddles line 10 and the cold lines: the scoreboard of bytes in flight
+	 * (tcp_sack.c), whose count and first record are hot, the rest used under loss. */
 	struct tcp_sb sb;
 
 	/* Identity and rarely used state. */
+	uint32_t wheel_slot;		/* the wheel slot the flow is in (TF_IN_WHEEL) */
+	uint32_t snd_cap;		/* hard cap of the send queue (wmark.h) */
+	uint32_t max_snd_wnd;		/* largest window the peer offered */
+	uint32_t cork_us;		/* ceiling of a cork / MORE hold */
+	uint32_t ecn_high;		/* snd_max at the last reduction ECN knows of */
+	uint64_t tw_at;			/* TIME-WAIT end, FIN-WAIT-2 and user timeouts */
+	uint64_t asm_at;		/* the incomplete message must be complete by then */
 	TAILQ_ENTRY(tcp_flow) tw_link;
 	uint32_t iss, irs;
 	uint32_t ka_idle_us, ka_intvl_us;

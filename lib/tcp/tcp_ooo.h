@@ -18,15 +18,17 @@ struct tcp_flow;
 
 /* The queue: segments after a hole, sorted, non-overlapping. */
 struct tcp_ooo {
-	struct rte_mbuf *head;		/* lowest sequence */
-	struct rte_mbuf *tail;		/* highest sequence */
-	/* nsegs and fin: the fast paths' gates see "something queued" as one flag, TF_OOO
-	 * (flow.h): whoever changes either outside tcp_ooo.c's entry points calls
-	 * flow_gate_ooo after. */
+	/* First the 16 bytes every segment reads (nsegs, fin; bytes for the receive
+	 * window): struct tcp_flow keeps them at the end of a hot line and the rest,
+	 * used only when segments arrive out of order, in a cold one. nsegs and fin: the
+	 * fast paths' gates see "something queued" as one flag, TF_OOO (flow.h): whoever
+	 * changes either outside tcp_ooo.c's entry points calls flow_gate_ooo after. */
 	uint32_t nsegs;
 	bool fin;			/* a FIN follows the segment ending at fin_seq */
 	uint32_t bytes;			/* payload */
 	uint32_t truesize;		/* mbuf memory held (data room), the real cost */
+	struct rte_mbuf *head;		/* lowest sequence */
+	struct rte_mbuf *tail;		/* highest sequence */
 	uint32_t last_seq, last_end;	/* most recent arrival (first SACK block) */
 	uint32_t fin_seq;
 };

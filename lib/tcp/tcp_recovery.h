@@ -41,6 +41,9 @@ enum tcp_rtx_kind {
 };
 
 struct tcp_rec {
+	/* Cold head, used in recovery and after it. struct tcp_flow puts it in a cold line
+	 * and the tail (from undo_ok, which tcp_ack_all's gate reads) in a hot one: keep the
+	 * fields an ACK or a send of an unbroken exchange reads after undo_ok. */
 	/* PRR (RFC 6937). */
 	uint32_t prr_delivered;		/* bytes delivered since recovery began */
 	uint32_t prr_out;		/* bytes sent since recovery began */
@@ -49,24 +52,23 @@ struct tcp_rec {
 	uint32_t prior_cwnd, prior_ssthresh;
 	uint32_t undo_marker;		/* SND.UNA when it began */
 	uint32_t undo_tsval;		/* our TSval then (Eifel) */
+	uint32_t tlp_high;		/* tail loss probe: snd_max when it left */
+	uint32_t reo_dsack_high;	/* snd_max when a D-SACK last widened the window */
 	uint16_t undo_retrans;		/* its retransmissions not yet D-SACKed */
-	/* undo_ok and tlp_out: the fast paths' gates see the two as one flag, TF_REC_OPEN
-	 * (flow.h): whoever writes either calls flow_gate_rec after. */
-	bool undo_ok;			/* a reduction that may still be undone */
-	bool tlp_out;			/* tail loss probe: a probe is out, not yet settled */
 	bool undo_ts;			/* the first ACK of new data decides (Eifel) */
 	bool undo_dsacked;		/* a D-SACK reported one of its retransmissions */
-	/* Tail loss probe. */
+	/* Hot tail. undo_ok and tlp_out: the fast paths' gates see the two as one flag,
+	 * TF_REC_OPEN (flow.h): whoever writes either calls flow_gate_rec after. */
+	bool undo_ok;			/* a reduction that may still be undone */
+	bool tlp_out;			/* tail loss probe: a probe is out, not yet settled */
 	bool tlp_rtx;			/* it was a retransmission (not new data) */
 	uint8_t tlp_probes;		/* probes sent while nothing answered */
 	uint8_t rtx_kind;		/* enum tcp_rtx_kind */
-	uint32_t tlp_high;		/* snd_max when it left */
 	/* RACK: the most recently sent segment delivered, and RTTs measured from it. */
 	bool rack_valid;
 	bool rack_reord;		/* the peer reorders: keep a reordering window */
 	uint8_t reo_mult;		/* reordering window in quarters of min RTT */
 	uint8_t reo_persist;		/* recoveries left before it shrinks back */
-	uint32_t reo_dsack_high;	/* snd_max when a D-SACK last widened it */
 	uint32_t rack_xmit, rack_end;
 	uint32_t rack_rtt, rack_min_rtt;	/* us */
 };

@@ -50,9 +50,10 @@ txbuf_spare_take(struct txbuf_spares *sp)
 
 struct txbuf {
 	struct mbuf_fifo q;	/* chunks; the head's first byte is snd_una */
-	uint32_t bytes;		/* bytes queued: unacknowledged + unsent */
 	struct rte_mbuf *rd;	/* read cursor: a chunk ... */
 	uint32_t rd_base;	/* ... and the offset of its first byte */
+	uint32_t bytes;		/* bytes queued: unacknowledged + unsent (after rd_base:
+				 * 40 bytes, no hole, in struct tcp_flow's hot lines) */
 };
 
 /* Bytes one chunk holds: its data room past the standard headroom, left unused so that a
