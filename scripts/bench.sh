@@ -7,6 +7,9 @@
 #                                    its output parses; the figures mean little)
 #   scripts/bench.sh --instructions  instructions per request under callgrind (repeatable),
 #                                    rr64_1B with one and with two workers (--workers N: N)
+#   scripts/bench.sh --cache         cache misses per request at 1k and 16k connections
+#                                    under callgrind's cache model (repeatable; the
+#                                    memory side of the sweep's 16k/1k ratio)
 #   scripts/bench.sh --workers N     the sluice memif workloads with 1 and with N workers on
 #                                    each side (N memif queues), side by side (rows
 #                                    rr64_1B@1w, rr64_1B@Nw); with --quick, for 1 s each
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) mode=quick; shift ;;
 	--instructions) mode=instructions; shift ;;
+	--cache) mode=cache; shift ;;
 	--sweep) sweep=1; shift ;;
 	--points) points=$2; shift 2 ;;
 	--workers) NW=$2; shift 2 ;;
@@ -265,6 +269,42 @@ instructions() {
 
 if [ "$mode" = instructions ]; then
 	instructions
+	exit $?
+fi
+
+# --cache: rr depth 1, 1 B over the ring link (both stacks in one process, which share the
+# simulated caches as the two bench processes share the L3) under callgrind's cache model:
+# L1d 48 KiB 12-way and a last level of 32 MiB 16-way, this machine's L3. Per request:
+# data reads and writes, L1d misses, last-level misses (what goes to memory). Two request
+# counts, several per connection each, and their difference: the steady state without
+# the connections' set-up. A profiling build (build-prof) runs the worker clock 256 times
+# slower (SL_CLOCK_SLOWDOWN_SHIFT, core/clock.h): under valgrind a round trip of 16k
+# connections takes seconds, and every timer would fire between two requests.
+cache_misses() {
+	local conns n1 n2 n
+	command -v valgrind >/dev/null || sl_die "valgrind is not installed"
+	sl_build build-prof -Dc_args=-DSL_CLOCK_SLOWDOWN_SHIFT=8 || sl_die "profiling build failed"
+	for conns in 1024 16384; do
+		n1=$((conns * 12)) n2=$((conns * 24))
+		for n in "$n1" "$n2"; do
+			sl_run valgrind --tool=callgrind --cache-sim=yes --D1=49152,12,64 \
+				--LL=33554432,16,64 --callgrind-out-file="$out/cachegrind.rr$conns.$n" \
+				"$SL_ROOT/build-prof/dpdk_app/sluice-bench" --lcores 0@0 --no-huge \
+				--no-pci --no-shconf -m 2048 --file-prefix "slb-m-$$" \
+				--log-level lib.eal:warning -- --link ring --mbufs 65535 \
+				--max-flows 20000 --requests "$n" --duration-s 0 --warmup-ms 0 \
+				--progress false --workload rr --conns "$conns" --size 1 \
+				>"$out/cache.rr$conns.$n.log" 2>&1 ||
+				sl_die "callgrind run failed ($out/cache.rr$conns.$n.log)"
+		done
+		echo "rr${conns}_1B $n1 $out/cachegrind.rr$conns.$n1 $n2 $out/cachegrind.rr$conns.$n2" \
+			>>"$out/cache.txt"
+	done
+	"$SL_PY" "$SL_ROOT/scripts/lib/bench_report.py" cache "$out"
+}
+
+if [ "$mode" = cache ]; then
+	cache_misses
 	exit $?
 fi
 

@@ -7,6 +7,7 @@
                                     (with gnuplot) DIR/bench.png and DIR/latency.png
   bench_report.py instructions DIR  instructions per request from DIR/instructions.txt
                                     (a row NAME@Nw is also compared with NAME: one worker)
+  bench_report.py cache DIR         cache misses per request from DIR/cache.txt
   bench_report.py workers DIR N     the sluice rows NAME@1w and NAME@Nw side by side:
                                     DIR/workers.txt, DIR/workers.json
   bench_report.py sweep DIR         the connection sweep (sweep_N.sluice.*): msg/s, p99
@@ -499,9 +500,50 @@ def sweep(d):
     return ok
 
 
+def callgrind_summary(path):
+    """The events line and the summary line of a callgrind output file, as a dict."""
+    events = None
+    with open(path) as f:
+        for line in f:
+            if line.startswith("events:"):
+                events = line.split()[1:]
+            elif line.startswith("summary:") and events:
+                return dict(zip(events, map(int, line.split()[1:])))
+    return None
+
+
+def cache(d):
+    """bench.sh --cache: per request (both stacks), from the difference of two runs."""
+    ok, out = True, {}
+    lines = ["rr depth 1, 1 B, both stacks, per request, under callgrind's cache model "
+             "(L1d 48 KiB, last level 32 MiB):",
+             "%-12s %10s %10s %10s %10s" % ("", "instr", "data refs", "L1d miss",
+                                            "LL miss")]
+    for line in open(os.path.join(d, "cache.txt")):
+        name, n1, f1, n2, f2 = line.split()
+        a, b = callgrind_summary(f1), callgrind_summary(f2)
+        if a is None or b is None or int(n2) <= int(n1):
+            ok = False
+            continue
+        per = {k: (b[k] - a[k]) / (int(n2) - int(n1)) for k in b}
+        row = {"instructions": per["Ir"], "data_refs": per["Dr"] + per["Dw"],
+               "l1d_misses": per["D1mr"] + per["D1mw"], "ll_misses": per["DLmr"] + per["DLmw"],
+               "ll_read_misses": per["DLmr"], "ll_write_misses": per["DLmw"]}
+        out[name] = row
+        lines.append("%-12s %10.0f %10.0f %10.1f %10.1f" %
+                     (name, row["instructions"], row["data_refs"], row["l1d_misses"],
+                      row["ll_misses"]))
+    lines.append("(LL misses are the lines that come from memory: past the L3, what a "
+                 "request costs at many connections)")
+    write_report(d, "cache", lines, {"per_request": out})
+    return ok
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "sweep":
         sys.exit(0 if sweep(sys.argv[2]) else 1)
+    if len(sys.argv) == 3 and sys.argv[1] == "cache":
+        sys.exit(0 if cache(sys.argv[2]) else 1)
     if len(sys.argv) == 4 and sys.argv[1] == "workers":
         sys.exit(0 if workers(sys.argv[2], sys.argv[3]) else 1)
     if len(sys.argv) != 3 or sys.argv[1] not in ("table", "instructions"):
