@@ -372,7 +372,12 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 		f->flags |= TF_TX_WAIT;
 		return -EAGAIN;
 	}
-	m = worker_mbuf_alloc(w);
+	/* An mbuf the application read this iteration if there is one (seg_spares.h): the
+	 * state rte_pktmbuf_alloc returns, in lines still warm. */
+	if (likely(w->tcp.seg_spares.n != 0))
+		m = seg_spare_take(&w->tcp.seg_spares);
+	else
+		m = worker_mbuf_alloc(w);
 	if (unlikely(m == NULL)) {
 		w->stats.tcp_tx_nombuf++;
 		return -ENOBUFS;
