@@ -62,6 +62,9 @@ seg_spare_take(struct seg_spares *sp)
 	struct rte_mbuf *m = sp->m[--sp->n];
 
 	rte_pktmbuf_reset(m);
+	/* What the reset set, known without its test of buf_len: a kept mbuf holds the
+	 * standard headroom (seg_spare_put). */
+	m->data_off = RTE_PKTMBUF_HEADROOM;
 	return m;
 }
 
