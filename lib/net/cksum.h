@@ -299,10 +299,11 @@ cksum_raw64_32to40(const void *buf, uint32_t len, uint64_t s)
 	cksum_add64(&s, &cy, p + 16);
 	cksum_add64(&s, &cy, p + 24);
 	memcpy(&t, p + len - 8, sizeof(t));
+	/* 64 - 8k bits shifted out, in two halves so that k = 0 leaves 0 without a test. */
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-	t = k != 0 ? t >> (64 - 8 * k) : 0;
+	t = (t >> (32 - 4 * k)) >> (32 - 4 * k);
 #else
-	t = k != 0 ? t << (64 - 8 * k) : 0;
+	t = (t << (32 - 4 * k)) << (32 - 4 * k);
 #endif
 	s += t;
 	cy += s < t;
