@@ -23,9 +23,12 @@
  *                     the deadline (drain.c)
  *   worker_output     the chunks ACKs freed and no write reused back to the pool
  *                     (txbuf.h), then tcp_output once per dirty flow: data, ACKs, FINs
- *   worker_flush      one TX flush for everything the iteration produced
+ *   worker_flush      one TX flush for everything the iteration produced; the mbufs
+ *                     the application read that no segment was built in back to their
+ *                     pools (seg_spares.h)
  *
- * Nothing on this path allocates memory other than mbufs from the worker's own pool.
+ * Nothing on this path allocates memory other than mbufs from the worker's own pool (or
+ * reuses any but received mbufs the application has read, for segments).
  */
 
 #define SL_LOG_MODULE core	/* sluice.core (core/log.h) */
@@ -265,6 +268,9 @@ static __rte_always_inline void
 worker_flush(struct sl_worker *w)
 {
 	worker_port_flush(w);
+	/* The mbufs read this iteration that no segment took: back to their pools. */
+	if (w->tcp.seg_spares.n != 0)
+		seg_spares_release(&w->tcp.seg_spares);
 }
 
 unsigned int

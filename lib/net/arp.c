@@ -137,6 +137,24 @@ arp_entry_release(struct sl_worker *w, struct arp_entry *e)
 	t->used--;
 }
 
+/* e's Ethernet header for IPv4 frames (struct arp_entry), from its MAC and ours: written
+ * wherever its MAC is. */
+static void
+arp_entry_eth(const struct sl_worker *w, struct arp_entry *e)
+{
+	struct {
+		struct rte_ether_hdr eh;
+		uint16_t pad;
+	} h;
+
+	RTE_BUILD_BUG_ON(sizeof(h) != sizeof(e->eth_v4));
+	rte_ether_addr_copy(&e->mac, &h.eh.dst_addr);
+	rte_ether_addr_copy(&w->mac, &h.eh.src_addr);
+	h.eh.ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	h.pad = 0;
+	memcpy(e->eth_v4, &h, sizeof(h));
+}
+
 /* A free entry for ip, evicting the least recently confirmed STALE entry when the table
  * is full. INCOMPLETE and REACHABLE entries are never evicted. NULL when all are busy. */
 static struct arp_entry *
@@ -177,6 +195,7 @@ arp_entry_new(struct sl_worker *w, rte_be32_t ip, uint8_t state)
 	e->confirmed_us = w->clock.now_us;
 	e->requested_us = 0;
 	memset(&e->mac, 0, sizeof(e->mac));
+	arp_entry_eth(w, e);
 	return e;
 }
 
@@ -225,6 +244,7 @@ arp_entry_confirm(struct sl_worker *w, struct arp_entry *e, const struct rte_eth
 			  " to " RTE_ETHER_ADDR_PRT_FMT, w->id, SL_IP4_ARGS(e->ip),
 			  RTE_ETHER_ADDR_BYTES(&e->mac), RTE_ETHER_ADDR_BYTES(mac));
 	rte_ether_addr_copy(mac, &e->mac);
+	arp_entry_eth(w, e);
 	e->confirmed_us = w->clock.now_us;
 	e->tries = 0;
 	if (e->state != ARP_INCOMPLETE) {

@@ -38,6 +38,11 @@ struct arp_entry {
 	uint8_t tries;			/* requests sent while INCOMPLETE */
 	uint16_t npending;		/* packets waiting (INCOMPLETE) */
 	struct rte_ether_addr mac;
+	/* The Ethernet header of an IPv4 frame to mac from us (its MAC, ours, the type),
+	 * rewritten with mac (arp_entry_eth), for the direct path to copy in two stores
+	 * (ipv4_direct_hdrs); 16 bytes: the IPv4 header's first two then overwrite the
+	 * last two, zeros. */
+	uint64_t eth_v4[2];
 	uint64_t confirmed_us;		/* last answer or refresh from the neighbour */
 	uint64_t requested_us;		/* last request sent for it */
 	struct rte_mbuf **pending;	/* arp_pending slots, oldest first */

@@ -17,6 +17,23 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+/* A 64-bit partial sum (of 16-, 32- or 64-bit words in memory order, carries out of bit
+ * 63 already added back) folded to 16 bits, not inverted: the value cksum_raw() gives for
+ * the bytes those words were taken from. To 32 bits with the end-around carry (2^32 is 1
+ * modulo 0xffff), then to 16: t plus t rotated by 16 holds in its upper half the sum of
+ * t's halves with their carry added back (Linux's csum_fold). The same value as four
+ * folding steps (tests/unit/net/test_cksum.c): congruent to s modulo 0xffff, in
+ * [1, 0xffff] unless s is 0. */
+static __rte_always_inline uint16_t
+cksum_fold64(uint64_t s)
+{
+	const uint32_t lo = (uint32_t)s;
+	uint32_t t = lo + (uint32_t)(s >> 32);
+
+	t += t < lo;
+	return (uint16_t)((t + ((t << 16) | (t >> 16))) >> 16);
+}
+
 /* Ones'-complement sum (folded, not inverted) of len bytes at buf, in memory byte order,
  * plus s (a partial sum in 64 bits, such as a pseudo-header's, folded in at the end):
  * the same value as rte_raw_cksum(), which adds one 16-bit word per step. Here 64-bit
@@ -72,11 +89,7 @@ cksum_raw_from(const void *buf, size_t len, uint64_t s)
 	/* The carries out of bit 63 go back in at bit 0 (end-around carry). */
 	s += cy;
 	s += s < cy;
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
+	return cksum_fold64(s);
 }
 
 static inline uint16_t
@@ -97,11 +110,7 @@ cksum_ipv4_hdr20(const void *hdr)
 
 	memcpy(x, hdr, sizeof(x));
 	s = (uint64_t)x[0] + x[1] + x[2] + x[3] + x[4];
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
+	return cksum_fold64(s);
 }
 
 /* Ones'-complement sum (folded, not inverted) of bytes [off, off + len) of m. The range
@@ -149,26 +158,7 @@ cksum_ipv4_phdr64(rte_be32_t src, rte_be32_t dst, uint8_t proto, uint32_t l4len)
 static inline uint16_t
 cksum_ipv4_phdr(rte_be32_t src, rte_be32_t dst, uint8_t proto, uint32_t l4len)
 {
-	uint64_t sum = cksum_ipv4_phdr64(src, dst, proto, l4len);
-
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* A partial sum of up to 2^32 32-bit (or 16-bit) words in memory order, folded to 16 bits
- * (not inverted): the value cksum_raw() gives for the bytes those words were taken from.
- * For checksums summed from the fields being written rather than from memory. */
-static inline uint16_t
-cksum_fold64(uint64_t s)
-{
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
+	return cksum_fold64(cksum_ipv4_phdr64(src, dst, proto, l4len));
 }
 
 /* Add two folded sums. */
@@ -309,10 +299,11 @@ cksum_raw64_32to40(const void *buf, uint32_t len, uint64_t s)
 	cksum_add64(&s, &cy, p + 16);
 	cksum_add64(&s, &cy, p + 24);
 	memcpy(&t, p + len - 8, sizeof(t));
+	/* 64 - 8k bits shifted out, in two halves so that k = 0 leaves 0 without a test. */
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
-	t = k != 0 ? t >> (64 - 8 * k) : 0;
+	t = (t >> (32 - 4 * k)) >> (32 - 4 * k);
 #else
-	t = k != 0 ? t << (64 - 8 * k) : 0;
+	t = (t << (32 - 4 * k)) << (32 - 4 * k);
 #endif
 	s += t;
 	cy += s < t;

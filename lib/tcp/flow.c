@@ -157,6 +157,11 @@ tcp_worker_init(struct sl_worker *w)
 	t->txbuf_mbufs_max = cfg->mbufs - ((uint32_t)cfg->rx_desc + cfg->tx_desc +
 					   cfg->tx_queue_max);
 	tcp_mem_init(w);
+	/* Spares smaller than the worker's own mbufs, or without the standard headroom, are
+	 * not kept (seg_spares.h); without a pool (unit tests of parts), none are. */
+	t->seg_spares.buf_len = w->pool != NULL ?
+		RTE_MAX(rte_pktmbuf_data_room_size(w->pool), (uint16_t)RTE_PKTMBUF_HEADROOM) :
+		UINT16_MAX;
 	t->by_idx = rte_zmalloc_socket("sl_flows", sizeof(*t->by_idx) * t->max_flows,
 				       RTE_CACHE_LINE_SIZE, w->socket);
 	t->slots = rte_zmalloc_socket("sl_wmark", sizeof(*t->slots) * t->max_flows,
@@ -214,6 +219,7 @@ tcp_worker_fini(struct sl_worker *w)
 		}
 	}
 	txbuf_spares_release(w);
+	seg_spares_release(&t->seg_spares);
 	rte_hash_free(t->flows);
 	rte_mempool_free(t->tcb_pool);
 	rte_free(t->by_idx);

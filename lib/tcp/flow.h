@@ -328,6 +328,8 @@ struct tcp_worker {
 	uint32_t txbuf_mbufs;
 	uint32_t txbuf_mbufs_max;
 	struct txbuf_spares txbuf_spares;	/* chunks freed by this iteration's ACKs */
+	/* mbufs the application read this iteration, for its segments (seg_spares.h) */
+	struct seg_spares seg_spares;
 	/* Pool pressure (tcp_mem.h): how far the send queues may grow this poll iteration
 	 * (at most txbuf_mbufs_max), the free counts that bound it and that mean pressure,
 	 * the received mbufs a connection may hold and still take payload under pressure

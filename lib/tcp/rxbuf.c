@@ -3,7 +3,9 @@
  * rxbuf.c -- in-order received bytes, kept in place (see rxbuf.h).
  *
  * tcp_input / tcp_ooo_drain -> rxbuf_append; conn_deliver -> rxbuf_consume (rxbuf.h; the
- * walk over several mbufs here).
+ * walk over several mbufs here). The inline consume keeps the mbuf of a message read
+ * whole for the segments of the iteration (seg_spares.h); worker_flush ->
+ * seg_spares_release returns what they did not take.
  */
 
 #include <string.h>
@@ -65,4 +67,14 @@ rxbuf_free(struct sl_worker *w, struct rxbuf *rb)
 	mbuf_fifo_free(&rb->q, w->tcp.mdyn);
 	rb->bytes = 0;
 	rb->truesize = 0;
+}
+
+void
+seg_spares_release(struct seg_spares *sp)
+{
+	uint32_t i;
+
+	for (i = 0; i < sp->n; i++)
+		rte_mbuf_raw_free(sp->m[i]);
+	sp->n = 0;
 }

@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 
 #include "net/mbuf_dyn.h"
+#include "tcp/seg_spares.h"
 
 struct sl_worker;
 
@@ -66,10 +67,12 @@ void
 rxbuf_consume_walk(struct sl_worker *w, struct rxbuf *rb, uint32_t n);
 
 /* Drop the first n (<= bytes) bytes. Inline for the usual case, every byte of a buffer of
- * one mbuf (a request-response connection reads each message whole): that mbuf freed and
- * the buffer empty, as the walk leaves it. */
+ * one mbuf (a request-response connection reads each message whole): the buffer empty, as
+ * the walk leaves it, and that mbuf freed, into the worker's segment spares (sp, the
+ * worker's w->tcp.seg_spares: the answer's segment will be built in it). Called through
+ * rxbuf_consume, which finds sp in w where struct sl_worker is known. */
 static __rte_always_inline void
-rxbuf_consume(struct sl_worker *w, struct rxbuf *rb, uint32_t n)
+rxbuf_consume_sp(struct sl_worker *w, struct seg_spares *sp, struct rxbuf *rb, uint32_t n)
 {
 	struct rte_mbuf *m = rb->q.head;
 
@@ -80,11 +83,15 @@ rxbuf_consume(struct sl_worker *w, struct rxbuf *rb, uint32_t n)
 		rb->bytes = 0;
 		rb->consumed += n;
 		rb->truesize -= m->buf_len;
-		rte_pktmbuf_free_seg(m);
+		seg_spare_put(sp, m);
 		return;
 	}
 	rxbuf_consume_walk(w, rb, n);
 }
+
+/* void rxbuf_consume(struct sl_worker *w, struct rxbuf *rb, uint32_t n); needs
+ * core/worker.h. */
+#define rxbuf_consume(w, rb, n) rxbuf_consume_sp((w), &(w)->tcp.seg_spares, (rb), (n))
 
 /* Free everything. */
 void

@@ -171,8 +171,8 @@ tcp_opts_build(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t
  * option, hlen bytes of TCP header; not a TSO frame; the payload, if any, already in m's
  * one segment) for the neighbour e, in one pass: the three headers written in front of
  * the payload and both checksums summed from the values written, then handed to the
- * port. m->data_off leaves exactly the headers' room in front of the payload
- * (tcp_xmit_seg). The general path (tcp_cksum_set, ipv4_output_or_refuse) stays the
+ * port. eh is the frame's first byte, m's data (data_off, both lengths) the whole frame,
+ * the payload at IPV4_DIRECT_HDRS + hlen (tcp_xmit_seg_inline). The general path (tcp_cksum_set, ipv4_output_or_refuse) stays the
  * reference: this builds byte for byte its frame, with the same offload metadata
  * (tests/unit/tcp/test_tcp_xmit_direct.c). The TCP checksum is the ones'-complement sum of
  * the pseudo-header, the header's 32-bit words as written (the checksum word 0) and the
@@ -181,26 +181,19 @@ tcp_opts_build(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t
  */
 static __rte_always_inline void
 tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
-		const struct arp_entry *e, uint32_t seq, uint32_t len, uint8_t tflags,
-		uint32_t hlen, uint8_t tos)
+		struct rte_ether_hdr *eh, const struct arp_entry *e, uint32_t seq, uint32_t len,
+		uint8_t tflags, uint32_t hlen, uint8_t tos)
 {
-	const uint32_t hdrs = (uint32_t)IPV4_DIRECT_HDRS + hlen;
 	const struct { rte_be16_t sport, dport; } h0 = { f->key.lport, f->key.rport };
 	const struct { uint8_t off, flags; rte_be16_t win; } h3 = {
 		(uint8_t)((hlen / 4) << 4), tflags,
 		rte_cpu_to_be_16(tcp_window_field(w, f, false)) };
 	const uint32_t sq = rte_cpu_to_be_32(seq);
 	const uint32_t ack = (tflags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(f->rcv_nxt) : 0;
-	struct rte_ether_hdr *eh;
 	struct rte_tcp_hdr *th;
 	uint32_t w0, w3;
 	uint64_t sum;
 
-	/* rte_pktmbuf_prepend without its headroom check: data_off is at least hdrs. */
-	m->data_off = (uint16_t)(m->data_off - hdrs);
-	m->data_len = (uint16_t)(m->data_len + hdrs);
-	m->pkt_len += hdrs;
-	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	th = (struct rte_tcp_hdr *)((uint8_t *)eh + IPV4_DIRECT_HDRS);
 	memcpy(&w0, &h0, sizeof(w0));
 	memcpy(&w3, &h3, sizeof(w3));
@@ -361,7 +354,8 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 {
 	const struct arp_entry *e = NULL;
 	struct rte_mbuf *m;
-	uint32_t hlen;
+	uint32_t hlen, hdrs;
+	uint8_t *frame;
 	uint8_t tos;
 
 	/* Not even the reserve has room (port.h): nothing TCP sends is dropped there; the
@@ -372,28 +366,36 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 		f->flags |= TF_TX_WAIT;
 		return -EAGAIN;
 	}
-	m = worker_mbuf_alloc(w);
+	/* An mbuf the application read this iteration if there is one (seg_spares.h): the
+	 * state rte_pktmbuf_alloc returns, in lines still warm. */
+	if (likely(w->tcp.seg_spares.n != 0))
+		m = seg_spare_take(&w->tcp.seg_spares);
+	else
+		m = worker_mbuf_alloc(w);
 	if (unlikely(m == NULL)) {
 		w->stats.tcp_tx_nombuf++;
 		return -ENOBUFS;
 	}
 	hlen = sizeof(struct rte_tcp_hdr) + ((f->flags & TF_TS) ? TCP_OPT_TS_LEN : 0);
-	/* Where tcp_xmit_seg_general puts the frame (see there), for these headers. */
-	m->data_off = (uint16_t)(RTE_PKTMBUF_HEADROOM + IPV4_DIRECT_HDRS + hlen);
+	hdrs = (uint32_t)IPV4_DIRECT_HDRS + hlen;
+	/* One mbuf holds the frame behind the standard headroom (a fresh mbuf's tailroom
+	 * with the headers' room left in front, as tcp_xmit_seg_general leaves it). */
 	if (likely(segsz == 0 && (checked || tcp_seg_plain(f, tflags)) &&
-		   len <= rte_pktmbuf_tailroom(m)))
+		   RTE_PKTMBUF_HEADROOM + hdrs + len <= m->buf_len))
 		e = ipv4_direct_neighbour(w, f->key.raddr);
 	if (unlikely(e == NULL))
 		return tcp_xmit_seg_general(w, f, m, seq, len, tflags, segsz);
-	if (len > 0) {
-		/* One mbuf holds it (checked above): rte_pktmbuf_append's work. */
-		txbuf_copy(w, &f->tx, seq - f->snd_una, len,
-			   rte_pktmbuf_mtod(m, uint8_t *));
-		m->data_len = (uint16_t)len;
-		m->pkt_len = len;
-	}
+	/* The frame where tcp_xmit_seg_general puts it (see there), set once: the headers
+	 * are written in front of the payload, not prepended to it. */
+	frame = (uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM;
+	m->data_off = RTE_PKTMBUF_HEADROOM;
+	m->data_len = (uint16_t)(hdrs + len);
+	m->pkt_len = hdrs + len;
+	if (len > 0)
+		txbuf_copy(w, &f->tx, seq - f->snd_una, len, frame + hdrs);
 	tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
-	tcp_xmit_direct(w, f, m, e, seq, len, tflags, hlen, tos);
+	tcp_xmit_direct(w, f, m, (struct rte_ether_hdr *)frame, e, seq, len, tflags, hlen,
+			tos);
 	tcp_xmit_done(w, f, tflags, len);
 	return 0;
 }

@@ -35,13 +35,16 @@ struct txbuf_spares {
 
 /* The last spare (sp->n > 0), empty again. The send queue only ever moves a chunk's data
  * offset (rte_pktmbuf_adj) and sets its lengths; everything else rte_pktmbuf_reset would
- * restore is still as the allocation left it (one segment, no flags, no port). */
+ * restore is still as the allocation left it (one segment, no flags, no port). A chunk is
+ * one of the worker's mbufs (txbuf_chunk_take), whose data room holds the standard
+ * headroom: rte_pktmbuf_reset_headroom's value, without its test of buf_len. */
 static inline struct rte_mbuf *
 txbuf_spare_take(struct txbuf_spares *sp)
 {
 	struct rte_mbuf *m = sp->m[--sp->n];
 
-	rte_pktmbuf_reset_headroom(m);
+	RTE_ASSERT(m->buf_len >= RTE_PKTMBUF_HEADROOM);
+	m->data_off = RTE_PKTMBUF_HEADROOM;
 	m->data_len = 0;
 	m->pkt_len = 0;
 	__rte_mbuf_sanity_check(m, 1);

@@ -682,6 +682,9 @@ kit_run(struct slk_env *env, const struct slk_case *c, const struct kit_plan *p,
 	}
 	rxbuf_free(w, &rb);
 	framing_flow_fini(&ff);
+	/* The mbufs the consumes kept for segments go back to the pool at the end of the
+	 * poll iteration the delivery ran in (seg_spares.h): here, the end of the run. */
+	seg_spares_release(&w->tcp.seg_spares);
 	kit_leak_check(&r, inst);
 	if (r.err[0] != '\0') {
 		char how[256];

@@ -126,6 +126,20 @@ test_arp_unsolicited_reply_not_learned(void **state)
 	assert_int_equal(th_tx_count(t), 0);
 }
 
+/* The Ethernet header an entry keeps for the direct path (arp_entry.eth_v4): to its MAC,
+ * from ours, IPv4, then two zero bytes. */
+static void
+assert_eth_v4(const struct th *t, const struct arp_entry *e)
+{
+	uint8_t want[16] = { 0 };
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)want;
+
+	rte_ether_addr_copy(&e->mac, &eh->dst_addr);
+	rte_ether_addr_copy(&t->mac, &eh->src_addr);
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	assert_memory_equal(e->eth_v4, want, sizeof(want));
+}
+
 static void
 test_arp_known_sender_refreshed_by_any_packet(void **state)
 {
@@ -134,12 +148,17 @@ test_arp_known_sender_refreshed_by_any_packet(void **state)
 	struct th *t = *state;
 
 	learn_peer(t);
-	/* The peer moved to another MAC and announces it gratuitously: merge updates it. */
+	e = arp_lookup(t->w, TH_PEER_IP);
+	assert_non_null(e);
+	assert_eth_v4(t, e);
+	/* The peer moved to another MAC and announces it gratuitously: merge updates it,
+	 * and the Ethernet header kept with it. */
 	inject_arp(t, &th_bcast_mac, RTE_ARP_OP_REQUEST, &moved, TH_PEER_IP, &zero_mac,
 		   TH_PEER_IP);
 	e = arp_lookup(t->w, TH_PEER_IP);
 	assert_non_null(e);
 	assert_true(rte_is_same_ether_addr(&e->mac, &moved));
+	assert_eth_v4(t, e);
 	assert_int_equal(th_stats(t)->arp_updated, 1);
 }
 

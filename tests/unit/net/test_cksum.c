@@ -110,6 +110,53 @@ test_chained_mbuf_sum_equals_flat_sum(void **state)
 	}
 }
 
+/* The four folding steps cksum_fold64 replaces (a 64-bit sum to 16 bits, each step
+ * adding the upper part back into the lower). */
+static uint16_t
+fold_steps(uint64_t s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* cksum_fold64 gives the four steps' value: the edges of every 16- and 32-bit boundary,
+ * sums of all ones, and random sums. */
+static void
+test_fold64_equals_fold_steps(void **state)
+{
+	static const uint64_t edge[] = {
+		0, 1, 0xfffe, 0xffff, 0x10000, 0x10001, 0x1fffe, 0xfffeffff, 0xffff0000,
+		0xffffffff, 0x100000000ull, 0x100000001ull, 0x1fffffffeull, 0xffffffff00000000ull,
+		0xffffffff00000001ull, 0xfffffffffffffffeull, 0xffffffffffffffffull,
+		0x8000000080000000ull, 0x0000ffff0000ffffull, 0xffff0000ffff0000ull,
+	};
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned int i, k;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(edge); i++)
+		for (k = 0; k < 3; k++) {
+			uint64_t v = k == 0 ? edge[i] : k == 1 ? edge[i] - 1 : edge[i] + 1;
+
+			assert_int_equal(cksum_fold64(v), fold_steps(v));
+		}
+	for (i = 0; i < 1000000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		assert_int_equal(cksum_fold64(x), fold_steps(x));
+		assert_int_equal(cksum_fold64(x >> (i % 64)), fold_steps(x >> (i % 64)));
+	}
+	for (i = 0; i < 0x20000; i++) {
+		assert_int_equal(cksum_fold64(i), fold_steps(i));
+		assert_int_equal(cksum_fold64((uint64_t)i << 16), fold_steps((uint64_t)i << 16));
+		assert_int_equal(cksum_fold64(0xffffffffull * i), fold_steps(0xffffffffull * i));
+	}
+}
+
 /* The verdicts on receipt (cksum_sum_ok and its users) against the folded sums the
  * senders use: for every length and alignment, on random bytes (nearly all bad), on the
  * same bytes with a correct checksum field written (good), and with one bit flipped. */
@@ -251,6 +298,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_raw_sum_equals_dpdk_for_every_length_and_alignment),
 		cmocka_unit_test(test_raw_sum_of_all_ones_folds_like_dpdk),
+		cmocka_unit_test(test_fold64_equals_fold_steps),
 		cmocka_unit_test(test_pseudo_header_equals_dpdk),
 		cmocka_unit_test(test_chained_mbuf_sum_equals_flat_sum),
 		cmocka_unit_test(test_verify_agrees_with_fold_for_every_length_and_alignment),

@@ -256,12 +256,107 @@ test_direct_segments_match_general_path_with_ecn(void **state)
 	assert_int_equal(o.tos, TP_NOT_ECT);	/* a retransmission is Not-ECT */
 }
 
+/* A received frame's mbuf after the application read it (rxbuf_consume): receive
+ * flags, packet type, header lengths, VLAN tags, port and hash as a port and the receive
+ * path leave them, the data pointer moved onto the payload; then kept for a segment. */
+static struct rte_mbuf *
+spare_from_rx(struct sl_worker *w)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+	assert_non_null(m);
+	assert_non_null(rte_pktmbuf_append(m, 60));
+	assert_non_null(rte_pktmbuf_adj(m, 54));
+	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD |
+		       RTE_MBUF_F_RX_RSS_HASH | RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN;
+	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
+	m->l2_len = 14;
+	m->l3_len = 20;
+	m->l4_len = 32;
+	m->tso_segsz = 1448;
+	m->vlan_tci = 7;
+	m->vlan_tci_outer = 9;
+	m->port = 3;
+	m->hash.rss = 0xabcdef;
+	memset(rte_pktmbuf_mtod(m, void *), 0xee, 6);
+	seg_spare_put(&w->tcp.seg_spares, m);
+	assert_int_equal(w->tcp.seg_spares.n, 1);
+	return m;
+}
+
+/* send() once with a spare waiting (the segment must be built in it) and once without
+ * (a fresh mbuf from the pool): the same frame and metadata, by the direct path and by
+ * the general one. */
+static void
+same_frame_from_spare(struct tt *x, void (*send)(struct tt *x), bool direct)
+{
+	struct th *t = &x->t;
+	struct sl_worker *w = t->w;
+	struct rte_mbuf *fast, *ref, *sp;
+
+	if (!direct)
+		w->arp.last_hit = NULL;
+	sp = spare_from_rx(w);
+	send(x);
+	fast = sent_frame(t);
+	assert_ptr_equal(fast, sp);
+	assert_int_equal(w->tcp.seg_spares.n, 0);
+	if (!direct)
+		w->arp.last_hit = NULL;
+	send(x);
+	ref = sent_frame(t);
+	assert_ptr_not_equal(ref, sp);
+	assert_int_equal(fast->nb_segs, ref->nb_segs);
+	assert_int_equal(fast->data_off, ref->data_off);
+	assert_int_equal(rte_pktmbuf_pkt_len(fast), rte_pktmbuf_pkt_len(ref));
+	assert_int_equal(rte_pktmbuf_data_len(fast), rte_pktmbuf_data_len(ref));
+	assert_memory_equal(rte_pktmbuf_mtod(fast, void *), rte_pktmbuf_mtod(ref, void *),
+			    rte_pktmbuf_pkt_len(ref));
+	assert_int_equal(fast->tx_offload, ref->tx_offload);
+	assert_int_equal(fast->ol_flags, ref->ol_flags);
+	assert_int_equal(fast->packet_type, ref->packet_type);
+	assert_int_equal(fast->vlan_tci, ref->vlan_tci);
+	assert_int_equal(fast->vlan_tci_outer, ref->vlan_tci_outer);
+	assert_int_equal(fast->port, ref->port);
+	assert_int_equal(rte_mbuf_refcnt_read(fast), 1);
+	rte_pktmbuf_free(fast);
+	rte_pktmbuf_free(ref);
+}
+
+/* Segments built in an mbuf the application read this iteration (seg_spares.h) are the
+ * segments built in a fresh one: ACKs and data, both paths, software checksums and each
+ * offload. */
+static void
+test_segments_from_spares_match_fresh(void **state)
+{
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	unsigned int k;
+
+	connect_with_unacked(x, 1448);
+	for (k = 0; k < 4; k++) {
+		w->tx_ip_csum = (k & 1) != 0;
+		w->tx_tcp_csum = (k & 2) != 0;
+		same_frame_from_spare(x, send_ack, true);
+		same_frame_from_spare(x, send_ack, false);
+		rtx_len = 1;
+		same_frame_from_spare(x, send_rtx, true);
+		same_frame_from_spare(x, send_rtx, false);
+		rtx_len = 1448;
+		same_frame_from_spare(x, send_rtx, true);
+		same_frame_from_spare(x, send_rtx, false);
+	}
+	w->tx_ip_csum = false;
+	w->tx_tcp_csum = false;
+}
+
 static const struct CMUnitTest tests[] = {
 	TT_TEST(test_direct_segments_match_general_path),
 	TT_TEST(test_direct_segments_match_general_path_with_offloads),
 	TT_TEST(test_direct_segments_match_general_path_without_options),
 	TT_TEST(test_direct_path_follows_arp_change),
 	TT_TEST(test_direct_path_declines_vlan),
+	TT_TEST(test_segments_from_spares_match_fresh),
 	TT_TEST_SETUP(test_direct_segments_match_general_path_with_ecn, setup_ecn_on),
 };
 
