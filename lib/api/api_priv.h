@@ -25,6 +25,10 @@ struct sl_worker;
 void
 conn_deliver(struct sl_worker *w);
 
+/* Before it, when the deferred list is not empty: its flows join the ready list. */
+void
+conn_deliver_resume(struct sl_worker *w);
+
 /* Send a window update when the application freed a lot of receive space. */
 void
 conn_window_update(struct sl_worker *w, struct tcp_flow *f);

@@ -378,7 +378,10 @@ conn_send_direct(struct sl_conn *c, const void *data, uint32_t len)
 	struct rte_mbuf *chunk;
 	uint64_t word;
 
-	if (unlikely(!conn_can_send(f) || f->wr.open || len - 1 >= TXBUF_SMALL_MAX))
+	/* ESTABLISHED without a FIN queued (the gate flag, one test) can send; any other
+	 * state asks conn_can_send. */
+	if (unlikely(((f->flags & (TF_ESTAB | TF_FIN_QUEUED)) != TF_ESTAB && !conn_can_send(f)) ||
+		     f->wr.open || len - 1 >= TXBUF_SMALL_MAX))
 		return conn_send(c, data, len, 0);
 	s = wmark_slot(w, f);
 	/* wmark_take_gen's read and its admission, here for the worker's own generation. */

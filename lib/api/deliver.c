@@ -349,15 +349,22 @@ conn_deliver_flow(struct sl_worker *w, struct tcp_flow *f, uint8_t ev)
 }
 
 void
+conn_deliver_resume(struct sl_worker *w)
+{
+	struct tcp_flow *f;
+
+	/* Flows whose delivery stopped at the per-pass budget last time join the ready
+	 * list, with their data owed (flow_mark_ready). */
+	while ((f = TAILQ_FIRST(&w->tcp.deferred)) != NULL)
+		flow_mark_ready(w, f, EV_DATA);
+}
+
+void
 conn_deliver(struct sl_worker *w)
 {
 	struct tcp_worker *t = &w->tcp;
 	struct tcp_flow *f;
 	unsigned int budget = 4096;
-
-	/* Flows whose delivery stopped at the per-pass budget last time come first. */
-	while ((f = TAILQ_FIRST(&t->deferred)) != NULL)
-		flow_mark_ready(w, f, EV_DATA);
 
 	/* Callbacks may queue events for any flow (including this one): they join the end
 	 * of the list and are delivered in this same phase, within a budget so that an

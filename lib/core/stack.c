@@ -156,7 +156,9 @@ static inline void
 worker_deliver(struct sl_worker *w)
 {
 	/* Flows stopped by the per-pass budget last time resume now, packet or not. */
-	if (!TAILQ_EMPTY(&w->tcp.ready) || !TAILQ_EMPTY(&w->tcp.deferred))
+	if (unlikely(!TAILQ_EMPTY(&w->tcp.deferred)))
+		conn_deliver_resume(w);
+	if (!TAILQ_EMPTY(&w->tcp.ready))
 		conn_deliver(w);
 }
 

@@ -51,10 +51,11 @@ rxbuf_append_seg(struct rxbuf *rb, struct rte_mbuf *m, int mdyn)
 	rb->bytes += len;
 	/* An empty segment is dropped. A small payload is merged into the tail when that
 	 * mbuf is ours alone: appending after its bytes changes nothing anyone else may be
-	 * looking at. */
-	if (len == 0 ||
-	    (len <= RXBUF_MERGE_MAX && tail != NULL && RTE_MBUF_DIRECT(tail) &&
-	     rte_mbuf_refcnt_read(tail) == 1 && rte_pktmbuf_tailroom(tail) >= len)) {
+	 * looking at. The empty buffer is told first: a request-response connection finds
+	 * it so at every segment, and then only the length matters. */
+	if (tail == NULL ? len == 0 :
+	    (len == 0 || (len <= RXBUF_MERGE_MAX && RTE_MBUF_DIRECT(tail) &&
+	     rte_mbuf_refcnt_read(tail) == 1 && rte_pktmbuf_tailroom(tail) >= len))) {
 		rxbuf_merge_seg(tail, m);
 		return;
 	}

@@ -1564,6 +1564,43 @@ test_send_after_shutdown_epipe(void **state)
 	assert_int_equal(sl_conn_send_space(c), 0);
 }
 
+/* sl_conn_send's direct path admits ESTABLISHED without a FIN queued on the gate flag
+ * alone (conn.c); in CLOSE-WAIT (TF_ESTAB clear) it must still send, as the general path
+ * (sl_conn_send_flags) does, through conn_can_send. */
+static void
+test_send_in_close_wait_direct_and_general(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	struct tcp_flow *f;
+	struct sl_conn *c;
+	struct tp_out o;
+
+	c = tpeer_connect(p);
+	f = tpeer_flow(p);
+	tpeer_send(p, TH_ACK | TH_FIN, NULL, 0);
+	tpeer_expect_ack(p, p->snd_nxt);
+	assert_int_equal(f->state, SL_TCP_CLOSE_WAIT);
+	assert_false(f->flags & TF_ESTAB);
+	assert_int_equal(sl_conn_send(c, "y", 1), 0);
+	th_poll(&x->t);
+	assert_true(tpeer_recv(p, &o));
+	assert_int_equal(o.len, 1);
+	assert_int_equal(o.data[0], 'y');
+	tpeer_ack(p);
+	assert_int_equal(sl_conn_send_flags(c, "z", 1, 0), 0);
+	th_poll(&x->t);
+	assert_true(tpeer_recv(p, &o));
+	assert_int_equal(o.len, 1);
+	assert_int_equal(o.data[0], 'z');
+	tpeer_ack(p);
+	assert_int_equal(f->app_writes, 2);
+	/* And once our FIN is queued, both refuse. */
+	assert_int_equal(sl_conn_shutdown(c), 0);
+	assert_int_equal(sl_conn_send(c, "y", 1), -EPIPE);
+	assert_int_equal(sl_conn_send_flags(c, "z", 1, 0), -EPIPE);
+}
+
 static const struct CMUnitTest tests[] = {
 	TT_TEST(test_established_data_in_order_delivered_and_acked),
 	TT_TEST(test_established_duplicate_segment_acked_not_redelivered),
@@ -1600,6 +1637,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_send_queues_stop_at_their_share_of_the_pool_enobufs,
 		      setup_pool_nearly_empty),
 	TT_TEST(test_send_after_shutdown_epipe),
+	TT_TEST(test_send_in_close_wait_direct_and_general),
 	TT_TEST_SETUP(test_pool_pressure_drops_hoarded_payload_keeps_acks, setup_pool_1024),
 };
 
