@@ -292,12 +292,8 @@ cksum_raw64_32to40(const void *buf, uint32_t len, uint64_t s)
 {
 	const uint8_t *p = buf;
 	const uint32_t k = len - 32;	/* 0 to 8 payload bytes */
-	uint64_t cy = 0, t;
+	uint64_t t;
 
-	cksum_add64(&s, &cy, p);
-	cksum_add64(&s, &cy, p + 8);
-	cksum_add64(&s, &cy, p + 16);
-	cksum_add64(&s, &cy, p + 24);
 	memcpy(&t, p + len - 8, sizeof(t));
 	/* 64 - 8k bits shifted out, in two halves so that k = 0 leaves 0 without a test. */
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
@@ -305,11 +301,36 @@ cksum_raw64_32to40(const void *buf, uint32_t len, uint64_t s)
 #else
 	t = (t << (32 - 4 * k)) << (32 - 4 * k);
 #endif
+#if defined(__x86_64__)
+	/* The five words in one chain of add-with-carry, each carry out of bit 63 added
+	 * back by the next addition and the last one by adc $0: six instructions where the
+	 * portable code below needs two per word and the sum of its carries at the end.
+	 * Congruent to it modulo 2^64 - 1 (so modulo 0xffff), and 0 only when every word
+	 * and s are (a chain of end-around additions reaches 0 no other way): the same
+	 * verdict from cksum_sum_ok (test_cksum.c compares them). */
+	__asm__("addq (%[p]), %[s]\n\t"
+		"adcq 8(%[p]), %[s]\n\t"
+		"adcq 16(%[p]), %[s]\n\t"
+		"adcq 24(%[p]), %[s]\n\t"
+		"adcq %[t], %[s]\n\t"
+		"adcq $0, %[s]"
+		: [s] "+r"(s)
+		: [p] "r"(p), [t] "r"(t), "m"(*(const struct { uint8_t b[32]; } *)buf)
+		: "cc");
+	return s;
+#else
+	uint64_t cy = 0;
+
+	cksum_add64(&s, &cy, p);
+	cksum_add64(&s, &cy, p + 8);
+	cksum_add64(&s, &cy, p + 16);
+	cksum_add64(&s, &cy, p + 24);
 	s += t;
 	cy += s < t;
 	s += cy;
 	s += s < cy;
 	return s;
+#endif
 }
 
 /* Is the IPv4 header without options at hdr (20 bytes, any alignment) intact? Two 64-bit
@@ -323,9 +344,20 @@ cksum_ipv4_hdr20_ok(const void *hdr)
 	memcpy(&a, hdr, sizeof(a));
 	memcpy(&b, (const uint8_t *)hdr + 8, sizeof(b));
 	memcpy(&c, (const uint8_t *)hdr + 16, sizeof(c));
+#if defined(__x86_64__)
+	/* The three words in one add-with-carry chain (cksum_raw64_32to40's reasoning). */
+	s = a;
+	__asm__("addq %[b], %[s]\n\t"
+		"adcq %[c], %[s]\n\t"
+		"adcq $0, %[s]"
+		: [s] "+r"(s)
+		: [b] "r"(b), [c] "r"((uint64_t)c)
+		: "cc");
+#else
 	s = a + b;
 	/* Below 2^35 after this: the carry of a + b counts 1 (2^64 = 1 mod 0xffff). */
 	s = (s & 0xffffffff) + (s >> 32) + (s < a) + c;
+#endif
 	return cksum_sum_ok(s);
 }
 
