@@ -204,6 +204,14 @@ cksum_sum_ok(uint64_t s)
 	return s != 0 && s * UINT64_C(0xfffefffefffeffff) <= UINT64_C(0x0001000100010001);
 }
 
+/* cksum_sum_ok for a sum known to be nonzero: one of the words summed was (a chain of
+ * end-around additions reaches 0 only from all zeros). */
+static inline bool
+cksum_sum_nz_ok(uint64_t s)
+{
+	return s * UINT64_C(0xfffefffefffeffff) <= UINT64_C(0x0001000100010001);
+}
+
 /* One 64-bit word into the sum s, its carry out of bit 63 counted in cy. */
 static __rte_always_inline void
 cksum_add64(uint64_t *s, uint64_t *cy, const uint8_t *p)
@@ -368,11 +376,23 @@ cksum_l4_ipv4_ok(const struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst, uint8
 {
 	if (likely(off + len <= rte_pktmbuf_data_len(m))) {
 		const void *p = rte_pktmbuf_mtod_offset(m, const void *, off);
-		const uint64_t ph = cksum_ipv4_phdr64(src, dst, proto, len);
 
-		if (len - 32 <= 8)
-			return cksum_sum_ok(cksum_raw64_32to40(p, len, ph));
-		return cksum_sum_ok(cksum_raw64_from(p, len, ph));
+		if (len - 32 <= 8) {
+			/* The protocol and length words as cksum_ipv4_phdr64 adds them,
+			 * byte-swapped on a little-endian CPU, are congruent modulo 0xffff to
+			 * their sum shifted by 8 (2^16 = 1 mod 0xffff): no swap. Nonzero (the
+			 * length is), so the sum is: only the congruence to test. */
+			const uint64_t ph32 = (uint64_t)src + dst +
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+				((uint64_t)proto + len) * 256;
+#else
+				(uint64_t)proto + len;
+#endif
+
+			return cksum_sum_nz_ok(cksum_raw64_32to40(p, len, ph32));
+		}
+		return cksum_sum_ok(cksum_raw64_from(p, len,
+						     cksum_ipv4_phdr64(src, dst, proto, len)));
 	}
 	return cksum_l4_ipv4(m, src, dst, proto, off, len) == 0;
 }
