@@ -1417,17 +1417,29 @@ static __rte_always_inline bool
 tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const uint32_t off)
 {
 	const uint32_t l4len = m->pkt_len - off;
+	const uint32_t dlen = rte_pktmbuf_data_len(m);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
 	struct rte_tcp_hdr *th;
 	uint32_t hlen;
 	uint8_t fl;
 
-	if (unlikely(l4len < sizeof(*th) || rte_pktmbuf_data_len(m) < off + sizeof(*th)))
-		return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
-	th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
-	hlen = (uint32_t)(th->data_off >> 4) * 4;
-	if (unlikely(hlen < sizeof(*th) || hlen > l4len || rte_pktmbuf_data_len(m) < off + hlen))
-		return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
+	if (likely(dlen == m->pkt_len)) {
+		/* The whole segment in the first mbuf (nearly always): the tests below on
+		 * the segment's length are then those on the first mbuf's, made once. */
+		if (unlikely(dlen < off + sizeof(*th)))
+			return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
+		th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
+		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		if (unlikely(hlen < sizeof(*th) || hlen > l4len))
+			return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
+	} else {
+		if (unlikely(l4len < sizeof(*th) || dlen < off + sizeof(*th)))
+			return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
+		th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
+		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		if (unlikely(hlen < sizeof(*th) || hlen > l4len || dlen < off + hlen))
+			return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
+	}
 	if (unlikely(!tcp_cksum_ok(m, ip, off, l4len)))
 		return TCP_PARSE_DROP(w, ip, th, tcp_drop_cksum);
 	if (unlikely(th->src_port == 0 || th->dst_port == 0))
