@@ -341,10 +341,10 @@ cksum_raw64_32to40(const void *buf, uint32_t len, uint64_t s)
 #endif
 }
 
-/* Is the IPv4 header without options at hdr (20 bytes, any alignment) intact? Two 64-bit
- * words and a 32-bit one: cksum_ipv4_hdr20's sum without the folding. */
-static inline bool
-cksum_ipv4_hdr20_ok(const void *hdr)
+/* The sum cksum_ipv4_hdr20_ok tests: the 20 bytes at hdr (any alignment) as two 64-bit
+ * words and a 32-bit one, not folded. */
+static __rte_always_inline uint64_t
+cksum_ipv4_hdr20_sum(const void *hdr)
 {
 	uint64_t a, b, s;
 	uint32_t c;
@@ -366,7 +366,23 @@ cksum_ipv4_hdr20_ok(const void *hdr)
 	/* Below 2^35 after this: the carry of a + b counts 1 (2^64 = 1 mod 0xffff). */
 	s = (s & 0xffffffff) + (s >> 32) + (s < a) + c;
 #endif
-	return cksum_sum_ok(s);
+	return s;
+}
+
+/* Is the IPv4 header without options at hdr (20 bytes, any alignment) intact?
+ * cksum_ipv4_hdr20's sum without the folding. */
+static inline bool
+cksum_ipv4_hdr20_ok(const void *hdr)
+{
+	return cksum_sum_ok(cksum_ipv4_hdr20_sum(hdr));
+}
+
+/* cksum_ipv4_hdr20_ok for a header whose first byte is known to be nonzero (its version
+ * checked): the sum is then nonzero, and only its congruence is tested. */
+static inline bool
+cksum_ipv4_hdr20_nz_ok(const void *hdr)
+{
+	return cksum_sum_nz_ok(cksum_ipv4_hdr20_sum(hdr));
 }
 
 /* Is the TCP/UDP segment at [off, off + len) of m, checksum field included, intact? */
