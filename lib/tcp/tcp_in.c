@@ -1068,8 +1068,9 @@ tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t 
 				return;
 		}
 		f->flags |= TF_ACKNOW;
-	} else if (f->segs_unacked >= cfg->delack_segs || cfg->delack_us == 0 ||
-		   (cfg->ack_on_push && (flags & RTE_TCP_PSH_FLAG))) {
+	} else if (f->segs_unacked >= w->tcp.ack_now_segs || (flags & w->tcp.ack_now_flags)) {
+		/* delack_segs reached, delaying off, or PSH with ack_on_push: tcp_worker_init
+		 * folds the config's three tests into these two. */
 		f->flags |= TF_ACKNOW;
 	} else {
 		f->flags |= TF_DELACK;
