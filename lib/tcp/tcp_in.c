@@ -1384,10 +1384,14 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t o
 {
 	uint64_t fl = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 
-	if (fl == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-		return true;
-	if (fl == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-		return false;
+	/* No verdict from the port (no offload, or a software link) tested first: then
+	 * the flags cost one test on the way to the sum. */
+	if (fl != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN) {
+		if (fl == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			return true;
+		if (fl == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+			return false;
+	}
 	/* Over a segment that includes its checksum, a correct sum is all ones. */
 	return cksum_l4_ipv4_ok(m, ip->src_addr, ip->dst_addr, IPPROTO_TCP, off, len);
 }
