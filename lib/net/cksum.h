@@ -204,6 +204,14 @@ cksum_sum_ok(uint64_t s)
 	return s != 0 && s * UINT64_C(0xfffefffefffeffff) <= UINT64_C(0x0001000100010001);
 }
 
+/* cksum_sum_ok for a sum known to be nonzero: one of the words summed was (a chain of
+ * end-around additions reaches 0 only from all zeros). */
+static inline bool
+cksum_sum_nz_ok(uint64_t s)
+{
+	return s * UINT64_C(0xfffefffefffeffff) <= UINT64_C(0x0001000100010001);
+}
+
 /* One 64-bit word into the sum s, its carry out of bit 63 counted in cy. */
 static __rte_always_inline void
 cksum_add64(uint64_t *s, uint64_t *cy, const uint8_t *p)
@@ -292,12 +300,8 @@ cksum_raw64_32to40(const void *buf, uint32_t len, uint64_t s)
 {
 	const uint8_t *p = buf;
 	const uint32_t k = len - 32;	/* 0 to 8 payload bytes */
-	uint64_t cy = 0, t;
+	uint64_t t;
 
-	cksum_add64(&s, &cy, p);
-	cksum_add64(&s, &cy, p + 8);
-	cksum_add64(&s, &cy, p + 16);
-	cksum_add64(&s, &cy, p + 24);
 	memcpy(&t, p + len - 8, sizeof(t));
 	/* 64 - 8k bits shifted out, in two halves so that k = 0 leaves 0 without a test. */
 #if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
@@ -305,17 +309,42 @@ cksum_raw64_32to40(const void *buf, uint32_t len, uint64_t s)
 #else
 	t = (t << (32 - 4 * k)) << (32 - 4 * k);
 #endif
+#if defined(__x86_64__)
+	/* The five words in one chain of add-with-carry, each carry out of bit 63 added
+	 * back by the next addition and the last one by adc $0: six instructions where the
+	 * portable code below needs two per word and the sum of its carries at the end.
+	 * Congruent to it modulo 2^64 - 1 (so modulo 0xffff), and 0 only when every word
+	 * and s are (a chain of end-around additions reaches 0 no other way): the same
+	 * verdict from cksum_sum_ok (test_cksum.c compares them). */
+	__asm__("addq (%[p]), %[s]\n\t"
+		"adcq 8(%[p]), %[s]\n\t"
+		"adcq 16(%[p]), %[s]\n\t"
+		"adcq 24(%[p]), %[s]\n\t"
+		"adcq %[t], %[s]\n\t"
+		"adcq $0, %[s]"
+		: [s] "+r"(s)
+		: [p] "r"(p), [t] "r"(t), "m"(*(const struct { uint8_t b[32]; } *)buf)
+		: "cc");
+	return s;
+#else
+	uint64_t cy = 0;
+
+	cksum_add64(&s, &cy, p);
+	cksum_add64(&s, &cy, p + 8);
+	cksum_add64(&s, &cy, p + 16);
+	cksum_add64(&s, &cy, p + 24);
 	s += t;
 	cy += s < t;
 	s += cy;
 	s += s < cy;
 	return s;
+#endif
 }
 
-/* Is the IPv4 header without options at hdr (20 bytes, any alignment) intact? Two 64-bit
- * words and a 32-bit one: cksum_ipv4_hdr20's sum without the folding. */
-static inline bool
-cksum_ipv4_hdr20_ok(const void *hdr)
+/* The sum cksum_ipv4_hdr20_ok tests: the 20 bytes at hdr (any alignment) as two 64-bit
+ * words and a 32-bit one, not folded. */
+static __rte_always_inline uint64_t
+cksum_ipv4_hdr20_sum(const void *hdr)
 {
 	uint64_t a, b, s;
 	uint32_t c;
@@ -323,10 +352,37 @@ cksum_ipv4_hdr20_ok(const void *hdr)
 	memcpy(&a, hdr, sizeof(a));
 	memcpy(&b, (const uint8_t *)hdr + 8, sizeof(b));
 	memcpy(&c, (const uint8_t *)hdr + 16, sizeof(c));
+#if defined(__x86_64__)
+	/* The three words in one add-with-carry chain (cksum_raw64_32to40's reasoning). */
+	s = a;
+	__asm__("addq %[b], %[s]\n\t"
+		"adcq %[c], %[s]\n\t"
+		"adcq $0, %[s]"
+		: [s] "+r"(s)
+		: [b] "r"(b), [c] "r"((uint64_t)c)
+		: "cc");
+#else
 	s = a + b;
 	/* Below 2^35 after this: the carry of a + b counts 1 (2^64 = 1 mod 0xffff). */
 	s = (s & 0xffffffff) + (s >> 32) + (s < a) + c;
-	return cksum_sum_ok(s);
+#endif
+	return s;
+}
+
+/* Is the IPv4 header without options at hdr (20 bytes, any alignment) intact?
+ * cksum_ipv4_hdr20's sum without the folding. */
+static inline bool
+cksum_ipv4_hdr20_ok(const void *hdr)
+{
+	return cksum_sum_ok(cksum_ipv4_hdr20_sum(hdr));
+}
+
+/* cksum_ipv4_hdr20_ok for a header whose first byte is known to be nonzero (its version
+ * checked): the sum is then nonzero, and only its congruence is tested. */
+static inline bool
+cksum_ipv4_hdr20_nz_ok(const void *hdr)
+{
+	return cksum_sum_nz_ok(cksum_ipv4_hdr20_sum(hdr));
 }
 
 /* Is the TCP/UDP segment at [off, off + len) of m, checksum field included, intact? */
@@ -336,11 +392,23 @@ cksum_l4_ipv4_ok(const struct rte_mbuf *m, rte_be32_t src, rte_be32_t dst, uint8
 {
 	if (likely(off + len <= rte_pktmbuf_data_len(m))) {
 		const void *p = rte_pktmbuf_mtod_offset(m, const void *, off);
-		const uint64_t ph = cksum_ipv4_phdr64(src, dst, proto, len);
 
-		if (len - 32 <= 8)
-			return cksum_sum_ok(cksum_raw64_32to40(p, len, ph));
-		return cksum_sum_ok(cksum_raw64_from(p, len, ph));
+		if (len - 32 <= 8) {
+			/* The protocol and length words as cksum_ipv4_phdr64 adds them,
+			 * byte-swapped on a little-endian CPU, are congruent modulo 0xffff to
+			 * their sum shifted by 8 (2^16 = 1 mod 0xffff): no swap. Nonzero (the
+			 * length is), so the sum is: only the congruence to test. */
+			const uint64_t ph32 = (uint64_t)src + dst +
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+				((uint64_t)proto + len) * 256;
+#else
+				(uint64_t)proto + len;
+#endif
+
+			return cksum_sum_nz_ok(cksum_raw64_32to40(p, len, ph32));
+		}
+		return cksum_sum_ok(cksum_raw64_from(p, len,
+						     cksum_ipv4_phdr64(src, dst, proto, len)));
 	}
 	return cksum_l4_ipv4(m, src, dst, proto, off, len) == 0;
 }

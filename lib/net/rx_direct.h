@@ -81,7 +81,8 @@ rx_direct_tcp(const struct sl_worker *w, const struct rte_mbuf *m)
 		return false;
 	if (csum == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
 		return true;
-	return csum != RTE_MBUF_F_RX_IP_CKSUM_BAD && cksum_ipv4_hdr20_ok(ip);
+	/* version_ihl is 0x45 (tested above): the sum is not zero. */
+	return csum != RTE_MBUF_F_RX_IP_CKSUM_BAD && cksum_ipv4_hdr20_nz_ok(ip);
 }
 
 /* A frame rx_direct_tcp passed: what eth_input and ipv4_input do with it (the lengths they

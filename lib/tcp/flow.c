@@ -137,6 +137,8 @@ tcp_worker_init(struct sl_worker *w)
 	}
 	t->mdyn = off;
 	t->cc = tcp_cc_find(cfg->cc);
+	t->ack_now_segs = cfg->delack_us == 0 ? 0 : cfg->delack_segs;
+	t->ack_now_flags = cfg->ack_on_push ? RTE_TCP_PSH_FLAG : 0;
 	if (t->cc == NULL) {
 		SL_LOG(ERR, "unknown congestion control '%s' (one of %s)", cfg->cc,
 		       tcp_cc_names());

@@ -357,6 +357,12 @@ struct tcp_worker {
 	 * gate tests the two as one 16-bit word. */
 	bool predict_off;
 	bool mem_in_reserve;		/* the free count is below mem_reserve */
+	/* tcp_ack_schedule's three config tests as two, set by tcp_worker_init: the full
+	 * segments after which in-order data is acknowledged at once (cfg->delack_segs, 0
+	 * when delaying is off: delack_us 0), and the TCP flags that have it acknowledged
+	 * at once (PSH with ack_on_push, else none). */
+	uint8_t ack_now_segs;
+	uint8_t ack_now_flags;
 	const struct tcp_cc_ops *cc;	/* congestion control of new flows (cfg->cc) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 	uint8_t listen_map[65536];	/* local port -> listener index + 1 */

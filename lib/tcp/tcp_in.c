@@ -1068,8 +1068,9 @@ tcp_ack_schedule(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint8_t 
 				return;
 		}
 		f->flags |= TF_ACKNOW;
-	} else if (f->segs_unacked >= cfg->delack_segs || cfg->delack_us == 0 ||
-		   (cfg->ack_on_push && (flags & RTE_TCP_PSH_FLAG))) {
+	} else if (f->segs_unacked >= w->tcp.ack_now_segs || (flags & w->tcp.ack_now_flags)) {
+		/* delack_segs reached, delaying off, or PSH with ack_on_push: tcp_worker_init
+		 * folds the config's three tests into these two. */
 		f->flags |= TF_ACKNOW;
 	} else {
 		f->flags |= TF_DELACK;
@@ -1383,10 +1384,14 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t o
 {
 	uint64_t fl = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 
-	if (fl == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-		return true;
-	if (fl == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-		return false;
+	/* No verdict from the port (no offload, or a software link) tested first: then
+	 * the flags cost one test on the way to the sum. */
+	if (fl != RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN) {
+		if (fl == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			return true;
+		if (fl == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+			return false;
+	}
 	/* Over a segment that includes its checksum, a correct sum is all ones. */
 	return cksum_l4_ipv4_ok(m, ip->src_addr, ip->dst_addr, IPPROTO_TCP, off, len);
 }
@@ -1417,17 +1422,29 @@ static __rte_always_inline bool
 tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const uint32_t off)
 {
 	const uint32_t l4len = m->pkt_len - off;
+	const uint32_t dlen = rte_pktmbuf_data_len(m);
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
 	struct rte_tcp_hdr *th;
 	uint32_t hlen;
 	uint8_t fl;
 
-	if (unlikely(l4len < sizeof(*th) || rte_pktmbuf_data_len(m) < off + sizeof(*th)))
-		return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
-	th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
-	hlen = (uint32_t)(th->data_off >> 4) * 4;
-	if (unlikely(hlen < sizeof(*th) || hlen > l4len || rte_pktmbuf_data_len(m) < off + hlen))
-		return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
+	if (likely(dlen == m->pkt_len)) {
+		/* The whole segment in the first mbuf (nearly always): the tests below on
+		 * the segment's length are then those on the first mbuf's, made once. */
+		if (unlikely(dlen < off + sizeof(*th)))
+			return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
+		th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
+		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		if (unlikely(hlen < sizeof(*th) || hlen > l4len))
+			return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
+	} else {
+		if (unlikely(l4len < sizeof(*th) || dlen < off + sizeof(*th)))
+			return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
+		th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
+		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		if (unlikely(hlen < sizeof(*th) || hlen > l4len || dlen < off + hlen))
+			return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
+	}
 	if (unlikely(!tcp_cksum_ok(m, ip, off, l4len)))
 		return TCP_PARSE_DROP(w, ip, th, tcp_drop_cksum);
 	if (unlikely(th->src_port == 0 || th->dst_port == 0))

@@ -5,6 +5,7 @@
  * RX: tcp_input -> tcp_opt_parse. TX: tcp_out segment builders -> tcp_opt_write*.
  */
 
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -45,10 +46,10 @@ tcp_opt_parse(const uint8_t *p, size_t len, struct tcp_opts *o)
 	/* The layout of nearly every segment after the handshake, as Linux and sluice write
 	 * it (RFC 7323 Appendix A): NOP, NOP, timestamps. One compare instead of the walk. */
 	if (len == 12 && get32(p) == (OPT_NOP << 24 | OPT_NOP << 16 | OPT_TS << 8 | 10)) {
-		o->has = TO_TS;
-		o->wscale = 0;
-		o->nsack = 0;
-		o->mss = 0;
+		/* has, wscale, nsack and mss (and the padding among them) as one store. */
+		static const struct tcp_opts ts_only = { .has = TO_TS };
+
+		memcpy(o, &ts_only, offsetof(struct tcp_opts, tsval));
 		o->tsval = get32(p + 4);
 		o->tsecr = get32(p + 8);
 		return 0;

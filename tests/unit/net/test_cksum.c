@@ -292,6 +292,56 @@ test_l4_verify_agrees_with_sender_sum(void **state)
 	}
 }
 
+/* The short segment's verdict (cksum_l4_ipv4_ok's 32-40 byte case: its pseudo-header
+ * words unswapped, no zero test) against the folded sum, for random addresses, lengths
+ * and bytes: random checksums (nearly all wrong), correct ones, and each with a bit
+ * flipped in the segment. And rx_direct's header verdict (cksum_ipv4_hdr20_nz_ok)
+ * against cksum_ipv4_hdr20_ok for headers whose first byte is not zero. */
+static void
+test_short_verify_random_agrees_with_fold(void **state)
+{
+	struct rte_ipv4_hdr ip;
+	struct rte_mbuf m;
+	unsigned int i, bit;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.buf_addr = data;
+	for (i = 0; i < 20000; i++) {
+		const uint32_t len = 28 + i % 17, off = i % 8;
+		rte_be32_t src, dst;
+		uint16_t c;
+
+		fill_random(data, sizeof(data), 7000 + i);
+		memcpy(&src, data + 100, sizeof(src));
+		memcpy(&dst, data + 104, sizeof(dst));
+		m.data_len = (uint16_t)(off + len);
+		m.pkt_len = off + len;
+		assert_int_equal(cksum_l4_ipv4_ok(&m, src, dst, IPPROTO_TCP, off, len),
+				 cksum_l4_ipv4(&m, src, dst, IPPROTO_TCP, off, len) == 0);
+		data[off + 16] = data[off + 17] = 0;
+		c = cksum_l4_ipv4(&m, src, dst, IPPROTO_TCP, off, len);
+		memcpy(data + off + 16, &c, sizeof(c));
+		assert_true(cksum_l4_ipv4_ok(&m, src, dst, IPPROTO_TCP, off, len));
+		bit = (i * 7) % (len * 8);
+		data[off + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		assert_int_equal(cksum_l4_ipv4_ok(&m, src, dst, IPPROTO_TCP, off, len),
+				 cksum_l4_ipv4(&m, src, dst, IPPROTO_TCP, off, len) == 0);
+
+		memcpy(&ip, data + 64, sizeof(ip));
+		if (ip.version_ihl == 0)
+			ip.version_ihl = RTE_IPV4_VHL_DEF;
+		assert_int_equal(cksum_ipv4_hdr20_nz_ok(&ip), cksum_ipv4_hdr20_ok(&ip));
+		ip.version_ihl = RTE_IPV4_VHL_DEF;
+		ip.hdr_checksum = 0;
+		ip.hdr_checksum = rte_ipv4_cksum(&ip);
+		assert_true(cksum_ipv4_hdr20_nz_ok(&ip));
+		bit = 8 + i % 152;	/* the version byte stays 0x45 */
+		((uint8_t *)&ip)[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		assert_int_equal(cksum_ipv4_hdr20_nz_ok(&ip), cksum_ipv4_hdr20_ok(&ip));
+	}
+}
+
 int
 main(void)
 {
@@ -305,6 +355,7 @@ main(void)
 		cmocka_unit_test(test_verify_32to40_agrees_with_general),
 		cmocka_unit_test(test_ipv4_hdr20_verify_agrees_with_fold),
 		cmocka_unit_test(test_l4_verify_agrees_with_sender_sum),
+		cmocka_unit_test(test_short_verify_random_agrees_with_fold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

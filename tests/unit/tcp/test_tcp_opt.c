@@ -565,7 +565,58 @@ test_listen_port_zero_dropped(void **state)
 	assert_int_equal(x->t.w->tcp.nflows, 0);
 }
 
+/* The one-compare path for NOP, NOP, timestamps (12 bytes) against the walk, given the
+ * same timestamps in layouts the walk takes (TS, NOP, NOP; NOP, NOP, TS, EOL padding):
+ * the same fields, whatever *o held before, for random values. */
+static void
+test_opt_parse_nop_nop_ts_fast_path_agrees_with_walk(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	srand(77);
+	for (i = 0; i < 10000; i++) {
+		const uint32_t tsval = (uint32_t)rand() << 16 ^ (uint32_t)rand();
+		const uint32_t tsecr = (uint32_t)rand() << 16 ^ (uint32_t)rand();
+		uint8_t fast[12] = { 1, 1, 8, 10 }, tail[12] = { 8, 10 }, padded[16] = { 1, 1, 8, 10 };
+		struct tcp_opts a, b, c;
+		uint32_t v;
+
+		v = rte_cpu_to_be_32(tsval);
+		memcpy(fast + 4, &v, 4);
+		memcpy(tail + 2, &v, 4);
+		memcpy(padded + 4, &v, 4);
+		v = rte_cpu_to_be_32(tsecr);
+		memcpy(fast + 8, &v, 4);
+		memcpy(tail + 6, &v, 4);
+		memcpy(padded + 8, &v, 4);
+		tail[10] = tail[11] = 1;
+		memset(&a, (int)(i & 0xff), sizeof(a));
+		memset(&b, 0x5a, sizeof(b));
+		memset(&c, 0xa5, sizeof(c));
+		assert_int_equal(tcp_opt_parse(fast, sizeof(fast), &a), 0);
+		assert_int_equal(tcp_opt_parse(tail, sizeof(tail), &b), 0);
+		assert_int_equal(tcp_opt_parse(padded, sizeof(padded), &c), 0);
+		assert_int_equal(a.has, TO_TS);
+		assert_int_equal(a.tsval, tsval);
+		assert_int_equal(a.tsecr, tsecr);
+		assert_int_equal(a.has, b.has);
+		assert_int_equal(a.wscale, b.wscale);
+		assert_int_equal(a.nsack, b.nsack);
+		assert_int_equal(a.mss, b.mss);
+		assert_int_equal(a.tsval, b.tsval);
+		assert_int_equal(a.tsecr, b.tsecr);
+		assert_int_equal(a.has, c.has);
+		assert_int_equal(a.wscale, c.wscale);
+		assert_int_equal(a.nsack, c.nsack);
+		assert_int_equal(a.mss, c.mss);
+		assert_int_equal(a.tsval, c.tsval);
+		assert_int_equal(a.tsecr, c.tsecr);
+	}
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_opt_parse_nop_nop_ts_fast_path_agrees_with_walk),
 	cmocka_unit_test(test_opt_parse_linux_syn_options),
 	cmocka_unit_test(test_opt_parse_empty_and_nop_only),
 	cmocka_unit_test(test_opt_parse_sack_one_to_four_blocks),

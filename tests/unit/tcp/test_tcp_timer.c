@@ -757,6 +757,58 @@ test_established_one_segment_ack_delayed_by_delack_us(void **state)
 	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 1);
 }
 
+/* --ack-on-push: a segment with PSH is acknowledged at once, one without waits; with
+ * --delack-us 0 every segment is acknowledged at once (tcp_ack_schedule's config tests,
+ * folded by tcp_worker_init). */
+static int
+setup_ack_on_push(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.rcvbuf = 65535;
+	cfg.ack_on_push = true;
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
+static int
+setup_no_delack(void **state)
+{
+	struct sl_config cfg;
+
+	tp_config(&cfg);
+	cfg.rcvbuf = 65535;
+	cfg.delack_us = 0;
+	return tt_fixture_setup_cfg(state, &cfg);
+}
+
+static void
+test_established_push_acked_at_once_with_ack_on_push(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	const uint8_t *d = pattern(200);
+
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK, d, 100);
+	tpeer_expect_nothing(p);
+	tpeer_send(p, TH_ACK | TH_PSH, d + 100, 100);
+	tpeer_expect_ack(p, p->snd_nxt);
+	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 0);
+}
+
+static void
+test_established_segment_acked_at_once_without_delack(void **state)
+{
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+
+	tpeer_connect(p);
+	tpeer_send(p, TH_ACK, pattern(100), 100);
+	tpeer_expect_ack(p, p->snd_nxt);
+	assert_int_equal(th_stats(&x->t)->tcp_delayed_acks, 0);
+}
+
 static void
 test_established_second_full_segment_acked_at_once(void **state)
 {
@@ -1052,6 +1104,8 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST_SETUP(test_established_second_full_segment_acked_at_once, setup_delack),
 	TT_TEST_SETUP(test_established_ooo_segment_not_delayed_hole_fill_not_delayed, setup_delack),
 	TT_TEST_SETUP(test_established_delayed_ack_rides_on_reply_data, setup_delack),
+	TT_TEST_SETUP(test_established_push_acked_at_once_with_ack_on_push, setup_ack_on_push),
+	TT_TEST_SETUP(test_established_segment_acked_at_once_without_delack, setup_no_delack),
 	TT_TEST_SETUP(test_established_keepalive_probe_after_idle_then_quiet_when_answered,
 		      setup_keepalive),
 	TT_TEST_SETUP(test_established_keepalive_unanswered_probes_rst_timeout, setup_keepalive),
