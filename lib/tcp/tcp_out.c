@@ -376,7 +376,10 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 		w->stats.tcp_tx_nombuf++;
 		return -ENOBUFS;
 	}
-	hlen = sizeof(struct rte_tcp_hdr) + ((f->flags & TF_TS) ? TCP_OPT_TS_LEN : 0);
+	/* The flag's bit scaled to the option's length, not a select: the compiler makes
+	 * the select two compare-and-masks, one for hlen and one for hdrs. */
+	RTE_BUILD_BUG_ON(!rte_is_power_of_2(TF_TS));
+	hlen = (uint32_t)sizeof(struct rte_tcp_hdr) + (f->flags & TF_TS) / TF_TS * TCP_OPT_TS_LEN;
 	hdrs = (uint32_t)IPV4_DIRECT_HDRS + hlen;
 	/* One mbuf holds the frame behind the standard headroom (a fresh mbuf's tailroom
 	 * with the headers' room left in front, as tcp_xmit_seg_general leaves it). */
