@@ -1059,7 +1059,10 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t data_end = f->snd_una + f->tx.bytes;
 
-	f->flags &= ~TF_TX_WAIT;	/* left by a send outside this pass */
+	/* Left by a send outside this pass; rarely set: tested, so that the common pass
+	 * stores the flags once, where it changes them. */
+	if (unlikely(f->flags & TF_TX_WAIT))
+		f->flags &= ~TF_TX_WAIT;
 	if (likely(tcp_output_one_ok(w, f, data_end)))
 		return tcp_output_one(w, f, data_end);
 	return tcp_output_general(w, f);
