@@ -256,6 +256,11 @@ struct tcp_flow {
 	uint64_t bytes_rcvd;		/* in-order payload received */
 	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
 	uint64_t data_segs;		/* new data segments sent */
+	/* The per-connection parts of the two checksums of every segment, summed once at
+	 * flow_alloc (the 4-tuple, the worker's address and TTL never change after):
+	 * the TCP pseudo-header without its length, the IPv4 header without its first
+	 * word (version, TOS, length): tcp_out.c's direct builder. */
+	uint32_t tx_phsum, tx_ipsum;
 	/* Straddles line 10 and the cold lines: the scoreboard of bytes in flight
 	 * (tcp_sack.c), whose count and first record are hot, the rest used under loss. */
 	struct tcp_sb sb;

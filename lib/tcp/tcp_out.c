@@ -203,7 +203,9 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	memcpy(&th->data_off, &w3, sizeof(w3));
 	th->cksum = 0;
 	th->tcp_urp = 0;
-	sum = cksum_ipv4_phdr64(f->key.laddr, f->key.raddr, IPPROTO_TCP, hlen + len) +
+	/* The pseudo-header: the flow's addresses and protocol summed once (flow_alloc),
+	 * and the length. */
+	sum = (uint64_t)f->tx_phsum + rte_cpu_to_be_16((uint16_t)(hlen + len)) +
 	      w0 + sq + ack + w3;
 	if (hlen != sizeof(*th)) {
 		/* In network order once, for the option and for the sum (read before the
@@ -234,8 +236,8 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	} else {
 		th->cksum = (uint16_t)~cksum_raw_from((const uint8_t *)th + hlen, len, sum);
 	}
-	ipv4_direct_hdrs(w, m, eh, e, f->key.raddr, IPPROTO_TCP, tos,
-			 (uint16_t)(sizeof(struct rte_ipv4_hdr) + hlen + len));
+	ipv4_direct_hdrs_sum(w, m, eh, e, f->key.raddr, IPPROTO_TCP, tos,
+			     (uint16_t)(sizeof(struct rte_ipv4_hdr) + hlen + len), f->tx_ipsum);
 	worker_port_tx(w, m);
 }
 
