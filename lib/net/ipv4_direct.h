@@ -20,6 +20,9 @@
  * is the Ethernet header, and in the neighbour's entry itself (arp_entry.eth_v4), which
  * arp.c rewrites wherever it writes the MAC: read from the entry just found REACHABLE,
  * it cannot be stale, and it is two stores instead of the two MACs' and the type's.
+ * What a connection keeps is only a sum (ipv4_direct_sum_const: the header's words that
+ * never change for it), which nothing but the worker's address and TTL, both fixed
+ * before any connection exists, could make stale.
  */
 
 #include <stdint.h>

@@ -155,9 +155,9 @@ struct tcp_loss_counts {
  * line 5; the writer (wr.open, its last field, is hot) ends in line 7; the scoreboard
  * (its count and first record are per segment, the rest is used under loss) begins in
  * line 10. A field added to a hot group moves what follows it: flow.c's asserts then
- * say which group left its lines. Lines 1-5 are full; lines 7-10 have 8 bytes to spare
- * (sb.rec[0] may move that far), so 8 bytes added before ooo need 8 bytes of lines 1-5
- * moved behind wr.
+ * say which group left its lines. Lines 1-5 are full, and so are lines 7-10 since the
+ * checksum sums (tx_phsum, tx_ipsum) took their last 8 bytes: a field added to a hot
+ * group needs as many bytes of that group moved to the cold lines.
  */
 struct tcp_flow {
 	/* Line 0, cold: the timer wheel's links (written when the flow is filed in a slot
