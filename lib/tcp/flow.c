@@ -36,6 +36,8 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/worker.h"
+#include "net/cksum.h"
+#include "net/ipv4_direct.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rxbuf.h"
@@ -365,6 +367,8 @@ flow_create(struct sl_worker *w, const struct flow_key *k)
 	f->idx = idx;
 	f->gen = gen;
 	f->key = *k;
+	f->tx_phsum = cksum_fold64(cksum_ipv4_phdr64(k->laddr, k->raddr, IPPROTO_TCP, 0));
+	f->tx_ipsum = ipv4_direct_sum_const(w, k->raddr, IPPROTO_TCP);
 	f->created_us = w->clock.now_us;
 	f->w = w;
 	f->flags = TF_CLOSE_DONE;	/* nothing owed until the application knows it */

@@ -155,9 +155,9 @@ struct tcp_loss_counts {
  * line 5; the writer (wr.open, its last field, is hot) ends in line 7; the scoreboard
  * (its count and first record are per segment, the rest is used under loss) begins in
  * line 10. A field added to a hot group moves what follows it: flow.c's asserts then
- * say which group left its lines. Lines 1-5 are full; lines 7-10 have 8 bytes to spare
- * (sb.rec[0] may move that far), so 8 bytes added before ooo need 8 bytes of lines 1-5
- * moved behind wr.
+ * say which group left its lines. Lines 1-5 are full, and so are lines 7-10 since the
+ * checksum sums (tx_phsum, tx_ipsum) took their last 8 bytes: a field added to a hot
+ * group needs as many bytes of that group moved to the cold lines.
  */
 struct tcp_flow {
 	/* Line 0, cold: the timer wheel's links (written when the flow is filed in a slot
@@ -256,6 +256,11 @@ struct tcp_flow {
 	uint64_t bytes_rcvd;		/* in-order payload received */
 	uint64_t app_writes, app_bytes;	/* sends, messages, producer records */
 	uint64_t data_segs;		/* new data segments sent */
+	/* The per-connection parts of the two checksums of every segment, summed once at
+	 * flow_alloc (the 4-tuple, the worker's address and TTL never change after):
+	 * the TCP pseudo-header without its length, the IPv4 header without its first
+	 * word (version, TOS, length): tcp_out.c's direct builder. */
+	uint32_t tx_phsum, tx_ipsum;
 	/* Straddles line 10 and the cold lines: the scoreboard of bytes in flight
 	 * (tcp_sack.c), whose count and first record are hot, the rest used under loss. */
 	struct tcp_sb sb;

@@ -203,7 +203,9 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	memcpy(&th->data_off, &w3, sizeof(w3));
 	th->cksum = 0;
 	th->tcp_urp = 0;
-	sum = cksum_ipv4_phdr64(f->key.laddr, f->key.raddr, IPPROTO_TCP, hlen + len) +
+	/* The pseudo-header: the flow's addresses and protocol summed once (flow_alloc),
+	 * and the length. */
+	sum = (uint64_t)f->tx_phsum + rte_cpu_to_be_16((uint16_t)(hlen + len)) +
 	      w0 + sq + ack + w3;
 	if (hlen != sizeof(*th)) {
 		/* In network order once, for the option and for the sum (read before the
@@ -234,8 +236,8 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	} else {
 		th->cksum = (uint16_t)~cksum_raw_from((const uint8_t *)th + hlen, len, sum);
 	}
-	ipv4_direct_hdrs(w, m, eh, e, f->key.raddr, IPPROTO_TCP, tos,
-			 (uint16_t)(sizeof(struct rte_ipv4_hdr) + hlen + len));
+	ipv4_direct_hdrs_sum(w, m, eh, e, f->key.raddr, IPPROTO_TCP, tos,
+			     (uint16_t)(sizeof(struct rte_ipv4_hdr) + hlen + len), f->tx_ipsum);
 	worker_port_tx(w, m);
 }
 
@@ -376,7 +378,10 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 		w->stats.tcp_tx_nombuf++;
 		return -ENOBUFS;
 	}
-	hlen = sizeof(struct rte_tcp_hdr) + ((f->flags & TF_TS) ? TCP_OPT_TS_LEN : 0);
+	/* The flag's bit scaled to the option's length, not a select: the compiler makes
+	 * the select two compare-and-masks, one for hlen and one for hdrs. */
+	RTE_BUILD_BUG_ON(!rte_is_power_of_2(TF_TS));
+	hlen = (uint32_t)sizeof(struct rte_tcp_hdr) + (f->flags & TF_TS) / TF_TS * TCP_OPT_TS_LEN;
 	hdrs = (uint32_t)IPV4_DIRECT_HDRS + hlen;
 	/* One mbuf holds the frame behind the standard headroom (a fresh mbuf's tailroom
 	 * with the headers' room left in front, as tcp_xmit_seg_general leaves it). */
@@ -1056,7 +1061,10 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t data_end = f->snd_una + f->tx.bytes;
 
-	f->flags &= ~TF_TX_WAIT;	/* left by a send outside this pass */
+	/* Left by a send outside this pass; rarely set: tested, so that the common pass
+	 * stores the flags once, where it changes them. */
+	if (unlikely(f->flags & TF_TX_WAIT))
+		f->flags &= ~TF_TX_WAIT;
 	if (likely(tcp_output_one_ok(w, f, data_end)))
 		return tcp_output_one(w, f, data_end);
 	return tcp_output_general(w, f);

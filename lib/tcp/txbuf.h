@@ -99,14 +99,15 @@ txbuf_copy_walk(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t le
 static __rte_always_inline void
 txbuf_copy_small(uint8_t *dst, const uint8_t *src, uint32_t len)
 {
-	if (len >= 8) {
-		uint64_t a, b;
+	/* The shortest first: the messages this is for are mostly a few bytes. */
+	if (len < 4) {
+		/* 1 to 3 bytes: the first, the middle and the last (some the same). */
+		uint8_t a = src[0], b = src[len / 2], c = src[len - 1];
 
-		memcpy(&a, src, 8);
-		memcpy(&b, src + len - 8, 8);
-		memcpy(dst, &a, 8);
-		memcpy(dst + len - 8, &b, 8);
-	} else if (len >= 4) {
+		dst[0] = a;
+		dst[len / 2] = b;
+		dst[len - 1] = c;
+	} else if (len < 8) {
 		uint32_t a, b;
 
 		memcpy(&a, src, 4);
@@ -114,12 +115,12 @@ txbuf_copy_small(uint8_t *dst, const uint8_t *src, uint32_t len)
 		memcpy(dst, &a, 4);
 		memcpy(dst + len - 4, &b, 4);
 	} else {
-		/* 1 to 3 bytes: the first, the middle and the last (some the same). */
-		uint8_t a = src[0], b = src[len / 2], c = src[len - 1];
+		uint64_t a, b;
 
-		dst[0] = a;
-		dst[len / 2] = b;
-		dst[len - 1] = c;
+		memcpy(&a, src, 8);
+		memcpy(&b, src + len - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + len - 8, &b, 8);
 	}
 }
 

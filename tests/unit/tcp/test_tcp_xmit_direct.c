@@ -350,6 +350,36 @@ test_segments_from_spares_match_fresh(void **state)
 	w->tx_tcp_csum = false;
 }
 
+/* The checksums' per-connection parts (tx_phsum, tx_ipsum: summed once when the flow is
+ * made) are those of its addresses and the worker's TTL, here not the default: the
+ * frames, checksums included, are still the general path's, whose sums take every field
+ * as it is written. */
+static void
+test_direct_sums_kept_per_flow(void **state)
+{
+	static const uint32_t lens[] = { 1, 3, 8, 9, 64 };
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	struct tcp_flow *f;
+	struct tp_out o;
+	unsigned int i;
+
+	w->ttl = 37;
+	f = connect_with_unacked(x, 64);
+	assert_int_equal(f->tx_phsum,
+			 cksum_fold64(cksum_ipv4_phdr64(f->key.laddr, f->key.raddr,
+							IPPROTO_TCP, 0)));
+	assert_int_equal(f->tx_ipsum, ipv4_direct_sum_const(w, f->key.raddr, IPPROTO_TCP));
+	same_frame_both_ways(x, send_ack, true, &o);
+	assert_int_equal(o.ttl, 37);
+	for (i = 0; i < RTE_DIM(lens); i++) {
+		rtx_len = lens[i];
+		same_frame_both_ways(x, send_rtx, true, &o);
+		assert_int_equal(o.len, lens[i]);
+		assert_int_equal(o.ttl, 37);
+	}
+}
+
 static const struct CMUnitTest tests[] = {
 	TT_TEST(test_direct_segments_match_general_path),
 	TT_TEST(test_direct_segments_match_general_path_with_offloads),
@@ -357,6 +387,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_direct_path_follows_arp_change),
 	TT_TEST(test_direct_path_declines_vlan),
 	TT_TEST(test_segments_from_spares_match_fresh),
+	TT_TEST(test_direct_sums_kept_per_flow),
 	TT_TEST_SETUP(test_direct_segments_match_general_path_with_ecn, setup_ecn_on),
 };
 
