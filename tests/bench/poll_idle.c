@@ -12,7 +12,7 @@
  * Run it under callgrind for two values of N; the difference of the totals divided by
  * the difference of N is the instructions of one empty iteration:
  *
- *   valgrind --tool=callgrind build/tests/bench/poll_idle 100000   (and 200000)
+ *   valgrind --tool=callgrind build/tests/poll_idle 100000   (and 300000)
  */
 
 #include <stdio.h>
