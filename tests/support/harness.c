@@ -208,6 +208,28 @@ th_fixture_renew(void **state, const struct sl_config *cfg, unsigned int tx_ring
 }
 
 struct rte_mbuf *
+th_mbuf_rx_like(struct rte_mempool *mp, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+
+	assert_non_null(m);
+	assert_non_null(rte_pktmbuf_append(m, (uint16_t)(54 + len)));
+	assert_non_null(rte_pktmbuf_adj(m, 54));
+	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD |
+		       RTE_MBUF_F_RX_RSS_HASH | RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN;
+	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
+	m->l2_len = 14;
+	m->l3_len = 20;
+	m->l4_len = 32;
+	m->tso_segsz = 1448;
+	m->vlan_tci = 7;
+	m->vlan_tci_outer = 9;
+	m->port = 3;
+	m->hash.rss = 0x12345678;
+	return m;
+}
+
+struct rte_mbuf *
 th_frame(struct th *t, const void *frame, size_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(t->w->pool);

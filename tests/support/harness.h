@@ -125,6 +125,13 @@ th_fixture_renew(void **state, const struct sl_config *cfg, unsigned int tx_ring
 struct rte_mbuf *
 th_frame(struct th *t, const void *frame, size_t len);
 
+/* An mbuf from mp as the receive path leaves one in a receive buffer: len payload bytes
+ * after 54 bytes of headers (the data pointer on the payload), and every field a driver
+ * or the receive path sets dirtied (receive flags, packet type, header lengths, TSO size,
+ * VLAN tags, port, RSS hash): what a reuse of it must reset. */
+struct rte_mbuf *
+th_mbuf_rx_like(struct rte_mempool *mp, uint16_t len);
+
 /* Put a frame on the wire towards the stack (consumes m), and run one poll. */
 void
 th_inject(struct th *t, struct rte_mbuf *m);

@@ -81,30 +81,6 @@ test_consume_inline_same_as_walk(void **state)
 	rb_both_ways(t, 0, 0, 0);		/* empty */
 }
 
-/* A received frame's mbuf, as the receive path leaves it in the buffer: receive flags,
- * packet type, header lengths, VLAN tags, port, RSS hash, the data pointer on the
- * payload. */
-static struct rte_mbuf *
-rx_like(struct rte_mempool *mp, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-
-	assert_non_null(m);
-	assert_non_null(rte_pktmbuf_append(m, (uint16_t)(54 + len)));
-	assert_non_null(rte_pktmbuf_adj(m, 54));
-	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD |
-		       RTE_MBUF_F_RX_RSS_HASH | RTE_MBUF_F_RX_VLAN;
-	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
-	m->l2_len = 14;
-	m->l3_len = 20;
-	m->l4_len = 32;
-	m->vlan_tci = 7;
-	m->vlan_tci_outer = 9;
-	m->port = 3;
-	m->hash.rss = 0x12345678;
-	return m;
-}
-
 /* m is in the state a fresh rte_pktmbuf_alloc from its pool would return it in (fields
  * rte_pktmbuf_reset sets, and what the mempool keeps for its free mbufs). */
 static void
@@ -157,7 +133,7 @@ test_consume_keeps_spare_in_alloc_state(void **state)
 
 	assert_int_equal(sp->n, 0);
 	/* The usual case: kept, and taken in the state of a fresh allocation. */
-	m = rx_like(w->pool, 1);
+	m = th_mbuf_rx_like(w->pool, 1);
 	rb_consume_one(w, m);
 	assert_int_equal(sp->n, 1);
 	assert_ptr_equal(sp->m[0], m);
@@ -171,7 +147,7 @@ test_consume_keeps_spare_in_alloc_state(void **state)
 
 	/* Held by someone else too (a clone, the fault injector's copy): not kept, one
 	 * reference dropped, as rte_pktmbuf_free_seg does. */
-	m = rx_like(w->pool, 1);
+	m = th_mbuf_rx_like(w->pool, 1);
 	rte_mbuf_refcnt_update(m, 1);
 	rb_consume_one(w, m);
 	assert_int_equal(sp->n, 0);
@@ -188,17 +164,17 @@ test_consume_keeps_spare_in_alloc_state(void **state)
 				      SOCKET_ID_ANY);
 	assert_non_null(small);
 	assert_non_null(big);
-	rb_consume_one(w, rx_like(small, 1));
+	rb_consume_one(w, th_mbuf_rx_like(small, 1));
 	assert_int_equal(sp->n, 0);
 	assert_int_equal(rte_mempool_in_use_count(small), 0);
-	m = rx_like(big, 1);
+	m = th_mbuf_rx_like(big, 1);
 	rb_consume_one(w, m);
 	assert_int_equal(sp->n, 1);
 	assert_int_equal(rte_mempool_in_use_count(big), 1);
 	seg_spares_release(sp);
 	assert_int_equal(sp->n, 0);
 	assert_int_equal(rte_mempool_in_use_count(big), 0);
-	m = rx_like(big, 1);
+	m = th_mbuf_rx_like(big, 1);
 	rb_consume_one(w, m);
 	k = seg_spare_take(sp);
 	assert_ptr_equal(k, m);
@@ -210,7 +186,7 @@ test_consume_keeps_spare_in_alloc_state(void **state)
 
 	/* At most SEG_SPARE_MAX: the rest go to the pool; the release empties them all. */
 	for (i = 0; i < SEG_SPARE_MAX + 3; i++)
-		rb_consume_one(w, rx_like(w->pool, 1));
+		rb_consume_one(w, th_mbuf_rx_like(w->pool, 1));
 	assert_int_equal(sp->n, SEG_SPARE_MAX);
 	assert_int_equal(rte_mempool_in_use_count(w->pool), in_use0 + SEG_SPARE_MAX);
 	seg_spares_release(sp);

@@ -565,6 +565,18 @@ test_listen_port_zero_dropped(void **state)
 	assert_int_equal(x->t.w->tcp.nflows, 0);
 }
 
+/* b parsed to the same fields as a. */
+static void
+opts_assert_same_ts(const struct tcp_opts *a, const struct tcp_opts *b)
+{
+	assert_int_equal(a->has, b->has);
+	assert_int_equal(a->wscale, b->wscale);
+	assert_int_equal(a->nsack, b->nsack);
+	assert_int_equal(a->mss, b->mss);
+	assert_int_equal(a->tsval, b->tsval);
+	assert_int_equal(a->tsecr, b->tsecr);
+}
+
 /* The one-compare path for NOP, NOP, timestamps (12 bytes) against the walk, given the
  * same timestamps in layouts the walk takes (TS, NOP, NOP; NOP, NOP, TS, EOL padding):
  * the same fields, whatever *o held before, for random values. */
@@ -600,18 +612,8 @@ test_opt_parse_nop_nop_ts_fast_path_agrees_with_walk(void **state)
 		assert_int_equal(a.has, TO_TS);
 		assert_int_equal(a.tsval, tsval);
 		assert_int_equal(a.tsecr, tsecr);
-		assert_int_equal(a.has, b.has);
-		assert_int_equal(a.wscale, b.wscale);
-		assert_int_equal(a.nsack, b.nsack);
-		assert_int_equal(a.mss, b.mss);
-		assert_int_equal(a.tsval, b.tsval);
-		assert_int_equal(a.tsecr, b.tsecr);
-		assert_int_equal(a.has, c.has);
-		assert_int_equal(a.wscale, c.wscale);
-		assert_int_equal(a.nsack, c.nsack);
-		assert_int_equal(a.mss, c.mss);
-		assert_int_equal(a.tsval, c.tsval);
-		assert_int_equal(a.tsecr, c.tsecr);
+		opts_assert_same_ts(&a, &b);
+		opts_assert_same_ts(&a, &c);
 	}
 }
 

@@ -262,22 +262,8 @@ test_direct_segments_match_general_path_with_ecn(void **state)
 static struct rte_mbuf *
 spare_from_rx(struct sl_worker *w)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	struct rte_mbuf *m = th_mbuf_rx_like(w->pool, 6);
 
-	assert_non_null(m);
-	assert_non_null(rte_pktmbuf_append(m, 60));
-	assert_non_null(rte_pktmbuf_adj(m, 54));
-	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD |
-		       RTE_MBUF_F_RX_RSS_HASH | RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_RX_VLAN;
-	m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_TCP;
-	m->l2_len = 14;
-	m->l3_len = 20;
-	m->l4_len = 32;
-	m->tso_segsz = 1448;
-	m->vlan_tci = 7;
-	m->vlan_tci_outer = 9;
-	m->port = 3;
-	m->hash.rss = 0xabcdef;
 	memset(rte_pktmbuf_mtod(m, void *), 0xee, 6);
 	seg_spare_put(&w->tcp.seg_spares, m);
 	assert_int_equal(w->tcp.seg_spares.n, 1);
