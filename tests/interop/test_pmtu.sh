@@ -28,7 +28,7 @@ PM_C=sl-pmtu-c-$$
 CLIENT_IP=198.18.2.2
 trap 'rc=$?; sl_netns_del "$PM_R"; sl_netns_del "$PM_C"; (exit $rc); it_cleanup' EXIT
 
-# pm_topology MTU: the routers and the client around IT_NS (after the server started in it).
+# pm_topology MTU: the routers and the client around IT_NS (which must exist).
 pm_topology() {
 	local mtu=$1
 	sl_netns_add "$PM_R"
@@ -107,11 +107,19 @@ sl_netns_del "$PM_C"
 sl_netns_del "$IT_NS"
 
 # --- sluice as the client of a Linux server behind the link ---
-it_start_server --mode source --gateway "$IT_KERNEL_IP" --remote "$CLIENT_IP" --port 5001 \
-	--start-delay-ms 6000 --bytes 20m --mbufs 32767
+# The routers and the Linux server come first, and sluice starts once the server listens
+# (as lib.sh's it_listener_first does): a fixed head start for the server raced a slow
+# Python start on a loaded machine, and the SYN then met an RST.
+sl_netns_add "$IT_NS"
 pm_topology 1400
 pm_peer serve 5001 --conns 1 > "$IT_LOG.peer" 2>&1 &
 peer_pid=$!
+for ((i = 0; i < 150; i++)); do
+	grep -q '^serve: listening' "$IT_LOG.peer" && break
+	sleep 0.1
+done
+IT_NS_READY=1 it_start_server --mode source --gateway "$IT_KERNEL_IP" --remote "$CLIENT_IP" \
+	--port 5001 --start-delay-ms 1500 --bytes 20m --mbufs 32767
 rc=0
 it_wait_server_exit 60 || rc=$?
 wait "$peer_pid" 2>/dev/null
