@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_debug.h>
+
 #include "tcp/tcp_mem.h"
 #include "tcp/txbuf.h"
 
@@ -50,6 +52,9 @@ tcp_mem_init(struct sl_worker *w)
 	 * queues' share is above zero; pressure starts an eighth of it above the reserve:
 	 * the band where connections that keep up still make progress. */
 	t->mem_pressure_at = t->mem_reserve + RTE_MAX(t->txbuf_mbufs_max / 8u, TCP_MEM_HELD_MIN);
+	/* tcp_mem_update's fast path takes a free count at or above mem_pressure_at to be
+	 * above the reserve too, without testing it. */
+	RTE_VERIFY(t->mem_pressure_at > t->mem_reserve);
 	t->mem_held_max = TCP_MEM_HELD_MIN;
 	t->mem_burst = cfg->rx_burst;
 	t->mem_snd_budget = 0;
