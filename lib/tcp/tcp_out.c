@@ -204,9 +204,9 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	th->cksum = 0;
 	th->tcp_urp = 0;
 	/* The pseudo-header: the flow's addresses and protocol summed once (flow_alloc),
-	 * and the length. */
-	sum = (uint64_t)f->tx_phsum + rte_cpu_to_be_16((uint16_t)(hlen + len)) +
-	      w0 + sq + ack + w3;
+	 * and the length, its 16-bit word in network order without the swap: x * 256 is
+	 * x byte-swapped modulo 0xffff (2^16 is 1 there), all the sum needs. */
+	sum = (uint64_t)f->tx_phsum + ((uint64_t)(hlen + len) << 8) + w0 + sq + ack + w3;
 	if (hlen != sizeof(*th)) {
 		/* In network order once, for the option and for the sum (read before the
 		 * option's stores, which the compiler must assume may alias the flow). */
