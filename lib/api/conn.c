@@ -376,7 +376,7 @@ conn_send_direct(struct sl_conn *c, const void *data, uint32_t len)
 	struct sl_worker *w = f->w;
 	struct wmark_slot *s;
 	struct rte_mbuf *chunk;
-	uint64_t word;
+	uint64_t word, q;
 
 	/* ESTABLISHED without a FIN queued (the gate flag, one test) can send; any other
 	 * state asks conn_can_send. */
@@ -387,11 +387,13 @@ conn_send_direct(struct sl_conn *c, const void *data, uint32_t len)
 	/* wmark_take_gen's read and its admission, here for the worker's own generation. */
 	word = __atomic_load_n(&s->word, __ATOMIC_SEQ_CST);
 	chunk = txbuf_small_chunk(w, &f->tx, len);
-	/* The generation is the flow's and neither SHUT nor WAIT is set: every bit above
-	 * the count as wmark_gen_word(f->gen) has it. */
-	if (unlikely(chunk == NULL || ((word ^ wmark_gen_word(f->gen)) & ~WM_QUEUED) != 0 ||
-		     (uint32_t)(word & WM_QUEUED) >= __atomic_load_n(&s->high, __ATOMIC_RELAXED) ||
-		     (word & WM_QUEUED) + len > __atomic_load_n(&s->cap, __ATOMIC_RELAXED) ||
+	/* The generation is the flow's and neither SHUT nor WAIT is set (every bit above
+	 * the count as wmark_gen_word(f->gen) has it), and the count is under the high
+	 * mark: one compare, as the word XOR the generation's (q) is the count alone when
+	 * the bits above it agree, and at least 2^32 (above any high mark) when not. */
+	q = word ^ wmark_gen_word(f->gen);
+	if (unlikely(chunk == NULL || q >= (uint64_t)__atomic_load_n(&s->high, __ATOMIC_RELAXED) ||
+		     q + len > __atomic_load_n(&s->cap, __ATOMIC_RELAXED) ||
 		     !__atomic_compare_exchange_n(&s->word, &word, word + len, false,
 						  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)))
 		return conn_send(c, data, len, 0);
