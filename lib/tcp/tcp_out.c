@@ -348,7 +348,8 @@ tcp_xmit_seg_general(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m
  * tcp_xmit_seg_general, which builds the same frame for those segments (the unit test
  * compares them) and everything else. checked: the caller (tcp_output_one) found room
  * in the TX queue (worker_tx_open, which implies worker_tx_room) and the segment plain
- * already, and nothing changed either since; a constant, so the tests fold away.
+ * already, and nothing changed either since, and the segment's bytes are the last ones
+ * queued (all the unsent bytes); a constant, so the tests fold away.
  */
 static __rte_always_inline int
 tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
@@ -396,8 +397,13 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 	m->data_off = RTE_PKTMBUF_HEADROOM;
 	m->data_len = (uint16_t)(hdrs + len);
 	m->pkt_len = hdrs + len;
-	if (len > 0)
+	if (checked && len > 0) {
+		/* All the unsent bytes: the queue's last ones (tcp_output_one). */
+		RTE_ASSERT(seq - f->snd_una + len == f->tx.bytes);
+		txbuf_copy_tail(w, &f->tx, len, frame + hdrs);
+	} else if (len > 0) {
 		txbuf_copy(w, &f->tx, seq - f->snd_una, len, frame + hdrs);
+	}
 	tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
 	tcp_xmit_direct(w, f, m, (struct rte_ether_hdr *)frame, e, seq, len, tflags, hlen,
 			tos);
