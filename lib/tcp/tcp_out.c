@@ -380,9 +380,11 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 		return -ENOBUFS;
 	}
 	/* The flag's bit scaled to the option's length, not a select: the compiler makes
-	 * the select two compare-and-masks, one for hlen and one for hdrs. */
-	RTE_BUILD_BUG_ON(!rte_is_power_of_2(TF_TS));
-	hlen = (uint32_t)sizeof(struct rte_tcp_hdr) + (f->flags & TF_TS) / TF_TS * TCP_OPT_TS_LEN;
+	 * the select two compare-and-masks, one for hlen and one for hdrs. A multiply by
+	 * 12 / TF_TS rather than shifting the bit down first: an and and a lea. */
+	RTE_BUILD_BUG_ON(!rte_is_power_of_2(TF_TS) || TCP_OPT_TS_LEN % TF_TS != 0);
+	hlen = (uint32_t)sizeof(struct rte_tcp_hdr) +
+	       (f->flags & TF_TS) * (TCP_OPT_TS_LEN / TF_TS);
 	hdrs = (uint32_t)IPV4_DIRECT_HDRS + hlen;
 	/* One mbuf holds the frame behind the standard headroom (a fresh mbuf's tailroom
 	 * with the headers' room left in front, as tcp_xmit_seg_general leaves it). */
@@ -794,7 +796,8 @@ tcp_data_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint32_t se
 		tcp_recovery_sent(f, len, rtx);
 	}
 	f->snd_nxt += len;
-	f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+	/* The one-segment pass sends from snd_max (snd_nxt == snd_max, its gate). */
+	f->snd_max = one ? f->snd_nxt : seq_max(f->snd_max, f->snd_nxt);
 }
 
 /* The data loop: segments from snd_nxt (new data, or a go-back-N retransmission after a
