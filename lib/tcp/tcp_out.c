@@ -406,7 +406,11 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 	} else if (len > 0) {
 		txbuf_copy(w, &f->tx, seq - f->snd_una, len, frame + hdrs);
 	}
-	tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
+	/* tcp_ecn_output's own first test, made here: without ECN the TOS is a constant
+	 * and the flags stay as they are, and the compiler keeps neither in a register. */
+	tos = 0;
+	if (unlikely(f->ecn & TCP_ECN_OK))
+		tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
 	tcp_xmit_direct(w, f, m, (struct rte_ether_hdr *)frame, e, seq, len, tflags, hlen,
 			tos);
 	tcp_xmit_done(w, f, tflags, len);
