@@ -966,8 +966,11 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
 
 /* Flags that send a pass of tcp_output the general way (tcp_output_one_ok): recovery,
  * persist, a FIN queued, a D-SACK owed, anything queued out of order (SACK blocks to
- * carry; without SACK the general pass does the same as the one-segment pass would). */
-#define TF_OUT_GENERAL (TF_RECOVERY | TF_PERSIST | TF_FIN_QUEUED | TF_DSACK_OUT | TF_OOO)
+ * carry; without SACK the general pass does the same as the one-segment pass would),
+ * a send outside the pass that waited for TX room (TF_TX_WAIT, which the general pass
+ * clears first). */
+#define TF_OUT_GENERAL (TF_RECOVERY | TF_PERSIST | TF_FIN_QUEUED | TF_DSACK_OUT | TF_OOO | \
+			TF_TX_WAIT)
 
 /*
  * Is this pass the common one: new data that fits one segment, in a flow with nothing
@@ -975,8 +978,8 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
  * with PSH, and the steps before it do nothing but the idle restart. The conditions, all
  * read-only (the general pass stays the reference; tests/unit/tcp/test_tcp_data.c
  * compares the two): ESTABLISHED (of the states tcp_output_gate lets send data, the
- * common one); no recovery, go-back-N (snd_una below recover), persist, FIN queued or
- * D-SACK owed; nothing to retransmit (snd_nxt == snd_max, not behind snd_una); nothing
+ * common one); no recovery, go-back-N (snd_una below recover), persist, FIN queued,
+ * D-SACK owed or send that waited for TX room; nothing to retransmit (snd_nxt == snd_max, not behind snd_una); nothing
  * queued out of order (no SACK blocks to carry: the payload MSS is f->mss); no TSO; 0 < unsent <= MSS, within the send window; and a short tail that the
  * flush policy lets go (tcp_tail_held would say false, without its cork side effects).
  */
@@ -1047,6 +1050,9 @@ tcp_output_general(struct sl_worker *w, struct tcp_flow *f)
 	unsigned int sent, lost_sent;
 	bool held = false;
 
+	/* Left by a send outside this pass (tcp_output). */
+	if (unlikely(f->flags & TF_TX_WAIT))
+		f->flags &= ~TF_TX_WAIT;
 	if (!tcp_output_gate(w, f))
 		return tcp_output_rc(w, f, 0);
 	data_end = f->snd_una + f->tx.bytes;
@@ -1074,10 +1080,8 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t data_end = f->snd_una + f->tx.bytes;
 
-	/* Left by a send outside this pass; rarely set: tested, so that the common pass
-	 * stores the flags once, where it changes them. */
-	if (unlikely(f->flags & TF_TX_WAIT))
-		f->flags &= ~TF_TX_WAIT;
+	/* TF_TX_WAIT, left by a send outside this pass, sends it the general way, which
+	 * clears it: a test of the gate's flags (TF_OUT_GENERAL), not one of its own. */
 	if (likely(tcp_output_one_ok(w, f, data_end)))
 		return tcp_output_one(w, f, data_end);
 	return tcp_output_general(w, f);
