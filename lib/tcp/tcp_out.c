@@ -394,9 +394,11 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 	if (unlikely(e == NULL))
 		return tcp_xmit_seg_general(w, f, m, seq, len, tflags, segsz);
 	/* The frame where tcp_xmit_seg_general puts it (see there), set once: the headers
-	 * are written in front of the payload, not prepended to it. */
+	 * are written in front of the payload, not prepended to it. The data offset is
+	 * that already: a spare's, and a fresh mbuf's, whose buffer is larger than the
+	 * standard headroom (the test above), as rte_pktmbuf_reset_headroom sets it. */
 	frame = (uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM;
-	m->data_off = RTE_PKTMBUF_HEADROOM;
+	RTE_ASSERT(m->data_off == RTE_PKTMBUF_HEADROOM);
 	m->data_len = (uint16_t)(hdrs + len);
 	m->pkt_len = hdrs + len;
 	if (checked && len > 0) {
