@@ -241,13 +241,16 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	worker_port_tx(w, m);
 }
 
-/* What every segment that left settles: one carrying ACK, what we owed; the counters. */
+/* What every segment that left settles: one carrying ACK, what we owed; the counters.
+ * clear: more flags the caller clears when the segment left, in the same store (a
+ * constant). */
 static __rte_always_inline void
-tcp_xmit_done(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t len)
+tcp_xmit_done(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t len,
+	      uint32_t clear)
 {
 	if (tflags & RTE_TCP_ACK_FLAG) {
 		/* Every segment carrying ACK settles what we owed. */
-		f->flags &= ~(TF_ACKNOW | TF_DELACK);
+		f->flags &= ~(TF_ACKNOW | TF_DELACK | clear);
 		f->delack_at = 0;
 		f->segs_unacked = 0;
 	}
@@ -333,7 +336,7 @@ tcp_xmit_seg_general(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m
 		f->flags |= TF_TX_WAIT;
 		return -EAGAIN;
 	}
-	tcp_xmit_done(w, f, tflags, len);
+	tcp_xmit_done(w, f, tflags, len, 0);
 	return 0;
 }
 
@@ -415,7 +418,9 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 		tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
 	tcp_xmit_direct(w, f, m, (struct rte_ether_hdr *)frame, e, seq, len, tflags, hlen,
 			tos);
-	tcp_xmit_done(w, f, tflags, len);
+	/* The one-segment pass sent all the queue: a flush request is settled
+	 * (tcp_output_one), with the flags this segment settles. */
+	tcp_xmit_done(w, f, tflags, len, checked ? TF_PUSH : 0);
 	return 0;
 }
 
@@ -1032,11 +1037,11 @@ tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 				0, true) == 0) {
 		tcp_data_sent(w, f, len, 0, f->mss, false, true);
 		/* tcp_output_end after the segment left, with what this pass settled: all
-		 * the queue went (the flush or cork settled); no FIN was queued
+		 * the queue went (the flush settled, TF_PUSH, in tcp_xmit_done's store of
+		 * the flags; the cork here); no FIN was queued
 		 * (tcp_output_one_ok); new data is in flight, so the timer that restarts
 		 * with it (tcp_rtx_arm_new); the segment carried the ACK, so nothing is owed
 		 * and no delayed ACK is due (tcp_xmit_done); nothing waited for room. */
-		f->flags &= ~TF_PUSH;
 		f->cork_at = 0;
 		tcp_rtx_arm_new(w, f);
 		return TCP_OUT_DONE;
