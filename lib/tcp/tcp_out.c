@@ -185,8 +185,10 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		uint8_t tflags, uint32_t hlen, uint8_t tos)
 {
 	const struct { rte_be16_t sport, dport; } h0 = { f->key.lport, f->key.rport };
+	/* The data offset's byte is (hlen / 4) << 4, hlen * 4 as hlen is a multiple of 4
+	 * (at most 60: the byte holds it). */
 	const struct { uint8_t off, flags; rte_be16_t win; } h3 = {
-		(uint8_t)((hlen / 4) << 4), tflags,
+		(uint8_t)(hlen * 4), tflags,
 		rte_cpu_to_be_16(tcp_window_field(w, f, false)) };
 	const uint32_t sq = rte_cpu_to_be_32(seq);
 	const uint32_t ack = (tflags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(f->rcv_nxt) : 0;
