@@ -185,8 +185,10 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 		uint8_t tflags, uint32_t hlen, uint8_t tos)
 {
 	const struct { rte_be16_t sport, dport; } h0 = { f->key.lport, f->key.rport };
+	/* The data offset's byte is (hlen / 4) << 4, hlen * 4 as hlen is a multiple of 4
+	 * (at most 60: the byte holds it). */
 	const struct { uint8_t off, flags; rte_be16_t win; } h3 = {
-		(uint8_t)((hlen / 4) << 4), tflags,
+		(uint8_t)(hlen * 4), tflags,
 		rte_cpu_to_be_16(tcp_window_field(w, f, false)) };
 	const uint32_t sq = rte_cpu_to_be_32(seq);
 	const uint32_t ack = (tflags & RTE_TCP_ACK_FLAG) ? rte_cpu_to_be_32(f->rcv_nxt) : 0;
@@ -204,9 +206,9 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	th->cksum = 0;
 	th->tcp_urp = 0;
 	/* The pseudo-header: the flow's addresses and protocol summed once (flow_alloc),
-	 * and the length. */
-	sum = (uint64_t)f->tx_phsum + rte_cpu_to_be_16((uint16_t)(hlen + len)) +
-	      w0 + sq + ack + w3;
+	 * and the length, its 16-bit word in network order without the swap: x * 256 is
+	 * x byte-swapped modulo 0xffff (2^16 is 1 there), all the sum needs. */
+	sum = (uint64_t)f->tx_phsum + ((uint64_t)(hlen + len) << 8) + w0 + sq + ack + w3;
 	if (hlen != sizeof(*th)) {
 		/* In network order once, for the option and for the sum (read before the
 		 * option's stores, which the compiler must assume may alias the flow). */
@@ -241,13 +243,16 @@ tcp_xmit_direct(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m,
 	worker_port_tx(w, m);
 }
 
-/* What every segment that left settles: one carrying ACK, what we owed; the counters. */
+/* What every segment that left settles: one carrying ACK, what we owed; the counters.
+ * clear: more flags the caller clears when the segment left, in the same store (a
+ * constant). */
 static __rte_always_inline void
-tcp_xmit_done(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t len)
+tcp_xmit_done(struct sl_worker *w, struct tcp_flow *f, uint8_t tflags, uint32_t len,
+	      uint32_t clear)
 {
 	if (tflags & RTE_TCP_ACK_FLAG) {
 		/* Every segment carrying ACK settles what we owed. */
-		f->flags &= ~(TF_ACKNOW | TF_DELACK);
+		f->flags &= ~(TF_ACKNOW | TF_DELACK | clear);
 		f->delack_at = 0;
 		f->segs_unacked = 0;
 	}
@@ -333,7 +338,7 @@ tcp_xmit_seg_general(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m
 		f->flags |= TF_TX_WAIT;
 		return -EAGAIN;
 	}
-	tcp_xmit_done(w, f, tflags, len);
+	tcp_xmit_done(w, f, tflags, len, 0);
 	return 0;
 }
 
@@ -348,7 +353,8 @@ tcp_xmit_seg_general(struct sl_worker *w, struct tcp_flow *f, struct rte_mbuf *m
  * tcp_xmit_seg_general, which builds the same frame for those segments (the unit test
  * compares them) and everything else. checked: the caller (tcp_output_one) found room
  * in the TX queue (worker_tx_open, which implies worker_tx_room) and the segment plain
- * already, and nothing changed either since; a constant, so the tests fold away.
+ * already, and nothing changed either since, and the segment's bytes are the last ones
+ * queued (all the unsent bytes); a constant, so the tests fold away.
  */
 static __rte_always_inline int
 tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint32_t len,
@@ -379,9 +385,11 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 		return -ENOBUFS;
 	}
 	/* The flag's bit scaled to the option's length, not a select: the compiler makes
-	 * the select two compare-and-masks, one for hlen and one for hdrs. */
-	RTE_BUILD_BUG_ON(!rte_is_power_of_2(TF_TS));
-	hlen = (uint32_t)sizeof(struct rte_tcp_hdr) + (f->flags & TF_TS) / TF_TS * TCP_OPT_TS_LEN;
+	 * the select two compare-and-masks, one for hlen and one for hdrs. A multiply by
+	 * 12 / TF_TS rather than shifting the bit down first: an and and a lea. */
+	RTE_BUILD_BUG_ON(!rte_is_power_of_2(TF_TS) || TCP_OPT_TS_LEN % TF_TS != 0);
+	hlen = (uint32_t)sizeof(struct rte_tcp_hdr) +
+	       (f->flags & TF_TS) * (TCP_OPT_TS_LEN / TF_TS);
 	hdrs = (uint32_t)IPV4_DIRECT_HDRS + hlen;
 	/* One mbuf holds the frame behind the standard headroom (a fresh mbuf's tailroom
 	 * with the headers' room left in front, as tcp_xmit_seg_general leaves it). */
@@ -391,17 +399,30 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 	if (unlikely(e == NULL))
 		return tcp_xmit_seg_general(w, f, m, seq, len, tflags, segsz);
 	/* The frame where tcp_xmit_seg_general puts it (see there), set once: the headers
-	 * are written in front of the payload, not prepended to it. */
+	 * are written in front of the payload, not prepended to it. The data offset is
+	 * that already: a spare's, and a fresh mbuf's, whose buffer is larger than the
+	 * standard headroom (the test above), as rte_pktmbuf_reset_headroom sets it. */
 	frame = (uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM;
-	m->data_off = RTE_PKTMBUF_HEADROOM;
+	RTE_ASSERT(m->data_off == RTE_PKTMBUF_HEADROOM);
 	m->data_len = (uint16_t)(hdrs + len);
 	m->pkt_len = hdrs + len;
-	if (len > 0)
+	if (checked && len > 0) {
+		/* All the unsent bytes: the queue's last ones (tcp_output_one). */
+		RTE_ASSERT(seq - f->snd_una + len == f->tx.bytes);
+		txbuf_copy_tail(w, &f->tx, len, frame + hdrs);
+	} else if (len > 0) {
 		txbuf_copy(w, &f->tx, seq - f->snd_una, len, frame + hdrs);
-	tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
+	}
+	/* tcp_ecn_output's own first test, made here: without ECN the TOS is a constant
+	 * and the flags stay as they are, and the compiler keeps neither in a register. */
+	tos = 0;
+	if (unlikely(f->ecn & TCP_ECN_OK))
+		tflags |= tcp_ecn_output(f, tflags, seq, len, &tos);
 	tcp_xmit_direct(w, f, m, (struct rte_ether_hdr *)frame, e, seq, len, tflags, hlen,
 			tos);
-	tcp_xmit_done(w, f, tflags, len);
+	/* The one-segment pass sent all the queue: a flush request is settled
+	 * (tcp_output_one), with the flags this segment settles. */
+	tcp_xmit_done(w, f, tflags, len, checked ? TF_PUSH : 0);
 	return 0;
 }
 
@@ -788,7 +809,8 @@ tcp_data_sent(struct sl_worker *w, struct tcp_flow *f, uint32_t len, uint32_t se
 		tcp_recovery_sent(f, len, rtx);
 	}
 	f->snd_nxt += len;
-	f->snd_max = seq_max(f->snd_max, f->snd_nxt);
+	/* The one-segment pass sends from snd_max (snd_nxt == snd_max, its gate). */
+	f->snd_max = one ? f->snd_nxt : seq_max(f->snd_max, f->snd_nxt);
 }
 
 /* The data loop: segments from snd_nxt (new data, or a go-back-N retransmission after a
@@ -953,8 +975,11 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
 
 /* Flags that send a pass of tcp_output the general way (tcp_output_one_ok): recovery,
  * persist, a FIN queued, a D-SACK owed, anything queued out of order (SACK blocks to
- * carry; without SACK the general pass does the same as the one-segment pass would). */
-#define TF_OUT_GENERAL (TF_RECOVERY | TF_PERSIST | TF_FIN_QUEUED | TF_DSACK_OUT | TF_OOO)
+ * carry; without SACK the general pass does the same as the one-segment pass would),
+ * a send outside the pass that waited for TX room (TF_TX_WAIT, which the general pass
+ * clears first). */
+#define TF_OUT_GENERAL (TF_RECOVERY | TF_PERSIST | TF_FIN_QUEUED | TF_DSACK_OUT | TF_OOO | \
+			TF_TX_WAIT)
 
 /*
  * Is this pass the common one: new data that fits one segment, in a flow with nothing
@@ -962,8 +987,8 @@ tcp_output_end(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end, uint3
  * with PSH, and the steps before it do nothing but the idle restart. The conditions, all
  * read-only (the general pass stays the reference; tests/unit/tcp/test_tcp_data.c
  * compares the two): ESTABLISHED (of the states tcp_output_gate lets send data, the
- * common one); no recovery, go-back-N (snd_una below recover), persist, FIN queued or
- * D-SACK owed; nothing to retransmit (snd_nxt == snd_max, not behind snd_una); nothing
+ * common one); no recovery, go-back-N (snd_una below recover), persist, FIN queued,
+ * D-SACK owed or send that waited for TX room; nothing to retransmit (snd_nxt == snd_max, not behind snd_una); nothing
  * queued out of order (no SACK blocks to carry: the payload MSS is f->mss); no TSO; 0 < unsent <= MSS, within the send window; and a short tail that the
  * flush policy lets go (tcp_tail_held would say false, without its cork side effects).
  */
@@ -1014,11 +1039,11 @@ tcp_output_one(struct sl_worker *w, struct tcp_flow *f, uint32_t data_end)
 				0, true) == 0) {
 		tcp_data_sent(w, f, len, 0, f->mss, false, true);
 		/* tcp_output_end after the segment left, with what this pass settled: all
-		 * the queue went (the flush or cork settled); no FIN was queued
+		 * the queue went (the flush settled, TF_PUSH, in tcp_xmit_done's store of
+		 * the flags; the cork here); no FIN was queued
 		 * (tcp_output_one_ok); new data is in flight, so the timer that restarts
 		 * with it (tcp_rtx_arm_new); the segment carried the ACK, so nothing is owed
 		 * and no delayed ACK is due (tcp_xmit_done); nothing waited for room. */
-		f->flags &= ~TF_PUSH;
 		f->cork_at = 0;
 		tcp_rtx_arm_new(w, f);
 		return TCP_OUT_DONE;
@@ -1034,6 +1059,9 @@ tcp_output_general(struct sl_worker *w, struct tcp_flow *f)
 	unsigned int sent, lost_sent;
 	bool held = false;
 
+	/* Left by a send outside this pass (tcp_output). */
+	if (unlikely(f->flags & TF_TX_WAIT))
+		f->flags &= ~TF_TX_WAIT;
 	if (!tcp_output_gate(w, f))
 		return tcp_output_rc(w, f, 0);
 	data_end = f->snd_una + f->tx.bytes;
@@ -1061,10 +1089,8 @@ tcp_output(struct sl_worker *w, struct tcp_flow *f)
 {
 	uint32_t data_end = f->snd_una + f->tx.bytes;
 
-	/* Left by a send outside this pass; rarely set: tested, so that the common pass
-	 * stores the flags once, where it changes them. */
-	if (unlikely(f->flags & TF_TX_WAIT))
-		f->flags &= ~TF_TX_WAIT;
+	/* TF_TX_WAIT, left by a send outside this pass, sends it the general way, which
+	 * clears it: a test of the gate's flags (TF_OUT_GENERAL), not one of its own. */
 	if (likely(tcp_output_one_ok(w, f, data_end)))
 		return tcp_output_one(w, f, data_end);
 	return tcp_output_general(w, f);

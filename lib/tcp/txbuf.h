@@ -152,6 +152,25 @@ txbuf_copy(struct sl_worker *w, struct txbuf *tb, uint32_t off, uint32_t len, vo
 	txbuf_copy_walk(w, tb, off, len, dst);
 }
 
+/* txbuf_copy of the last len bytes queued (off + len == tb->bytes, len > 0): the
+ * segment of tcp_output's one-segment pass, which sends all the unsent bytes. They end
+ * the tail chunk, so when it holds them all they are read from there, without the read
+ * cursor's lookup from snd_una (which an ACK resets: a request-response flow finds it
+ * empty at every send) or its update: the cursor is a hint, left as it was (still a
+ * chunk and its offset). tests/unit/tcp/test_txbuf.c compares it with txbuf_copy. */
+static __rte_always_inline void
+txbuf_copy_tail(struct sl_worker *w, struct txbuf *tb, uint32_t len, void *dst)
+{
+	const struct rte_mbuf *m = tb->q.tail;
+
+	if (likely(len <= 16 && len <= m->data_len)) {
+		txbuf_copy_small(dst, rte_pktmbuf_mtod_offset(m, const uint8_t *,
+							      m->data_len - len), len);
+		return;
+	}
+	txbuf_copy(w, tb, tb->bytes - len, len, dst);
+}
+
 /* Free everything. */
 void
 txbuf_free(struct sl_worker *w, struct txbuf *tb);

@@ -61,17 +61,27 @@ txbuf_small_place(struct sl_worker *w, struct txbuf *tb, struct rte_mbuf *chunk,
 	uint8_t *dst;
 
 	if (chunk != tb->q.tail) {
-		chunk = txbuf_spare_take(&t->txbuf_spares);
+		/* The last spare (txbuf_small_chunk found it there), taken as
+		 * txbuf_spare_take takes it, with its lengths set at once to the bytes
+		 * that fill it (rather than zeroed, then added to). */
+		RTE_ASSERT(chunk == t->txbuf_spares.m[t->txbuf_spares.n - 1]);
+		t->txbuf_spares.n--;
+		chunk->data_off = RTE_PKTMBUF_HEADROOM;
+		chunk->data_len = (uint16_t)len;
+		chunk->pkt_len = len;
+		__rte_mbuf_sanity_check(chunk, 1);
 		mbuf_fifo_push(&tb->q, chunk, t->mdyn);
 		t->txbuf_mbufs++;
+		dst = (uint8_t *)chunk->buf_addr + RTE_PKTMBUF_HEADROOM;
+	} else {
+		dst = rte_pktmbuf_mtod_offset(chunk, uint8_t *, chunk->data_len);
+		chunk->data_len = (uint16_t)(chunk->data_len + len);
+		chunk->pkt_len += len;
 	}
-	dst = rte_pktmbuf_mtod_offset(chunk, uint8_t *, chunk->data_len);
 	if (len <= 16)
 		txbuf_copy_small(dst, data, len);	/* txbuf.h */
 	else
 		memcpy(dst, data, len);
-	chunk->data_len = (uint16_t)(chunk->data_len + len);
-	chunk->pkt_len += len;
 	tb->bytes += len;
 }
 

@@ -804,7 +804,7 @@ test_review_window_change_shapes(void **state)
 /* tcp_output's one-segment pass (tcp_output_one) against the general pass alone
  * (tcp.out_one_off): shapes of output around the one it takes (a byte each way, a full
  * segment, Nagle, SL_SEND_MORE, a window smaller than the data, more than a segment, an
- * idle restart). The segments, the control block and the counters must be the same. */
+ * idle restart, a pass entered with TF_TX_WAIT left by a send outside it). The segments, the control block and the counters must be the same. */
 
 static void
 out_one_collect(struct tpeer *p, struct wnd_shape_result *r)
@@ -875,6 +875,20 @@ out_one_run(struct tt *x, bool general, unsigned int shape, struct wnd_shape_res
 		th_poll(&x->t);
 		out_one_collect(p, r);
 		break;
+	case 7:	/* a send outside the pass waited for TX room (TF_TX_WAIT): the pass
+		 * clears it and sends (the one-segment pass leaves this to the general) */
+		assert_int_equal(sl_conn_send(c, d, 1), 0);
+		tpeer_flow(p)->flags |= TF_TX_WAIT;
+		th_poll(&x->t);
+		assert_false(tpeer_flow(p)->flags & TF_TX_WAIT);
+		out_one_collect(p, r);
+		tpeer_send(p, TH_ACK | TH_PSH, "q", 1);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		assert_int_equal(sl_conn_send(c, d + 1, 1), 0);
+		th_poll(&x->t);
+		out_one_collect(p, r);
+		break;
 	default: /* idle past the RTO, then a byte (the idle restart) */
 		assert_int_equal(sl_conn_send(c, d, 1), 0);
 		th_poll(&x->t);
@@ -903,15 +917,15 @@ test_output_one_segment_pass_matches_general_path(void **state)
 
 	tp_config(&cfg);
 	cfg.tlp = true;
-	for (run = 0; run < 14; run++) {
-		const struct sl_config *c = run < 7 ? NULL : &cfg;
-		unsigned int shape = run % 7;
+	for (run = 0; run < 16; run++) {
+		const struct sl_config *c = run < 8 ? NULL : &cfg;
+		unsigned int shape = run % 8;
 		struct tt *x = run == 0 ? *state : tt_fixture_renew(state, c);
 
 		out_one_run(x, false, shape, &fast);
 		x = tt_fixture_renew(state, c);
 		out_one_run(x, true, shape, &ref);
-		print_message("shape %u tlp %d: out %u/%u, timer kind %u/%u\n", shape, run >= 7,
+		print_message("shape %u tlp %d: out %u/%u, timer kind %u/%u\n", shape, run >= 8,
 			      fast.nout, ref.nout, fast.rtx_kind, ref.rtx_kind);
 		assert_true(fast.nout > 0);
 		wnd_results_assert_equal(&fast, &ref);

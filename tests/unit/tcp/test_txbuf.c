@@ -651,6 +651,66 @@ test_send_direct_same_as_general_send(void **state)
 	free(b);
 }
 
+/* txbuf_copy_tail (tcp_output's one-segment pass: the last bytes queued) copies what
+ * txbuf_copy copies from the same offset, for every length up to past the tail chunk
+ * and past 16 bytes (the lengths that take txbuf_copy), over queues of one and several
+ * chunks, with a prefix acknowledged or not and the read cursor empty or set; and the
+ * cursor it leaves still serves txbuf_copy from any offset. */
+static void
+test_copy_tail_same_as_copy(void **state)
+{
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	const uint8_t *d = sk_pattern(8192, 31);
+	static const uint32_t writes[][4] = {
+		{ 1, 0, 0, 0 }, { 3, 1, 0, 0 }, { 17, 0, 0, 0 }, { 2000, 5, 0, 0 },
+		{ 40, 2100, 2, 9 }, { 3000, 1, 1, 1 },
+	};
+	static const uint32_t acks[] = { 0, 1, 7 };
+	struct tcp_flow *f;
+	uint8_t a[64], b[64];
+	unsigned int i, k, c;
+
+	(void)tpeer_connect(&x->p);
+	f = tpeer_flow(&x->p);
+	for (i = 0; i < RTE_DIM(writes); i++)
+		for (k = 0; k < RTE_DIM(acks); k++)
+			for (c = 0; c < 2; c++) {
+				uint32_t total = 0, acked, len, j, off;
+
+				for (j = 0; j < 4 && writes[i][j] != 0; j++) {
+					assert_int_equal(txbuf_append(w, &f->tx, d + total,
+								      writes[i][j]), 0);
+					total += writes[i][j];
+				}
+				acked = RTE_MIN(acks[k], total - 1);
+				if (acked != 0)
+					txbuf_ack(w, &f->tx, acked);
+				assert_int_equal(f->tx.bytes, total - acked);
+				/* The cursor set on the head chunk, or left empty. */
+				if (c == 1)
+					txbuf_copy(w, &f->tx, 0, 1, a);
+				for (len = 1; len <= RTE_MIN(f->tx.bytes, (uint32_t)sizeof(a));
+				     len++) {
+					memset(a, 0xa5, sizeof(a));
+					memset(b, 0x5a, sizeof(b));
+					txbuf_copy_tail(w, &f->tx, len, a);
+					txbuf_copy(w, &f->tx, f->tx.bytes - len, len, b);
+					assert_memory_equal(a, b, len);
+					assert_memory_equal(a, d + total - len, len);
+					/* Whatever cursor it left, txbuf_copy still reads right. */
+					txbuf_copy_tail(w, &f->tx, len, a);
+					off = (len * 37) % f->tx.bytes;
+					j = RTE_MIN(f->tx.bytes - off, (uint32_t)sizeof(b));
+					txbuf_copy(w, &f->tx, off, j, b);
+					assert_memory_equal(b, d + acked + off, j);
+				}
+				txbuf_ack(w, &f->tx, f->tx.bytes);
+				txbuf_free(w, &f->tx);
+				tx_spares_set(w, 0);
+			}
+}
+
 static const struct CMUnitTest tests[] = {
 	SK_TEST(test_small_writes_coalesce_into_full_segments),
 	SK_TEST(test_output_limited_by_peer_window),
@@ -664,6 +724,7 @@ static const struct CMUnitTest tests[] = {
 	SK_TEST(test_small_write_inline_same_as_txbuf_append),
 	SK_TEST(test_ack_of_the_one_chunk_same_as_the_loop),
 	SK_TEST(test_send_direct_same_as_general_send),
+	SK_TEST(test_copy_tail_same_as_copy),
 };
 
 UNIT_MAIN("test_txbuf", tests)
