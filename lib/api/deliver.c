@@ -359,7 +359,10 @@ conn_deliver_resume(struct sl_worker *w)
 		flow_mark_ready(w, f, EV_DATA);
 }
 
-void
+/* Always inline (through LTO): the poll loop has two iterations, the usual and the slow
+ * one (stack.c, worker_iterate), and with a caller more GCC would keep it out of line,
+ * which costs the usual iteration a call and a stack frame of its own. */
+__rte_always_inline void
 conn_deliver(struct sl_worker *w)
 {
 	struct tcp_worker *t = &w->tcp;

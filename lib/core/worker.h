@@ -39,9 +39,21 @@ struct rte_ring;
 /* How often the worker's slow housekeeping (ARP aging and retries) runs. */
 #define WORKER_SLOW_TICK_US 100000
 
+/* What makes an iteration of the poll loop a slow one (w->poll_slow, sl_worker_poll):
+ * phases that have more to do than the usual iteration's tests find. A bit may be set
+ * while its phase has nothing to do (the slow iteration, which makes every test, clears
+ * it at its end, worker_poll_slow), never clear while it has something: whatever may
+ * give a phase work sets its bit. */
+#define POLL_SLOW_WRITERS	(1u << 0)	/* writers left open (nopen_writers) */
+#define POLL_SLOW_DEFERRED	(1u << 1)	/* flows on the deferred list (flow_defer) */
+#define POLL_SLOW_FAULT		(1u << 2)	/* the fault injector is on (fault.h) */
+#define POLL_SLOW_HANDOFF	(1u << 3)	/* a handoff ring: more than one worker */
+#define POLL_SLOW_ALL		0xfu
+
 struct sl_worker {
 	/* Read or written every iteration. */
 	struct sl_clock clock;
+	uint32_t poll_slow;		/* POLL_SLOW_*: the next iteration is a slow one */
 	struct port_txq txq;
 	uint16_t port_id;
 	uint16_t queue_id;
