@@ -95,23 +95,35 @@ worker_pool(struct sl_worker *w)
 	tcp_mem_update(w);
 }
 
-/* The frames of one burst, in order, to eth_input; those of the usual shape, a TCP segment
- * for us, go to TCP directly after the same checks (rx_direct.h). */
+/* One frame to eth_input; one of the usual shape, a TCP segment for us, goes to TCP
+ * directly after the same checks (rx_direct.h). */
+static __rte_always_inline void
+worker_rx_frame(struct sl_worker *w, struct rte_mbuf *m)
+{
+	w->stats.rx_bytes += m->pkt_len;
+	if (likely(rx_direct_tcp(w, m)))
+		rx_direct_input(w, m);
+	else
+		eth_input(w, m);
+}
+
+/* The frames of one burst, in order. A burst of one (a request-response peer's, every
+ * iteration) goes without the loop and its prefetches, which have nothing to fetch. */
 static __rte_always_inline void
 worker_rx_input(struct sl_worker *w, struct rte_mbuf **pkts, unsigned int n)
 {
 	unsigned int i;
 
-	if (n > 1 && w->tcp.nflows >= TCP_PREFETCH_MIN_FLOWS)
+	if (n == 1) {
+		worker_rx_frame(w, pkts[0]);
+		return;
+	}
+	if (w->tcp.nflows >= TCP_PREFETCH_MIN_FLOWS)
 		tcp_rx_prefetch(w, pkts, n);
 	for (i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		w->stats.rx_bytes += pkts[i]->pkt_len;
-		if (likely(rx_direct_tcp(w, pkts[i])))
-			rx_direct_input(w, pkts[i]);
-		else
-			eth_input(w, pkts[i]);
+		worker_rx_frame(w, pkts[i]);
 	}
 }
 
