@@ -28,8 +28,10 @@
  *                     pools (seg_spares.h)
  *
  * The tests of rare work (writers left open, deferred deliveries, the fault injector, the
- * handoff ring) are made only in a slow iteration, one that starts with w->poll_slow set
- * (worker.h, POLL_SLOW_*); the usual iteration goes without them (worker_iterate).
+ * handoff ring; producer channels and a drain, which other threads announce) are made
+ * only in a slow iteration, one that starts with w->poll_slow or w->poll_remote set
+ * (worker.h, POLL_SLOW_*, POLL_REMOTE_*); the usual iteration goes without them
+ * (worker_iterate).
  *
  * Nothing on this path allocates memory other than mbufs from the worker's own pool (or
  * reuses any but received mbufs the application has read, for segments).
@@ -293,11 +295,14 @@ worker_flush(struct sl_worker *w)
 
 /*
  * One iteration after the clock. The phases' tests of what is rare (POLL_SLOW_*: writers
- * left open, deferred flows, the fault injector, the handoff ring) are made only in a
- * slow iteration; the usual one, whose w->poll_slow was 0 when it started, knows their
- * answer: nothing to do. Nothing before those tests in the iteration can make it
- * otherwise: flows are deferred in and after the delivery phase, writers opened by
- * callbacks are closed by its end, the injector and the ring are set up with the worker.
+ * left open, deferred flows, the fault injector, the handoff ring; POLL_REMOTE_*:
+ * producer channels, a drain) are made only in a slow iteration; the usual one, whose
+ * w->poll_slow and w->poll_remote were 0 when it started, knows their answer: nothing to
+ * do. Nothing before those tests in the iteration can make it otherwise: flows are
+ * deferred in and after the delivery phase, writers opened by callbacks are closed by its
+ * end, the injector and the ring are set up with the worker. Other threads announce a
+ * producer channel or a drain after publishing it: an iteration that started before
+ * sees it at the next one, as a test made a little earlier would have.
  */
 static __rte_always_inline unsigned int
 worker_iterate(struct sl_worker *w, bool slow)
@@ -312,9 +317,11 @@ worker_iterate(struct sl_worker *w, bool slow)
 	if (slow)
 		worker_handoff(w);
 	worker_deliver(w, slow);
-	worker_producers(w);
+	if (slow)
+		worker_producers(w);
 	worker_timers(w, slow);
-	worker_drain(w);
+	if (slow)
+		worker_drain(w);
 	worker_output(w);
 	worker_flush(w);
 	return n;
@@ -338,7 +345,7 @@ unsigned int
 sl_worker_poll(struct sl_worker *w)
 {
 	worker_clock(w);
-	if (unlikely(w->poll_slow != 0))
+	if (unlikely((w->poll_slow | __atomic_load_n(&w->poll_remote, __ATOMIC_RELAXED)) != 0))
 		return worker_poll_slow(w);
 	return worker_iterate(w, false);
 }

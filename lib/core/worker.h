@@ -50,10 +50,16 @@ struct rte_ring;
 #define POLL_SLOW_HANDOFF	(1u << 3)	/* a handoff ring: more than one worker */
 #define POLL_SLOW_ALL		0xfu
 
+/* The same from other threads (w->poll_remote): set with an atomic OR, never cleared while
+ * the worker runs (what they announce stays true: a producer channel, a drain asked for). */
+#define POLL_REMOTE_PRODUCERS	(1u << 0)	/* producer channels (pchan_hi != 0) */
+#define POLL_REMOTE_DRAIN	(1u << 1)	/* sl_stack_drain() was called */
+
 struct sl_worker {
 	/* Read or written every iteration. */
 	struct sl_clock clock;
 	uint32_t poll_slow;		/* POLL_SLOW_*: the next iteration is a slow one */
+	uint32_t poll_remote;		/* POLL_REMOTE_*: so are all, from now on */
 	struct port_txq txq;
 	uint16_t port_id;
 	uint16_t queue_id;

@@ -8,7 +8,8 @@
  *
  * The usual iteration leaves out the tests of rare work (w->poll_slow, POLL_SLOW_*): what
  * may create such work sets its bit, and a slow iteration makes every test. Deferred
- * deliveries and writers left open are compared with runs whose every iteration is slow.
+ * deliveries and writers left open are compared with runs whose every iteration is slow;
+ * other threads' announcements (w->poll_remote) are seen by the next iteration.
  */
 
 #include "unit.h"
@@ -181,12 +182,39 @@ test_poll_slow_word_writer_left_open(void **state)
 	assert_int_equal(w->poll_slow, 0);
 }
 
+/* Other threads' work: a producer channel and a drain set their bits in w->poll_remote
+ * (after publishing themselves), and the iterations from then on are slow ones that make
+ * their tests (test_producer and test_drain run the work itself). */
+static void
+test_poll_remote_word_producer_and_drain(void **state)
+{
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	struct sl_producer *pr;
+
+	th_poll(&x->t);
+	assert_int_equal(w->poll_remote, 0);
+	pr = sl_producer_create(x->t.s, 65536);
+	assert_non_null(pr);
+	assert_true(w->poll_remote & POLL_REMOTE_PRODUCERS);
+	assert_int_equal(w->pchan_hi, 1);
+	sl_producer_destroy(pr);
+	th_poll(&x->t);
+	assert_null(w->pchans[0]);	/* the producer phase freed the channel */
+	assert_int_equal(sl_stack_drain(x->t.s), 0);
+	assert_true(w->poll_remote & POLL_REMOTE_DRAIN);
+	th_poll(&x->t);
+	th_poll(&x->t);
+	assert_true(sl_stack_drained(x->t.s));	/* nothing open: over at once */
+}
+
 static const struct CMUnitTest tests[] = {
 	TT_TEST(test_poll_idle_timer_gate_fires_what_the_general_run_would),
 	TT_TEST(test_poll_idle_send_between_polls_leaves_next_iteration),
 	TT_TEST(test_poll_slow_word_clear_on_a_plain_worker),
 	TT_TEST(test_poll_slow_word_deferred_delivery_as_every_test_would),
 	TT_TEST(test_poll_slow_word_writer_left_open),
+	TT_TEST(test_poll_remote_word_producer_and_drain),
 };
 
 UNIT_MAIN("test_poll", tests)
