@@ -192,17 +192,21 @@ worker_port_tx(struct sl_worker *w, struct rte_mbuf *m)
 	port_tx(w, m);
 }
 
-/* Every frame of the queue went to the port: counted, and the queue empty and open. */
+/* Every frame of the queue went to the port: counted, and the queue empty and open. The
+ * counts are read into locals first: GCC pairs the two additions into SSE otherwise, more
+ * instructions than two scalar ones. */
 static __rte_always_inline void
 port_txq_all_sent(struct sl_worker *w, struct port_txq *q)
 {
-	w->stats.tx_packets += q->n;
-	w->stats.tx_bytes += q->bytes;
+	uint64_t n = q->n, bytes = q->bytes;
+
 	q->n = 0;
 	q->bytes = 0;
+	w->stats.tx_packets += n;
 	q->flush_at = q->burst;
 	q->refused = 0;
 	q->shut = false;
+	w->stats.tx_bytes += bytes;
 }
 
 /*
