@@ -267,7 +267,6 @@ bw_on_response(struct bench_wl *wl, struct bench_conn *c, uint32_t id)
 		hist_add(&wl->lat, now - c->ts[c->tail % wl->o.depth]);
 	c->tail++;
 	if (c->state == BC_OPEN && !c->blocked) {
-		c->blocked = false;
 		while (c->inflight < wl->o.depth && bw_may_issue(wl))
 			if (!bw_send_request(wl, id))
 				return;
