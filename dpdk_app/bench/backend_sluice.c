@@ -186,14 +186,20 @@ srv_on_accept(struct sl_conn *c, void *arg)
 	return 0;
 }
 
+/* The server echoes (rr, crr) or discards (stream): ops of their own for each, chosen
+ * at listen time, so that a message costs no test of the workload. */
 static int
-srv_on_message(struct sl_conn *c, const struct sl_msg *m)
+srv_on_message_echo(struct sl_conn *c, const struct sl_msg *m)
 {
-	const struct bsluice *b = sl_conn_listen_arg(c);
-
-	if (b->o->workload == WL_STREAM)
-		return SL_RX_OK;
 	return sl_conn_send(c, m->data, m->len) == -EAGAIN ? SL_RX_AGAIN : SL_RX_OK;
+}
+
+static int
+srv_on_message_discard(struct sl_conn *c, const struct sl_msg *m)
+{
+	(void)c;
+	(void)m;
+	return SL_RX_OK;
 }
 
 static void
@@ -208,9 +214,16 @@ srv_on_eof(struct sl_conn *c)
 	sl_conn_close(c);
 }
 
-static const struct sl_conn_ops bs_server_ops = {
+static const struct sl_conn_ops bs_server_echo_ops = {
 	.on_accept = srv_on_accept,
-	.on_message = srv_on_message,
+	.on_message = srv_on_message_echo,
+	.on_writable = srv_on_writable,
+	.on_eof = srv_on_eof,
+};
+
+static const struct sl_conn_ops bs_server_discard_ops = {
+	.on_accept = srv_on_accept,
+	.on_message = srv_on_message_discard,
 	.on_writable = srv_on_writable,
 	.on_eof = srv_on_eof,
 };
@@ -266,7 +279,9 @@ bs_ring_setup(struct bsluice *b, struct sl_config *cfg)
 	if (b->srv == NULL)
 		return -rte_errno;
 	for (i = 0; i < b->o->ports && rc == 0; i++)
-		rc = sl_stack_listen(b->srv, (uint16_t)(b->o->port + i), &bs_server_ops, b);
+		rc = sl_stack_listen(b->srv, (uint16_t)(b->o->port + i),
+				     b->o->workload == WL_STREAM ? &bs_server_discard_ops :
+				     &bs_server_echo_ops, b);
 	if (rc == 0)
 		rc = sl_stack_start(b->srv);
 	return rc;

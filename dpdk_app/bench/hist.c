@@ -12,20 +12,6 @@ hist_init(struct hist *h)
 	h->min = UINT64_MAX;
 }
 
-/* Values below HIST_SUB have a bucket each; above, bucket (e, s) holds the values whose
- * highest set bit is e (e >= HIST_SUB_BITS) and whose next HIST_SUB_BITS bits are s. */
-unsigned int
-hist_bucket(uint64_t v)
-{
-	unsigned int e;
-
-	if (v < HIST_SUB)
-		return (unsigned int)v;
-	e = 63u - (unsigned int)__builtin_clzll(v);
-	return (e - HIST_SUB_BITS + 1) * HIST_SUB +
-	       (unsigned int)((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
-}
-
 void
 hist_bucket_range(unsigned int i, uint64_t *lo, uint64_t *hi)
 {
@@ -39,18 +25,6 @@ hist_bucket_range(unsigned int i, uint64_t *lo, uint64_t *hi)
 	s = i % HIST_SUB;
 	*lo = (1ull << e) | ((uint64_t)s << (e - HIST_SUB_BITS));
 	*hi = *lo + (1ull << (e - HIST_SUB_BITS)) - 1;
-}
-
-void
-hist_add(struct hist *h, uint64_t v)
-{
-	h->b[hist_bucket(v)]++;
-	h->n++;
-	h->sum += v;
-	if (v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
 }
 
 void

@@ -23,14 +23,42 @@ struct hist {
 };
 
 void hist_init(struct hist *h);
-void hist_add(struct hist *h, uint64_t v);
 /* dst += src */
 void hist_merge(struct hist *dst, const struct hist *src);
 /* The value at quantile q (0..1): the upper edge of the bucket holding it, capped by the
  * largest value recorded; 0 when empty. q = 1 is the exact maximum. */
 uint64_t hist_quantile(const struct hist *h, double q);
-/* Bucket index of v, and the range [lo, hi] of values that bucket holds. */
-unsigned int hist_bucket(uint64_t v);
+/* The range [lo, hi] of values bucket i holds. */
 void hist_bucket_range(unsigned int i, uint64_t *lo, uint64_t *hi);
+
+/* hist_bucket and hist_add are inline: rr records a value per request, and a call cost
+ * the bench's client about as much as the bucket's arithmetic. */
+
+/* Bucket index of v. Values below HIST_SUB have a bucket each; above, bucket (e, s) holds
+ * the values whose highest set bit is e (e >= HIST_SUB_BITS) and whose next HIST_SUB_BITS
+ * bits are s. */
+static inline unsigned int
+hist_bucket(uint64_t v)
+{
+	unsigned int e;
+
+	if (v < HIST_SUB)
+		return (unsigned int)v;
+	e = 63u - (unsigned int)__builtin_clzll(v);
+	return (e - HIST_SUB_BITS + 1) * HIST_SUB +
+	       (unsigned int)((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
+}
+
+static inline void
+hist_add(struct hist *h, uint64_t v)
+{
+	h->b[hist_bucket(v)]++;
+	h->n++;
+	h->sum += v;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
 
 #endif /* SLUICE_BENCH_HIST_H */

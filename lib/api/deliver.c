@@ -71,6 +71,10 @@ conn_window_update(struct sl_worker *w, struct tcp_flow *f)
 	deliver_window_update(w, f);
 }
 
+/* The raw stream, one on_message per mbuf. Paused delivery and gone bytes are tested
+ * once, before the first message: within the loop only the callback can change either
+ * (SL_RX_AGAIN, which pauses here, or a close or an abort), and its return is where they
+ * are tested again. */
 static __rte_always_inline void
 conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 {
@@ -80,7 +84,9 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 
 	/* After a normal close the bytes are still the application's: TCP acknowledged
 	 * them. After a reset or an abort they are not delivered. */
-	while (f->rx.bytes > 0 && !(f->flags & TF_RX_PAUSED) && !conn_rx_gone(f)) {
+	if ((f->flags & TF_RX_PAUSED) || conn_rx_gone(f))
+		return;
+	while (f->rx.bytes > 0) {
 		struct rte_mbuf *m = f->rx.q.head;
 		struct sl_msg *msg = &w->raw_msg;	/* one slice, the rest zero */
 		int rc = SL_RX_OK;
@@ -109,7 +115,12 @@ conn_deliver_data(struct sl_worker *w, struct tcp_flow *f)
 			f->flags |= TF_RX_PAUSED;
 			break;
 		}
-		if (f->rx.bytes >= msg->len && f->rx.q.head == m)
+		/* The message's bytes, unless the callback consumed some itself: the whole
+		 * buffer when m is its only mbuf (the usual case, told first), else msg->len
+		 * bytes at the head. */
+		if (likely(rxbuf_is_only(&f->rx, m, msg->len)))
+			rxbuf_consume_only(&w->tcp.seg_spares, &f->rx, m);
+		else if (f->rx.bytes >= msg->len && f->rx.q.head == m)
 			rxbuf_consume(w, &f->rx, msg->len);
 		consumed = true;
 	}
@@ -359,7 +370,10 @@ conn_deliver_resume(struct sl_worker *w)
 		flow_mark_ready(w, f, EV_DATA);
 }
 
-void
+/* Always inline (through LTO): the poll loop has two iterations, the usual and the slow
+ * one (stack.c, worker_iterate), and with a caller more GCC would keep it out of line,
+ * which costs the usual iteration a call and a stack frame of its own. */
+__rte_always_inline void
 conn_deliver(struct sl_worker *w)
 {
 	struct tcp_worker *t = &w->tcp;

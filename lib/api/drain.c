@@ -46,7 +46,14 @@
 int
 sl_stack_drain(struct sl_stack *s)
 {
+	unsigned int i;
+
 	__atomic_store_n(&s->drain_req, 1, __ATOMIC_RELEASE);
+	/* After drain_req: every worker's iterations are slow ones from now on, and those
+	 * test it (sl_worker_poll). */
+	for (i = 0; i < s->nb_workers; i++)
+		__atomic_fetch_or(&s->workers[i]->poll_remote, POLL_REMOTE_DRAIN,
+				  __ATOMIC_RELEASE);
 	return 0;
 }
 

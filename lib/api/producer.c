@@ -128,6 +128,9 @@ producer_register(struct sl_worker *w, struct producer_chan *pc)
 	       !__atomic_compare_exchange_n(&w->pchan_hi, &hi, i + 1, true, __ATOMIC_RELEASE,
 					    __ATOMIC_RELAXED))
 		;
+	/* After pchan_hi: the worker's iterations are slow ones from now on, and those test
+	 * it (sl_worker_poll). */
+	__atomic_fetch_or(&w->poll_remote, POLL_REMOTE_PRODUCERS, __ATOMIC_RELEASE);
 	return 0;
 }
 

@@ -68,6 +68,8 @@ writer_untrack(struct sl_worker *w, struct sl_writer *wr)
 	for (i = 0; i < w->nopen_writers; i++) {
 		if (w->open_writers[i] == wr) {
 			w->open_writers[i] = w->open_writers[--w->nopen_writers];
+			if (w->nopen_writers == 0)
+				w->poll_slow &= ~POLL_SLOW_WRITERS;
 			return;
 		}
 	}
@@ -105,6 +107,7 @@ sl_conn_writer_begin(struct sl_conn *c)
 	wr->resv = 0;
 	wr->open = true;
 	w->open_writers[w->nopen_writers++] = wr;
+	w->poll_slow |= POLL_SLOW_WRITERS;
 	return wr;
 }
 

@@ -27,6 +27,12 @@
  *                     the application read that no segment was built in back to their
  *                     pools (seg_spares.h)
  *
+ * The tests of rare work (writers left open, deferred deliveries, the fault injector, the
+ * handoff ring; producer channels and a drain, which other threads announce) are made
+ * only in a slow iteration, one that starts with w->poll_slow or w->poll_remote set
+ * (worker.h, POLL_SLOW_*, POLL_REMOTE_*); the usual iteration goes without them
+ * (worker_iterate).
+ *
  * Nothing on this path allocates memory other than mbufs from the worker's own pool (or
  * reuses any but received mbufs the application has read, for segments).
  */
@@ -91,23 +97,35 @@ worker_pool(struct sl_worker *w)
 	tcp_mem_update(w);
 }
 
-/* The frames of one burst, in order, to eth_input; those of the usual shape, a TCP segment
- * for us, go to TCP directly after the same checks (rx_direct.h). */
+/* One frame to eth_input; one of the usual shape, a TCP segment for us, goes to TCP
+ * directly after the same checks (rx_direct.h). */
+static __rte_always_inline void
+worker_rx_frame(struct sl_worker *w, struct rte_mbuf *m)
+{
+	w->stats.rx_bytes += m->pkt_len;
+	if (likely(rx_direct_tcp(w, m)))
+		rx_direct_input(w, m);
+	else
+		eth_input(w, m);
+}
+
+/* The frames of one burst, in order. A burst of one (a request-response peer's, every
+ * iteration) goes without the loop and its prefetches, which have nothing to fetch. */
 static __rte_always_inline void
 worker_rx_input(struct sl_worker *w, struct rte_mbuf **pkts, unsigned int n)
 {
 	unsigned int i;
 
-	if (n > 1 && w->tcp.nflows >= TCP_PREFETCH_MIN_FLOWS)
+	if (n == 1) {
+		worker_rx_frame(w, pkts[0]);
+		return;
+	}
+	if (w->tcp.nflows >= TCP_PREFETCH_MIN_FLOWS)
 		tcp_rx_prefetch(w, pkts, n);
 	for (i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		w->stats.rx_bytes += pkts[i]->pkt_len;
-		if (likely(rx_direct_tcp(w, pkts[i])))
-			rx_direct_input(w, pkts[i]);
-		else
-			eth_input(w, pkts[i]);
+		worker_rx_frame(w, pkts[i]);
 	}
 }
 
@@ -128,13 +146,13 @@ worker_rx_faulty(struct sl_worker *w, struct rte_mbuf **burst, unsigned int rx)
 }
 
 static __rte_always_inline unsigned int
-worker_rx(struct sl_worker *w)
+worker_rx(struct sl_worker *w, bool slow)
 {
 	struct rte_mbuf *burst[WORKER_RX_BURST_MAX];
 	unsigned int n;
 
 	n = rte_eth_rx_burst(w->port_id, w->queue_id, burst, w->rx_burst);
-	if (unlikely(w->fault.rx_on))
+	if (slow && unlikely(w->fault.rx_on))
 		return worker_rx_faulty(w, burst, n);
 	if (n == 0)
 		return 0;
@@ -152,11 +170,11 @@ worker_handoff(struct sl_worker *w)
 		steer_drain(w);
 }
 
-static inline void
-worker_deliver(struct sl_worker *w)
+static __rte_always_inline void
+worker_deliver(struct sl_worker *w, bool slow)
 {
 	/* Flows stopped by the per-pass budget last time resume now, packet or not. */
-	if (unlikely(!TAILQ_EMPTY(&w->tcp.deferred)))
+	if (slow && unlikely(!TAILQ_EMPTY(&w->tcp.deferred)))
 		conn_deliver_resume(w);
 	if (!TAILQ_EMPTY(&w->tcp.ready))
 		conn_deliver(w);
@@ -175,11 +193,11 @@ worker_producers(struct sl_worker *w)
  * last run, and both the earliest deadline left in that tick's slot and the first later
  * slot that holds a flow (wheel_run_at_update). */
 static __rte_always_inline void
-worker_timers(struct sl_worker *w)
+worker_timers(struct sl_worker *w, bool slow)
 {
 	if (w->clock.now_us >= w->tcp.wheel_run_at)
 		tcp_timers_run(w);
-	if (unlikely(w->fault.tx_on))
+	if (slow && unlikely(w->fault.tx_on))
 		fault_tick(w);
 	if (likely(w->clock.now_us < w->next_slow_tick_us))
 		return;
@@ -275,25 +293,61 @@ worker_flush(struct sl_worker *w)
 		seg_spares_release(&w->tcp.seg_spares);
 }
 
-unsigned int
-sl_worker_poll(struct sl_worker *w)
+/*
+ * One iteration after the clock. The phases' tests of what is rare (POLL_SLOW_*: writers
+ * left open, deferred flows, the fault injector, the handoff ring; POLL_REMOTE_*:
+ * producer channels, a drain) are made only in a slow iteration; the usual one, whose
+ * w->poll_slow and w->poll_remote were 0 when it started, knows their answer: nothing to
+ * do. Nothing before those tests in the iteration can make it otherwise: flows are
+ * deferred in and after the delivery phase, writers opened by callbacks are closed by its
+ * end, the injector and the ring are set up with the worker. Other threads announce a
+ * producer channel or a drain after publishing it: an iteration that started before
+ * sees it at the next one, as a test made a little earlier would have.
+ */
+static __rte_always_inline unsigned int
+worker_iterate(struct sl_worker *w, bool slow)
 {
 	unsigned int n;
 
-	worker_clock(w);
-	if (unlikely(w->nopen_writers > 0))
+	if (slow && unlikely(w->nopen_writers > 0))
 		while (w->nopen_writers > 0)	/* left open outside a callback */
 			writer_abort_open(w->open_writers[0]);
 	worker_pool(w);
-	n = worker_rx(w);
-	worker_handoff(w);
-	worker_deliver(w);
-	worker_producers(w);
-	worker_timers(w);
-	worker_drain(w);
+	n = worker_rx(w, slow);
+	if (slow)
+		worker_handoff(w);
+	worker_deliver(w, slow);
+	if (slow)
+		worker_producers(w);
+	worker_timers(w, slow);
+	if (slow)
+		worker_drain(w);
 	worker_output(w);
 	worker_flush(w);
 	return n;
+}
+
+/* The slow iteration: every test made, then the word set to what is still owed. Out of
+ * line: the usual iteration's code stays free of it. */
+static __rte_noinline unsigned int
+worker_poll_slow(struct sl_worker *w)
+{
+	unsigned int n = worker_iterate(w, true);
+
+	w->poll_slow = (w->nopen_writers > 0 ? POLL_SLOW_WRITERS : 0) |
+		       (!TAILQ_EMPTY(&w->tcp.deferred) ? POLL_SLOW_DEFERRED : 0) |
+		       (w->fault.rx_on || w->fault.tx_on ? POLL_SLOW_FAULT : 0) |
+		       (w->handoff != NULL ? POLL_SLOW_HANDOFF : 0);
+	return n;
+}
+
+unsigned int
+sl_worker_poll(struct sl_worker *w)
+{
+	worker_clock(w);
+	if (unlikely((w->poll_slow | __atomic_load_n(&w->poll_remote, __ATOMIC_RELAXED)) != 0))
+		return worker_poll_slow(w);
+	return worker_iterate(w, false);
 }
 
 /* ---- creation and teardown ---- */
@@ -316,6 +370,7 @@ worker_init(struct sl_stack *s, struct sl_worker *w)
 	w->max_frame = (uint32_t)cfg->mtu + RTE_ETHER_HDR_LEN +
 		       (cfg->vlan != 0 ? (uint32_t)sizeof(struct rte_vlan_hdr) : 0);
 	clock_init(&w->clock);
+	w->poll_slow = POLL_SLOW_ALL;	/* the first iteration finds out */
 	w->next_slow_tick_us = 0;
 	memset(&w->raw_msg, 0, sizeof(w->raw_msg));
 	w->raw_msg.nslices = 1;

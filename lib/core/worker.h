@@ -39,9 +39,27 @@ struct rte_ring;
 /* How often the worker's slow housekeeping (ARP aging and retries) runs. */
 #define WORKER_SLOW_TICK_US 100000
 
+/* What makes an iteration of the poll loop a slow one (w->poll_slow, sl_worker_poll):
+ * phases that have more to do than the usual iteration's tests find. A bit may be set
+ * while its phase has nothing to do (the slow iteration, which makes every test, clears
+ * it at its end, worker_poll_slow), never clear while it has something: whatever may
+ * give a phase work sets its bit. */
+#define POLL_SLOW_WRITERS	(1u << 0)	/* writers left open (nopen_writers) */
+#define POLL_SLOW_DEFERRED	(1u << 1)	/* flows on the deferred list (flow_defer) */
+#define POLL_SLOW_FAULT		(1u << 2)	/* the fault injector is on (fault.h) */
+#define POLL_SLOW_HANDOFF	(1u << 3)	/* a handoff ring: more than one worker */
+#define POLL_SLOW_ALL		0xfu
+
+/* The same from other threads (w->poll_remote): set with an atomic OR, never cleared while
+ * the worker runs (what they announce stays true: a producer channel, a drain asked for). */
+#define POLL_REMOTE_PRODUCERS	(1u << 0)	/* producer channels (pchan_hi != 0) */
+#define POLL_REMOTE_DRAIN	(1u << 1)	/* sl_stack_drain() was called */
+
 struct sl_worker {
 	/* Read or written every iteration. */
 	struct sl_clock clock;
+	uint32_t poll_slow;		/* POLL_SLOW_*: the next iteration is a slow one */
+	uint32_t poll_remote;		/* POLL_REMOTE_*: so are all, from now on */
 	struct port_txq txq;
 	uint16_t port_id;
 	uint16_t queue_id;
@@ -174,17 +192,21 @@ worker_port_tx(struct sl_worker *w, struct rte_mbuf *m)
 	port_tx(w, m);
 }
 
-/* Every frame of the queue went to the port: counted, and the queue empty and open. */
+/* Every frame of the queue went to the port: counted, and the queue empty and open. The
+ * counts are read into locals first: GCC pairs the two additions into SSE otherwise, more
+ * instructions than two scalar ones. */
 static __rte_always_inline void
 port_txq_all_sent(struct sl_worker *w, struct port_txq *q)
 {
-	w->stats.tx_packets += q->n;
-	w->stats.tx_bytes += q->bytes;
+	uint64_t n = q->n, bytes = q->bytes;
+
 	q->n = 0;
 	q->bytes = 0;
+	w->stats.tx_packets += n;
 	q->flush_at = q->burst;
 	q->refused = 0;
 	q->shut = false;
+	w->stats.tx_bytes += bytes;
 }
 
 /*

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <rte_byteorder.h>
+#include <rte_common.h>
 
 struct rte_ipv4_hdr;
 struct rte_mbuf;
@@ -44,8 +45,9 @@ ipv4_output(struct sl_worker *w, struct rte_mbuf *m, rte_be32_t dst, uint8_t pro
 void
 ipv4_cksum_finish(struct sl_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip);
 
-/* Address that may never appear as a source: 0/8, 127/8, multicast, class E, broadcast. */
-static inline bool
+/* Address that may never appear as a source: 0/8, 127/8, multicast, class E, broadcast.
+ * Always inline: a handful of instructions, fewer than a call, in every receive path. */
+static __rte_always_inline bool
 ipv4_is_martian(rte_be32_t a)
 {
 	uint32_t h = rte_be_to_cpu_32(a);

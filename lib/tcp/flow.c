@@ -394,6 +394,7 @@ flow_defer(struct sl_worker *w, struct tcp_flow *f)
 		return;
 	f->flags |= TF_DEFERRED;
 	TAILQ_INSERT_TAIL(&w->tcp.deferred, f, ready_link);
+	w->poll_slow |= POLL_SLOW_DEFERRED;
 }
 
 void

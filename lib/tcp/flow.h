@@ -353,9 +353,10 @@ struct tcp_worker {
 	/* The common pool's ring when the pool is one of DPDK's ring drivers (the default):
 	 * its free count is read in place, without the driver's call (tcp_mem_free). */
 	const struct rte_ring *mem_ring;
-	/* The pool's cache for the lcore that polled last (tcp_mem_free): found again only
-	 * when another lcore polls. LCORE_ID_ANY has none. */
-	const struct rte_mempool_cache *mem_cache;
+	/* The length of the pool's cache for the lcore that polled last (tcp_mem_free):
+	 * found again only when another lcore polls. LCORE_ID_ANY has no cache: a constant
+	 * 0 then (tcp_mem_no_cache_len), so that the count is one load either way. */
+	const uint32_t *mem_cache_len;
 	unsigned int mem_lcore;
 	bool mem_pressure;
 	/* tests only: no header prediction (tcp_in.c). Beside mem_pressure: prediction's

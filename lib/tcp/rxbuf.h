@@ -67,24 +67,38 @@ rxbuf_append_seg(struct rxbuf *rb, struct rte_mbuf *m, int mdyn)
 void
 rxbuf_consume_walk(struct sl_worker *w, struct rxbuf *rb, uint32_t n);
 
+/* m, of len bytes (len != 0), is the buffer's only mbuf, and its bytes all the buffer's. */
+static __rte_always_inline bool
+rxbuf_is_only(const struct rxbuf *rb, const struct rte_mbuf *m, uint32_t len)
+{
+	return rb->q.head == m && rb->q.tail == m && rb->bytes == len;
+}
+
+/* Drop every byte of a buffer of one mbuf m (rxbuf_is_only): the buffer empty, as
+ * rxbuf_consume_walk leaves it, and m freed, into the worker's segment spares (sp, the
+ * worker's w->tcp.seg_spares: the answer's segment will be built in it). */
+static __rte_always_inline void
+rxbuf_consume_only(struct seg_spares *sp, struct rxbuf *rb, struct rte_mbuf *m)
+{
+	rb->q.head = NULL;
+	rb->q.tail = NULL;
+	rb->q.n = 0;
+	rb->consumed += rb->bytes;
+	rb->bytes = 0;
+	rb->truesize -= m->buf_len;
+	seg_spare_put(sp, m);
+}
+
 /* Drop the first n (<= bytes) bytes. Inline for the usual case, every byte of a buffer of
- * one mbuf (a request-response connection reads each message whole): the buffer empty, as
- * the walk leaves it, and that mbuf freed, into the worker's segment spares (sp, the
- * worker's w->tcp.seg_spares: the answer's segment will be built in it). Called through
- * rxbuf_consume, which finds sp in w where struct sl_worker is known. */
+ * one mbuf (a request-response connection reads each message whole): rxbuf_consume_only.
+ * Called through rxbuf_consume, which finds sp in w where struct sl_worker is known. */
 static __rte_always_inline void
 rxbuf_consume_sp(struct sl_worker *w, struct seg_spares *sp, struct rxbuf *rb, uint32_t n)
 {
 	struct rte_mbuf *m = rb->q.head;
 
 	if (likely(n == rb->bytes && n != 0 && m == rb->q.tail)) {
-		rb->q.head = NULL;
-		rb->q.tail = NULL;
-		rb->q.n = 0;
-		rb->bytes = 0;
-		rb->consumed += n;
-		rb->truesize -= m->buf_len;
-		seg_spare_put(sp, m);
+		rxbuf_consume_only(sp, rb, m);
 		return;
 	}
 	rxbuf_consume_walk(w, rb, n);

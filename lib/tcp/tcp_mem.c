@@ -68,7 +68,7 @@ tcp_mem_init(struct sl_worker *w)
 	 * rte_ring at pool_data and count them with rte_ring_count; any other driver is
 	 * asked through its get_count. */
 	t->mem_lcore = LCORE_ID_ANY;
-	t->mem_cache = NULL;
+	t->mem_cache_len = &tcp_mem_no_cache_len;
 	t->mem_ring = NULL;
 	if (w->pool != NULL) {
 		const struct rte_mempool_ops *ops = rte_mempool_get_ops(w->pool->ops_index);

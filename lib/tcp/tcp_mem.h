@@ -69,6 +69,9 @@ struct txbuf;
 void
 tcp_mem_init(struct sl_worker *w);
 
+/* The cache length of a pool without one for this lcore (tcp_worker.mem_cache_len). */
+static const uint32_t tcp_mem_no_cache_len;
+
 /* Free mbufs of the worker's pool: the common pool (its driver's get_count, a ring's
  * count for the default one; rte_mempool_ops_get_count is not exported) plus this lcore's
  * cache. Other lcores' caches (workers that freed handed-over mbufs into it) are not
@@ -84,8 +87,10 @@ tcp_mem_free(struct sl_worker *w)
 	uint32_t common;
 
 	if (unlikely(lcore != t->mem_lcore)) {
+		const struct rte_mempool_cache *c = rte_mempool_default_cache(w->pool, lcore);
+
 		t->mem_lcore = lcore;
-		t->mem_cache = rte_mempool_default_cache(w->pool, lcore);
+		t->mem_cache_len = c != NULL ? &c->len : &tcp_mem_no_cache_len;
 	}
 	if (likely(t->mem_ring != NULL)) {
 		common = rte_ring_count(t->mem_ring);
@@ -94,7 +99,7 @@ tcp_mem_free(struct sl_worker *w)
 
 		common = ops->get_count(w->pool);
 	}
-	return common + (t->mem_cache != NULL ? t->mem_cache->len : 0);
+	return common + *t->mem_cache_len;
 }
 
 /* Once per poll iteration: the pressure flag, the hoarding threshold under pressure, and

@@ -2,7 +2,7 @@
 /* The receive buffer's consume (rxbuf.h): the inline case, a whole buffer of one mbuf,
  * leaves the buffer and the pool as the walk over the mbufs (rxbuf_consume_walk) does
  * once the iteration's segment spares are back in the pool, and every other case is the
- * walk's. The mbuf the inline case keeps for a segment (seg_spares.h) comes out in the
+ * walk's; the raw delivery's test of that case (rxbuf_is_only) holds for it alone. The mbuf the inline case keeps for a segment (seg_spares.h) comes out in the
  * state rte_pktmbuf_alloc returns, whatever the receive path left in it; only mbufs no
  * one else holds and at least as large as the worker's are kept, at most SEG_SPARE_MAX. */
 
@@ -32,6 +32,41 @@ rb_fill(struct sl_worker *w, struct rxbuf *rb, unsigned int nseg, uint16_t len, 
 		rxbuf_append_seg(rb, m, w->tcp.mdyn);
 	}
 	assert_int_equal(rb->q.n, nseg);
+}
+
+/* The raw delivery's way (api/deliver.c): a buffer that is one mbuf of n bytes
+ * (rxbuf_is_only, only then) is emptied by rxbuf_consume_only, anything else by
+ * rxbuf_consume; the same buffer state and pool as rxbuf_consume alone. */
+static void
+rb_delivery_way(struct th *t, unsigned int nseg, uint16_t len, uint32_t n)
+{
+	struct sl_worker *w = t->w;
+	struct rxbuf a, c;
+	unsigned int in_use0 = rte_mempool_in_use_count(w->pool), in_use_a;
+	bool only;
+
+	rb_fill(w, &a, nseg, len, 1000);
+	rxbuf_consume(w, &a, n);
+	seg_spares_release(&w->tcp.seg_spares);
+	in_use_a = rte_mempool_in_use_count(w->pool);
+	rb_fill(w, &c, nseg, len, 1000);
+	only = c.q.head != NULL && rxbuf_is_only(&c, c.q.head, n);
+	assert_int_equal(only, nseg == 1 && n == len && n != 0);
+	if (only)
+		rxbuf_consume_only(&w->tcp.seg_spares, &c, c.q.head);
+	else
+		rxbuf_consume(w, &c, n);
+	seg_spares_release(&w->tcp.seg_spares);
+	assert_int_equal(rte_mempool_in_use_count(w->pool) - in_use_a, in_use_a - in_use0);
+	assert_int_equal(a.bytes, c.bytes);
+	assert_int_equal(a.consumed, c.consumed);
+	assert_int_equal(a.truesize, c.truesize);
+	assert_int_equal(a.q.n, c.q.n);
+	assert_int_equal(a.q.head == NULL, c.q.head == NULL);
+	assert_int_equal(a.q.tail == NULL, c.q.tail == NULL);
+	rxbuf_free(w, &a);
+	rxbuf_free(w, &c);
+	assert_int_equal(rte_mempool_in_use_count(w->pool), in_use0);
 }
 
 /* Consume n bytes of a fresh buffer both ways: the same buffer state, the same pool. */
@@ -65,6 +100,7 @@ rb_both_ways(struct th *t, unsigned int nseg, uint16_t len, uint32_t n)
 	rxbuf_free(w, &a);
 	rxbuf_free(w, &b);
 	assert_int_equal(rte_mempool_in_use_count(w->pool), in_use0);
+	rb_delivery_way(t, nseg, len, n);
 }
 
 static void
