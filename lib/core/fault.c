@@ -79,6 +79,9 @@ fault_init(struct sl_worker *w)
 	f->tx.rng = splitmix64(&x) | 1;
 	f->rx_on = (c->dir & SL_FAULT_RX) != 0;
 	f->tx_on = (c->dir & SL_FAULT_TX) != 0;
+	/* The poll loop tests the injector only in a slow iteration (stack.c). */
+	if (f->rx_on || f->tx_on)
+		w->poll_slow |= POLL_SLOW_FAULT;
 	SL_LOG(NOTICE, "worker %u: fault injection drop=%u dup=%u reorder=%u corrupt=%u "
 	       "truncate=%u ce=%u ppm, dir=%s, seed=%" PRIu64 " (replay: --fault ...,seed=%"
 	       PRIu64 ")", w->id, c->drop, c->dup, c->reorder, c->corrupt, c->truncate, c->ce,
