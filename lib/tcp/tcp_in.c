@@ -1430,18 +1430,20 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const 
 
 	if (likely(dlen == m->pkt_len)) {
 		/* The whole segment in the first mbuf (nearly always): the tests below on
-		 * the segment's length are then those on the first mbuf's, made once. */
-		if (unlikely(dlen < off + sizeof(*th)))
+		 * the segment's length are then those on the first mbuf's, made once.
+		 * dlen < off + 20 is l4len < 20 as a signed test (pkt_len, here a data
+		 * length, is below 2^16: no wrap, and a negative l4len fails it too). */
+		if (unlikely((int32_t)l4len < (int32_t)sizeof(*th)))
 			return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
 		th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
-		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		hlen = (uint32_t)(th->data_off >> 2) & 0x3c;	/* (data_off >> 4) * 4 */
 		if (unlikely(hlen < sizeof(*th) || hlen > l4len))
 			return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
 	} else {
 		if (unlikely(l4len < sizeof(*th) || dlen < off + sizeof(*th)))
 			return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
 		th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
-		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		hlen = (uint32_t)(th->data_off >> 2) & 0x3c;
 		if (unlikely(hlen < sizeof(*th) || hlen > l4len || dlen < off + hlen))
 			return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
 	}
@@ -1464,12 +1466,17 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const 
 	s->key.laddr = ip->dst_addr;
 	s->key.rport = th->src_port;
 	s->key.lport = th->dst_port;
-	if (hlen > sizeof(*th)) {
-		if (tcp_opt_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), &s->opts) != 0)
-			w->stats.tcp_opt_malformed++;
-	} else {
+	/* The options of nearly every segment (the timestamps alone) or none, tested
+	 * inline; any other layout takes tcp_opt_parse's walk. */
+	if (likely(hlen == sizeof(*th) + TCP_OPT_TS_LEN)) {
+		if (likely(tcp_opt_parse_ts((const uint8_t *)(th + 1), &s->opts)))
+			return true;
+	} else if (hlen == sizeof(*th)) {
 		s->opts.has = 0;
+		return true;
 	}
+	if (tcp_opt_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), &s->opts) != 0)
+		w->stats.tcp_opt_malformed++;
 	return true;
 }
 

@@ -614,6 +614,18 @@ test_opt_parse_nop_nop_ts_fast_path_agrees_with_walk(void **state)
 		assert_int_equal(a.tsecr, tsecr);
 		opts_assert_same_ts(&a, &b);
 		opts_assert_same_ts(&a, &c);
+		/* tcp_seg_parse's inline test (tcp_opt_parse_ts) gives the same, and for any
+		 * other layout says no without writing. */
+		memset(&b, (int)(~i & 0xff), sizeof(b));
+		assert_true(tcp_opt_parse_ts(fast, &b));
+		opts_assert_same_ts(&a, &b);
+		memset(&c, 0x3c, sizeof(c));
+		b = c;
+		assert_false(tcp_opt_parse_ts(tail, &c));
+		assert_memory_equal(&b, &c, sizeof(b));
+		fast[i % 4] ^= (uint8_t)(1u << (i / 4 % 8));
+		assert_false(tcp_opt_parse_ts(fast, &c));
+		assert_memory_equal(&b, &c, sizeof(b));
 	}
 }
 
