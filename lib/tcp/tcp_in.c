@@ -6,7 +6,8 @@
  * tcp_sack.c) and RFC 6298 (RTT).
  *
  * ipv4_input -> tcp_input:
- *   tcp_seg_parse      header, checksum, ports and flags; options parsed; then lookup
+ *   tcp_seg_parse      header, checksum, flags; options parsed; then lookup (port 0
+ *                      tested there: tcp_seg_port0)
  *   tcp_input_noflow   CLOSED (RST) and LISTEN: SYN -> SYN-RECEIVED or a SYN cookie,
  *                      ACK -> cookie check
  *   tcp_input_syn_sent the reply to our SYN (or a simultaneous open)
@@ -1414,6 +1415,27 @@ tcp_parse_drop(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th, cons
 
 #define TCP_PARSE_DROP(w, ip, th, ctr) ((w)->stats.ctr++, tcp_parse_drop(ip, th, #ctr))
 
+/*
+ * The last of the header checks, "port 0" (RFC 9293 §3.10.7 does not allow it as either
+ * port): true, counted and noted as tcp_parse_drop notes it, when s has it; the caller
+ * frees the segment. Made where the flow is looked up, not in tcp_seg_parse: a segment of
+ * the flow of the last segment has that flow's ports, which are not zero (a passive
+ * open's come from a SYN that passed here, an active open's are a non-zero remote port
+ * and an ephemeral one of [port_min, port_max], port_min at least 1 by
+ * sl_config_validate). tcp_seg_parse makes it itself where the order of the counters
+ * depends on it: before its flags drop (port 0 is counted first) and before the walk over
+ * options other than the timestamps (a port-0 segment's are not counted malformed).
+ * Nothing else is done with a segment before this point but reading the flow cache.
+ */
+static __rte_always_inline bool
+tcp_seg_port0(struct sl_worker *w, const struct tcp_seg *s)
+{
+	if (likely(s->key.rport != 0 && s->key.lport != 0))
+		return false;
+	TCP_DROP(w, s, tcp_drop_port0);
+	return true;
+}
+
 /* The header checks every segment passes before any state is looked at (RFC 9293
  * §3.10.7, and the impossible flag combinations), and the parsed segment in *s; off is
  * where the TCP header starts (m->l2_len + m->l3_len). Returns false, counted, when the
@@ -1449,11 +1471,14 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const 
 	}
 	if (unlikely(!tcp_cksum_ok(m, ip, off, l4len)))
 		return TCP_PARSE_DROP(w, ip, th, tcp_drop_cksum);
-	if (unlikely(th->src_port == 0 || th->dst_port == 0))
-		return TCP_PARSE_DROP(w, ip, th, tcp_drop_port0);
+	/* Port 0 (RFC 9293 §3.10.7) is tested last, by tcp_seg_port0, and only for
+	 * segments that need it: the drops below take its verdict first. */
 	fl = th->tcp_flags;
-	if (unlikely((fl & RTE_TCP_SYN_FLAG) && (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))))
+	if (unlikely((fl & RTE_TCP_SYN_FLAG) && (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))) {
+		if (th->src_port == 0 || th->dst_port == 0)
+			return TCP_PARSE_DROP(w, ip, th, tcp_drop_port0);
 		return TCP_PARSE_DROP(w, ip, th, tcp_drop_flags);
+	}
 	s->th = th;
 	s->flags = fl;
 	s->hlen = (uint8_t)hlen;
@@ -1475,6 +1500,8 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const 
 		s->opts.has = 0;
 		return true;
 	}
+	if (unlikely(th->src_port == 0 || th->dst_port == 0))
+		return TCP_PARSE_DROP(w, ip, th, tcp_drop_port0);
 	if (tcp_opt_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), &s->opts) != 0)
 		w->stats.tcp_opt_malformed++;
 	return true;
@@ -1518,9 +1545,14 @@ tcp_input_at(struct sl_worker *w, struct rte_mbuf *m, const uint32_t off)
 	/* flow_lookup's one-entry cache, checked here without the call: the flow of the
 	 * last segment is, with one connection busy, the flow of this one. */
 	f = w->tcp.last_hit;
-	if (f == NULL || !flow_key_eq(&f->key, &s.key))
+	if (f == NULL || !flow_key_eq(&f->key, &s.key)) {
+		if (unlikely(tcp_seg_port0(w, &s))) {
+			rte_pktmbuf_free(m);
+			return;
+		}
 		f = w->tcp.rx_hint_i < w->tcp.rx_hint_n ? tcp_rx_hinted(w, m, &s.key) :
 							   flow_lookup(w, &s.key);
+	}
 	if (f == NULL)
 		tcp_input_noflow(w, m, &s);
 	else if (unlikely(!tcp_input_predicted(w, f, m, &s, off)))
