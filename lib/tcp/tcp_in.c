@@ -868,16 +868,20 @@ tcp_ack_all_ok(const struct sl_worker *w, const struct tcp_flow *f, const struct
  * the duplicate count resets; tcp_rtx_timer_ack finds nothing in flight and no persist,
  * so the timer stops; tcp_recovery_ack takes its common case (nothing to undo, no probe,
  * no D-SACK, the delivered record not a retransmission, fack = SND.UNA), which is RACK's
- * update alone (tcp_recovery_ack_all); recover trails SND.UNA. The same stores in the
- * same order, without the SACK news passed between the steps or their checks repeated;
- * tests compare it with the general path (test_tcp_recovery.c). */
+ * update alone (tcp_recovery_ack_all); recover trails SND.UNA. The same stores, without
+ * the SACK news passed between the steps or their checks repeated, in the same order but
+ * for RACK's, made first (see there); tests compare it with the general path
+ * (test_tcp_recovery.c). */
 static __rte_always_inline void
 tcp_ack_all(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 {
 	uint32_t ack = s->ack;
 	uint32_t acked = ack - f->snd_una;
-	uint32_t xmit = f->sb.rec[0].xmit;
 
+	/* RACK's update first, while the record's time is at hand (made last, the time
+	 * had to outlive the calls below in a stack slot): no step below reads what it
+	 * writes (f->rec's RACK fields), and it reads nothing they write. */
+	tcp_recovery_ack_all(w, f, f->sb.rec[0].xmit, ack);
 	f->sb.n = 0;
 	f->sb.fack = ack;
 	tcp_ack_advance(w, f, ack, acked);
@@ -901,7 +905,6 @@ tcp_ack_all(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 	f->unacked_since = 0;
 	f->idle_since = w->clock.now_us;
 	flow_mark_dirty(w, f);
-	tcp_recovery_ack_all(w, f, xmit, ack);
 	if (seq_gt(ack, f->recover + 1))
 		f->recover = ack - 1;
 }
