@@ -1442,7 +1442,8 @@ tcp_seg_port0(struct sl_worker *w, const struct tcp_seg *s)
 /* The header checks every segment passes before any state is looked at (RFC 9293
  * §3.10.7, and the impossible flag combinations), and the parsed segment in *s; off is
  * where the TCP header starts (m->l2_len + m->l3_len). Returns false, counted, when the
- * segment is malformed; the caller frees it. */
+ * segment is malformed; the caller frees it. Port 0 is left to the caller where the flow
+ * cache misses (tcp_seg_port0), but where the order of the counters needs it here. */
 static __rte_always_inline bool
 tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const uint32_t off)
 {
