@@ -735,6 +735,13 @@ sl_config_validate(const struct sl_config *cfg, char *err, size_t errlen)
 			 cfg->tx_queue_max);
 		return -EINVAL;
 	}
+	/* No flow may have port 0: tcp_in.c tests it only where the flow cache misses
+	 * (tcp_seg_port0). The option table already refuses it; a config built in code
+	 * must too. */
+	if (cfg->port_min == 0) {
+		snprintf(err, errlen, "--port-min must be at least 1");
+		return -EINVAL;
+	}
 	if (cfg->port_min > cfg->port_max) {
 		snprintf(err, errlen, "--port-min %u is above --port-max %u", cfg->port_min,
 			 cfg->port_max);

@@ -6,7 +6,8 @@
  * tcp_sack.c) and RFC 6298 (RTT).
  *
  * ipv4_input -> tcp_input:
- *   tcp_seg_parse      header, checksum, ports and flags; options parsed; then lookup
+ *   tcp_seg_parse      header, checksum, flags; options parsed; then lookup (port 0
+ *                      tested there: tcp_seg_port0)
  *   tcp_input_noflow   CLOSED (RST) and LISTEN: SYN -> SYN-RECEIVED or a SYN cookie,
  *                      ACK -> cookie check
  *   tcp_input_syn_sent the reply to our SYN (or a simultaneous open)
@@ -867,16 +868,20 @@ tcp_ack_all_ok(const struct sl_worker *w, const struct tcp_flow *f, const struct
  * the duplicate count resets; tcp_rtx_timer_ack finds nothing in flight and no persist,
  * so the timer stops; tcp_recovery_ack takes its common case (nothing to undo, no probe,
  * no D-SACK, the delivered record not a retransmission, fack = SND.UNA), which is RACK's
- * update alone (tcp_recovery_ack_all); recover trails SND.UNA. The same stores in the
- * same order, without the SACK news passed between the steps or their checks repeated;
- * tests compare it with the general path (test_tcp_recovery.c). */
+ * update alone (tcp_recovery_ack_all); recover trails SND.UNA. The same stores, without
+ * the SACK news passed between the steps or their checks repeated, in the same order but
+ * for RACK's, made first (see there); tests compare it with the general path
+ * (test_tcp_recovery.c). */
 static __rte_always_inline void
 tcp_ack_all(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 {
 	uint32_t ack = s->ack;
 	uint32_t acked = ack - f->snd_una;
-	uint32_t xmit = f->sb.rec[0].xmit;
 
+	/* RACK's update first, while the record's time is at hand (made last, the time
+	 * had to outlive the calls below in a stack slot): no step below reads what it
+	 * writes (f->rec's RACK fields), and it reads nothing they write. */
+	tcp_recovery_ack_all(w, f, f->sb.rec[0].xmit, ack);
 	f->sb.n = 0;
 	f->sb.fack = ack;
 	tcp_ack_advance(w, f, ack, acked);
@@ -900,7 +905,6 @@ tcp_ack_all(struct sl_worker *w, struct tcp_flow *f, const struct tcp_seg *s)
 	f->unacked_since = 0;
 	f->idle_since = w->clock.now_us;
 	flow_mark_dirty(w, f);
-	tcp_recovery_ack_all(w, f, xmit, ack);
 	if (seq_gt(ack, f->recover + 1))
 		f->recover = ack - 1;
 }
@@ -1414,10 +1418,32 @@ tcp_parse_drop(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th, cons
 
 #define TCP_PARSE_DROP(w, ip, th, ctr) ((w)->stats.ctr++, tcp_parse_drop(ip, th, #ctr))
 
+/*
+ * The last of the header checks, "port 0" (RFC 9293 §3.10.7 does not allow it as either
+ * port): true, counted and noted as tcp_parse_drop notes it, when s has it; the caller
+ * frees the segment. Made where the flow is looked up, not in tcp_seg_parse: a segment of
+ * the flow of the last segment has that flow's ports, which are not zero (a passive
+ * open's come from a SYN that passed here, an active open's are a non-zero remote port
+ * and an ephemeral one of [port_min, port_max], port_min at least 1 by
+ * sl_config_validate). tcp_seg_parse makes it itself where the order of the counters
+ * depends on it: before its flags drop (port 0 is counted first) and before the walk over
+ * options other than the timestamps (a port-0 segment's are not counted malformed).
+ * Nothing else is done with a segment before this point but reading the flow cache.
+ */
+static __rte_always_inline bool
+tcp_seg_port0(struct sl_worker *w, const struct tcp_seg *s)
+{
+	if (likely(s->key.rport != 0 && s->key.lport != 0))
+		return false;
+	TCP_DROP(w, s, tcp_drop_port0);
+	return true;
+}
+
 /* The header checks every segment passes before any state is looked at (RFC 9293
  * §3.10.7, and the impossible flag combinations), and the parsed segment in *s; off is
  * where the TCP header starts (m->l2_len + m->l3_len). Returns false, counted, when the
- * segment is malformed; the caller frees it. */
+ * segment is malformed; the caller frees it. Port 0 is left to the caller where the flow
+ * cache misses (tcp_seg_port0), but where the order of the counters needs it here. */
 static __rte_always_inline bool
 tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const uint32_t off)
 {
@@ -1430,28 +1456,33 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const 
 
 	if (likely(dlen == m->pkt_len)) {
 		/* The whole segment in the first mbuf (nearly always): the tests below on
-		 * the segment's length are then those on the first mbuf's, made once. */
-		if (unlikely(dlen < off + sizeof(*th)))
+		 * the segment's length are then those on the first mbuf's, made once.
+		 * dlen < off + 20 is l4len < 20 as a signed test (pkt_len, here a data
+		 * length, is below 2^16: no wrap, and a negative l4len fails it too). */
+		if (unlikely((int32_t)l4len < (int32_t)sizeof(*th)))
 			return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
 		th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
-		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		hlen = (uint32_t)(th->data_off >> 2) & 0x3c;	/* (data_off >> 4) * 4 */
 		if (unlikely(hlen < sizeof(*th) || hlen > l4len))
 			return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
 	} else {
 		if (unlikely(l4len < sizeof(*th) || dlen < off + sizeof(*th)))
 			return TCP_PARSE_DROP(w, ip, NULL, tcp_drop_short);
 		th = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, off);
-		hlen = (uint32_t)(th->data_off >> 4) * 4;
+		hlen = (uint32_t)(th->data_off >> 2) & 0x3c;
 		if (unlikely(hlen < sizeof(*th) || hlen > l4len || dlen < off + hlen))
 			return TCP_PARSE_DROP(w, ip, th, tcp_drop_doff);
 	}
 	if (unlikely(!tcp_cksum_ok(m, ip, off, l4len)))
 		return TCP_PARSE_DROP(w, ip, th, tcp_drop_cksum);
-	if (unlikely(th->src_port == 0 || th->dst_port == 0))
-		return TCP_PARSE_DROP(w, ip, th, tcp_drop_port0);
+	/* Port 0 (RFC 9293 §3.10.7) is tested last, by tcp_seg_port0, and only for
+	 * segments that need it: the drops below take its verdict first. */
 	fl = th->tcp_flags;
-	if (unlikely((fl & RTE_TCP_SYN_FLAG) && (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG))))
+	if (unlikely((fl & RTE_TCP_SYN_FLAG) && (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)))) {
+		if (th->src_port == 0 || th->dst_port == 0)
+			return TCP_PARSE_DROP(w, ip, th, tcp_drop_port0);
 		return TCP_PARSE_DROP(w, ip, th, tcp_drop_flags);
+	}
 	s->th = th;
 	s->flags = fl;
 	s->hlen = (uint8_t)hlen;
@@ -1464,12 +1495,19 @@ tcp_seg_parse(struct sl_worker *w, struct rte_mbuf *m, struct tcp_seg *s, const 
 	s->key.laddr = ip->dst_addr;
 	s->key.rport = th->src_port;
 	s->key.lport = th->dst_port;
-	if (hlen > sizeof(*th)) {
-		if (tcp_opt_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), &s->opts) != 0)
-			w->stats.tcp_opt_malformed++;
-	} else {
+	/* The options of nearly every segment (the timestamps alone) or none, tested
+	 * inline; any other layout takes tcp_opt_parse's walk. */
+	if (likely(hlen == sizeof(*th) + TCP_OPT_TS_LEN)) {
+		if (likely(tcp_opt_parse_ts((const uint8_t *)(th + 1), &s->opts)))
+			return true;
+	} else if (hlen == sizeof(*th)) {
 		s->opts.has = 0;
+		return true;
 	}
+	if (unlikely(th->src_port == 0 || th->dst_port == 0))
+		return TCP_PARSE_DROP(w, ip, th, tcp_drop_port0);
+	if (tcp_opt_parse((const uint8_t *)(th + 1), hlen - sizeof(*th), &s->opts) != 0)
+		w->stats.tcp_opt_malformed++;
 	return true;
 }
 
@@ -1511,9 +1549,14 @@ tcp_input_at(struct sl_worker *w, struct rte_mbuf *m, const uint32_t off)
 	/* flow_lookup's one-entry cache, checked here without the call: the flow of the
 	 * last segment is, with one connection busy, the flow of this one. */
 	f = w->tcp.last_hit;
-	if (f == NULL || !flow_key_eq(&f->key, &s.key))
+	if (f == NULL || !flow_key_eq(&f->key, &s.key)) {
+		if (unlikely(tcp_seg_port0(w, &s))) {
+			rte_pktmbuf_free(m);
+			return;
+		}
 		f = w->tcp.rx_hint_i < w->tcp.rx_hint_n ? tcp_rx_hinted(w, m, &s.key) :
 							   flow_lookup(w, &s.key);
+	}
 	if (f == NULL)
 		tcp_input_noflow(w, m, &s);
 	else if (unlikely(!tcp_input_predicted(w, f, m, &s, off)))

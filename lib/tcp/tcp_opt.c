@@ -45,15 +45,8 @@ tcp_opt_parse(const uint8_t *p, size_t len, struct tcp_opts *o)
 
 	/* The layout of nearly every segment after the handshake, as Linux and sluice write
 	 * it (RFC 7323 Appendix A): NOP, NOP, timestamps. One compare instead of the walk. */
-	if (len == 12 && get32(p) == (OPT_NOP << 24 | OPT_NOP << 16 | OPT_TS << 8 | 10)) {
-		/* has, wscale, nsack and mss (and the padding among them) as one store. */
-		static const struct tcp_opts ts_only = { .has = TO_TS };
-
-		memcpy(o, &ts_only, offsetof(struct tcp_opts, tsval));
-		o->tsval = get32(p + 4);
-		o->tsecr = get32(p + 8);
+	if (len == TCP_OPT_TS_LEN && tcp_opt_parse_ts(p, o))
 		return 0;
-	}
 	memset(o, 0, sizeof(*o));
 	while (i < len) {
 		uint8_t kind = p[i], olen;

@@ -6,6 +6,7 @@
  * fuzzed on its own; it terminates on any input (every step consumes at least one byte)
  * and never reads past the length it is given. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -59,6 +60,29 @@ tcp_opt_write(uint8_t *p, int ts, uint32_t tsval, uint32_t tsecr,
 
 /* Its first word (NOP, NOP, kind 8, length 10) in memory order, as a checksum adds it. */
 #define TCP_OPT_TS_LEAD RTE_BE32(1u << 24 | 1u << 16 | 8u << 8 | 10u)
+
+/* tcp_opt_parse of the TCP_OPT_TS_LEN option bytes at p when they are that layout, the
+ * one every segment of an established connection carries: returns true with *o filled
+ * as tcp_opt_parse fills it, false (nothing written) for any other bytes. Inline: the
+ * receive path (tcp_in.c tcp_seg_parse) makes this test before any call, and compares
+ * the lead word in network order, as it lies in the segment (no byte swap). */
+static inline bool
+tcp_opt_parse_ts(const uint8_t *p, struct tcp_opts *o)
+{
+	/* has, wscale, nsack and mss (and the padding among them) as one store. */
+	static const struct tcp_opts ts_only = { .has = TO_TS };
+	uint32_t lead, tsval, tsecr;
+
+	memcpy(&lead, p, 4);
+	if (lead != TCP_OPT_TS_LEAD)
+		return false;
+	memcpy(o, &ts_only, offsetof(struct tcp_opts, tsval));
+	memcpy(&tsval, p + 4, 4);
+	memcpy(&tsecr, p + 8, 4);
+	o->tsval = rte_be_to_cpu_32(tsval);
+	o->tsecr = rte_be_to_cpu_32(tsecr);
+	return true;
+}
 
 /* The same from values already in network order. */
 static inline void

@@ -315,10 +315,11 @@ rack_update(struct sl_worker *w, struct tcp_flow *f, const struct tcp_sack_news 
 		r->rack_reord = true;
 	if (!n->delivered)
 		return;
-	/* A stamp can lie a microsecond ahead of the clock (tcp_sack.c sb_stamp). max(d, 0)
-	 * as a mask: as a conditional, the compiler took it to a vector register and back. */
+	/* A stamp can lie a microsecond ahead of the clock (tcp_sack.c sb_stamp): max(d, 0),
+	 * a conditional move (three instructions; the mask it replaced took five, and an
+	 * earlier RTE_MAX went through a vector register). */
 	d = (int32_t)(rec_now(w) - n->xmit);
-	rtt = (uint32_t)d & ~(uint32_t)(d >> 31);
+	rtt = d > 0 ? (uint32_t)d : 0;
 	/* An ACK sooner than any RTT seen answers the original, not the retransmission. */
 	if (n->delivered_rtx && (rtt == 0 || (r->rack_min_rtt != 0 && rtt < r->rack_min_rtt)))
 		return;

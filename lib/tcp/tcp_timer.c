@@ -195,7 +195,9 @@ tcp_rtt_estimate(struct sl_worker *w, struct tcp_flow *f, uint32_t rtt)
 	uint32_t srtt = f->srtt, rttvar, rto;
 
 	rtt += rtt == 0;
-	if (srtt == 0) {
+	/* The first sample of a connection is the rare case: laid out of line, the update
+	 * of every other one runs without a jump. */
+	if (unlikely(srtt == 0)) {
 		/* RFC 6298 (2.2): SRTT = R, RTTVAR = R/2. */
 		srtt = rtt << 3;
 		rttvar = rtt << 1;

@@ -271,6 +271,15 @@ test_config_validate_cross_field_rules(void **state)
 	c.cfg.mbufs = 1000;
 	assert_int_equal(sl_config_validate(&c.cfg, c.err, sizeof(c.err)), -EINVAL);
 	assert_non_null(strstr(c.err, "mbufs"));
+	/* A config built in code: no ephemeral port 0 (no flow may have it, tcp_in.c). */
+	ctx_init(&c);
+	c.cfg.ip.addr = htonl(0xc6120002);
+	c.cfg.ip.len = 24;
+	c.cfg.port_min = 0;
+	assert_int_equal(sl_config_validate(&c.cfg, c.err, sizeof(c.err)), -EINVAL);
+	assert_non_null(strstr(c.err, "port-min"));
+	c.cfg.port_min = 1;
+	assert_int_equal(sl_config_validate(&c.cfg, c.err, sizeof(c.err)), 0);
 }
 
 int

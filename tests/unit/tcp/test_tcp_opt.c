@@ -565,6 +565,45 @@ test_listen_port_zero_dropped(void **state)
 	assert_int_equal(x->t.w->tcp.nflows, 0);
 }
 
+/* Port 0 is tested where the flow cache misses (tcp_seg_port0), after the flags and the
+ * options: the counters must still be those of testing it first. With a connection up
+ * (the cache holds its flow), segments with port 0 as either port, with no options, the
+ * timestamps, malformed options or SYN+FIN, each go to tcp_drop_port0 alone. */
+static void
+test_port_zero_counted_before_flags_and_options(void **state)
+{
+	static const uint8_t bad[] = { 1, 1, 1, 8 };
+	static const uint8_t ts[] = { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2 };
+	struct tt *x = *state;
+	struct tpeer *p = &x->p;
+	unsigned int i;
+
+	p->ts = false;
+	tpeer_connect(p);
+	for (i = 0; i < 8; i++) {
+		struct tseg s = {
+			.sport = (i & 1) ? 0 : p->port, .dport = (i & 1) ? p->lport : 0,
+			.seq = p->snd_nxt, .ack = p->rcv_nxt, .wnd = 65535,
+			.flags = (i >> 1) == 3 ? TH_SYN | TH_FIN : TH_ACK | TH_PSH,
+			.opts = (i >> 1) == 1 ? ts : (i >> 1) == 2 ? bad : NULL,
+			.olen = (i >> 1) == 1 ? sizeof(ts) : (i >> 1) == 2 ? sizeof(bad) : 0,
+			.data = "abcd", .len = 4,
+		};
+
+		tp_inject(&x->t, &s);
+		assert_int_equal(th_stats(&x->t)->tcp_drop_port0, i + 1);
+	}
+	assert_int_equal(th_stats(&x->t)->tcp_opt_malformed, 0);
+	assert_int_equal(th_stats(&x->t)->tcp_drop_flags, 0);
+	assert_int_equal(p->tc->rx_bytes, 0);
+	tpeer_expect_nothing(p);
+	/* The connection's own segments still pass. */
+	tpeer_xmit_opts(p, TH_ACK | TH_PSH, p->snd_nxt, p->rcv_nxt, 65535, bad, sizeof(bad),
+			"data", 4);
+	assert_int_equal(p->tc->rx_bytes, 4);
+	assert_int_equal(th_stats(&x->t)->tcp_opt_malformed, 1);
+}
+
 /* b parsed to the same fields as a. */
 static void
 opts_assert_same_ts(const struct tcp_opts *a, const struct tcp_opts *b)
@@ -614,6 +653,18 @@ test_opt_parse_nop_nop_ts_fast_path_agrees_with_walk(void **state)
 		assert_int_equal(a.tsecr, tsecr);
 		opts_assert_same_ts(&a, &b);
 		opts_assert_same_ts(&a, &c);
+		/* tcp_seg_parse's inline test (tcp_opt_parse_ts) gives the same, and for any
+		 * other layout says no without writing. */
+		memset(&b, (int)(~i & 0xff), sizeof(b));
+		assert_true(tcp_opt_parse_ts(fast, &b));
+		opts_assert_same_ts(&a, &b);
+		memset(&c, 0x3c, sizeof(c));
+		b = c;
+		assert_false(tcp_opt_parse_ts(tail, &c));
+		assert_memory_equal(&b, &c, sizeof(b));
+		fast[i % 4] ^= (uint8_t)(1u << (i / 4 % 8));
+		assert_false(tcp_opt_parse_ts(fast, &c));
+		assert_memory_equal(&b, &c, sizeof(b));
 	}
 }
 
@@ -642,6 +693,7 @@ static const struct CMUnitTest tests[] = {
 	TT_TEST(test_established_data_with_malformed_options_still_delivered),
 	TT_TEST(test_established_bad_tcp_header_dropped_and_counted),
 	TT_TEST(test_listen_port_zero_dropped),
+	TT_TEST(test_port_zero_counted_before_flags_and_options),
 };
 
 UNIT_MAIN("test_tcp_opt", tests)
