@@ -115,7 +115,7 @@ txbuf_grow(struct sl_worker *w, struct txbuf *tb, uint32_t need)
 		return -ENOBUFS;
 	}
 	for (; left > 0 && sp->n > 0; left--) {
-		mbuf_fifo_push(&tb->q, txbuf_spare_take(sp), w->tcp.mdyn);
+		mbuf_fifo_push_unlinked(&tb->q, txbuf_spare_take(sp), w->tcp.mdyn);
 		w->tcp.txbuf_mbufs++;
 	}
 	return left > 0 ? txbuf_grow_pool(w, tb, left, old_tail, old_n) : 0;
@@ -182,6 +182,8 @@ txbuf_ack(struct sl_worker *w, struct txbuf *tb, uint32_t n)
 		}
 		n -= m->data_len;
 		mbuf_fifo_pop(&tb->q, w->tcp.mdyn);
+		/* A spare's link is NULL (txbuf.h); the pop just read the line. */
+		mdyn(m, w->tcp.mdyn)->link = NULL;
 		/* Its first data line, written an RTT ago, is where its next use writes first
 		 * (a chunk, from the spares or the LIFO pool, or a segment's frame, within
 		 * the iteration): fetched now, it is there by then. */

@@ -28,6 +28,9 @@ struct sl_worker;
  * no connection keeps a buffer while it is idle. */
 #define TXBUF_SPARE_MAX 32
 
+/* Each spare's link (mbuf_dyn.h) is NULL, as the tail of the queue it left had it or as
+ * txbuf_ack set it: the write that takes it queues it without that store
+ * (mbuf_fifo_push_unlinked). */
 struct txbuf_spares {
 	uint32_t n;
 	struct rte_mbuf *m[TXBUF_SPARE_MAX];

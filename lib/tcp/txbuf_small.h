@@ -70,7 +70,7 @@ txbuf_small_place(struct sl_worker *w, struct txbuf *tb, struct rte_mbuf *chunk,
 		chunk->data_len = (uint16_t)len;
 		chunk->pkt_len = len;
 		__rte_mbuf_sanity_check(chunk, 1);
-		mbuf_fifo_push(&tb->q, chunk, t->mdyn);
+		mbuf_fifo_push_unlinked(&tb->q, chunk, t->mdyn);
 		t->txbuf_mbufs++;
 		dst = (uint8_t *)chunk->buf_addr + RTE_PKTMBUF_HEADROOM;
 	} else {

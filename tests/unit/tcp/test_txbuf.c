@@ -393,7 +393,8 @@ tx_capture(struct sl_worker *w, const struct txbuf *tb, int rc, struct tx_state 
 	assert_int_equal(i, s->nchunks);
 }
 
-/* Exactly k spare chunks, as ACKs leave them (fresh mbufs of the pool otherwise alike). */
+/* Exactly k spare chunks, as ACKs leave them (fresh mbufs of the pool otherwise alike,
+ * their link NULL as every spare's is: txbuf.h). */
 static void
 tx_spares_set(struct sl_worker *w, uint32_t k)
 {
@@ -404,8 +405,20 @@ tx_spares_set(struct sl_worker *w, uint32_t k)
 	while (sp->n < k) {
 		sp->m[sp->n] = rte_pktmbuf_alloc(w->pool);
 		assert_non_null(sp->m[sp->n]);
+		mdyn(sp->m[sp->n], w->tcp.mdyn)->link = NULL;
 		sp->n++;
 	}
+}
+
+/* Every spare's link is NULL (txbuf.h: a write queues one without that store). */
+static void
+tx_spares_unlinked(const struct sl_worker *w)
+{
+	const struct txbuf_spares *sp = &w->tcp.txbuf_spares;
+	uint32_t i;
+
+	for (i = 0; i < sp->n; i++)
+		assert_null(mdyn(sp->m[i], w->tcp.mdyn)->link);
 }
 
 /* How tx_run writes: txbuf_append, its inline small path, or the whole send call, by
@@ -581,6 +594,7 @@ test_ack_of_the_one_chunk_same_as_the_loop(void **state)
 				assert_int_equal(f->tx.q.n, 0);
 				assert_int_equal(w->tcp.txbuf_mbufs, mbufs - 1);
 				assert_int_equal(w->tcp.txbuf_spares.n, spares + 1);
+				tx_spares_unlinked(w);
 			} else {
 				assert_int_equal(f->tx.q.n, 1);
 				assert_ptr_equal(f->tx.q.head, f->tx.q.tail);
@@ -598,6 +612,28 @@ test_ack_of_the_one_chunk_same_as_the_loop(void **state)
 	txbuf_ack(w, &f->tx, f->tx.q.head->data_len);
 	assert_int_equal(f->tx.q.n, k - 1);
 	assert_non_null(f->tx.q.head);
+	/* The first chunk's link pointed at the second: the loop cleared it. */
+	tx_spares_unlinked(w);
+	/* All of it: each chunk the loop freed is kept unlinked. */
+	txbuf_ack(w, &f->tx, f->tx.bytes);
+	assert_int_equal(f->tx.q.n, 0);
+	tx_spares_unlinked(w);
+	/* A write takes the last spare into an empty queue, and one past a chunk's room the
+	 * next: the queue links exactly its chunks, and its tail's link is NULL. */
+	assert_int_equal(txbuf_append(w, &f->tx, d, 4096), 0);
+	assert_true(f->tx.q.n > 1);
+	{
+		struct rte_mbuf *m = f->tx.q.head;
+		uint32_t n = 1;
+
+		while (m != f->tx.q.tail) {
+			m = mdyn(m, w->tcp.mdyn)->link;
+			assert_non_null(m);
+			n++;
+		}
+		assert_int_equal(n, f->tx.q.n);
+		assert_null(mdyn(f->tx.q.tail, w->tcp.mdyn)->link);
+	}
 	txbuf_free(w, &f->tx);
 	tx_spares_set(w, 0);
 }
