@@ -396,8 +396,16 @@ tcp_xmit_seg_inline(struct sl_worker *w, struct tcp_flow *f, uint32_t seq, uint3
 	if (likely(segsz == 0 && (checked || tcp_seg_plain(f, tflags)) &&
 		   RTE_PKTMBUF_HEADROOM + hdrs + len <= m->buf_len))
 		e = ipv4_direct_neighbour(w, f->key.raddr);
-	if (unlikely(e == NULL))
-		return tcp_xmit_seg_general(w, f, m, seq, len, tflags, segsz);
+	if (unlikely(e == NULL)) {
+		/* The general builder (a VLAN, a neighbour other than the cached one, one
+		 * not reachable): for the one-segment pass, the flush request its segment
+		 * settles is cleared here, as the direct path's tcp_xmit_done clears it. */
+		int rc = tcp_xmit_seg_general(w, f, m, seq, len, tflags, segsz);
+
+		if (checked && rc == 0)
+			f->flags &= ~TF_PUSH;
+		return rc;
+	}
 	/* The frame where tcp_xmit_seg_general puts it (see there), set once: the headers
 	 * are written in front of the payload, not prepended to it. The data offset is
 	 * that already: a spare's, and a fresh mbuf's, whose buffer is larger than the

@@ -366,7 +366,35 @@ test_direct_sums_kept_per_flow(void **state)
 	}
 }
 
+/* The one-segment pass settles a flush request (TF_PUSH) when its segment left, also when
+ * the segment was built the general way (here: no neighbour cached, as after a lookup of
+ * another one; a VLAN always takes that way): a flag left set would let every later short
+ * tail go, Nagle's included. */
+static void
+test_one_segment_pass_settles_flush_on_the_general_builder(void **state)
+{
+	struct tt *x = *state;
+	struct sl_worker *w = x->t.w;
+	struct sl_conn *c = tpeer_connect(&x->p);
+	struct tcp_flow *f = tpeer_flow(&x->p);
+	static const uint8_t d[4] = { 1, 2, 3, 4 };
+
+	assert_int_equal(sl_conn_set_flush(c, SL_FLUSH_NAGLE, 0), 0);
+	assert_int_equal(sl_conn_send_flags(c, d, 1, SL_SEND_FLUSH), 0);
+	w->arp.last_hit = NULL;
+	th_poll(&x->t);
+	rte_pktmbuf_free(sent_frame(&x->t));
+	assert_false(f->flags & TF_PUSH);
+	/* Nagle: a byte in flight, so a second short write waits for the ACK. */
+	assert_int_equal(sl_conn_send(c, d + 1, 1), 0);
+	th_poll(&x->t);
+	port_flush(w);
+	assert_int_equal(th_tx_count(&x->t), 0);
+	assert_int_equal(f->snd_max - f->snd_una, 1);
+}
+
 static const struct CMUnitTest tests[] = {
+	TT_TEST(test_one_segment_pass_settles_flush_on_the_general_builder),
 	TT_TEST(test_direct_segments_match_general_path),
 	TT_TEST(test_direct_segments_match_general_path_with_offloads),
 	TT_TEST(test_direct_segments_match_general_path_without_options),
