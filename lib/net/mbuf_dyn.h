@@ -36,20 +36,8 @@ struct mbuf_fifo {
 	uint32_t n;
 };
 
-static inline void
-mbuf_fifo_push(struct mbuf_fifo *q, struct rte_mbuf *m, int off)
-{
-	mdyn(m, off)->link = NULL;
-	if (q->tail != NULL)
-		mdyn(q->tail, off)->link = m;
-	else
-		q->head = m;
-	q->tail = m;
-	q->n++;
-}
-
-/* mbuf_fifo_push of an mbuf whose link is NULL already (a send-queue spare, txbuf.h):
- * without the store, to the mbuf's second cache line, which nothing else of a chunk's
+/* Append m, whose link is NULL already (a send-queue spare, txbuf.h): mbuf_fifo_push
+ * without the store to the mbuf's second cache line, which nothing else of a chunk's
  * reuse touches (with many connections, a line from memory per write). */
 static inline void
 mbuf_fifo_push_unlinked(struct mbuf_fifo *q, struct rte_mbuf *m, int off)
@@ -61,6 +49,14 @@ mbuf_fifo_push_unlinked(struct mbuf_fifo *q, struct rte_mbuf *m, int off)
 		q->head = m;
 	q->tail = m;
 	q->n++;
+}
+
+/* Append m. */
+static inline void
+mbuf_fifo_push(struct mbuf_fifo *q, struct rte_mbuf *m, int off)
+{
+	mdyn(m, off)->link = NULL;
+	mbuf_fifo_push_unlinked(q, m, off);
 }
 
 static inline struct rte_mbuf *
